@@ -1,0 +1,34 @@
+//! Verity's pure domain: third-party identifiers (3PIDs), their scope, validation sessions and the
+//! validation policy that decides where a 3PID may be validated.
+//!
+//! Nothing here performs I/O, reads the clock or draws random numbers: time arrives as a
+//! [`Timestamp`] and every secret as an already-generated value, so every rule is deterministic and
+//! exhaustively testable.
+#![warn(missing_docs)]
+
+mod email;
+mod medium;
+mod msisdn;
+mod names;
+mod policy;
+mod scope;
+mod secrets;
+mod session;
+mod threepid;
+mod time;
+
+pub use email::{EmailAddress, InvalidEmail};
+pub use medium::{InvalidMedium, Medium};
+pub use msisdn::{InvalidMsisdn, Msisdn};
+pub use names::{InvalidName, MatrixDomain, ServerLabel};
+pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
+pub use scope::Scope;
+pub use secrets::{
+    ClientSecret, InvalidSecret, SendAttempt, SessionId, TokenKind, ValidationToken,
+};
+pub use session::{
+    RequestOutcome, SessionError, SessionMode, SessionParts, SessionRequest, SessionRules,
+    ValidatedThreePid, ValidationSession, token_kind_for,
+};
+pub use threepid::{InvalidThreePid, ThreePid};
+pub use time::Timestamp;
