@@ -1,1 +1,6 @@
-//! placeholder
+//! Verity's composition root: configuration, wiring, start-up and the command line.
+//!
+//! This is the only crate that knows every concrete adapter.
+
+pub mod config;
+pub mod settings;

@@ -1,0 +1,14 @@
+use verity_domain::{SessionId, TokenKind, ValidationToken};
+
+/// Fresh unguessable values.
+///
+/// Implementations MUST draw from a cryptographically secure generator (CVE-2019-11842: sydent's
+/// predictable tokens) and MUST return values of the requested shape.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait SecretGenerator: Send + Sync {
+    /// A new session identifier: random, never sequential, in the spec's `[0-9a-zA-Z.=_-]` charset.
+    fn session_id(&self) -> SessionId;
+
+    /// A new validation token of the given kind (see [`TokenKind::accepts`]).
+    fn validation_token(&self, kind: TokenKind) -> ValidationToken;
+}

@@ -1,0 +1,1 @@
+//! Loading the YAML configuration (mxisd/ma1sd key names) into [`crate::settings::Settings`].

@@ -1,0 +1,166 @@
+//! The effective configuration, resolved and validated: what the rest of the server is built from.
+//!
+//! `config` turns the operator's YAML (mxisd/ma1sd key names) into these types; everything here is
+//! already checked, so wiring code never re-validates.
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use verity_domain::{MatrixDomain, ServerLabel, SessionRules, ValidationPolicy};
+
+/// Everything Verity needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `matrix.*`
+    pub matrix: MatrixSettings,
+    /// `server.*`
+    pub server: ServerSettings,
+    /// `key.*`
+    pub key: KeySettings,
+    /// `storage.*`
+    pub storage: StorageSettings,
+    /// `session.*`
+    pub session: SessionSettings,
+    /// `logging.*`
+    pub logging: LoggingSettings,
+}
+
+/// `matrix.*`
+#[derive(Debug, Clone)]
+pub struct MatrixSettings {
+    /// `matrix.domain`: required.
+    pub domain: MatrixDomain,
+    /// `matrix.identity.servers`: label -> entries (URLs or domain names), `root` by default.
+    pub identity_servers: BTreeMap<ServerLabel, Vec<String>>,
+    /// `matrix.v1`: serve the deprecated v1 API as well (default true, as mxisd).
+    pub v1: bool,
+    /// `matrix.v2`: serve the v2 API (default true).
+    pub v2: bool,
+}
+
+/// `server.*`
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// `server.name`: the name this server signs with (default `matrix.domain`).
+    pub name: String,
+    /// `server.hostname`: the address to listen on (default `0.0.0.0`).
+    pub hostname: String,
+    /// `server.port`: the port to listen on (default 8090).
+    pub port: u16,
+    /// `server.publicUrl`: the URL users and servers reach Verity at (default
+    /// `https://{server.name}`), without a trailing slash.
+    pub public_url: String,
+    /// `server.maxBodySize` (Verity only): request bodies larger than this many bytes are refused
+    /// with 413 `M_TOO_LARGE` (default 524288, as sydent).
+    pub max_body_bytes: usize,
+}
+
+/// `key.*`
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    /// `key.path`: the directory holding the signing keys.
+    pub path: PathBuf,
+}
+
+/// `storage.*`: where Verity keeps its own data.
+#[derive(Clone)]
+pub enum StorageSettings {
+    /// `storage.backend: sqlite` with `storage.provider.sqlite.database` (a file path).
+    Sqlite {
+        /// The database file; created on first start.
+        database: PathBuf,
+    },
+    /// `storage.backend: postgresql` with `storage.provider.postgresql.*`.
+    Postgresql {
+        /// A `postgres://` connection URL built from the provider keys; it may carry the password.
+        url: Secret,
+        /// `storage.provider.postgresql.maxConnections` (Verity only; default 10).
+        max_connections: u32,
+    },
+}
+
+impl StorageSettings {
+    /// The connection URL for the SQL adapter.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Sqlite { database } => format!("sqlite://{}?mode=rwc", database.display()),
+            Self::Postgresql { url, .. } => url.expose().to_owned(),
+        }
+    }
+}
+
+impl fmt::Debug for StorageSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite { database } => f
+                .debug_struct("Sqlite")
+                .field("database", database)
+                .finish(),
+            Self::Postgresql {
+                max_connections, ..
+            } => f
+                .debug_struct("Postgresql")
+                .field("url", &"<redacted>")
+                .field("max_connections", max_connections)
+                .finish(),
+        }
+    }
+}
+
+/// `session.*`
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    /// `session.policy.validation`
+    pub policy: ValidationPolicy,
+    /// `session.lifetime` and `session.maxFailedAttempts` (Verity only).
+    pub rules: SessionRules,
+}
+
+/// `logging.*`
+#[derive(Debug, Clone)]
+pub struct LoggingSettings {
+    /// `logging.app`: the level filter for Verity's own logs (`info` by default; an `EnvFilter`
+    /// directive such as `verity=debug,sqlx=warn` also works). `RUST_LOG` overrides it.
+    pub filter: String,
+    /// `logging.format` (Verity only): `text` (default) or `json`.
+    pub format: LogFormat,
+}
+
+/// How log lines are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines with `key=value` fields.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A configuration value that must never be printed: `Debug` and `Serialize` show a marker.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(if self.0.is_empty() { "" } else { "<redacted>" })
+    }
+}
