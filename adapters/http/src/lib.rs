@@ -1,1 +1,19 @@
-//! placeholder
+//! Verity's HTTP adapter: the Identity Service API (poem + poem-openapi), the human-facing pages,
+//! and the one place where use-case errors become Matrix `errcode`s and HTTP statuses.
+//!
+//! [`openapi_service`] is the single source of the OpenAPI document (`api-spec/openapi.yaml` is
+//! generated from it) and [`app`] wraps it with the server-wide behaviour every Matrix client
+//! expects: CORS, Matrix errors for unknown paths and bad bodies, a body size limit, access logs.
+
+mod api;
+mod app;
+mod error;
+mod middleware;
+
+pub use api::{Api, openapi_service};
+pub use app::{HttpConfig, HttpDeps, app};
+pub use error::{ErrCode, MatrixError};
+
+/// The Matrix specification release whose Identity Service API this server implements; the
+/// OpenAPI document's `info.version`.
+pub const SPEC_VERSION: &str = "v1.19";

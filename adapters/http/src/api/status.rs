@@ -1,0 +1,105 @@
+//! `GET /status` and `GET /version`, as mxisd/ma1sd serve them (monitoring relies on them).
+use std::sync::Arc;
+
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use verity_application::ports::driving::Status;
+
+use super::ApiTags;
+
+/// `{"status": {...}}`
+#[derive(Debug, Object)]
+pub struct StatusBody {
+    /// The server's health.
+    pub status: Health,
+}
+
+/// Overall health and each check's outcome.
+#[derive(Debug, Object)]
+pub struct Health {
+    /// `OK` when every check passed, else `UNHEALTHY`.
+    pub health: String,
+    /// Each check by name (`store`), `OK` or `UNHEALTHY`.
+    pub checks: std::collections::BTreeMap<String, String>,
+}
+
+/// Health answer: 200 when healthy, 503 otherwise, with the same body.
+#[derive(ApiResponse)]
+pub enum StatusResponse {
+    /// Every check passed.
+    #[oai(status = 200)]
+    Healthy(Json<StatusBody>),
+    /// At least one check failed; the body says which.
+    #[oai(status = 503)]
+    Unhealthy(Json<StatusBody>),
+}
+
+/// `{"server": {"name", "version"}}`
+#[derive(Debug, Object)]
+pub struct VersionBody {
+    /// The server software.
+    pub server: ServerVersion,
+}
+
+/// Name and version of the server software.
+#[derive(Debug, Object)]
+pub struct ServerVersion {
+    /// `verity`.
+    pub name: String,
+    /// The release.
+    pub version: String,
+}
+
+/// Status endpoints.
+pub struct StatusApi {
+    status: Arc<dyn Status>,
+}
+
+impl StatusApi {
+    pub(crate) fn new(status: Arc<dyn Status>) -> Self {
+        Self { status }
+    }
+}
+
+fn word(healthy: bool) -> String {
+    if healthy { "OK" } else { "UNHEALTHY" }.to_owned()
+}
+
+#[OpenApi(tag = "ApiTags::Status")]
+impl StatusApi {
+    /// Report whether the server and its store are healthy.
+    ///
+    /// mxisd/ma1sd-compatible health endpoint; unlike them, Verity checks its store and answers 503
+    /// when a check fails, so load balancers can act on it.
+    #[oai(path = "/status", method = "get", operation_id = "getServerHealth")]
+    async fn get_server_health(&self) -> StatusResponse {
+        let report = self.status.status().await;
+        let body = StatusBody {
+            status: Health {
+                health: word(report.healthy),
+                checks: report
+                    .checks
+                    .iter()
+                    .map(|c| (c.name.to_owned(), word(c.healthy)))
+                    .collect(),
+            },
+        };
+        if report.healthy {
+            StatusResponse::Healthy(Json(body))
+        } else {
+            StatusResponse::Unhealthy(Json(body))
+        }
+    }
+
+    /// Report the server software's name and version.
+    #[oai(path = "/version", method = "get", operation_id = "getServerVersion")]
+    async fn get_server_version(&self) -> Json<VersionBody> {
+        let info = self.status.version();
+        Json(VersionBody {
+            server: ServerVersion {
+                name: info.name.to_owned(),
+                version: info.version.to_owned(),
+            },
+        })
+    }
+}

@@ -1,0 +1,78 @@
+//! The complete HTTP application: routes plus the middleware every request goes through.
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::http::StatusCode;
+use poem::middleware::CatchPanic;
+use poem::{Endpoint, EndpointExt, Response, Route};
+use verity_application::ports::driving::Status;
+
+use crate::api::openapi_service;
+use crate::error::{ErrCode, MatrixError, escaped_error_response};
+use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors};
+
+/// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
+pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
+/// Path of the OpenAPI document as JSON.
+pub const OPENAPI_JSON_PATH: &str = "/_verity/openapi.json";
+
+/// The use cases the HTTP API drives.
+#[derive(Clone)]
+pub struct HttpDeps {
+    /// Health and version.
+    pub status: Arc<dyn Status>,
+}
+
+/// HTTP behaviour chosen by the operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// Request bodies above this many bytes get 413 `M_TOO_LARGE`.
+    pub max_body_bytes: usize,
+    /// Serve the deprecated v1 API (`matrix.v1`).
+    pub v1: bool,
+    /// Serve the v2 API (`matrix.v2`).
+    pub v2: bool,
+}
+
+/// Builds the whole application.
+///
+/// Middleware order matters, outermost first: the access log sees the final status; CORS headers go on
+/// every answer, errors included; every error that escaped a handler becomes a Matrix error;
+/// disabled API families are cut off before the body is read; the body guard runs last, just
+/// before routing.
+pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response> {
+    let service = openapi_service(deps);
+    let routes = Route::new()
+        .at(OPENAPI_YAML_PATH, service.spec_endpoint_yaml())
+        .at(OPENAPI_JSON_PATH, service.spec_endpoint())
+        .nest("/", service);
+    with_middleware(routes, config)
+}
+
+/// Wraps `routes` in the server-wide middleware (see [`app`] for the order).
+pub(crate) fn with_middleware(
+    routes: impl Endpoint + 'static,
+    config: HttpConfig,
+) -> BoxEndpoint<'static, Response> {
+    routes
+        .with(BodyGuard {
+            max_bytes: config.max_body_bytes,
+        })
+        .with(ApiVersions {
+            v1: config.v1,
+            v2: config.v2,
+        })
+        .catch_all_error(|err| async move { escaped_error_response(&err) })
+        .with(CatchPanic::new().with_handler(|_| {
+            MatrixError::new(ErrCode::Unknown, "Internal server error")
+                .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
+        }))
+        .with(Cors)
+        .with(AccessLog)
+        .map_to_response()
+        .boxed()
+}
+
+#[cfg(test)]
+#[path = "app_tests.rs"]
+mod tests;

@@ -1,0 +1,129 @@
+//! Matrix errors: the `{errcode, error}` body, and the mapping of everything that can fail into it.
+//!
+//! This module is the only place that chooses an `errcode` and an HTTP status.
+use poem::http::StatusCode;
+use poem::{IntoResponse, Response};
+use poem_openapi::Object;
+
+/// The Matrix error codes Verity answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrCode {
+    /// Unknown endpoint, or a known endpoint called with the wrong method.
+    Unrecognized,
+    /// The body is not JSON.
+    NotJson,
+    /// The body is JSON but not what the endpoint expects.
+    BadJson,
+    /// A required parameter is missing.
+    MissingParams,
+    /// A parameter has an invalid value.
+    InvalidParam,
+    /// The request body is larger than the server accepts.
+    TooLarge,
+    /// Anything unexpected; details are in the server log only.
+    Unknown,
+}
+
+impl ErrCode {
+    /// The wire form (`M_…`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unrecognized => "M_UNRECOGNIZED",
+            Self::NotJson => "M_NOT_JSON",
+            Self::BadJson => "M_BAD_JSON",
+            Self::MissingParams => "M_MISSING_PARAMS",
+            Self::InvalidParam => "M_INVALID_PARAM",
+            Self::TooLarge => "M_TOO_LARGE",
+            Self::Unknown => "M_UNKNOWN",
+        }
+    }
+}
+
+/// A Matrix error body.
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct MatrixError {
+    /// The Matrix error code, such as `M_UNRECOGNIZED`.
+    pub errcode: String,
+    /// A human-readable explanation.
+    pub error: String,
+}
+
+impl MatrixError {
+    /// An error body with this code and message.
+    pub fn new(code: ErrCode, message: impl Into<String>) -> Self {
+        Self {
+            errcode: code.as_str().to_owned(),
+            error: message.into(),
+        }
+    }
+
+    /// The full HTTP response: this body as JSON with `status`.
+    pub fn into_response_with(self, status: StatusCode) -> Response {
+        let body = serde_json::json!({ "errcode": self.errcode, "error": self.error });
+        poem::web::Json(body).with_status(status).into_response()
+    }
+}
+
+/// Turns an error that escaped the handlers (routing, request parsing, middleware) into a Matrix
+/// error response. Handlers' own errors are already responses and never reach this.
+pub(crate) fn escaped_error_response(err: &poem::Error) -> Response {
+    use poem::error::{MethodNotAllowedError, NotFoundError};
+    use poem_openapi::error::{
+        ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+    };
+
+    let status = err.status();
+    let (code, message) = if err.is::<NotFoundError>() || status == StatusCode::NOT_FOUND {
+        (ErrCode::Unrecognized, "Unrecognized request".to_owned())
+    } else if err.is::<MethodNotAllowedError>() || status == StatusCode::METHOD_NOT_ALLOWED {
+        (
+            ErrCode::Unrecognized,
+            "Method not allowed for this endpoint".to_owned(),
+        )
+    } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        (
+            ErrCode::BadJson,
+            format!(
+                "The request body is not valid for this endpoint: {}",
+                e.reason
+            ),
+        )
+    } else if err.is::<ContentTypeError>() {
+        (
+            ErrCode::NotJson,
+            "The request body must be JSON (Content-Type: application/json)".into(),
+        )
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        param_error(e.name, &e.reason)
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        (
+            ErrCode::InvalidParam,
+            format!("Invalid path parameter `{}`", e.name),
+        )
+    } else if status.is_server_error() {
+        tracing::error!(error = %err, "request failed");
+        (ErrCode::Unknown, "Internal server error".to_owned())
+    } else {
+        (ErrCode::Unknown, err.to_string())
+    };
+    let status = match code {
+        ErrCode::Unrecognized => status,
+        ErrCode::Unknown if status.is_server_error() => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrCode::Unknown => status,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    MatrixError::new(code, message).into_response_with(status)
+}
+
+/// poem-openapi reports a missing parameter and an unparsable one the same way; its reason text
+/// tells them apart.
+fn param_error(name: &str, reason: &str) -> (ErrCode, String) {
+    if reason.contains("expects an input value") {
+        (
+            ErrCode::MissingParams,
+            format!("Missing parameter `{name}`"),
+        )
+    } else {
+        (ErrCode::InvalidParam, format!("Invalid parameter `{name}`"))
+    }
+}

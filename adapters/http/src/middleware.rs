@@ -1,0 +1,11 @@
+//! Server-wide behaviour around every route.
+
+mod access_log;
+mod body;
+mod cors;
+mod versions;
+
+pub(crate) use access_log::AccessLog;
+pub(crate) use body::BodyGuard;
+pub(crate) use cors::Cors;
+pub(crate) use versions::ApiVersions;
