@@ -1,1 +1,100 @@
 //! Loading the YAML configuration (mxisd/ma1sd key names) into [`crate::settings::Settings`].
+//!
+//! The goal is that an existing `mxisd.yaml` or `ma1sd.yaml` starts Verity unchanged, and that no
+//! key the operator wrote is ever dropped without a word. Loading happens in three steps:
+//!
+//! 1. [`read`] deserializes the text into the `raw` structs, which mirror the mxisd key names and
+//!    keep every value optional. Type errors carry the key path (`serde_path_to_error`); keys the
+//!    structs do not have are collected as [`ConfigWarning`]s (`serde_ignored`).
+//! 2. [`resolve`] fills in the defaults and checks what types cannot (domain names, URLs, labels
+//!    the policy refers to, ...), producing [`Settings`] or a [`ConfigError`] naming the key.
+//! 3. [`dump`] renders the resulting settings back as YAML for `--dump-config`, secrets masked.
+//!
+//! `docs/configuration.md` documents every key; keep it in step with `raw`.
+
+mod dump;
+mod error;
+mod lenient;
+mod raw;
+mod read;
+mod resolve;
+mod storage;
+
+use std::path::{Path, PathBuf};
+
+pub use dump::effective_yaml;
+pub use error::{ConfigError, ConfigWarning};
+
+use crate::settings::Settings;
+
+/// The file names tried, in order, in the working directory when no `-c/--config` is given: Verity's
+/// own name first, then ma1sd's and mxisd's so an existing installation is picked up as is.
+pub const DEFAULT_FILE_NAMES: [&str; 3] = ["verity.yaml", "ma1sd.yaml", "mxisd.yaml"];
+
+/// A successfully loaded configuration.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The resolved, validated settings.
+    pub settings: Settings,
+    /// Keys that were read but ignored, in file order; the caller logs them at start-up.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// Reads and resolves the configuration file at `path`.
+///
+/// # Errors
+/// [`ConfigError::NotFound`] when the file does not exist, [`ConfigError::Read`] when it cannot be
+/// read, and every error [`parse`] returns.
+pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            ConfigError::NotFound {
+                path: path.to_owned(),
+            }
+        } else {
+            ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    })?;
+    parse(&text)
+}
+
+/// Parses and resolves configuration text.
+///
+/// # Errors
+/// [`ConfigError::Syntax`] for malformed YAML, [`ConfigError::Invalid`] or
+/// [`ConfigError::Missing`] (both naming the key) for values Verity cannot start with.
+pub fn parse(yaml: &str) -> Result<Loaded, ConfigError> {
+    let (raw, warnings) = read::read(yaml)?;
+    let settings = resolve::resolve(raw)?;
+    Ok(Loaded { settings, warnings })
+}
+
+/// The configuration file to load: `cli` (from `-c/--config`) when given, otherwise the first of
+/// [`DEFAULT_FILE_NAMES`] that exists in the working directory, otherwise `verity.yaml` so the
+/// "not found" error names the file Verity would like to see.
+pub fn locate(cli: Option<PathBuf>) -> PathBuf {
+    locate_in(Path::new(""), cli)
+}
+
+/// [`locate`] relative to `dir` (tests use a temporary directory instead of the process's working
+/// directory, which is shared between tests).
+fn locate_in(dir: &Path, cli: Option<PathBuf>) -> PathBuf {
+    if let Some(path) = cli {
+        return path;
+    }
+    DEFAULT_FILE_NAMES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| dir.join(DEFAULT_FILE_NAMES[0]))
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_errors;
+#[cfg(test)]
+mod tests_policy;

@@ -1,0 +1,250 @@
+//! The effective configuration as YAML, for `--dump-config`.
+//!
+//! Written with the mxisd key names so the output can be compared with, or pasted into, the
+//! operator's file; it parses back into the same settings. Secrets are replaced by `<redacted>`.
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use url::Url;
+use verity_domain::{ScopePolicy, ValidationPolicy};
+
+use super::lenient::format_duration;
+use super::storage::percent_decode;
+use crate::settings::{LogFormat, Settings, StorageSettings};
+
+const REDACTED: &str = "<redacted>";
+
+/// Renders `settings` as a complete YAML configuration file, defaults included and every secret
+/// shown as `<redacted>`.
+pub fn effective_yaml(settings: &Settings) -> String {
+    let header = "# Effective Verity configuration: every default filled in, secrets shown as \
+                  <redacted>.\n";
+    match serde_norway::to_string(&Document::from(settings)) {
+        Ok(yaml) => format!("{header}{yaml}"),
+        // Plain structs of strings, numbers and maps always serialize; say so rather than panic.
+        Err(e) => format!("{header}# the configuration could not be rendered: {e}\n"),
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    matrix: Matrix<'a>,
+    server: Server<'a>,
+    key: Key,
+    storage: Storage,
+    session: Session,
+    logging: Logging<'a>,
+}
+
+#[derive(Serialize)]
+struct Matrix<'a> {
+    domain: &'a str,
+    identity: Identity<'a>,
+    v1: bool,
+    v2: bool,
+}
+
+#[derive(Serialize)]
+struct Identity<'a> {
+    servers: BTreeMap<&'a str, &'a [String]>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Server<'a> {
+    name: &'a str,
+    hostname: &'a str,
+    port: u16,
+    public_url: &'a str,
+    max_body_size: usize,
+}
+
+#[derive(Serialize)]
+struct Key {
+    path: String,
+}
+
+#[derive(Serialize)]
+struct Storage {
+    backend: &'static str,
+    provider: Provider,
+}
+
+/// Not an enum: serde_norway writes enum variants as YAML tags (`!sqlite`), which mxisd files
+/// never contain.
+#[derive(Serialize)]
+struct Provider {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sqlite: Option<Sqlite>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    postgresql: Option<Postgresql>,
+}
+
+#[derive(Serialize)]
+struct Sqlite {
+    database: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Postgresql {
+    database: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'static str>,
+    max_connections: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Session {
+    policy: Policy,
+    lifetime: String,
+    max_failed_attempts: u32,
+}
+
+#[derive(Serialize)]
+struct Policy {
+    validation: Validation,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Validation {
+    enabled: bool,
+    for_local: Scope,
+    for_remote: Scope,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Scope {
+    enabled: bool,
+    to_local: bool,
+    to_remote: Remote,
+}
+
+#[derive(Serialize)]
+struct Remote {
+    enabled: bool,
+    server: String,
+}
+
+#[derive(Serialize)]
+struct Logging<'a> {
+    app: &'a str,
+    format: LogFormat,
+}
+
+impl<'a> From<&'a Settings> for Document<'a> {
+    fn from(s: &'a Settings) -> Self {
+        Self {
+            matrix: Matrix {
+                domain: s.matrix.domain.as_str(),
+                identity: Identity {
+                    servers: s
+                        .matrix
+                        .identity_servers
+                        .iter()
+                        .map(|(label, list)| (label.as_str(), list.as_slice()))
+                        .collect(),
+                },
+                v1: s.matrix.v1,
+                v2: s.matrix.v2,
+            },
+            server: Server {
+                name: &s.server.name,
+                hostname: &s.server.hostname,
+                port: s.server.port,
+                public_url: &s.server.public_url,
+                max_body_size: s.server.max_body_bytes,
+            },
+            key: Key {
+                path: s.key.path.to_string_lossy().into_owned(),
+            },
+            storage: storage(&s.storage),
+            session: Session {
+                policy: Policy {
+                    validation: validation(&s.session.policy),
+                },
+                lifetime: format_duration(s.session.rules.lifetime),
+                max_failed_attempts: s.session.rules.max_failed_attempts,
+            },
+            logging: Logging {
+                app: &s.logging.filter,
+                format: s.logging.format,
+            },
+        }
+    }
+}
+
+fn storage(settings: &StorageSettings) -> Storage {
+    match settings {
+        StorageSettings::Sqlite { database } => Storage {
+            backend: "sqlite",
+            provider: Provider {
+                sqlite: Some(Sqlite {
+                    database: database.to_string_lossy().into_owned(),
+                }),
+                postgresql: None,
+            },
+        },
+        StorageSettings::Postgresql {
+            url,
+            max_connections,
+        } => Storage {
+            backend: "postgresql",
+            provider: Provider {
+                sqlite: None,
+                postgresql: Some(postgresql(url.expose(), *max_connections)),
+            },
+        },
+    }
+}
+
+/// Splits the connection URL back into ma1sd's keys: `//host[:port]/db[?params]`, `username`,
+/// and `password` (masked).
+fn postgresql(url: &str, max_connections: u32) -> Postgresql {
+    let Ok(mut parsed) = Url::parse(url) else {
+        // Settings only ever hold URLs `storage` built; never print one that failed to parse,
+        // it may contain the password.
+        return Postgresql {
+            database: REDACTED.to_owned(),
+            username: String::new(),
+            password: Some(REDACTED),
+            max_connections,
+        };
+    };
+    let username = percent_decode(parsed.username());
+    let password = parsed.password().map(|_| REDACTED);
+    // Dropping the user part cannot fail on a URL with a host, the only kind `storage` builds.
+    let _ = parsed.set_password(None);
+    let _ = parsed.set_username("");
+    let database = format!("//{}", &parsed[url::Position::BeforeHost..]);
+    Postgresql {
+        database,
+        username,
+        password,
+        max_connections,
+    }
+}
+
+fn validation(policy: &ValidationPolicy) -> Validation {
+    Validation {
+        enabled: policy.enabled,
+        for_local: scope(&policy.for_local),
+        for_remote: scope(&policy.for_remote),
+    }
+}
+
+fn scope(rules: &ScopePolicy) -> Scope {
+    Scope {
+        enabled: rules.enabled,
+        to_local: rules.to_local,
+        to_remote: Remote {
+            enabled: rules.to_remote.enabled,
+            server: rules.to_remote.server.as_str().to_owned(),
+        },
+    }
+}

@@ -1,0 +1,196 @@
+//! The configuration file as written: mxisd/ma1sd key names, every value optional.
+//!
+//! Nothing is defaulted or checked here beyond value types; `resolve` does that, so the raw
+//! structs can say exactly which keys the operator set. Keys these structs lack are reported by
+//! `read` (unknown keys, or mxisd sections a later release will use) rather than refused: mxisd
+//! accepted them, and a drop-in replacement must start from the same file.
+//!
+//! Every section is read through [`nullable`] because files derived from the mxisd/ma1sd examples
+//! routinely keep a section header whose children are all commented out (`logging:` followed by
+//! `#  root: error`), which YAML reads as `null`.
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer};
+
+use super::lenient::{Flag, Int, Lifetime, Text};
+
+/// A section that may be written as an empty header (`null`), meaning "all defaults".
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping of sections")]
+pub struct RawConfig {
+    #[serde(deserialize_with = "nullable")]
+    pub matrix: RawMatrix,
+    #[serde(deserialize_with = "nullable")]
+    pub server: RawServer,
+    #[serde(deserialize_with = "nullable")]
+    pub key: RawKey,
+    #[serde(deserialize_with = "nullable")]
+    pub storage: RawStorage,
+    #[serde(deserialize_with = "nullable")]
+    pub session: RawSession,
+    #[serde(deserialize_with = "nullable")]
+    pub logging: RawLogging,
+}
+
+/// `matrix`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawMatrix {
+    pub domain: Option<Text>,
+    #[serde(deserialize_with = "nullable")]
+    pub identity: RawIdentity,
+    pub v1: Option<Flag>,
+    pub v2: Option<Flag>,
+}
+
+/// `matrix.identity`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawIdentity {
+    /// Label -> servers. `None` values are labels written with an empty list.
+    pub servers: Option<BTreeMap<String, Option<Vec<Text>>>>,
+}
+
+/// `server`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawServer {
+    pub name: Option<Text>,
+    pub hostname: Option<Text>,
+    pub port: Option<Int<u16>>,
+    pub public_url: Option<Text>,
+    /// Verity only.
+    pub max_body_size: Option<Int<usize>>,
+}
+
+/// `key`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawKey {
+    pub path: Option<Text>,
+}
+
+/// `storage`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawStorage {
+    pub backend: Option<Text>,
+    #[serde(deserialize_with = "nullable")]
+    pub provider: RawProviders,
+}
+
+/// `storage.provider`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawProviders {
+    #[serde(deserialize_with = "nullable")]
+    pub sqlite: RawSqlite,
+    #[serde(deserialize_with = "nullable")]
+    pub postgresql: RawPostgresql,
+}
+
+/// `storage.provider.sqlite`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawSqlite {
+    pub database: Option<Text>,
+}
+
+/// `storage.provider.postgresql`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawPostgresql {
+    pub database: Option<Text>,
+    pub username: Option<Text>,
+    pub password: Option<Text>,
+    /// Verity only: the connection pool size.
+    pub max_connections: Option<Int<u32>>,
+    // ma1sd's ORMLite pool tuning: read so typos and bad values are still reported, but sqlx's
+    // pool has no equivalent knobs (see docs/configuration.md).
+    pub pool: Option<Flag>,
+    pub max_connections_free: Option<Int<u64>>,
+    pub max_connection_age_millis: Option<Int<u64>>,
+    pub check_connections_every_millis: Option<Int<u64>>,
+    pub test_before_get_from_pool: Option<Flag>,
+}
+
+/// `session`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawSession {
+    #[serde(deserialize_with = "nullable")]
+    pub policy: RawSessionPolicy,
+    /// Verity only.
+    pub lifetime: Option<Lifetime>,
+    /// Verity only.
+    pub max_failed_attempts: Option<Int<u32>>,
+}
+
+/// `session.policy`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawSessionPolicy {
+    #[serde(deserialize_with = "nullable")]
+    pub validation: RawValidation,
+    #[serde(deserialize_with = "nullable")]
+    pub unbind: RawUnbind,
+}
+
+/// `session.policy.validation`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawValidation {
+    pub enabled: Option<Flag>,
+    #[serde(deserialize_with = "nullable")]
+    pub for_local: RawScope,
+    #[serde(deserialize_with = "nullable")]
+    pub for_remote: RawScope,
+}
+
+/// `session.policy.validation.forLocal` / `.forRemote`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawScope {
+    pub enabled: Option<Flag>,
+    pub to_local: Option<Flag>,
+    #[serde(deserialize_with = "nullable")]
+    pub to_remote: RawRemote,
+}
+
+/// `...toRemote`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawRemote {
+    pub enabled: Option<Flag>,
+    pub server: Option<Text>,
+}
+
+/// `session.policy.unbind` (ma1sd): read and type-checked so setting it is not reported as
+/// unknown; the unbind endpoints that use it come in a later release and will take it from here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawUnbind {
+    #[allow(dead_code)] // kept for the unbind endpoints (see the struct's doc)
+    pub enabled: Option<Flag>,
+    #[allow(dead_code)] // kept for the unbind endpoints (see the struct's doc)
+    pub notifications: Option<Flag>,
+}
+
+/// `logging`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawLogging {
+    pub root: Option<Text>,
+    pub app: Option<Text>,
+    /// Verity only.
+    pub format: Option<Text>,
+}

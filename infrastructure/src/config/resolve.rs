@@ -1,0 +1,375 @@
+//! Raw configuration -> [`Settings`]: defaults filled in, every value checked.
+//!
+//! Defaults follow mxisd/ma1sd unless `docs/configuration.md` says otherwise. Blank strings count
+//! as unset because the ma1sd example config ships `name: ''`, `publicUrl: ''` and `path: ''`
+//! placeholders, and ma1sd itself treats blank values as absent.
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use url::Url;
+use verity_domain::{
+    MatrixDomain, RemotePolicy, ScopePolicy, ServerLabel, SessionRules, ValidationPolicy,
+};
+
+use super::error::ConfigError;
+use super::lenient::{Flag, Int, Text};
+use super::raw::{RawConfig, RawLogging, RawMatrix, RawScope, RawServer, RawSession};
+use super::storage;
+use crate::settings::{
+    KeySettings, LogFormat, LoggingSettings, MatrixSettings, ServerSettings, SessionSettings,
+    Settings,
+};
+
+/// The label of the default identity server list, and of the server remote sessions go to when a
+/// policy does not name one (mxisd 1.3+ and ma1sd; mxisd 1.2 called it `matrix-org`).
+pub const DEFAULT_LABEL: &str = "root";
+const DEFAULT_IDENTITY_SERVER: &str = "https://matrix.org";
+const DEFAULT_HOSTNAME: &str = "0.0.0.0";
+const DEFAULT_PORT: u16 = 8090;
+/// sydent's limit; mxisd had none.
+const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024;
+/// mxisd required `key.path`; this default sits next to the default database, `verity.db`.
+pub const DEFAULT_KEY_PATH: &str = "keys";
+const DEFAULT_LOG_LEVEL: &str = "info";
+const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
+    let matrix = matrix(raw.matrix)?;
+    let server = server(raw.server, &matrix.domain)?;
+    let key = KeySettings {
+        path: PathBuf::from(text(raw.key.path).unwrap_or_else(|| DEFAULT_KEY_PATH.to_owned())),
+    };
+    let storage = storage::resolve(raw.storage)?;
+    let session = session(raw.session, &matrix.identity_servers)?;
+    let logging = logging(raw.logging)?;
+    Ok(Settings {
+        matrix,
+        server,
+        key,
+        storage,
+        session,
+        logging,
+    })
+}
+
+/// The trimmed value, or `None` when absent or blank.
+pub fn text(value: Option<Text>) -> Option<String> {
+    value
+        .map(|Text(s)| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+fn flag(value: Option<Flag>, default: bool) -> bool {
+    value.map_or(default, |Flag(b)| b)
+}
+
+fn int<T>(value: Option<Int<T>>, default: T) -> T {
+    value.map_or(default, |Int(n)| n)
+}
+
+fn matrix(raw: RawMatrix) -> Result<MatrixSettings, ConfigError> {
+    let domain = text(raw.domain).ok_or_else(|| {
+        ConfigError::missing(
+            "matrix.domain",
+            "set it to the domain of your Matrix IDs, the part after ':' in @alice:example.org",
+        )
+    })?;
+    let domain = MatrixDomain::parse(&domain)
+        .map_err(|e| ConfigError::invalid("matrix.domain", e.to_string()))?;
+    Ok(MatrixSettings {
+        domain,
+        identity_servers: identity_servers(raw.identity.servers)?,
+        v1: flag(raw.v1, true),
+        // ma1sd's code default is false, but its example config and every current client need v2.
+        v2: flag(raw.v2, true),
+    })
+}
+
+/// The operator's lists are laid over the default `root` list, as mxisd merged its defaults: adding
+/// a label keeps `root`, and writing `root:` replaces it.
+fn identity_servers(
+    raw: Option<BTreeMap<String, Option<Vec<Text>>>>,
+) -> Result<BTreeMap<ServerLabel, Vec<String>>, ConfigError> {
+    let mut servers = BTreeMap::new();
+    if let Ok(root) = ServerLabel::parse(DEFAULT_LABEL) {
+        servers.insert(root, vec![DEFAULT_IDENTITY_SERVER.to_owned()]);
+    }
+    for (label, entries) in raw.unwrap_or_default() {
+        let key = format!("matrix.identity.servers.{label}");
+        let parsed =
+            ServerLabel::parse(&label).map_err(|e| ConfigError::invalid(&key, e.to_string()))?;
+        let mut list = Vec::new();
+        for (index, Text(entry)) in entries.unwrap_or_default().into_iter().enumerate() {
+            let entry = entry.trim().to_owned();
+            identity_server_entry(&entry)
+                .map_err(|message| ConfigError::invalid(format!("{key}[{index}]"), message))?;
+            list.push(entry);
+        }
+        servers.insert(parsed, list);
+    }
+    Ok(servers)
+}
+
+/// An entry is an http(s) URL (used as is) or a domain name with an optional port (discovered
+/// through DNS, as mxisd did).
+fn identity_server_entry(entry: &str) -> Result<(), String> {
+    if entry.contains("://") {
+        let url = Url::parse(entry).map_err(|e| format!("{entry:?} is not a valid URL: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "{entry:?} must be an http:// or https:// URL, or a domain name"
+            ));
+        }
+        return Ok(());
+    }
+    host_and_port(entry).map_err(|why| {
+        format!(
+            "{entry:?} is neither an http(s) URL nor a domain name with an optional port: {why}"
+        )
+    })
+}
+
+/// `example.org`, `example.org:8448`, `[::1]:8090`, `10.0.0.1`: a host and an optional port,
+/// nothing else.
+fn host_and_port(value: &str) -> Result<(), &'static str> {
+    if value.is_empty()
+        || value.contains(['/', '@', '?', '#'])
+        || value.contains(char::is_whitespace)
+    {
+        return Err("only a host and an optional port are allowed");
+    }
+    let url = Url::parse(&format!("https://{value}")).map_err(|_| "the host is not valid")?;
+    match url.host() {
+        Some(url::Host::Domain(domain)) if MatrixDomain::parse(domain).is_err() => {
+            Err("the host is not a domain name")
+        }
+        Some(_) => Ok(()),
+        None => Err("there is no host"),
+    }
+}
+
+fn server(raw: RawServer, domain: &MatrixDomain) -> Result<ServerSettings, ConfigError> {
+    let name = text(raw.name).unwrap_or_else(|| domain.as_str().to_owned());
+    host_and_port(&name).map_err(|why| {
+        ConfigError::invalid(
+            "server.name",
+            format!("{name:?} is not a server name: {why}"),
+        )
+    })?;
+    let hostname = text(raw.hostname).unwrap_or_else(|| DEFAULT_HOSTNAME.to_owned());
+    let bare = hostname.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<IpAddr>().is_err() && MatrixDomain::parse(bare).is_err() {
+        return Err(ConfigError::invalid(
+            "server.hostname",
+            format!("{hostname:?} is neither an IP address nor a host name"),
+        ));
+    }
+    let public_url = public_url(text(raw.public_url), &name)?;
+    let max_body_bytes = int(raw.max_body_size, DEFAULT_MAX_BODY_BYTES);
+    if max_body_bytes == 0 {
+        return Err(ConfigError::invalid(
+            "server.maxBodySize",
+            "must be a number of bytes greater than zero",
+        ));
+    }
+    Ok(ServerSettings {
+        name,
+        hostname,
+        port: int(raw.port, DEFAULT_PORT),
+        public_url,
+        max_body_bytes,
+    })
+}
+
+/// `https://{server.name}` by default; `%SERVER_NAME%` is replaced as in ma1sd; trailing slashes
+/// are dropped so paths can be appended with `format!("{public_url}/...")`.
+fn public_url(raw: Option<String>, server_name: &str) -> Result<String, ConfigError> {
+    let key = "server.publicUrl";
+    let value = raw
+        .unwrap_or_else(|| format!("https://{server_name}"))
+        .replace("%SERVER_NAME%", server_name);
+    let value = value.trim_end_matches('/').to_owned();
+    let url = Url::parse(&value)
+        .map_err(|e| ConfigError::invalid(key, format!("{value:?} is not an absolute URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{value:?} must be an http:// or https:// URL with a host"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::invalid(
+            key,
+            format!("{value:?} must not have a query (?) or a fragment (#)"),
+        ));
+    }
+    Ok(value)
+}
+
+fn session(
+    raw: RawSession,
+    servers: &BTreeMap<ServerLabel, Vec<String>>,
+) -> Result<SessionSettings, ConfigError> {
+    let defaults = SessionRules::default();
+    let max_failed_attempts = int(raw.max_failed_attempts, defaults.max_failed_attempts);
+    if max_failed_attempts == 0 {
+        // The session would lock before the first (even correct) token is checked.
+        return Err(ConfigError::invalid(
+            "session.maxFailedAttempts",
+            "must be at least 1",
+        ));
+    }
+    Ok(SessionSettings {
+        policy: policy(raw.policy.validation, servers)?,
+        rules: SessionRules {
+            lifetime: raw.lifetime.map_or(defaults.lifetime, |l| l.0),
+            max_failed_attempts,
+        },
+    })
+}
+
+fn policy(
+    raw: super::raw::RawValidation,
+    servers: &BTreeMap<ServerLabel, Vec<String>>,
+) -> Result<ValidationPolicy, ConfigError> {
+    let base = "session.policy.validation";
+    let root = ServerLabel::parse(DEFAULT_LABEL).map_err(|e| {
+        ConfigError::invalid(format!("{base}.forLocal.toRemote.server"), e.to_string())
+    })?;
+    let defaults = ValidationPolicy::defaults(root);
+    let policy = ValidationPolicy {
+        enabled: flag(raw.enabled, defaults.enabled),
+        for_local: scope(
+            raw.for_local,
+            defaults.for_local,
+            &format!("{base}.forLocal"),
+        )?,
+        for_remote: scope(
+            raw.for_remote,
+            defaults.for_remote,
+            &format!("{base}.forRemote"),
+        )?,
+    };
+    // A label only matters when sessions may go there; a disabled target may name anything, so
+    // switching a scope off never requires tidying its `server`.
+    if policy.enabled {
+        for (name, rules) in [
+            ("forLocal", &policy.for_local),
+            ("forRemote", &policy.for_remote),
+        ] {
+            if rules.enabled && rules.to_remote.enabled {
+                check_label(
+                    &format!("{base}.{name}.toRemote.server"),
+                    &rules.to_remote.server,
+                    servers,
+                )?;
+            }
+        }
+    }
+    Ok(policy)
+}
+
+fn scope(raw: RawScope, defaults: ScopePolicy, key: &str) -> Result<ScopePolicy, ConfigError> {
+    let server = match text(raw.to_remote.server) {
+        Some(label) => ServerLabel::parse(&label)
+            .map_err(|e| ConfigError::invalid(format!("{key}.toRemote.server"), e.to_string()))?,
+        None => defaults.to_remote.server,
+    };
+    Ok(ScopePolicy {
+        enabled: flag(raw.enabled, defaults.enabled),
+        to_local: flag(raw.to_local, defaults.to_local),
+        to_remote: RemotePolicy {
+            enabled: flag(raw.to_remote.enabled, defaults.to_remote.enabled),
+            server,
+        },
+    })
+}
+
+fn check_label(
+    key: &str,
+    label: &ServerLabel,
+    servers: &BTreeMap<ServerLabel, Vec<String>>,
+) -> Result<(), ConfigError> {
+    match servers.get(label) {
+        Some(list) if !list.is_empty() => Ok(()),
+        Some(_) => Err(ConfigError::invalid(
+            key,
+            format!(
+                "remote sessions go to `{label}`, but matrix.identity.servers.{label} is an empty \
+                 list: add a server to it, or set toRemote.enabled: false"
+            ),
+        )),
+        None => {
+            let known: Vec<&str> = servers.keys().map(ServerLabel::as_str).collect();
+            Err(ConfigError::invalid(
+                key,
+                format!(
+                    "`{label}` is not a label of matrix.identity.servers (configured labels: {})",
+                    known.join(", ")
+                ),
+            ))
+        }
+    }
+}
+
+/// `logging.root` is the level for everything, `logging.app` Verity's own; both are mxisd level
+/// names, and `logging.app` may also be a full `EnvFilter` directive.
+fn logging(raw: RawLogging) -> Result<LoggingSettings, ConfigError> {
+    let root = text(raw.root)
+        .map(|level| log_level(&level).ok_or_else(|| bad_level("logging.root", &level)))
+        .transpose()?;
+    let app = text(raw.app).unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned());
+    let app_level = log_level(&app);
+    // A bare word that is not a level would parse as a target name and silently log nothing of
+    // Verity's, so only something that looks like a directive is taken as one.
+    if app_level.is_none() && !app.contains(['=', ',', '[']) {
+        return Err(bad_level("logging.app", &app));
+    }
+    let filter = match (app_level, root) {
+        (Some(app), Some(root)) if app != root => format!("{root},verity={app}"),
+        (Some(app), _) => app,
+        (None, Some(root)) => format!("{root},{app}"),
+        (None, None) => app,
+    };
+    tracing_subscriber::EnvFilter::builder()
+        .parse(&filter)
+        .map_err(|e| {
+            ConfigError::invalid(
+                "logging.app",
+                format!("{filter:?} is not a level or a filter directive: {e}"),
+            )
+        })?;
+    let format = match text(raw.format).map(|f| f.to_ascii_lowercase()).as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                "logging.format",
+                format!("unknown format `{other}`; expected `text` or `json`"),
+            ));
+        }
+    };
+    Ok(LoggingSettings { filter, format })
+}
+
+/// The lowercase level name, accepting mxisd's upper-case spellings and `warning`.
+fn log_level(value: &str) -> Option<String> {
+    let lower = value.to_ascii_lowercase();
+    let lower = if lower == "warning" {
+        "warn".to_owned()
+    } else {
+        lower
+    };
+    LOG_LEVELS.contains(&lower.as_str()).then_some(lower)
+}
+
+fn bad_level(key: &str, value: &str) -> ConfigError {
+    ConfigError::invalid(
+        key,
+        format!(
+            "unknown level `{value}`; expected one of {}",
+            LOG_LEVELS.join(", ")
+        ),
+    )
+}

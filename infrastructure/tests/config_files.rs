@@ -1,0 +1,65 @@
+//! The configuration files shipped with Verity, and a production-style ma1sd.yaml, load as an
+//! operator would load them: through `verity::config::load`.
+use std::path::Path;
+
+use verity::config::{ConfigWarning, load};
+use verity::settings::StorageSettings;
+use verity_domain::{ServerLabel, ValidationPolicy};
+
+#[test]
+fn the_sample_configuration_loads_without_a_single_warning() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/verity.sample.yaml");
+    let loaded = load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+    let s = loaded.settings;
+    assert_eq!(s.matrix.domain.as_str(), "example.org");
+    assert_eq!(
+        (s.server.hostname.as_str(), s.server.port),
+        ("127.0.0.1", 8090)
+    );
+    assert_eq!(s.server.public_url, "http://localhost:8090");
+    assert_eq!(s.key.path, Path::new("data/keys"));
+    assert_eq!(s.storage.url(), "sqlite://data/verity.db?mode=rwc");
+    assert_eq!(
+        s.session.policy,
+        ValidationPolicy::defaults(ServerLabel::parse("root").unwrap())
+    );
+}
+
+#[test]
+fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_warnings() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ma1sd.yaml");
+    let loaded = load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let paths: Vec<&str> = loaded.warnings.iter().map(ConfigWarning::path).collect();
+    assert_eq!(
+        paths,
+        [
+            "threepid",
+            "synapseSql",
+            "logging.requests",
+            "dns",
+            "lookup",
+            "invite",
+            "hashing",
+            "policy",
+            "internal"
+        ]
+    );
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .all(|w| matches!(w, ConfigWarning::NotUsedYet { .. })),
+        "{:?}",
+        loaded.warnings
+    );
+    let s = loaded.settings;
+    assert_eq!(s.server.name, "matrix.example.org");
+    assert_eq!(s.server.public_url, "https://matrix.example.org");
+    assert_eq!(s.key.path, Path::new("/var/lib/ma1sd/keys"));
+    assert!(matches!(
+        &s.storage,
+        StorageSettings::Sqlite { database } if database == Path::new("/var/lib/ma1sd/store.db")
+    ));
+    assert_eq!(s.logging.filter, "error,verity=info");
+}
