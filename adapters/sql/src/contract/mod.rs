@@ -1,0 +1,70 @@
+//! The store contract suite: each case is written once, as an async function of the port it checks
+//! (or of the [`harness::TestDb`] when it needs raw SQL), and [`contract_suite!`] runs every case on
+//! every backend, each in a fresh database:
+//!
+//! ```text
+//! contract::<backend>::<group>::<case>      backend: sqlite_file | sqlite_memory | postgres
+//! ```
+//!
+//! A new table joins by adding a module of cases and a group line below, e.g.
+//! `bindings(db => &db.bindings()): [a_binding_round_trips, ...]`.
+//! PostgreSQL: see [`harness`] for `VERITY_TEST_POSTGRES_URL` and `CI`.
+
+mod database;
+mod harness;
+mod sessions;
+mod sqlite;
+
+/// For each backend, a module of `#[tokio::test]`s: one per case of each group. A group line is
+/// `module(db => what the cases take): [cases]`, where `db` is the open [`harness::TestDb`].
+macro_rules! contract_suite {
+    ($($group:ident ($db:ident => $subject:expr): [$($case:ident),* $(,)?]),* $(,)?) => {
+        contract_suite!(@backend sqlite_file, SqliteFile;
+            $($group ($db => $subject): [$($case),*]),*);
+        contract_suite!(@backend sqlite_memory, SqliteMemory;
+            $($group ($db => $subject): [$($case),*]),*);
+        contract_suite!(@backend postgres, Postgres;
+            $($group ($db => $subject): [$($case),*]),*);
+    };
+    (@backend $backend:ident, $variant:ident;
+        $($group:ident ($db:ident => $subject:expr): [$($case:ident),*]),*) => {
+        mod $backend {
+            $(mod $group {
+                $(
+                    // Two workers, so tasks spawned by a case really run in parallel.
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        let backend = crate::contract::harness::Backend::$variant;
+                        let Some($db) = crate::contract::harness::TestDb::open(backend).await
+                        else {
+                            return;
+                        };
+                        crate::contract::$group::$case($subject).await;
+                        $db.finish().await;
+                    }
+                )*
+            })*
+        }
+    };
+}
+
+contract_suite! {
+    sessions(db => &db.sessions()): [
+        a_session_round_trips_every_field,
+        inserting_an_existing_sid_is_a_conflict_and_keeps_the_original,
+        updating_an_unknown_sid_is_not_found_and_creates_nothing,
+        an_update_persists_a_validation_and_the_failed_attempts,
+        finding_an_unknown_sid_returns_none,
+        find_latest_picks_the_newest_session_of_the_3pid_and_secret,
+        find_latest_breaks_a_tie_in_creation_time_by_the_greatest_sid,
+        purge_deletes_exactly_the_sessions_last_modified_before_the_cutoff,
+        a_cutoff_past_every_storable_time_purges_everything,
+        a_time_past_the_storable_range_is_refused_rather_than_wrapped,
+        concurrent_inserts_of_distinct_sessions_all_land,
+    ],
+    database(db => &db): [
+        a_row_that_does_not_parse_is_reported_as_corrupt,
+        the_health_check_passes_while_the_database_answers,
+        a_closed_database_is_reported_unavailable,
+    ],
+}

@@ -1,0 +1,123 @@
+//! Checks run on SQLite only: the file across restarts and migrations, connection pragmas, the
+//! in-memory pool, and its dynamic typing.
+use pretty_assertions::assert_eq;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use verity_application::ports::driven::{SessionStore, StoreError};
+
+use super::database::insert_sql;
+use super::harness::{Backend, TestDb, sqlite_file_url};
+use super::sessions::{parts, session, sid};
+use crate::{SqlError, connect};
+
+#[tokio::test]
+async fn data_survives_reopening_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(dir.path());
+    let stored = session(parts("persisted", 1_000));
+    let first = connect(&url, 2).await.unwrap();
+    first.session_store().insert(&stored).await.unwrap();
+    first.close().await.unwrap();
+
+    // A restart runs the migrations again: they must find nothing to do.
+    let second = connect(&url, 2).await.unwrap();
+    let found = second
+        .session_store()
+        .find(&sid("persisted"))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(stored));
+    second.close().await.unwrap();
+}
+
+async fn pragma(db: &TestDb, name: &str) -> String {
+    let row = db
+        .store
+        .connection()
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            format!("PRAGMA {name}"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    // journal_mode answers text, the others integers.
+    row.try_get_by_index::<String>(0)
+        .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn sqlite_files_use_wal_a_busy_timeout_and_foreign_keys() {
+    let db = TestDb::open(Backend::SqliteFile).await.unwrap();
+    assert_eq!(pragma(&db, "journal_mode").await, "wal");
+    assert_eq!(pragma(&db, "busy_timeout").await, "5000");
+    assert_eq!(pragma(&db, "foreign_keys").await, "1");
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn an_in_memory_database_is_one_database_whatever_the_pool_size_asked() {
+    // With several connections each would be its own empty database, without the table the
+    // migration created on the first.
+    let store = connect("sqlite::memory:", 8).await.unwrap();
+    let sessions = store.session_store();
+    sessions
+        .insert(&session(parts("in-memory", 1_000)))
+        .await
+        .unwrap();
+    let mut finds = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let sessions = sessions.clone();
+        finds.spawn(async move { sessions.find(&sid("in-memory")).await });
+    }
+    while let Some(found) = finds.join_next().await {
+        assert!(found.unwrap().unwrap().is_some());
+    }
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn text_in_an_integer_column_is_reported_as_corrupt() {
+    // SQLite stores whatever it is given; PostgreSQL would refuse this insert.
+    let db = TestDb::open(Backend::SqliteFile).await.unwrap();
+    db.execute(&insert_sql("text-time", "created_at", "'yesterday'"))
+        .await;
+    let result = db.sessions().find(&sid("text-time")).await;
+    assert!(matches!(result, Err(StoreError::Corrupt(_))), "{result:?}");
+    db.finish().await;
+}
+
+async fn raw_sqlite(url: &str, sql: &str) {
+    let db = sea_orm::Database::connect(url).await.unwrap();
+    db.execute_unprepared(sql).await.unwrap();
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_mxisd_session_table_stops_start_up_instead_of_being_used() {
+    // Same table name as mxisd/ma1sd, other columns: an operator pointing Verity at the old
+    // store must get an error, not a half-working server.
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(dir.path());
+    raw_sqlite(
+        &url,
+        "CREATE TABLE session_3pid (id INTEGER PRIMARY KEY, secret TEXT)",
+    )
+    .await;
+    let err = connect(&url, 1).await.unwrap_err();
+    assert!(matches!(err, SqlError::Migrate(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_verity_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(dir.path());
+    connect(&url, 1).await.unwrap().close().await.unwrap();
+    raw_sqlite(
+        &url,
+        "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29991231_000000_future', 0)",
+    )
+    .await;
+    let err = connect(&url, 1).await.unwrap_err();
+    assert!(matches!(err, SqlError::Migrate(_)), "{err:?}");
+}

@@ -1,0 +1,16 @@
+//! Schema migrations, applied in order by [`crate::connect`].
+//!
+//! One file per migration, named `mYYYYMMDD_HHMMSS_name.rs`: sea-orm records a migration under
+//! its file stem, so renaming a file makes it run again. A released migration is never edited;
+//! changes go in a new file.
+use sea_orm_migration::{MigrationTrait, MigratorTrait};
+
+mod m20261128_000001_create_session_3pid;
+
+pub(crate) struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_000001_create_session_3pid::Migration)]
+    }
+}

@@ -1,0 +1,43 @@
+//! The `session_3pid` row, as sea-orm reads and writes it.
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "session_3pid")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub sid: String,
+    pub client_secret: String,
+    pub medium: String,
+    pub address: String,
+    pub token: String,
+    pub send_attempt: i64,
+    pub next_link: Option<String>,
+    /// `local`, `local_offer_remote` or `remote_pending`.
+    pub mode: String,
+    /// The server label of the two remote modes.
+    pub mode_server: Option<String>,
+    /// Milliseconds since the Unix epoch, like every time column.
+    pub created_at: i64,
+    pub validated_at: Option<i64>,
+    /// `validated_at`, else `created_at`: what the purge compares.
+    pub modified_at: i64,
+    pub failed_attempts: i32,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+// sea-orm requires `Debug`; written by hand so the client secret and the token never reach a log.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("session_3pid")
+            .field("sid", &self.sid)
+            .field("medium", &self.medium)
+            .field("mode", &self.mode)
+            .field("created_at", &self.created_at)
+            .field("validated_at", &self.validated_at)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,179 @@
+//! Test support shared with other crates' tests (feature `testing`): a fresh PostgreSQL database
+//! per test on the server named by `VERITY_TEST_POSTGRES_URL`.
+//!
+//! Policy, the same for every suite: unset, PostgreSQL tests pass with a note so local development
+//! needs no server, unless `CI` is set (CI must never skip them silently); set but unreachable is a
+//! failure, never a skip. Only for tests, so it panics on a broken set-up instead of returning
+//! errors nobody would handle.
+#![allow(clippy::panic, clippy::expect_used)]
+
+use std::hash::{BuildHasher, RandomState};
+use std::io::Write;
+use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database};
+
+/// The variable naming the PostgreSQL server tests may use, e.g.
+/// `postgres://postgres@127.0.0.1:5432/test` (any existing database on it).
+pub const POSTGRES_URL_VAR: &str = "VERITY_TEST_POSTGRES_URL";
+
+/// The server to test against, or `None` (after a note on stderr, once per process) when the
+/// variable is unset outside CI.
+///
+/// # Panics
+/// When `CI` is set and the variable is not.
+pub fn postgres_url() -> Option<String> {
+    match std::env::var(POSTGRES_URL_VAR) {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI is set but {POSTGRES_URL_VAR} is not: CI must run the PostgreSQL tests")
+        }
+        _ => {
+            static NOTE: Once = Once::new();
+            // Straight to stderr: libtest hides what passing tests print, and this note is the
+            // only sign that PostgreSQL was not tested.
+            NOTE.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: {POSTGRES_URL_VAR} is not set; PostgreSQL tests pass without running \
+                     (e.g. {POSTGRES_URL_VAR}=postgres://postgres@127.0.0.1:5432/test)"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// A database `verity_test_<random>` created for one test and dropped after it: explicitly with
+/// [`ScratchDatabase::drop_database`], or when the value is dropped (a panicking test).
+pub struct ScratchDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+    dropped: bool,
+}
+
+impl ScratchDatabase {
+    /// Creates a database on the server of [`postgres_url`].
+    ///
+    /// # Panics
+    /// When the variable is unset (check [`postgres_url`] first) or the server cannot be reached.
+    pub async fn create() -> Self {
+        let admin_url = postgres_url()
+            .unwrap_or_else(|| panic!("{POSTGRES_URL_VAR} is not set: check postgres_url() first"));
+        Self::create_on(&admin_url).await
+    }
+
+    /// Creates a database on the server of `admin_url` (a URL to any database there).
+    ///
+    /// # Panics
+    /// When the server cannot be reached or refuses.
+    pub async fn create_on(admin_url: &str) -> Self {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let seed = COUNTER.fetch_add(1, Ordering::Relaxed);
+        // RandomState is keyed randomly per process: no clash between tests or parallel runs.
+        let name = format!(
+            "verity_test_{:016x}",
+            RandomState::new().hash_one((std::process::id(), seed))
+        );
+        admin_execute(admin_url, &format!("CREATE DATABASE {name}")).await;
+        Self {
+            admin_url: admin_url.to_owned(),
+            url: with_database(admin_url, &name),
+            name,
+            dropped: false,
+        }
+    }
+
+    /// The `postgres://` URL of the new database (it carries the password of the given URL).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Drops the database, ending any session still connected to it.
+    pub async fn drop_database(mut self) {
+        admin_execute(&self.admin_url, &drop_sql(&self.name)).await;
+        self.dropped = true;
+    }
+}
+
+impl Drop for ScratchDatabase {
+    // A test that panicked never called `drop_database`: drop it on a runtime of our own, on
+    // another thread, since this may run inside (or while unwinding out of) the test's runtime.
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        let admin_url = self.admin_url.clone();
+        let sql = drop_sql(&self.name);
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime to drop the test database");
+            runtime.block_on(admin_execute(&admin_url, &sql));
+        })
+        .join();
+    }
+}
+
+/// FORCE (PostgreSQL 13+) ends the sessions a pool or a failed test may still hold.
+fn drop_sql(name: &str) -> String {
+    format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+}
+
+/// Runs one statement on the server; an unreachable server is a loud failure, never a skip.
+async fn admin_execute(admin_url: &str, sql: &str) {
+    let mut options = ConnectOptions::new(admin_url);
+    options
+        .max_connections(1)
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    let admin = Database::connect(options).await.unwrap_or_else(|err| {
+        panic!("{POSTGRES_URL_VAR} is set but the server cannot be reached: {err}")
+    });
+    if let Err(err) = admin.execute_unprepared(sql).await {
+        panic!("{sql}: {err}");
+    }
+    let _ = admin.close().await;
+}
+
+/// `url` with its database (the path) replaced by `database`, keeping any query string.
+fn with_database(url: &str, database: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let after_authority = url[authority_start..]
+        .find(['/', '?'])
+        .map_or(url.len(), |i| authority_start + i);
+    let (base, rest) = url.split_at(after_authority);
+    let query = rest.find('?').map_or("", |q| &rest[q..]);
+    format!("{base}/{database}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_query_kept() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/x",
+            ),
+            (
+                "postgres://u:p@h/db?sslmode=disable",
+                "postgres://u:p@h/x?sslmode=disable",
+            ),
+            ("postgres://h:1", "postgres://h:1/x"),
+            (
+                "postgres://h?sslmode=disable",
+                "postgres://h/x?sslmode=disable",
+            ),
+        ] {
+            assert_eq!(with_database(url, "x"), expected, "{url}");
+        }
+    }
+}
