@@ -1,4 +1,7 @@
 //! The committed OpenAPI document matches the code, and every operation traces to the spec.
+// Test helpers outside #[test] functions are not "tests" to clippy; panicking is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -9,7 +12,9 @@ const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 
 fn generated() -> String {
     // Generating the document never calls a handler, so a mock without expectations is enough.
-    let deps = HttpDeps { status: Arc::new(MockStatus::new()) };
+    let deps = HttpDeps {
+        status: Arc::new(MockStatus::new()),
+    };
     openapi_service(&deps).spec_yaml()
 }
 
@@ -33,7 +38,9 @@ fn the_committed_openapi_yaml_is_up_to_date() {
     if std::env::var_os("UPDATE_OPENAPI").is_some() && std::env::var_os("CI").is_none() {
         std::fs::write(COMMITTED, &generated).expect("write api-spec/openapi.yaml");
     }
-    let committed = std::fs::read_to_string(COMMITTED).unwrap_or_default().replace("\r\n", "\n");
+    let committed = std::fs::read_to_string(COMMITTED)
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
     assert!(
         committed == generated,
         "api-spec/openapi.yaml is stale: run `UPDATE_OPENAPI=1 cargo test -p verity-api-spec` \
@@ -62,9 +69,15 @@ fn every_matrix_operation_links_the_spec_and_lives_under_the_identity_prefix() {
         if EXTRAS.contains(&path.as_str()) {
             continue;
         }
-        assert!(path.starts_with("/_matrix/identity/"), "{method} {path} is outside the API");
+        assert!(
+            path.starts_with("/_matrix/identity/"),
+            "{method} {path} is outside the API"
+        );
         let url = op["externalDocs"]["url"].as_str().unwrap_or_default();
-        assert!(url.starts_with("https://spec.matrix.org/"), "{method} {path} links no spec");
+        assert!(
+            url.starts_with("https://spec.matrix.org/"),
+            "{method} {path} links no spec"
+        );
     }
 }
 

@@ -4,3 +4,8 @@
 
 pub mod config;
 pub mod settings;
+pub mod startup;
+pub mod system;
+pub mod telemetry;
+
+pub use startup::Application;

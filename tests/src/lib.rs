@@ -1,1 +1,13 @@
-//! placeholder
+//! Helpers for Verity's end-to-end tests: start the real server on a free port with a fresh store,
+//! and talk to it through the client generated from `api-spec/openapi.yaml`.
+//!
+//! This library exists only for tests, so it may panic on broken test set-ups: the workspace's
+//! no-panic lints are relaxed here on purpose.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod client;
+mod postgres;
+mod spawn;
+
+pub use postgres::{TestDatabase, postgres_url};
+pub use spawn::{Backend, TestApp, spawn_app, spawn_app_with};

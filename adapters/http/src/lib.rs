@@ -9,9 +9,14 @@ mod api;
 mod app;
 mod error;
 mod middleware;
+mod server;
 
 pub use api::{Api, openapi_service};
-pub use app::{HttpConfig, HttpDeps, app};
+pub use app::{HttpConfig, HttpDeps, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
+pub use server::BoundServer;
+
+/// The complete application, as [`app`] builds it.
+pub type AppEndpoint = poem::endpoint::BoxEndpoint<'static, poem::Response>;
 pub use error::{ErrCode, MatrixError};
 
 /// The Matrix specification release whose Identity Service API this server implements; the

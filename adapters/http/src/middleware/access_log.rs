@@ -34,7 +34,7 @@ impl<E: Endpoint> Endpoint for AccessLogEndpoint<E> {
             %method,
             path,
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            elapsed_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
             "request"
         );
         Ok(response)

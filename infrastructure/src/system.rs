@@ -1,0 +1,130 @@
+//! The operating system's clock and random generator, as ports.
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::RngExt as _;
+use rand::distr::{Alphanumeric, SampleString};
+use verity_application::ports::driven::{Clock, SecretGenerator};
+use verity_domain::{SessionId, Timestamp, TokenKind, ValidationToken};
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        // A clock before 1970 is a broken host; 0 keeps everything expired rather than panicking.
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        Timestamp::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+    }
+}
+
+/// Secrets from the operating system's CSPRNG (through `rand::rng()`, a ChaCha generator seeded
+/// and periodically reseeded from the OS).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsSecretGenerator;
+
+/// Length of a session id: 24 alphanumerics, about 143 bits.
+const SESSION_ID_LENGTH: usize = 24;
+const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+impl SecretGenerator for OsSecretGenerator {
+    fn session_id(&self) -> SessionId {
+        let raw = Alphanumeric.sample_string(&mut rand::rng(), SESSION_ID_LENGTH);
+        // Alphanumerics are always a valid sid; the fallback is unreachable but not a panic.
+        SessionId::parse(&raw).unwrap_or_else(|_| fallback_session_id())
+    }
+
+    fn validation_token(&self, kind: TokenKind) -> ValidationToken {
+        let mut rng = rand::rng();
+        let raw: String = match kind {
+            TokenKind::Link { length } => (0..length)
+                .map(|_| char::from(URL_SAFE[rng.random_range(0..URL_SAFE.len())]))
+                .collect(),
+            TokenKind::Digits { length } => (0..length)
+                .map(|_| char::from(b'0' + rng.random_range(0..10u8)))
+                .collect(),
+        };
+        ValidationToken::parse(&raw).unwrap_or_else(|_| fallback_token())
+    }
+}
+
+#[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
+fn fallback_session_id() -> SessionId {
+    SessionId::parse("x").expect("constant sid is valid")
+}
+
+#[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
+fn fallback_token() -> ValidationToken {
+    ValidationToken::parse("x").expect("constant token is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn session_ids_are_long_unique_and_in_the_spec_charset() {
+        let ids: HashSet<String> = (0..1000)
+            .map(|_| OsSecretGenerator.session_id().as_str().to_owned())
+            .collect();
+        assert_eq!(ids.len(), 1000);
+        assert!(ids.iter().all(|id| id.len() == SESSION_ID_LENGTH));
+    }
+
+    #[test]
+    fn tokens_have_the_shape_their_kind_requires_and_do_not_repeat() {
+        for kind in [TokenKind::EMAIL, TokenKind::SMS] {
+            let tokens: Vec<String> = (0..200)
+                .map(|_| OsSecretGenerator.validation_token(kind).expose().to_owned())
+                .collect();
+            assert!(tokens.iter().all(|t| kind.accepts(t)), "{kind:?}");
+            let distinct: HashSet<&String> = tokens.iter().collect();
+            // 6 digits: 200 draws from 10^6 collide rarely; links never.
+            assert!(
+                distinct.len() > 190,
+                "{kind:?}: {} distinct",
+                distinct.len()
+            );
+        }
+    }
+
+    #[test]
+    fn every_digit_and_url_safe_character_is_used() {
+        let digits: HashSet<char> = (0..200)
+            .flat_map(|_| {
+                OsSecretGenerator
+                    .validation_token(TokenKind::SMS)
+                    .expose()
+                    .to_owned()
+                    .chars()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(digits.len(), 10);
+        let link: HashSet<char> = (0..100)
+            .flat_map(|_| {
+                OsSecretGenerator
+                    .validation_token(TokenKind::EMAIL)
+                    .expose()
+                    .chars()
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(link.len(), 64);
+    }
+
+    #[test]
+    fn the_fallbacks_are_valid() {
+        assert_eq!(fallback_session_id().as_str(), "x");
+        assert_eq!(fallback_token().expose(), "x");
+    }
+
+    #[test]
+    fn the_clock_reads_a_time_after_2020() {
+        assert!(SystemClock.now().as_millis() > 1_577_836_800_000);
+    }
+}

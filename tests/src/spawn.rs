@@ -1,0 +1,156 @@
+//! Starting the real server, as `main` does, on `127.0.0.1:0` with a fresh store.
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use verity::Application;
+
+use crate::client::Client;
+use crate::postgres::TestDatabase;
+
+/// Which store the server under test uses.
+pub enum Backend {
+    /// A SQLite file in the test's temporary directory.
+    Sqlite,
+    /// A SQLite file at this path (to restart a server on the same data).
+    SqliteAt(std::path::PathBuf),
+    /// A fresh PostgreSQL database (see [`crate::postgres_url`]).
+    Postgres,
+}
+
+/// A running server and what the test needs to reach it.
+pub struct TestApp {
+    /// Where the server listens.
+    pub address: SocketAddr,
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The generated client, pointed at the server.
+    pub client: Client,
+    /// A plain HTTP client for what the generated one cannot send (malformed bodies, OPTIONS).
+    pub http: reqwest::Client,
+    /// The data directory (keys, SQLite file); removed when the test ends.
+    pub dir: TempDir,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<anyhow::Result<()>>>,
+    _database: Option<TestDatabase>,
+}
+
+/// Starts a server on SQLite with the minimal configuration plus `extra_yaml`.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Backend::Sqlite, "").await
+}
+
+/// Starts a server on `backend` with the minimal configuration, deep-merged with `extra_yaml`
+/// (which may set any key, nested ones included, e.g. `matrix: {v1: false}`).
+pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
+    init_test_logging();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (storage, database) = match backend {
+        Backend::Sqlite => {
+            let db = dir.path().join("data/verity.db");
+            (
+                json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
+                None,
+            )
+        }
+        Backend::SqliteAt(db) => (
+            json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
+            None,
+        ),
+        Backend::Postgres => {
+            let database = TestDatabase::create().await;
+            let storage = json!({"backend": "postgresql", "provider": {"postgresql": {"database": database.url()}}});
+            (storage, Some(database))
+        }
+    };
+    let mut config = json!({
+        "matrix": {"domain": "example.org"},
+        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
+        "key": {"path": dir.path().join("keys")},
+        "storage": storage,
+    });
+    if !extra_yaml.trim().is_empty() {
+        let extra: Value = serde_norway::from_str(extra_yaml).expect("extra_yaml is YAML");
+        merge(&mut config, extra);
+    }
+    let yaml = serde_norway::to_string(&config).expect("config to YAML");
+    let loaded =
+        verity::config::parse(&yaml).unwrap_or_else(|e| panic!("test config: {e}\n{yaml}"));
+    let app = Application::build(&loaded.settings)
+        .await
+        .expect("the server builds");
+    let address = app.local_addr();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    let base_url = format!("http://{address}");
+    install_crypto_provider();
+    let http = reqwest::Client::builder().build().expect("http client");
+    TestApp {
+        address,
+        client: Client::new_with_client(&base_url, http.clone()),
+        base_url,
+        http,
+        dir,
+        shutdown: Some(tx),
+        server: Some(server),
+        _database: database,
+    }
+}
+
+impl TestApp {
+    /// `base_url` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Stops the server gracefully and waits for it, returning its result.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(handle) => handle.await.expect("server task"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// reqwest is built without a default TLS provider (one crypto backend, ring, for the whole
+/// workspace), so one must be installed before any client is built.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Server logs in test output only when `TEST_LOG` is set.
+fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_test_writer()
+            .try_init();
+    }
+}
+
+/// Deep-merges `extra` into `base`: objects key by key, anything else replaced.
+fn merge(base: &mut Value, extra: Value) {
+    match (base, extra) {
+        (Value::Object(base), Value::Object(extra)) => {
+            for (key, value) in extra {
+                merge(base.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (base, extra) => *base = extra,
+    }
+}
