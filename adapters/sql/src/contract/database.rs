@@ -34,7 +34,7 @@ pub(crate) fn insert_sql(id: &str, column: &str, value: &str) -> String {
         })
         .unzip();
     format!(
-        "INSERT INTO session_3pid ({}) VALUES ({})",
+        "INSERT INTO verity_session ({}) VALUES ({})",
         names.join(", "),
         values.join(", ")
     )

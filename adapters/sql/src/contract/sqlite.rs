@@ -94,16 +94,43 @@ async fn raw_sqlite(url: &str, sql: &str) {
 }
 
 #[tokio::test]
-async fn an_mxisd_session_table_stops_start_up_instead_of_being_used() {
-    // Same table name as mxisd/ma1sd, other columns: an operator pointing Verity at the old
-    // store must get an error, not a half-working server.
+async fn an_ma1sd_store_is_left_untouched_and_verity_tables_are_added_beside_it() {
+    // An ma1sd.yaml that points storage at ma1sd's own database must start Verity without
+    // touching ma1sd's tables (same names Verity might otherwise have used).
     let dir = tempfile::tempdir().unwrap();
     let url = sqlite_file_url(dir.path());
     raw_sqlite(
         &url,
-        "CREATE TABLE session_3pid (id INTEGER PRIMARY KEY, secret TEXT)",
+        "CREATE TABLE session_3pid (id INTEGER PRIMARY KEY, secret TEXT); \
+         INSERT INTO session_3pid VALUES (1, 'kept');",
     )
     .await;
+    let store = connect(&url, 1)
+        .await
+        .expect("Verity starts on an ma1sd database");
+    let kept: Vec<String> = {
+        use sea_orm::{ConnectionTrait, Statement};
+        let rows = store
+            .connection()
+            .query_all_raw(Statement::from_string(
+                store.connection().get_database_backend(),
+                "SELECT secret FROM session_3pid",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "secret").unwrap())
+            .collect()
+    };
+    assert_eq!(kept, vec!["kept".to_owned()]);
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_foreign_table_with_verity_s_name_stops_start_up_instead_of_being_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(dir.path());
+    raw_sqlite(&url, "CREATE TABLE verity_session (id INTEGER PRIMARY KEY)").await;
     let err = connect(&url, 1).await.unwrap_err();
     assert!(matches!(err, SqlError::Migrate(_)), "{err:?}");
 }

@@ -5,12 +5,12 @@
 //! changes go in a new file.
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
-mod m20261128_000001_create_session_3pid;
+mod m20261128_000001_create_verity_session;
 
 pub(crate) struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_session_3pid::Migration)]
+        vec![Box::new(m20261128_000001_create_verity_session::Migration)]
     }
 }

@@ -1,4 +1,4 @@
-//! Between a [`ValidationSession`] and its `session_3pid` row.
+//! Between a [`ValidationSession`] and its `verity_session` row.
 use sea_orm::ActiveValue::Set;
 use verity_application::ports::driven::StoreError;
 use verity_domain::{

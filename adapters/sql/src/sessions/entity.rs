@@ -1,8 +1,8 @@
-//! The `session_3pid` row, as sea-orm reads and writes it.
+//! The `verity_session` row, as sea-orm reads and writes it.
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
-#[sea_orm(table_name = "session_3pid")]
+#[sea_orm(table_name = "verity_session")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub sid: String,
@@ -32,7 +32,7 @@ impl ActiveModelBehavior for ActiveModel {}
 // sea-orm requires `Debug`; written by hand so the client secret and the token never reach a log.
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("session_3pid")
+        f.debug_struct("verity_session")
             .field("sid", &self.sid)
             .field("medium", &self.medium)
             .field("mode", &self.mode)

@@ -1,4 +1,4 @@
-//! [`SessionStore`] over the `session_3pid` table.
+//! [`SessionStore`] over the `verity_session` table.
 use async_trait::async_trait;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{

@@ -1,4 +1,8 @@
-//! `session_3pid`: 3PID validation sessions.
+//! `verity_session`: 3PID validation sessions.
+//!
+//! Every Verity table is prefixed `verity_`: an operator whose ma1sd.yaml points `storage` at
+//! ma1sd's database gets Verity's tables added beside ma1sd's (`session_3pid`, `invite_3pid`, ...),
+//! which stay untouched.
 //!
 //! The columns are named here rather than taken from the entity, so this migration keeps
 //! describing the schema as it was when it ran even after the entity changes.
@@ -9,7 +13,7 @@ pub(crate) struct Migration;
 
 #[derive(DeriveIden)]
 enum Session3pid {
-    #[sea_orm(iden = "session_3pid")]
+    #[sea_orm(iden = "verity_session")]
     Table,
     Sid,
     ClientSecret,
@@ -29,8 +33,8 @@ enum Session3pid {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        // No IF NOT EXISTS: a `session_3pid` table from mxisd/ma1sd (same name, other columns)
-        // must stop start-up rather than be used.
+        // No IF NOT EXISTS: a table of that name that this migration did not create must stop
+        // start-up rather than be used.
         manager
             .create_table(
                 Table::create()
@@ -82,7 +86,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("session_3pid_threepid_secret")
+                    .name("verity_session_threepid_secret")
                     .table(Session3pid::Table)
                     .col(Session3pid::Medium)
                     .col(Session3pid::Address)
@@ -94,7 +98,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("session_3pid_modified_at")
+                    .name("verity_session_modified_at")
                     .table(Session3pid::Table)
                     .col(Session3pid::ModifiedAt)
                     .to_owned(),
