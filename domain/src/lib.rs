@@ -6,7 +6,9 @@
 //! exhaustively testable.
 #![warn(missing_docs)]
 
+mod account;
 mod email;
+mod matrix_ids;
 mod medium;
 mod msisdn;
 mod names;
@@ -17,7 +19,12 @@ mod session;
 mod threepid;
 mod time;
 
+pub use account::{
+    AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy, TokenFingerprint,
+    unsigned_policies,
+};
 pub use email::{EmailAddress, InvalidEmail};
+pub use matrix_ids::{Host, InvalidMatrixId, ServerName, UserId};
 pub use medium::{InvalidMedium, Medium};
 pub use msisdn::{InvalidMsisdn, Msisdn};
 pub use names::{InvalidName, MatrixDomain, ServerLabel};

@@ -2,20 +2,35 @@
 //!
 //! Every port is `Send + Sync` because one instance is shared by all request-handling tasks.
 
+mod account_store;
 mod clock;
 mod health;
+mod homeserver;
+mod notify;
 mod secrets;
 mod session_store;
 
+pub use account_store::{AccountStore, TermsStore};
 pub use clock::Clock;
 pub use health::HealthCheck;
+pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
+pub use notify::{
+    EmailMessage, Notification, NotificationConnector, NotificationGenerator, NotifyError,
+    SmsMessage, ValidationNotice,
+};
 pub use secrets::SecretGenerator;
 pub use session_store::{SessionStore, StoreError};
 
 #[cfg(any(test, feature = "mocks"))]
+pub use account_store::{MockAccountStore, MockTermsStore};
+#[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mocks"))]
 pub use health::MockHealthCheck;
+#[cfg(any(test, feature = "mocks"))]
+pub use homeserver::MockHomeserverClient;
+#[cfg(any(test, feature = "mocks"))]
+pub use notify::{MockNotificationConnector, MockNotificationGenerator};
 #[cfg(any(test, feature = "mocks"))]
 pub use secrets::MockSecretGenerator;
 #[cfg(any(test, feature = "mocks"))]

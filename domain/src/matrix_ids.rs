@@ -1,0 +1,238 @@
+//! Matrix identifiers: server names and user IDs, parsed strictly because they end up in outbound
+//! requests (a server name becomes a host to connect to).
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Why a Matrix identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidMatrixId {
+    /// Not `host[:port]` as the server-server API defines it.
+    #[error("not a valid server name (host[:port])")]
+    ServerName,
+    /// Not `@localpart:server_name`.
+    #[error("not a valid Matrix user ID (@localpart:server.name)")]
+    UserId,
+}
+
+/// The host part of a server name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Host {
+    /// A DNS name, lower-cased.
+    Dns(String),
+    /// An IPv4 literal.
+    Ipv4(Ipv4Addr),
+    /// An IPv6 literal (written in brackets).
+    Ipv6(Ipv6Addr),
+}
+
+/// A Matrix server name: `host[:port]` (server-server API, "Server names"), e.g. `example.org`,
+/// `matrix.example.org:8448`, `[::1]:8448`. Nothing else: no scheme, path, user info or spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ServerName {
+    host: Host,
+    port: Option<u16>,
+}
+
+impl ServerName {
+    /// Parses a server name.
+    ///
+    /// # Errors
+    /// [`InvalidMatrixId::ServerName`] for anything but `host[:port]` with a port of 1 to 65535
+    /// written without leading zeros.
+    pub fn parse(raw: &str) -> Result<Self, InvalidMatrixId> {
+        if raw.is_empty() || raw.len() > 255 {
+            return Err(InvalidMatrixId::ServerName);
+        }
+        let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
+            let (inside, after) = rest.split_once(']').ok_or(InvalidMatrixId::ServerName)?;
+            let ip: Ipv6Addr = inside.parse().map_err(|_| InvalidMatrixId::ServerName)?;
+            let port = match after {
+                "" => None,
+                p => Some(parse_port(
+                    p.strip_prefix(':').ok_or(InvalidMatrixId::ServerName)?,
+                )?),
+            };
+            (Host::Ipv6(ip), port)
+        } else {
+            let (host, port) = match raw.rsplit_once(':') {
+                Some((host, port)) => (host, Some(parse_port(port)?)),
+                None => (raw, None),
+            };
+            let host = if let Ok(ip) = host.parse::<Ipv4Addr>() {
+                Host::Ipv4(ip)
+            } else if is_dns_name(host) {
+                Host::Dns(host.to_ascii_lowercase())
+            } else {
+                return Err(InvalidMatrixId::ServerName);
+            };
+            (host, port)
+        };
+        Ok(Self { host, port })
+    }
+
+    /// The host.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// The explicit port, if one was given.
+    pub fn port(&self) -> Option<u16> {
+        self.port
+    }
+}
+
+fn parse_port(raw: &str) -> Result<u16, InvalidMatrixId> {
+    let valid = (1..=5).contains(&raw.len())
+        && raw.bytes().all(|b| b.is_ascii_digit())
+        && !raw.starts_with('0');
+    if !valid {
+        return Err(InvalidMatrixId::ServerName);
+    }
+    raw.parse().map_err(|_| InvalidMatrixId::ServerName)
+}
+
+/// Dot-separated labels of ASCII letters, digits and inner hyphens (the spec's `dns-name`).
+fn is_dns_name(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+impl fmt::Display for Host {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Dns(name) => f.write_str(name),
+            Self::Ipv4(ip) => write!(f, "{ip}"),
+            Self::Ipv6(ip) => write!(f, "[{ip}]"),
+        }
+    }
+}
+
+impl fmt::Display for ServerName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}:{port}", self.host),
+            None => write!(f, "{}", self.host),
+        }
+    }
+}
+
+/// A Matrix user ID, `@localpart:server_name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(String);
+
+impl UserId {
+    /// Parses a user ID. The localpart may use the historical character set (printable ASCII
+    /// except `:`), which existing accounts still have; the whole ID is at most 255 bytes.
+    ///
+    /// # Errors
+    /// [`InvalidMatrixId::UserId`].
+    pub fn parse(raw: &str) -> Result<Self, InvalidMatrixId> {
+        let rest = raw.strip_prefix('@').ok_or(InvalidMatrixId::UserId)?;
+        let (localpart, server) = rest.split_once(':').ok_or(InvalidMatrixId::UserId)?;
+        let localpart_ok = !localpart.is_empty()
+            && localpart
+                .bytes()
+                .all(|b| (0x21..=0x7e).contains(&b) && b != b':');
+        if raw.len() > 255 || !localpart_ok {
+            return Err(InvalidMatrixId::UserId);
+        }
+        ServerName::parse(server).map_err(|_| InvalidMatrixId::UserId)?;
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The whole ID.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The server part (after the first `:`).
+    pub fn server_name(&self) -> &str {
+        self.0.split_once(':').map_or("", |(_, server)| server)
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_names_with_and_without_ports_parse() {
+        for (raw, shown) in [
+            ("example.org", "example.org"),
+            ("Matrix.Example.org:8448", "matrix.example.org:8448"),
+            ("1.2.3.4:80", "1.2.3.4:80"),
+            ("[::1]:8448", "[::1]:8448"),
+            ("[2001:db8::1]", "[2001:db8::1]"),
+            ("localhost", "localhost"),
+        ] {
+            assert_eq!(ServerName::parse(raw).unwrap().to_string(), shown, "{raw}");
+        }
+    }
+
+    #[test]
+    fn server_names_that_smuggle_more_than_a_host_are_refused() {
+        // Sydent's SSRF list (CVE-2021-29431): anything beyond host[:port] is refused outright.
+        for bad in [
+            "",
+            "host/path",
+            "host?x",
+            "user@host",
+            "host:08090",
+            "host: 80",
+            "host:0",
+            "host:70000",
+            "host:",
+            "https://host",
+            "[::1",
+            "::1",
+            "a..b",
+            "-a.b",
+            "ho st",
+            "host#frag",
+            "h\u{e9}.example",
+        ] {
+            assert_eq!(
+                ServerName::parse(bad),
+                Err(InvalidMatrixId::ServerName),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_ids_split_at_the_first_colon() {
+        let user = UserId::parse("@alice:example.org:8448").unwrap();
+        assert_eq!(user.server_name(), "example.org:8448");
+        assert!(UserId::parse("@Historic.User/+=:example.org").is_ok());
+    }
+
+    #[test]
+    fn malformed_user_ids_are_refused() {
+        for bad in [
+            "alice:example.org",
+            "@:example.org",
+            "@alice",
+            "@al ice:example.org",
+            "@alice:bad/host",
+        ] {
+            assert_eq!(UserId::parse(bad), Err(InvalidMatrixId::UserId), "{bad:?}");
+        }
+        let long = format!("@{}:example.org", "a".repeat(250));
+        assert_eq!(UserId::parse(&long), Err(InvalidMatrixId::UserId));
+    }
+}
