@@ -35,7 +35,7 @@ pub use secrets::{
 };
 pub use session::{
     RequestOutcome, SessionError, SessionMode, SessionParts, SessionRequest, SessionRules,
-    ValidatedThreePid, ValidationSession, token_kind_for,
+    Submission, ValidatedThreePid, ValidationSession, token_kind_for,
 };
 pub use threepid::{InvalidThreePid, ThreePid};
 pub use time::Timestamp;

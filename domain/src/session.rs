@@ -1,11 +1,11 @@
 //! The 3PID validation session state machine.
 //!
 //! ```text
-//!   create ──► pending ──submit_token(ok)──► validated
+//!   create ──► pending ──accept_token(ok)──► validated
 //!                │  ▲                           │
-//!      wrong token (failed += 1)          lifetime passes
+//!    each submission counted (store)       lifetime passes
 //!                │  │                           ▼
-//!                └──┘ … max reached ──► locked   expired
+//!                └──┘ … cap passed ──► locked    expired
 //! ```
 //! A session is "modified" when it is created and when it is validated; it may be used only within
 //! `lifetime` of its last modification (Identity Service API, "Session lifetime").
@@ -21,7 +21,8 @@ use crate::{
 pub struct SessionRules {
     /// How long a session stays usable after its last modification (default 24 h).
     pub lifetime: Duration,
-    /// Wrong tokens accepted before the session locks (default 5).
+    /// Token submissions allowed while the session is pending (default 5); the next one finds
+    /// the session locked.
     pub max_failed_attempts: u32,
 }
 
@@ -100,8 +101,9 @@ pub struct SessionParts {
     pub created_at: Timestamp,
     /// Validation time, once validated.
     pub validated_at: Option<Timestamp>,
-    /// Wrong tokens submitted so far.
-    pub failed_attempts: u32,
+    /// Tokens submitted while the session was pending. Counted by the store, atomically, before
+    /// the token is compared, so concurrent guesses cannot exceed the cap.
+    pub token_attempts: u32,
 }
 
 /// A 3PID validation session. Its fields change only through the transitions below.
@@ -115,6 +117,15 @@ pub enum RequestOutcome {
     SendAgain,
     /// Same or lower `send_attempt`: answer with the same sid, send nothing.
     NothingToSend,
+}
+
+/// Where a token submission stands before the token is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submission {
+    /// The session waits for its token: count the attempt, then compare.
+    Pending,
+    /// The session is already validated: compare without counting.
+    AlreadyValidated,
 }
 
 /// A validated 3PID, as `getValidated3pid` reports it.
@@ -172,7 +183,7 @@ impl ValidationSession {
             mode,
             created_at: now,
             validated_at: None,
-            failed_attempts: 0,
+            token_attempts: 0,
         })
     }
 
@@ -245,40 +256,59 @@ impl ValidationSession {
         }
     }
 
-    /// The user gives the token back.
-    ///
-    /// A correct token on an already validated session succeeds again without changing it (links
-    /// get clicked twice). A wrong token counts toward the lock.
+    /// First step of a token submission, before the attempt is counted: the client secret must
+    /// match and the session must not have expired.
     ///
     /// # Errors
-    /// [`SessionError::NoValidSession`] for another client secret, [`SessionError::Expired`],
-    /// [`SessionError::Locked`], or [`SessionError::TokenIncorrect`] (after counting it).
-    pub fn submit_token(
-        &mut self,
+    /// [`SessionError::NoValidSession`] for another client secret, [`SessionError::Expired`].
+    pub fn check_submission(
+        &self,
         client_secret: &ClientSecret,
-        token: &ValidationToken,
         now: Timestamp,
         rules: &SessionRules,
-    ) -> Result<(), SessionError> {
+    ) -> Result<Submission, SessionError> {
         if !self.owned_by(client_secret) {
             return Err(SessionError::NoValidSession);
         }
         if self.is_expired(now, rules) {
             return Err(SessionError::Expired);
         }
-        if self.0.failed_attempts >= rules.max_failed_attempts {
+        Ok(if self.is_validated() { Submission::AlreadyValidated } else { Submission::Pending })
+    }
+
+    /// Second step: compares the token. `attempt` is this submission's number, which the store
+    /// counted atomically after [`check_submission`](Self::check_submission); an attempt beyond
+    /// the cap is refused without comparing, so the cap holds even for concurrent guesses.
+    ///
+    /// A correct token on an already validated session succeeds again without changing it (links
+    /// get clicked twice); such submissions need no attempt number (pass 0).
+    ///
+    /// # Errors
+    /// [`SessionError::Locked`] beyond the cap, [`SessionError::TokenIncorrect`] for a wrong
+    /// token.
+    pub fn accept_token(
+        &mut self,
+        token: &ValidationToken,
+        attempt: u32,
+        now: Timestamp,
+        rules: &SessionRules,
+    ) -> Result<(), SessionError> {
+        if self.is_validated() {
+            return if self.0.token.matches(token) {
+                Ok(())
+            } else {
+                Err(SessionError::TokenIncorrect { remaining: 0 })
+            };
+        }
+        self.0.token_attempts = self.0.token_attempts.max(attempt);
+        if attempt > rules.max_failed_attempts {
             return Err(SessionError::Locked);
         }
         if !self.0.token.matches(token) {
-            self.0.failed_attempts += 1;
-            let remaining = rules
-                .max_failed_attempts
-                .saturating_sub(self.0.failed_attempts);
+            let remaining = rules.max_failed_attempts.saturating_sub(attempt);
             return Err(SessionError::TokenIncorrect { remaining });
         }
-        if self.0.validated_at.is_none() {
-            self.0.validated_at = Some(now);
-        }
+        self.0.validated_at = Some(now);
         Ok(())
     }
 

@@ -39,6 +39,21 @@ fn rules() -> SessionRules {
     SessionRules::default()
 }
 
+/// A submission as the use case performs it: check, count the attempt (the store's job), compare.
+fn submit(
+    s: &mut ValidationSession,
+    secret: &ClientSecret,
+    token: &ValidationToken,
+    now: Timestamp,
+    rules: &SessionRules,
+) -> Result<(), SessionError> {
+    let attempt = match s.check_submission(secret, now, rules)? {
+        Submission::Pending => s.parts().token_attempts + 1,
+        Submission::AlreadyValidated => 0,
+    };
+    s.accept_token(token, attempt, now, rules)
+}
+
 #[test]
 fn a_new_session_is_pending_and_lives_24_hours_by_default() {
     let s = session();
@@ -51,7 +66,7 @@ fn a_new_session_is_pending_and_lives_24_hours_by_default() {
 #[test]
 fn the_right_token_validates_the_session_at_that_time() {
     let mut s = session();
-    s.submit_token(&secret("s3cret"), &token("right"), at(T0 + 5), &rules())
+    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 5), &rules())
         .unwrap();
     let validated = s
         .validated(&secret("s3cret"), at(T0 + 6), &rules())
@@ -63,9 +78,9 @@ fn the_right_token_validates_the_session_at_that_time() {
 #[test]
 fn submitting_the_right_token_twice_keeps_the_first_validation_time() {
     let mut s = session();
-    s.submit_token(&secret("s3cret"), &token("right"), at(T0 + 5), &rules())
+    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 5), &rules())
         .unwrap();
-    s.submit_token(&secret("s3cret"), &token("right"), at(T0 + 9), &rules())
+    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 9), &rules())
         .unwrap();
     assert_eq!(s.parts().validated_at, Some(at(T0 + 5)));
 }
@@ -73,7 +88,7 @@ fn submitting_the_right_token_twice_keeps_the_first_validation_time() {
 #[test]
 fn validation_restarts_the_lifetime() {
     let mut s = session();
-    s.submit_token(
+    submit(&mut s, 
         &secret("s3cret"),
         &token("right"),
         at(T0 + 20 * HOUR),
@@ -94,7 +109,7 @@ fn validation_restarts_the_lifetime() {
 fn another_client_secret_is_treated_as_no_session() {
     let mut s = session();
     assert_eq!(
-        s.submit_token(&secret("other"), &token("right"), at(T0), &rules()),
+        submit(&mut s, &secret("other"), &token("right"), at(T0), &rules()),
         Err(SessionError::NoValidSession)
     );
     assert_eq!(
@@ -113,12 +128,12 @@ fn wrong_tokens_count_down_then_lock_the_session_even_for_the_right_token() {
     };
     for remaining in [2, 1, 0] {
         assert_eq!(
-            s.submit_token(&secret("s3cret"), &token("wrong"), at(T0), &rules),
+            submit(&mut s, &secret("s3cret"), &token("wrong"), at(T0), &rules),
             Err(SessionError::TokenIncorrect { remaining })
         );
     }
     assert_eq!(
-        s.submit_token(&secret("s3cret"), &token("right"), at(T0), &rules),
+        submit(&mut s, &secret("s3cret"), &token("right"), at(T0), &rules),
         Err(SessionError::Locked)
     );
     assert!(!s.is_validated());
@@ -132,7 +147,7 @@ fn an_expired_session_cannot_be_validated() {
         ..rules()
     };
     assert_eq!(
-        s.submit_token(&secret("s3cret"), &token("right"), at(T0 + 60_001), &rules),
+        submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 60_001), &rules),
         Err(SessionError::Expired)
     );
 }
@@ -174,11 +189,11 @@ fn only_a_higher_send_attempt_sends_again_and_it_is_remembered() {
 #[test]
 fn a_session_survives_a_round_trip_through_its_parts() {
     let mut s = session();
-    s.submit_token(&secret("s3cret"), &token("wrong"), at(T0), &rules())
+    submit(&mut s, &secret("s3cret"), &token("wrong"), at(T0), &rules())
         .unwrap_err();
     let restored = ValidationSession::from_parts(s.parts().clone());
     assert_eq!(restored, s);
-    assert_eq!(restored.parts().failed_attempts, 1);
+    assert_eq!(restored.parts().token_attempts, 1);
 }
 
 #[test]
@@ -210,4 +225,35 @@ fn phone_numbers_get_six_digit_codes_and_emails_get_link_tokens() {
     assert_eq!(token_kind_for(&phone), TokenKind::SMS);
     let email = ThreePid::parse(Medium::Email, "a@b.c").unwrap();
     assert_eq!(token_kind_for(&email), TokenKind::EMAIL);
+}
+
+#[test]
+fn an_attempt_beyond_the_cap_is_refused_without_comparing_even_when_concurrent() {
+    // Two guesses raced: the store counted them 5 and 6. Attempt 6 must be refused even if right.
+    let mut s = session();
+    let rules = SessionRules { max_failed_attempts: 5, ..rules() };
+    assert_eq!(
+        s.check_submission(&secret("s3cret"), at(T0), &rules),
+        Ok(Submission::Pending)
+    );
+    assert_eq!(s.accept_token(&token("right"), 6, at(T0), &rules), Err(SessionError::Locked));
+    assert!(!s.is_validated());
+    assert_eq!(s.parts().token_attempts, 6);
+    s.accept_token(&token("right"), 5, at(T0), &rules).unwrap();
+    assert!(s.is_validated());
+}
+
+#[test]
+fn a_validated_session_answers_a_wrong_token_without_counting_it() {
+    let mut s = session();
+    s.accept_token(&token("right"), 1, at(T0), &rules()).unwrap();
+    assert_eq!(
+        s.check_submission(&secret("s3cret"), at(T0), &rules()),
+        Ok(Submission::AlreadyValidated)
+    );
+    assert_eq!(
+        s.accept_token(&token("wrong"), 0, at(T0), &rules()),
+        Err(SessionError::TokenIncorrect { remaining: 0 })
+    );
+    assert_eq!(s.parts().token_attempts, 1);
 }

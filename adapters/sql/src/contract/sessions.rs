@@ -37,7 +37,7 @@ pub(crate) fn parts(id: &str, created_at: u64) -> SessionParts {
         mode: SessionMode::Local,
         created_at: Timestamp::from_millis(created_at),
         validated_at: None,
-        failed_attempts: 0,
+        token_attempts: 0,
     }
 }
 
@@ -60,7 +60,7 @@ pub(crate) async fn a_session_round_trips_every_field(store: &dyn SessionStore) 
         mode: SessionMode::LocalOfferRemote(label("root")),
         send_attempt: SendAttempt::new(LAST_STORABLE_MS),
         validated_at: Some(Timestamp::from_millis(LAST_STORABLE_MS)),
-        failed_attempts: 3,
+        token_attempts: 3,
         ..parts("msisdn.offer_remote", 0)
     });
     let other = session(SessionParts {
@@ -111,7 +111,7 @@ pub(crate) async fn an_update_persists_a_validation_and_the_failed_attempts(
     let changed = session(SessionParts {
         send_attempt: SendAttempt::new(4),
         validated_at: Some(Timestamp::from_millis(1_500)),
-        failed_attempts: 2,
+        token_attempts: 2,
         ..parts("upd", 1_000)
     });
     store.update(&changed).await.unwrap();

@@ -38,7 +38,7 @@ pub(super) fn to_row(session: &ValidationSession) -> Result<ActiveModel, StoreEr
             .map(|at| millis_to_column(at, "validated_at"))
             .transpose()?),
         modified_at: Set(millis_to_column(modified_at, "modified_at")?),
-        failed_attempts: Set(to_column(parts.failed_attempts, "failed_attempts")?),
+        failed_attempts: Set(to_column(parts.token_attempts, "failed_attempts")?),
     })
 }
 
@@ -70,7 +70,7 @@ pub(super) fn from_row(row: Model) -> Result<ValidationSession, StoreError> {
             .validated_at
             .map(|at| from_column(at, "validated_at").map(Timestamp::from_millis))
             .transpose()?,
-        failed_attempts: from_column(row.failed_attempts, "failed_attempts")?,
+        token_attempts: from_column(row.failed_attempts, "failed_attempts")?,
     };
     Ok(ValidationSession::from_parts(parts))
 }
