@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rand::RngExt as _;
 use rand::distr::{Alphanumeric, SampleString};
 use verity_application::ports::driven::{Clock, SecretGenerator};
-use verity_domain::{SessionId, Timestamp, TokenKind, ValidationToken};
+use verity_domain::{AccessToken, SessionId, Timestamp, TokenKind, ValidationToken};
 
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -48,6 +48,19 @@ impl SecretGenerator for OsSecretGenerator {
         };
         ValidationToken::parse(&raw).unwrap_or_else(|_| fallback_token())
     }
+
+    fn access_token(&self) -> AccessToken {
+        let raw = Alphanumeric.sample_string(&mut rand::rng(), ACCESS_TOKEN_LENGTH);
+        AccessToken::parse(&raw).unwrap_or_else(|_| fallback_access_token())
+    }
+}
+
+/// Length of an access token: 64 alphanumerics (about 380 bits), as sydent.
+const ACCESS_TOKEN_LENGTH: usize = 64;
+
+#[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
+fn fallback_access_token() -> AccessToken {
+    AccessToken::parse("x").expect("constant token is valid")
 }
 
 #[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
@@ -121,6 +134,20 @@ mod tests {
     fn the_fallbacks_are_valid() {
         assert_eq!(fallback_session_id().as_str(), "x");
         assert_eq!(fallback_token().expose(), "x");
+        assert_eq!(fallback_access_token().expose(), "x");
+    }
+
+    #[test]
+    fn access_tokens_are_64_alphanumerics_and_unique() {
+        let tokens: HashSet<String> = (0..500)
+            .map(|_| OsSecretGenerator.access_token().expose().to_owned())
+            .collect();
+        assert_eq!(tokens.len(), 500);
+        assert!(
+            tokens
+                .iter()
+                .all(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        );
     }
 
     #[test]

@@ -61,6 +61,7 @@ contract_suite! {
         a_cutoff_past_every_storable_time_purges_everything,
         a_time_past_the_storable_range_is_refused_rather_than_wrapped,
         concurrent_inserts_of_distinct_sessions_all_land,
+        concurrent_token_attempts_each_get_their_own_count,
     ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,

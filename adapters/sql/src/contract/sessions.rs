@@ -281,3 +281,25 @@ where
         }
     }
 }
+
+pub(crate) async fn concurrent_token_attempts_each_get_their_own_count<S>(store: &S)
+where
+    S: SessionStore + Clone + 'static,
+{
+    const ATTEMPTS: u32 = 20;
+    store.insert(&session(parts("guessed", 1))).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..ATTEMPTS {
+        let store = store.clone();
+        tasks.spawn(async move { store.count_token_attempt(&sid("guessed")).await });
+    }
+    let mut counts = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        counts.push(done.expect("task").expect("count").expect("the session exists"));
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=ATTEMPTS).collect::<Vec<_>>(), "every attempt got a distinct number");
+    let stored = store.find(&sid("guessed")).await.unwrap().unwrap();
+    assert_eq!(stored.parts().token_attempts, ATTEMPTS);
+    assert_eq!(store.count_token_attempt(&sid("nobody")).await.unwrap(), None);
+}

@@ -1,6 +1,6 @@
 //! [`SessionStore`] over the `verity_session` table.
 use async_trait::async_trait;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
 };
@@ -85,6 +85,23 @@ impl SessionStore for SeaOrmSessionStore {
             .await
             .map_err(from_db)?
             .map(convert::from_row)
+            .transpose()
+    }
+
+    async fn count_token_attempt(&self, id: &SessionId) -> Result<Option<u32>, StoreError> {
+        // One UPDATE … RETURNING: the database serialises concurrent increments, so each
+        // submission gets its own number (SQLite 3.35+ and PostgreSQL both support RETURNING).
+        let rows = Entity::update_many()
+            .col_expr(
+                Column::FailedAttempts,
+                Expr::col(Column::FailedAttempts).add(1),
+            )
+            .filter(Column::Sid.eq(id.as_str()))
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(from_db)?;
+        rows.first()
+            .map(|row| crate::errors::from_column(row.failed_attempts, "failed_attempts"))
             .transpose()
     }
 

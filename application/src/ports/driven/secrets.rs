@@ -1,4 +1,4 @@
-use verity_domain::{SessionId, TokenKind, ValidationToken};
+use verity_domain::{AccessToken, SessionId, TokenKind, ValidationToken};
 
 /// Fresh unguessable values.
 ///
@@ -11,4 +11,7 @@ pub trait SecretGenerator: Send + Sync {
 
     /// A new validation token of the given kind (see [`TokenKind::accepts`]).
     fn validation_token(&self, kind: TokenKind) -> ValidationToken;
+
+    /// A new access token for an identity-server account (long, alphanumeric).
+    fn access_token(&self) -> AccessToken;
 }

@@ -59,7 +59,15 @@ pub trait SessionStore: Send + Sync {
         client_secret: &ClientSecret,
     ) -> Result<Option<ValidationSession>, StoreError>;
 
+    /// Atomically counts one more token submission for the session and returns the new count, or
+    /// `None` when no session has that sid. Concurrent calls MUST each see a distinct count (the
+    /// cap on guesses depends on it).
+    async fn count_token_attempt(&self, id: &SessionId) -> Result<Option<u32>, StoreError>;
+
     /// Deletes every session last modified (validated, else created) strictly before `cutoff`, and
     /// returns how many were deleted.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when the store fails.
     async fn purge_modified_before(&self, cutoff: Timestamp) -> Result<u64, StoreError>;
 }
