@@ -273,7 +273,11 @@ impl ValidationSession {
         if self.is_expired(now, rules) {
             return Err(SessionError::Expired);
         }
-        Ok(if self.is_validated() { Submission::AlreadyValidated } else { Submission::Pending })
+        Ok(if self.is_validated() {
+            Submission::AlreadyValidated
+        } else {
+            Submission::Pending
+        })
     }
 
     /// Second step: compares the token. `attempt` is this submission's number, which the store

@@ -66,8 +66,14 @@ fn a_new_session_is_pending_and_lives_24_hours_by_default() {
 #[test]
 fn the_right_token_validates_the_session_at_that_time() {
     let mut s = session();
-    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 5), &rules())
-        .unwrap();
+    submit(
+        &mut s,
+        &secret("s3cret"),
+        &token("right"),
+        at(T0 + 5),
+        &rules(),
+    )
+    .unwrap();
     let validated = s
         .validated(&secret("s3cret"), at(T0 + 6), &rules())
         .unwrap();
@@ -78,17 +84,30 @@ fn the_right_token_validates_the_session_at_that_time() {
 #[test]
 fn submitting_the_right_token_twice_keeps_the_first_validation_time() {
     let mut s = session();
-    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 5), &rules())
-        .unwrap();
-    submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 9), &rules())
-        .unwrap();
+    submit(
+        &mut s,
+        &secret("s3cret"),
+        &token("right"),
+        at(T0 + 5),
+        &rules(),
+    )
+    .unwrap();
+    submit(
+        &mut s,
+        &secret("s3cret"),
+        &token("right"),
+        at(T0 + 9),
+        &rules(),
+    )
+    .unwrap();
     assert_eq!(s.parts().validated_at, Some(at(T0 + 5)));
 }
 
 #[test]
 fn validation_restarts_the_lifetime() {
     let mut s = session();
-    submit(&mut s, 
+    submit(
+        &mut s,
         &secret("s3cret"),
         &token("right"),
         at(T0 + 20 * HOUR),
@@ -147,7 +166,13 @@ fn an_expired_session_cannot_be_validated() {
         ..rules()
     };
     assert_eq!(
-        submit(&mut s, &secret("s3cret"), &token("right"), at(T0 + 60_001), &rules),
+        submit(
+            &mut s,
+            &secret("s3cret"),
+            &token("right"),
+            at(T0 + 60_001),
+            &rules
+        ),
         Err(SessionError::Expired)
     );
 }
@@ -189,8 +214,7 @@ fn only_a_higher_send_attempt_sends_again_and_it_is_remembered() {
 #[test]
 fn a_session_survives_a_round_trip_through_its_parts() {
     let mut s = session();
-    submit(&mut s, &secret("s3cret"), &token("wrong"), at(T0), &rules())
-        .unwrap_err();
+    submit(&mut s, &secret("s3cret"), &token("wrong"), at(T0), &rules()).unwrap_err();
     let restored = ValidationSession::from_parts(s.parts().clone());
     assert_eq!(restored, s);
     assert_eq!(restored.parts().token_attempts, 1);
@@ -231,12 +255,18 @@ fn phone_numbers_get_six_digit_codes_and_emails_get_link_tokens() {
 fn an_attempt_beyond_the_cap_is_refused_without_comparing_even_when_concurrent() {
     // Two guesses raced: the store counted them 5 and 6. Attempt 6 must be refused even if right.
     let mut s = session();
-    let rules = SessionRules { max_failed_attempts: 5, ..rules() };
+    let rules = SessionRules {
+        max_failed_attempts: 5,
+        ..rules()
+    };
     assert_eq!(
         s.check_submission(&secret("s3cret"), at(T0), &rules),
         Ok(Submission::Pending)
     );
-    assert_eq!(s.accept_token(&token("right"), 6, at(T0), &rules), Err(SessionError::Locked));
+    assert_eq!(
+        s.accept_token(&token("right"), 6, at(T0), &rules),
+        Err(SessionError::Locked)
+    );
     assert!(!s.is_validated());
     assert_eq!(s.parts().token_attempts, 6);
     s.accept_token(&token("right"), 5, at(T0), &rules).unwrap();
@@ -246,7 +276,8 @@ fn an_attempt_beyond_the_cap_is_refused_without_comparing_even_when_concurrent()
 #[test]
 fn a_validated_session_answers_a_wrong_token_without_counting_it() {
     let mut s = session();
-    s.accept_token(&token("right"), 1, at(T0), &rules()).unwrap();
+    s.accept_token(&token("right"), 1, at(T0), &rules())
+        .unwrap();
     assert_eq!(
         s.check_submission(&secret("s3cret"), at(T0), &rules()),
         Ok(Submission::AlreadyValidated)

@@ -16,6 +16,12 @@ impl Timestamp {
         self.0
     }
 
+    /// This instant moved back by `duration`, saturating at the epoch.
+    pub fn saturating_sub(self, duration: Duration) -> Self {
+        let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+        Self(self.0.saturating_sub(millis))
+    }
+
     /// This instant moved forward by `duration`, saturating instead of overflowing.
     pub fn saturating_add(self, duration: Duration) -> Self {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
@@ -31,6 +37,16 @@ mod tests {
     fn adding_a_duration_moves_the_timestamp_forward_in_milliseconds() {
         let t = Timestamp::from_millis(1_000).saturating_add(Duration::from_secs(2));
         assert_eq!(t.as_millis(), 3_000);
+    }
+
+    #[test]
+    fn subtracting_past_the_epoch_saturates_at_zero() {
+        let t = Timestamp::from_millis(1_000);
+        assert_eq!(
+            t.saturating_sub(Duration::from_millis(400)).as_millis(),
+            600
+        );
+        assert_eq!(t.saturating_sub(Duration::from_secs(5)).as_millis(), 0);
     }
 
     #[test]

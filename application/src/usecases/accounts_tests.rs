@@ -1,0 +1,379 @@
+use std::collections::BTreeMap;
+
+use mockall::predicate::eq;
+use verity_domain::{PolicyDocument, Timestamp, TokenFingerprint};
+
+use super::*;
+use crate::ports::driven::{
+    MockAccountStore, MockClock, MockHomeserverClient, MockSecretGenerator, MockTermsStore,
+    OpenIdToken, StoreError,
+};
+
+const T0: u64 = 1_700_000_000_000;
+
+struct Mocks {
+    accounts: MockAccountStore,
+    terms: MockTermsStore,
+    homeserver: MockHomeserverClient,
+    settings: AccountSettings,
+}
+
+fn user(raw: &str) -> UserId {
+    UserId::parse(raw).unwrap()
+}
+
+fn policy(name: &str, url: &str) -> TermsPolicy {
+    TermsPolicy {
+        name: name.into(),
+        version: "1".into(),
+        translations: BTreeMap::from([(
+            "en".to_owned(),
+            PolicyDocument {
+                name: name.into(),
+                url: url.into(),
+            },
+        )]),
+    }
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self {
+            accounts: MockAccountStore::new(),
+            terms: MockTermsStore::new(),
+            homeserver: MockHomeserverClient::new(),
+            settings: AccountSettings {
+                domain: MatrixDomain::parse("example.org").unwrap(),
+                allow_only_trusted_domain: true,
+                token_lifetime: None,
+                policies: vec![],
+            },
+        }
+    }
+
+    fn vouching_for(mut self, sub: &'static str) -> Self {
+        self.homeserver
+            .expect_openid_userinfo()
+            .returning(move |_, _| Ok(user(sub)));
+        self
+    }
+
+    fn build(self) -> AccountService {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Timestamp::from_millis(T0));
+        let mut secrets = MockSecretGenerator::new();
+        secrets
+            .expect_access_token()
+            .returning(|| AccessToken::parse("issued").unwrap());
+        AccountService::new(
+            Arc::new(self.accounts),
+            Arc::new(self.terms),
+            Arc::new(self.homeserver),
+            Arc::new(clock),
+            Arc::new(secrets),
+            self.settings,
+        )
+    }
+}
+
+fn registration(server: &str) -> Registration {
+    Registration {
+        access_token: OpenIdToken::new("openid"),
+        matrix_server_name: server.into(),
+    }
+}
+
+fn account(user_id: &str, expires_at: Option<u64>) -> Account {
+    Account {
+        token: AccessToken::parse("issued").unwrap().fingerprint(),
+        user_id: user(user_id),
+        created_at: Timestamp::from_millis(T0),
+        expires_at: expires_at.map(Timestamp::from_millis),
+    }
+}
+
+fn fingerprint() -> TokenFingerprint {
+    AccessToken::parse("issued").unwrap().fingerprint()
+}
+
+#[tokio::test]
+async fn registering_stores_only_the_fingerprint_of_the_issued_token() {
+    let mut m = Mocks::new().vouching_for("@alice:example.org");
+    m.accounts
+        .expect_insert()
+        .times(1)
+        .withf(|a| {
+            a.token == fingerprint()
+                && a.user_id.as_str() == "@alice:example.org"
+                && a.expires_at.is_none()
+        })
+        .returning(|_| Ok(()));
+    let token = m
+        .build()
+        .register(registration("example.org"))
+        .await
+        .unwrap();
+    assert_eq!(token.expose(), "issued");
+}
+
+#[tokio::test]
+async fn a_token_lifetime_sets_the_expiry() {
+    let mut m = Mocks::new().vouching_for("@alice:example.org");
+    m.settings.token_lifetime = Some(Duration::from_secs(60));
+    m.accounts
+        .expect_insert()
+        .withf(|a| a.expires_at == Some(Timestamp::from_millis(T0 + 60_000)))
+        .times(1)
+        .returning(|_| Ok(()));
+    m.build()
+        .register(registration("example.org"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_server_name_that_is_not_one_is_refused_before_any_request() {
+    for bad in ["example.org/path", "user@example.org", "127.0.0.1:0", ""] {
+        let error = Mocks::new()
+            .build()
+            .register(registration(bad))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, RegistrationError::InvalidServerName),
+            "{bad}: {error:?}"
+        );
+    }
+    drop(m);
+}
+
+#[tokio::test]
+async fn a_homeserver_vouching_for_another_servers_user_is_refused() {
+    let mut m = Mocks::new().vouching_for("@victim:other.example");
+    m.settings.allow_only_trusted_domain = false;
+    m.accounts.expect_insert().never();
+    let error = m
+        .build()
+        .register(registration("example.org"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RegistrationError::Unauthorized(_)),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn only_local_users_register_while_only_trusted_domains_are_allowed() {
+    let mut m = Mocks::new().vouching_for("@bob:elsewhere.example");
+    m.accounts.expect_insert().never();
+    let error = m
+        .build()
+        .register(registration("elsewhere.example"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RegistrationError::Unauthorized(_)),
+        "{error:?}"
+    );
+
+    let mut open = Mocks::new().vouching_for("@bob:elsewhere.example");
+    open.settings.allow_only_trusted_domain = false;
+    open.accounts.expect_insert().returning(|_| Ok(()));
+    open.build()
+        .register(registration("elsewhere.example"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn homeserver_failures_map_to_their_registration_errors() {
+    type Case = (fn() -> HomeserverError, fn(&RegistrationError) -> bool);
+    let cases: [Case; 4] = [
+        (
+            || HomeserverError::TokenRejected,
+            |e| matches!(e, RegistrationError::Unauthorized(_)),
+        ),
+        (
+            || HomeserverError::Blocked("10.0.0.1".into()),
+            |e| matches!(e, RegistrationError::DestinationBlocked),
+        ),
+        (
+            || HomeserverError::Unreachable("down".into()),
+            |e| matches!(e, RegistrationError::HomeserverUnavailable),
+        ),
+        (
+            || HomeserverError::InvalidResponse("x".into()),
+            |e| matches!(e, RegistrationError::HomeserverUnavailable),
+        ),
+    ];
+    for (error, expected) in cases {
+        let mut m = Mocks::new();
+        m.homeserver
+            .expect_openid_userinfo()
+            .returning(move |_, _| Err(error()));
+        m.accounts.expect_insert().never();
+        let got = m
+            .build()
+            .register(registration("example.org"))
+            .await
+            .unwrap_err();
+        assert!(expected(&got), "{got:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_known_token_authenticates_its_user() {
+    let mut m = Mocks::new();
+    m.accounts
+        .expect_find()
+        .with(eq(fingerprint()))
+        .returning(|_| Ok(Some(account("@alice:example.org", None))));
+    let who = m
+        .build()
+        .authenticate(Some("issued".into()), true)
+        .await
+        .unwrap();
+    assert_eq!(who.as_str(), "@alice:example.org");
+}
+
+#[tokio::test]
+async fn missing_malformed_and_unknown_tokens_are_unauthorized() {
+    for token in [
+        None,
+        Some(String::new()),
+        Some("has space".into()),
+        Some("unknown".into()),
+    ] {
+        let mut m = Mocks::new();
+        m.accounts.expect_find().returning(|_| Ok(None));
+        let error = m
+            .build()
+            .authenticate(token.clone(), false)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, AuthError::Unauthorized),
+            "{token:?}: {error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_expired_token_is_deleted_and_unauthorized() {
+    let mut m = Mocks::new();
+    m.accounts
+        .expect_find()
+        .returning(|_| Ok(Some(account("@alice:example.org", Some(T0)))));
+    m.accounts
+        .expect_delete()
+        .with(eq(fingerprint()))
+        .times(1)
+        .returning(|_| Ok(true));
+    let error = m
+        .build()
+        .authenticate(Some("issued".into()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::Unauthorized), "{error:?}");
+}
+
+#[tokio::test]
+async fn unsigned_terms_block_gated_requests_but_not_ungated_ones() {
+    let mut m = Mocks::new();
+    m.settings.policies = vec![policy("tos", "https://example.org/tos-1")];
+    m.accounts
+        .expect_find()
+        .returning(|_| Ok(Some(account("@alice:example.org", None))));
+    m.terms.expect_accepted().returning(|_| Ok(BTreeSet::new()));
+    let service = m.build();
+    let error = service
+        .authenticate(Some("issued".into()), true)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::TermsNotSigned), "{error:?}");
+    assert!(
+        service
+            .authenticate(Some("issued".into()), false)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn accepted_terms_let_gated_requests_through() {
+    let mut m = Mocks::new();
+    m.settings.policies = vec![policy("tos", "https://example.org/tos-1")];
+    m.accounts
+        .expect_find()
+        .returning(|_| Ok(Some(account("@alice:example.org", None))));
+    m.terms
+        .expect_accepted()
+        .returning(|_| Ok(BTreeSet::from(["https://example.org/tos-1".to_owned()])));
+    assert!(
+        m.build()
+            .authenticate(Some("issued".into()), true)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn only_urls_of_configured_policies_are_recorded() {
+    let mut m = Mocks::new();
+    m.settings.policies = vec![policy("tos", "https://example.org/tos-1")];
+    m.terms
+        .expect_accept()
+        .withf(|u, urls, _| {
+            u.as_str() == "@alice:example.org" && urls == ["https://example.org/tos-1".to_owned()]
+        })
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    let urls = vec![
+        "https://evil.example/x".to_owned(),
+        "https://example.org/tos-1".to_owned(),
+    ];
+    m.build()
+        .accept_terms(&user("@alice:example.org"), urls)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn accepting_only_unknown_urls_writes_nothing() {
+    let mut m = Mocks::new();
+    m.terms.expect_accept().never();
+    m.build()
+        .accept_terms(&user("@alice:example.org"), vec!["https://x".into()])
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn logout_deletes_the_token_and_an_unknown_token_is_unauthorized() {
+    let mut m = Mocks::new();
+    let mut first = true;
+    m.accounts.expect_delete().times(2).returning(move |_| {
+        let deleted = first;
+        first = false;
+        Ok(deleted)
+    });
+    let service = m.build();
+    service.logout(Some("issued".into())).await.unwrap();
+    let error = service.logout(Some("issued".into())).await.unwrap_err();
+    assert!(matches!(error, AuthError::Unauthorized), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_store_failure_is_internal() {
+    let mut m = Mocks::new();
+    m.accounts
+        .expect_find()
+        .returning(|_| Err(StoreError::Unavailable("down".into())));
+    let error = m
+        .build()
+        .authenticate(Some("issued".into()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::Internal(_)), "{error:?}");
+}

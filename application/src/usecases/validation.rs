@@ -1,0 +1,275 @@
+//! 3PID validation sessions under the operator's scope policy.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use verity_domain::{
+    ClientSecret, MatrixDomain, RefusalReason, RequestOutcome, Scope, SessionError, SessionId,
+    SessionMode, SessionRequest, SessionRules, Submission, ValidatedThreePid, ValidationDecision,
+    ValidationPolicy, ValidationSession, token_kind_for,
+};
+
+use super::notifier::{MediumHandler, Notifier};
+use crate::ports::driven::{
+    Clock, NotifyError, SecretGenerator, SessionStore, StoreError, ValidationNotice,
+};
+use crate::ports::driving::{
+    RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,
+};
+
+/// What the validation use case needs from configuration.
+#[derive(Debug, Clone)]
+pub struct ValidationSettings {
+    /// `matrix.domain`: decides the scope of emails.
+    pub domain: MatrixDomain,
+    /// `session.policy.validation`.
+    pub policy: ValidationPolicy,
+    /// Lifetime and attempt cap.
+    pub rules: SessionRules,
+    /// The base the validation link is built on, e.g. `https://id.example.org/_matrix/identity/v2`
+    /// (no trailing slash); `/validate/<medium>/submitToken?...` is appended.
+    pub link_base: String,
+}
+
+/// The validation use case.
+pub struct ValidationService {
+    sessions: Arc<dyn SessionStore>,
+    notifier: Notifier,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretGenerator>,
+    settings: ValidationSettings,
+}
+
+impl ValidationService {
+    /// Wires the use case.
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        notifier: Notifier,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretGenerator>,
+        settings: ValidationSettings,
+    ) -> Self {
+        Self {
+            sessions,
+            notifier,
+            clock,
+            secrets,
+            settings,
+        }
+    }
+
+    /// Deletes sessions whose lifetime has passed; returns how many. Run periodically.
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        let cutoff = self
+            .clock
+            .now()
+            .saturating_sub(self.settings.rules.lifetime);
+        self.sessions.purge_modified_before(cutoff).await
+    }
+
+    /// The policy's verdict for a 3PID, as a session mode or the refusal.
+    fn mode_for(
+        &self,
+        session_threepid: &verity_domain::ThreePid,
+    ) -> Result<SessionMode, ValidationError> {
+        let decision = self
+            .settings
+            .policy
+            .decide(Scope::of(session_threepid, &self.settings.domain));
+        match (&decision, SessionMode::from_decision(&decision)) {
+            (_, Some(mode)) => Ok(mode),
+            (ValidationDecision::Refused(reason), None) => Err(ValidationError::Refused(*reason)),
+            (_, None) => Err(ValidationError::Refused(RefusalReason::Disabled)),
+        }
+    }
+
+    /// The link that submits the token: every value is in a URL-safe charset already, and is
+    /// percent-encoded anyway so a future token format cannot break the link.
+    fn link(&self, session: &ValidationSession) -> String {
+        let parts = session.parts();
+        format!(
+            "{}/validate/{}/submitToken?sid={}&client_secret={}&token={}",
+            self.settings.link_base,
+            percent_encode(parts.threepid.medium().as_str()),
+            percent_encode(parts.id.as_str()),
+            percent_encode(parts.client_secret.expose()),
+            percent_encode(parts.token.expose()),
+        )
+    }
+
+    async fn send(
+        &self,
+        handler: &MediumHandler,
+        session: &ValidationSession,
+    ) -> Result<(), ValidationError> {
+        let medium = session.threepid().medium();
+        let notice = ValidationNotice {
+            threepid: session.threepid().clone(),
+            sid: session.id().clone(),
+            token: session.token().clone(),
+            link: self.link(session),
+            mode: session.mode().clone(),
+        };
+        let failed = |error: NotifyError| {
+            tracing::error!(%medium, sid = %session.id(), error = %error, "validation message not sent");
+            match error {
+                NotifyError::Unsupported => ValidationError::UnsupportedMedium(medium.clone()),
+                NotifyError::Rejected(_) => ValidationError::SendFailed {
+                    medium: medium.clone(),
+                    rejected: true,
+                },
+                NotifyError::Template(_) | NotifyError::Unavailable(_) => {
+                    ValidationError::SendFailed {
+                        medium: medium.clone(),
+                        rejected: false,
+                    }
+                }
+            }
+        };
+        let message = handler.generator.validation(&notice).map_err(failed)?;
+        handler.connector.send(&message).await.map_err(failed)?;
+        tracing::info!(%medium, sid = %session.id(), "validation message sent");
+        Ok(())
+    }
+}
+
+fn session_error(error: SessionError) -> ValidationError {
+    match error {
+        SessionError::NoValidSession => ValidationError::NoValidSession,
+        SessionError::Expired => ValidationError::SessionExpired,
+        SessionError::TokenIncorrect { .. } => ValidationError::TokenIncorrect,
+        SessionError::Locked => ValidationError::TooManyAttempts,
+        SessionError::NotValidated => ValidationError::NotValidated,
+    }
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters.
+fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Validation for ValidationService {
+    async fn request_token(
+        &self,
+        request: RequestToken,
+    ) -> Result<TokenRequested, ValidationError> {
+        let mode = self.mode_for(&request.threepid)?;
+        let medium = request.threepid.medium();
+        let handler = self
+            .notifier
+            .handler(&medium)
+            .ok_or_else(|| ValidationError::UnsupportedMedium(medium.clone()))?;
+        let now = self.clock.now();
+        let rules = self.settings.rules;
+
+        // The same 3PID and secret resume their live session: the same sid, and a message only
+        // when send_attempt grew (the spec's rule; sydent re-sends every time).
+        let existing = self
+            .sessions
+            .find_latest(&request.threepid, &request.client_secret)
+            .await?;
+        if let Some(mut session) = existing.filter(|s| !s.is_expired(now, &rules)) {
+            if session.request_again(request.send_attempt) == RequestOutcome::SendAgain {
+                self.send(handler, &session).await?;
+                self.sessions.update(&session).await?;
+            }
+            return Ok(TokenRequested {
+                sid: session.id().clone(),
+                threepid: request.threepid,
+            });
+        }
+
+        let token = self
+            .secrets
+            .validation_token(token_kind_for(&request.threepid));
+        let session = ValidationSession::start(
+            SessionRequest {
+                id: self.secrets.session_id(),
+                client_secret: request.client_secret,
+                threepid: request.threepid.clone(),
+                token,
+                send_attempt: request.send_attempt,
+                next_link: request.next_link,
+                mode,
+            },
+            now,
+        );
+        // Sent before it is stored: a failed send leaves nothing behind, so the client's retry
+        // (even with the same send_attempt) starts afresh instead of finding a silent session.
+        self.send(handler, &session).await?;
+        self.sessions.insert(&session).await?;
+        Ok(TokenRequested {
+            sid: session.id().clone(),
+            threepid: request.threepid,
+        })
+    }
+
+    async fn submit_token(
+        &self,
+        submission: SubmitToken,
+    ) -> Result<TokenAccepted, ValidationError> {
+        let mut session = self
+            .sessions
+            .find(&submission.sid)
+            .await?
+            .ok_or(ValidationError::NoValidSession)?;
+        let now = self.clock.now();
+        let rules = self.settings.rules;
+        let state = session
+            .check_submission(&submission.client_secret, now, &rules)
+            .map_err(session_error)?;
+        // The policy may have changed since the session was created: it still decides.
+        self.mode_for(session.threepid())?;
+        let attempt = match state {
+            Submission::AlreadyValidated => 0,
+            Submission::Pending => self
+                .sessions
+                .count_token_attempt(&submission.sid)
+                .await?
+                .ok_or(ValidationError::NoValidSession)?,
+        };
+        session
+            .accept_token(&submission.token, attempt, now, &rules)
+            .map_err(session_error)?;
+        if state == Submission::Pending {
+            self.sessions.update(&session).await?;
+            tracing::info!(sid = %session.id(), medium = %session.threepid().medium(), "3PID validated");
+        }
+        let parts = session.parts();
+        Ok(TokenAccepted {
+            threepid: parts.threepid.clone(),
+            mode: parts.mode.clone(),
+            next_link: parts.next_link.clone(),
+        })
+    }
+
+    async fn validated_3pid(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<ValidatedThreePid, ValidationError> {
+        let session = self
+            .sessions
+            .find(sid)
+            .await?
+            .ok_or(ValidationError::NoValidSession)?;
+        session
+            .validated(client_secret, self.clock.now(), &self.settings.rules)
+            .map_err(session_error)
+    }
+}
+
+#[cfg(test)]
+#[path = "validation_tests.rs"]
+mod tests;
