@@ -1,22 +1,27 @@
 //! Verity's own store over sea-orm: SQLite (the default) and PostgreSQL.
 //!
 //! [`connect`] opens the database, brings its schema up to date and returns an [`SqlStore`], from
-//! which the port implementations are made ([`SqlStore::session_store`], [`SqlStore::health_check`]).
+//! which the port implementations are made ([`SqlStore::session_store`],
+//! [`SqlStore::account_store`], [`SqlStore::terms_store`], [`SqlStore::health_check`]).
 //! No sea-orm or sqlx type crosses this crate's public API: errors are translated here, to
 //! [`SqlError`] at start-up and to the ports' `StoreError` afterwards.
 #![warn(missing_docs)]
 
+mod accounts;
 mod errors;
 mod health;
 mod migration;
 mod sessions;
 mod store;
+mod terms;
 
 #[cfg(test)]
 mod contract;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use accounts::SeaOrmAccountStore;
 pub use health::SqlHealthCheck;
 pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};
+pub use terms::SeaOrmTermsStore;

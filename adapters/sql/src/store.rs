@@ -8,7 +8,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
-use crate::{SeaOrmSessionStore, SqlHealthCheck};
+use crate::{SeaOrmAccountStore, SeaOrmSessionStore, SeaOrmTermsStore, SqlHealthCheck};
 
 /// How long a statement waits for another connection's write lock on SQLite before it fails with
 /// `SQLITE_BUSY`. Writes here are single short statements, so seconds of waiting only happen under
@@ -110,6 +110,16 @@ impl SqlStore {
     /// The validation session store.
     pub fn session_store(&self) -> SeaOrmSessionStore {
         SeaOrmSessionStore::new(self.db.clone())
+    }
+
+    /// The identity-server account store.
+    pub fn account_store(&self) -> SeaOrmAccountStore {
+        SeaOrmAccountStore::new(self.db.clone())
+    }
+
+    /// The store of accepted terms of service.
+    pub fn terms_store(&self) -> SeaOrmTermsStore {
+        SeaOrmTermsStore::new(self.db.clone())
     }
 
     /// The health check for `/status` (name `"store"`).

@@ -4,11 +4,11 @@
 //! `verity_test_<random>` database; [`crate::testing`] says when it is skipped and when it fails.
 use std::sync::Arc;
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 use verity_application::ports::driven::HealthCheck;
 
 use crate::testing::{ScratchDatabase, postgres_url};
-use crate::{SeaOrmSessionStore, SqlStore, connect};
+use crate::{SeaOrmAccountStore, SeaOrmSessionStore, SeaOrmTermsStore, SqlStore, connect};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Backend {
@@ -58,6 +58,14 @@ impl TestDb {
         self.store.session_store()
     }
 
+    pub(crate) fn accounts(&self) -> SeaOrmAccountStore {
+        self.store.account_store()
+    }
+
+    pub(crate) fn terms(&self) -> SeaOrmTermsStore {
+        self.store.terms_store()
+    }
+
     pub(crate) fn health(&self) -> Arc<dyn HealthCheck> {
         Arc::new(self.store.health_check())
     }
@@ -69,6 +77,19 @@ impl TestDb {
             .execute_unprepared(sql)
             .await
             .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    }
+
+    /// The integers `sql` selects (first column of each row), to check what no port returns.
+    pub(crate) async fn query_i64(&self, sql: &str) -> Vec<i64> {
+        let connection = self.store.connection();
+        let statement = Statement::from_string(connection.get_database_backend(), sql);
+        let rows = connection
+            .query_all_raw(statement)
+            .await
+            .unwrap_or_else(|err| panic!("{sql}: {err}"));
+        rows.iter()
+            .map(|row| row.try_get_by_index::<i64>(0).expect("an integer"))
+            .collect()
     }
 
     pub(crate) async fn finish(self) {

@@ -10,10 +10,12 @@
 //! `bindings(db => &db.bindings()): [a_binding_round_trips, ...]`.
 //! PostgreSQL: see [`harness`] for `VERITY_TEST_POSTGRES_URL` and `CI`.
 
+mod accounts;
 mod database;
 mod harness;
 mod sessions;
 mod sqlite;
+mod terms;
 
 /// For each backend, a module of `#[tokio::test]`s: one per case of each group. A group line is
 /// `module(db => what the cases take): [cases]`, where `db` is the open [`harness::TestDb`].
@@ -63,8 +65,29 @@ contract_suite! {
         concurrent_inserts_of_distinct_sessions_all_land,
         concurrent_token_attempts_each_get_their_own_count,
     ],
+    accounts(db => &db.accounts()): [
+        accounts_round_trip_with_and_without_expiry,
+        inserting_an_existing_fingerprint_is_a_conflict_and_keeps_the_original,
+        finding_an_unknown_token_returns_none,
+        delete_returns_true_then_false_and_spares_the_others,
+        purge_deletes_exactly_the_accounts_expired_at_or_before_now,
+        a_now_past_every_storable_time_purges_every_expiring_account_only,
+        accounts_of_different_users_are_independent,
+        a_time_past_the_storable_range_is_refused_rather_than_wrapped,
+    ],
+    terms(db => &db.terms()): [
+        a_user_who_accepted_nothing_has_an_empty_set,
+        accepting_again_is_not_an_error_and_changes_nothing,
+        acceptances_are_per_user,
+        several_urls_are_accepted_at_once,
+        more_urls_than_one_statement_binds_are_all_accepted,
+        a_time_past_the_storable_range_is_refused_and_records_nothing,
+        concurrent_acceptances_of_the_same_urls_all_succeed,
+    ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,
+        an_account_row_that_does_not_parse_is_reported_as_corrupt,
+        accepting_again_keeps_the_first_acceptance_time,
         the_health_check_passes_while_the_database_answers,
         a_closed_database_is_reported_unavailable,
     ],

@@ -295,11 +295,22 @@ where
     }
     let mut counts = Vec::new();
     while let Some(done) = tasks.join_next().await {
-        counts.push(done.expect("task").expect("count").expect("the session exists"));
+        counts.push(
+            done.expect("task")
+                .expect("count")
+                .expect("the session exists"),
+        );
     }
     counts.sort_unstable();
-    assert_eq!(counts, (1..=ATTEMPTS).collect::<Vec<_>>(), "every attempt got a distinct number");
+    assert_eq!(
+        counts,
+        (1..=ATTEMPTS).collect::<Vec<_>>(),
+        "every attempt got a distinct number"
+    );
     let stored = store.find(&sid("guessed")).await.unwrap().unwrap();
     assert_eq!(stored.parts().token_attempts, ATTEMPTS);
-    assert_eq!(store.count_token_attempt(&sid("nobody")).await.unwrap(), None);
+    assert_eq!(
+        store.count_token_attempt(&sid("nobody")).await.unwrap(),
+        None
+    );
 }

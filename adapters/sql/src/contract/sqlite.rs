@@ -2,9 +2,10 @@
 //! in-memory pool, and its dynamic typing.
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use verity_application::ports::driven::{SessionStore, StoreError};
+use verity_application::ports::driven::{AccountStore, SessionStore, StoreError, TermsStore};
 
-use super::database::insert_sql;
+use super::accounts::{fingerprint, user};
+use super::database::{account_sql, insert_sql};
 use super::harness::{Backend, TestDb, sqlite_file_url};
 use super::sessions::{parts, session, sid};
 use crate::{SqlError, connect};
@@ -87,6 +88,55 @@ async fn text_in_an_integer_column_is_reported_as_corrupt() {
     db.finish().await;
 }
 
+#[tokio::test]
+async fn text_in_an_account_time_or_a_non_text_url_is_reported_as_corrupt() {
+    let db = TestDb::open(Backend::SqliteFile).await.unwrap();
+    db.execute(&account_sql(
+        "text-expiry",
+        "'@a:example.org'",
+        "1000",
+        "'tomorrow'",
+    ))
+    .await;
+    let found = db.accounts().find(&fingerprint("text-expiry")).await;
+    assert!(matches!(found, Err(StoreError::Corrupt(_))), "{found:?}");
+    db.execute(
+        "INSERT INTO verity_terms_acceptance (user_id, url, accepted_at) \
+         VALUES ('@a:example.org', X'00ff', 1000)",
+    )
+    .await;
+    let accepted = db.terms().accepted(&user("@a:example.org")).await;
+    assert!(
+        matches!(accepted, Err(StoreError::Corrupt(_))),
+        "{accepted:?}"
+    );
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn account_lookups_and_the_purge_have_their_indexes() {
+    let db = TestDb::open(Backend::SqliteFile).await.unwrap();
+    let rows = db
+        .store
+        .connection()
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'verity_account' \
+             AND sql IS NOT NULL ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let names: Vec<String> = rows
+        .iter()
+        .map(|row| row.try_get_by_index(0).unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["verity_account_expires_at", "verity_account_user_id"]
+    );
+    db.finish().await;
+}
+
 async fn raw_sqlite(url: &str, sql: &str) {
     let db = sea_orm::Database::connect(url).await.unwrap();
     db.execute_unprepared(sql).await.unwrap();
@@ -133,6 +183,33 @@ async fn a_foreign_table_with_verity_s_name_stops_start_up_instead_of_being_used
     raw_sqlite(&url, "CREATE TABLE verity_session (id INTEGER PRIMARY KEY)").await;
     let err = connect(&url, 1).await.unwrap_err();
     assert!(matches!(err, SqlError::Migrate(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_foreign_terms_table_stops_start_up_and_the_account_table_is_rolled_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_file_url(dir.path());
+    raw_sqlite(
+        &url,
+        "CREATE TABLE verity_terms_acceptance (user_id TEXT, url TEXT, accepted_at INTEGER)",
+    )
+    .await;
+    let err = connect(&url, 1).await.unwrap_err();
+    assert!(matches!(err, SqlError::Migrate(_)), "{err:?}");
+    // verity_account is created by the same migration, before the clash: it must not remain.
+    let db = sea_orm::Database::connect(url.as_str()).await.unwrap();
+    let left = db
+        .query_all_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "SELECT name FROM sqlite_master WHERE name = 'verity_account'",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        left.is_empty(),
+        "verity_account outlived its failed migration"
+    );
+    db.close().await.unwrap();
 }
 
 #[tokio::test]

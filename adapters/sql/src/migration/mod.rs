@@ -6,11 +6,15 @@
 use sea_orm_migration::{MigrationTrait, MigratorTrait};
 
 mod m20261128_000001_create_verity_session;
+mod m20261128_000002_create_verity_account_and_terms;
 
 pub(crate) struct Migrator;
 
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_000001_create_verity_session::Migration)]
+        vec![
+            Box::new(m20261128_000001_create_verity_session::Migration),
+            Box::new(m20261128_000002_create_verity_account_and_terms::Migration),
+        ]
     }
 }
