@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use verity_adapter_http::{HttpDeps, openapi_service};
-use verity_application::ports::driving::MockStatus;
+use verity_application::ports::driving::{MockAccounts, MockStatus, MockValidation};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 
@@ -14,6 +14,9 @@ fn generated() -> String {
     // Generating the document never calls a handler, so a mock without expectations is enough.
     let deps = HttpDeps {
         status: Arc::new(MockStatus::new()),
+        accounts: Arc::new(MockAccounts::new()),
+        validation: Arc::new(MockValidation::new()),
+        next_link_allowed: Arc::from(Vec::new()),
     };
     openapi_service(&deps).spec_yaml()
 }
@@ -91,4 +94,30 @@ fn operation_ids_are_unique() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), count, "duplicate operationId");
+}
+
+#[test]
+fn every_json_error_response_is_a_matrix_error() {
+    // /status answers 503 with its own health body, and the link pages answer HTML: everything
+    // else that fails answers `{errcode, error}`.
+    let mut checked = 0;
+    for (path, method, op) in operations(&document()) {
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            if status.starts_with('2') || status.starts_with('3') || path == "/status" {
+                continue;
+            }
+            for (content_type, content) in response["content"].as_object().into_iter().flatten() {
+                if !content_type.starts_with("application/json") {
+                    continue;
+                }
+                let schema = content["schema"]["$ref"].as_str().unwrap_or_default();
+                assert_eq!(
+                    schema, "#/components/schemas/MatrixError",
+                    "{method} {path} answers {status} with {schema}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0, "no error responses documented at all");
 }

@@ -240,6 +240,11 @@ impl ValidationSession {
         now > self.expires_at(rules)
     }
 
+    /// Whether the session used up its token submissions without being validated.
+    pub fn is_locked(&self, rules: &SessionRules) -> bool {
+        !self.is_validated() && self.0.token_attempts >= rules.max_failed_attempts
+    }
+
     /// Whether `client_secret` is this session's secret.
     pub fn owned_by(&self, client_secret: &ClientSecret) -> bool {
         self.0.client_secret.matches(client_secret)

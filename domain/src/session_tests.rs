@@ -288,3 +288,22 @@ fn a_validated_session_answers_a_wrong_token_without_counting_it() {
     );
     assert_eq!(s.parts().token_attempts, 1);
 }
+
+#[test]
+fn a_session_is_locked_once_its_submissions_are_used_up_unless_validated() {
+    let rules = SessionRules {
+        max_failed_attempts: 2,
+        ..rules()
+    };
+    let mut s = session();
+    assert!(!s.is_locked(&rules));
+    let _ = s.accept_token(&token("wrong"), 1, at(T0), &rules);
+    assert!(!s.is_locked(&rules));
+    let _ = s.accept_token(&token("wrong"), 2, at(T0), &rules);
+    assert!(s.is_locked(&rules));
+    let mut validated = session();
+    validated
+        .accept_token(&token("right"), 2, at(T0), &rules)
+        .unwrap();
+    assert!(!validated.is_locked(&rules));
+}

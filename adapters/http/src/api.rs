@@ -1,18 +1,33 @@
 //! The OpenAPI operations, one module per area of the Identity Service API.
 
+mod accounts;
+mod auth;
 mod discovery;
+mod pages;
 mod status;
+mod validation;
+mod validation_types;
 
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::SPEC_VERSION;
 use crate::app::HttpDeps;
 
+pub use accounts::AccountsApi;
 pub use discovery::DiscoveryApi;
+pub use pages::PagesApi;
 pub use status::StatusApi;
+pub use validation::{ValidationApi, ValidationV1Api};
 
 /// Every API of the server, in a fixed order (the order of the generated document).
-pub type Api = (DiscoveryApi, StatusApi);
+pub type Api = (
+    DiscoveryApi,
+    StatusApi,
+    AccountsApi,
+    ValidationApi,
+    PagesApi,
+    ValidationV1Api,
+);
 
 /// The sections of the API, as they appear in the document.
 #[derive(Tags)]
@@ -21,12 +36,29 @@ pub(crate) enum ApiTags {
     Discovery,
     /// Server health and version (mxisd/ma1sd compatible, outside the Matrix spec).
     Status,
+    /// Accounts and terms of service (Identity Service API §Authentication, §Terms of service).
+    Accounts,
+    /// 3PID validation sessions (Identity Service API §Email associations, §Phone number
+    /// associations).
+    Validation,
+    /// The links people open from validation messages: HTML pages, no access token needed.
+    Pages,
+    /// The deprecated v1 validation API, served while `matrix.v1` is on (Synapse delegates SMS
+    /// validation there).
+    ValidationV1,
 }
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
 pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
     OpenApiService::new(
-        (DiscoveryApi, StatusApi::new(deps.status.clone())),
+        (
+            DiscoveryApi,
+            StatusApi::new(deps.status.clone()),
+            AccountsApi::new(deps.accounts.clone()),
+            ValidationApi::new(deps.validation.clone(), deps.accounts.clone()),
+            PagesApi::new(deps.validation.clone(), deps.next_link_allowed.clone()),
+            ValidationV1Api::new(deps.validation.clone()),
+        ),
         "Verity identity server",
         SPEC_VERSION,
     )

@@ -5,7 +5,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
-use verity_application::ports::driving::Status;
+use verity_application::ports::driving::{Accounts, Status, Validation};
 
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
@@ -16,11 +16,18 @@ pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
 /// Path of the OpenAPI document as JSON.
 pub const OPENAPI_JSON_PATH: &str = "/_verity/openapi.json";
 
-/// The use cases the HTTP API drives.
+/// The use cases the HTTP API drives, and what the routes need to know.
 #[derive(Clone)]
 pub struct HttpDeps {
     /// Health and version.
     pub status: Arc<dyn Status>,
+    /// Accounts, authentication and terms.
+    pub accounts: Arc<dyn Accounts>,
+    /// Validation sessions.
+    pub validation: Arc<dyn Validation>,
+    /// URL prefixes `next_link` may redirect to after a validation by link
+    /// (`session.nextLink.allowed`); empty: never redirect.
+    pub next_link_allowed: Arc<[String]>,
 }
 
 /// HTTP behaviour chosen by the operator.
@@ -62,7 +69,7 @@ pub(crate) fn with_middleware(
             v1: config.v1,
             v2: config.v2,
         })
-        .catch_all_error(|err| async move { escaped_error_response(&err) })
+        .catch_all_error(|err| async move { escaped_error_response(err) })
         .with(CatchPanic::new().with_handler(|_| {
             MatrixError::new(ErrCode::Unknown, "Internal server error")
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)

@@ -3,7 +3,9 @@ use poem::test::TestClient;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
-use verity_application::ports::driving::{CheckReport, MockStatus, ServerStatus, VersionInfo};
+use verity_application::ports::driving::{
+    CheckReport, MockAccounts, MockStatus, MockValidation, ServerStatus, VersionInfo,
+};
 
 use super::*;
 
@@ -29,13 +31,17 @@ fn status_mock(healthy: bool) -> Arc<dyn Status> {
     Arc::new(status)
 }
 
+pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
+    HttpDeps {
+        status,
+        accounts: Arc::new(MockAccounts::new()),
+        validation: Arc::new(MockValidation::new()),
+        next_link_allowed: Arc::from(Vec::new()),
+    }
+}
+
 fn client(config: HttpConfig) -> TestClient<BoxEndpoint<'static, Response>> {
-    TestClient::new(app(
-        &HttpDeps {
-            status: status_mock(true),
-        },
-        config,
-    ))
+    TestClient::new(app(&deps(status_mock(true)), config))
 }
 
 /// A stand-in POST endpoint, to exercise the body rules before the real POST endpoints exist.
@@ -167,12 +173,7 @@ async fn status_reports_each_check_and_answers_503_when_one_fails() {
         json!({"status": {"health": "OK", "checks": {"store": "OK"}}})
     );
 
-    let sick = TestClient::new(app(
-        &HttpDeps {
-            status: status_mock(false),
-        },
-        CONFIG,
-    ));
+    let sick = TestClient::new(app(&deps(status_mock(false)), CONFIG));
     let resp = sick.get("/status").send().await;
     resp.assert_status(StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(

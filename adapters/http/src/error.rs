@@ -8,6 +8,30 @@ use poem_openapi::Object;
 /// The Matrix error codes Verity answers with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrCode {
+    /// Missing, unknown or expired access token.
+    Unauthorized,
+    /// The access token presented to `logout` is unknown.
+    UnknownToken,
+    /// The user has not accepted the current terms of service.
+    TermsNotSigned,
+    /// The server's policy forbids the request.
+    Forbidden,
+    /// The email address is invalid.
+    InvalidEmail,
+    /// The 3PID address (a phone number) is invalid.
+    InvalidAddress,
+    /// Sending the email failed.
+    EmailSendError,
+    /// Sending the SMS failed.
+    SendError,
+    /// No session matches the sid and client secret.
+    NoValidSession,
+    /// The session has expired.
+    SessionExpired,
+    /// The session has not been validated.
+    SessionNotValidated,
+    /// The token is wrong.
+    TokenIncorrect,
     /// Unknown endpoint, or a known endpoint called with the wrong method.
     Unrecognized,
     /// The body is not JSON.
@@ -28,6 +52,18 @@ impl ErrCode {
     /// The wire form (`M_…`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Unauthorized => "M_UNAUTHORIZED",
+            Self::UnknownToken => "M_UNKNOWN_TOKEN",
+            Self::TermsNotSigned => "M_TERMS_NOT_SIGNED",
+            Self::Forbidden => "M_FORBIDDEN",
+            Self::InvalidEmail => "M_INVALID_EMAIL",
+            Self::InvalidAddress => "M_INVALID_ADDRESS",
+            Self::EmailSendError => "M_EMAIL_SEND_ERROR",
+            Self::SendError => "M_SEND_ERROR",
+            Self::NoValidSession => "M_NO_VALID_SESSION",
+            Self::SessionExpired => "M_SESSION_EXPIRED",
+            Self::SessionNotValidated => "M_SESSION_NOT_VALIDATED",
+            Self::TokenIncorrect => "M_TOKEN_INCORRECT",
             Self::Unrecognized => "M_UNRECOGNIZED",
             Self::NotJson => "M_NOT_JSON",
             Self::BadJson => "M_BAD_JSON",
@@ -66,7 +102,15 @@ impl MatrixError {
 
 /// Turns an error that escaped the handlers (routing, request parsing, middleware) into a Matrix
 /// error response. Handlers' own errors are already responses and never reach this.
-pub(crate) fn escaped_error_response(err: &poem::Error) -> Response {
+pub(crate) fn escaped_error_response(err: poem::Error) -> Response {
+    // A handler's own error (an `ApiError`) arrives already rendered: pass it through.
+    if err.is_from_response() {
+        return err.into_response();
+    }
+    escaped_error(&err)
+}
+
+fn escaped_error(err: &poem::Error) -> Response {
     use poem::error::{MethodNotAllowedError, NotFoundError};
     use poem_openapi::error::{
         ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
@@ -93,6 +137,11 @@ pub(crate) fn escaped_error_response(err: &poem::Error) -> Response {
             ErrCode::NotJson,
             "The request body must be JSON (Content-Type: application/json)".into(),
         )
+    } else if err.is::<poem_openapi::error::AuthorizationError>() {
+        (
+            ErrCode::Unauthorized,
+            "Missing or unrecognised access token".to_owned(),
+        )
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         param_error(e.name, &e.reason)
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
@@ -107,7 +156,7 @@ pub(crate) fn escaped_error_response(err: &poem::Error) -> Response {
         (ErrCode::Unknown, err.to_string())
     };
     let status = match code {
-        ErrCode::Unrecognized => status,
+        ErrCode::Unrecognized | ErrCode::Unauthorized => status,
         ErrCode::Unknown if status.is_server_error() => StatusCode::INTERNAL_SERVER_ERROR,
         ErrCode::Unknown => status,
         _ => StatusCode::BAD_REQUEST,

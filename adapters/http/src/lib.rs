@@ -8,7 +8,9 @@
 mod api;
 mod app;
 mod error;
+mod errors_api;
 mod middleware;
+mod pages;
 mod server;
 
 pub use api::{Api, openapi_service};
@@ -18,6 +20,9 @@ pub use server::BoundServer;
 /// The complete application, as [`app`] builds it.
 pub type AppEndpoint = poem::endpoint::BoxEndpoint<'static, poem::Response>;
 pub use error::{ErrCode, MatrixError};
+
+#[cfg(test)]
+mod api_tests;
 
 /// The Matrix specification release whose Identity Service API this server implements; the
 /// OpenAPI document's `info.version`.

@@ -174,12 +174,14 @@ impl Validation for ValidationService {
         let rules = self.settings.rules;
 
         // The same 3PID and secret resume their live session: the same sid, and a message only
-        // when send_attempt grew (the spec's rule; sydent re-sends every time).
+        // when send_attempt grew (the spec's rule; sydent re-sends every time). A locked session
+        // is not resumed: its token can no longer be used, so the user gets a fresh one.
         let existing = self
             .sessions
             .find_latest(&request.threepid, &request.client_secret)
             .await?;
-        if let Some(mut session) = existing.filter(|s| !s.is_expired(now, &rules)) {
+        let live = |s: &ValidationSession| !s.is_expired(now, &rules) && !s.is_locked(&rules);
+        if let Some(mut session) = existing.filter(live) {
             if session.request_again(request.send_attempt) == RequestOutcome::SendAgain {
                 self.send(handler, &session).await?;
                 self.sessions.update(&session).await?;

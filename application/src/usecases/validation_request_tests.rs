@@ -257,3 +257,28 @@ async fn purging_deletes_what_was_last_modified_a_lifetime_ago() {
         .returning(|_| Ok(3));
     assert_eq!(m.build().purge_expired().await.unwrap(), 3);
 }
+
+#[tokio::test]
+async fn a_locked_session_is_not_resumed_and_a_fresh_token_is_sent() {
+    let mut m = Mocks::new().delivering();
+    let mut locked = stored(email("alice@example.org"), 1, T0, None)
+        .parts()
+        .clone();
+    locked.token_attempts = SessionRules::default().max_failed_attempts;
+    let locked = ValidationSession::from_parts(locked);
+    m.sessions
+        .expect_find_latest()
+        .returning(move |_, _| Ok(Some(locked.clone())));
+    m.sessions.expect_update().never();
+    m.sessions
+        .expect_insert()
+        .times(1)
+        .withf(|s| s.id().as_str() == "newsid" && s.token().expose() == "linktoken")
+        .returning(|_| Ok(()));
+    let answer = m
+        .build()
+        .request_token(request(email("alice@example.org"), 1))
+        .await
+        .unwrap();
+    assert_eq!(answer.sid.as_str(), "newsid");
+}

@@ -1,0 +1,278 @@
+//! Validation sessions: requestToken, POST submitToken and getValidated3pid, on v2 (authenticated,
+//! terms gated) and on the deprecated v1 (unauthenticated; Synapse still delegates SMS there).
+use std::sync::Arc;
+
+use poem_openapi::OpenApi;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use verity_application::ports::driving::{Accounts, Validation};
+use verity_domain::{ClientSecret, SessionId, ThreePid};
+
+use super::ApiTags;
+use super::auth::IdentityAuth;
+use super::validation_types::{
+    EmailTokenRequest, MsisdnSessionCreated, MsisdnTokenRequest, SessionCreated, SubmissionResult,
+    TokenSubmissionBody, ValidatedThreePidBody,
+};
+use crate::errors_api::ApiError;
+
+/// The shared behaviour of both API versions.
+pub(crate) struct Sessions {
+    validation: Arc<dyn Validation>,
+}
+
+impl Sessions {
+    async fn request_email(
+        &self,
+        body: EmailTokenRequest,
+    ) -> Result<Json<SessionCreated>, ApiError> {
+        let answer = self.validation.request_token(body.into_domain()?).await?;
+        Ok(Json(SessionCreated {
+            sid: answer.sid.as_str().to_owned(),
+        }))
+    }
+
+    async fn request_msisdn(
+        &self,
+        body: MsisdnTokenRequest,
+    ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
+        let answer = self.validation.request_token(body.into_domain()?).await?;
+        let (msisdn, intl_fmt) = match &answer.threepid {
+            ThreePid::Msisdn(number) => (number.as_str().to_owned(), number.international_format()),
+            other => (other.address().to_owned(), other.address().to_owned()),
+        };
+        Ok(Json(MsisdnSessionCreated {
+            sid: answer.sid.as_str().to_owned(),
+            msisdn,
+            intl_fmt,
+        }))
+    }
+
+    async fn submit(&self, body: TokenSubmissionBody) -> Result<Json<SubmissionResult>, ApiError> {
+        self.validation
+            .submit_token(body.into_inner().into_domain()?)
+            .await?;
+        Ok(Json(SubmissionResult { success: true }))
+    }
+
+    async fn validated(
+        &self,
+        sid: String,
+        client_secret: String,
+    ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
+        let sid = SessionId::parse(&sid)?;
+        let secret = ClientSecret::parse(&client_secret)?;
+        let validated = self.validation.validated_3pid(&sid, &secret).await?;
+        Ok(Json(ValidatedThreePidBody {
+            medium: validated.threepid.medium().as_str().to_owned(),
+            address: validated.threepid.address().to_owned(),
+            validated_at: validated.validated_at.as_millis(),
+        }))
+    }
+}
+
+/// The v2 validation endpoints.
+pub struct ValidationApi {
+    sessions: Sessions,
+    accounts: Arc<dyn Accounts>,
+}
+
+impl ValidationApi {
+    pub(crate) fn new(validation: Arc<dyn Validation>, accounts: Arc<dyn Accounts>) -> Self {
+        Self {
+            sessions: Sessions { validation },
+            accounts,
+        }
+    }
+
+    async fn authorise(&self, auth: IdentityAuth) -> Result<(), ApiError> {
+        self.accounts.authenticate(auth.token(), true).await?;
+        Ok(())
+    }
+}
+
+#[OpenApi(prefix_path = "/_matrix/identity/v2", tag = "ApiTags::Validation")]
+impl ValidationApi {
+    /// Request a token for validating an email address.
+    ///
+    /// A repeated request with the same email and client_secret answers the same sid, and sends
+    /// the email again only when `send_attempt` grew. The scope policy may refuse (403
+    /// `M_FORBIDDEN`) or mark the session for validation on a remote identity server.
+    #[oai(
+        path = "/validate/email/requestToken",
+        method = "post",
+        operation_id = "emailRequestTokenV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv2validateemailrequesttoken"
+    )]
+    async fn create_email_validation_session(
+        &self,
+        auth: IdentityAuth,
+        body: Json<EmailTokenRequest>,
+    ) -> Result<Json<SessionCreated>, ApiError> {
+        self.authorise(auth).await?;
+        self.sessions.request_email(body.0).await
+    }
+
+    /// Request a token for validating a phone number.
+    #[oai(
+        path = "/validate/msisdn/requestToken",
+        method = "post",
+        operation_id = "msisdnRequestTokenV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv2validatemsisdnrequesttoken"
+    )]
+    async fn create_msisdn_validation_session(
+        &self,
+        auth: IdentityAuth,
+        body: Json<MsisdnTokenRequest>,
+    ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
+        self.authorise(auth).await?;
+        self.sessions.request_msisdn(body.0).await
+    }
+
+    /// Validate ownership of an email address.
+    ///
+    /// Wrong tokens answer 400 `M_TOKEN_INCORRECT` (spec v1.18); after the configured number of
+    /// submissions the session locks and a new token must be requested.
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "post",
+        operation_id = "emailSubmitTokenPostV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv2validateemailsubmittoken"
+    )]
+    async fn validate_email(
+        &self,
+        auth: IdentityAuth,
+        body: TokenSubmissionBody,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.authorise(auth).await?;
+        self.sessions.submit(body).await
+    }
+
+    /// Validate ownership of a phone number.
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "post",
+        operation_id = "msisdnSubmitTokenPostV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv2validatemsisdnsubmittoken"
+    )]
+    async fn validate_msisdn(
+        &self,
+        auth: IdentityAuth,
+        body: TokenSubmissionBody,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.authorise(auth).await?;
+        self.sessions.submit(body).await
+    }
+
+    /// Determine if a given 3PID has been validated by a user.
+    #[oai(
+        path = "/3pid/getValidated3pid",
+        method = "get",
+        operation_id = "getValidated3pidV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv23pidgetvalidated3pid"
+    )]
+    async fn get_validated_3pid(
+        &self,
+        auth: IdentityAuth,
+        sid: Query<String>,
+        client_secret: Query<String>,
+    ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
+        self.authorise(auth).await?;
+        self.sessions.validated(sid.0, client_secret.0).await
+    }
+}
+
+/// The deprecated v1 validation endpoints (no authentication, as v1 had none).
+pub struct ValidationV1Api {
+    sessions: Sessions,
+}
+
+impl ValidationV1Api {
+    pub(crate) fn new(validation: Arc<dyn Validation>) -> Self {
+        Self {
+            sessions: Sessions { validation },
+        }
+    }
+}
+
+#[OpenApi(
+    prefix_path = "/_matrix/identity/api/v1",
+    tag = "ApiTags::ValidationV1"
+)]
+impl ValidationV1Api {
+    /// Request a token for validating an email address (deprecated v1).
+    #[oai(
+        path = "/validate/email/requestToken",
+        method = "post",
+        operation_id = "emailRequestTokenV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-requesttoken"
+    )]
+    async fn create_email_validation_session_v1(
+        &self,
+        body: Json<EmailTokenRequest>,
+    ) -> Result<Json<SessionCreated>, ApiError> {
+        self.sessions.request_email(body.0).await
+    }
+
+    /// Request a token for validating a phone number (deprecated v1; Synapse's SMS delegation).
+    #[oai(
+        path = "/validate/msisdn/requestToken",
+        method = "post",
+        operation_id = "msisdnRequestTokenV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-requesttoken"
+    )]
+    async fn create_msisdn_validation_session_v1(
+        &self,
+        body: Json<MsisdnTokenRequest>,
+    ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
+        self.sessions.request_msisdn(body.0).await
+    }
+
+    /// Validate ownership of an email address (deprecated v1).
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "post",
+        operation_id = "emailSubmitTokenPostV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-submittoken"
+    )]
+    async fn validate_email_v1(
+        &self,
+        body: TokenSubmissionBody,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.sessions.submit(body).await
+    }
+
+    /// Validate ownership of a phone number (deprecated v1).
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "post",
+        operation_id = "msisdnSubmitTokenPostV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-submittoken"
+    )]
+    async fn validate_msisdn_v1(
+        &self,
+        body: TokenSubmissionBody,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.sessions.submit(body).await
+    }
+
+    /// Determine if a given 3PID has been validated by a user (deprecated v1).
+    #[oai(
+        path = "/3pid/getValidated3pid",
+        method = "get",
+        operation_id = "getValidated3pidV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-3pid-getvalidated3pid"
+    )]
+    async fn get_validated_3pid_v1(
+        &self,
+        sid: Query<String>,
+        client_secret: Query<String>,
+    ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
+        self.sessions.validated(sid.0, client_secret.0).await
+    }
+}

@@ -1,0 +1,166 @@
+//! Errors of the API operations: one documented response type, and the single mapping of every
+//! use-case error to its Matrix errcode and HTTP status (Identity Service API, "Standard error
+//! response" and each endpoint's listed errors).
+use poem_openapi::ApiResponse;
+use poem_openapi::payload::Json;
+use verity_application::ports::driving::{AuthError, RegistrationError, ValidationError};
+use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
+
+use crate::error::{ErrCode, MatrixError};
+
+/// Every error an operation can answer with; the body is always a `MatrixError`.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// The request is invalid (`M_INVALID_PARAM`, `M_INVALID_EMAIL`, `M_TOKEN_INCORRECT`, ...).
+    #[oai(status = 400)]
+    BadRequest(Json<MatrixError>),
+    /// Missing, unknown or expired access token (`M_UNAUTHORIZED`, `M_UNKNOWN_TOKEN`).
+    #[oai(status = 401)]
+    Unauthorized(Json<MatrixError>),
+    /// Forbidden by policy or unsigned terms (`M_FORBIDDEN`, `M_TERMS_NOT_SIGNED`).
+    #[oai(status = 403)]
+    Forbidden(Json<MatrixError>),
+    /// No such session (`M_NO_VALID_SESSION`).
+    #[oai(status = 404)]
+    NotFound(Json<MatrixError>),
+    /// An internal error (`M_UNKNOWN`); details are only in the server log.
+    #[oai(status = 500)]
+    Internal(Json<MatrixError>),
+    /// Another server Verity depends on failed (`M_UNKNOWN`).
+    #[oai(status = 502)]
+    BadGateway(Json<MatrixError>),
+}
+
+impl ApiError {
+    fn bad(code: ErrCode, message: impl Into<String>) -> Self {
+        Self::BadRequest(Json(MatrixError::new(code, message)))
+    }
+
+    fn internal(error: &dyn std::error::Error) -> Self {
+        tracing::error!(error = %error, source = ?error.source(), "internal error");
+        Self::Internal(Json(MatrixError::new(
+            ErrCode::Unknown,
+            "Internal server error",
+        )))
+    }
+
+    /// An invalid parameter.
+    pub(crate) fn invalid_param(message: impl Into<String>) -> Self {
+        Self::bad(ErrCode::InvalidParam, message)
+    }
+}
+
+impl From<InvalidEmail> for ApiError {
+    fn from(error: InvalidEmail) -> Self {
+        Self::bad(
+            ErrCode::InvalidEmail,
+            format!("Invalid email address: {error}"),
+        )
+    }
+}
+
+impl From<InvalidMsisdn> for ApiError {
+    fn from(error: InvalidMsisdn) -> Self {
+        Self::bad(
+            ErrCode::InvalidAddress,
+            format!("Invalid phone number: {error}"),
+        )
+    }
+}
+
+impl From<InvalidSecret> for ApiError {
+    fn from(error: InvalidSecret) -> Self {
+        Self::invalid_param(error.to_string())
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Unauthorized => Self::Unauthorized(Json(MatrixError::new(
+                ErrCode::Unauthorized,
+                "Missing or unrecognised access token",
+            ))),
+            AuthError::TermsNotSigned => Self::Forbidden(Json(MatrixError::new(
+                ErrCode::TermsNotSigned,
+                "You must accept the terms of service first (GET/POST /_matrix/identity/v2/terms)",
+            ))),
+            AuthError::Internal(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<RegistrationError> for ApiError {
+    fn from(error: RegistrationError) -> Self {
+        let message = error.to_string();
+        match error {
+            RegistrationError::InvalidServerName | RegistrationError::DestinationBlocked => {
+                Self::invalid_param(message)
+            }
+            RegistrationError::Unauthorized(_) => {
+                Self::Unauthorized(Json(MatrixError::new(ErrCode::Unauthorized, message)))
+            }
+            RegistrationError::HomeserverUnavailable => Self::BadGateway(Json(MatrixError::new(
+                ErrCode::Unknown,
+                "The homeserver could not confirm the OpenID token",
+            ))),
+            RegistrationError::Internal(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(error: ValidationError) -> Self {
+        let message = error.to_string();
+        match error {
+            ValidationError::Refused(_) => Self::Forbidden(Json(MatrixError::new(
+                ErrCode::Forbidden,
+                capitalise(&message),
+            ))),
+            ValidationError::UnsupportedMedium(_) => Self::bad(ErrCode::Unrecognized, message),
+            ValidationError::NoValidSession => Self::NotFound(Json(MatrixError::new(
+                ErrCode::NoValidSession,
+                "No valid session was found matching that sid and client secret",
+            ))),
+            ValidationError::SessionExpired => Self::bad(
+                ErrCode::SessionExpired,
+                "This validation session has expired: request a new token",
+            ),
+            ValidationError::TokenIncorrect => {
+                Self::bad(ErrCode::TokenIncorrect, "The token is incorrect")
+            }
+            ValidationError::TooManyAttempts => Self::bad(
+                ErrCode::TokenIncorrect,
+                "Too many incorrect tokens: request a new token",
+            ),
+            ValidationError::NotValidated => Self::bad(
+                ErrCode::SessionNotValidated,
+                "This validation session has not been validated yet",
+            ),
+            ValidationError::SendFailed {
+                medium: Medium::Email,
+                ..
+            } => Self::bad(
+                ErrCode::EmailSendError,
+                "The validation email could not be sent",
+            ),
+            ValidationError::SendFailed { rejected: true, .. } => Self::bad(
+                ErrCode::InvalidAddress,
+                "The provider refused to send to this address",
+            ),
+            ValidationError::SendFailed { .. } => Self::bad(
+                ErrCode::SendError,
+                "The validation message could not be sent",
+            ),
+            ValidationError::Internal(error) => Self::internal(&error),
+        }
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
