@@ -1,0 +1,326 @@
+//! The `smtp` connector: sends emails through an SMTP server with lettre.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Deserialize;
+use verity_application::ports::driven::{
+    EmailMessage, Notification, NotificationConnector, NotifyError,
+};
+
+use crate::error::{DeliveryFailure, chain};
+use crate::template::{MAX_SUBJECT_CHARS, one_line};
+use crate::{ConfigError, SenderIdentity, redact};
+
+/// Longest a whole delivery may take (connection, TLS, authentication and transfer).
+pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+const KEY_TLS: &str = "threepid.medium.email.connectors.smtp.tls";
+const KEY_FROM: &str = "threepid.medium.email.identity.from";
+const KEY_CA_FILE: &str = "threepid.medium.email.connectors.smtp.tls_ca_file";
+
+/// `threepid.medium.email.connectors.smtp`, with mxisd's keys and defaults plus two Verity-only
+/// TLS keys.
+///
+/// Unlike mxisd (and Sydent before CVE-2023-38686), the server's certificate and host name are
+/// always checked when TLS is used; `insecure_skip_tls_verify` is the one explicit way out, and
+/// it logs a warning at start-up.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    /// `host`: the SMTP server. Default `''`: start-up succeeds but every email fails, as in mxisd.
+    pub host: String,
+    /// `port`. Default `587`.
+    pub port: u16,
+    /// `tls`: 0 = none, 1 = STARTTLS when the server offers it, 2 = STARTTLS required,
+    /// 3 = implicit TLS (SMTPS, usually port 465). Default `1`.
+    pub tls: u8,
+    /// `login`. Default none. Credentials are sent when `login` or `password` is non-empty.
+    pub login: Option<String>,
+    /// `password`. Default none. Never logged; `Debug` shows it as `<redacted>`.
+    pub password: Option<String>,
+    /// `insecure_skip_tls_verify` (Verity only): accept any certificate and host name. Default
+    /// `false`. Anyone between Verity and the SMTP server can then read validation links.
+    pub insecure_skip_tls_verify: bool,
+    /// `tls_ca_file` (Verity only): a PEM file of extra CA certificates to trust, for an SMTP
+    /// server whose certificate comes from a private CA. Default none (the public web PKI roots).
+    pub tls_ca_file: Option<PathBuf>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: 587,
+            tls: 1,
+            login: None,
+            password: None,
+            insecure_skip_tls_verify: false,
+            tls_ca_file: None,
+        }
+    }
+}
+
+impl fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("login", &self.login)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_ca_file", &self.tls_ca_file)
+            .finish()
+    }
+}
+
+/// mxisd's `tls` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsMode {
+    /// `0`: plain SMTP. Tokens cross the network in clear text.
+    None,
+    /// `1`: STARTTLS when the server offers it, plain otherwise (a network attacker can strip it).
+    Opportunistic,
+    /// `2`: STARTTLS, and fail when the server does not offer it.
+    Required,
+    /// `3`: TLS from the first byte (SMTPS).
+    Implicit,
+}
+
+impl TlsMode {
+    /// The mode of mxisd's `tls` number, or `None` outside 0 to 3.
+    pub fn from_mxisd(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Self::None),
+            1 => Some(Self::Opportunistic),
+            2 => Some(Self::Required),
+            3 => Some(Self::Implicit),
+            _ => None,
+        }
+    }
+}
+
+/// Sends emails through an SMTP server.
+///
+/// Each email is a new MIME message built by lettre from the rendered subject and parts: a fresh
+/// random boundary, `multipart/alternative` when there is an HTML part, an RFC 2047-encoded UTF-8
+/// subject, `From` from `identity.from`/`identity.name`, `To` the recipient, `Date`, a
+/// `Message-ID` in the sender's domain and a `User-Agent`. No rendered value can therefore add a
+/// header or a part (CVE-2021-29432).
+///
+/// Errors: a permanent refusal of the recipient (550, 551, 553) is [`NotifyError::Rejected`];
+/// everything else (connection, TLS, authentication, 4xx, timeouts after
+/// 30 s) is [`NotifyError::Unavailable`], described without the server's reply text, which can
+/// quote the address.
+pub struct SmtpConnector {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Option<Mailbox>,
+    message_id_domain: String,
+}
+
+impl fmt::Debug for SmtpConnector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpConnector")
+            .field("configured", &self.transport.is_some())
+            .field("from", &self.from.as_ref().map(ToString::to_string))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SmtpConnector {
+    /// Builds the connector. An empty `host` or `identity.from` does not fail (mxisd starts with
+    /// neither set); it logs a warning and every email then fails with a message naming the key.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] for a `tls` outside 0 to 3, an `identity.from` that is not an
+    /// email address, or an unusable `tls_ca_file`; [`ConfigError::Path`] when that file cannot
+    /// be read.
+    pub fn new(config: &SmtpConfig, identity: &SenderIdentity) -> Result<Self, ConfigError> {
+        let mode = TlsMode::from_mxisd(config.tls).ok_or_else(|| ConfigError::Invalid {
+            key: KEY_TLS,
+            reason: format!("{} is not one of 0, 1, 2 or 3", config.tls),
+        })?;
+        let from = sender(identity)?;
+        if from.is_none() {
+            tracing::warn!("`{KEY_FROM}` is not set: every email will fail until it is");
+        }
+        let message_id_domain = from.as_ref().map_or_else(
+            || "verity.invalid".to_owned(),
+            |m| m.email.domain().to_owned(),
+        );
+        let host = config.host.trim();
+        let transport = if host.is_empty() {
+            tracing::warn!(
+                "`threepid.medium.email.connectors.smtp.host` is not set: every email will fail \
+                 until it is"
+            );
+            None
+        } else {
+            Some(transport(config, host, mode)?)
+        };
+        Ok(Self {
+            transport,
+            from,
+            message_id_domain,
+        })
+    }
+
+    fn message(&self, from: &Mailbox, email: &EmailMessage) -> Result<Message, NotifyError> {
+        let to: Address = email.to.as_str().parse().map_err(|_| {
+            NotifyError::Rejected("the address cannot be written in an email header".into())
+        })?;
+        let builder = Message::builder()
+            .from(from.clone())
+            .to(Mailbox::new(None, to))
+            .subject(one_line(&email.subject, MAX_SUBJECT_CHARS))
+            .date_now()
+            .message_id(Some(format!(
+                "<{:032x}@{}>",
+                rand::random::<u128>(),
+                self.message_id_domain
+            )))
+            .user_agent(format!("Verity/{}", env!("CARGO_PKG_VERSION")));
+        let built = match &email.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                email.text.clone(),
+                html.clone(),
+            )),
+            None => builder.singlepart(SinglePart::plain(email.text.clone())),
+        };
+        built.map_err(|error| NotifyError::Template(format!("cannot build the email: {error}")))
+    }
+}
+
+/// The `From` mailbox, or `None` when `identity.from` is empty.
+fn sender(identity: &SenderIdentity) -> Result<Option<Mailbox>, ConfigError> {
+    let from = identity.from.trim();
+    if from.is_empty() {
+        return Ok(None);
+    }
+    let address: Address = from.parse().map_err(|error| ConfigError::Invalid {
+        key: KEY_FROM,
+        reason: format!("{from:?} is not an email address: {error}"),
+    })?;
+    let name = one_line(identity.name.trim(), 200).into_owned();
+    Ok(Some(Mailbox::new(
+        (!name.is_empty()).then_some(name),
+        address,
+    )))
+}
+
+fn transport(
+    config: &SmtpConfig,
+    host: &str,
+    mode: TlsMode,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, ConfigError> {
+    let mut builder =
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(config.port);
+    if mode != TlsMode::None {
+        let mut params = TlsParameters::builder(host.to_owned());
+        if config.insecure_skip_tls_verify {
+            tracing::warn!(
+                "`threepid.medium.email.connectors.smtp.insecure_skip_tls_verify` is on: the SMTP \
+                 server's certificate and host name are not checked, so anyone on the network \
+                 path can read validation links"
+            );
+            params = params
+                .dangerous_accept_invalid_certs(true)
+                .dangerous_accept_invalid_hostnames(true);
+        }
+        if let Some(path) = &config.tls_ca_file {
+            let pem = std::fs::read(path).map_err(|source| ConfigError::Path {
+                key: KEY_CA_FILE,
+                path: path.clone(),
+                source,
+            })?;
+            let certificate =
+                Certificate::from_pem(&pem).map_err(|error| ConfigError::Invalid {
+                    key: KEY_CA_FILE,
+                    reason: format!("{}: {error}", path.display()),
+                })?;
+            params = params.add_root_certificate(certificate);
+        }
+        let params = params
+            .build_rustls()
+            .map_err(|error| ConfigError::Invalid {
+                key: KEY_TLS,
+                reason: format!("cannot set up TLS: {error}"),
+            })?;
+        builder = builder.tls(match mode {
+            TlsMode::Opportunistic => Tls::Opportunistic(params),
+            TlsMode::Required => Tls::Required(params),
+            _ => Tls::Wrapper(params),
+        });
+    }
+    let login = config.login.clone().unwrap_or_default();
+    let password = config.password.clone().unwrap_or_default();
+    if !login.is_empty() || !password.is_empty() {
+        builder = builder.credentials(Credentials::new(login, password));
+    }
+    Ok(builder.timeout(Some(SEND_TIMEOUT)).build())
+}
+
+/// Sorts lettre's errors into the port's two kinds.
+fn map_error(error: &lettre::transport::smtp::Error) -> NotifyError {
+    if let Some(code) = error.status() {
+        let code = u16::from(code);
+        if error.is_permanent() && matches!(code, 550 | 551 | 553) {
+            return NotifyError::Rejected(format!(
+                "the mail server refused the recipient ({code})"
+            ));
+        }
+        return DeliveryFailure::unavailable(format!("the mail server answered {code}"));
+    }
+    if error.is_timeout() {
+        return DeliveryFailure::unavailable("the mail server did not answer in time");
+    }
+    let kind = if error.is_tls() {
+        "TLS with the mail server failed"
+    } else {
+        "the mail server could not be used"
+    };
+    DeliveryFailure::unavailable(format!("{kind}: {}", chain(error)))
+}
+
+#[async_trait]
+impl NotificationConnector for SmtpConnector {
+    async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let Notification::Email(email) = notification else {
+            return Err(NotifyError::Unsupported);
+        };
+        let recipient = redact::recipient(notification);
+        let Some(from) = &self.from else {
+            tracing::warn!(%recipient, "email not sent: `{KEY_FROM}` is not set");
+            return Err(DeliveryFailure::unavailable(format!(
+                "`{KEY_FROM}` is not set, so no email can be sent"
+            )));
+        };
+        let Some(transport) = &self.transport else {
+            tracing::warn!(%recipient, "email not sent: the SMTP host is not set");
+            return Err(DeliveryFailure::unavailable(
+                "`threepid.medium.email.connectors.smtp.host` is not set, so no email can be sent",
+            ));
+        };
+        let message = self.message(from, email)?;
+        let result = match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(error)) => Err(map_error(&error)),
+            Err(_) => Err(DeliveryFailure::unavailable(format!(
+                "sending took longer than {} s",
+                SEND_TIMEOUT.as_secs()
+            ))),
+        };
+        match &result {
+            Ok(()) => tracing::info!(%recipient, "email sent"),
+            Err(error) => tracing::warn!(%recipient, error = %chain(error), "email not sent"),
+        }
+        result
+    }
+}
