@@ -12,7 +12,7 @@ use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::validation_types::{
     EmailTokenRequest, MsisdnSessionCreated, MsisdnTokenRequest, SessionCreated, SubmissionResult,
-    TokenSubmissionBody, ValidatedThreePidBody,
+    TokenSubmission, ValidatedThreePidBody,
 };
 use crate::errors_api::ApiError;
 
@@ -48,9 +48,9 @@ impl Sessions {
         }))
     }
 
-    async fn submit(&self, body: TokenSubmissionBody) -> Result<Json<SubmissionResult>, ApiError> {
+    async fn submit(&self, body: Json<TokenSubmission>) -> Result<Json<SubmissionResult>, ApiError> {
         self.validation
-            .submit_token(body.into_inner().into_domain()?)
+            .submit_token(body.0.into_domain()?)
             .await?;
         Ok(Json(SubmissionResult { success: true }))
     }
@@ -142,7 +142,7 @@ impl ValidationApi {
     async fn validate_email(
         &self,
         auth: IdentityAuth,
-        body: TokenSubmissionBody,
+        body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         self.authorise(auth).await?;
         self.sessions.submit(body).await
@@ -158,7 +158,7 @@ impl ValidationApi {
     async fn validate_msisdn(
         &self,
         auth: IdentityAuth,
-        body: TokenSubmissionBody,
+        body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         self.authorise(auth).await?;
         self.sessions.submit(body).await
@@ -240,7 +240,7 @@ impl ValidationV1Api {
     )]
     async fn validate_email_v1(
         &self,
-        body: TokenSubmissionBody,
+        body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         self.sessions.submit(body).await
     }
@@ -255,7 +255,7 @@ impl ValidationV1Api {
     )]
     async fn validate_msisdn_v1(
         &self,
-        body: TokenSubmissionBody,
+        body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         self.sessions.submit(body).await
     }

@@ -1,7 +1,5 @@
 //! Request and response bodies of the validation endpoints, and their parsing into domain types.
-use poem_openapi::payload::{Form, Json};
-use poem_openapi::{ApiRequest, Object};
-use serde::Deserialize;
+use poem_openapi::Object;
 use verity_application::ports::driving::{RequestToken, SubmitToken};
 use verity_domain::{
     ClientSecret, EmailAddress, Msisdn, SendAttempt, SessionId, ThreePid, ValidationToken,
@@ -59,7 +57,7 @@ pub struct MsisdnSessionCreated {
 }
 
 /// `POST /validate/{medium}/submitToken`.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Object)]
 pub struct TokenSubmission {
     /// The session ID.
     pub sid: String,
@@ -67,24 +65,6 @@ pub struct TokenSubmission {
     pub client_secret: String,
     /// The token the user received.
     pub token: String,
-}
-
-/// JSON, or a form as mxisd accepted.
-#[derive(Debug, ApiRequest)]
-pub enum TokenSubmissionBody {
-    /// `application/json`.
-    Json(Json<TokenSubmission>),
-    /// `application/x-www-form-urlencoded`.
-    Form(Form<TokenSubmission>),
-}
-
-impl TokenSubmissionBody {
-    pub(crate) fn into_inner(self) -> TokenSubmission {
-        match self {
-            Self::Json(Json(body)) => body,
-            Self::Form(Form(body)) => body,
-        }
-    }
 }
 
 /// The outcome of a submission.

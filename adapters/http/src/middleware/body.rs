@@ -1,6 +1,10 @@
 //! Request bodies: a size limit that holds even without `Content-Length` (chunked uploads), and
 //! the JSON rules every Matrix endpoint shares, checked before any handler runs:
 //! not JSON -> 400 `M_NOT_JSON`; JSON but not an object -> 400 `M_BAD_JSON`.
+//!
+//! mxisd also accepted `application/x-www-form-urlencoded` bodies (submitToken, bind,
+//! store-invite). Such a body is turned into the equivalent JSON object of strings here, once, so
+//! every endpoint (and the OpenAPI document) is JSON-only.
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::web::headers::{ContentLength, HeaderMapExt};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
@@ -39,12 +43,17 @@ fn bad_request(code: ErrCode, message: &str) -> Response {
     MatrixError::new(code, message).into_response_with(StatusCode::BAD_REQUEST)
 }
 
-/// Bodies that are legitimately not JSON: mxisd accepted form-encoded submitToken and bind calls.
 fn is_form(req: &Request) -> bool {
-    req.content_type().is_some_and(|ct| {
-        let ct = ct.to_ascii_lowercase();
-        ct.starts_with("application/x-www-form-urlencoded") || ct.starts_with("multipart/form-data")
-    })
+    req.content_type()
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+}
+
+/// `a=1&b=x` -> `{"a": "1", "b": "x"}` (a repeated key keeps its last value).
+fn form_to_json(bytes: &[u8]) -> Vec<u8> {
+    let object: serde_json::Map<String, serde_json::Value> = url::form_urlencoded::parse(bytes)
+        .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+        .collect();
+    serde_json::Value::Object(object).to_string().into_bytes()
 }
 
 impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
@@ -75,7 +84,14 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                 ));
             }
         };
-        if !bytes.is_empty() && !is_form(&req) {
+        let bytes = if is_form(&req) {
+            req.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            form_to_json(&bytes).into()
+        } else {
+            bytes
+        };
+        if !bytes.is_empty() {
             match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Err(_) => {
                     return Ok(bad_request(
