@@ -12,9 +12,11 @@
 //!
 //! `docs/configuration.md` documents every key; keep it in step with `raw`.
 
+mod accounts;
 mod dump;
 mod error;
 mod lenient;
+mod logging;
 mod raw;
 mod read;
 mod resolve;
@@ -94,6 +96,8 @@ fn locate_in(dir: &Path, cli: Option<PathBuf>) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_accounts;
 #[cfg(test)]
 mod tests_errors;
 #[cfg(test)]

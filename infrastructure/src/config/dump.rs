@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use url::Url;
-use verity_domain::{ScopePolicy, ValidationPolicy};
+use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::lenient::format_duration;
 use super::storage::percent_decode;
-use crate::settings::{LogFormat, Settings, StorageSettings};
+use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
 
 const REDACTED: &str = "<redacted>";
 
@@ -32,8 +32,11 @@ struct Document<'a> {
     server: Server<'a>,
     key: Key,
     storage: Storage,
-    session: Session,
+    session: Session<'a>,
     logging: Logging<'a>,
+    #[serde(rename = "accountConfig")]
+    account_config: AccountConfig,
+    policy: PolicySection<'a>,
 }
 
 #[derive(Serialize)]
@@ -98,10 +101,16 @@ struct Postgresql {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Session {
+struct Session<'a> {
     policy: Policy,
     lifetime: String,
     max_failed_attempts: u32,
+    next_link: NextLink<'a>,
+}
+
+#[derive(Serialize)]
+struct NextLink<'a> {
+    allowed: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -137,6 +146,31 @@ struct Logging<'a> {
     format: LogFormat,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountConfig {
+    allow_only_trust_domains: bool,
+    /// `null` (until logout) is written out rather than left out, so the key shows.
+    token_lifetime: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PolicySection<'a> {
+    policies: BTreeMap<&'a str, TermsEntry<'a>>,
+}
+
+#[derive(Serialize)]
+struct TermsEntry<'a> {
+    version: &'a str,
+    terms: BTreeMap<&'a str, Terms<'a>>,
+}
+
+#[derive(Serialize)]
+struct Terms<'a> {
+    name: &'a str,
+    url: &'a str,
+}
+
 impl<'a> From<&'a Settings> for Document<'a> {
     fn from(s: &'a Settings) -> Self {
         Self {
@@ -170,10 +204,22 @@ impl<'a> From<&'a Settings> for Document<'a> {
                 },
                 lifetime: format_duration(s.session.rules.lifetime),
                 max_failed_attempts: s.session.rules.max_failed_attempts,
+                next_link: NextLink {
+                    allowed: &s.session.next_link_allowed,
+                },
             },
             logging: Logging {
                 app: &s.logging.filter,
                 format: s.logging.format,
+            },
+            account_config: account_config(&s.accounts),
+            policy: PolicySection {
+                policies: s
+                    .accounts
+                    .policies
+                    .iter()
+                    .map(|policy| (policy.name.as_str(), terms_entry(policy)))
+                    .collect(),
             },
         }
     }
@@ -246,5 +292,31 @@ fn scope(rules: &ScopePolicy) -> Scope {
             enabled: rules.to_remote.enabled,
             server: rules.to_remote.server.as_str().to_owned(),
         },
+    }
+}
+
+fn account_config(accounts: &AccountsSettings) -> AccountConfig {
+    AccountConfig {
+        allow_only_trust_domains: accounts.allow_only_trusted_domain,
+        token_lifetime: accounts.token_lifetime.map(format_duration),
+    }
+}
+
+fn terms_entry(policy: &TermsPolicy) -> TermsEntry<'_> {
+    TermsEntry {
+        version: &policy.version,
+        terms: policy
+            .translations
+            .iter()
+            .map(|(language, document)| {
+                (
+                    language.as_str(),
+                    Terms {
+                        name: &document.name,
+                        url: &document.url,
+                    },
+                )
+            })
+            .collect(),
     }
 }

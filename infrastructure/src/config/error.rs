@@ -80,13 +80,22 @@ pub enum ConfigWarning {
     UnknownKey {
         /// The full dotted path, e.g. `server.prot`.
         path: String,
-        /// A known key with a similar name, when there is one.
-        suggestion: Option<&'static str>,
+        /// A known key with a similar name, when there is one, written for this place in the
+        /// file (`policy.policies.privacy.version` for `policy.policies.privacy.versoin`).
+        suggestion: Option<String>,
     },
     /// An mxisd/ma1sd section or key that a later Verity release will implement.
     NotUsedYet {
         /// The section (`threepid`) or key (`logging.requests`).
         path: String,
+    },
+    /// An mxisd/ma1sd key Verity understands but deliberately does not follow, e.g. ma1sd's
+    /// `policy.policies.<name>.regexp`.
+    Ignored {
+        /// The full dotted path, e.g. `policy.policies.privacy.regexp`.
+        path: String,
+        /// Why it is ignored and what Verity does instead.
+        reason: &'static str,
     },
 }
 
@@ -94,7 +103,9 @@ impl ConfigWarning {
     /// The dotted path of the ignored key.
     pub fn path(&self) -> &str {
         match self {
-            Self::UnknownKey { path, .. } | Self::NotUsedYet { path } => path,
+            Self::UnknownKey { path, .. }
+            | Self::NotUsedYet { path }
+            | Self::Ignored { path, .. } => path,
         }
     }
 }
@@ -118,6 +129,7 @@ impl fmt::Display for ConfigWarning {
                      it is ignored"
                 )
             }
+            Self::Ignored { path, reason } => write!(f, "`{path}` is ignored: {reason}"),
         }
     }
 }

@@ -11,7 +11,12 @@ use std::time::Duration;
 
 use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
 
-/// A string; unquoted numbers and booleans are taken as the text they were written as.
+/// A string, exactly as written: an unquoted number or boolean is the text it was written as.
+///
+/// The scalar's own text is asked for (`deserialize_str`), not a typed value, so nothing is lost
+/// on the way: `version: 1.0` is `"1.0"` (not the float's `"1"`), `password: 0123` is `"0123"`
+/// (not the integer 123), `version: 1.10` stays `"1.10"`. `null`, `~` and an empty value still
+/// mean "not set" where the key is optional. Mappings and lists are refused as before.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(pub String);
 
@@ -26,6 +31,8 @@ impl<'de> Deserialize<'de> for Text {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
                 Ok(Text(v.to_owned()))
             }
+            // serde_norway always hands `deserialize_str` the scalar's text; these cover
+            // deserializers that do not.
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
             }
@@ -35,11 +42,8 @@ impl<'de> Deserialize<'de> for Text {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
             }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
-            }
         }
-        deserializer.deserialize_any(TextVisitor)
+        deserializer.deserialize_str(TextVisitor)
     }
 }
 

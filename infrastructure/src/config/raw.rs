@@ -39,6 +39,10 @@ pub struct RawConfig {
     pub session: RawSession,
     #[serde(deserialize_with = "nullable")]
     pub logging: RawLogging,
+    #[serde(deserialize_with = "nullable")]
+    pub account_config: RawAccountConfig,
+    #[serde(deserialize_with = "nullable")]
+    pub policy: RawPolicy,
 }
 
 /// `matrix`
@@ -133,6 +137,16 @@ pub struct RawSession {
     pub lifetime: Option<Lifetime>,
     /// Verity only.
     pub max_failed_attempts: Option<Int<u32>>,
+    /// Verity only.
+    #[serde(deserialize_with = "nullable")]
+    pub next_link: RawNextLink,
+}
+
+/// `session.nextLink` (Verity only)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawNextLink {
+    pub allowed: Option<Vec<Text>>,
 }
 
 /// `session.policy`
@@ -193,4 +207,41 @@ pub struct RawLogging {
     pub app: Option<Text>,
     /// Verity only.
     pub format: Option<Text>,
+}
+
+/// `accountConfig` (ma1sd)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawAccountConfig {
+    pub allow_only_trust_domains: Option<Flag>,
+    /// Verity only.
+    pub token_lifetime: Option<Lifetime>,
+}
+
+/// `policy` (ma1sd's terms of service)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawPolicy {
+    /// Policy name -> policy. `None` values are names written without a body.
+    pub policies: Option<BTreeMap<String, Option<RawTermsPolicy>>>,
+}
+
+/// `policy.policies.<name>`
+///
+/// ma1sd's `regexp` (the request paths the policy gates) is deliberately not a field: Verity gates
+/// the endpoints the specification gates, so `read` reports the key as ignored, with the reason.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawTermsPolicy {
+    pub version: Option<Text>,
+    /// Language code -> document. `None` values are languages written without a body.
+    pub terms: Option<BTreeMap<String, Option<RawTerms>>>,
+}
+
+/// `policy.policies.<name>.terms.<lang>`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawTerms {
+    pub name: Option<Text>,
+    pub url: Option<Text>,
 }

@@ -18,14 +18,12 @@ pub const LATER_SECTIONS: &[&str] = &[
     "wordpress",
     "lookup",
     "invite",
-    "policy",
     "dns",
     "view",
     "directory",
     "register",
     "auth",
     "appsvc",
-    "accountConfig",
     "hashing",
     "internal",
     "forward",
@@ -40,8 +38,17 @@ const LATER_KEYS: &[&str] = &[
     "session.policy.unbind.fraudulent",
 ];
 
+/// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
+/// warning gives. `*` stands for one name chosen by the operator (a policy, a language).
+const IGNORED_KEYS: &[(&str, &str)] = &[(
+    "policy.policies.*.regexp",
+    "Verity asks for the terms of service on exactly the endpoints the Identity Service API \
+     gates (every authenticated v2 endpoint except /account, /account/logout and /terms), \
+     whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
+)];
+
 /// Every section and key Verity reads, to suggest a spelling for an unknown one. Keep in step
-/// with `raw`.
+/// with `raw`. `*` stands for one name chosen by the operator (a policy, a language).
 const KNOWN_KEYS: &[&str] = &[
     "matrix",
     "server",
@@ -49,6 +56,8 @@ const KNOWN_KEYS: &[&str] = &[
     "storage",
     "session",
     "logging",
+    "accountConfig",
+    "policy",
     "matrix.identity",
     "storage.provider",
     "storage.provider.sqlite",
@@ -97,12 +106,21 @@ const KNOWN_KEYS: &[&str] = &[
     "logging.root",
     "logging.app",
     "logging.format",
+    "session.nextLink",
+    "session.nextLink.allowed",
+    "accountConfig.allowOnlyTrustDomains",
+    "accountConfig.tokenLifetime",
+    "policy.policies",
+    "policy.policies.*.version",
+    "policy.policies.*.terms",
+    "policy.policies.*.terms.*.name",
+    "policy.policies.*.terms.*.url",
 ];
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
     let mut ignored = Vec::new();
-    let mut on_ignored = |path: serde_ignored::Path<'_>| ignored.push(dotted(&path));
+    let mut on_ignored = |path: serde_ignored::Path<'_>| ignored.push(segments(&path));
     // serde_ignored sees keys the structs skip; serde_path_to_error, outermost, records where the
     // first failing value is. An empty file reads as `null`, hence the `Option`.
     let deserializer = serde_ignored::Deserializer::new(
@@ -136,60 +154,91 @@ fn into_error(error: serde_path_to_error::Error<serde_norway::Error>) -> ConfigE
     }
 }
 
-/// `server.prot`, `matrix.identity.servers.root[0]`: the path as the operator would write it.
-/// serde_ignored also records `Option`/newtype layers (shown as `?`); they are not keys.
-fn dotted(path: &serde_ignored::Path<'_>) -> String {
+/// The keys leading to an ignored value, as the operator wrote them (`["server", "prot"]`); list
+/// items are `[0]` on their list's key (`matrix.identity.servers.root[0]`). Segments are kept
+/// apart so that a policy or language name containing a `.` is still one name. serde_ignored also
+/// records `Option`/newtype layers; they are not keys.
+fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
     use serde_ignored::Path;
     match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", dotted(parent)),
-        Path::Map { parent, key } => {
-            let parent = dotted(parent);
-            if parent.is_empty() {
-                key.clone()
-            } else {
-                format!("{parent}.{key}")
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut keys = segments(parent);
+            match keys.last_mut() {
+                Some(last) => last.push_str(&format!("[{index}]")),
+                None => keys.push(format!("[{index}]")),
             }
+            keys
+        }
+        Path::Map { parent, key } => {
+            let mut keys = segments(parent);
+            keys.push(key.clone());
+            keys
         }
         Path::Some { parent }
         | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => dotted(parent),
+        | Path::NewtypeVariant { parent } => segments(parent),
     }
 }
 
-fn classify(path: String) -> ConfigWarning {
-    let later_section = LATER_SECTIONS.contains(&path.as_str());
+/// Whether `keys` is the key `pattern` names, `*` matching any one name.
+fn matches(pattern: &str, keys: &[String]) -> bool {
+    pattern.split('.').count() == keys.len()
+        && pattern
+            .split('.')
+            .zip(keys)
+            .all(|(want, key)| want == "*" || want == key)
+}
+
+fn classify(keys: Vec<String>) -> ConfigWarning {
+    let path = keys.join(".");
+    if let Some((_, reason)) = IGNORED_KEYS.iter().find(|(key, _)| matches(key, &keys)) {
+        return ConfigWarning::Ignored { path, reason };
+    }
+    let later_section = keys.len() == 1 && LATER_SECTIONS.contains(&path.as_str());
     let later_key = LATER_KEYS
         .iter()
         .any(|key| path == *key || path.starts_with(&format!("{key}.")));
     if later_section || later_key {
         ConfigWarning::NotUsedYet { path }
     } else {
-        let suggestion = suggest(&path);
+        let suggestion = suggest(&keys);
         ConfigWarning::UnknownKey { path, suggestion }
     }
 }
 
 /// A known key under the same parent whose last segment is at most two edits away (case
-/// differences count for nothing: `publicURL` -> `server.publicUrl`).
-fn suggest(path: &str) -> Option<&'static str> {
-    let (parent, leaf) = path.rsplit_once('.').unwrap_or(("", path));
+/// differences count for nothing: `publicURL` -> `server.publicUrl`), written with the
+/// operator's own names in place of `*`.
+fn suggest(keys: &[String]) -> Option<String> {
+    let (leaf, parent) = keys.split_last()?;
     let leaf = leaf.to_ascii_lowercase();
     KNOWN_KEYS
         .iter()
         .chain(LATER_SECTIONS.iter())
+        .chain(IGNORED_KEYS.iter().map(|(key, _)| key))
         .filter_map(|known| {
             let (known_parent, known_leaf) = known.rsplit_once('.').unwrap_or(("", known));
-            (known_parent == parent).then(|| {
-                (
-                    edit_distance(&leaf, &known_leaf.to_ascii_lowercase()),
-                    *known,
-                )
+            let same_parent = if known_parent.is_empty() {
+                parent.is_empty()
+            } else {
+                matches(known_parent, parent)
+            };
+            same_parent.then(|| {
+                let distance = edit_distance(&leaf, &known_leaf.to_ascii_lowercase());
+                (distance, known_leaf)
             })
         })
         .filter(|(distance, _)| *distance <= 2)
         .min_by_key(|(distance, _)| *distance)
-        .map(|(_, known)| known)
+        .map(|(_, known_leaf)| {
+            parent
+                .iter()
+                .map(String::as_str)
+                .chain([known_leaf])
+                .collect::<Vec<_>>()
+                .join(".")
+        })
 }
 
 /// Levenshtein distance over characters.

@@ -14,12 +14,9 @@ use verity_domain::{
 
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
-use super::raw::{RawConfig, RawLogging, RawMatrix, RawScope, RawServer, RawSession};
-use super::storage;
-use crate::settings::{
-    KeySettings, LogFormat, LoggingSettings, MatrixSettings, ServerSettings, SessionSettings,
-    Settings,
-};
+use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
+use super::{accounts, logging, storage};
+use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
 /// policy does not name one (mxisd 1.3+ and ma1sd; mxisd 1.2 called it `matrix-org`).
@@ -31,8 +28,6 @@ const DEFAULT_PORT: u16 = 8090;
 const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024;
 /// mxisd required `key.path`; this default sits next to the default database, `verity.db`.
 pub const DEFAULT_KEY_PATH: &str = "keys";
-const DEFAULT_LOG_LEVEL: &str = "info";
-const LOG_LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 
 pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
     let matrix = matrix(raw.matrix)?;
@@ -42,7 +37,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
     };
     let storage = storage::resolve(raw.storage)?;
     let session = session(raw.session, &matrix.identity_servers)?;
-    let logging = logging(raw.logging)?;
+    let logging = logging::resolve(raw.logging)?;
     Ok(Settings {
         matrix,
         server,
@@ -50,6 +45,23 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         storage,
         session,
         logging,
+        accounts: accounts::accounts(raw.account_config, raw.policy)?,
+        // Read from `dns` / `federation` and `threepid` by their sections (being added).
+        federation: verity_adapter_matrix::FederationConfig::default(),
+        threepid: crate::settings::ThreepidSettings {
+            email: crate::settings::MediumSettings {
+                configured: false,
+                identity: verity_adapter_notify::SenderIdentity::default(),
+                generator: verity_adapter_notify::TemplateConfig::default(),
+                connector: crate::settings::ConnectorSettings::Smtp(Default::default()),
+            },
+            msisdn: crate::settings::MediumSettings {
+                configured: false,
+                identity: verity_adapter_notify::SenderIdentity::default(),
+                generator: verity_adapter_notify::TemplateConfig::default(),
+                connector: crate::settings::ConnectorSettings::Twilio(Default::default()),
+            },
+        },
     })
 }
 
@@ -226,6 +238,7 @@ fn session(
             lifetime: raw.lifetime.map_or(defaults.lifetime, |l| l.0),
             max_failed_attempts,
         },
+        next_link_allowed: accounts::next_link_allowed(raw.next_link)?,
     })
 }
 
@@ -311,65 +324,4 @@ fn check_label(
             ))
         }
     }
-}
-
-/// `logging.root` is the level for everything, `logging.app` Verity's own; both are mxisd level
-/// names, and `logging.app` may also be a full `EnvFilter` directive.
-fn logging(raw: RawLogging) -> Result<LoggingSettings, ConfigError> {
-    let root = text(raw.root)
-        .map(|level| log_level(&level).ok_or_else(|| bad_level("logging.root", &level)))
-        .transpose()?;
-    let app = text(raw.app).unwrap_or_else(|| DEFAULT_LOG_LEVEL.to_owned());
-    let app_level = log_level(&app);
-    // A bare word that is not a level would parse as a target name and silently log nothing of
-    // Verity's, so only something that looks like a directive is taken as one.
-    if app_level.is_none() && !app.contains(['=', ',', '[']) {
-        return Err(bad_level("logging.app", &app));
-    }
-    let filter = match (app_level, root) {
-        (Some(app), Some(root)) if app != root => format!("{root},verity={app}"),
-        (Some(app), _) => app,
-        (None, Some(root)) => format!("{root},{app}"),
-        (None, None) => app,
-    };
-    tracing_subscriber::EnvFilter::builder()
-        .parse(&filter)
-        .map_err(|e| {
-            ConfigError::invalid(
-                "logging.app",
-                format!("{filter:?} is not a level or a filter directive: {e}"),
-            )
-        })?;
-    let format = match text(raw.format).map(|f| f.to_ascii_lowercase()).as_deref() {
-        None | Some("text") => LogFormat::Text,
-        Some("json") => LogFormat::Json,
-        Some(other) => {
-            return Err(ConfigError::invalid(
-                "logging.format",
-                format!("unknown format `{other}`; expected `text` or `json`"),
-            ));
-        }
-    };
-    Ok(LoggingSettings { filter, format })
-}
-
-/// The lowercase level name, accepting mxisd's upper-case spellings and `warning`.
-fn log_level(value: &str) -> Option<String> {
-    let lower = value.to_ascii_lowercase();
-    let lower = if lower == "warning" {
-        "warn".to_owned()
-    } else {
-        lower
-    };
-    LOG_LEVELS.contains(&lower.as_str()).then_some(lower)
-}
-
-fn bad_level(key: &str, value: &str) -> ConfigError {
-    ConfigError::invalid(
-        key,
-        format!(
-            "unknown level `{value}`; expected one of {}",
-            LOG_LEVELS.join(", ")
-        ),
-    )
 }

@@ -103,10 +103,21 @@ session:
     unbind:
       enabled: true
       notifications: false
+  nextLink:
+    allowed: ['https://app.element.io/']
 logging:
   root: warn
   app: DEBUG
   format: json
+accountConfig:
+  allowOnlyTrustDomains: false
+  tokenLifetime: 7d
+policy:
+  policies:
+    privacy:
+      version: 1.0
+      terms:
+        en: {name: Privacy notice, url: 'https://example.org/privacy-1.0-en.html'}
 ";
 
 #[test]
@@ -153,6 +164,14 @@ fn every_key_verity_reads_is_taken_from_the_file() {
     assert_eq!(policy.for_remote.to_remote.server, label("nowhere"));
     assert_eq!(s.logging.filter, "warn,verity=debug");
     assert_eq!(s.logging.format, LogFormat::Json);
+    assert_eq!(s.session.next_link_allowed, ["https://app.element.io/"]);
+    assert!(!s.accounts.allow_only_trusted_domain);
+    assert_eq!(
+        s.accounts.token_lifetime,
+        Some(Duration::from_secs(7 * 86_400))
+    );
+    assert_eq!(s.accounts.policies.len(), 1);
+    assert_eq!(s.accounts.policies[0].version, "1.0");
 }
 
 #[test]
@@ -242,13 +261,14 @@ fn scalars_are_read_as_leniently_as_mxisd_read_them() {
         "matrix: {domain: example.org, v1: 'false', v2: yes}\n\
          server: {port: '8091', maxBodySize: '2048'}\n\
          storage:\n  backend: PostgreSQL\n  provider:\n    postgresql:\n\
-         \x20     database: '//localhost/ma1sd'\n      username: ma1sd\n      password: 12345\n\
+         \x20     database: '//localhost/ma1sd'\n      username: ma1sd\n      password: 012345\n\
          session: {lifetime: 600, maxFailedAttempts: '2'}\n",
     );
     let s = &loaded.settings;
     assert!(!s.matrix.v1 && s.matrix.v2);
     assert_eq!((s.server.port, s.server.max_body_bytes), (8091, 2048));
-    assert_eq!(s.storage.url(), "postgres://ma1sd:12345@localhost/ma1sd");
+    // The scalar's own text, not the number YAML would read (12345).
+    assert_eq!(s.storage.url(), "postgres://ma1sd:012345@localhost/ma1sd");
     assert_eq!(s.session.rules.lifetime, Duration::from_secs(600));
     assert_eq!(s.session.rules.max_failed_attempts, 2);
 }
