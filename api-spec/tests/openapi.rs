@@ -121,3 +121,15 @@ fn every_json_error_response_is_a_matrix_error() {
     }
     assert!(checked > 0, "no error responses documented at all");
 }
+
+#[test]
+fn no_path_is_written_twice() {
+    // poem-openapi emits one path item per API struct; two structs serving the same path (GET and
+    // POST of submitToken) would produce duplicate YAML keys, and clients keep only the last one.
+    let yaml = generated();
+    let mut paths: Vec<&str> = yaml.lines().filter(|l| l.starts_with("  /")).collect();
+    let count = paths.len();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(paths.len(), count, "a path appears twice in the document");
+}

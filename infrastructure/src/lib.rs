@@ -7,5 +7,6 @@ pub mod settings;
 pub mod startup;
 pub mod system;
 pub mod telemetry;
+pub mod wiring;
 
 pub use startup::Application;

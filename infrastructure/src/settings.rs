@@ -5,9 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Serialize;
-use verity_domain::{MatrixDomain, ServerLabel, SessionRules, ValidationPolicy};
+use verity_adapter_matrix::FederationConfig;
+use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
+use verity_domain::{MatrixDomain, ServerLabel, SessionRules, TermsPolicy, ValidationPolicy};
 
 /// Everything Verity needs to start.
 #[derive(Debug, Clone)]
@@ -24,6 +27,61 @@ pub struct Settings {
     pub session: SessionSettings,
     /// `logging.*`
     pub logging: LoggingSettings,
+    /// `accountConfig.*` and `policy.policies`: v2 accounts and terms of service.
+    pub accounts: AccountsSettings,
+    /// `dns.overwrite.homeserver.federation` and `federation.*`: how homeservers are reached.
+    pub federation: FederationConfig,
+    /// `threepid.medium.*`: how validation messages are generated and sent.
+    pub threepid: ThreepidSettings,
+}
+
+/// `threepid.medium.email` and `threepid.medium.msisdn`.
+#[derive(Debug, Clone)]
+pub struct ThreepidSettings {
+    /// Email.
+    pub email: MediumSettings,
+    /// Phone numbers.
+    pub msisdn: MediumSettings,
+}
+
+/// One medium's generator and connector.
+#[derive(Debug, Clone)]
+pub struct MediumSettings {
+    /// Whether the operator configured this medium's connector (an unconfigured default that
+    /// cannot be built leaves the medium unsupported, as mxisd did, instead of stopping start-up).
+    pub configured: bool,
+    /// `identity.from` / `identity.name` (email).
+    pub identity: SenderIdentity,
+    /// `generators.template`.
+    pub generator: TemplateConfig,
+    /// `connector` with its `connectors.<id>` block.
+    pub connector: ConnectorSettings,
+}
+
+/// The connector chosen for a medium.
+#[derive(Debug, Clone)]
+pub enum ConnectorSettings {
+    /// `smtp` (email).
+    Smtp(SmtpConfig),
+    /// `twilio` (msisdn).
+    Twilio(TwilioConfig),
+    /// `file` (Verity only): messages written to a directory, for trying Verity out.
+    File(FileConfig),
+    /// `none`: messages are dropped.
+    None,
+}
+
+/// `accountConfig.*` (ma1sd) and `policy.policies` (ma1sd's terms of service).
+#[derive(Debug, Clone)]
+pub struct AccountsSettings {
+    /// `accountConfig.allowOnlyTrustDomains` (default true, as ma1sd): only users whose homeserver
+    /// is `matrix.domain` may register.
+    pub allow_only_trusted_domain: bool,
+    /// `accountConfig.tokenLifetime` (Verity only): how long an access token works; `None`
+    /// (the default) means until logout, as sydent.
+    pub token_lifetime: Option<Duration>,
+    /// `policy.policies.<name>.{version, terms.<lang>.{name, url}}`, in name order.
+    pub policies: Vec<TermsPolicy>,
 }
 
 /// `matrix.*`
@@ -115,6 +173,9 @@ pub struct SessionSettings {
     pub policy: ValidationPolicy,
     /// `session.lifetime` and `session.maxFailedAttempts` (Verity only).
     pub rules: SessionRules,
+    /// `session.nextLink.allowed` (Verity only): URL prefixes the validation page may redirect a
+    /// `next_link` to; empty (the default) never redirects, so no link becomes an open redirect.
+    pub next_link_allowed: Vec<String>,
 }
 
 /// `logging.*`

@@ -1,21 +1,20 @@
 //! Building the server from its settings, and running it until it is told to stop.
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use verity_adapter_http::{AppEndpoint, BoundServer, HttpConfig, HttpDeps};
 use verity_adapter_sql::SqlStore;
-use verity_application::ports::driven::HealthCheck;
-use verity_application::usecases::StatusService;
 
 use crate::settings::{Settings, StorageSettings};
+use crate::wiring;
 
 /// A built server: store open and migrated, listener bound, not yet serving.
 pub struct Application {
     server: BoundServer,
     app: AppEndpoint,
     store: SqlStore,
+    use_cases: wiring::UseCases,
 }
 
 impl Application {
@@ -25,9 +24,12 @@ impl Application {
     /// Any start-up step that fails, with context naming the step.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings.storage).await?;
-        let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
+        let use_cases = wiring::use_cases(settings, &store)?;
         let deps = HttpDeps {
-            status: Arc::new(StatusService::new(vec![health])),
+            status: use_cases.status.clone(),
+            accounts: use_cases.accounts.clone(),
+            validation: use_cases.validation.clone(),
+            next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
         let config = HttpConfig {
             max_body_bytes: settings.server.max_body_bytes,
@@ -43,7 +45,12 @@ impl Application {
                     settings.server.hostname, settings.server.port
                 )
             })?;
-        Ok(Self { server, app, store })
+        Ok(Self {
+            server,
+            app,
+            store,
+            use_cases,
+        })
     }
 
     /// The address the server listens on.
@@ -60,11 +67,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.server.local_addr(), "verity is listening");
+        let housekeeping = tokio::spawn(housekeeping(self.use_cases));
         let served = self
             .server
             .serve(self.app, shutdown)
             .await
             .context("the HTTP server failed");
+        housekeeping.abort();
         if let Err(error) = self.store.close().await {
             tracing::warn!(error = %error, "closing the store failed");
         }
@@ -98,4 +107,25 @@ async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlStore> {
     verity_adapter_sql::connect(&storage.url(), max_connections)
         .await
         .with_context(|| format!("cannot open the {backend} store (storage.*)"))
+}
+
+/// How often expired sessions and accounts are deleted.
+const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Deletes expired sessions and access tokens, now and then every [`HOUSEKEEPING_PERIOD`].
+async fn housekeeping(use_cases: wiring::UseCases) {
+    let mut every = tokio::time::interval(HOUSEKEEPING_PERIOD);
+    loop {
+        every.tick().await;
+        match use_cases.validation.purge_expired().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "expired validation sessions deleted"),
+            Err(error) => tracing::warn!(error = %error, "deleting expired sessions failed"),
+        }
+        match use_cases.accounts.purge_expired().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "expired access tokens deleted"),
+            Err(error) => tracing::warn!(error = %error, "deleting expired access tokens failed"),
+        }
+    }
 }

@@ -6,8 +6,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod client;
+mod peers;
 mod postgres;
 mod spawn;
 
+pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};
-pub use spawn::{Backend, TestApp, spawn_app, spawn_app_with};
+pub use spawn::{Backend, TestApp, spawn_app, spawn_app_tweaked, spawn_app_with};
+pub use verity_testkit::smtp::first_link;

@@ -15,7 +15,6 @@ use crate::app::HttpDeps;
 
 pub use accounts::AccountsApi;
 pub use discovery::DiscoveryApi;
-pub use pages::PagesApi;
 pub use status::StatusApi;
 pub use validation::{ValidationApi, ValidationV1Api};
 
@@ -25,7 +24,6 @@ pub type Api = (
     StatusApi,
     AccountsApi,
     ValidationApi,
-    PagesApi,
     ValidationV1Api,
 );
 
@@ -41,8 +39,6 @@ pub(crate) enum ApiTags {
     /// 3PID validation sessions (Identity Service API §Email associations, §Phone number
     /// associations).
     Validation,
-    /// The links people open from validation messages: HTML pages, no access token needed.
-    Pages,
     /// The deprecated v1 validation API, served while `matrix.v1` is on (Synapse delegates SMS
     /// validation there).
     ValidationV1,
@@ -55,9 +51,12 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
             DiscoveryApi,
             StatusApi::new(deps.status.clone()),
             AccountsApi::new(deps.accounts.clone()),
-            ValidationApi::new(deps.validation.clone(), deps.accounts.clone()),
-            PagesApi::new(deps.validation.clone(), deps.next_link_allowed.clone()),
-            ValidationV1Api::new(deps.validation.clone()),
+            ValidationApi::new(
+                deps.validation.clone(),
+                deps.accounts.clone(),
+                deps.next_link_allowed.clone(),
+            ),
+            ValidationV1Api::new(deps.validation.clone(), deps.next_link_allowed.clone()),
         ),
         "Verity identity server",
         SPEC_VERSION,

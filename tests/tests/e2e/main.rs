@@ -9,3 +9,4 @@ mod architecture;
 mod discovery;
 mod errors;
 mod lifecycle;
+mod sessions;

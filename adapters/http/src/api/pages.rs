@@ -2,13 +2,11 @@
 //! access token (a browser has none), on v2 and v1 alike.
 use std::sync::Arc;
 
-use poem_openapi::param::Query;
+use poem_openapi::ApiResponse;
 use poem_openapi::payload::Html;
-use poem_openapi::{ApiResponse, OpenApi};
 use verity_application::ports::driving::{SubmitToken, Validation, ValidationError};
 use verity_domain::{ClientSecret, SessionId, ValidationToken};
 
-use super::ApiTags;
 use crate::errors_api::ApiError;
 use crate::pages::{failure_page, redirect_allowed, success_page};
 
@@ -35,13 +33,13 @@ pub enum PageResponse {
     Failed(Html<String>),
 }
 
-/// The link endpoints.
-pub struct PagesApi {
+/// What the GET submitToken handlers of both API versions share.
+pub(crate) struct LinkPages {
     validation: Arc<dyn Validation>,
     next_link_allowed: Arc<[String]>,
 }
 
-impl PagesApi {
+impl LinkPages {
     pub(crate) fn new(validation: Arc<dyn Validation>, next_link_allowed: Arc<[String]>) -> Self {
         Self {
             validation,
@@ -49,7 +47,7 @@ impl PagesApi {
         }
     }
 
-    async fn validate(
+    pub(crate) async fn validate(
         &self,
         sid: Option<String>,
         client_secret: Option<String>,
@@ -110,79 +108,5 @@ fn failure(error: ValidationError) -> PageResponse {
                 "Try the link again in a few minutes.",
             )))
         }
-    }
-}
-
-#[OpenApi(tag = "ApiTags::Pages")]
-impl PagesApi {
-    /// Validate ownership of an email address from the emailed link (HTML page or redirect).
-    ///
-    /// No access token is needed: a browser has none (unlike ma1sd, which made the v2 link
-    /// unusable). Redirects to `next_link` only when it is under one of the operator's allowed
-    /// prefixes (`session.nextLink.allowed`); otherwise the success page is shown.
-    #[oai(
-        path = "/_matrix/identity/v2/validate/email/submitToken",
-        method = "get",
-        operation_id = "emailSubmitTokenGetV2",
-        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2validateemailsubmittoken"
-    )]
-    async fn validate_email_by_link(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.validate(sid.0, client_secret.0, token.0).await
-    }
-
-    /// Validate ownership of a phone number from a link (HTML page or redirect).
-    #[oai(
-        path = "/_matrix/identity/v2/validate/msisdn/submitToken",
-        method = "get",
-        operation_id = "msisdnSubmitTokenGetV2",
-        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2validatemsisdnsubmittoken"
-    )]
-    async fn validate_msisdn_by_link(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.validate(sid.0, client_secret.0, token.0).await
-    }
-
-    /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
-    /// mxisd and sydent put in their emails).
-    #[oai(
-        path = "/_matrix/identity/api/v1/validate/email/submitToken",
-        method = "get",
-        operation_id = "emailSubmitTokenGetV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-email-submittoken"
-    )]
-    async fn validate_email_by_link_v1(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.validate(sid.0, client_secret.0, token.0).await
-    }
-
-    /// Validate ownership of a phone number from a link (deprecated v1 path).
-    #[oai(
-        path = "/_matrix/identity/api/v1/validate/msisdn/submitToken",
-        method = "get",
-        operation_id = "msisdnSubmitTokenGetV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-msisdn-submittoken"
-    )]
-    async fn validate_msisdn_by_link_v1(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.validate(sid.0, client_secret.0, token.0).await
     }
 }

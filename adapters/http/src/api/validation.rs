@@ -10,6 +10,7 @@ use verity_domain::{ClientSecret, SessionId, ThreePid};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::pages::{LinkPages, PageResponse};
 use super::validation_types::{
     EmailTokenRequest, MsisdnSessionCreated, MsisdnTokenRequest, SessionCreated, SubmissionResult,
     TokenSubmission, ValidatedThreePidBody,
@@ -48,10 +49,11 @@ impl Sessions {
         }))
     }
 
-    async fn submit(&self, body: Json<TokenSubmission>) -> Result<Json<SubmissionResult>, ApiError> {
-        self.validation
-            .submit_token(body.0.into_domain()?)
-            .await?;
+    async fn submit(
+        &self,
+        body: Json<TokenSubmission>,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.validation.submit_token(body.0.into_domain()?).await?;
         Ok(Json(SubmissionResult { success: true }))
     }
 
@@ -75,13 +77,20 @@ impl Sessions {
 pub struct ValidationApi {
     sessions: Sessions,
     accounts: Arc<dyn Accounts>,
+    pages: LinkPages,
 }
 
 impl ValidationApi {
-    pub(crate) fn new(validation: Arc<dyn Validation>, accounts: Arc<dyn Accounts>) -> Self {
+    pub(crate) fn new(
+        validation: Arc<dyn Validation>,
+        accounts: Arc<dyn Accounts>,
+        next_link_allowed: Arc<[String]>,
+    ) -> Self {
+        let pages = LinkPages::new(validation.clone(), next_link_allowed);
         Self {
             sessions: Sessions { validation },
             accounts,
+            pages,
         }
     }
 
@@ -164,6 +173,42 @@ impl ValidationApi {
         self.sessions.submit(body).await
     }
 
+    /// Validate ownership of an email address from the emailed link (HTML page or redirect).
+    ///
+    /// No access token is needed: a browser has none (unlike ma1sd, which made the v2 link
+    /// unusable). Redirects to `next_link` only when it is under one of the operator's allowed
+    /// prefixes (`session.nextLink.allowed`); otherwise the success page is shown.
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "get",
+        operation_id = "emailSubmitTokenGetV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2validateemailsubmittoken"
+    )]
+    async fn validate_email_by_link(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
+    }
+
+    /// Validate ownership of a phone number from a link (HTML page or redirect).
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "get",
+        operation_id = "msisdnSubmitTokenGetV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2validatemsisdnsubmittoken"
+    )]
+    async fn validate_msisdn_by_link(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
+    }
+
     /// Determine if a given 3PID has been validated by a user.
     #[oai(
         path = "/3pid/getValidated3pid",
@@ -185,12 +230,15 @@ impl ValidationApi {
 /// The deprecated v1 validation endpoints (no authentication, as v1 had none).
 pub struct ValidationV1Api {
     sessions: Sessions,
+    pages: LinkPages,
 }
 
 impl ValidationV1Api {
-    pub(crate) fn new(validation: Arc<dyn Validation>) -> Self {
+    pub(crate) fn new(validation: Arc<dyn Validation>, next_link_allowed: Arc<[String]>) -> Self {
+        let pages = LinkPages::new(validation.clone(), next_link_allowed);
         Self {
             sessions: Sessions { validation },
+            pages,
         }
     }
 }
@@ -258,6 +306,41 @@ impl ValidationV1Api {
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         self.sessions.submit(body).await
+    }
+
+    /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
+    /// mxisd and sydent put in their emails; HTML page or redirect).
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "get",
+        operation_id = "emailSubmitTokenGetV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-email-submittoken"
+    )]
+    async fn validate_email_by_link_v1(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
+    }
+
+    /// Validate ownership of a phone number from a link (deprecated v1 path).
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "get",
+        operation_id = "msisdnSubmitTokenGetV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-msisdn-submittoken"
+    )]
+    async fn validate_msisdn_by_link_v1(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
     }
 
     /// Determine if a given 3PID has been validated by a user (deprecated v1).

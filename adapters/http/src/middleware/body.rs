@@ -44,8 +44,10 @@ fn bad_request(code: ErrCode, message: &str) -> Response {
 }
 
 fn is_form(req: &Request) -> bool {
-    req.content_type()
-        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+    req.content_type().is_some_and(|ct| {
+        ct.to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+    })
 }
 
 /// `a=1&b=x` -> `{"a": "1", "b": "x"}` (a repeated key keeps its last value).
@@ -85,8 +87,10 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
             }
         };
         let bytes = if is_form(&req) {
-            req.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            req.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             form_to_json(&bytes).into()
         } else {
             bytes

@@ -1,0 +1,142 @@
+//! Turning settings into adapters and use cases: the only place that knows every concrete type.
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use verity_adapter_matrix::ReqwestHomeserverClient;
+use verity_adapter_notify::{
+    FileConnector, NoneConnector, SmtpConnector, TemplateGenerator, TwilioConnector,
+};
+use verity_adapter_sql::SqlStore;
+use verity_application::ports::driven::{
+    Clock, HealthCheck, NotificationConnector, SecretGenerator,
+};
+use verity_application::usecases::{
+    AccountService, AccountSettings, MediumHandler, Notifier, StatusService, ValidationService,
+    ValidationSettings,
+};
+use verity_domain::Medium;
+
+use crate::settings::{ConnectorSettings, MediumSettings, Settings};
+use crate::system::{OsSecretGenerator, SystemClock};
+
+/// Every use case, built.
+pub struct UseCases {
+    /// Health and version.
+    pub status: Arc<StatusService>,
+    /// Accounts and terms.
+    pub accounts: Arc<AccountService>,
+    /// Validation sessions.
+    pub validation: Arc<ValidationService>,
+}
+
+/// Builds the use cases over `store` from `settings`.
+///
+/// # Errors
+/// A connector, generator or client that cannot be built from its settings, naming its keys.
+pub fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
+    // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
+    // only crypto backend in the process; it must be installed before any client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretGenerator> = Arc::new(OsSecretGenerator);
+    let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
+
+    let homeserver = ReqwestHomeserverClient::new(settings.federation.clone()).context(
+        "cannot set up the homeserver client (dns.overwrite.homeserver.federation, federation.*)",
+    )?;
+    let accounts = AccountService::new(
+        Arc::new(store.account_store()),
+        Arc::new(store.terms_store()),
+        Arc::new(homeserver),
+        clock.clone(),
+        secrets.clone(),
+        AccountSettings {
+            domain: settings.matrix.domain.clone(),
+            allow_only_trusted_domain: settings.accounts.allow_only_trusted_domain,
+            token_lifetime: settings.accounts.token_lifetime,
+            policies: settings.accounts.policies.clone(),
+        },
+    );
+    let validation = ValidationService::new(
+        Arc::new(store.session_store()),
+        notifier(settings)?,
+        clock,
+        secrets,
+        ValidationSettings {
+            domain: settings.matrix.domain.clone(),
+            policy: settings.session.policy.clone(),
+            rules: settings.session.rules,
+            link_base: link_base(settings),
+        },
+    );
+    Ok(UseCases {
+        status: Arc::new(StatusService::new(vec![health])),
+        accounts: Arc::new(accounts),
+        validation: Arc::new(validation),
+    })
+}
+
+/// Where the token link points: the v2 path (its GET works without an access token in Verity),
+/// or the v1 path when v2 is off.
+fn link_base(settings: &Settings) -> String {
+    let api = if settings.matrix.v2 {
+        "/_matrix/identity/v2"
+    } else {
+        "/_matrix/identity/api/v1"
+    };
+    format!("{}{api}", settings.server.public_url)
+}
+
+fn notifier(settings: &Settings) -> anyhow::Result<Notifier> {
+    let mut notifier = Notifier::new();
+    for (medium, key, medium_settings) in [
+        (
+            Medium::Email,
+            "threepid.medium.email",
+            &settings.threepid.email,
+        ),
+        (
+            Medium::Msisdn,
+            "threepid.medium.msisdn",
+            &settings.threepid.msisdn,
+        ),
+    ] {
+        match handler(&medium, settings, medium_settings) {
+            Ok(handler) => notifier = notifier.with(medium, handler),
+            Err(error) if !medium_settings.configured => {
+                // mxisd's behaviour: an unconfigured medium is simply not available.
+                tracing::warn!(
+                    "{medium} validation is unavailable until {key} is configured: {error:#}"
+                );
+            }
+            Err(error) => return Err(error.context(format!("cannot set up {key}"))),
+        }
+    }
+    Ok(notifier)
+}
+
+fn handler(
+    medium: &Medium,
+    settings: &Settings,
+    m: &MediumSettings,
+) -> anyhow::Result<MediumHandler> {
+    let generator =
+        TemplateGenerator::new(medium, &settings.matrix.domain, &m.identity, &m.generator)
+            .context("generators.template")?;
+    let connector: Arc<dyn NotificationConnector> = match &m.connector {
+        ConnectorSettings::Smtp(config) => {
+            Arc::new(SmtpConnector::new(config, &m.identity).context("connectors.smtp")?)
+        }
+        ConnectorSettings::Twilio(config) => {
+            Arc::new(TwilioConnector::new(config).context("connectors.twilio")?)
+        }
+        ConnectorSettings::File(config) => {
+            Arc::new(FileConnector::new(config, &m.identity).context("connectors.file")?)
+        }
+        ConnectorSettings::None => Arc::new(NoneConnector::new()),
+    };
+    Ok(MediumHandler {
+        generator: Arc::new(generator),
+        connector,
+    })
+}
