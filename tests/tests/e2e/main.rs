@@ -9,4 +9,6 @@ mod architecture;
 mod discovery;
 mod errors;
 mod lifecycle;
+mod policies;
+mod session_rules;
 mod sessions;
