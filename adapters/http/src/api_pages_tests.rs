@@ -212,14 +212,14 @@ async fn logout_of_an_unknown_token_is_401_m_unknown_token() {
 }
 
 #[tokio::test]
-async fn account_is_not_terms_gated() {
+async fn account_is_terms_gated_as_sydent_does() {
     let mut accounts = MockAccounts::new();
     accounts
         .expect_authenticate()
         .returning(|_, require_terms| {
             assert!(
-                !require_terms,
-                "/account must work before the terms are accepted"
+                require_terms,
+                "GET /account tells a client that terms must be accepted"
             );
             Ok(UserId::parse("@alice:example.org").unwrap())
         });

@@ -206,7 +206,12 @@ policy:
         ),
         (403, "M_TERMS_NOT_SIGNED")
     );
-    dave.get_account().await.expect("/account is not gated");
+    let gated = dave.get_account().await.unwrap_err();
+    assert_eq!(
+        gated.status().map(|s| s.as_u16()),
+        Some(403),
+        "GET /account is terms gated"
+    );
     dave.agree_to_terms(&types::AcceptTerms {
         user_accepts: vec!["https://example.org/tos-2.0.html".into()],
     })

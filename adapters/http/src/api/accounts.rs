@@ -116,7 +116,8 @@ impl AccountsApi {
         external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2account"
     )]
     async fn get_account(&self, auth: IdentityAuth) -> Result<Json<AccountInfo>, ApiError> {
-        let user = self.accounts.authenticate(auth.token(), false).await?;
+        // Terms gated, as sydent does: this is how a client learns that terms must be accepted.
+        let user = self.accounts.authenticate(auth.token(), true).await?;
         Ok(Json(AccountInfo {
             user_id: user.as_str().to_owned(),
         }))
