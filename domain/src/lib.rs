@@ -1,5 +1,6 @@
-//! Verity's pure domain: third-party identifiers (3PIDs), their scope, validation sessions and the
-//! validation policy that decides where a 3PID may be validated.
+//! Verity's pure domain: third-party identifiers (3PIDs), their scope, validation sessions, the
+//! validation policy that decides where a 3PID may be validated, and the ed25519 keys and
+//! canonical JSON that signatures are made of.
 //!
 //! Nothing here performs I/O, reads the clock or draws random numbers: time arrives as a
 //! [`Timestamp`] and every secret as an already-generated value, so every rule is deterministic and
@@ -7,7 +8,9 @@
 #![warn(missing_docs)]
 
 mod account;
+pub mod canonical_json;
 mod email;
+mod keys;
 mod matrix_ids;
 mod medium;
 mod msisdn;
@@ -16,6 +19,7 @@ mod policy;
 mod scope;
 mod secrets;
 mod session;
+mod signing;
 mod threepid;
 mod time;
 
@@ -23,7 +27,9 @@ pub use account::{
     AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy, TokenFingerprint,
     unsigned_policies,
 };
+pub use canonical_json::{CanonicalJsonError, canonical_json};
 pub use email::{EmailAddress, InvalidEmail};
+pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
 pub use matrix_ids::{Host, InvalidMatrixId, ServerName, UserId};
 pub use medium::{InvalidMedium, Medium};
 pub use msisdn::{InvalidMsisdn, Msisdn};
@@ -37,5 +43,6 @@ pub use session::{
     RequestOutcome, SessionError, SessionMode, SessionParts, SessionRequest, SessionRules,
     Submission, ValidatedThreePid, ValidationSession, token_kind_for,
 };
+pub use signing::{SigningError, VerificationError, sign_json, verify_json};
 pub use threepid::{InvalidThreePid, ThreePid};
 pub use time::Timestamp;
