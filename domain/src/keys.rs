@@ -205,6 +205,17 @@ impl SigningKey {
         }
     }
 
+    /// A new key from a fresh seed (32 bytes from a CSPRNG), named by [`KeyId::generate`] at
+    /// `now`.
+    pub fn generate(seed: &[u8; 32], now: Timestamp) -> Self {
+        let key = ed25519_dalek::SigningKey::from_bytes(seed);
+        let public_key = PublicKey(key.verifying_key().to_bytes());
+        Self {
+            id: KeyId::generate(now, &public_key),
+            key,
+        }
+    }
+
     /// The key whose seed is this base64 text (standard or URL-safe, padded or not), as mxisd's
     /// key files and sydent's configuration hold it.
     ///
@@ -361,6 +372,15 @@ mod tests {
             KeyId::generate(Timestamp::from_millis(1_767_225_600_000), &public_key),
             id
         );
+    }
+
+    #[test]
+    fn a_generated_key_is_named_after_the_time_and_its_public_key() {
+        let now = Timestamp::from_millis(1_767_225_600_000);
+        let key = SigningKey::generate(&[3; 32], now);
+        assert_eq!(key.id(), &KeyId::generate(now, &key.public_key()));
+        let same_seed = SigningKey::from_seed(key.id().clone(), &[3; 32]);
+        assert_eq!(same_seed.public_key(), key.public_key());
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The operating system's clock and random generator, as ports.
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rand::RngExt as _;
 use rand::distr::{Alphanumeric, SampleString};
+use rand::rngs::SysRng;
+use rand::{Rng as _, RngExt as _, TryRng as _};
 use verity_application::ports::driven::{Clock, SecretGenerator};
 use verity_domain::{AccessToken, SessionId, Timestamp, TokenKind, ValidationToken};
 
@@ -52,6 +53,18 @@ impl SecretGenerator for OsSecretGenerator {
     fn access_token(&self) -> AccessToken {
         let raw = Alphanumeric.sample_string(&mut rand::rng(), ACCESS_TOKEN_LENGTH);
         AccessToken::parse(&raw).unwrap_or_else(|_| fallback_access_token())
+    }
+
+    fn key_seed(&self) -> [u8; 32] {
+        let mut seed = [0u8; 32];
+        // Straight from the operating system (getrandom), not through the thread-local generator:
+        // a signing key outlives any process. Should the system generator fail, the thread-local
+        // one (seeded from it earlier, and itself a CSPRNG) is the fallback.
+        if let Err(error) = SysRng.try_fill_bytes(&mut seed) {
+            tracing::warn!(error = %error, "the system random generator failed; using the thread-local CSPRNG");
+            rand::rng().fill_bytes(&mut seed);
+        }
+        seed
     }
 }
 
@@ -148,6 +161,13 @@ mod tests {
                 .iter()
                 .all(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
         );
+    }
+
+    #[test]
+    fn key_seeds_are_32_fresh_bytes() {
+        let seeds: HashSet<[u8; 32]> = (0..100).map(|_| OsSecretGenerator.key_seed()).collect();
+        assert_eq!(seeds.len(), 100);
+        assert!(seeds.iter().all(|seed| seed.iter().any(|b| *b != 0)));
     }
 
     #[test]

@@ -14,4 +14,8 @@ pub trait SecretGenerator: Send + Sync {
 
     /// A new access token for an identity-server account (long, alphanumeric).
     fn access_token(&self) -> AccessToken;
+
+    /// 32 fresh bytes for the seed of a new ed25519 signing key. Implementations MUST take them
+    /// from the operating system's CSPRNG: whoever predicts them can sign as this server.
+    fn key_seed(&self) -> [u8; 32];
 }
