@@ -5,22 +5,29 @@
 //!
 //! 1. [`read`] deserializes the text into the `raw` structs, which mirror the mxisd key names and
 //!    keep every value optional. Type errors carry the key path (`serde_path_to_error`); keys the
-//!    structs do not have are collected as [`ConfigWarning`]s (`serde_ignored`).
+//!    structs do not have are collected as [`ConfigWarning`]s (`serde_ignored`), and so are blocks
+//!    that have no effect (a connector block the medium does not use). The connector and
+//!    generator blocks of `threepid` are read into the notification adapters' own types.
 //! 2. [`resolve`] fills in the defaults and checks what types cannot (domain names, URLs, labels
 //!    the policy refers to, ...), producing [`Settings`] or a [`ConfigError`] naming the key.
 //! 3. [`dump`] renders the resulting settings back as YAML for `--dump-config`, secrets masked.
 //!
-//! `docs/configuration.md` documents every key; keep it in step with `raw`.
+//! `docs/configuration.md` documents every key; keep it, and the key lists in `keys`, in step
+//! with `raw`.
 
 mod accounts;
 mod dump;
+mod dump_threepid;
 mod error;
+mod federation;
+mod keys;
 mod lenient;
 mod logging;
 mod raw;
 mod read;
 mod resolve;
 mod storage;
+mod threepid;
 
 use std::path::{Path, PathBuf};
 
@@ -101,4 +108,10 @@ mod tests_accounts;
 #[cfg(test)]
 mod tests_errors;
 #[cfg(test)]
+mod tests_federation;
+#[cfg(test)]
 mod tests_policy;
+#[cfg(test)]
+mod tests_threepid;
+#[cfg(test)]
+mod tests_threepid_warnings;

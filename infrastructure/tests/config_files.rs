@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use verity::config::{ConfigWarning, load};
-use verity::settings::StorageSettings;
+use verity::settings::{ConnectorSettings, StorageSettings};
+use verity_adapter_notify::FileConfig;
 use verity_domain::{ServerLabel, ValidationPolicy};
 
 #[test]
@@ -24,6 +25,16 @@ fn the_sample_configuration_loads_without_a_single_warning() {
         s.session.policy,
         ValidationPolicy::defaults(ServerLabel::parse("root").unwrap())
     );
+    // Email goes to files in data/outbox, so the whole flow works without an SMTP server; SMS is
+    // left unconfigured.
+    assert!(s.threepid.email.configured);
+    assert_eq!(s.threepid.email.identity.from, "verity@example.org");
+    assert!(matches!(
+        &s.threepid.email.connector,
+        ConnectorSettings::File(config) if *config == FileConfig::default()
+    ));
+    assert!(!s.threepid.msisdn.configured);
+    assert!(s.federation.overrides.is_empty());
 }
 
 #[test]
@@ -34,10 +45,9 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_or_ignored_warnings() {
     assert_eq!(
         paths,
         [
-            "threepid",
             "synapseSql",
             "logging.requests",
-            "dns",
+            "dns.overwrite.homeserver.client",
             "lookup",
             "invite",
             "hashing",
@@ -62,4 +72,22 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_or_ignored_warnings() {
         StorageSettings::Sqlite { database } if database == Path::new("/var/lib/ma1sd/store.db")
     ));
     assert_eq!(s.logging.filter, "error,verity=info");
+    let ConnectorSettings::Smtp(smtp) = &s.threepid.email.connector else {
+        panic!("expected smtp, got {:?}", s.threepid.email.connector);
+    };
+    assert_eq!(
+        (smtp.host.as_str(), smtp.port, smtp.tls),
+        ("smtp.example.org", 587, 2)
+    );
+    assert_eq!(smtp.password.as_deref(), Some("smtp-password"));
+    assert_eq!(s.threepid.email.identity.from, "matrix-id@example.org");
+    let ConnectorSettings::Twilio(twilio) = &s.threepid.msisdn.connector else {
+        panic!("expected twilio, got {:?}", s.threepid.msisdn.connector);
+    };
+    assert_eq!(twilio.number, "+15555555555");
+    assert!(s.threepid.email.configured && s.threepid.msisdn.configured);
+    assert_eq!(
+        s.federation.overrides,
+        [("example.org".to_owned(), "http://localhost:8008".to_owned())]
+    );
 }

@@ -2,17 +2,19 @@
 //!
 //! Written with the mxisd key names so the output can be compared with, or pasted into, the
 //! operator's file; it parses back into the same settings. Secrets are replaced by `<redacted>`.
+//! `threepid`, `dns` and `federation` are rendered by `dump_threepid`.
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 use url::Url;
 use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
+use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::lenient::format_duration;
 use super::storage::percent_decode;
 use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
 
-const REDACTED: &str = "<redacted>";
+pub(super) const REDACTED: &str = "<redacted>";
 
 /// Renders `settings` as a complete YAML configuration file, defaults included and every secret
 /// shown as `<redacted>`.
@@ -37,6 +39,9 @@ struct Document<'a> {
     #[serde(rename = "accountConfig")]
     account_config: AccountConfig,
     policy: PolicySection<'a>,
+    threepid: Threepid,
+    dns: Dns,
+    federation: Federation,
 }
 
 #[derive(Serialize)]
@@ -221,6 +226,9 @@ impl<'a> From<&'a Settings> for Document<'a> {
                     .map(|policy| (policy.name.as_str(), terms_entry(policy)))
                     .collect(),
             },
+            threepid: dump_threepid::threepid(&s.threepid),
+            dns: dump_threepid::dns(&s.federation),
+            federation: dump_threepid::federation(&s.federation),
         }
     }
 }

@@ -97,6 +97,14 @@ pub enum ConfigWarning {
         /// Why it is ignored and what Verity does instead.
         reason: &'static str,
     },
+    /// A key that is valid but has no effect because of another setting, e.g. the block of a
+    /// connector the medium does not use.
+    Unused {
+        /// The full dotted path, e.g. `threepid.medium.email.connectors.smtp`.
+        path: String,
+        /// Why it has no effect.
+        reason: String,
+    },
 }
 
 impl ConfigWarning {
@@ -105,7 +113,8 @@ impl ConfigWarning {
         match self {
             Self::UnknownKey { path, .. }
             | Self::NotUsedYet { path }
-            | Self::Ignored { path, .. } => path,
+            | Self::Ignored { path, .. }
+            | Self::Unused { path, .. } => path,
         }
     }
 }
@@ -130,6 +139,7 @@ impl fmt::Display for ConfigWarning {
                 )
             }
             Self::Ignored { path, reason } => write!(f, "`{path}` is ignored: {reason}"),
+            Self::Unused { path, reason } => write!(f, "`{path}` is not used: {reason}"),
         }
     }
 }

@@ -1,121 +1,8 @@
 //! YAML text -> raw structs, with the path of every ignored key and of the first bad value.
 use super::error::{ConfigError, ConfigWarning};
+use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-
-/// Top-level mxisd/ma1sd sections a later Verity release will implement. Setting one is worth a
-/// warning of its own: the operator did nothing wrong, the feature is just not there yet.
-pub const LATER_SECTIONS: &[&str] = &[
-    "threepid",
-    "notification",
-    "synapseSql",
-    "sql",
-    "ldap",
-    "netiq",
-    "rest",
-    "exec",
-    "memory",
-    "firebase",
-    "wordpress",
-    "lookup",
-    "invite",
-    "dns",
-    "view",
-    "directory",
-    "register",
-    "auth",
-    "appsvc",
-    "hashing",
-    "internal",
-    "forward",
-    "profile",
-];
-
-/// mxisd/ma1sd keys inside sections Verity reads, whose feature is not implemented yet.
-const LATER_KEYS: &[&str] = &[
-    // ma1sd: dump every HTTP request and response.
-    "logging.requests",
-    // mxisd 1.4: warn the owner when an unbind is refused.
-    "session.policy.unbind.fraudulent",
-];
-
-/// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
-/// warning gives. `*` stands for one name chosen by the operator (a policy, a language).
-const IGNORED_KEYS: &[(&str, &str)] = &[(
-    "policy.policies.*.regexp",
-    "Verity asks for the terms of service on exactly the endpoints the Identity Service API \
-     gates (every authenticated v2 endpoint except /account, /account/logout and /terms), \
-     whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
-)];
-
-/// Every section and key Verity reads, to suggest a spelling for an unknown one. Keep in step
-/// with `raw`. `*` stands for one name chosen by the operator (a policy, a language).
-const KNOWN_KEYS: &[&str] = &[
-    "matrix",
-    "server",
-    "key",
-    "storage",
-    "session",
-    "logging",
-    "accountConfig",
-    "policy",
-    "matrix.identity",
-    "storage.provider",
-    "storage.provider.sqlite",
-    "storage.provider.postgresql",
-    "session.policy",
-    "session.policy.unbind",
-    "matrix.domain",
-    "matrix.identity.servers",
-    "matrix.v1",
-    "matrix.v2",
-    "server.name",
-    "server.hostname",
-    "server.port",
-    "server.publicUrl",
-    "server.maxBodySize",
-    "key.path",
-    "storage.backend",
-    "storage.provider.sqlite.database",
-    "storage.provider.postgresql.database",
-    "storage.provider.postgresql.username",
-    "storage.provider.postgresql.password",
-    "storage.provider.postgresql.maxConnections",
-    "storage.provider.postgresql.pool",
-    "storage.provider.postgresql.maxConnectionsFree",
-    "storage.provider.postgresql.maxConnectionAgeMillis",
-    "storage.provider.postgresql.checkConnectionsEveryMillis",
-    "storage.provider.postgresql.testBeforeGetFromPool",
-    "session.lifetime",
-    "session.maxFailedAttempts",
-    "session.policy.validation",
-    "session.policy.validation.enabled",
-    "session.policy.validation.forLocal",
-    "session.policy.validation.forRemote",
-    "session.policy.validation.forLocal.enabled",
-    "session.policy.validation.forLocal.toLocal",
-    "session.policy.validation.forLocal.toRemote",
-    "session.policy.validation.forRemote.enabled",
-    "session.policy.validation.forRemote.toLocal",
-    "session.policy.validation.forRemote.toRemote",
-    "session.policy.validation.forLocal.toRemote.enabled",
-    "session.policy.validation.forLocal.toRemote.server",
-    "session.policy.validation.forRemote.toRemote.enabled",
-    "session.policy.validation.forRemote.toRemote.server",
-    "session.policy.unbind.enabled",
-    "session.policy.unbind.notifications",
-    "logging.root",
-    "logging.app",
-    "logging.format",
-    "session.nextLink",
-    "session.nextLink.allowed",
-    "accountConfig.allowOnlyTrustDomains",
-    "accountConfig.tokenLifetime",
-    "policy.policies",
-    "policy.policies.*.version",
-    "policy.policies.*.terms",
-    "policy.policies.*.terms.*.name",
-    "policy.policies.*.terms.*.url",
-];
+use super::threepid;
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
@@ -130,7 +17,9 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
     let raw = serde_path_to_error::deserialize::<_, Option<RawConfig>>(deserializer)
         .map_err(into_error)?
         .unwrap_or_default();
-    Ok((raw, ignored.into_iter().map(classify).collect()))
+    let mut warnings: Vec<ConfigWarning> = ignored.into_iter().map(classify).collect();
+    warnings.extend(threepid::warnings(&raw));
+    Ok((raw, warnings))
 }
 
 fn into_error(error: serde_path_to_error::Error<serde_norway::Error>) -> ConfigError {
@@ -181,19 +70,35 @@ fn segments(path: &serde_ignored::Path<'_>) -> Vec<String> {
     }
 }
 
-/// Whether `keys` is the key `pattern` names, `*` matching any one name.
+/// Whether `keys` is the key `pattern` names, `*` matching any one name and `name[*]` any item
+/// of the list `name`.
 fn matches(pattern: &str, keys: &[String]) -> bool {
     pattern.split('.').count() == keys.len()
-        && pattern
-            .split('.')
-            .zip(keys)
-            .all(|(want, key)| want == "*" || want == key)
+        && pattern.split('.').zip(keys).all(|(want, key)| {
+            want == "*"
+                || want == key
+                || want.strip_suffix("[*]").is_some_and(|list| {
+                    key.strip_prefix(list)
+                        .and_then(|rest| rest.strip_prefix('['))
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .is_some_and(|index| index.bytes().all(|b| b.is_ascii_digit()))
+                })
+        })
 }
 
 fn classify(keys: Vec<String>) -> ConfigWarning {
     let path = keys.join(".");
-    if let Some((_, reason)) = IGNORED_KEYS.iter().find(|(key, _)| matches(key, &keys)) {
-        return ConfigWarning::Ignored { path, reason };
+    if let Some((pattern, reason)) = IGNORED_KEYS.iter().find(|(key, _)| matches(key, &keys)) {
+        // A name the operator chooses (`*`) that is close to a known one is most likely a typo
+        // of it: `threepid.medium.emial`.
+        let suggestion = pattern.ends_with('*').then(|| suggest(&keys)).flatten();
+        return match suggestion {
+            Some(known) if known != path => ConfigWarning::UnknownKey {
+                path,
+                suggestion: Some(known),
+            },
+            _ => ConfigWarning::Ignored { path, reason },
+        };
     }
     let later_section = keys.len() == 1 && LATER_SECTIONS.contains(&path.as_str());
     let later_key = LATER_KEYS
@@ -219,6 +124,9 @@ fn suggest(keys: &[String]) -> Option<String> {
         .chain(IGNORED_KEYS.iter().map(|(key, _)| key))
         .filter_map(|known| {
             let (known_parent, known_leaf) = known.rsplit_once('.').unwrap_or(("", known));
+            if known_leaf == "*" {
+                return None;
+            }
             let same_parent = if known_parent.is_empty() {
                 parent.is_empty()
             } else {

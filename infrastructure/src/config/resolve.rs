@@ -15,7 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, logging, storage};
+use super::{accounts, federation, logging, storage, threepid};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
@@ -46,22 +46,8 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         session,
         logging,
         accounts: accounts::accounts(raw.account_config, raw.policy)?,
-        // Read from `dns` / `federation` and `threepid` by their sections (being added).
-        federation: verity_adapter_matrix::FederationConfig::default(),
-        threepid: crate::settings::ThreepidSettings {
-            email: crate::settings::MediumSettings {
-                configured: false,
-                identity: verity_adapter_notify::SenderIdentity::default(),
-                generator: verity_adapter_notify::TemplateConfig::default(),
-                connector: crate::settings::ConnectorSettings::Smtp(Default::default()),
-            },
-            msisdn: crate::settings::MediumSettings {
-                configured: false,
-                identity: verity_adapter_notify::SenderIdentity::default(),
-                generator: verity_adapter_notify::TemplateConfig::default(),
-                connector: crate::settings::ConnectorSettings::Twilio(Default::default()),
-            },
-        },
+        federation: federation::resolve(raw.dns, raw.federation)?,
+        threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
     })
 }
 

@@ -215,7 +215,7 @@ fn unknown_keys_are_reported_with_their_full_dotted_path() {
 fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     let loaded = parsed(
         "matrix: {domain: example.org}\n\
-         threepid:\n  medium:\n    email:\n      identity: {from: 'id@example.org'}\n\
+         lookup:\n  recursive:\n    enabled: false\n\
          synapseSql: {enabled: false}\n\
          logging: {requests: true}\n\
          session: {policy: {unbind: {fraudulent: {sendWarning: true}}}}\n",
@@ -224,7 +224,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
         loaded.warnings,
         [
             ConfigWarning::NotUsedYet {
-                path: "threepid".into()
+                path: "lookup".into()
             },
             ConfigWarning::NotUsedYet {
                 path: "synapseSql".into()
@@ -239,7 +239,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     );
     assert_eq!(
         loaded.warnings[0].to_string(),
-        "`threepid` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
+        "`lookup` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
     );
     assert!(loaded.warnings[2].to_string().contains("mxisd/ma1sd key"));
 }

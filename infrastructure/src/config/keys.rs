@@ -1,0 +1,186 @@
+//! The keys `read` knows about: those Verity reads (to suggest a spelling for an unknown one),
+//! and the mxisd/ma1sd ones it accepts without using them (to say so rather than call them
+//! unknown). Keep in step with `raw` and docs/configuration.md.
+
+/// Top-level mxisd/ma1sd sections a later Verity release will implement. Setting one is worth a
+/// warning of its own: the operator did nothing wrong, the feature is just not there yet.
+pub const LATER_SECTIONS: &[&str] = &[
+    "synapseSql",
+    "sql",
+    "ldap",
+    "netiq",
+    "rest",
+    "exec",
+    "memory",
+    "firebase",
+    "wordpress",
+    "lookup",
+    "invite",
+    "view",
+    "directory",
+    "register",
+    "auth",
+    "appsvc",
+    "hashing",
+    "internal",
+    "forward",
+    "profile",
+];
+
+/// mxisd/ma1sd keys inside sections Verity reads, whose feature is not implemented yet.
+pub const LATER_KEYS: &[&str] = &[
+    // ma1sd: dump every HTTP request and response.
+    "logging.requests",
+    // mxisd 1.4: warn the owner when an unbind is refused.
+    "session.policy.unbind.fraudulent",
+    // mxisd: where the homeserver's client-server API is (for the AS and registration features).
+    "dns.overwrite.homeserver.client",
+    // mxisd: the SendGrid handler's settings.
+    "notification.handlers",
+];
+
+/// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
+/// warning gives. `*` stands for one name chosen by the operator (a policy, a language); when
+/// such a name is close to a known one (`threepid.medium.emial`), `read` suggests the known name
+/// instead.
+pub const IGNORED_KEYS: &[(&str, &str)] = &[
+    (
+        "policy.policies.*.regexp",
+        "Verity asks for the terms of service on exactly the endpoints the Identity Service API \
+         gates (every authenticated v2 endpoint except /account, /account/logout and /terms), \
+         whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
+    ),
+    ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
+    ("notification.handler.*", ONLY_EMAIL_AND_MSISDN),
+];
+
+const ONLY_EMAIL_AND_MSISDN: &str =
+    "Verity validates email addresses and phone numbers only: the media are `email` and `msisdn`";
+
+/// Every section and key Verity reads, to suggest a spelling for an unknown one. Keep in step
+/// with `raw`. `*` stands for one name chosen by the operator (a policy, a language, or here
+/// also a medium), `[*]` for a list item.
+pub const KNOWN_KEYS: &[&str] = &[
+    "matrix",
+    "server",
+    "key",
+    "storage",
+    "session",
+    "logging",
+    "accountConfig",
+    "policy",
+    "threepid",
+    "notification",
+    "dns",
+    "federation",
+    "matrix.identity",
+    "storage.provider",
+    "storage.provider.sqlite",
+    "storage.provider.postgresql",
+    "session.policy",
+    "session.policy.unbind",
+    "matrix.domain",
+    "matrix.identity.servers",
+    "matrix.v1",
+    "matrix.v2",
+    "server.name",
+    "server.hostname",
+    "server.port",
+    "server.publicUrl",
+    "server.maxBodySize",
+    "key.path",
+    "storage.backend",
+    "storage.provider.sqlite.database",
+    "storage.provider.postgresql.database",
+    "storage.provider.postgresql.username",
+    "storage.provider.postgresql.password",
+    "storage.provider.postgresql.maxConnections",
+    "storage.provider.postgresql.pool",
+    "storage.provider.postgresql.maxConnectionsFree",
+    "storage.provider.postgresql.maxConnectionAgeMillis",
+    "storage.provider.postgresql.checkConnectionsEveryMillis",
+    "storage.provider.postgresql.testBeforeGetFromPool",
+    "session.lifetime",
+    "session.maxFailedAttempts",
+    "session.policy.validation",
+    "session.policy.validation.enabled",
+    "session.policy.validation.forLocal",
+    "session.policy.validation.forRemote",
+    "session.policy.validation.forLocal.enabled",
+    "session.policy.validation.forLocal.toLocal",
+    "session.policy.validation.forLocal.toRemote",
+    "session.policy.validation.forRemote.enabled",
+    "session.policy.validation.forRemote.toLocal",
+    "session.policy.validation.forRemote.toRemote",
+    "session.policy.validation.forLocal.toRemote.enabled",
+    "session.policy.validation.forLocal.toRemote.server",
+    "session.policy.validation.forRemote.toRemote.enabled",
+    "session.policy.validation.forRemote.toRemote.server",
+    "session.policy.unbind.enabled",
+    "session.policy.unbind.notifications",
+    "logging.root",
+    "logging.app",
+    "logging.format",
+    "session.nextLink",
+    "session.nextLink.allowed",
+    "accountConfig.allowOnlyTrustDomains",
+    "accountConfig.tokenLifetime",
+    "policy.policies",
+    "policy.policies.*.version",
+    "policy.policies.*.terms",
+    "policy.policies.*.terms.*.name",
+    "policy.policies.*.terms.*.url",
+    // threepid: docs/connectors.md and docs/templates.md. The blocks under `connectors` and
+    // `generators` use mxisd's snake_case.
+    "threepid.medium",
+    "threepid.medium.email",
+    "threepid.medium.msisdn",
+    "threepid.medium.email.identity",
+    "threepid.medium.email.identity.from",
+    "threepid.medium.email.identity.name",
+    "threepid.medium.*.connector",
+    "threepid.medium.*.generator",
+    "threepid.medium.*.connectors",
+    "threepid.medium.*.generators",
+    "threepid.medium.email.connectors.smtp",
+    "threepid.medium.email.connectors.smtp.host",
+    "threepid.medium.email.connectors.smtp.port",
+    "threepid.medium.email.connectors.smtp.tls",
+    "threepid.medium.email.connectors.smtp.login",
+    "threepid.medium.email.connectors.smtp.password",
+    "threepid.medium.email.connectors.smtp.insecure_skip_tls_verify",
+    "threepid.medium.email.connectors.smtp.tls_ca_file",
+    "threepid.medium.msisdn.connectors.twilio",
+    "threepid.medium.msisdn.connectors.twilio.account_sid",
+    "threepid.medium.msisdn.connectors.twilio.auth_token",
+    "threepid.medium.msisdn.connectors.twilio.number",
+    "threepid.medium.msisdn.connectors.twilio.api_url",
+    "threepid.medium.*.connectors.file",
+    "threepid.medium.*.connectors.file.directory",
+    "threepid.medium.*.generators.template",
+    "threepid.medium.*.generators.template.invite",
+    "threepid.medium.*.generators.template.session",
+    "threepid.medium.*.generators.template.session.validation",
+    "threepid.medium.*.generators.template.session.validation.local",
+    "threepid.medium.*.generators.template.session.validation.remote",
+    "threepid.medium.*.generators.template.session.unbind",
+    "threepid.medium.*.generators.template.session.unbind.notification",
+    "threepid.medium.*.generators.template.session.unbind.fraudulent",
+    "threepid.medium.*.generators.template.generic",
+    "threepid.medium.*.generators.template.generic.matrixId",
+    "threepid.medium.*.generators.template.placeholder",
+    "threepid.medium.*.generators.template.placeholder.REGISTER_URL",
+    "notification.handler",
+    "notification.handler.email",
+    "notification.handler.msisdn",
+    // dns and federation: docs/federation.md.
+    "dns.overwrite",
+    "dns.overwrite.homeserver",
+    "dns.overwrite.homeserver.federation",
+    "dns.overwrite.homeserver.federation[*].name",
+    "dns.overwrite.homeserver.federation[*].value",
+    "federation.allowedNetworks",
+    "federation.verifyTls",
+    "federation.timeout",
+    "federation.maxResponseBytes",
+];
