@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use verity_adapter_http::{HttpDeps, openapi_service};
-use verity_application::ports::driving::{MockAccounts, MockStatus, MockValidation};
+use verity_application::ports::driving::{MockAccounts, MockKeys, MockStatus, MockValidation};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 
@@ -16,6 +16,7 @@ fn generated() -> String {
         status: Arc::new(MockStatus::new()),
         accounts: Arc::new(MockAccounts::new()),
         validation: Arc::new(MockValidation::new()),
+        keys: Arc::new(MockKeys::new()),
         next_link_allowed: Arc::from(Vec::new()),
     };
     openapi_service(&deps).spec_yaml()

@@ -18,17 +18,19 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store (running migrations), wires every use case and binds the listener.
+    /// Opens the store (running migrations) and the key store (making the signing key on first
+    /// start), wires every use case and binds the listener.
     ///
     /// # Errors
     /// Any start-up step that fails, with context naming the step.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
         let store = open_store(&settings.storage).await?;
-        let use_cases = wiring::use_cases(settings, &store)?;
+        let use_cases = wiring::use_cases(settings, &store).await?;
         let deps = HttpDeps {
             status: use_cases.status.clone(),
             accounts: use_cases.accounts.clone(),
             validation: use_cases.validation.clone(),
+            keys: use_cases.keys.clone(),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
         let config = HttpConfig {

@@ -11,8 +11,8 @@ use verity_application::ports::driven::{
     Clock, HealthCheck, NotificationConnector, SecretGenerator,
 };
 use verity_application::usecases::{
-    AccountService, AccountSettings, MediumHandler, Notifier, StatusService, ValidationService,
-    ValidationSettings,
+    AccountService, AccountSettings, KeyService, MediumHandler, Notifier, StatusService,
+    ValidationService, ValidationSettings,
 };
 use verity_domain::Medium;
 
@@ -27,19 +27,23 @@ pub struct UseCases {
     pub accounts: Arc<AccountService>,
     /// Validation sessions.
     pub validation: Arc<ValidationService>,
+    /// The server's keys and signing.
+    pub keys: Arc<KeyService>,
 }
 
 /// Builds the use cases over `store` from `settings`.
 ///
 /// # Errors
-/// A connector, generator or client that cannot be built from its settings, naming its keys.
-pub fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
+/// A connector, generator or client that cannot be built from its settings, naming its keys; a
+/// key store that cannot be opened or read (`key.path`).
+pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
     // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
     // only crypto backend in the process; it must be installed before any client is built.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let secrets: Arc<dyn SecretGenerator> = Arc::new(OsSecretGenerator);
     let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
+    let keys = keys(settings, secrets.as_ref(), clock.as_ref()).await?;
 
     let homeserver = ReqwestHomeserverClient::new(settings.federation.clone()).context(
         "cannot set up the homeserver client (dns.overwrite.homeserver.federation, federation.*)",
@@ -73,7 +77,28 @@ pub fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCas
         status: Arc::new(StatusService::new(vec![health])),
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
+        keys: Arc::new(keys),
     })
+}
+
+/// Opens the key store at `key.path` (created when missing, `:memory:` in memory) and settles the
+/// signing key, making one on first start.
+async fn keys(
+    settings: &Settings,
+    secrets: &dyn SecretGenerator,
+    clock: &dyn Clock,
+) -> anyhow::Result<KeyService> {
+    let path = &settings.key.path;
+    let store = verity_adapter_keys::open(path)
+        .with_context(|| format!("cannot open the key store at {} (key.path)", path.display()))?;
+    KeyService::start(store, secrets, clock, settings.server.name.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot load the signing keys from {} (key.path)",
+                path.display()
+            )
+        })
 }
 
 /// Where the token link points: the v2 path (its GET works without an access token in Verity),

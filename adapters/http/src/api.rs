@@ -3,6 +3,7 @@
 mod accounts;
 mod auth;
 mod discovery;
+mod keys;
 mod pages;
 mod status;
 mod validation;
@@ -15,6 +16,7 @@ use crate::app::HttpDeps;
 
 pub use accounts::AccountsApi;
 pub use discovery::DiscoveryApi;
+pub use keys::{KeysApi, KeysV1Api};
 pub use status::StatusApi;
 pub use validation::{ValidationApi, ValidationV1Api};
 
@@ -25,6 +27,8 @@ pub type Api = (
     AccountsApi,
     ValidationApi,
     ValidationV1Api,
+    KeysApi,
+    KeysV1Api,
 );
 
 /// The sections of the API, as they appear in the document.
@@ -42,6 +46,11 @@ pub(crate) enum ApiTags {
     /// The deprecated v1 validation API, served while `matrix.v1` is on (Synapse delegates SMS
     /// validation there).
     ValidationV1,
+    /// The server's public keys (Identity Service API §Key management).
+    Keys,
+    /// The deprecated v1 key API, served while `matrix.v1` is on (the `key_validity_url` of
+    /// invites made by mxisd and sydent points there).
+    KeysV1,
 }
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
@@ -57,6 +66,8 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
                 deps.next_link_allowed.clone(),
             ),
             ValidationV1Api::new(deps.validation.clone(), deps.next_link_allowed.clone()),
+            KeysApi::new(deps.keys.clone()),
+            KeysV1Api::new(deps.keys.clone()),
         ),
         "Verity identity server",
         SPEC_VERSION,

@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
-    AuthError, MockAccounts, MockStatus, MockValidation, TokenAccepted, TokenRequested,
+    AuthError, MockAccounts, MockKeys, MockStatus, MockValidation, TokenAccepted, TokenRequested,
     ValidationError,
 };
 use verity_domain::{
@@ -34,6 +34,7 @@ fn client(
         status: Arc::new(MockStatus::new()),
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
+        keys: Arc::new(MockKeys::new()),
         next_link_allowed: allowed
             .iter()
             .map(|s| (*s).to_owned())

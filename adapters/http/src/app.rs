@@ -5,7 +5,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
-use verity_application::ports::driving::{Accounts, Status, Validation};
+use verity_application::ports::driving::{Accounts, Keys, Status, Validation};
 
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
@@ -25,6 +25,8 @@ pub struct HttpDeps {
     pub accounts: Arc<dyn Accounts>,
     /// Validation sessions.
     pub validation: Arc<dyn Validation>,
+    /// The server's keys.
+    pub keys: Arc<dyn Keys>,
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,

@@ -4,7 +4,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
-    CheckReport, MockAccounts, MockStatus, MockValidation, ServerStatus, VersionInfo,
+    CheckReport, MockAccounts, MockKeys, MockStatus, MockValidation, ServerStatus, VersionInfo,
 };
 
 use super::*;
@@ -36,6 +36,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         status,
         accounts: Arc::new(MockAccounts::new()),
         validation: Arc::new(MockValidation::new()),
+        keys: Arc::new(MockKeys::new()),
         next_link_allowed: Arc::from(Vec::new()),
     }
 }

@@ -26,6 +26,8 @@ pub enum ErrCode {
     SendError,
     /// No session matches the sid and client secret.
     NoValidSession,
+    /// The requested object (a public key) does not exist.
+    NotFound,
     /// The session has expired.
     SessionExpired,
     /// The session has not been validated.
@@ -61,6 +63,7 @@ impl ErrCode {
             Self::EmailSendError => "M_EMAIL_SEND_ERROR",
             Self::SendError => "M_SEND_ERROR",
             Self::NoValidSession => "M_NO_VALID_SESSION",
+            Self::NotFound => "M_NOT_FOUND",
             Self::SessionExpired => "M_SESSION_EXPIRED",
             Self::SessionNotValidated => "M_SESSION_NOT_VALIDATED",
             Self::TokenIncorrect => "M_TOKEN_INCORRECT",

@@ -20,7 +20,7 @@ pub enum ApiError {
     /// Forbidden by policy or unsigned terms (`M_FORBIDDEN`, `M_TERMS_NOT_SIGNED`).
     #[oai(status = 403)]
     Forbidden(Json<MatrixError>),
-    /// No such session (`M_NO_VALID_SESSION`).
+    /// No such session (`M_NO_VALID_SESSION`) or key (`M_NOT_FOUND`).
     #[oai(status = 404)]
     NotFound(Json<MatrixError>),
     /// An internal error (`M_UNKNOWN`); details are only in the server log.
@@ -47,6 +47,11 @@ impl ApiError {
     /// An invalid parameter.
     pub(crate) fn invalid_param(message: impl Into<String>) -> Self {
         Self::bad(ErrCode::InvalidParam, message)
+    }
+
+    /// 404 `M_NOT_FOUND`: the requested object does not exist.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(Json(MatrixError::new(ErrCode::NotFound, message)))
     }
 }
 
