@@ -8,6 +8,7 @@
 mod architecture;
 mod discovery;
 mod errors;
+mod keys;
 mod lifecycle;
 mod policies;
 mod session_rules;
