@@ -1,7 +1,5 @@
 //! The real peers a full flow needs, started on loopback ports and plugged into the settings:
 //! an SMTP server, a fake Twilio, a fake homeserver.
-use verity::settings::{ConnectorSettings, MediumSettings, Settings};
-use verity_adapter_notify::{SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_testkit::homeserver::FakeHomeserver;
 use verity_testkit::smtp::SmtpServer;
 use verity_testkit::twilio::FakeTwilio;
@@ -33,34 +31,42 @@ impl Peers {
         }
     }
 
-    /// Points `settings` at the peers: email through SMTP (plain, on loopback), SMS through the
-    /// fake Twilio, and `example.org` resolved to the fake homeserver.
-    pub fn apply(&self, settings: &mut Settings) {
-        settings.threepid.email = MediumSettings {
-            configured: true,
-            identity: SenderIdentity {
-                from: "verity@example.org".into(),
-                name: "Verity".into(),
-            },
-            generator: TemplateConfig::default(),
-            connector: ConnectorSettings::Smtp(SmtpConfig {
-                host: "127.0.0.1".into(),
-                port: self.smtp.port(),
-                tls: 0,
-                ..SmtpConfig::default()
-            }),
-        };
-        settings.threepid.msisdn = MediumSettings {
-            configured: true,
-            identity: SenderIdentity::default(),
-            generator: TemplateConfig::default(),
-            connector: ConnectorSettings::Twilio(TwilioConfig {
-                account_sid: TWILIO_SID.into(),
-                auth_token: TWILIO_TOKEN.into(),
-                number: "+15005550006".into(),
-                api_url: self.twilio.url(),
-            }),
-        };
-        settings.federation.overrides = vec![(HOMESERVER.into(), self.homeserver.base_url())];
+    /// The configuration that points Verity at the peers, with mxisd's key names: email through
+    /// SMTP (plain, on loopback), SMS through the fake Twilio, and `example.org` resolved to the
+    /// fake homeserver. Top-level sections `threepid` and `dns`; append the test's own YAML.
+    pub fn yaml(&self) -> String {
+        format!(
+            "
+threepid:
+  medium:
+    email:
+      identity:
+        from: verity@example.org
+        name: Verity
+      connector: smtp
+      connectors:
+        smtp:
+          host: 127.0.0.1
+          port: {smtp}
+          tls: 0
+    msisdn:
+      connector: twilio
+      connectors:
+        twilio:
+          account_sid: {TWILIO_SID}
+          auth_token: {TWILIO_TOKEN}
+          number: '+15005550006'
+          api_url: '{twilio}'
+dns:
+  overwrite:
+    homeserver:
+      federation:
+        - name: {HOMESERVER}
+          value: '{homeserver}'
+",
+            smtp = self.smtp.port(),
+            twilio = self.twilio.url(),
+            homeserver = self.homeserver.base_url(),
+        )
     }
 }

@@ -47,7 +47,7 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     (
         "policy.policies.*.regexp",
         "Verity asks for the terms of service on exactly the endpoints the Identity Service API \
-         gates (every authenticated v2 endpoint except /account, /account/logout and /terms), \
+         gates (every authenticated v2 endpoint except POST /account/logout and POST /terms), \
          whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),

@@ -181,7 +181,7 @@ fn a_policy_regexp_is_ignored_with_a_warning_that_says_which_endpoints_are_gated
         "{shown}"
     );
     for says in [
-        "/account, /account/logout and /terms",
+        "POST /account/logout and POST /terms",
         "Identity Service API",
     ] {
         assert!(shown.contains(says), "{shown:?} does not say {says:?}");

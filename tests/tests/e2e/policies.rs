@@ -3,7 +3,7 @@
 //! the session is created as remote-pending and the user is told.)
 use pretty_assertions::assert_eq;
 use verity_tests::client::types;
-use verity_tests::{Backend, Peers, TestApp, spawn_app_tweaked};
+use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -50,7 +50,7 @@ session:
 
 async fn scenario(yaml: &str) -> (TestApp, Peers) {
     let peers = Peers::start().await;
-    let app = spawn_app_tweaked(Backend::Sqlite, yaml, |s| peers.apply(s)).await;
+    let app = spawn_app_with(Backend::Sqlite, &format!("{}{}", peers.yaml(), yaml)).await;
     (app, peers)
 }
 

@@ -1,13 +1,13 @@
 //! The session rules a client relies on: send_attempt, the attempt cap, persistence, the link.
 use pretty_assertions::assert_eq;
 use verity_tests::client::types;
-use verity_tests::{Backend, Peers, TestApp, spawn_app_tweaked};
+use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn app_on(backend: Backend, yaml: &str) -> (TestApp, Peers) {
     let peers = Peers::start().await;
-    let app = spawn_app_tweaked(backend, yaml, |s| peers.apply(s)).await;
+    let app = spawn_app_with(backend, &format!("{}{}", peers.yaml(), yaml)).await;
     (app, peers)
 }
 
@@ -119,12 +119,16 @@ async fn a_session_survives_a_restart_of_the_server() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("verity.db");
     let peers = Peers::start().await;
-    let first = spawn_app_tweaked(Backend::SqliteAt(db.clone()), "", |s| peers.apply(s)).await;
+    let first = spawn_app_with(
+        Backend::SqliteAt(db.clone()),
+        &format!("{}{}", peers.yaml(), ""),
+    )
+    .await;
     let created = sms(&first, "1").await;
     first.stop().await.unwrap();
 
     let code = code_of(&peers.twilio.messages()[0].body);
-    let second = spawn_app_tweaked(Backend::SqliteAt(db), "", |s| peers.apply(s)).await;
+    let second = spawn_app_with(Backend::SqliteAt(db), &format!("{}{}", peers.yaml(), "")).await;
     submit_sms(&second, &created.sid, &code)
         .await
         .expect("validated after the restart");
@@ -175,7 +179,7 @@ policy:
           name: Terms
           url: 'https://example.org/tos-2.0.html'
 ";
-    let app = spawn_app_tweaked(Backend::Sqlite, yaml, |s| peers.apply(s)).await;
+    let app = spawn_app_with(Backend::Sqlite, &format!("{}{}", peers.yaml(), yaml)).await;
     peers
         .homeserver
         .add_user("openid-dave", "@dave:example.org");

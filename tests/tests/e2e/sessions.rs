@@ -2,31 +2,28 @@
 //! homeserver's OpenID token, accept the terms, request a token, receive it by email (a real SMTP
 //! server) or SMS (a fake Twilio), submit it, read the validated 3PID.
 use pretty_assertions::assert_eq;
-use verity_domain::{PolicyDocument, TermsPolicy};
 use verity_tests::client::types;
-use verity_tests::{Backend, HOMESERVER, Peers, TestApp, spawn_app_tweaked};
+use verity_tests::{Backend, HOMESERVER, Peers, TestApp, spawn_app_with};
 
 const TERMS_URL: &str = "https://example.org/terms-1.0.html";
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 async fn app_with_peers(backend: Backend, yaml: &str) -> (TestApp, Peers) {
     let peers = Peers::start().await;
-    let app = spawn_app_tweaked(backend, yaml, |settings| {
-        peers.apply(settings);
-        settings.accounts.policies = vec![TermsPolicy {
-            name: "terms_of_service".into(),
-            version: "1.0".into(),
-            translations: [(
-                "en".to_owned(),
-                PolicyDocument {
-                    name: "Terms of Service".into(),
-                    url: TERMS_URL.into(),
-                },
-            )]
-            .into(),
-        }];
-    })
-    .await;
+    // `version: 1.0` unquoted, as ma1sd's example writes it: it must stay "1.0".
+    let terms = format!(
+        "
+policy:
+  policies:
+    terms_of_service:
+      version: 1.0
+      terms:
+        en:
+          name: Terms of Service
+          url: '{TERMS_URL}'
+"
+    );
+    let app = spawn_app_with(backend, &format!("{}{terms}{yaml}", peers.yaml())).await;
     (app, peers)
 }
 
@@ -50,7 +47,9 @@ async fn register_alice(app: &TestApp, peers: &Peers) -> String {
     assert_eq!(registered.token, registered.access_token);
     let alice = app.client_as(&registered.token);
     let terms = app.client.get_terms().await.expect("terms").into_inner();
-    assert!(terms.policies.contains_key("terms_of_service"));
+    let policy = &terms.policies["terms_of_service"];
+    assert_eq!(policy["version"], "1.0");
+    assert_eq!(policy["en"]["url"], TERMS_URL);
     alice
         .agree_to_terms(&types::AcceptTerms {
             user_accepts: vec![TERMS_URL.into()],
