@@ -6,6 +6,7 @@ mod account_store;
 mod clock;
 mod health;
 mod homeserver;
+mod identity;
 mod key_store;
 mod notify;
 mod secrets;
@@ -15,6 +16,7 @@ pub use account_store::{AccountStore, TermsStore};
 pub use clock::Clock;
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
+pub use identity::{BackendError, Binding, IdentityBackend};
 pub use key_store::{KeyStore, StoredKey};
 pub use notify::{
     EmailMessage, Notification, NotificationConnector, NotificationGenerator, NotifyError,
@@ -31,6 +33,8 @@ pub use clock::MockClock;
 pub use health::MockHealthCheck;
 #[cfg(any(test, feature = "mocks"))]
 pub use homeserver::MockHomeserverClient;
+#[cfg(any(test, feature = "mocks"))]
+pub use identity::MockIdentityBackend;
 #[cfg(any(test, feature = "mocks"))]
 pub use key_store::MockKeyStore;
 #[cfg(any(test, feature = "mocks"))]

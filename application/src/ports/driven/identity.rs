@@ -1,0 +1,49 @@
+use std::error::Error as StdError;
+
+use async_trait::async_trait;
+use verity_domain::{ThreePid, UserId};
+
+/// A 3PID published for a Matrix user: what lookups answer.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Binding {
+    /// The canonical 3PID.
+    pub threepid: ThreePid,
+    /// The Matrix user it leads to.
+    pub user_id: UserId,
+}
+
+/// What an identity backend can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The backend (a database, a directory) cannot be reached or failed.
+    #[error("the identity backend is unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// The backend answered something that is not a binding (e.g. an invalid user ID in a row).
+    #[error("the identity backend returned invalid data: {0}")]
+    Corrupt(String),
+}
+
+/// A source of published 3PIDs (mxisd's "identity stores"): Verity's own binding store, a Synapse
+/// database, LDAP, a static list... Backends are queried in priority order; the first that knows a
+/// 3PID answers.
+///
+/// Implementations MUST compare addresses in their canonical form (emails case-folded, msisdns as
+/// E.164 digits), MUST NOT return a binding for a 3PID they were not asked about, and SHOULD
+/// answer `lookup_many` in one round trip where the technology allows.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdentityBackend: Send + Sync {
+    /// A short name for logs and errors (`bindings`, `synapseSql`, `memory`).
+    fn name(&self) -> &'static str;
+
+    /// The Matrix user `threepid` is published for, if this backend knows one.
+    async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError>;
+
+    /// The bindings among `threepids` this backend knows (the others are simply absent).
+    async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError>;
+
+    /// One page of every binding this backend publishes, ordered by (medium, address), starting
+    /// strictly after `after` (from the beginning when `None`), at most `limit` long: the feed the
+    /// hashed-lookup table is built from. An empty page means the end.
+    async fn feed(&self, after: Option<ThreePid>, limit: u32) -> Result<Vec<Binding>, BackendError>;
+}
