@@ -1,6 +1,7 @@
 //! Verity's pure domain: third-party identifiers (3PIDs), their scope, validation sessions, the
-//! validation policy that decides where a 3PID may be validated, and the ed25519 keys and
-//! canonical JSON that signatures are made of.
+//! validation policy that decides where a 3PID may be validated, the associations the server vouches
+//! for and the hashes they are looked up by, and the ed25519 keys and canonical JSON that signatures
+//! are made of.
 //!
 //! Nothing here performs I/O, reads the clock or draws random numbers: time arrives as a
 //! [`Timestamp`] and every secret as an already-generated value, so every rule is deterministic and
@@ -8,9 +9,11 @@
 #![warn(missing_docs)]
 
 mod account;
+mod association;
 pub mod canonical_json;
 mod email;
 mod keys;
+mod lookup;
 mod matrix_ids;
 mod medium;
 mod msisdn;
@@ -27,9 +30,14 @@ pub use account::{
     AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy, TokenFingerprint,
     unsigned_policies,
 };
+pub use association::{ASSOCIATION_LIFETIME, Association};
 pub use canonical_json::{CanonicalJsonError, canonical_json};
 pub use email::{EmailAddress, InvalidEmail};
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
+pub use lookup::{
+    InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry, Pepper,
+    PlainEntry,
+};
 pub use matrix_ids::{Host, InvalidMatrixId, ServerName, UserId};
 pub use medium::{InvalidMedium, Medium};
 pub use msisdn::{InvalidMsisdn, Msisdn};
