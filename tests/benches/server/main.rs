@@ -1,0 +1,166 @@
+//! `cargo bench -p verity-tests --bench server`: the real server, built as `main` builds it, on
+//! `127.0.0.1:0` in this process, measured from a client in the same process. It prints Markdown
+//! tables (see `docs/benchmarks.md` for how to read them):
+//!
+//! - cold start-up: `Application::build` to the first 200 on `GET /status`, fresh store each time;
+//! - `GET /status` and `GET /_matrix/identity/v2` at 1 and 8 concurrent connections;
+//! - email validation sessions through the SMTP connector (a real SMTP server on loopback): new
+//!   sessions, repeated requests that send nothing, and the submission of the emailed tokens;
+//! - the process's resident memory.
+//!
+//! On SQLite in a temporary directory, and on PostgreSQL too when `VERITY_TEST_POSTGRES_URL` is
+//! set. `VERITY_BENCH_SCALE` multiplies the request counts (e.g. `0.05` for a quick look).
+//! Without `--bench` (that is, run by `cargo test --benches` rather than `cargo bench`) it runs a
+//! smoke-sized pass, as libtest does with benchmarks, so a test run never becomes a bench run.
+//!
+//! A benchmark binary is not a test to clippy, but like a test it should stop loudly on a broken
+//! set-up, and printing its table is its job: the workspace's no-panic and no-stdout lints are
+//! relaxed here on purpose.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod foundation;
+mod load;
+mod report;
+mod sessions;
+
+use report::{Memory, Report};
+use verity_tests::Backend;
+
+/// The store a server runs on.
+#[derive(Clone, Copy)]
+pub enum Store {
+    Sqlite,
+    Postgres,
+}
+
+impl Store {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+
+    fn backend(self) -> Backend {
+        match self {
+            Self::Sqlite => Backend::Sqlite,
+            Self::Postgres => Backend::Postgres,
+        }
+    }
+}
+
+/// How much to measure.
+struct Plan {
+    cold_starts: usize,
+    pings: usize,
+    sessions: usize,
+    concurrencies: [usize; 2],
+}
+
+impl Plan {
+    fn scaled(scale: f64) -> Self {
+        let count = |full: usize, least: usize| ((full as f64 * scale).round() as usize).max(least);
+        Self {
+            cold_starts: count(10, 1),
+            pings: count(20_000, 8),
+            sessions: count(400, 8),
+            concurrencies: [1, 8],
+        }
+    }
+}
+
+fn main() {
+    let benching = std::env::args().any(|arg| arg == "--bench");
+    let scale = std::env::var("VERITY_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(if benching { 1.0 } else { 0.005 });
+    // reqwest is built without a default TLS provider: install the workspace's one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    // The server logs as it does in production (`info`, text), into a sink: formatting a log
+    // line is part of a request's cost, writing it to a terminal is not.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_ansi(false)
+        .with_writer(std::io::sink)
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    runtime.block_on(run(Plan::scaled(scale), scale));
+}
+
+async fn run(plan: Plan, scale: f64) {
+    let mut stores = vec![Store::Sqlite];
+    if verity_tests::postgres_url().is_some() {
+        stores.push(Store::Postgres);
+    }
+    header(&stores, scale);
+    let started = std::time::Instant::now();
+    let mut report = Report::default();
+    report.memory(Memory::now("at start"));
+    for &store in &stores {
+        report.starts(
+            store.name(),
+            foundation::cold_starts(store, plan.cold_starts).await,
+        );
+    }
+    for &store in &stores {
+        let (app, peers) = sessions::app(store).await;
+        foundation::pings(&mut report, store, &app, plan.pings, &plan.concurrencies).await;
+        report.memory(Memory::now(format!("after the {} GETs", store.name())));
+        let n = plan.sessions;
+        sessions::flows(&mut report, store, &app, &peers, n, &plan.concurrencies).await;
+        report.memory(Memory::now(format!("after the {} sessions", store.name())));
+        app.stop().await.expect("the server stops cleanly");
+    }
+    report.print();
+    println!(
+        "\nmeasured in {:.0} s (start-ups, load and set-up); load average after: {}",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
+}
+
+/// What was measured, where.
+fn header(stores: &[Store], scale: f64) {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .map_or("unknown", |rest| rest.trim_start_matches([' ', '\t', ':']));
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let profile = if cfg!(debug_assertions) {
+        "debug (numbers are not representative)"
+    } else {
+        "release"
+    };
+    let stores: Vec<_> = stores.iter().map(|s| s.name()).collect();
+    println!("## verity server bench");
+    println!();
+    println!("- build: {profile}; scale {scale}");
+    println!("- machine: {cores} cores available, {cpu}");
+    println!("- stores: {}", stores.join(", "));
+    println!("- load average before: {}", load_average());
+    eprintln!("running (progress on stderr, tables on stdout at the end)");
+}
+
+/// `/proc/loadavg`'s 1, 5 and 15 minute figures: above the core count, something else was
+/// competing for the CPU (another build, say) and the figures are pessimistic.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "n/a".to_owned())
+}
