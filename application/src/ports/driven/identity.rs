@@ -45,5 +45,6 @@ pub trait IdentityBackend: Send + Sync {
     /// One page of every binding this backend publishes, ordered by (medium, address), starting
     /// strictly after `after` (from the beginning when `None`), at most `limit` long: the feed the
     /// hashed-lookup table is built from. An empty page means the end.
-    async fn feed(&self, after: Option<ThreePid>, limit: u32) -> Result<Vec<Binding>, BackendError>;
+    async fn feed(&self, after: Option<ThreePid>, limit: u32)
+    -> Result<Vec<Binding>, BackendError>;
 }
