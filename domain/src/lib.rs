@@ -12,6 +12,7 @@ mod account;
 mod association;
 pub mod canonical_json;
 mod email;
+mod federation;
 mod keys;
 mod lookup;
 mod matrix_ids;
@@ -33,6 +34,7 @@ pub use account::{
 pub use association::{ASSOCIATION_LIFETIME, Association};
 pub use canonical_json::{CanonicalJsonError, canonical_json};
 pub use email::{EmailAddress, InvalidEmail};
+pub use federation::{FederationAuthError, XMatrixAuth, verified_server_keys};
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
 pub use lookup::{
     InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry, Pepper,
