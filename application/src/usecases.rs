@@ -1,13 +1,24 @@
 //! The services implementing the driving ports on top of the driven ones.
 
 mod accounts;
+mod association;
+mod backends;
+mod hash_index;
 mod keys;
+mod lookup;
 mod notifier;
 mod status;
 mod validation;
 
+#[cfg(test)]
+mod test_support;
+
 pub use accounts::{AccountService, AccountSettings};
+pub use association::{AssociationService, AssociationSettings};
+pub use backends::Backends;
+pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
 pub use keys::{KeyService, KeyStartError};
+pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings};
 pub use notifier::{MediumHandler, Notifier};
 pub use status::StatusService;
 pub use validation::{ValidationService, ValidationSettings};

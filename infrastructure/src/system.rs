@@ -5,7 +5,9 @@ use rand::distr::{Alphanumeric, SampleString};
 use rand::rngs::SysRng;
 use rand::{Rng as _, RngExt as _, TryRng as _};
 use verity_application::ports::driven::{Clock, SecretGenerator};
-use verity_domain::{AccessToken, SessionId, Timestamp, TokenKind, ValidationToken};
+use verity_domain::{
+    AccessToken, MAX_PEPPER_LENGTH, Pepper, SessionId, Timestamp, TokenKind, ValidationToken,
+};
 
 /// The system clock.
 #[derive(Debug, Clone, Copy, Default)]
@@ -66,6 +68,13 @@ impl SecretGenerator for OsSecretGenerator {
         }
         seed
     }
+
+    fn pepper(&self, length: usize) -> Pepper {
+        let length = length.clamp(1, MAX_PEPPER_LENGTH);
+        let raw = Alphanumeric.sample_string(&mut rand::rng(), length);
+        // Alphanumerics of a valid length are always a pepper; the fallback is unreachable.
+        Pepper::parse(&raw).unwrap_or_else(|_| fallback_pepper())
+    }
 }
 
 /// Length of an access token: 64 alphanumerics (about 380 bits), as sydent.
@@ -74,6 +83,11 @@ const ACCESS_TOKEN_LENGTH: usize = 64;
 #[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
 fn fallback_access_token() -> AccessToken {
     AccessToken::parse("x").expect("constant token is valid")
+}
+
+#[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
+fn fallback_pepper() -> Pepper {
+    Pepper::parse("x").expect("constant pepper is valid")
 }
 
 #[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
@@ -148,6 +162,23 @@ mod tests {
         assert_eq!(fallback_session_id().as_str(), "x");
         assert_eq!(fallback_token().expose(), "x");
         assert_eq!(fallback_access_token().expose(), "x");
+        assert_eq!(fallback_pepper().as_str(), "x");
+    }
+
+    #[test]
+    fn peppers_are_alphanumerics_of_the_asked_length_and_unique() {
+        let peppers: HashSet<String> = (0..500)
+            .map(|_| OsSecretGenerator.pepper(20).as_str().to_owned())
+            .collect();
+        assert_eq!(peppers.len(), 500);
+        assert!(
+            peppers
+                .iter()
+                .all(|p| p.len() == 20 && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+        );
+        // Lengths outside 1..=255 are clamped rather than refused.
+        assert_eq!(OsSecretGenerator.pepper(0).as_str().len(), 1);
+        assert_eq!(OsSecretGenerator.pepper(10_000).as_str().len(), 255);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! Every port is `Send + Sync` because one instance is shared by all request-handling tasks.
 
 mod account_store;
+mod binding_store;
 mod clock;
+mod hash_store;
 mod health;
 mod homeserver;
 mod identity;
@@ -13,7 +15,9 @@ mod secrets;
 mod session_store;
 
 pub use account_store::{AccountStore, TermsStore};
+pub use binding_store::BindingStore;
 pub use clock::Clock;
+pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
 pub use identity::{BackendError, Binding, IdentityBackend};
@@ -28,7 +32,11 @@ pub use session_store::{SessionStore, StoreError};
 #[cfg(any(test, feature = "mocks"))]
 pub use account_store::{MockAccountStore, MockTermsStore};
 #[cfg(any(test, feature = "mocks"))]
+pub use binding_store::MockBindingStore;
+#[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mocks"))]
+pub use hash_store::MockHashStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use health::MockHealthCheck;
 #[cfg(any(test, feature = "mocks"))]

@@ -1,12 +1,16 @@
 //! Ports that drive Verity: one use-case trait per area, called by the HTTP adapter.
 
 mod accounts;
+mod association;
 mod keys;
+mod lookup;
 mod status;
 mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
+pub use association::{Association, AssociationError, Bind, Unbind, UnbindProof};
 pub use keys::Keys;
+pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
 pub use validation::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,
@@ -15,7 +19,11 @@ pub use validation::{
 #[cfg(any(test, feature = "mocks"))]
 pub use accounts::MockAccounts;
 #[cfg(any(test, feature = "mocks"))]
+pub use association::MockAssociation;
+#[cfg(any(test, feature = "mocks"))]
 pub use keys::MockKeys;
+#[cfg(any(test, feature = "mocks"))]
+pub use lookup::MockLookup;
 #[cfg(any(test, feature = "mocks"))]
 pub use status::MockStatus;
 #[cfg(any(test, feature = "mocks"))]

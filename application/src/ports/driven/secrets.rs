@@ -1,4 +1,4 @@
-use verity_domain::{AccessToken, SessionId, TokenKind, ValidationToken};
+use verity_domain::{AccessToken, Pepper, SessionId, TokenKind, ValidationToken};
 
 /// Fresh unguessable values.
 ///
@@ -18,4 +18,8 @@ pub trait SecretGenerator: Send + Sync {
     /// 32 fresh bytes for the seed of a new ed25519 signing key. Implementations MUST take them
     /// from the operating system's CSPRNG: whoever predicts them can sign as this server.
     fn key_seed(&self) -> [u8; 32];
+
+    /// A new lookup pepper of `length` ASCII letters and digits (`length` is between 1 and
+    /// [`verity_domain::MAX_PEPPER_LENGTH`]; implementations clamp anything else).
+    fn pepper(&self, length: usize) -> Pepper;
 }

@@ -1,0 +1,60 @@
+use async_trait::async_trait;
+use verity_domain::{LookupHash, Pepper};
+
+use super::{Binding, StoreError};
+
+/// One table of precomputed lookup hashes: the hashes of every published 3PID under `pepper`.
+/// A table is rebuilt (under the same pepper at start-up, under a new one when the pepper
+/// rotates) as a new `generation`, so that a rebuild never disturbs the table being answered from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashTable {
+    /// The pepper every hash of the table is computed with.
+    pub pepper: Pepper,
+    /// Which build of the table an entry belongs to; greater is newer.
+    pub generation: u64,
+}
+
+/// A hash and the binding it stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HashEntry {
+    /// `sha256` of the binding's 3PID under the table's pepper.
+    pub hash: LookupHash,
+    /// The binding.
+    pub binding: Binding,
+}
+
+/// The precomputed hashes `/lookup` answers `sha256` queries from (never by hashing every binding
+/// per request), and which table is published.
+///
+/// Implementations MUST make [`publish`](HashStore::publish) atomic: a reader sees either the old
+/// published table or the new one, never a mixture, and MUST be safe to call concurrently.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait HashStore: Send + Sync {
+    /// The published table, or `None` before the first publication.
+    async fn published(&self) -> Result<Option<HashTable>, StoreError>;
+
+    /// Inserts `entries` into the table of `table.pepper`, replacing the entry of the same hash,
+    /// and marks them with `table.generation`.
+    async fn put(&self, table: &HashTable, entries: &[HashEntry]) -> Result<(), StoreError>;
+
+    /// Removes the entry of `hash` from the table of `pepper` (nothing when there is none).
+    async fn remove(&self, pepper: &Pepper, hash: &LookupHash) -> Result<(), StoreError>;
+
+    /// The entries of the table of `pepper` whose hash is among `hashes` (any generation).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when a stored entry is not a valid binding.
+    async fn find(
+        &self,
+        pepper: &Pepper,
+        hashes: &[LookupHash],
+    ) -> Result<Vec<HashEntry>, StoreError>;
+
+    /// In one transaction: records `table` as the published table, and deletes the entries of its
+    /// pepper marked with an older generation (those a rebuild did not see again).
+    async fn publish(&self, table: &HashTable) -> Result<(), StoreError>;
+
+    /// Deletes every entry of any pepper but `keep`, and returns how many were deleted.
+    async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError>;
+}

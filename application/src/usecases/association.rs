@@ -1,0 +1,157 @@
+//! Binding validated 3PIDs to Matrix users and unbinding them: the session proves the 3PID, the
+//! binding is kept in Verity's own store (unless the operator turned it off), the lookup table
+//! follows, and the association is signed with the server's key.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use verity_domain::{
+    Association as Vouched, ClientSecret, SessionError, SessionId, SessionMode, SessionRules,
+    ValidatedThreePid,
+};
+
+use super::hash_index::{HashIndex, IndexError};
+use crate::ports::driven::{Binding, BindingStore, Clock, SessionStore};
+use crate::ports::driving::{Association, AssociationError, Bind, Keys, Unbind, UnbindProof};
+
+/// What the association use case needs from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssociationSettings {
+    /// Session lifetime: a bind must come within it.
+    pub rules: SessionRules,
+    /// `session.policy.unbind.enabled`.
+    pub unbind_enabled: bool,
+}
+
+/// The association use case.
+pub struct AssociationService {
+    sessions: Arc<dyn SessionStore>,
+    bindings: Option<Arc<dyn BindingStore>>,
+    index: Arc<HashIndex>,
+    keys: Arc<dyn Keys>,
+    clock: Arc<dyn Clock>,
+    settings: AssociationSettings,
+}
+
+impl AssociationService {
+    /// Wires the use case. `bindings` is `None` when the operator turned Verity's own binding
+    /// store off (`bindings.enabled: false`): binds are then only signed, as mxisd did, and
+    /// lookups know only what the other backends know.
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        bindings: Option<Arc<dyn BindingStore>>,
+        index: Arc<HashIndex>,
+        keys: Arc<dyn Keys>,
+        clock: Arc<dyn Clock>,
+        settings: AssociationSettings,
+    ) -> Self {
+        Self {
+            sessions,
+            bindings,
+            index,
+            keys,
+            clock,
+            settings,
+        }
+    }
+
+    /// The session's validated 3PID, checked as `getValidated3pid` checks it.
+    async fn validated(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<(ValidatedThreePid, SessionMode), AssociationError> {
+        let session = self
+            .sessions
+            .find(sid)
+            .await?
+            .ok_or(AssociationError::NoValidSession)?;
+        let validated = session
+            .validated(client_secret, self.clock.now(), &self.settings.rules)
+            .map_err(session_error)?;
+        Ok((validated, session.mode().clone()))
+    }
+}
+
+fn session_error(error: SessionError) -> AssociationError {
+    match error {
+        SessionError::NoValidSession => AssociationError::NoValidSession,
+        SessionError::Expired => AssociationError::SessionExpired,
+        SessionError::NotValidated | SessionError::TokenIncorrect { .. } | SessionError::Locked => {
+            AssociationError::NotValidated
+        }
+    }
+}
+
+impl From<IndexError> for AssociationError {
+    fn from(error: IndexError) -> Self {
+        match error {
+            IndexError::Store(error) => Self::Internal(error),
+            IndexError::Backend(error) => Self::Backend(error),
+        }
+    }
+}
+
+#[async_trait]
+impl Association for AssociationService {
+    async fn bind(&self, request: Bind) -> Result<Value, AssociationError> {
+        // v2 (sydent): a token binds its own user only. v1 had no token to compare with.
+        if let Some(requester) = &request.requester
+            && requester != &request.user_id
+        {
+            return Err(AssociationError::NotTheRequester(request.user_id));
+        }
+        let (validated, mode) = self.validated(&request.sid, &request.client_secret).await?;
+        // The local token of a remote-only session starts the remote flow; it proves nothing
+        // this server may publish.
+        if let SessionMode::RemotePending(label) = mode {
+            return Err(AssociationError::RemoteValidationRequired(label));
+        }
+        let binding = Binding {
+            threepid: validated.threepid,
+            user_id: request.user_id,
+        };
+        let now = self.clock.now();
+        if let Some(bindings) = &self.bindings {
+            bindings.bind(&binding, now).await?;
+            self.index.refresh(&binding.threepid).await?;
+        }
+        tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
+        let association = Vouched::vouched_at(binding.threepid, binding.user_id, now);
+        Ok(self.keys.sign(association.to_json())?)
+    }
+
+    async fn unbind(&self, request: Unbind) -> Result<(), AssociationError> {
+        if !self.settings.unbind_enabled {
+            return Err(AssociationError::UnbindDisabled);
+        }
+        let (sid, client_secret) = match &request.proof {
+            UnbindProof::Session { sid, client_secret } => (sid, client_secret),
+            UnbindProof::HomeserverSignature => {
+                return Err(AssociationError::HomeserverSignatureUnsupported);
+            }
+            UnbindProof::None => return Err(AssociationError::ProofRequired),
+        };
+        let (validated, _) = self.validated(sid, client_secret).await?;
+        if validated.threepid != request.threepid {
+            return Err(AssociationError::ThreePidMismatch);
+        }
+        let binding = Binding {
+            threepid: request.threepid,
+            user_id: request.user_id,
+        };
+        let removed = match &self.bindings {
+            Some(bindings) => bindings.unbind(&binding).await?,
+            None => false,
+        };
+        if removed {
+            self.index.refresh(&binding.threepid).await?;
+        }
+        tracing::info!(sid = %sid, medium = %binding.threepid.medium(), removed, "3PID unbound");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "association_tests.rs"]
+mod tests;
