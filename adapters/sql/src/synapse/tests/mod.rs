@@ -1,0 +1,125 @@
+//! The Synapse backend against Synapse's schema: every case runs on SQLite and on PostgreSQL
+//! (`synapse::tests::<backend>::<case>`), each in a fresh database.
+mod cases;
+mod harness;
+
+/// For each backend, a `#[tokio::test]` per case; a case is `async fn(&SynapseDb)`.
+macro_rules! synapse_suite {
+    ($($case:ident),* $(,)?) => {
+        synapse_suite!(@backend sqlite, Sqlite; $($case),*);
+        synapse_suite!(@backend postgres, Postgres; $($case),*);
+    };
+    (@backend $backend:ident, $kind:ident; $($case:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let kind = crate::synapse::tests::harness::Kind::$kind;
+                    let Some(db) = crate::synapse::tests::harness::SynapseDb::open(kind).await
+                    else {
+                        return;
+                    };
+                    crate::synapse::tests::cases::$case(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+synapse_suite! {
+    the_backend_is_named_as_mxisd_named_the_section,
+    a_shared_email_and_phone_number_are_found,
+    an_unknown_3pid_is_not_found,
+    emails_stored_with_capitals_are_found_and_published_in_canonical_form,
+    a_3pid_only_on_the_account_is_neither_found_nor_published,
+    a_3pid_unbound_by_its_user_is_no_longer_found,
+    a_3pid_bound_at_several_identity_servers_is_one_binding,
+    lookup_many_returns_exactly_the_known_3pids_of_a_mixed_request,
+    lookup_many_of_more_3pids_than_one_statement_binds_finds_them_all,
+    lookup_many_of_nothing_is_empty,
+    the_feed_pages_in_medium_then_address_order,
+    the_feed_resumes_after_a_3pid_it_does_not_hold,
+    the_feed_orders_by_bytes_whatever_the_database_collation,
+    the_feed_of_an_empty_database_or_a_zero_limit_is_empty,
+    a_custom_identity_query_replaces_the_default,
+    a_per_medium_query_takes_precedence_and_named_placeholders_work,
+    a_localpart_query_is_completed_with_the_domain,
+    a_custom_lookup_query_feeds_the_hash_table,
+    identity_lookups_can_be_switched_off_while_the_feed_stays,
+    a_row_with_an_invalid_user_id_is_corrupt_and_named,
+    a_row_with_an_invalid_3pid_is_corrupt_in_the_feed,
+    the_connection_cannot_write,
+    a_missing_table_or_a_broken_custom_query_stops_start_up,
+}
+
+// SQLite only: the file itself.
+
+#[tokio::test]
+async fn a_missing_sqlite_file_is_refused_and_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("homeserver.db");
+    let config = crate::synapse::SynapseSqlConfig::new(crate::synapse::SynapseDatabase::Sqlite {
+        path: path.clone(),
+    });
+    let err = crate::synapse::SynapseSqlBackend::connect(&config)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::synapse::SynapseSqlError::Connect(_)),
+        "{err:?}"
+    );
+    assert!(!path.exists(), "the backend created {}", path.display());
+}
+
+#[tokio::test]
+async fn a_sqlite_path_with_url_characters_is_opened_as_written() {
+    use verity_application::ports::driven::IdentityBackend;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("synapse data?#%20.db");
+    let writer = sea_orm::Database::connect(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("synapse data%3F%23%2520.db").display()
+    ))
+    .await
+    .unwrap();
+    use sea_orm::ConnectionTrait;
+    writer
+        .execute_unprepared(
+            "CREATE TABLE user_threepid_id_server ( user_id TEXT NOT NULL, medium TEXT NOT \
+             NULL, address TEXT NOT NULL, id_server TEXT NOT NULL ); INSERT INTO \
+             user_threepid_id_server VALUES ('@a:example.org', 'email', 'a@example.org', 'x')",
+        )
+        .await
+        .unwrap();
+    writer.close().await.unwrap();
+    assert!(path.exists(), "the test wrote elsewhere");
+    let config =
+        crate::synapse::SynapseSqlConfig::new(crate::synapse::SynapseDatabase::Sqlite { path });
+    let backend = crate::synapse::SynapseSqlBackend::connect(&config)
+        .await
+        .unwrap();
+    assert_eq!(backend.feed(None, 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_server_is_refused_without_echoing_the_password() {
+    // Port 1 on the loopback: nothing listens there.
+    let config = crate::synapse::SynapseSqlConfig::new(crate::synapse::SynapseDatabase::Postgres {
+        url: "postgres://synapse:hunter2@127.0.0.1:1/synapse".into(),
+    });
+    let err = crate::synapse::SynapseSqlBackend::connect(&config)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, crate::synapse::SynapseSqlError::Connect(_)),
+        "{err:?}"
+    );
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(inner) = source {
+        shown.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
