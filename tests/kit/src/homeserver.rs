@@ -24,6 +24,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use verity_domain::{KeyId, SigningKey, sign_json};
 
 use poem::http::StatusCode;
 use poem::http::uri::Scheme;
@@ -36,6 +37,28 @@ use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
 const USERINFO_PATH: &str = "/_matrix/federation/v1/openid/userinfo";
+const KEYS_PATH: &str = "/_matrix/key/v2/server";
+
+/// The fake's signing key: a fixed seed, so tests are reproducible.
+fn fake_signing_key() -> SigningKey {
+    SigningKey::from_seed(KeyId::parse("ed25519:fake").expect("key id"), &[7u8; 32])
+}
+
+/// A key document as a homeserver publishes it: valid for a day, self-signed.
+fn key_document(name: &str, key: &SigningKey) -> serde_json::Value {
+    let valid_until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+        + 86_400_000;
+    let mut document = serde_json::json!({
+        "server_name": name,
+        "valid_until_ts": valid_until,
+        "verify_keys": { key.id().as_str(): { "key": key.public_key().to_base64() } },
+        "old_verify_keys": {},
+    });
+    sign_json(&mut document, name, key).expect("sign the key document");
+    document
+}
 const WELL_KNOWN_PATH: &str = "/.well-known/matrix/server";
 
 /// A request the fake received.
@@ -71,6 +94,8 @@ enum WellKnownReply {
 
 #[derive(Debug)]
 struct State {
+    /// The server name and key the fake signs as (`/_matrix/key/v2/server`, X-Matrix requests).
+    signing: Option<(String, SigningKey)>,
     tokens: HashMap<String, String>,
     userinfo: UserinfoReply,
     userinfo_calls: usize,
@@ -81,6 +106,7 @@ struct State {
 impl Default for State {
     fn default() -> Self {
         Self {
+            signing: None,
             tokens: HashMap::new(),
             userinfo: UserinfoReply::Tokens,
             userinfo_calls: 0,
@@ -224,6 +250,39 @@ pub struct FakeHomeserver {
 }
 
 impl FakeHomeserver {
+    /// Publishes a signing key as `server_name` at `/_matrix/key/v2/server`, so requests this
+    /// fake signs with [`sign_request`](Self::sign_request) can be verified.
+    pub fn sign_as(&self, server_name: &str) {
+        self.lock().signing = Some((server_name.to_owned(), fake_signing_key()));
+    }
+
+    /// The `Authorization: X-Matrix …` header a homeserver sends for `method uri` to
+    /// `destination` with `content`, signed with the key published by [`sign_as`](Self::sign_as).
+    pub fn sign_request(
+        &self,
+        method: &str,
+        uri: &str,
+        destination: &str,
+        content: Option<&serde_json::Value>,
+    ) -> String {
+        let (origin, key) = self.lock().signing.clone().expect("call sign_as first");
+        let mut request = serde_json::json!({
+            "method": method, "uri": uri, "origin": origin, "destination": destination,
+        });
+        if let Some(content) = content {
+            request["content"] = content.clone();
+        }
+        sign_json(&mut request, &origin, &key).expect("sign the request");
+        let sig = request["signatures"][&origin][key.id().as_str()]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        format!(
+            r#"X-Matrix origin="{origin}",destination="{destination}",key="{}",sig="{sig}""#,
+            key.id().as_str()
+        )
+    }
+
     /// A builder, for anything but the defaults.
     pub fn builder() -> FakeHomeserverBuilder {
         FakeHomeserverBuilder::default()
@@ -317,6 +376,10 @@ fn handle(state: &Mutex<State>, req: Request) -> Response {
             .map(str::to_owned),
     });
     match req.uri().path() {
+        KEYS_PATH => match &state.signing {
+            Some((name, key)) => json(200, key_document(name, key).to_string()),
+            None => unrecognized(),
+        },
         USERINFO_PATH => {
             state.userinfo_calls += 1;
             let query: HashMap<String, String> = req.params().unwrap_or_default();

@@ -22,7 +22,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::HOST;
 use verity_application::ports::driven::{HomeserverClient, HomeserverError, OpenIdToken};
-use verity_domain::{ServerName, UserId};
+use verity_domain::{KeyId, PublicKey, ServerName, Timestamp, UserId, verified_server_keys};
 
 pub use config::{FederationConfig, FederationSetupError};
 
@@ -187,6 +187,72 @@ impl HomeserverClient for ReqwestHomeserverClient {
         let body = read_capped(response, self.settings.max_response_bytes).await;
         interpret_userinfo(status, body, self.settings.max_response_bytes)
     }
+
+    #[tracing::instrument(name = "server_keys", skip_all, fields(server = %server))]
+    async fn server_keys(
+        &self,
+        server: &ServerName,
+    ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError> {
+        let (status, body) = self.get_federation(server, KEYS_PATH).await?;
+        interpret_keys(server, status, body)
+    }
+}
+
+const KEYS_PATH: &str = "/_matrix/key/v2/server";
+
+impl ReqwestHomeserverClient {
+    /// `GET path` on `server`, discovered and checked like every federation request; the body,
+    /// bounded, and the status.
+    async fn get_federation(
+        &self,
+        server: &ServerName,
+        path: &str,
+    ) -> Result<(StatusCode, Result<Vec<u8>, BodyError>), HomeserverError> {
+        let destination = self.discovery.discover(server).await.inspect_err(|error| {
+            tracing::info!(%error, "homeserver not reachable or not allowed");
+        })?;
+        let (client, url, host) = self.request_for(&destination, path)?;
+        let mut request = client.get(url);
+        if let Some(host) = host {
+            request = request.header(HOST, host);
+        }
+        let response = request.send().await.map_err(|error| {
+            let error = error.without_url();
+            tracing::info!(%error, path, "federation request failed");
+            HomeserverError::Unreachable(Box::new(error))
+        })?;
+        let status = response.status();
+        Ok((
+            status,
+            read_capped(response, self.settings.max_response_bytes).await,
+        ))
+    }
+}
+
+/// Turns the key document into checked keys.
+fn interpret_keys(
+    server: &ServerName,
+    status: StatusCode,
+    body: Result<Vec<u8>, BodyError>,
+) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError> {
+    if !status.is_success() {
+        return Err(HomeserverError::Unreachable(Box::new(UnexpectedStatus(
+            status,
+        ))));
+    }
+    let body = body.map_err(|error| match error {
+        BodyError::TooLarge => {
+            HomeserverError::InvalidResponse("the key document is too large".into())
+        }
+        BodyError::Transport(error) => HomeserverError::Unreachable(Box::new(error)),
+    })?;
+    let document: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| HomeserverError::InvalidResponse("the key document is not JSON".into()))?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    verified_server_keys(&document, server, Timestamp::from_millis(now))
+        .map_err(|error| HomeserverError::InvalidResponse(error.to_string()))
 }
 
 /// Turns the userinfo answer into the port's result.

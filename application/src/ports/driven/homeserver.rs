@@ -2,7 +2,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use async_trait::async_trait;
-use verity_domain::{ServerName, UserId};
+use verity_domain::{KeyId, PublicKey, ServerName, UserId};
 
 /// The OpenID access token a homeserver issued to a user, which the user hands to Verity to prove
 /// who they are. A secret: `Debug` shows a marker.
@@ -63,4 +63,16 @@ pub trait HomeserverClient: Send + Sync {
         server: &ServerName,
         token: &OpenIdToken,
     ) -> Result<UserId, HomeserverError>;
+
+    /// The current signing keys of `server` (`GET /_matrix/key/v2/server`, reached as
+    /// [`openid_userinfo`](Self::openid_userinfo) reaches it), to check requests it signed.
+    ///
+    /// Implementations MUST return only keys from a document that names `server`, is signed by
+    /// `server` with one of its listed keys and whose `valid_until_ts` is still in the future
+    /// (see `verity_domain::verified_server_keys`); anything else is
+    /// [`HomeserverError::InvalidResponse`].
+    async fn server_keys(
+        &self,
+        server: &ServerName,
+    ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError>;
 }
