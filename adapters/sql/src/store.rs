@@ -8,7 +8,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
-use crate::{SeaOrmAccountStore, SeaOrmSessionStore, SeaOrmTermsStore, SqlHealthCheck};
+use crate::{
+    SeaOrmAccountStore, SeaOrmBindingStore, SeaOrmHashStore, SeaOrmSessionStore, SeaOrmTermsStore,
+    SqlHealthCheck,
+};
 
 /// How long a statement waits for another connection's write lock on SQLite before it fails with
 /// `SQLITE_BUSY`. Writes here are single short statements, so seconds of waiting only happen under
@@ -120,6 +123,16 @@ impl SqlStore {
     /// The store of accepted terms of service.
     pub fn terms_store(&self) -> SeaOrmTermsStore {
         SeaOrmTermsStore::new(self.db.clone())
+    }
+
+    /// Verity's own bindings, which are also the `bindings` identity backend.
+    pub fn binding_store(&self) -> SeaOrmBindingStore {
+        SeaOrmBindingStore::new(self.db.clone())
+    }
+
+    /// The precomputed lookup hashes.
+    pub fn hash_store(&self) -> SeaOrmHashStore {
+        SeaOrmHashStore::new(self.db.clone())
     }
 
     /// The health check for `/status` (name `"store"`).

@@ -8,7 +8,10 @@ use sea_orm::{ConnectionTrait, Statement};
 use verity_application::ports::driven::HealthCheck;
 
 use crate::testing::{ScratchDatabase, postgres_url};
-use crate::{SeaOrmAccountStore, SeaOrmSessionStore, SeaOrmTermsStore, SqlStore, connect};
+use crate::{
+    SeaOrmAccountStore, SeaOrmBindingStore, SeaOrmHashStore, SeaOrmSessionStore, SeaOrmTermsStore,
+    SqlStore, connect,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Backend {
@@ -64,6 +67,14 @@ impl TestDb {
 
     pub(crate) fn terms(&self) -> SeaOrmTermsStore {
         self.store.terms_store()
+    }
+
+    pub(crate) fn bindings(&self) -> SeaOrmBindingStore {
+        self.store.binding_store()
+    }
+
+    pub(crate) fn hashes(&self) -> SeaOrmHashStore {
+        self.store.hash_store()
     }
 
     pub(crate) fn health(&self) -> Arc<dyn HealthCheck> {

@@ -7,12 +7,14 @@
 //! ```
 //!
 //! A new table joins by adding a module of cases and a group line below, e.g.
-//! `bindings(db => &db.bindings()): [a_binding_round_trips, ...]`.
+//! `terms(db => &db.terms()): [a_user_who_accepted_nothing_has_an_empty_set, ...]`.
 //! PostgreSQL: see [`harness`] for `VERITY_TEST_POSTGRES_URL` and `CI`.
 
 mod accounts;
+mod bindings;
 mod database;
 mod harness;
+mod hashes;
 mod sessions;
 mod sqlite;
 mod terms;
@@ -83,6 +85,28 @@ contract_suite! {
         more_urls_than_one_statement_binds_are_all_accepted,
         a_time_past_the_storable_range_is_refused_and_records_nothing,
         concurrent_acceptances_of_the_same_urls_all_succeed,
+    ],
+    bindings(db => &db.bindings()): [
+        a_binding_round_trips_for_every_medium,
+        binding_a_bound_3pid_again_replaces_its_user,
+        unbind_removes_the_binding_of_that_user_only,
+        the_feed_pages_through_every_binding_in_order_without_gaps_or_repeats,
+        an_empty_store_feeds_nothing,
+        a_time_past_the_storable_range_is_refused_and_binds_nothing,
+        the_bindings_backend_answers_lookups_from_the_table,
+        concurrent_binds_of_one_3pid_leave_exactly_one,
+        concurrent_binds_and_unbinds_end_as_each_3pid_last_left_it,
+    ],
+    hashes(db => &db.hashes()): [
+        nothing_is_published_in_a_new_store,
+        entries_are_put_found_and_removed,
+        putting_a_hash_again_replaces_its_binding,
+        the_tables_of_two_peppers_are_separate,
+        publishing_records_the_table_and_sweeps_older_generations_of_its_pepper,
+        a_lookup_beyond_one_statement_finds_every_hash,
+        a_generation_past_the_storable_range_is_refused,
+        concurrent_readers_see_each_publication_whole,
+        concurrent_puts_of_the_same_hashes_all_succeed,
     ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,
