@@ -27,6 +27,7 @@ mod raw;
 mod read;
 mod resolve;
 mod storage;
+mod synapse;
 mod threepid;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
+use verity_adapter_sql::SynapseSqlConfig;
 use verity_domain::{MatrixDomain, ServerLabel, SessionRules, TermsPolicy, ValidationPolicy};
 
 /// Everything Verity needs to start.
@@ -33,6 +34,8 @@ pub struct Settings {
     pub federation: FederationConfig,
     /// `threepid.medium.*`: how validation messages are generated and sent.
     pub threepid: ThreepidSettings,
+    /// `synapseSql.*`: the Synapse database as an identity backend; `None` unless enabled.
+    pub synapse_sql: Option<SynapseSqlConfig>,
 }
 
 /// `threepid.medium.email` and `threepid.medium.msisdn`.

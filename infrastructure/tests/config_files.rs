@@ -5,6 +5,7 @@ use std::path::Path;
 use verity::config::{ConfigWarning, load};
 use verity::settings::{ConnectorSettings, StorageSettings};
 use verity_adapter_notify::FileConfig;
+use verity_adapter_sql::SynapseDatabase;
 use verity_domain::{ServerLabel, ValidationPolicy};
 
 #[test]
@@ -45,7 +46,6 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_or_ignored_warnings() {
     assert_eq!(
         paths,
         [
-            "synapseSql",
             "logging.requests",
             "dns.overwrite.homeserver.client",
             "lookup",
@@ -89,5 +89,20 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_or_ignored_warnings() {
     assert_eq!(
         s.federation.overrides,
         [("example.org".to_owned(), "http://localhost:8008".to_owned())]
+    );
+    // ma1sd's `//host/db?user=...&password=...` becomes one URL with the credentials in it.
+    let synapse = s.synapse_sql.expect("synapseSql is enabled");
+    assert!(
+        matches!(
+            &synapse.database,
+            SynapseDatabase::Postgres { url } if url == "postgres://synapse:synapse@localhost/synapse"
+        ),
+        "{:?}",
+        synapse.database
+    );
+    assert!(
+        synapse
+            .identity
+            .is_some_and(|identity| identity.query.is_none())
     );
 }

@@ -12,6 +12,7 @@ use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::lenient::format_duration;
 use super::storage::percent_decode;
+use super::synapse::{self, SynapseSqlDump};
 use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
 
 pub(super) const REDACTED: &str = "<redacted>";
@@ -42,6 +43,8 @@ struct Document<'a> {
     threepid: Threepid,
     dns: Dns,
     federation: Federation,
+    #[serde(rename = "synapseSql")]
+    synapse_sql: SynapseSqlDump,
 }
 
 #[derive(Serialize)]
@@ -229,6 +232,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             threepid: dump_threepid::threepid(&s.threepid),
             dns: dump_threepid::dns(&s.federation),
             federation: dump_threepid::federation(&s.federation),
+            synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
         }
     }
 }

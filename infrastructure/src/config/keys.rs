@@ -5,7 +5,6 @@
 /// Top-level mxisd/ma1sd sections a later Verity release will implement. Setting one is worth a
 /// warning of its own: the operator did nothing wrong, the feature is just not there yet.
 pub const LATER_SECTIONS: &[&str] = &[
-    "synapseSql",
     "sql",
     "ldap",
     "netiq",
@@ -37,6 +36,10 @@ pub const LATER_KEYS: &[&str] = &[
     "dns.overwrite.homeserver.client",
     // mxisd: the SendGrid handler's settings.
     "notification.handlers",
+    // mxisd/ma1sd's Synapse store beyond lookups: user directory, profiles, room names.
+    "synapseSql.directory",
+    "synapseSql.profile",
+    "synapseSql.legacyRoomNames",
 ];
 
 /// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
@@ -51,8 +54,13 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
          whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
+    ("synapseSql.auth", SYNAPSE_AUTH),
     ("notification.handler.*", ONLY_EMAIL_AND_MSISDN),
 ];
+
+/// Why `synapseSql.auth` is ignored.
+pub const SYNAPSE_AUTH: &str =
+    "Synapse authenticates its own users; mxisd and ma1sd forced this off as well";
 
 const ONLY_EMAIL_AND_MSISDN: &str =
     "Verity validates email addresses and phone numbers only: the media are `email` and `msisdn`";
@@ -183,4 +191,17 @@ pub const KNOWN_KEYS: &[&str] = &[
     "federation.verifyTls",
     "federation.timeout",
     "federation.maxResponseBytes",
+    // synapseSql: docs/backends.md.
+    "synapseSql",
+    "synapseSql.enabled",
+    "synapseSql.type",
+    "synapseSql.connection",
+    "synapseSql.maxConnections",
+    "synapseSql.identity",
+    "synapseSql.identity.enabled",
+    "synapseSql.identity.type",
+    "synapseSql.identity.query",
+    "synapseSql.identity.medium",
+    "synapseSql.lookup",
+    "synapseSql.lookup.query",
 ];

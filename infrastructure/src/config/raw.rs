@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use verity_adapter_notify::{FileConfig, SenderIdentity, TemplateConfig, TwilioConfig};
 
 use super::lenient::{Flag, Int, Lifetime, Text};
+use super::synapse::RawSynapseSql;
 
 /// A section that may be written as an empty header (`null`), meaning "all defaults".
 fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -53,6 +54,8 @@ pub struct RawConfig {
     /// Verity only.
     #[serde(deserialize_with = "nullable")]
     pub federation: RawFederation,
+    #[serde(deserialize_with = "nullable")]
+    pub synapse_sql: RawSynapseSql,
 }
 
 /// `matrix`

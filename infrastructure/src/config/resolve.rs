@@ -15,7 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, federation, logging, storage, threepid};
+use super::{accounts, federation, logging, storage, synapse, threepid};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
@@ -38,6 +38,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
     let storage = storage::resolve(raw.storage)?;
     let session = session(raw.session, &matrix.identity_servers)?;
     let logging = logging::resolve(raw.logging)?;
+    let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     Ok(Settings {
         matrix,
         server,
@@ -48,6 +49,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         accounts: accounts::accounts(raw.account_config, raw.policy)?,
         federation: federation::resolve(raw.dns, raw.federation)?,
         threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
+        synapse_sql,
     })
 }
 

@@ -216,7 +216,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     let loaded = parsed(
         "matrix: {domain: example.org}\n\
          lookup:\n  recursive:\n    enabled: false\n\
-         synapseSql: {enabled: false}\n\
+         ldap: {enabled: false}\n\
          logging: {requests: true}\n\
          session: {policy: {unbind: {fraudulent: {sendWarning: true}}}}\n",
     );
@@ -227,7 +227,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
                 path: "lookup".into()
             },
             ConfigWarning::NotUsedYet {
-                path: "synapseSql".into()
+                path: "ldap".into()
             },
             ConfigWarning::NotUsedYet {
                 path: "logging.requests".into()
