@@ -23,6 +23,7 @@ mod federation;
 mod keys;
 mod lenient;
 mod logging;
+mod lookup;
 mod raw;
 mod read;
 mod resolve;

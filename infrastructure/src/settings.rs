@@ -11,7 +11,11 @@ use serde::Serialize;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
-use verity_domain::{MatrixDomain, ServerLabel, SessionRules, TermsPolicy, ValidationPolicy};
+use verity_application::usecases::HashingSettings;
+use verity_domain::{
+    LookupAlgorithm, MatrixDomain, ServerLabel, SessionRules, TermsPolicy, ThreePid, UserId,
+    ValidationPolicy,
+};
 
 /// Everything Verity needs to start.
 #[derive(Debug, Clone)]
@@ -36,6 +40,45 @@ pub struct Settings {
     pub threepid: ThreepidSettings,
     /// `synapseSql.*`: the Synapse database as an identity backend; `None` unless enabled.
     pub synapse_sql: Option<SynapseSqlConfig>,
+    /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
+    /// `session.policy.unbind.enabled`: binds, lookups and their backends.
+    pub lookups: LookupsSettings,
+}
+
+/// How binds are kept and lookups answered.
+#[derive(Debug, Clone)]
+pub struct LookupsSettings {
+    /// `bindings.enabled` (Verity only, default true): keep binds in Verity's own store, which is
+    /// also the `bindings` identity backend. Off, binds are only signed, as mxisd did.
+    pub bindings: bool,
+    /// `hashing.*` (ma1sd): the `sha256` table and its pepper.
+    pub hashing: HashingSettings,
+    /// `hashing.algorithms`: what `/lookup` accepts.
+    pub algorithms: Vec<LookupAlgorithm>,
+    /// `lookup.maxAddresses` (Verity only, default 10000): addresses per lookup request.
+    pub max_addresses: usize,
+    /// `memory.*` (mxisd): a static list of users and 3PIDs; `None` unless enabled.
+    pub memory: Option<MemorySettings>,
+    /// `session.policy.unbind.enabled` (ma1sd, default true).
+    pub unbind_enabled: bool,
+}
+
+/// `memory.*`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemorySettings {
+    /// `memory.hashEnabled`: whether these 3PIDs are in the hash table too (default true).
+    pub hash_enabled: bool,
+    /// `memory.identities`.
+    pub identities: Vec<MemoryIdentity>,
+}
+
+/// `memory.identities[i]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryIdentity {
+    /// `username`, completed with `matrix.domain` when it is a localpart.
+    pub user_id: UserId,
+    /// `threepids`, canonical.
+    pub threepids: Vec<ThreePid>,
 }
 
 /// `threepid.medium.email` and `threepid.medium.msisdn`.

@@ -11,6 +11,7 @@ use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::lenient::format_duration;
+use super::lookup::{self, LookupsDump};
 use super::storage::percent_decode;
 use super::synapse::{self, SynapseSqlDump};
 use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
@@ -45,6 +46,9 @@ struct Document<'a> {
     federation: Federation,
     #[serde(rename = "synapseSql")]
     synapse_sql: SynapseSqlDump,
+    /// `bindings`, `hashing`, `memory`, `lookup`.
+    #[serde(flatten)]
+    lookups: LookupsDump,
 }
 
 #[derive(Serialize)]
@@ -124,6 +128,12 @@ struct NextLink<'a> {
 #[derive(Serialize)]
 struct Policy {
     validation: Validation,
+    unbind: Unbind,
+}
+
+#[derive(Serialize)]
+struct Unbind {
+    enabled: bool,
 }
 
 #[derive(Serialize)]
@@ -209,6 +219,9 @@ impl<'a> From<&'a Settings> for Document<'a> {
             session: Session {
                 policy: Policy {
                     validation: validation(&s.session.policy),
+                    unbind: Unbind {
+                        enabled: s.lookups.unbind_enabled,
+                    },
                 },
                 lifetime: format_duration(s.session.rules.lifetime),
                 max_failed_attempts: s.session.rules.max_failed_attempts,
@@ -233,6 +246,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             dns: dump_threepid::dns(&s.federation),
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
+            lookups: lookup::dump(&s.lookups),
         }
     }
 }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer};
 use verity_adapter_notify::{FileConfig, SenderIdentity, TemplateConfig, TwilioConfig};
 
 use super::lenient::{Flag, Int, Lifetime, Text};
+use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
 use super::synapse::RawSynapseSql;
 
 /// A section that may be written as an empty header (`null`), meaning "all defaults".
@@ -56,6 +57,15 @@ pub struct RawConfig {
     pub federation: RawFederation,
     #[serde(deserialize_with = "nullable")]
     pub synapse_sql: RawSynapseSql,
+    #[serde(deserialize_with = "nullable")]
+    pub memory: RawMemory,
+    #[serde(deserialize_with = "nullable")]
+    pub hashing: RawHashing,
+    #[serde(deserialize_with = "nullable")]
+    pub lookup: RawLookup,
+    /// Verity only.
+    #[serde(deserialize_with = "nullable")]
+    pub bindings: RawBindings,
 }
 
 /// `matrix`
@@ -201,14 +211,14 @@ pub struct RawRemote {
     pub server: Option<Text>,
 }
 
-/// `session.policy.unbind` (ma1sd): read and type-checked so setting it is not reported as
-/// unknown; the unbind endpoints that use it come in a later release and will take it from here.
+/// `session.policy.unbind` (ma1sd): `enabled` switches unbinding on or off; `notifications` is
+/// read and type-checked so setting it is not reported as unknown (Verity sends no unbind
+/// notification yet).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawUnbind {
-    #[allow(dead_code)] // kept for the unbind endpoints (see the struct's doc)
     pub enabled: Option<Flag>,
-    #[allow(dead_code)] // kept for the unbind endpoints (see the struct's doc)
+    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
     pub notifications: Option<Flag>,
 }
 

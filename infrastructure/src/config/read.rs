@@ -2,7 +2,7 @@
 use super::error::{ConfigError, ConfigWarning};
 use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-use super::threepid;
+use super::{lookup, threepid};
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
@@ -19,6 +19,7 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
         .unwrap_or_default();
     let mut warnings: Vec<ConfigWarning> = ignored.into_iter().map(classify).collect();
     warnings.extend(threepid::warnings(&raw));
+    warnings.extend(lookup::warnings(&raw));
     Ok((raw, warnings))
 }
 

@@ -15,7 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, federation, logging, storage, synapse, threepid};
+use super::{accounts, federation, logging, lookup, storage, synapse, threepid};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
@@ -36,6 +36,16 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         path: PathBuf::from(text(raw.key.path).unwrap_or_else(|| DEFAULT_KEY_PATH.to_owned())),
     };
     let storage = storage::resolve(raw.storage)?;
+    let lookups = lookup::resolve(
+        lookup::Sections {
+            bindings: &raw.bindings,
+            hashing: &raw.hashing,
+            memory: &raw.memory,
+            lookup: &raw.lookup,
+            unbind: &raw.session.policy.unbind,
+        },
+        &matrix.domain,
+    )?;
     let session = session(raw.session, &matrix.identity_servers)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
@@ -50,6 +60,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         federation: federation::resolve(raw.dns, raw.federation)?,
         threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
         synapse_sql,
+        lookups,
     })
 }
 

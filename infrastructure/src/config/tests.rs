@@ -224,7 +224,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
         loaded.warnings,
         [
             ConfigWarning::NotUsedYet {
-                path: "lookup".into()
+                path: "lookup.recursive".into()
             },
             ConfigWarning::NotUsedYet {
                 path: "ldap".into()
@@ -238,9 +238,10 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
         ]
     );
     assert_eq!(
-        loaded.warnings[0].to_string(),
-        "`lookup` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
+        loaded.warnings[1].to_string(),
+        "`ldap` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
     );
+    assert!(loaded.warnings[0].to_string().contains("mxisd/ma1sd key"));
     assert!(loaded.warnings[2].to_string().contains("mxisd/ma1sd key"));
 }
 

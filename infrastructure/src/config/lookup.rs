@@ -1,0 +1,417 @@
+//! Bindings and lookups: `bindings.*` (Verity only), `hashing.*` (ma1sd), `memory.*` (mxisd's
+//! memory identity store), `lookup.maxAddresses` (Verity only) and `session.policy.unbind.enabled`
+//! (ma1sd) -> [`LookupsSettings`], their warnings, and their rendering for `--dump-config`.
+//! See docs/lookups.md.
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use verity_application::usecases::{DEFAULT_MAX_ADDRESSES, HashingSettings, RotationPolicy};
+use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, ThreePid, UserId};
+
+use super::error::{ConfigError, ConfigWarning};
+use super::lenient::{Flag, Int, Lifetime, Text, format_duration};
+use super::raw::{RawConfig, RawUnbind};
+use super::resolve::text;
+use crate::settings::{LookupsSettings, MemoryIdentity, MemorySettings};
+
+/// ma1sd's default pepper length.
+const DEFAULT_PEPPER_LENGTH: usize = 20;
+/// ma1sd's default for `per_requests`.
+const DEFAULT_ROTATION_REQUESTS: u64 = 10;
+/// ma1sd's default for `per_seconds`.
+const DEFAULT_ROTATION_DELAY: Duration = Duration::from_secs(10);
+/// Bindings a rebuild of the hash table reads from a backend at once.
+const FEED_PAGE: u32 = 1_000;
+const PER_REQUESTS: &str = "per_requests";
+const PER_SECONDS: &str = "per_seconds";
+
+/// `bindings` (Verity only)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawBindings {
+    pub enabled: Option<Flag>,
+}
+
+/// `hashing` (ma1sd)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawHashing {
+    pub enabled: Option<Flag>,
+    pub pepper_length: Option<Int<usize>>,
+    pub rotation_policy: Option<Text>,
+    pub requests: Option<Int<u64>>,
+    pub delay: Option<Lifetime>,
+    pub hash_storage_type: Option<Text>,
+    pub algorithms: Option<Vec<Text>>,
+}
+
+/// `memory` (mxisd)
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawMemory {
+    pub enabled: Option<Flag>,
+    pub hash_enabled: Option<Flag>,
+    pub identities: Option<Vec<RawMemoryIdentity>>,
+}
+
+/// `memory.identities[i]`. `password`, `displayName` and `roles` serve mxisd's authentication
+/// and profile features, which Verity does not have: they are read (so they are not reported as
+/// unknown) and type-checked, never used, and the password is never printed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawMemoryIdentity {
+    pub username: Option<Text>,
+    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
+    pub password: Option<Text>,
+    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
+    pub display_name: Option<Text>,
+    pub threepids: Option<Vec<RawMemoryThreePid>>,
+    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
+    pub roles: Option<Vec<Text>>,
+}
+
+/// `memory.identities[i].threepids[j]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawMemoryThreePid {
+    pub medium: Option<Text>,
+    pub address: Option<Text>,
+}
+
+/// `lookup` (mxisd): only Verity's `maxAddresses` is read; mxisd's `recursive` is reported as not
+/// used yet.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawLookup {
+    /// Verity only.
+    pub max_addresses: Option<Int<usize>>,
+}
+
+/// The raw sections this module resolves.
+pub struct Sections<'a> {
+    pub bindings: &'a RawBindings,
+    pub hashing: &'a RawHashing,
+    pub memory: &'a RawMemory,
+    pub lookup: &'a RawLookup,
+    pub unbind: &'a RawUnbind,
+}
+
+/// Resolves the sections of this module.
+pub fn resolve(raw: Sections<'_>, domain: &MatrixDomain) -> Result<LookupsSettings, ConfigError> {
+    let hashing = hashing(raw.hashing)?;
+    let algorithms = algorithms(raw.hashing, hashing.enabled)?;
+    let max_addresses = raw
+        .lookup
+        .max_addresses
+        .map_or(DEFAULT_MAX_ADDRESSES, |Int(n)| n);
+    if max_addresses == 0 {
+        return Err(ConfigError::invalid(
+            "lookup.maxAddresses",
+            "must be at least 1",
+        ));
+    }
+    Ok(LookupsSettings {
+        bindings: raw.bindings.enabled.is_none_or(|Flag(on)| on),
+        hashing,
+        algorithms,
+        max_addresses,
+        memory: memory(raw.memory, domain)?,
+        unbind_enabled: raw.unbind.enabled.is_none_or(|Flag(on)| on),
+    })
+}
+
+fn hashing(raw: &RawHashing) -> Result<HashingSettings, ConfigError> {
+    let pepper_length = raw.pepper_length.map_or(DEFAULT_PEPPER_LENGTH, |Int(n)| n);
+    if !(1..=MAX_PEPPER_LENGTH).contains(&pepper_length) {
+        return Err(ConfigError::invalid(
+            "hashing.pepperLength",
+            format!("must be 1 to {MAX_PEPPER_LENGTH} characters"),
+        ));
+    }
+    let rotation = match text(raw.rotation_policy.clone()).map(|p| p.to_ascii_lowercase()) {
+        None => RotationPolicy::Never,
+        Some(policy) if policy == PER_REQUESTS => {
+            let requests = raw.requests.map_or(DEFAULT_ROTATION_REQUESTS, |Int(n)| n);
+            if requests == 0 {
+                return Err(ConfigError::invalid(
+                    "hashing.requests",
+                    "must be at least 1",
+                ));
+            }
+            RotationPolicy::PerRequests(requests)
+        }
+        Some(policy) if policy == PER_SECONDS => {
+            RotationPolicy::Every(raw.delay.map_or(DEFAULT_ROTATION_DELAY, |Lifetime(d)| d))
+        }
+        Some(other) => {
+            return Err(ConfigError::invalid(
+                "hashing.rotationPolicy",
+                format!(
+                    "unknown policy `{other}`; expected `{PER_REQUESTS}` or `{PER_SECONDS}`, or \
+                     leave it out to keep the pepper until you change it"
+                ),
+            ));
+        }
+    };
+    if let Some(kind) = text(raw.hash_storage_type.clone())
+        && !matches!(kind.to_ascii_lowercase().as_str(), "in_memory" | "sql")
+    {
+        return Err(ConfigError::invalid(
+            "hashing.hashStorageType",
+            format!("unknown storage `{kind}`; expected `in_memory` or `sql`"),
+        ));
+    }
+    Ok(HashingSettings {
+        // Verity's default; ma1sd's is false (then v2 clients could only use `none`).
+        enabled: raw.enabled.is_none_or(|Flag(on)| on),
+        pepper_length,
+        rotation,
+        page_size: FEED_PAGE,
+    })
+}
+
+/// `hashing.algorithms`: empty or absent means both (as ma1sd); `sha256` only while hashing is on.
+fn algorithms(raw: &RawHashing, hashing: bool) -> Result<Vec<LookupAlgorithm>, ConfigError> {
+    let mut algorithms = Vec::new();
+    for (index, name) in raw.algorithms.iter().flatten().enumerate() {
+        let key = format!("hashing.algorithms[{index}]");
+        let name = text(Some(name.clone())).unwrap_or_default();
+        let algorithm = LookupAlgorithm::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+            ConfigError::invalid(
+                &key,
+                format!("unknown algorithm `{name}`; expected `none` or `sha256`"),
+            )
+        })?;
+        if !algorithms.contains(&algorithm) {
+            algorithms.push(algorithm);
+        }
+    }
+    if algorithms.is_empty() {
+        algorithms = vec![LookupAlgorithm::None, LookupAlgorithm::Sha256];
+    }
+    if !hashing {
+        // ma1sd: without hashing, only `none` (with an empty pepper).
+        algorithms.retain(|a| *a == LookupAlgorithm::None);
+        if algorithms.is_empty() {
+            return Err(ConfigError::invalid(
+                "hashing.algorithms",
+                "lists only `sha256` while hashing.enabled is false: no lookup would work",
+            ));
+        }
+    }
+    algorithms.sort();
+    Ok(algorithms)
+}
+
+fn memory(raw: &RawMemory, domain: &MatrixDomain) -> Result<Option<MemorySettings>, ConfigError> {
+    if !raw.enabled.is_some_and(|Flag(on)| on) {
+        return Ok(None);
+    }
+    let mut identities = Vec::new();
+    let mut seen: BTreeMap<ThreePid, String> = BTreeMap::new();
+    for (i, identity) in raw.identities.iter().flatten().enumerate() {
+        let key = format!("memory.identities[{i}]");
+        let username = text(identity.username.clone()).ok_or_else(|| {
+            ConfigError::missing(
+                format!("{key}.username"),
+                "set the user's localpart (`alice`) or Matrix ID (`@alice:example.org`)",
+            )
+        })?;
+        let user_id = user_id(&username, domain)
+            .map_err(|why| ConfigError::invalid(format!("{key}.username"), why))?;
+        let mut threepids = Vec::new();
+        for (j, threepid) in identity.threepids.iter().flatten().enumerate() {
+            let key = format!("{key}.threepids[{j}]");
+            let parsed = memory_threepid(threepid, &key)?;
+            if let Some(first) = seen.insert(parsed.clone(), key.clone()) {
+                return Err(ConfigError::invalid(
+                    &key,
+                    format!("{parsed} is already listed at {first}: a 3PID belongs to one user"),
+                ));
+            }
+            threepids.push(parsed);
+        }
+        identities.push(MemoryIdentity { user_id, threepids });
+    }
+    Ok(Some(MemorySettings {
+        // Verity's default; mxisd's is false (then sha256 lookups never find these 3PIDs).
+        hash_enabled: raw.hash_enabled.is_none_or(|Flag(on)| on),
+        identities,
+    }))
+}
+
+/// mxisd's `username` is a localpart of `matrix.domain`; a whole Matrix ID is accepted too.
+fn user_id(username: &str, domain: &MatrixDomain) -> Result<UserId, String> {
+    let full = if username.starts_with('@') {
+        username.to_owned()
+    } else {
+        format!("@{username}:{}", domain.as_str())
+    };
+    UserId::parse(&full).map_err(|_| format!("{full:?} is not a valid Matrix user ID"))
+}
+
+fn memory_threepid(raw: &RawMemoryThreePid, key: &str) -> Result<ThreePid, ConfigError> {
+    let medium = text(raw.medium.clone()).ok_or_else(|| {
+        ConfigError::missing(format!("{key}.medium"), "set it to `email` or `msisdn`")
+    })?;
+    let medium = Medium::parse(&medium.to_ascii_lowercase())
+        .map_err(|e| ConfigError::invalid(format!("{key}.medium"), e.to_string()))?;
+    let address = text(raw.address.clone()).ok_or_else(|| {
+        ConfigError::missing(
+            format!("{key}.address"),
+            "set the email address, or the phone number as E.164 digits (`447911123456`)",
+        )
+    })?;
+    ThreePid::parse(medium, &address)
+        .map_err(|e| ConfigError::invalid(format!("{key}.address"), e.to_string()))
+}
+
+/// Keys of these sections that are valid but have no effect.
+pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
+    let mut warnings = Vec::new();
+    if raw.hashing.hash_storage_type.is_some() {
+        warnings.push(ConfigWarning::Ignored {
+            path: "hashing.hashStorageType".into(),
+            reason: "Verity always keeps the hash table in its own database (storage.*), where \
+                     it survives restarts",
+        });
+    }
+    let rotation = text(raw.hashing.rotation_policy.clone()).map(|p| p.to_ascii_lowercase());
+    if raw.hashing.requests.is_some() && rotation.as_deref() != Some(PER_REQUESTS) {
+        warnings.push(ConfigWarning::Unused {
+            path: "hashing.requests".into(),
+            reason: format!("hashing.rotationPolicy is not `{PER_REQUESTS}`"),
+        });
+    }
+    if raw.hashing.delay.is_some() && rotation.as_deref() != Some(PER_SECONDS) {
+        warnings.push(ConfigWarning::Unused {
+            path: "hashing.delay".into(),
+            reason: format!("hashing.rotationPolicy is not `{PER_SECONDS}`"),
+        });
+    }
+    if !raw.memory.enabled.is_some_and(|Flag(on)| on) {
+        for (written, name) in [
+            (raw.memory.identities.is_some(), "identities"),
+            (raw.memory.hash_enabled.is_some(), "hashEnabled"),
+        ] {
+            if written {
+                warnings.push(ConfigWarning::Unused {
+                    path: format!("memory.{name}"),
+                    reason: "memory.enabled is not true".into(),
+                });
+            }
+        }
+    }
+    warnings
+}
+
+/// `bindings`, `hashing`, `memory` and `lookup` as `--dump-config` shows them.
+#[derive(Serialize)]
+pub struct LookupsDump {
+    bindings: BindingsDump,
+    hashing: HashingDump,
+    memory: MemoryDump,
+    lookup: LookupDump,
+}
+
+#[derive(Serialize)]
+struct BindingsDump {
+    enabled: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HashingDump {
+    enabled: bool,
+    pepper_length: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rotation_policy: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requests: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delay: Option<String>,
+    algorithms: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MemoryDump {
+    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    identities: Vec<MemoryIdentityDump>,
+}
+
+#[derive(Serialize)]
+struct MemoryIdentityDump {
+    username: String,
+    threepids: Vec<BTreeMap<&'static str, String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LookupDump {
+    max_addresses: usize,
+}
+
+/// The sections of this module, for `--dump-config` (`session.policy.unbind.enabled` is dumped
+/// with `session`).
+pub fn dump(settings: &LookupsSettings) -> LookupsDump {
+    let hashing = &settings.hashing;
+    let (rotation_policy, requests, delay) = match hashing.rotation {
+        RotationPolicy::Never => (None, None, None),
+        RotationPolicy::PerRequests(n) => (Some(PER_REQUESTS), Some(n), None),
+        RotationPolicy::Every(d) => (Some(PER_SECONDS), None, Some(format_duration(d))),
+    };
+    let memory = match &settings.memory {
+        None => MemoryDump {
+            enabled: false,
+            hash_enabled: None,
+            identities: Vec::new(),
+        },
+        Some(memory) => MemoryDump {
+            enabled: true,
+            hash_enabled: Some(memory.hash_enabled),
+            identities: memory
+                .identities
+                .iter()
+                .map(|identity| MemoryIdentityDump {
+                    username: identity.user_id.as_str().to_owned(),
+                    threepids: identity
+                        .threepids
+                        .iter()
+                        .map(|t| {
+                            BTreeMap::from([
+                                ("medium", t.medium().as_str().to_owned()),
+                                ("address", t.address().to_owned()),
+                            ])
+                        })
+                        .collect(),
+                })
+                .collect(),
+        },
+    };
+    LookupsDump {
+        bindings: BindingsDump {
+            enabled: settings.bindings,
+        },
+        hashing: HashingDump {
+            enabled: hashing.enabled,
+            pepper_length: hashing.pepper_length,
+            rotation_policy,
+            requests,
+            delay,
+            algorithms: settings.algorithms.iter().map(|a| a.as_str()).collect(),
+        },
+        memory,
+        lookup: LookupDump {
+            max_addresses: settings.max_addresses,
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "tests_lookup.rs"]
+mod tests;
