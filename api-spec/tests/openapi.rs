@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use verity_adapter_http::{HttpDeps, openapi_service};
-use verity_application::ports::driving::{MockAccounts, MockKeys, MockStatus, MockValidation};
+use verity_application::ports::driving::{
+    MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
+};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml");
 
@@ -17,6 +19,8 @@ fn generated() -> String {
         accounts: Arc::new(MockAccounts::new()),
         validation: Arc::new(MockValidation::new()),
         keys: Arc::new(MockKeys::new()),
+        association: Arc::new(MockAssociation::new()),
+        lookup: Arc::new(MockLookup::new()),
         next_link_allowed: Arc::from(Vec::new()),
     };
     openapi_service(&deps).spec_yaml()

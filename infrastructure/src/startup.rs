@@ -1,10 +1,12 @@
 //! Building the server from its settings, and running it until it is told to stop.
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use verity_adapter_http::{AppEndpoint, BoundServer, HttpConfig, HttpDeps};
 use verity_adapter_sql::SqlStore;
+use verity_application::usecases::{HashIndex, Rebuild};
 
 use crate::settings::{Settings, StorageSettings};
 use crate::wiring;
@@ -31,6 +33,8 @@ impl Application {
             accounts: use_cases.accounts.clone(),
             validation: use_cases.validation.clone(),
             keys: use_cases.keys.clone(),
+            association: use_cases.association.clone(),
+            lookup: use_cases.lookup.clone(),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
         let config = HttpConfig {
@@ -69,6 +73,10 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.server.local_addr(), "verity is listening");
+        let maintenance = tokio::spawn(lookup_maintenance(
+            self.use_cases.index.clone(),
+            self.use_cases.rebuild_due,
+        ));
         let housekeeping = tokio::spawn(housekeeping(self.use_cases));
         let served = self
             .server
@@ -76,6 +84,7 @@ impl Application {
             .await
             .context("the HTTP server failed");
         housekeeping.abort();
+        maintenance.abort();
         if let Err(error) = self.store.close().await {
             tracing::warn!(error = %error, "closing the store failed");
         }
@@ -109,6 +118,27 @@ async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlStore> {
     verity_adapter_sql::connect(&storage.url(), max_connections)
         .await
         .with_context(|| format!("cannot open the {backend} store (storage.*)"))
+}
+
+/// How often the pepper's rotation policy is checked.
+const ROTATION_CHECK_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps the lookup hash table up to date in the background: first brings a table loaded at start
+/// in line with the backends, then makes a new pepper whenever `hashing.rotationPolicy` asks. The
+/// published table answers throughout.
+async fn lookup_maintenance(index: Arc<HashIndex>, rebuild_due: bool) {
+    if rebuild_due && let Err(error) = index.rebuild(Rebuild::SamePepper).await {
+        tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "bringing the lookup hash table up to date failed; the stored table keeps answering");
+    }
+    let mut every = tokio::time::interval(ROTATION_CHECK_PERIOD);
+    loop {
+        every.tick().await;
+        if index.rotation_due()
+            && let Err(error) = index.rebuild(Rebuild::NewPepper).await
+        {
+            tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "rotating the lookup pepper failed; the current pepper keeps answering");
+        }
+    }
 }
 
 /// How often expired sessions and accounts are deleted.

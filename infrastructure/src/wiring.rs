@@ -6,18 +6,24 @@ use verity_adapter_matrix::ReqwestHomeserverClient;
 use verity_adapter_notify::{
     FileConnector, NoneConnector, SmtpConnector, TemplateGenerator, TwilioConnector,
 };
-use verity_adapter_sql::SqlStore;
+use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
-    Clock, HealthCheck, NotificationConnector, SecretGenerator,
+    BindingStore, Clock, HashStore, HealthCheck, IdentityBackend, NotificationConnector,
+    SecretGenerator,
 };
 use verity_application::usecases::{
-    AccountService, AccountSettings, KeyService, MediumHandler, Notifier, StatusService,
-    ValidationService, ValidationSettings,
+    AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
+    KeyService, LookupService, LookupSettings, MediumHandler, Notifier, RotationPolicy,
+    StatusService, ValidationService, ValidationSettings,
 };
 use verity_domain::Medium;
 
+use crate::memory::MemoryBackend;
 use crate::settings::{ConnectorSettings, MediumSettings, Settings};
 use crate::system::{OsSecretGenerator, SystemClock};
+
+/// Below this many lookups per pepper, clients keep meeting `M_INVALID_PEPPER` (ma1sd#81).
+const FEW_LOOKUPS_PER_PEPPER: u64 = 1_000;
 
 /// Every use case, built.
 pub struct UseCases {
@@ -29,13 +35,23 @@ pub struct UseCases {
     pub validation: Arc<ValidationService>,
     /// The server's keys and signing.
     pub keys: Arc<KeyService>,
+    /// Bind and unbind.
+    pub association: Arc<AssociationService>,
+    /// Lookups.
+    pub lookup: Arc<LookupService>,
+    /// The lookup hash table, kept up to date in the background.
+    pub index: Arc<HashIndex>,
+    /// Whether the stored hash table must be brought up to date with the backends (it was
+    /// loaded rather than built at start).
+    pub rebuild_due: bool,
 }
 
 /// Builds the use cases over `store` from `settings`.
 ///
 /// # Errors
 /// A connector, generator or client that cannot be built from its settings, naming its keys; a
-/// key store that cannot be opened or read (`key.path`).
+/// key store that cannot be opened or read (`key.path`); an identity backend that cannot be
+/// opened, or a first hash table that cannot be built.
 pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
     // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
     // only crypto backend in the process; it must be installed before any client is built.
@@ -61,6 +77,56 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             policies: settings.accounts.policies.clone(),
         },
     );
+    let keys = Arc::new(keys);
+    let backends = Backends::new(identity_backends(settings, store).await?);
+    let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
+    let lookups = &settings.lookups;
+    if let RotationPolicy::PerRequests(count) = lookups.hashing.rotation
+        && count < FEW_LOOKUPS_PER_PEPPER
+    {
+        tracing::warn!(
+            count,
+            "hashing.rotationPolicy per_requests makes a new pepper every {count} lookups: \
+             clients will often be refused with M_INVALID_PEPPER (ma1sd#81)"
+        );
+    }
+    let index = Arc::new(HashIndex::new(
+        hashes.clone(),
+        backends.clone(),
+        secrets.clone(),
+        clock.clone(),
+        lookups.hashing,
+    ));
+    let rebuild_due = index
+        .start()
+        .await
+        .context("cannot build the lookup hash table (hashing.*, the identity backends)")?;
+    tracing::info!(backends = ?backends.names(), hashing = lookups.hashing.enabled, "lookups ready");
+    let bindings = lookups
+        .bindings
+        .then(|| Arc::new(store.binding_store()) as Arc<dyn BindingStore>);
+    let association = AssociationService::new(
+        Arc::new(store.session_store()),
+        bindings,
+        index.clone(),
+        keys.clone(),
+        clock.clone(),
+        AssociationSettings {
+            rules: settings.session.rules,
+            unbind_enabled: lookups.unbind_enabled,
+        },
+    );
+    let lookup = LookupService::new(
+        index.clone(),
+        hashes,
+        backends,
+        keys.clone(),
+        clock.clone(),
+        LookupSettings {
+            max_addresses: lookups.max_addresses,
+            algorithms: lookups.algorithms.clone(),
+        },
+    );
     let validation = ValidationService::new(
         Arc::new(store.session_store()),
         notifier(settings)?,
@@ -77,8 +143,34 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         status: Arc::new(StatusService::new(vec![health])),
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
-        keys: Arc::new(keys),
+        keys,
+        association: Arc::new(association),
+        lookup: Arc::new(lookup),
+        index,
+        rebuild_due,
     })
+}
+
+/// The identity backends, highest priority first: `memory` (the operator's own list, as mxisd
+/// put it first), `bindings` (binds made here), `synapseSql`. See docs/backends.md.
+async fn identity_backends(
+    settings: &Settings,
+    store: &SqlStore,
+) -> anyhow::Result<Vec<Arc<dyn IdentityBackend>>> {
+    let mut backends: Vec<Arc<dyn IdentityBackend>> = Vec::new();
+    if let Some(memory) = &settings.lookups.memory {
+        backends.push(Arc::new(MemoryBackend::new(memory)));
+    }
+    if settings.lookups.bindings {
+        backends.push(Arc::new(store.binding_store()));
+    }
+    if let Some(synapse) = &settings.synapse_sql {
+        let backend = SynapseSqlBackend::connect(synapse)
+            .await
+            .context("cannot open the Synapse database (synapseSql.*)")?;
+        backends.push(Arc::new(backend));
+    }
+    Ok(backends)
 }
 
 /// Opens the key store at `key.path` (created when missing, `:memory:` in memory) and settles the

@@ -1,9 +1,11 @@
 //! The OpenAPI operations, one module per area of the Identity Service API.
 
 mod accounts;
+mod association;
 mod auth;
 mod discovery;
 mod keys;
+mod lookup;
 mod pages;
 mod status;
 mod validation;
@@ -15,8 +17,10 @@ use crate::SPEC_VERSION;
 use crate::app::HttpDeps;
 
 pub use accounts::AccountsApi;
+pub use association::{AssociationApi, AssociationV1Api};
 pub use discovery::DiscoveryApi;
 pub use keys::{KeysApi, KeysV1Api};
+pub use lookup::{LookupApi, LookupV1Api};
 pub use status::StatusApi;
 pub use validation::{ValidationApi, ValidationV1Api};
 
@@ -29,6 +33,10 @@ pub type Api = (
     ValidationV1Api,
     KeysApi,
     KeysV1Api,
+    AssociationApi,
+    AssociationV1Api,
+    LookupApi,
+    LookupV1Api,
 );
 
 /// The sections of the API, as they appear in the document.
@@ -51,6 +59,14 @@ pub(crate) enum ApiTags {
     /// The deprecated v1 key API, served while `matrix.v1` is on (the `key_validity_url` of
     /// invites made by mxisd and sydent points there).
     KeysV1,
+    /// Binding and unbinding 3PIDs (Identity Service API §Establishing associations).
+    Association,
+    /// The deprecated v1 bind and unbind, served while `matrix.v1` is on.
+    AssociationV1,
+    /// Finding the Matrix user behind 3PIDs (Identity Service API §Association lookup).
+    Lookup,
+    /// The deprecated v1 lookups, served while `matrix.v1` is on.
+    LookupV1,
 }
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
@@ -68,6 +84,10 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
             ValidationV1Api::new(deps.validation.clone(), deps.next_link_allowed.clone()),
             KeysApi::new(deps.keys.clone()),
             KeysV1Api::new(deps.keys.clone()),
+            AssociationApi::new(deps.association.clone(), deps.accounts.clone()),
+            AssociationV1Api::new(deps.association.clone()),
+            LookupApi::new(deps.lookup.clone(), deps.accounts.clone()),
+            LookupV1Api::new(deps.lookup.clone()),
         ),
         "Verity identity server",
         SPEC_VERSION,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
-use verity_application::ports::driving::{MockAccounts, MockKeys, MockStatus, MockValidation};
+use verity_application::ports::driving::{
+    MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
+};
 use verity_domain::{KeyId, PublicKey, SigningKey};
 
 use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
@@ -18,6 +20,8 @@ fn client_with(keys: MockKeys, v1: bool) -> TestClient<AppEndpoint> {
         accounts: Arc::new(MockAccounts::new()),
         validation: Arc::new(MockValidation::new()),
         keys: Arc::new(keys),
+        association: Arc::new(MockAssociation::new()),
+        lookup: Arc::new(MockLookup::new()),
         next_link_allowed: Arc::from(Vec::new()),
     };
     let config = HttpConfig {

@@ -6,8 +6,8 @@ use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
-    AuthError, MockAccounts, MockKeys, MockStatus, MockValidation, TokenAccepted, TokenRequested,
-    ValidationError,
+    AuthError, MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
+    TokenAccepted, TokenRequested, ValidationError,
 };
 use verity_domain::{
     AccessToken, EmailAddress, Medium, RefusalReason, ServerLabel, SessionId, SessionMode,
@@ -35,6 +35,8 @@ fn client(
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
         keys: Arc::new(MockKeys::new()),
+        association: Arc::new(MockAssociation::new()),
+        lookup: Arc::new(MockLookup::new()),
         next_link_allowed: allowed
             .iter()
             .map(|s| (*s).to_owned())

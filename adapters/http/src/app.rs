@@ -5,7 +5,7 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
-use verity_application::ports::driving::{Accounts, Keys, Status, Validation};
+use verity_application::ports::driving::{Accounts, Association, Keys, Lookup, Status, Validation};
 
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
@@ -27,6 +27,10 @@ pub struct HttpDeps {
     pub validation: Arc<dyn Validation>,
     /// The server's keys.
     pub keys: Arc<dyn Keys>,
+    /// Bind and unbind.
+    pub association: Arc<dyn Association>,
+    /// Lookups.
+    pub lookup: Arc<dyn Lookup>,
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,

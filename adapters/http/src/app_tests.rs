@@ -4,7 +4,8 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
-    CheckReport, MockAccounts, MockKeys, MockStatus, MockValidation, ServerStatus, VersionInfo,
+    CheckReport, MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
+    ServerStatus, VersionInfo,
 };
 
 use super::*;
@@ -37,6 +38,8 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         accounts: Arc::new(MockAccounts::new()),
         validation: Arc::new(MockValidation::new()),
         keys: Arc::new(MockKeys::new()),
+        association: Arc::new(MockAssociation::new()),
+        lookup: Arc::new(MockLookup::new()),
         next_link_allowed: Arc::from(Vec::new()),
     }
 }

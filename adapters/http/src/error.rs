@@ -44,8 +44,11 @@ pub enum ErrCode {
     MissingParams,
     /// A parameter has an invalid value.
     InvalidParam,
-    /// The request body is larger than the server accepts.
+    /// The request body, or the number of addresses of a lookup, is larger than the server
+    /// accepts.
     TooLarge,
+    /// A lookup used another pepper than the published one.
+    InvalidPepper,
     /// Anything unexpected; details are in the server log only.
     Unknown,
 }
@@ -73,18 +76,25 @@ impl ErrCode {
             Self::MissingParams => "M_MISSING_PARAMS",
             Self::InvalidParam => "M_INVALID_PARAM",
             Self::TooLarge => "M_TOO_LARGE",
+            Self::InvalidPepper => "M_INVALID_PEPPER",
             Self::Unknown => "M_UNKNOWN",
         }
     }
 }
 
-/// A Matrix error body.
+/// A Matrix error body. Some errors carry more fields; they are left out of every other one.
 #[derive(Debug, Clone, PartialEq, Eq, Object)]
 pub struct MatrixError {
     /// The Matrix error code, such as `M_UNRECOGNIZED`.
     pub errcode: String,
     /// A human-readable explanation.
     pub error: String,
+    /// `M_INVALID_PEPPER` only: the algorithm the lookup used.
+    #[oai(skip_serializing_if_is_none)]
+    pub algorithm: Option<String>,
+    /// `M_INVALID_PEPPER` only: the pepper to use (the one `GET /hash_details` gives).
+    #[oai(skip_serializing_if_is_none)]
+    pub lookup_pepper: Option<String>,
 }
 
 impl MatrixError {
@@ -93,12 +103,22 @@ impl MatrixError {
         Self {
             errcode: code.as_str().to_owned(),
             error: message.into(),
+            algorithm: None,
+            lookup_pepper: None,
         }
     }
 
     /// The full HTTP response: this body as JSON with `status`.
     pub fn into_response_with(self, status: StatusCode) -> Response {
-        let body = serde_json::json!({ "errcode": self.errcode, "error": self.error });
+        let mut body = serde_json::json!({ "errcode": self.errcode, "error": self.error });
+        for (name, value) in [
+            ("algorithm", self.algorithm),
+            ("lookup_pepper", self.lookup_pepper),
+        ] {
+            if let Some(value) = value {
+                body[name] = serde_json::Value::String(value);
+            }
+        }
         poem::web::Json(body).with_status(status).into_response()
     }
 }

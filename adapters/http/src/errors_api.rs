@@ -3,7 +3,9 @@
 //! response" and each endpoint's listed errors).
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
-use verity_application::ports::driving::{AuthError, RegistrationError, ValidationError};
+use verity_application::ports::driving::{
+    AssociationError, AuthError, LookupError, RegistrationError, ValidationError,
+};
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
 use crate::error::{ErrCode, MatrixError};
@@ -17,7 +19,8 @@ pub enum ApiError {
     /// Missing, unknown or expired access token (`M_UNAUTHORIZED`, `M_UNKNOWN_TOKEN`).
     #[oai(status = 401)]
     Unauthorized(Json<MatrixError>),
-    /// Forbidden by policy or unsigned terms (`M_FORBIDDEN`, `M_TERMS_NOT_SIGNED`).
+    /// Forbidden by policy or unsigned terms (`M_FORBIDDEN`, `M_TERMS_NOT_SIGNED`), or a v2 bind
+    /// of another user than the token's (`M_UNAUTHORIZED`).
     #[oai(status = 403)]
     Forbidden(Json<MatrixError>),
     /// No such session (`M_NO_VALID_SESSION`) or key (`M_NOT_FOUND`).
@@ -36,7 +39,8 @@ impl ApiError {
         Self::BadRequest(Json(MatrixError::new(code, message)))
     }
 
-    fn internal(error: &dyn std::error::Error) -> Self {
+    /// 500 `M_UNKNOWN`; the error is logged, never shown.
+    pub(crate) fn internal(error: &dyn std::error::Error) -> Self {
         tracing::error!(error = %error, source = ?error.source(), "internal error");
         Self::Internal(Json(MatrixError::new(
             ErrCode::Unknown,
@@ -47,6 +51,10 @@ impl ApiError {
     /// An invalid parameter.
     pub(crate) fn invalid_param(message: impl Into<String>) -> Self {
         Self::bad(ErrCode::InvalidParam, message)
+    }
+
+    fn forbidden(code: ErrCode, message: impl Into<String>) -> Self {
+        Self::Forbidden(Json(MatrixError::new(code, message)))
     }
 
     /// 404 `M_NOT_FOUND`: the requested object does not exist.
@@ -158,6 +166,59 @@ impl From<ValidationError> for ApiError {
                 "The validation message could not be sent",
             ),
             ValidationError::Internal(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<AssociationError> for ApiError {
+    fn from(error: AssociationError) -> Self {
+        let message = capitalise(&error.to_string());
+        match error {
+            AssociationError::NoValidSession => Self::NotFound(Json(MatrixError::new(
+                ErrCode::NoValidSession,
+                "No valid session was found matching that sid and client secret",
+            ))),
+            AssociationError::SessionExpired => Self::bad(
+                ErrCode::SessionExpired,
+                "This validation session has expired: request a new token",
+            ),
+            AssociationError::NotValidated => Self::bad(
+                ErrCode::SessionNotValidated,
+                "This validation session has not been validated yet",
+            ),
+            // sydent: binding another user's Matrix ID with a v2 token.
+            AssociationError::NotTheRequester(_) => Self::forbidden(ErrCode::Unauthorized, message),
+            AssociationError::RemoteValidationRequired(_)
+            | AssociationError::ThreePidMismatch
+            | AssociationError::HomeserverSignatureUnsupported
+            | AssociationError::ProofRequired
+            | AssociationError::UnbindDisabled => Self::forbidden(ErrCode::Forbidden, message),
+            AssociationError::Signing(error) => Self::internal(&error),
+            AssociationError::Internal(error) => Self::internal(&error),
+            AssociationError::Backend(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(error: LookupError) -> Self {
+        let message = capitalise(&error.to_string());
+        match error {
+            LookupError::TooLarge { .. } => Self::bad(ErrCode::TooLarge, message),
+            LookupError::UnsupportedAlgorithm(_) | LookupError::MalformedEntry(_) => {
+                Self::invalid_param(message)
+            }
+            LookupError::InvalidPepper {
+                algorithm,
+                lookup_pepper,
+            } => Self::BadRequest(Json(MatrixError {
+                algorithm: Some(algorithm.as_str().to_owned()),
+                lookup_pepper: Some(lookup_pepper),
+                ..MatrixError::new(ErrCode::InvalidPepper, message)
+            })),
+            LookupError::Signing(error) => Self::internal(&error),
+            LookupError::Internal(error) => Self::internal(&error),
+            LookupError::Backend(error) => Self::internal(&error),
         }
     }
 }

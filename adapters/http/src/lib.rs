@@ -24,6 +24,8 @@ pub use error::{ErrCode, MatrixError};
 #[cfg(test)]
 mod api_keys_tests;
 #[cfg(test)]
+mod api_lookup_tests;
+#[cfg(test)]
 mod api_tests;
 
 /// The Matrix specification release whose Identity Service API this server implements; the

@@ -1,0 +1,258 @@
+//! Binding and unbinding 3PIDs (Identity Service API, "Establishing associations"), on v2 and on
+//! the deprecated v1.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem::Request;
+use poem::http::header;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use serde::Deserialize;
+use verity_application::ports::driving::{Accounts, Association, Bind, Unbind, UnbindProof};
+use verity_domain::{ClientSecret, Medium, SessionId, ThreePid, UserId};
+
+use super::ApiTags;
+use super::auth::IdentityAuth;
+use super::discovery::Empty;
+use crate::errors_api::ApiError;
+
+/// `POST /3pid/bind`.
+#[derive(Debug, Object)]
+pub struct BindRequest {
+    /// The session that validated the 3PID.
+    pub sid: String,
+    /// The client secret given to requestToken.
+    pub client_secret: String,
+    /// The Matrix user to bind the 3PID to; on v2, the owner of the access token.
+    pub mxid: String,
+}
+
+/// An association the server vouches for, signed with its key.
+#[derive(Debug, Object, Deserialize)]
+pub struct SignedAssociation {
+    /// The canonical 3PID address.
+    pub address: String,
+    /// `email` or `msisdn`.
+    pub medium: String,
+    /// The Matrix user.
+    pub mxid: String,
+    /// Start of validity, in milliseconds since the Unix epoch.
+    pub not_before: u64,
+    /// End of validity, in milliseconds since the Unix epoch (100 years later, as sydent).
+    pub not_after: u64,
+    /// When the server vouched for it, in milliseconds since the Unix epoch.
+    pub ts: u64,
+    /// `{server name: {"ed25519:<id>": signature}}`, over the canonical JSON of the other fields.
+    pub signatures: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A 3PID.
+#[derive(Debug, Object)]
+pub struct ThreePidBody {
+    /// `email` or `msisdn`.
+    pub medium: String,
+    /// The address, in canonical form.
+    pub address: String,
+}
+
+/// `POST /3pid/unbind` (MSC1915).
+#[derive(Debug, Object)]
+pub struct UnbindRequest {
+    /// The Matrix user the 3PID is bound to.
+    pub mxid: String,
+    /// The 3PID to unbind.
+    pub threepid: ThreePidBody,
+    /// The session that validated the 3PID (with `client_secret`).
+    pub sid: Option<String>,
+    /// The session's client secret (with `sid`).
+    pub client_secret: Option<String>,
+}
+
+fn user_id(raw: &str) -> Result<UserId, ApiError> {
+    UserId::parse(raw).map_err(|_| ApiError::invalid_param("mxid is not a valid Matrix user ID"))
+}
+
+fn threepid(body: &ThreePidBody) -> Result<ThreePid, ApiError> {
+    let medium = Medium::parse(&body.medium)
+        .map_err(|_| ApiError::invalid_param("threepid.medium is not a valid medium"))?;
+    ThreePid::parse(medium, &body.address)
+        .map_err(|e| ApiError::invalid_param(format!("threepid.address is invalid: {e}")))
+}
+
+/// Whether the request carries `Authorization: X-Matrix ...` (a homeserver's signature).
+fn signed_by_homeserver(request: &Request) -> bool {
+    request
+        .headers()
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| {
+            value
+                .trim_start()
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("x-matrix"))
+        })
+}
+
+/// The shared behaviour of both API versions.
+struct Associations {
+    association: Arc<dyn Association>,
+}
+
+impl Associations {
+    async fn bind(
+        &self,
+        body: BindRequest,
+        requester: Option<UserId>,
+    ) -> Result<Json<SignedAssociation>, ApiError> {
+        let request = Bind {
+            sid: SessionId::parse(&body.sid)?,
+            client_secret: ClientSecret::parse(&body.client_secret)?,
+            user_id: user_id(&body.mxid)?,
+            requester,
+        };
+        let signed = self.association.bind(request).await?;
+        signed_association(signed).map(Json)
+    }
+
+    async fn unbind(
+        &self,
+        request: &Request,
+        body: UnbindRequest,
+    ) -> Result<Json<Empty>, ApiError> {
+        let proof = match (body.sid.as_deref(), body.client_secret.as_deref()) {
+            (Some(sid), Some(client_secret)) => UnbindProof::Session {
+                sid: SessionId::parse(sid)?,
+                client_secret: ClientSecret::parse(client_secret)?,
+            },
+            (None, None) if signed_by_homeserver(request) => UnbindProof::HomeserverSignature,
+            (None, None) => UnbindProof::None,
+            _ => {
+                return Err(ApiError::invalid_param(
+                    "sid and client_secret must be given together",
+                ));
+            }
+        };
+        self.association
+            .unbind(Unbind {
+                user_id: user_id(&body.mxid)?,
+                threepid: threepid(&body.threepid)?,
+                proof,
+            })
+            .await?;
+        Ok(Json(Empty {}))
+    }
+}
+
+/// The signed JSON as the documented type; the use case signs exactly these fields.
+pub(crate) fn signed_association(signed: serde_json::Value) -> Result<SignedAssociation, ApiError> {
+    serde_json::from_value(signed).map_err(|error| ApiError::internal(&error))
+}
+
+/// The v2 association endpoints.
+pub struct AssociationApi {
+    inner: Associations,
+    accounts: Arc<dyn Accounts>,
+}
+
+impl AssociationApi {
+    pub(crate) fn new(association: Arc<dyn Association>, accounts: Arc<dyn Accounts>) -> Self {
+        Self {
+            inner: Associations { association },
+            accounts,
+        }
+    }
+}
+
+#[OpenApi(prefix_path = "/_matrix/identity/v2", tag = "ApiTags::Association")]
+impl AssociationApi {
+    /// Publish an association between a session and a Matrix user ID.
+    ///
+    /// The session must be validated and not expired, and `mxid` must be the owner of the access
+    /// token (403 `M_UNAUTHORIZED` otherwise, as sydent). Binding an address that is already
+    /// bound replaces its Matrix ID. A 3PID the policy sends to a remote identity server is not
+    /// bound here (403 `M_FORBIDDEN`).
+    #[oai(
+        path = "/3pid/bind",
+        method = "post",
+        operation_id = "bindV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv23pidbind"
+    )]
+    async fn bind(
+        &self,
+        auth: IdentityAuth,
+        body: Json<BindRequest>,
+    ) -> Result<Json<SignedAssociation>, ApiError> {
+        let requester = self.accounts.authenticate(auth.token(), true).await?;
+        self.inner.bind(body.0, Some(requester)).await
+    }
+
+    /// Remove an association between a session and a Matrix user ID.
+    ///
+    /// Authorised by the `sid` and `client_secret` of a session that validated the 3PID; no access
+    /// token is needed (homeservers call this). A request signed by the user's homeserver
+    /// (`Authorization: X-Matrix`) without a session is not supported yet and answers 403
+    /// `M_FORBIDDEN`. Unbinding what is not bound succeeds.
+    #[oai(
+        path = "/3pid/unbind",
+        method = "post",
+        operation_id = "unbindV2",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv23pidunbind"
+    )]
+    async fn unbind(
+        &self,
+        request: &Request,
+        body: Json<UnbindRequest>,
+    ) -> Result<Json<Empty>, ApiError> {
+        self.inner.unbind(request, body.0).await
+    }
+}
+
+/// The deprecated v1 association endpoints (no authentication, as v1 had none).
+pub struct AssociationV1Api {
+    inner: Associations,
+}
+
+impl AssociationV1Api {
+    pub(crate) fn new(association: Arc<dyn Association>) -> Self {
+        Self {
+            inner: Associations { association },
+        }
+    }
+}
+
+#[OpenApi(
+    prefix_path = "/_matrix/identity/api/v1",
+    tag = "ApiTags::AssociationV1"
+)]
+impl AssociationV1Api {
+    /// Publish an association between a session and a Matrix user ID (deprecated v1).
+    ///
+    /// v1 has no access token, so any Matrix ID may be bound to the validated 3PID.
+    #[oai(
+        path = "/3pid/bind",
+        method = "post",
+        operation_id = "bindV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-3pid-bind"
+    )]
+    async fn bind_v1(&self, body: Json<BindRequest>) -> Result<Json<SignedAssociation>, ApiError> {
+        self.inner.bind(body.0, None).await
+    }
+
+    /// Remove an association between a session and a Matrix user ID (deprecated v1).
+    #[oai(
+        path = "/3pid/unbind",
+        method = "post",
+        operation_id = "unbindV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv23pidunbind"
+    )]
+    async fn unbind_v1(
+        &self,
+        request: &Request,
+        body: Json<UnbindRequest>,
+    ) -> Result<Json<Empty>, ApiError> {
+        self.inner.unbind(request, body.0).await
+    }
+}

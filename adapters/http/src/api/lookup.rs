@@ -1,0 +1,260 @@
+//! Looking up the Matrix user behind 3PIDs (Identity Service API, "Association lookup"): the v2
+//! hashed lookup, and the deprecated v1 single and bulk lookups.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi};
+use verity_application::ports::driving::{Accounts, Lookup, LookupRequest};
+use verity_domain::{Medium, ThreePid};
+
+use super::ApiTags;
+use super::association::signed_association;
+use super::auth::IdentityAuth;
+use crate::errors_api::ApiError;
+
+/// `GET /hash_details`.
+#[derive(Debug, Object)]
+pub struct HashDetailsBody {
+    /// The pepper every lookup must carry (`""` when the operator turned hashing off).
+    pub lookup_pepper: String,
+    /// The algorithms `/lookup` accepts: `none` and `sha256` by default.
+    pub algorithms: Vec<String>,
+}
+
+/// `POST /lookup`.
+#[derive(Debug, Object)]
+pub struct LookupBody {
+    /// `sha256` or `none`.
+    pub algorithm: String,
+    /// The pepper from `/hash_details`.
+    pub pepper: String,
+    /// `sha256`: unpadded URL-safe base64 of SHA-256 over `"<address> <medium> <pepper>"`;
+    /// `none`: `"<address> <medium>"`.
+    pub addresses: Vec<String>,
+}
+
+/// The addresses that are bound.
+#[derive(Debug, Object)]
+pub struct LookupMappings {
+    /// Each bound address, exactly as sent, with its Matrix user ID; unbound ones are absent.
+    pub mappings: BTreeMap<String, String>,
+}
+
+/// The v1 single lookup's answer: a signed association, or `{}`.
+#[derive(Debug, Object)]
+pub struct V1LookupAnswer {
+    /// The 3PID address.
+    #[oai(skip_serializing_if_is_none)]
+    pub address: Option<String>,
+    /// The 3PID medium.
+    #[oai(skip_serializing_if_is_none)]
+    pub medium: Option<String>,
+    /// The Matrix user.
+    #[oai(skip_serializing_if_is_none)]
+    pub mxid: Option<String>,
+    /// Start of validity (ms).
+    #[oai(skip_serializing_if_is_none)]
+    pub not_before: Option<u64>,
+    /// End of validity (ms).
+    #[oai(skip_serializing_if_is_none)]
+    pub not_after: Option<u64>,
+    /// When the server vouched for it (ms).
+    #[oai(skip_serializing_if_is_none)]
+    pub ts: Option<u64>,
+    /// The server's signatures.
+    #[oai(skip_serializing_if_is_none)]
+    pub signatures: Option<BTreeMap<String, BTreeMap<String, String>>>,
+}
+
+/// `POST /bulk_lookup` request and answer.
+#[derive(Debug, Object)]
+pub struct BulkLookupBody {
+    /// Asked: `[medium, address]` pairs. Answered: `[medium, address, mxid]` for the bound ones.
+    pub threepids: Vec<Vec<String>>,
+}
+
+/// The v2 lookup endpoints.
+pub struct LookupApi {
+    lookup: Arc<dyn Lookup>,
+    accounts: Arc<dyn Accounts>,
+}
+
+impl LookupApi {
+    pub(crate) fn new(lookup: Arc<dyn Lookup>, accounts: Arc<dyn Accounts>) -> Self {
+        Self { lookup, accounts }
+    }
+
+    async fn authorise(&self, auth: IdentityAuth) -> Result<(), ApiError> {
+        self.accounts.authenticate(auth.token(), true).await?;
+        Ok(())
+    }
+}
+
+#[OpenApi(prefix_path = "/_matrix/identity/v2", tag = "ApiTags::Lookup")]
+impl LookupApi {
+    /// Get the pepper and the algorithms of hashed lookups.
+    ///
+    /// The pepper changes only as the operator's `hashing.rotationPolicy` says (by default never
+    /// on its own); a lookup with another one answers 400 `M_INVALID_PEPPER` with the current one.
+    #[oai(
+        path = "/hash_details",
+        method = "get",
+        operation_id = "getHashDetails",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#get_matrixidentityv2hash_details"
+    )]
+    async fn hash_details(&self, auth: IdentityAuth) -> Result<Json<HashDetailsBody>, ApiError> {
+        self.authorise(auth).await?;
+        let details = self.lookup.hash_details().await;
+        Ok(Json(HashDetailsBody {
+            lookup_pepper: details.lookup_pepper,
+            algorithms: details
+                .algorithms
+                .iter()
+                .map(|a| a.as_str().to_owned())
+                .collect(),
+        }))
+    }
+
+    /// Look up Matrix user IDs for a set of 3PIDs.
+    ///
+    /// `sha256` lookups are answered from a precomputed table; `none` lookups from the identity
+    /// backends in priority order. Only addresses that were sent, and are bound, are in
+    /// `mappings`. Too many addresses (10000 by default) answer 400 `M_TOO_LARGE`.
+    #[oai(
+        path = "/lookup",
+        method = "post",
+        operation_id = "lookupUsers",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#post_matrixidentityv2lookup"
+    )]
+    async fn lookup(
+        &self,
+        auth: IdentityAuth,
+        body: Json<LookupBody>,
+    ) -> Result<Json<LookupMappings>, ApiError> {
+        self.authorise(auth).await?;
+        let LookupBody {
+            algorithm,
+            pepper,
+            addresses,
+        } = body.0;
+        let found = self
+            .lookup
+            .lookup(LookupRequest {
+                algorithm,
+                pepper,
+                addresses,
+            })
+            .await?;
+        Ok(Json(LookupMappings {
+            mappings: found
+                .into_iter()
+                .map(|(address, user)| (address, user.as_str().to_owned()))
+                .collect(),
+        }))
+    }
+}
+
+/// The deprecated v1 lookup endpoints (no authentication, as v1 had none).
+pub struct LookupV1Api {
+    lookup: Arc<dyn Lookup>,
+}
+
+impl LookupV1Api {
+    pub(crate) fn new(lookup: Arc<dyn Lookup>) -> Self {
+        Self { lookup }
+    }
+}
+
+/// A (medium, address) pair as a 3PID; `None` when it cannot be one (then it is bound to no one).
+fn parse_threepid(medium: &str, address: &str) -> Option<ThreePid> {
+    ThreePid::parse(Medium::parse(medium).ok()?, address).ok()
+}
+
+#[OpenApi(prefix_path = "/_matrix/identity/api/v1", tag = "ApiTags::LookupV1")]
+impl LookupV1Api {
+    /// Look up the Matrix user ID of one 3PID (deprecated v1).
+    ///
+    /// Answers the signed association, or `{}` when the 3PID is not bound.
+    #[oai(
+        path = "/lookup",
+        method = "get",
+        operation_id = "lookupV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-lookup"
+    )]
+    async fn lookup_v1(
+        &self,
+        /// `email` or `msisdn`.
+        medium: Query<String>,
+        /// The address, in canonical form.
+        address: Query<String>,
+    ) -> Result<Json<V1LookupAnswer>, ApiError> {
+        let empty = V1LookupAnswer {
+            address: None,
+            medium: None,
+            mxid: None,
+            not_before: None,
+            not_after: None,
+            ts: None,
+            signatures: None,
+        };
+        let Some(threepid) = parse_threepid(&medium.0, &address.0) else {
+            return Ok(Json(empty));
+        };
+        let Some(signed) = self.lookup.lookup_signed(&threepid).await? else {
+            return Ok(Json(empty));
+        };
+        let signed = signed_association(signed)?;
+        Ok(Json(V1LookupAnswer {
+            address: Some(signed.address),
+            medium: Some(signed.medium),
+            mxid: Some(signed.mxid),
+            not_before: Some(signed.not_before),
+            not_after: Some(signed.not_after),
+            ts: Some(signed.ts),
+            signatures: Some(signed.signatures),
+        }))
+    }
+
+    /// Look up the Matrix user IDs of several 3PIDs (deprecated v1).
+    ///
+    /// Answers `[medium, address, mxid]` for each bound 3PID, in the order asked, unsigned.
+    #[oai(
+        path = "/bulk_lookup",
+        method = "post",
+        operation_id = "bulkLookupV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-bulk-lookup"
+    )]
+    async fn bulk_lookup_v1(
+        &self,
+        body: Json<BulkLookupBody>,
+    ) -> Result<Json<BulkLookupBody>, ApiError> {
+        let mut threepids = Vec::with_capacity(body.0.threepids.len());
+        for pair in &body.0.threepids {
+            let [medium, address] = pair.as_slice() else {
+                return Err(ApiError::invalid_param(
+                    "each entry of threepids must be [medium, address]",
+                ));
+            };
+            if let Some(threepid) = parse_threepid(medium, address) {
+                threepids.push(threepid);
+            }
+        }
+        let found = self.lookup.lookup_bulk(&threepids).await?;
+        Ok(Json(BulkLookupBody {
+            threepids: found
+                .into_iter()
+                .map(|binding| {
+                    vec![
+                        binding.threepid.medium().as_str().to_owned(),
+                        binding.threepid.address().to_owned(),
+                        binding.user_id.as_str().to_owned(),
+                    ]
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,506 @@
+//! Bind, unbind and the lookups in process, with the use cases mocked: authentication (v2) or
+//! none (v1), parsing at the edge, and the errcode, status and extra fields of every error.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem::http::StatusCode;
+use poem::test::TestClient;
+use serde_json::{Value, json};
+use verity_application::ports::driven::{BackendError, Binding};
+use verity_application::ports::driving::{
+    AssociationError, AuthError, HashDetails, LookupError, MockAccounts, MockAssociation, MockKeys,
+    MockLookup, MockStatus, MockValidation, UnbindProof,
+};
+use verity_domain::{LookupAlgorithm, Medium, ServerLabel, ThreePid, UserId};
+
+use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
+
+const V2: &str = "/_matrix/identity/v2";
+const V1: &str = "/_matrix/identity/api/v1";
+
+fn client_with(
+    association: MockAssociation,
+    lookup: MockLookup,
+    v1: bool,
+) -> TestClient<AppEndpoint> {
+    let mut accounts = MockAccounts::new();
+    accounts
+        .expect_authenticate()
+        .returning(|token, require_terms| {
+            assert!(require_terms, "bind and lookups are terms gated");
+            match token.as_deref() {
+                Some("good") => Ok(UserId::parse("@alice:example.org").unwrap()),
+                Some("unsigned") => Err(AuthError::TermsNotSigned),
+                _ => Err(AuthError::Unauthorized),
+            }
+        });
+    let deps = HttpDeps {
+        status: Arc::new(MockStatus::new()),
+        accounts: Arc::new(accounts),
+        validation: Arc::new(MockValidation::new()),
+        keys: Arc::new(MockKeys::new()),
+        association: Arc::new(association),
+        lookup: Arc::new(lookup),
+        next_link_allowed: Arc::from(Vec::new()),
+    };
+    let config = HttpConfig {
+        max_body_bytes: 65536,
+        v1,
+        v2: true,
+    };
+    TestClient::new(app(&deps, config))
+}
+
+fn client(association: MockAssociation, lookup: MockLookup) -> TestClient<AppEndpoint> {
+    client_with(association, lookup, true)
+}
+
+async fn body(resp: poem::test::TestResponse) -> Value {
+    resp.0.into_body().into_json().await.unwrap()
+}
+
+fn signed() -> Value {
+    json!({
+        "address": "alice@example.org",
+        "medium": "email",
+        "mxid": "@alice:example.org",
+        "not_before": 1,
+        "not_after": 2,
+        "ts": 1,
+        "signatures": {"id.example.org": {"ed25519:0": "c2ln"}},
+    })
+}
+
+fn bind_body(mxid: &str) -> Value {
+    json!({"sid": "sid1", "client_secret": "s3cret", "mxid": mxid})
+}
+
+fn email(address: &str) -> ThreePid {
+    ThreePid::parse(Medium::Email, address).unwrap()
+}
+
+#[tokio::test]
+async fn a_v2_bind_passes_the_token_owner_and_answers_the_signed_association() {
+    let mut association = MockAssociation::new();
+    association
+        .expect_bind()
+        .withf(|bind| {
+            bind.sid.as_str() == "sid1"
+                && bind.user_id.as_str() == "@alice:example.org"
+                && bind.requester.as_ref().map(UserId::as_str) == Some("@alice:example.org")
+        })
+        .times(1)
+        .returning(|_| Ok(signed()));
+    let cli = client(association, MockLookup::new());
+    let resp = cli
+        .post(format!("{V2}/3pid/bind"))
+        .header("Authorization", "Bearer good")
+        .body_json(&bind_body("@alice:example.org"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(body(resp).await, signed());
+}
+
+#[tokio::test]
+async fn a_v2_bind_needs_a_token_and_signed_terms() {
+    let mut association = MockAssociation::new();
+    association.expect_bind().never();
+    let cli = client(association, MockLookup::new());
+    for (auth, status, errcode) in [
+        (None, StatusCode::UNAUTHORIZED, "M_UNAUTHORIZED"),
+        (
+            Some("Bearer unsigned"),
+            StatusCode::FORBIDDEN,
+            "M_TERMS_NOT_SIGNED",
+        ),
+    ] {
+        let mut req = cli
+            .post(format!("{V2}/3pid/bind"))
+            .body_json(&bind_body("@alice:example.org"));
+        if let Some(auth) = auth {
+            req = req.header("Authorization", auth);
+        }
+        let resp = req.send().await;
+        resp.assert_status(status);
+        assert_eq!(body(resp).await["errcode"], errcode);
+    }
+}
+
+#[tokio::test]
+async fn a_v1_bind_needs_no_token_and_has_no_requester() {
+    let mut association = MockAssociation::new();
+    association
+        .expect_bind()
+        .withf(|bind| bind.requester.is_none() && bind.user_id.as_str() == "@bob:other.example")
+        .times(1)
+        .returning(|_| Ok(signed()));
+    // mxisd accepted form-encoded bodies; they still are.
+    let cli = client(association, MockLookup::new());
+    cli.post(format!("{V1}/3pid/bind"))
+        .content_type("application/x-www-form-urlencoded")
+        .body("sid=sid1&client_secret=s3cret&mxid=%40bob%3Aother.example")
+        .send()
+        .await
+        .assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn bind_inputs_are_parsed_before_the_use_case() {
+    let mut association = MockAssociation::new();
+    association.expect_bind().never();
+    let cli = client(association, MockLookup::new());
+    for bad in [
+        bind_body("alice"),
+        json!({"sid": "sid 1", "client_secret": "s3cret", "mxid": "@a:b.c"}),
+        json!({"sid": "sid1", "client_secret": "", "mxid": "@a:b.c"}),
+    ] {
+        let resp = cli
+            .post(format!("{V1}/3pid/bind"))
+            .body_json(&bad)
+            .send()
+            .await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(body(resp).await["errcode"], "M_INVALID_PARAM", "{bad}");
+    }
+}
+
+/// A use-case error, the status it must get, and its errcode.
+type AssociationCase = (fn() -> AssociationError, StatusCode, &'static str);
+
+#[tokio::test]
+async fn association_errors_get_their_errcodes() {
+    let cases: [AssociationCase; 7] = [
+        (
+            || AssociationError::NoValidSession,
+            StatusCode::NOT_FOUND,
+            "M_NO_VALID_SESSION",
+        ),
+        (
+            || AssociationError::SessionExpired,
+            StatusCode::BAD_REQUEST,
+            "M_SESSION_EXPIRED",
+        ),
+        (
+            || AssociationError::NotValidated,
+            StatusCode::BAD_REQUEST,
+            "M_SESSION_NOT_VALIDATED",
+        ),
+        (
+            || AssociationError::NotTheRequester(UserId::parse("@bob:example.org").unwrap()),
+            StatusCode::FORBIDDEN,
+            "M_UNAUTHORIZED",
+        ),
+        (
+            || AssociationError::RemoteValidationRequired(ServerLabel::parse("root").unwrap()),
+            StatusCode::FORBIDDEN,
+            "M_FORBIDDEN",
+        ),
+        (
+            || AssociationError::Backend(BackendError::Corrupt("x".into())),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "M_UNKNOWN",
+        ),
+        (
+            || AssociationError::UnbindDisabled,
+            StatusCode::FORBIDDEN,
+            "M_FORBIDDEN",
+        ),
+    ];
+    for (error, status, errcode) in cases {
+        let mut association = MockAssociation::new();
+        association.expect_bind().returning(move |_| Err(error()));
+        let cli = client(association, MockLookup::new());
+        let resp = cli
+            .post(format!("{V1}/3pid/bind"))
+            .body_json(&bind_body("@alice:example.org"))
+            .send()
+            .await;
+        resp.assert_status(status);
+        let answer = body(resp).await;
+        assert_eq!(answer["errcode"], errcode);
+        assert!(answer.get("lookup_pepper").is_none(), "{answer}");
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
+            assert_eq!(
+                answer["error"], "Internal server error",
+                "details stay in the log"
+            );
+        }
+    }
+}
+
+fn unbind_body(extra: Value) -> Value {
+    let mut body = json!({
+        "mxid": "@alice:example.org",
+        "threepid": {"medium": "email", "address": "Alice@Example.org"},
+    });
+    for (key, value) in extra.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn an_unbind_by_session_needs_no_token_on_either_version() {
+    let mut association = MockAssociation::new();
+    association
+        .expect_unbind()
+        .withf(|unbind| {
+            unbind.threepid == email("alice@example.org")
+                && matches!(&unbind.proof, UnbindProof::Session { sid, .. } if sid.as_str() == "sid1")
+        })
+        .times(2)
+        .returning(|_| Ok(()));
+    let cli = client(association, MockLookup::new());
+    for prefix in [V2, V1] {
+        let resp = cli
+            .post(format!("{prefix}/3pid/unbind"))
+            .body_json(&unbind_body(
+                json!({"sid": "sid1", "client_secret": "s3cret"}),
+            ))
+            .send()
+            .await;
+        resp.assert_status_is_ok();
+        assert_eq!(body(resp).await, json!({}));
+    }
+}
+
+#[tokio::test]
+async fn an_unbind_signed_by_a_homeserver_only_is_refused_with_a_clear_message() {
+    let mut association = MockAssociation::new();
+    association
+        .expect_unbind()
+        .withf(|unbind| unbind.proof == UnbindProof::HomeserverSignature)
+        .returning(|_| Err(AssociationError::HomeserverSignatureUnsupported));
+    let cli = client(association, MockLookup::new());
+    let resp = cli
+        .post(format!("{V2}/3pid/unbind"))
+        .header(
+            "Authorization",
+            "X-Matrix origin=\"example.org\",destination=\"id.example.org\",key=\"ed25519:a\",sig=\"s\"",
+        )
+        .body_json(&unbind_body(json!({})))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::FORBIDDEN);
+    let answer = body(resp).await;
+    assert_eq!(answer["errcode"], "M_FORBIDDEN");
+    assert!(
+        answer["error"].as_str().unwrap().contains("X-Matrix"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn an_unbind_without_proof_or_with_half_a_session_is_refused() {
+    let mut association = MockAssociation::new();
+    association
+        .expect_unbind()
+        .withf(|unbind| unbind.proof == UnbindProof::None)
+        .times(1)
+        .returning(|_| Err(AssociationError::ProofRequired));
+    let cli = client(association, MockLookup::new());
+    let resp = cli
+        .post(format!("{V2}/3pid/unbind"))
+        .body_json(&unbind_body(json!({})))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::FORBIDDEN);
+    let resp = cli
+        .post(format!("{V2}/3pid/unbind"))
+        .body_json(&unbind_body(json!({"sid": "sid1"})))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(body(resp).await["errcode"], "M_INVALID_PARAM");
+}
+
+fn details() -> HashDetails {
+    HashDetails {
+        lookup_pepper: "pepper1".into(),
+        algorithms: vec![LookupAlgorithm::None, LookupAlgorithm::Sha256],
+    }
+}
+
+#[tokio::test]
+async fn hash_details_need_a_token_and_give_the_pepper_and_algorithms() {
+    let mut lookup = MockLookup::new();
+    lookup.expect_hash_details().returning(details);
+    let cli = client(MockAssociation::new(), lookup);
+    cli.get(format!("{V2}/hash_details"))
+        .send()
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    // Synapse sends the token as a query parameter.
+    let resp = cli
+        .get(format!("{V2}/hash_details?access_token=good"))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(
+        body(resp).await,
+        json!({"lookup_pepper": "pepper1", "algorithms": ["none", "sha256"]})
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_answers_the_mappings() {
+    let mut lookup = MockLookup::new();
+    lookup
+        .expect_lookup()
+        .withf(|r| r.algorithm == "sha256" && r.pepper == "pepper1" && r.addresses == ["h1", "h2"])
+        .returning(|_| {
+            Ok(BTreeMap::from([(
+                "h1".to_owned(),
+                UserId::parse("@alice:example.org").unwrap(),
+            )]))
+        });
+    let cli = client(MockAssociation::new(), lookup);
+    let resp = cli
+        .post(format!("{V2}/lookup"))
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({"algorithm": "sha256", "pepper": "pepper1", "addresses": ["h1", "h2"]}))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(
+        body(resp).await,
+        json!({"mappings": {"h1": "@alice:example.org"}})
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_pepper_answers_the_algorithm_and_the_current_pepper() {
+    let mut lookup = MockLookup::new();
+    lookup.expect_lookup().returning(|_| {
+        Err(LookupError::InvalidPepper {
+            algorithm: LookupAlgorithm::Sha256,
+            lookup_pepper: "pepper1".into(),
+        })
+    });
+    let cli = client(MockAssociation::new(), lookup);
+    let resp = cli
+        .post(format!("{V2}/lookup"))
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({"algorithm": "sha256", "pepper": "old", "addresses": []}))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    let answer = body(resp).await;
+    assert_eq!(answer["errcode"], "M_INVALID_PEPPER");
+    assert_eq!(answer["algorithm"], "sha256");
+    assert_eq!(answer["lookup_pepper"], "pepper1");
+    assert!(answer["error"].is_string());
+}
+
+/// A use-case error and its errcode.
+type LookupCase = (fn() -> LookupError, &'static str);
+
+#[tokio::test]
+async fn lookup_errors_get_their_errcodes() {
+    let cases: [LookupCase; 3] = [
+        (|| LookupError::TooLarge { max: 10_000 }, "M_TOO_LARGE"),
+        (
+            || LookupError::UnsupportedAlgorithm("md5".into()),
+            "M_INVALID_PARAM",
+        ),
+        (
+            || LookupError::MalformedEntry(verity_domain::MalformedPlainEntry),
+            "M_INVALID_PARAM",
+        ),
+    ];
+    for (error, errcode) in cases {
+        let mut lookup = MockLookup::new();
+        lookup.expect_lookup().returning(move |_| Err(error()));
+        let cli = client(MockAssociation::new(), lookup);
+        let resp = cli
+            .post(format!("{V2}/lookup"))
+            .header("Authorization", "Bearer good")
+            .body_json(&json!({"algorithm": "md5", "pepper": "p", "addresses": []}))
+            .send()
+            .await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(body(resp).await["errcode"], errcode);
+    }
+}
+
+#[tokio::test]
+async fn the_v1_lookup_answers_the_signed_association_or_an_empty_object() {
+    let mut lookup = MockLookup::new();
+    lookup
+        .expect_lookup_signed()
+        .withf(|threepid| threepid == &email("alice@example.org"))
+        .returning(|_| Ok(Some(signed())));
+    lookup.expect_lookup_signed().returning(|_| Ok(None));
+    let cli = client(MockAssociation::new(), lookup);
+    let resp = cli
+        .get(format!(
+            "{V1}/lookup?medium=email&address=Alice%40Example.org"
+        ))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(body(resp).await, signed());
+    for query in [
+        "medium=email&address=bob%40example.org",
+        "medium=fax&address=x",
+        "medium=email&address=not-an-email",
+    ] {
+        let resp = cli.get(format!("{V1}/lookup?{query}")).send().await;
+        resp.assert_status_is_ok();
+        assert_eq!(body(resp).await, json!({}), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn the_v1_bulk_lookup_answers_triples_and_refuses_malformed_pairs() {
+    let mut lookup = MockLookup::new();
+    lookup
+        .expect_lookup_bulk()
+        .withf(|asked| asked == [email("alice@example.org"), email("bob@example.org")])
+        .times(1)
+        .returning(|_| {
+            Ok(vec![Binding {
+                threepid: email("alice@example.org"),
+                user_id: UserId::parse("@alice:example.org").unwrap(),
+            }])
+        });
+    let cli = client(MockAssociation::new(), lookup);
+    let resp = cli
+        .post(format!("{V1}/bulk_lookup"))
+        .body_json(&json!({"threepids": [
+            ["email", "alice@example.org"], ["email", "bob@example.org"], ["email", "not-an-email"]
+        ]}))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(
+        body(resp).await,
+        json!({"threepids": [["email", "alice@example.org", "@alice:example.org"]]})
+    );
+    let resp = cli
+        .post(format!("{V1}/bulk_lookup"))
+        .body_json(&json!({"threepids": [["email"]]}))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(body(resp).await["errcode"], "M_INVALID_PARAM");
+}
+
+#[tokio::test]
+async fn the_v1_lookups_and_bind_are_gone_when_v1_is_off() {
+    let cli = client_with(MockAssociation::new(), MockLookup::new(), false);
+    for path in ["/lookup?medium=email&address=a%40b.c"] {
+        let resp = cli.get(format!("{V1}{path}")).send().await;
+        resp.assert_status(StatusCode::NOT_FOUND);
+        assert_eq!(body(resp).await["errcode"], "M_UNRECOGNIZED");
+    }
+    for path in ["/bulk_lookup", "/3pid/bind", "/3pid/unbind"] {
+        let resp = cli
+            .post(format!("{V1}{path}"))
+            .body_json(&json!({}))
+            .send()
+            .await;
+        resp.assert_status(StatusCode::NOT_FOUND);
+    }
+}
