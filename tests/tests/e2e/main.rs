@@ -10,6 +10,7 @@ mod discovery;
 mod errors;
 mod keys;
 mod lifecycle;
+mod lookups;
 mod policies;
 mod session_rules;
 mod sessions;

@@ -8,7 +8,7 @@ use verity_tests::{Backend, HOMESERVER, Peers, TestApp, spawn_app_with};
 const TERMS_URL: &str = "https://example.org/terms-1.0.html";
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-async fn app_with_peers(backend: Backend, yaml: &str) -> (TestApp, Peers) {
+pub(crate) async fn app_with_peers(backend: Backend, yaml: &str) -> (TestApp, Peers) {
     let peers = Peers::start().await;
     // `version: 1.0` unquoted, as ma1sd's example writes it: it must stay "1.0".
     let terms = format!(
@@ -29,7 +29,7 @@ policy:
 
 /// Registers `@alice:example.org` through the fake homeserver and accepts the terms; returns the
 /// access token.
-async fn register_alice(app: &TestApp, peers: &Peers) -> String {
+pub(crate) async fn register_alice(app: &TestApp, peers: &Peers) -> String {
     peers
         .homeserver
         .add_user("openid-alice", "@alice:example.org");
