@@ -8,8 +8,8 @@ use verity_adapter_notify::{
 };
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
-    BindingStore, Clock, HashStore, HealthCheck, IdentityBackend, NotificationConnector,
-    SecretGenerator,
+    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IdentityBackend,
+    NotificationConnector, SecretGenerator,
 };
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
@@ -61,13 +61,15 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
     let keys = keys(settings, secrets.as_ref(), clock.as_ref()).await?;
 
-    let homeserver = ReqwestHomeserverClient::new(settings.federation.clone()).context(
-        "cannot set up the homeserver client (dns.overwrite.homeserver.federation, federation.*)",
-    )?;
+    let homeserver: Arc<dyn HomeserverClient> = Arc::new(
+        ReqwestHomeserverClient::new(settings.federation.clone()).context(
+            "cannot set up the homeserver client (dns.overwrite.homeserver.federation, federation.*)",
+        )?,
+    );
     let accounts = AccountService::new(
         Arc::new(store.account_store()),
         Arc::new(store.terms_store()),
-        Arc::new(homeserver),
+        homeserver.clone(),
         clock.clone(),
         secrets.clone(),
         AccountSettings {
@@ -115,7 +117,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             rules: settings.session.rules,
             unbind_enabled: lookups.unbind_enabled,
         },
-    );
+    )
+    .with_homeserver_signatures(homeserver, own_names(settings));
     let lookup = LookupService::new(
         index.clone(),
         hashes,
@@ -256,4 +259,22 @@ fn handler(
         generator: Arc::new(generator),
         connector,
     })
+}
+
+/// The names a homeserver may address this server by in a signed request: `server.name`, and the
+/// host (with its port, if any) of `server.publicUrl`. Synapse uses the `id_server` string it was
+/// given, so operators point clients at one of these.
+fn own_names(settings: &Settings) -> Vec<String> {
+    let mut names = vec![settings.server.name.clone()];
+    let url = url::Url::parse(&settings.server.public_url).ok();
+    if let Some(host) = url.as_ref().and_then(url::Url::host_str) {
+        let authority = match url.as_ref().and_then(url::Url::port) {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        if !names.contains(&authority) {
+            names.push(authority);
+        }
+    }
+    names
 }

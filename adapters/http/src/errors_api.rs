@@ -53,6 +53,11 @@ impl ApiError {
         Self::bad(ErrCode::InvalidParam, message)
     }
 
+    /// 403 `M_FORBIDDEN` with this message.
+    pub(crate) fn forbidden_with(message: impl Into<String>) -> Self {
+        Self::forbidden(ErrCode::Forbidden, message)
+    }
+
     fn forbidden(code: ErrCode, message: impl Into<String>) -> Self {
         Self::Forbidden(Json(MatrixError::new(code, message)))
     }
@@ -191,8 +196,13 @@ impl From<AssociationError> for ApiError {
             AssociationError::RemoteValidationRequired(_)
             | AssociationError::ThreePidMismatch
             | AssociationError::HomeserverSignatureUnsupported
+            | AssociationError::SignatureRejected(_)
             | AssociationError::ProofRequired
             | AssociationError::UnbindDisabled => Self::forbidden(ErrCode::Forbidden, message),
+            AssociationError::HomeserverUnavailable => Self::BadGateway(Json(MatrixError::new(
+                ErrCode::Unknown,
+                "The homeserver's signing keys could not be fetched",
+            ))),
             AssociationError::Signing(error) => Self::internal(&error),
             AssociationError::Internal(error) => Self::internal(&error),
             AssociationError::Backend(error) => Self::internal(&error),

@@ -6,6 +6,6 @@ mod cors;
 mod versions;
 
 pub(crate) use access_log::AccessLog;
-pub(crate) use body::BodyGuard;
+pub(crate) use body::{BodyGuard, RawJsonBody};
 pub(crate) use cors::Cors;
 pub(crate) use versions::ApiVersions;

@@ -8,7 +8,7 @@ mod status;
 mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
-pub use association::{Association, AssociationError, Bind, Unbind, UnbindProof};
+pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
 pub use keys::Keys;
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};

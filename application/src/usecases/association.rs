@@ -6,13 +6,17 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
-    Association as Vouched, ClientSecret, SessionError, SessionId, SessionMode, SessionRules,
-    ValidatedThreePid,
+    Association as Vouched, ClientSecret, ServerName, SessionError, SessionId, SessionMode,
+    SessionRules, UserId, ValidatedThreePid,
 };
 
 use super::hash_index::{HashIndex, IndexError};
-use crate::ports::driven::{Binding, BindingStore, Clock, SessionStore};
-use crate::ports::driving::{Association, AssociationError, Bind, Keys, Unbind, UnbindProof};
+use crate::ports::driven::{
+    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, SessionStore,
+};
+use crate::ports::driving::{
+    Association, AssociationError, Bind, Keys, SignedRequest, Unbind, UnbindProof,
+};
 
 /// What the association use case needs from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +35,16 @@ pub struct AssociationService {
     keys: Arc<dyn Keys>,
     clock: Arc<dyn Clock>,
     settings: AssociationSettings,
+    /// How homeserver-signed unbinds are checked; `None`: they are refused.
+    federation: Option<FederationCheck>,
+}
+
+/// What checking a homeserver-signed request needs.
+struct FederationCheck {
+    homeserver: Arc<dyn HomeserverClient>,
+    /// The names this server is known by (`server.name`, the host of `server.publicUrl`): a
+    /// signed request must be addressed to one of them.
+    own_names: Vec<String>,
 }
 
 impl AssociationService {
@@ -52,7 +66,67 @@ impl AssociationService {
             keys,
             clock,
             settings,
+            federation: None,
         }
+    }
+
+    /// Accepts unbinds signed by the user's homeserver (`Authorization: X-Matrix`), checked
+    /// against the keys `homeserver` fetches, when addressed to one of `own_names`.
+    #[must_use]
+    pub fn with_homeserver_signatures(
+        mut self,
+        homeserver: Arc<dyn HomeserverClient>,
+        own_names: Vec<String>,
+    ) -> Self {
+        self.federation = Some(FederationCheck {
+            homeserver,
+            own_names,
+        });
+        self
+    }
+
+    /// Checks that `signed` was signed by the homeserver of `user` and addressed to this server.
+    async fn check_signature(
+        &self,
+        signed: &SignedRequest,
+        user: &UserId,
+    ) -> Result<(), AssociationError> {
+        let check = self
+            .federation
+            .as_ref()
+            .ok_or(AssociationError::HomeserverSignatureUnsupported)?;
+        let rejected = |why: String| AssociationError::SignatureRejected(why);
+        // Only a user's own homeserver may speak for them (Identity Service API, unbind).
+        let user_server = ServerName::parse(user.server_name())
+            .map_err(|_| rejected("the user ID has no valid server name".into()))?;
+        if signed.auth.origin != user_server {
+            return Err(rejected(format!(
+                "{} cannot unbind a user of {}",
+                signed.auth.origin, user_server
+            )));
+        }
+        let destination = match &signed.auth.destination {
+            Some(named) if check.own_names.iter().any(|own| own == named) => named.clone(),
+            Some(named) => return Err(rejected(format!("the request is addressed to {named}"))),
+            None => check.own_names.first().cloned().unwrap_or_default(),
+        };
+        let keys = check.homeserver.server_keys(&signed.auth.origin).await.map_err(|error| {
+            tracing::warn!(origin = %signed.auth.origin, error = %error, "origin keys unavailable");
+            match error {
+                HomeserverError::InvalidResponse(why) => rejected(why),
+                _ => AssociationError::HomeserverUnavailable,
+            }
+        })?;
+        signed
+            .auth
+            .verify(
+                &signed.method,
+                &signed.uri,
+                &destination,
+                Some(&signed.content),
+                &keys,
+            )
+            .map_err(|error| rejected(error.to_string()))
     }
 
     /// The session's validated 3PID, checked as `getValidated3pid` checks it.
@@ -125,17 +199,20 @@ impl Association for AssociationService {
         if !self.settings.unbind_enabled {
             return Err(AssociationError::UnbindDisabled);
         }
-        let (sid, client_secret) = match &request.proof {
-            UnbindProof::Session { sid, client_secret } => (sid, client_secret),
-            UnbindProof::HomeserverSignature => {
-                return Err(AssociationError::HomeserverSignatureUnsupported);
+        let proof = match &request.proof {
+            UnbindProof::Session { sid, client_secret } => {
+                let (validated, _) = self.validated(sid, client_secret).await?;
+                if validated.threepid != request.threepid {
+                    return Err(AssociationError::ThreePidMismatch);
+                }
+                format!("session {sid}")
+            }
+            UnbindProof::HomeserverSignature(signed) => {
+                self.check_signature(signed, &request.user_id).await?;
+                format!("signed by {}", signed.auth.origin)
             }
             UnbindProof::None => return Err(AssociationError::ProofRequired),
         };
-        let (validated, _) = self.validated(sid, client_secret).await?;
-        if validated.threepid != request.threepid {
-            return Err(AssociationError::ThreePidMismatch);
-        }
         let binding = Binding {
             threepid: request.threepid,
             user_id: request.user_id,
@@ -147,7 +224,7 @@ impl Association for AssociationService {
         if removed {
             self.index.refresh(&binding.threepid).await?;
         }
-        tracing::info!(sid = %sid, medium = %binding.threepid.medium(), removed, "3PID unbound");
+        tracing::info!(proof, medium = %binding.threepid.medium(), removed, "3PID unbound");
         Ok(())
     }
 }

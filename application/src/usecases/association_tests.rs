@@ -408,24 +408,28 @@ async fn an_unbind_needs_a_session_of_the_same_3pid() {
 }
 
 #[tokio::test]
-async fn an_unbind_signed_by_a_homeserver_or_unproven_is_refused_for_now() {
+async fn an_unproven_unbind_is_refused_and_signatures_need_a_homeserver_client() {
     let world = world().await;
     let service = world.service(
         MockSessionStore::new(),
         Some(MockBindingStore::new()),
         settings(),
     );
+    let err = service.unbind(unbind(UnbindProof::None)).await.unwrap_err();
+    assert!(matches!(err, AssociationError::ProofRequired), "{err:?}");
+    let signed = signed::request("example.org", "id.example.org", "@alice:example.org");
     let err = service
-        .unbind(unbind(UnbindProof::HomeserverSignature))
+        .unbind(unbind(UnbindProof::HomeserverSignature(signed)))
         .await
         .unwrap_err();
     assert!(
         matches!(err, AssociationError::HomeserverSignatureUnsupported),
         "{err:?}"
     );
-    let err = service.unbind(unbind(UnbindProof::None)).await.unwrap_err();
-    assert!(matches!(err, AssociationError::ProofRequired), "{err:?}");
 }
+
+#[path = "association_signed_tests.rs"]
+mod signed;
 
 #[tokio::test]
 async fn unbinding_can_be_switched_off() {

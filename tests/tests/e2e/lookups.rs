@@ -339,25 +339,84 @@ async fn refusals(backend: Backend) {
     let carol = hash("carol@gmail.com", "email", &pepper);
     assert_eq!(lookup(&alice, "sha256", &pepper, &[carol]).await, json!({}));
 
-    // Synapse's unbind, signed with X-Matrix and no session, is not supported yet: a clear 403.
-    let signed_only = app
+    // An unbind claiming to be signed by the user's homeserver, with a signature that does not
+    // check out against the keys that homeserver publishes: refused.
+    peers.homeserver.sign_as("example.org");
+    let forged = app
         .http
         .post(app.url("/_matrix/identity/v2/3pid/unbind"))
         .header(
             "Authorization",
-            "X-Matrix origin=\"example.org\",destination=\"example.org\",key=\"ed25519:a\",sig=\"x\"",
+            "X-Matrix origin=\"example.org\",destination=\"localhost\",key=\"ed25519:fake\",sig=\"AAAA\"",
         )
         .json(&json!({"mxid": "@alice:example.org", "threepid": {"medium": "email", "address": "alice@example.org"}}))
         .send()
         .await
         .unwrap();
-    assert_eq!(signed_only.status().as_u16(), 403);
-    let body: Value = signed_only.json().await.unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    let body: Value = forged.json().await.unwrap();
     assert_eq!(body["errcode"], "M_FORBIDDEN");
-    assert!(
-        body["error"].as_str().unwrap().contains("X-Matrix"),
-        "{body}"
+}
+
+#[tokio::test]
+async fn an_unbind_signed_by_the_users_homeserver_removes_the_binding_as_synapse_sends_it() {
+    let peers = Peers::start().await;
+    let app = spawn_app_with(Backend::Sqlite, &peers.yaml()).await;
+    let sid = validate_v1(&app, &peers).await;
+    app.client
+        .bind_v1(&types::BindRequest {
+            sid,
+            client_secret: "secretV1".into(),
+            mxid: "@dave:example.org".into(),
+        })
+        .await
+        .expect("v1 bind");
+    assert_eq!(
+        v1_lookup(&app.client, "email", "dave@example.org").await["mxid"],
+        "@dave:example.org"
     );
+
+    // What Synapse sends when Dave removes the address: no session, the homeserver's signature,
+    // addressed to the identity server by the name it was given (the public URL's host here).
+    peers.homeserver.sign_as("example.org");
+    let body = json!({"mxid": "@dave:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
+    let path = "/_matrix/identity/v2/3pid/unbind";
+    let header = peers
+        .homeserver
+        .sign_request("POST", path, "localhost", Some(&body));
+    let unbound = app
+        .http
+        .post(app.url(path))
+        .header("Authorization", header)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unbound.status().as_u16(),
+        200,
+        "{}",
+        unbound.text().await.unwrap()
+    );
+    assert_eq!(
+        v1_lookup(&app.client, "email", "dave@example.org").await,
+        json!({})
+    );
+
+    // The same signature replayed for another user of that homeserver does not verify.
+    let mallory = json!({"mxid": "@mallory:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
+    let replay = peers
+        .homeserver
+        .sign_request("POST", path, "localhost", Some(&body));
+    let refused = app
+        .http
+        .post(app.url(path))
+        .header("Authorization", replay)
+        .json(&mallory)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
 }
 
 #[tokio::test]

@@ -8,13 +8,16 @@ use poem::http::header;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde::Deserialize;
-use verity_application::ports::driving::{Accounts, Association, Bind, Unbind, UnbindProof};
-use verity_domain::{ClientSecret, Medium, SessionId, ThreePid, UserId};
+use verity_application::ports::driving::{
+    Accounts, Association, Bind, SignedRequest, Unbind, UnbindProof,
+};
+use verity_domain::{ClientSecret, Medium, SessionId, ThreePid, UserId, XMatrixAuth};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
 use crate::errors_api::ApiError;
+use crate::middleware::RawJsonBody;
 
 /// `POST /3pid/bind`.
 #[derive(Debug, Object)]
@@ -79,19 +82,41 @@ fn threepid(body: &ThreePidBody) -> Result<ThreePid, ApiError> {
         .map_err(|e| ApiError::invalid_param(format!("threepid.address is invalid: {e}")))
 }
 
-/// Whether the request carries `Authorization: X-Matrix ...` (a homeserver's signature).
-fn signed_by_homeserver(request: &Request) -> bool {
-    request
+/// The homeserver-signed request, when the request carries `Authorization: X-Matrix ...`: the
+/// header, and the method, URI and body exactly as received (the body as the JSON value the body
+/// guard kept, so fields this API does not declare still count for the signature).
+fn signed_by_homeserver(request: &Request) -> Result<Option<SignedRequest>, ApiError> {
+    let Some(header) = request
         .headers()
         .get_all(header::AUTHORIZATION)
         .iter()
         .filter_map(|value| value.to_str().ok())
-        .any(|value| {
+        .find(|value| {
             value
                 .trim_start()
                 .get(..8)
                 .is_some_and(|scheme| scheme.eq_ignore_ascii_case("x-matrix"))
         })
+    else {
+        return Ok(None);
+    };
+    let auth =
+        XMatrixAuth::parse(header).map_err(|error| ApiError::forbidden_with(error.to_string()))?;
+    let content = request
+        .extensions()
+        .get::<RawJsonBody>()
+        .map(|body| body.0.clone())
+        .unwrap_or_else(|| serde_json::json!({}));
+    let uri = request.uri().path_and_query().map_or_else(
+        || request.uri().path().to_owned(),
+        |pq| pq.as_str().to_owned(),
+    );
+    Ok(Some(SignedRequest {
+        auth,
+        method: request.method().to_string(),
+        uri,
+        content,
+    }))
 }
 
 /// The shared behaviour of both API versions.
@@ -125,8 +150,10 @@ impl Associations {
                 sid: SessionId::parse(sid)?,
                 client_secret: ClientSecret::parse(client_secret)?,
             },
-            (None, None) if signed_by_homeserver(request) => UnbindProof::HomeserverSignature,
-            (None, None) => UnbindProof::None,
+            (None, None) => match signed_by_homeserver(request)? {
+                Some(signed) => UnbindProof::HomeserverSignature(signed),
+                None => UnbindProof::None,
+            },
             _ => {
                 return Err(ApiError::invalid_param(
                     "sid and client_secret must be given together",

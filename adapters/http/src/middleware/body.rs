@@ -11,6 +11,11 @@ use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
 use crate::error::{ErrCode, MatrixError};
 
+/// The request's JSON body as received, kept for handlers that must see every field (a
+/// homeserver's signature covers the whole body, declared fields or not).
+#[derive(Debug, Clone)]
+pub(crate) struct RawJsonBody(pub serde_json::Value);
+
 pub(crate) struct BodyGuard {
     pub max_bytes: usize,
 }
@@ -109,7 +114,9 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                         "The request body must be a JSON object",
                     ));
                 }
-                Ok(_) => {}
+                Ok(value) => {
+                    req.extensions_mut().insert(RawJsonBody(value));
+                }
             }
             // Clients are not required to send a Content-Type; the body is JSON, so say so.
             if req.content_type().is_none() {

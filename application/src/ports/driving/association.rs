@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use serde_json::Value;
-use verity_domain::{ClientSecret, ServerLabel, SessionId, ThreePid, UserId};
+use verity_domain::{ClientSecret, ServerLabel, SessionId, ThreePid, UserId, XMatrixAuth};
 
 use crate::ports::driven::{BackendError, StoreError};
 
@@ -27,11 +27,24 @@ pub enum UnbindProof {
         /// Its client secret.
         client_secret: ClientSecret,
     },
-    /// Only an `Authorization: X-Matrix` header: the homeserver of the user signed the request.
-    /// Not supported yet.
-    HomeserverSignature,
+    /// Only an `Authorization: X-Matrix` header: the homeserver of the user signed the request
+    /// (MSC1915; what Synapse sends when a user removes a 3PID or deactivates).
+    HomeserverSignature(SignedRequest),
     /// Nothing.
     None,
+}
+
+/// A request as a homeserver signed it: what the signature covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRequest {
+    /// The parsed `Authorization: X-Matrix` header.
+    pub auth: XMatrixAuth,
+    /// The HTTP method.
+    pub method: String,
+    /// The path and query, exactly as received.
+    pub uri: String,
+    /// The JSON body, exactly as received (every field counts, known or not).
+    pub content: Value,
 }
 
 /// `POST /3pid/unbind`.
@@ -70,12 +83,19 @@ pub enum AssociationError {
     /// Unbind: the session validated another 3PID.
     #[error("the validation session is not for this 3PID")]
     ThreePidMismatch,
-    /// Unbind with only a homeserver signature, which Verity does not check yet.
+    /// Unbind with only a homeserver signature, which this server is not set up to check.
     #[error(
-        "unbinding through a homeserver signature (X-Matrix) is not supported yet: unbind with \
-         the sid and client_secret of a session that validated the 3PID"
+        "unbinding through a homeserver signature (X-Matrix) is not available: unbind with the \
+         sid and client_secret of a session that validated the 3PID"
     )]
     HomeserverSignatureUnsupported,
+    /// The homeserver signature does not prove the right to unbind (wrong origin, destination,
+    /// key or signature).
+    #[error("the homeserver signature is not accepted: {0}")]
+    SignatureRejected(String),
+    /// The origin's signing keys could not be fetched.
+    #[error("the homeserver's signing keys could not be fetched")]
+    HomeserverUnavailable,
     /// Unbind without any proof.
     #[error("unbinding needs the sid and client_secret of a session that validated the 3PID")]
     ProofRequired,
