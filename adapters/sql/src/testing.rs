@@ -177,3 +177,48 @@ mod tests {
         }
     }
 }
+
+/// Synapse's `user_threepids` and `user_threepid_id_server` with their constraints and indexes,
+/// as Synapse's full schema (schema version 72, unchanged since) creates them on SQLite.
+pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS \"user_threepids\" ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
+     address TEXT NOT NULL, validated_at BIGINT NOT NULL, added_at BIGINT NOT NULL, \
+     CONSTRAINT medium_address UNIQUE (medium, address) )",
+    "CREATE INDEX user_threepids_user_id ON user_threepids(user_id)",
+    "CREATE INDEX user_threepids_medium_address on user_threepids (medium, address)",
+    "CREATE TABLE user_threepid_id_server ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
+     address TEXT NOT NULL, id_server TEXT NOT NULL )",
+    "CREATE UNIQUE INDEX user_threepid_id_server_idx ON user_threepid_id_server( user_id, \
+     medium, address, id_server )",
+];
+
+/// The same on PostgreSQL, as Synapse's `full.sql.postgres` writes it.
+pub const SYNAPSE_POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE user_threepid_id_server ( user_id text NOT NULL, medium text NOT NULL, \
+     address text NOT NULL, id_server text NOT NULL )",
+    "CREATE TABLE user_threepids ( user_id text NOT NULL, medium text NOT NULL, \
+     address text NOT NULL, validated_at bigint NOT NULL, added_at bigint NOT NULL )",
+    "ALTER TABLE ONLY user_threepids ADD CONSTRAINT medium_address UNIQUE (medium, address)",
+    "CREATE UNIQUE INDEX user_threepid_id_server_idx ON user_threepid_id_server USING btree \
+     (user_id, medium, address, id_server)",
+    "CREATE INDEX user_threepids_medium_address ON user_threepids USING btree (medium, address)",
+    "CREATE INDEX user_threepids_user_id ON user_threepids USING btree (user_id)",
+];
+
+/// Runs `statements` on the database at `url` (a test fixture: a Synapse database, say).
+///
+/// # Panics
+/// When the database cannot be reached or a statement fails: this is test set-up.
+#[allow(clippy::panic)]
+pub async fn execute(url: &str, statements: &[&str]) {
+    use sea_orm::ConnectionTrait as _;
+    let db = sea_orm::Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("connect to the fixture database: {e}"));
+    for statement in statements {
+        db.execute_unprepared(statement)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    let _ = db.close().await;
+}

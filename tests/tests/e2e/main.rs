@@ -14,3 +14,4 @@ mod lookups;
 mod policies;
 mod session_rules;
 mod sessions;
+mod synapse;

@@ -12,32 +12,9 @@ pub(crate) enum Kind {
     Postgres,
 }
 
-/// Synapse's `user_threepids` and `user_threepid_id_server` with their constraints and indexes,
-/// as Synapse's full schema (schema version 72, unchanged since) creates them on SQLite.
-const SQLITE_SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS \"user_threepids\" ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
-     address TEXT NOT NULL, validated_at BIGINT NOT NULL, added_at BIGINT NOT NULL, \
-     CONSTRAINT medium_address UNIQUE (medium, address) )",
-    "CREATE INDEX user_threepids_user_id ON user_threepids(user_id)",
-    "CREATE INDEX user_threepids_medium_address on user_threepids (medium, address)",
-    "CREATE TABLE user_threepid_id_server ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
-     address TEXT NOT NULL, id_server TEXT NOT NULL )",
-    "CREATE UNIQUE INDEX user_threepid_id_server_idx ON user_threepid_id_server( user_id, \
-     medium, address, id_server )",
-];
-
-/// The same on PostgreSQL, as Synapse's `full.sql.postgres` writes it.
-const POSTGRES_SCHEMA: &[&str] = &[
-    "CREATE TABLE user_threepid_id_server ( user_id text NOT NULL, medium text NOT NULL, \
-     address text NOT NULL, id_server text NOT NULL )",
-    "CREATE TABLE user_threepids ( user_id text NOT NULL, medium text NOT NULL, \
-     address text NOT NULL, validated_at bigint NOT NULL, added_at bigint NOT NULL )",
-    "ALTER TABLE ONLY user_threepids ADD CONSTRAINT medium_address UNIQUE (medium, address)",
-    "CREATE UNIQUE INDEX user_threepid_id_server_idx ON user_threepid_id_server USING btree \
-     (user_id, medium, address, id_server)",
-    "CREATE INDEX user_threepids_medium_address ON user_threepids USING btree (medium, address)",
-    "CREATE INDEX user_threepids_user_id ON user_threepids USING btree (user_id)",
-];
+use crate::testing::{
+    SYNAPSE_POSTGRES_SCHEMA as POSTGRES_SCHEMA, SYNAPSE_SQLITE_SCHEMA as SQLITE_SCHEMA,
+};
 
 /// The identity server most bindings in the tests went through.
 pub(crate) const ID_SERVER: &str = "vector.im";
