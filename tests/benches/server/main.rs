@@ -6,7 +6,12 @@
 //! - `GET /status` and `GET /_matrix/identity/v2` at 1 and 8 concurrent connections;
 //! - email validation sessions through the SMTP connector (a real SMTP server on loopback): new
 //!   sessions, repeated requests that send nothing, and the submission of the emailed tokens;
-//! - the process's resident memory.
+//! - the process's resident memory;
+//! - hashed lookups (`lookups`): 100 sha256 hashes a request against a table of 1,000,000 bound
+//!   3PIDs, with the time the first table takes to build.
+//!
+//! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
+//! (`core` is everything before the lookups).
 //!
 //! On SQLite in a temporary directory, and on PostgreSQL too when `VERITY_TEST_POSTGRES_URL` is
 //! set. `VERITY_BENCH_SCALE` multiplies the request counts (e.g. `0.05` for a quick look).
@@ -25,6 +30,7 @@
 
 mod foundation;
 mod load;
+mod lookups;
 mod report;
 mod sessions;
 
@@ -60,6 +66,7 @@ struct Plan {
     pings: usize,
     sessions: usize,
     concurrencies: [usize; 2],
+    lookups: lookups::Plan,
 }
 
 impl Plan {
@@ -70,6 +77,11 @@ impl Plan {
             pings: count(20_000, 8),
             sessions: count(400, 8),
             concurrencies: [1, 8],
+            lookups: lookups::Plan {
+                bindings: count(1_000_000, 1_000),
+                requests: count(10_000, 8),
+                concurrencies: [1, 8],
+            },
         }
     }
 }
@@ -93,25 +105,57 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
-    runtime.block_on(run(Plan::scaled(scale), scale));
+    // The sections named on the command line (`-- lookups`), or every one.
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    for section in &sections {
+        assert!(
+            ["core", "lookups"].contains(&section.as_str()),
+            "unknown section {section:?}: expected core or lookups"
+        );
+    }
+    let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
+    let (core, lookups) = (wants("core"), wants("lookups"));
+    runtime.block_on(run(Plan::scaled(scale), scale, core, lookups));
 }
 
-async fn run(plan: Plan, scale: f64) {
+async fn run(plan: Plan, scale: f64, core: bool, lookups: bool) {
     let mut stores = vec![Store::Sqlite];
     if verity_tests::postgres_url().is_some() {
         stores.push(Store::Postgres);
     }
     header(&stores, scale);
     let started = std::time::Instant::now();
+    if core {
+        run_core(&plan, &stores).await;
+    }
+    if lookups {
+        let mut figures = lookups::Figures::default();
+        for &store in &stores {
+            lookups::run(&mut figures, store, &plan.lookups).await;
+        }
+        figures.print();
+    }
+    println!(
+        "\nmeasured in {:.0} s (start-ups, load and set-up); load average after: {}",
+        started.elapsed().as_secs_f64(),
+        load_average()
+    );
+}
+
+/// Start-up, the GETs and the email sessions.
+async fn run_core(plan: &Plan, stores: &[Store]) {
     let mut report = Report::default();
     report.memory(Memory::now("at start"));
-    for &store in &stores {
+    for &store in stores {
         report.starts(
             store.name(),
             foundation::cold_starts(store, plan.cold_starts).await,
         );
     }
-    for &store in &stores {
+    for &store in stores {
         let (app, peers) = sessions::app(store).await;
         foundation::pings(&mut report, store, &app, plan.pings, &plan.concurrencies).await;
         report.memory(Memory::now(format!("after the {} GETs", store.name())));
@@ -121,11 +165,6 @@ async fn run(plan: Plan, scale: f64) {
         app.stop().await.expect("the server stops cleanly");
     }
     report.print();
-    println!(
-        "\nmeasured in {:.0} s (start-ups, load and set-up); load average after: {}",
-        started.elapsed().as_secs_f64(),
-        load_average()
-    );
 }
 
 /// What was measured, where.

@@ -1,0 +1,426 @@
+//! Hashed lookups against a large table (issue 4): `bindings` 3PIDs are written straight into
+//! `verity_binding` (set-up, not measured), then the server starts on that store and builds its
+//! first lookup hash table before it listens (timed: that is `Application::build`). Then
+//! `POST /_matrix/identity/v2/lookup` with `algorithm: sha256` and 100 hashes a request, of which
+//! 10 are bound and 90 are not, at each concurrency.
+//!
+//! The hashes are computed here with sha2 and base64 (the spec's recipe, as the e2e tests do),
+//! not with Verity's code, into a pool of request bodies made before the clock starts.
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{ConnectionTrait, Database, DatabaseBackend, Statement};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::oneshot;
+use verity::Application;
+use verity::settings::Settings;
+use verity_testkit::homeserver::FakeHomeserver;
+use verity_tests::TestDatabase;
+use verity_tests::client::{Client, types};
+
+use crate::Store;
+use crate::load::{Run, drive};
+use crate::report::Memory;
+
+/// Hashes per request, and how many of them are bound.
+pub const ADDRESSES: usize = 100;
+pub const KNOWN: usize = 10;
+/// Distinct request bodies, cycled through (each made before the clock starts).
+const POOL: usize = 1_000;
+const HOMESERVER: &str = "example.org";
+
+/// How much to measure.
+pub struct Plan {
+    /// Bound 3PIDs in the store.
+    pub bindings: usize,
+    /// Requests at each concurrency.
+    pub requests: usize,
+    pub concurrencies: [usize; 2],
+}
+
+/// The set-up figures of one store.
+struct Setup {
+    store: &'static str,
+    bindings: usize,
+    seed: Duration,
+    build: Duration,
+    size: String,
+}
+
+/// Everything this section measured, printed at the end.
+#[derive(Default)]
+pub struct Figures {
+    setups: Vec<Setup>,
+    loads: Vec<(&'static str, Run)>,
+    memory: Vec<Memory>,
+}
+
+/// On PostgreSQL, the bindings and the requests are a tenth of `Plan`'s: building the first table
+/// is much slower there (29 s for 100,000 bindings, see docs/benchmarks.md), and 1,000,000 would
+/// take several minutes.
+const POSTGRES_DIVISOR: usize = 10;
+
+/// The whole section on `store`.
+pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
+    let name = store.name();
+    let divisor = match store {
+        Store::Sqlite => 1,
+        Store::Postgres => POSTGRES_DIVISOR,
+    };
+    let plan = &Plan {
+        bindings: (plan.bindings / divisor).max(KNOWN),
+        requests: (plan.requests / divisor).max(8),
+        concurrencies: plan.concurrencies,
+    };
+    figures
+        .memory
+        .push(Memory::now(format!("{name}: before seeding")));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = match store {
+        Store::Sqlite => None,
+        Store::Postgres => Some(TestDatabase::create().await),
+    };
+    let storage = match &database {
+        None => json!({"backend": "sqlite", "provider": {"sqlite": {
+            "database": dir.path().join("verity.db")}}}),
+        Some(database) => json!({"backend": "postgresql", "provider": {"postgresql": {
+            "database": database.url()}}}),
+    };
+    let homeserver = FakeHomeserver::builder()
+        .user("openid-bench", &format!("@bench:{HOMESERVER}"))
+        .start()
+        .await;
+    let settings = settings(storage, dir.path(), &homeserver.base_url());
+    let url = settings.storage.url();
+
+    eprintln!("  {name}: seeding {} bindings", plan.bindings);
+    let started = Instant::now();
+    seed(&url, plan.bindings).await;
+    let seed_time = started.elapsed();
+
+    // No table is stored yet: `Application::build` builds the first one before it listens.
+    let started = Instant::now();
+    let app = Application::build(&settings)
+        .await
+        .expect("the server builds");
+    let build = started.elapsed();
+    eprintln!(
+        "  {name}: seeded in {:.1} s, first hash table built in {:.1} s",
+        seed_time.as_secs_f64(),
+        build.as_secs_f64()
+    );
+    figures
+        .memory
+        .push(Memory::now(format!("{name}: after the table build")));
+    let size = size(store, &url, dir.path()).await;
+    figures.setups.push(Setup {
+        store: name,
+        bindings: plan.bindings,
+        seed: seed_time,
+        build,
+        size,
+    });
+
+    let base_url = format!("http://{}", app.local_addr());
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    measure(figures, name, &base_url, plan).await;
+    figures
+        .memory
+        .push(Memory::now(format!("{name}: after the lookups")));
+
+    let _ = stop.send(());
+    server
+        .await
+        .expect("server task")
+        .expect("the server stops cleanly");
+    if let Some(database) = database {
+        database.drop_database().await;
+    }
+}
+
+/// Looks up at each concurrency, after a short warm-up.
+async fn measure(figures: &mut Figures, name: &'static str, base_url: &str, plan: &Plan) {
+    let http = authenticated(base_url).await;
+    let pepper = http
+        .get(format!("{base_url}/_matrix/identity/v2/hash_details"))
+        .send()
+        .await
+        .expect("hash_details")
+        .json::<Value>()
+        .await
+        .expect("hash_details JSON")["lookup_pepper"]
+        .as_str()
+        .expect("a lookup_pepper")
+        .to_owned();
+    let bodies = Arc::new(bodies(&pepper, plan.bindings, plan.requests.min(POOL)));
+    let url = format!("{base_url}/_matrix/identity/v2/lookup");
+    for &concurrency in &plan.concurrencies {
+        let lookup = {
+            let (http, url, bodies) = (http.clone(), url.clone(), bodies.clone());
+            move |i: usize| lookup(http.clone(), url.clone(), bodies.clone(), i)
+        };
+        drive(plan.requests.min(200), concurrency, lookup.clone()).await;
+        let run = drive(plan.requests, concurrency, lookup).await;
+        eprintln!(
+            "  {name} lookup c={concurrency}: {:.0} req/s, p50 {} ms, p99 {} ms",
+            run.throughput(),
+            ms(run.percentile(50.0)),
+            ms(run.percentile(99.0)),
+        );
+        figures.loads.push((name, run));
+    }
+}
+
+/// The minimal configuration, on `storage`, with `example.org` resolved to the fake homeserver
+/// (for the bench user's OpenID token). No terms: lookups need only an access token.
+fn settings(storage: Value, dir: &Path, homeserver: &str) -> Settings {
+    let config = json!({
+        "matrix": {"domain": "example.org"},
+        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
+        "key": {"path": dir.join("keys")},
+        "storage": storage,
+        "dns": {"overwrite": {"homeserver": {"federation": [
+            {"name": HOMESERVER, "value": homeserver}]}}},
+    });
+    let yaml = serde_norway::to_string(&config).expect("config to YAML");
+    verity::config::parse(&yaml)
+        .expect("the bench configuration is valid")
+        .settings
+}
+
+/// The `i`th bound address (and `@user<i>:example.org` its Matrix ID).
+fn bound(i: usize) -> String {
+    format!("user{i}@example.org")
+}
+
+/// Creates the schema (the adapter's migrations), then writes `count` rows into `verity_binding`
+/// in one statement, as if that many 3PIDs had been bound. No hash table exists afterwards.
+async fn seed(url: &str, count: usize) {
+    verity_adapter_sql::connect(url, 1)
+        .await
+        .expect("the store opens and migrates")
+        .close()
+        .await
+        .expect("the store closes");
+    let db = Database::connect(url).await.expect("the store opens");
+    let last = count.saturating_sub(1);
+    let numbers = match db.get_database_backend() {
+        DatabaseBackend::Postgres => format!("SELECT i FROM generate_series(0, {last}) AS s(i)"),
+        _ => format!(
+            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
+             SELECT i FROM s"
+        ),
+    };
+    db.execute_unprepared(&format!(
+        "INSERT INTO verity_binding (medium, address, mxid, created_at) \
+         SELECT 'email', 'user' || i || '@example.org', '@user' || i || ':example.org', 0 \
+         FROM ({numbers}) AS n"
+    ))
+    .await
+    .expect("the bindings are written");
+    db.close().await.expect("the store closes");
+}
+
+/// The store's size on disk after the build: the SQLite file and its WAL, or PostgreSQL's
+/// `pg_database_size` and the hash table's share of it.
+async fn size(store: Store, url: &str, dir: &Path) -> String {
+    match store {
+        Store::Sqlite => {
+            let len = |suffix: &str| {
+                std::fs::metadata(dir.join(format!("verity.db{suffix}"))).map_or(0, |m| m.len())
+            };
+            format!(
+                "{} (file) + {} (WAL)",
+                mib(len("")),
+                mib(len("-wal") + len("-shm"))
+            )
+        }
+        Store::Postgres => {
+            let db = Database::connect(url).await.expect("the store opens");
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Postgres,
+                    "SELECT pg_database_size(current_database()) AS total, \
+                     pg_total_relation_size('verity_lookup_hash') AS hashes, \
+                     pg_total_relation_size('verity_binding') AS bindings",
+                ))
+                .await
+                .expect("sizes")
+                .expect("a row");
+            let get = |col: &str| row.try_get::<i64>("", col).expect("a size") as u64;
+            let sizes = format!(
+                "{} (database; hashes {}, bindings {})",
+                mib(get("total")),
+                mib(get("hashes")),
+                mib(get("bindings"))
+            );
+            db.close().await.expect("the store closes");
+            sizes
+        }
+    }
+}
+
+/// Registers `@bench:example.org` through the fake homeserver's OpenID token and returns a client
+/// that sends its access token.
+async fn authenticated(base_url: &str) -> reqwest::Client {
+    let registered = Client::new_with_client(base_url, reqwest::Client::new())
+        .register_account(&types::OpenIdCredentials {
+            access_token: "openid-bench".into(),
+            token_type: Some("Bearer".into()),
+            matrix_server_name: HOMESERVER.into(),
+            expires_in: Some(3600),
+        })
+        .await
+        .expect("register")
+        .into_inner();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", registered.token))
+            .expect("token"),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
+/// `sha256` of `"<address> <medium> <pepper>"`, unpadded URL-safe base64.
+fn hash(address: &str, pepper: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} email {pepper}")))
+}
+
+/// `count` request bodies of `ADDRESSES` hashes: `KNOWN` distinct bound addresses drawn at random
+/// among `bindings`, the rest addresses nobody bound.
+fn bodies(pepper: &str, bindings: usize, count: usize) -> Vec<String> {
+    let mut random = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        // xorshift64: reproducible, no dependency.
+        random ^= random << 13;
+        random ^= random >> 7;
+        random ^= random << 17;
+        random
+    };
+    (0..count)
+        .map(|_| {
+            let mut known: Vec<usize> = Vec::with_capacity(KNOWN);
+            while known.len() < KNOWN.min(bindings) {
+                let i = (next() % bindings as u64) as usize;
+                if !known.contains(&i) {
+                    known.push(i);
+                }
+            }
+            let mut addresses: Vec<String> =
+                known.iter().map(|&i| hash(&bound(i), pepper)).collect();
+            while addresses.len() < ADDRESSES {
+                addresses.push(hash(&format!("nobody{}@example.net", next()), pepper));
+            }
+            json!({"algorithm": "sha256", "pepper": pepper, "addresses": addresses}).to_string()
+        })
+        .collect()
+}
+
+/// One lookup, which must answer 200 with exactly the bound hashes of its body.
+async fn lookup(
+    http: reqwest::Client,
+    url: String,
+    bodies: Arc<Vec<String>>,
+    i: usize,
+) -> Result<(), String> {
+    let answer = http
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(bodies[i % bodies.len()].clone())
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = answer.status();
+    let body = answer.bytes().await.map_err(|e| e.to_string())?;
+    if status.as_u16() != 200 {
+        return Err(format!(
+            "lookup: {status}: {}",
+            String::from_utf8_lossy(&body)
+        ));
+    }
+    let found = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|v| v["mappings"].as_object().map(serde_json::Map::len));
+    match found {
+        Some(KNOWN) => Ok(()),
+        other => Err(format!("lookup: expected {KNOWN} mappings, got {other:?}")),
+    }
+}
+
+impl Figures {
+    /// Prints the section's tables.
+    pub fn print(&self) {
+        println!(
+            "\n### Hashed lookups: set-up ({ADDRESSES} sha256 hashes a request, {KNOWN} bound)\n"
+        );
+        println!("| store | bindings | seed (set-up) | first table build | store size |");
+        println!("|---|--:|--:|--:|---|");
+        for setup in &self.setups {
+            println!(
+                "| {} | {} | {:.1} s | {:.1} s | {} |",
+                setup.store,
+                setup.bindings,
+                setup.seed.as_secs_f64(),
+                setup.build.as_secs_f64(),
+                setup.size,
+            );
+        }
+        println!("\n### Hashed lookups: POST /_matrix/identity/v2/lookup\n");
+        println!("| store | conc. | N | wall | req/s | addresses/s | p50 | p90 | p99 | max |");
+        println!("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+        for (store, run) in &self.loads {
+            println!(
+                "| {store} | {} | {} | {:.2} s | {:.0} | {:.0} | {} ms | {} ms | {} ms | {} ms |",
+                run.concurrency,
+                run.n,
+                run.wall.as_secs_f64(),
+                run.throughput(),
+                run.throughput() * ADDRESSES as f64,
+                ms(run.percentile(50.0)),
+                ms(run.percentile(90.0)),
+                ms(run.percentile(99.0)),
+                ms(run.max()),
+            );
+        }
+        println!("\n### Hashed lookups: memory of the bench process (server + client)\n");
+        println!("| when | VmRSS | VmHWM (peak) |");
+        println!("|---|--:|--:|");
+        for memory in &self.memory {
+            let kib = |k: Option<u64>| k.map_or_else(|| "n/a".to_owned(), |k| mib(k * 1024));
+            println!(
+                "| {} | {} | {} |",
+                memory.when,
+                kib(memory.rss_kib),
+                kib(memory.hwm_kib)
+            );
+        }
+    }
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Milliseconds with a precision that suits the value.
+fn ms(duration: Duration) -> String {
+    let ms = duration.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.2}")
+    } else if ms < 100.0 {
+        format!("{ms:.1}")
+    } else {
+        format!("{ms:.0}")
+    }
+}
