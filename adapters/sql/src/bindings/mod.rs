@@ -4,10 +4,8 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use verity_application::ports::driven::{
     BackendError, Binding, BindingStore, IdentityBackend, StoreError,
 };
@@ -109,14 +107,16 @@ impl BindingStore for SeaOrmBindingStore {
             .order_by_asc(Column::Address)
             .limit(u64::from(limit));
         if let Some(after) = after {
-            let medium = after.medium().as_str().to_owned();
-            query = query.filter(
-                Condition::any().add(Column::Medium.gt(medium.clone())).add(
-                    Condition::all()
-                        .add(Column::Medium.eq(medium))
-                        .add(Column::Address.gt(after.address())),
-                ),
-            );
+            // A row-value comparison, `(medium, address) > (?, ?)`, which both SQLite and
+            // PostgreSQL answer by seeking in the primary key: each page costs the same. The
+            // equivalent `medium > ? OR (medium = ? AND address > ?)` made both scan from the
+            // start for every page, so building the lookup table was quadratic.
+            let key = Expr::tuple([Expr::col(Column::Medium), Expr::col(Column::Address)]);
+            let bound = Expr::tuple([
+                Expr::val(after.medium().as_str().to_owned()),
+                Expr::val(after.address().to_owned()),
+            ]);
+            query = query.filter(key.gt(bound));
         }
         let rows = query.all(&self.db).await.map_err(from_db)?;
         rows.iter().map(from_row).collect()
