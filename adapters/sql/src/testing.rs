@@ -152,32 +152,6 @@ fn with_database(url: &str, database: &str) -> String {
     format!("{base}/{database}{query}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::with_database;
-
-    #[test]
-    fn the_database_of_a_url_is_replaced_and_its_query_kept() {
-        for (url, expected) in [
-            (
-                "postgres://postgres@127.0.0.1:5432/test",
-                "postgres://postgres@127.0.0.1:5432/x",
-            ),
-            (
-                "postgres://u:p@h/db?sslmode=disable",
-                "postgres://u:p@h/x?sslmode=disable",
-            ),
-            ("postgres://h:1", "postgres://h:1/x"),
-            (
-                "postgres://h?sslmode=disable",
-                "postgres://h/x?sslmode=disable",
-            ),
-        ] {
-            assert_eq!(with_database(url, "x"), expected, "{url}");
-        }
-    }
-}
-
 /// Synapse's `user_threepids` and `user_threepid_id_server` with their constraints and indexes,
 /// as Synapse's full schema (schema version 72, unchanged since) creates them on SQLite.
 pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
@@ -221,4 +195,30 @@ pub async fn execute(url: &str, statements: &[&str]) {
             .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
     let _ = db.close().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_of_a_url_is_replaced_and_its_query_kept() {
+        for (url, expected) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/test",
+                "postgres://postgres@127.0.0.1:5432/x",
+            ),
+            (
+                "postgres://u:p@h/db?sslmode=disable",
+                "postgres://u:p@h/x?sslmode=disable",
+            ),
+            ("postgres://h:1", "postgres://h:1/x"),
+            (
+                "postgres://h?sslmode=disable",
+                "postgres://h/x?sslmode=disable",
+            ),
+        ] {
+            assert_eq!(with_database(url, "x"), expected, "{url}");
+        }
+    }
 }
