@@ -12,5 +12,5 @@ mod spawn;
 
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};
-pub use spawn::{Backend, TestApp, spawn_app, spawn_app_tweaked, spawn_app_with};
+pub use spawn::{Backend, TestApp, spawn_app, spawn_app_with};
 pub use verity_testkit::smtp::first_link;

@@ -70,3 +70,27 @@ dns:
         )
     }
 }
+
+impl Peers {
+    /// Registers `@<localpart>:example.org` with Verity through the fake homeserver's OpenID
+    /// token (as Element does) and returns a client sending the access token Verity issued.
+    /// Terms, when configured, are left for the caller to accept.
+    pub async fn register(&self, app: &crate::TestApp, localpart: &str) -> crate::client::Client {
+        let openid = format!("openid-{localpart}");
+        self.homeserver
+            .add_user(&openid, &format!("@{localpart}:{HOMESERVER}"));
+        let token = app
+            .client
+            .register_account(&crate::client::types::OpenIdCredentials {
+                access_token: openid,
+                token_type: Some("Bearer".into()),
+                matrix_server_name: HOMESERVER.into(),
+                expires_in: Some(3600),
+            })
+            .await
+            .expect("register")
+            .into_inner()
+            .token;
+        app.client_as(&token)
+    }
+}

@@ -6,7 +6,6 @@ use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use verity::Application;
-use verity::settings::Settings;
 
 use crate::client::Client;
 use crate::postgres::TestDatabase;
@@ -46,16 +45,6 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server on `backend` with the minimal configuration, deep-merged with `extra_yaml`
 /// (which may set any key, nested ones included, e.g. `matrix: {v1: false}`).
 pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
-    spawn_app_tweaked(backend, extra_yaml, |_| {}).await
-}
-
-/// As [`spawn_app_with`], then `tweak` adjusts the loaded settings before the server is built
-/// (to plug in test peers whose ports are only known at run time).
-pub async fn spawn_app_tweaked(
-    backend: Backend,
-    extra_yaml: &str,
-    tweak: impl FnOnce(&mut Settings),
-) -> TestApp {
     init_test_logging();
     let dir = tempfile::tempdir().expect("temp dir");
     let (storage, database) = match backend {
@@ -87,10 +76,9 @@ pub async fn spawn_app_tweaked(
         merge(&mut config, extra);
     }
     let yaml = serde_norway::to_string(&config).expect("config to YAML");
-    let mut settings = verity::config::parse(&yaml)
+    let settings = verity::config::parse(&yaml)
         .unwrap_or_else(|e| panic!("test config: {e}\n{yaml}"))
         .settings;
-    tweak(&mut settings);
     let app = Application::build(&settings)
         .await
         .expect("the server builds");

@@ -494,22 +494,7 @@ async fn validate_v1(app: &TestApp, peers: &Peers) -> String {
 /// The pepper, and a client with an account of the test's own (hash_details needs a token).
 async fn pepper_of(app: &TestApp, peers: &Peers) -> (String, Client) {
     // Terms are not configured here, so a registration is enough.
-    peers
-        .homeserver
-        .add_user("openid-dave", "@dave:example.org");
-    let token = app
-        .client
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-dave".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: verity_tests::HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
-        .await
-        .expect("register")
-        .into_inner()
-        .token;
-    let client = app.client_as(&token);
+    let client = peers.register(app, "dave").await;
     let pepper = client
         .get_hash_details()
         .await

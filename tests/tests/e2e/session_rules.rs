@@ -180,22 +180,7 @@ policy:
           url: 'https://example.org/tos-2.0.html'
 ";
     let app = spawn_app_with(Backend::Sqlite, &format!("{}{}", peers.yaml(), yaml)).await;
-    peers
-        .homeserver
-        .add_user("openid-dave", "@dave:example.org");
-    let token = app
-        .client
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-dave".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: "example.org".into(),
-            expires_in: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
-    let dave = app.client_as(&token);
+    let dave = peers.register(&app, "dave").await;
     let refused = dave
         .email_request_token_v2(&email_request("1"))
         .await

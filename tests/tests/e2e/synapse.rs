@@ -56,20 +56,7 @@ synapseSql:
     assert_eq!(hidden, json!({}));
 
     // v2: the hashed lookup, with the hash computed here.
-    peers.homeserver.add_user("openid-eve", "@eve:example.org");
-    let token = app
-        .client
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-eve".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: verity_tests::HOMESERVER.into(),
-            expires_in: None,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .token;
-    let eve = app.client_as(&token);
+    let eve = peers.register(&app, "eve").await;
     let pepper = eve
         .get_hash_details()
         .await
