@@ -11,6 +11,7 @@ mod homeserver;
 mod identity;
 mod key_store;
 mod notify;
+mod remote_identity;
 mod secrets;
 mod session_store;
 
@@ -26,6 +27,7 @@ pub use notify::{
     EmailMessage, Notification, NotificationConnector, NotificationGenerator, NotifyError,
     SmsMessage, ValidationNotice,
 };
+pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
 pub use session_store::{SessionStore, StoreError};
 
@@ -47,6 +49,8 @@ pub use identity::MockIdentityBackend;
 pub use key_store::MockKeyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use notify::{MockNotificationConnector, MockNotificationGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use remote_identity::MockRemoteIdentityServers;
 #[cfg(any(test, feature = "mocks"))]
 pub use secrets::MockSecretGenerator;
 #[cfg(any(test, feature = "mocks"))]
