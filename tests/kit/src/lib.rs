@@ -1,10 +1,11 @@
 //! Real peers for tests, each listening on `127.0.0.1:0`: an SMTP server that captures what it
-//! receives, a fake Twilio Messages API, and a fake homeserver.
+//! receives, a fake Twilio Messages API, a fake homeserver and a fake remote identity server.
 //!
 //! Used by adapter tests (as a dev-dependency) and by the end-to-end suite. Test support may panic
 //! on a broken set-up, so the workspace's no-panic lints are relaxed here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod homeserver;
+pub mod identity_server;
 pub mod smtp;
 pub mod twilio;
