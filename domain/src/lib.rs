@@ -13,6 +13,7 @@ mod association;
 pub mod canonical_json;
 mod email;
 mod federation;
+mod invite;
 mod keys;
 mod lookup;
 mod matrix_ids;
@@ -35,6 +36,12 @@ pub use association::{ASSOCIATION_LIFETIME, Association};
 pub use canonical_json::{CanonicalJsonError, canonical_json};
 pub use email::{EmailAddress, InvalidEmail};
 pub use federation::{FederationAuthError, XMatrixAuth, verified_server_keys};
+pub use invite::{
+    Delivery, DeliveryState, FIRST_RETRY_DELAY, INVITE_TOKEN_LENGTH, InvalidInviteToken, Invite,
+    InviteToken, MAX_RETRY_DELAY, MAX_ROOM_NAME_CHARS, MAX_SENDER_DISPLAY_NAME_CHARS,
+    ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
+    truncate_display,
+};
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
 pub use lookup::{
     InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry, Pepper,
