@@ -21,6 +21,7 @@ mod medium;
 mod msisdn;
 mod names;
 mod policy;
+mod remote_session;
 mod scope;
 mod secrets;
 mod session;
@@ -52,6 +53,7 @@ pub use medium::{InvalidMedium, Medium};
 pub use msisdn::{InvalidMsisdn, Msisdn};
 pub use names::{InvalidName, MatrixDomain, ServerLabel};
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
+pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError};
 pub use scope::Scope;
 pub use secrets::{
     ClientSecret, InvalidSecret, SendAttempt, SessionId, TokenKind, ValidationToken,

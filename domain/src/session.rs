@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use crate::{
-    ClientSecret, SendAttempt, ServerLabel, SessionId, ThreePid, Timestamp, TokenKind,
-    ValidationDecision, ValidationToken,
+    ClientSecret, RemoteSession, SendAttempt, ServerLabel, SessionId, ThreePid, Timestamp,
+    TokenKind, ValidationDecision, ValidationToken,
 };
 
 /// Limits every session obeys, from configuration.
@@ -104,6 +104,9 @@ pub struct SessionParts {
     /// Tokens submitted while the session was pending. Counted by the store, atomically, before
     /// the token is compared, so concurrent guesses cannot exceed the cap.
     pub token_attempts: u32,
+    /// The session opened on a remote identity server, once started (see
+    /// [`crate::RemoteSession`]).
+    pub remote: Option<RemoteSession>,
 }
 
 /// A 3PID validation session. Its fields change only through the transitions below.
@@ -184,6 +187,7 @@ impl ValidationSession {
             created_at: now,
             validated_at: None,
             token_attempts: 0,
+            remote: None,
         })
     }
 
@@ -195,6 +199,11 @@ impl ValidationSession {
     /// The stored form of this session.
     pub fn parts(&self) -> &SessionParts {
         &self.0
+    }
+
+    /// For the remote transitions (`remote_session.rs`).
+    pub(crate) fn parts_mut(&mut self) -> &mut SessionParts {
+        &mut self.0
     }
 
     /// The session identifier.

@@ -43,6 +43,7 @@ fn session(validated: Option<u64>, mode: SessionMode) -> ValidationSession {
         created_at: Timestamp::from_millis(NOW - HOUR),
         validated_at: validated.map(|hours| Timestamp::from_millis(NOW - hours * HOUR)),
         token_attempts: 1,
+        remote: None,
     })
 }
 

@@ -145,6 +145,7 @@ fn stored(
         created_at: Timestamp::from_millis(created),
         validated_at: validated.map(Timestamp::from_millis),
         token_attempts: 0,
+        remote: None,
     })
 }
 

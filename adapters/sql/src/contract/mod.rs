@@ -66,6 +66,8 @@ contract_suite! {
         a_time_past_the_storable_range_is_refused_rather_than_wrapped,
         concurrent_inserts_of_distinct_sessions_all_land,
         concurrent_token_attempts_each_get_their_own_count,
+        a_session_round_trips_with_and_without_its_remote_part,
+        an_update_records_the_remote_part_and_its_validation,
     ],
     accounts(db => &db.accounts()): [
         accounts_round_trip_with_and_without_expiry,

@@ -2,8 +2,8 @@
 use pretty_assertions::assert_eq;
 use verity_application::ports::driven::{SessionStore, StoreError};
 use verity_domain::{
-    ClientSecret, Medium, SendAttempt, ServerLabel, SessionId, SessionMode, SessionParts, ThreePid,
-    Timestamp, ValidationSession, ValidationToken,
+    ClientSecret, Medium, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionMode,
+    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
 };
 
 /// The largest time a signed 64-bit millisecond column holds.
@@ -38,6 +38,7 @@ pub(crate) fn parts(id: &str, created_at: u64) -> SessionParts {
         created_at: Timestamp::from_millis(created_at),
         validated_at: None,
         token_attempts: 0,
+        remote: None,
     }
 }
 
@@ -313,4 +314,54 @@ where
         store.count_token_attempt(&sid("nobody")).await.unwrap(),
         None
     );
+}
+
+/// A locally validated remote-pending session whose remote part is `remote`.
+fn remote_pending(id: &str, remote: Option<RemoteSession>) -> ValidationSession {
+    session(SessionParts {
+        threepid: threepid("email", "bob@gmail.com"),
+        mode: SessionMode::RemotePending(label("central")),
+        validated_at: Some(Timestamp::from_millis(1_500)),
+        remote,
+        ..parts(id, 1_000)
+    })
+}
+
+fn remote_part(validated_at: Option<u64>) -> RemoteSession {
+    RemoteSession {
+        server: label("central"),
+        base_url: "https://central.example.net:8443/prefix".to_owned(),
+        sid: sid("remote-Sid_1.="),
+        client_secret: secret("VerityRemote0123"),
+        send_attempt: SendAttempt::new(3),
+        validated_at: validated_at.map(Timestamp::from_millis),
+    }
+}
+
+pub(crate) async fn a_session_round_trips_with_and_without_its_remote_part(
+    store: &dyn SessionStore,
+) {
+    let without = remote_pending("no-remote", None);
+    let started = remote_pending("started", Some(remote_part(None)));
+    let validated = remote_pending("validated", Some(remote_part(Some(2_000))));
+    insert_all(
+        store,
+        &[without.clone(), started.clone(), validated.clone()],
+    )
+    .await;
+    for expected in [without, started, validated] {
+        assert_eq!(store.find(expected.id()).await.unwrap(), Some(expected));
+    }
+}
+
+pub(crate) async fn an_update_records_the_remote_part_and_its_validation(store: &dyn SessionStore) {
+    store
+        .insert(&remote_pending("upd-remote", None))
+        .await
+        .unwrap();
+    for remote in [remote_part(None), remote_part(Some(2_000))] {
+        let changed = remote_pending("upd-remote", Some(remote));
+        store.update(&changed).await.unwrap();
+        assert_eq!(store.find(changed.id()).await.unwrap(), Some(changed));
+    }
 }

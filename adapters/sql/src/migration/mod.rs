@@ -8,6 +8,7 @@ use sea_orm_migration::{MigrationTrait, MigratorTrait};
 mod m20261128_000001_create_verity_session;
 mod m20261128_000002_create_verity_account_and_terms;
 mod m20261129_000001_create_verity_binding_and_lookup_hash;
+mod m20261130_000001_add_verity_session_remote;
 
 pub(crate) struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_create_verity_session::Migration),
             Box::new(m20261128_000002_create_verity_account_and_terms::Migration),
             Box::new(m20261129_000001_create_verity_binding_and_lookup_hash::Migration),
+            Box::new(m20261130_000001_add_verity_session_remote::Migration),
         ]
     }
 }

@@ -2,8 +2,8 @@
 use sea_orm::ActiveValue::Set;
 use verity_application::ports::driven::StoreError;
 use verity_domain::{
-    ClientSecret, Medium, SendAttempt, ServerLabel, SessionId, SessionMode, SessionParts, ThreePid,
-    Timestamp, ValidationSession, ValidationToken,
+    ClientSecret, Medium, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionMode,
+    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
 };
 
 use super::entity::{ActiveModel, Model};
@@ -22,6 +22,7 @@ pub(super) fn to_row(session: &ValidationSession) -> Result<ActiveModel, StoreEr
         SessionMode::RemotePending(label) => (REMOTE_PENDING, Some(label.as_str())),
     };
     let modified_at = parts.validated_at.unwrap_or(parts.created_at);
+    let remote = parts.remote.as_ref();
     Ok(ActiveModel {
         sid: Set(parts.id.as_str().to_owned()),
         client_secret: Set(parts.client_secret.expose().to_owned()),
@@ -39,6 +40,17 @@ pub(super) fn to_row(session: &ValidationSession) -> Result<ActiveModel, StoreEr
             .transpose()?),
         modified_at: Set(millis_to_column(modified_at, "modified_at")?),
         failed_attempts: Set(to_column(parts.token_attempts, "failed_attempts")?),
+        remote_server: Set(remote.map(|r| r.server.as_str().to_owned())),
+        remote_base_url: Set(remote.map(|r| r.base_url.clone())),
+        remote_sid: Set(remote.map(|r| r.sid.as_str().to_owned())),
+        remote_client_secret: Set(remote.map(|r| r.client_secret.expose().to_owned())),
+        remote_send_attempt: Set(remote
+            .map(|r| to_column(r.send_attempt.value(), "remote_send_attempt"))
+            .transpose()?),
+        remote_validated_at: Set(remote
+            .and_then(|r| r.validated_at)
+            .map(|at| millis_to_column(at, "remote_validated_at"))
+            .transpose()?),
     })
 }
 
@@ -57,6 +69,15 @@ pub(super) fn from_row(row: Model) -> Result<ValidationSession, StoreError> {
     let token =
         ValidationToken::parse(&row.token).map_err(|_| corrupt("token is not a valid token"))?;
     let mode = parse_mode(&row.mode, row.mode_server.as_deref()).map_err(|what| corrupt(&what))?;
+    let remote = parse_remote(RemoteColumns {
+        server: row.remote_server,
+        base_url: row.remote_base_url,
+        sid: row.remote_sid,
+        client_secret: row.remote_client_secret,
+        send_attempt: row.remote_send_attempt,
+        validated_at: row.remote_validated_at,
+    })
+    .map_err(|what| corrupt(&what))?;
     let parts = SessionParts {
         id,
         client_secret,
@@ -71,12 +92,58 @@ pub(super) fn from_row(row: Model) -> Result<ValidationSession, StoreError> {
             .map(|at| from_column(at, "validated_at").map(Timestamp::from_millis))
             .transpose()?,
         token_attempts: from_column(row.failed_attempts, "failed_attempts")?,
+        remote,
     };
     Ok(ValidationSession::from_parts(parts))
 }
 
 pub(super) fn millis_to_column(at: Timestamp, what: &str) -> Result<i64, StoreError> {
     to_column(at.as_millis(), what)
+}
+
+/// The `remote_*` columns of a row.
+struct RemoteColumns {
+    server: Option<String>,
+    base_url: Option<String>,
+    sid: Option<String>,
+    client_secret: Option<String>,
+    send_attempt: Option<i64>,
+    validated_at: Option<i64>,
+}
+
+/// No remote part when every column is NULL; otherwise all but `validated_at` must be set.
+fn parse_remote(columns: RemoteColumns) -> Result<Option<RemoteSession>, String> {
+    let RemoteColumns {
+        server,
+        base_url,
+        sid,
+        client_secret,
+        send_attempt,
+        validated_at,
+    } = columns;
+    let (Some(server), Some(base_url), Some(sid), Some(secret), Some(attempt)) =
+        (server, base_url, sid, client_secret, send_attempt)
+    else {
+        return if validated_at.is_none() {
+            Ok(None)
+        } else {
+            Err("remote_validated_at is set without a remote session".to_owned())
+        };
+    };
+    let number =
+        |value: i64, what: &str| u64::try_from(value).map_err(|_| format!("{what} is negative"));
+    Ok(Some(RemoteSession {
+        server: ServerLabel::parse(&server).map_err(|err| format!("remote_server: {err}"))?,
+        base_url,
+        sid: SessionId::parse(&sid)
+            .map_err(|_| "remote_sid is not a valid session id".to_owned())?,
+        client_secret: ClientSecret::parse(&secret)
+            .map_err(|_| "remote_client_secret is not a valid client secret".to_owned())?,
+        send_attempt: SendAttempt::new(number(attempt, "remote_send_attempt")?),
+        validated_at: validated_at
+            .map(|at| number(at, "remote_validated_at").map(Timestamp::from_millis))
+            .transpose()?,
+    }))
 }
 
 /// Local mode has no server; the two remote modes must name one.
@@ -121,6 +188,58 @@ mod tests {
             ("Local", None),
         ] {
             assert!(parse_mode(mode, server).is_err(), "{mode} {server:?}");
+        }
+    }
+
+    fn remote_columns() -> RemoteColumns {
+        RemoteColumns {
+            server: Some("central".into()),
+            base_url: Some("https://central.example".into()),
+            sid: Some("rsid".into()),
+            client_secret: Some("rsecret".into()),
+            send_attempt: Some(1),
+            validated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_row_without_remote_columns_has_no_remote_part() {
+        let none = RemoteColumns {
+            server: None,
+            base_url: None,
+            sid: None,
+            client_secret: None,
+            send_attempt: None,
+            validated_at: None,
+        };
+        assert_eq!(parse_remote(none), Ok(None));
+        let remote = parse_remote(remote_columns()).unwrap().unwrap();
+        assert_eq!(remote.sid.as_str(), "rsid");
+    }
+
+    #[test]
+    fn incomplete_or_invalid_remote_columns_are_refused() {
+        let cases = [
+            RemoteColumns {
+                sid: None,
+                validated_at: Some(5),
+                ..remote_columns()
+            },
+            RemoteColumns {
+                server: Some("not a label".into()),
+                ..remote_columns()
+            },
+            RemoteColumns {
+                client_secret: Some("bad secret!".into()),
+                ..remote_columns()
+            },
+            RemoteColumns {
+                send_attempt: Some(-1),
+                ..remote_columns()
+            },
+        ];
+        for case in cases {
+            assert!(parse_remote(case).is_err());
         }
     }
 }

@@ -22,6 +22,14 @@ pub struct Model {
     /// `validated_at`, else `created_at`: what the purge compares.
     pub modified_at: i64,
     pub failed_attempts: i32,
+    /// The remote session (all set, or all NULL but `remote_validated_at`): the label, the base
+    /// URL it resolved to, the remote sid, Verity's secret there and its last `send_attempt`.
+    pub remote_server: Option<String>,
+    pub remote_base_url: Option<String>,
+    pub remote_sid: Option<String>,
+    pub remote_client_secret: Option<String>,
+    pub remote_send_attempt: Option<i64>,
+    pub remote_validated_at: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -38,6 +46,8 @@ impl std::fmt::Debug for Model {
             .field("mode", &self.mode)
             .field("created_at", &self.created_at)
             .field("validated_at", &self.validated_at)
+            .field("remote_server", &self.remote_server)
+            .field("remote_sid", &self.remote_sid)
             .finish_non_exhaustive()
     }
 }
