@@ -68,6 +68,20 @@ impl Msisdn {
         &self.0
     }
 
+    /// The ISO 3166-1 alpha-2 region the number belongs to (`GB` for `447911123456`), as the
+    /// v1 `requestToken` of another identity server wants it beside the number; `None` when the
+    /// numbering plan cannot tell.
+    pub fn region(&self) -> Option<String> {
+        let number = phonenumber::parse(None, format!("+{}", self.0)).ok()?;
+        // Several regions share a calling code (+44: GB, GG, IM, JE); the main one is meant.
+        let regions = phonenumber::metadata::DATABASE.by_code(&number.country().code())?;
+        regions
+            .iter()
+            .find(|region| region.is_main_country_for_code())
+            .or_else(|| regions.first())
+            .map(|region| region.id().to_owned())
+    }
+
     /// The number in international format for people (`+44 7911 123456`), as requestToken's
     /// `intl_fmt` field expects; falls back to `+digits` when the plan has no format for it.
     pub fn international_format(&self) -> String {
@@ -96,6 +110,19 @@ impl fmt::Debug for Msisdn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_region_of_a_number_is_its_country_code() {
+        assert_eq!(
+            Msisdn::parse("447911123456").unwrap().region().as_deref(),
+            Some("GB")
+        );
+        assert_eq!(
+            Msisdn::parse("33612345678").unwrap().region().as_deref(),
+            Some("FR")
+        );
+        assert_eq!(Msisdn::parse("999").unwrap().region(), None);
+    }
 
     #[test]
     fn a_national_number_becomes_e164_digits_without_plus() {

@@ -1,7 +1,10 @@
-//! Verity's clients of other Matrix servers. For now: [`ReqwestHomeserverClient`], which asks
-//! homeservers about OpenID tokens over federation, finding them as the server-server API says
-//! and refusing private addresses (see `docs/federation.md`).
+//! Verity's clients of other Matrix servers: [`ReqwestHomeserverClient`], which asks homeservers
+//! about OpenID tokens over federation, finding them as the server-server API says and refusing
+//! private addresses, and [`ReqwestIdentityServers`], which finds other identity servers by label
+//! and speaks their v1 API (see `docs/federation.md`).
 
 mod homeserver;
+mod identity;
 
 pub use homeserver::{FederationConfig, FederationSetupError, ReqwestHomeserverClient};
+pub use identity::{IdentityServersConfig, IdentitySetupError, ReqwestIdentityServers};

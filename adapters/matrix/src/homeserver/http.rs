@@ -117,6 +117,8 @@ pub(crate) struct HttpWellKnownFetch {
     /// `https` and 443 in production; tests reach a plain-HTTP fake.
     scheme: &'static str,
     port: u16,
+    /// `/.well-known/matrix/server`, or `/.well-known/matrix/client` for identity servers.
+    path: &'static str,
 }
 
 impl HttpWellKnownFetch {
@@ -127,7 +129,14 @@ impl HttpWellKnownFetch {
             dns,
             scheme: "https",
             port: 443,
+            path: "/.well-known/matrix/server",
         }
+    }
+
+    /// The same fetch for another `.well-known` document (e.g. `/.well-known/matrix/client`).
+    pub(crate) fn for_path(mut self, path: &'static str) -> Self {
+        self.path = path;
+        self
     }
 
     /// The same fetch over plain HTTP on `port` (tests only).
@@ -175,8 +184,8 @@ impl HttpWellKnownFetch {
 impl WellKnownFetch for HttpWellKnownFetch {
     async fn fetch(&self, hostname: &str) -> Result<WellKnownResponse, FetchError> {
         let mut url = Url::parse(&format!(
-            "{}://{hostname}:{}/.well-known/matrix/server",
-            self.scheme, self.port
+            "{}://{hostname}:{}{}",
+            self.scheme, self.port, self.path
         ))
         .map_err(|error| FetchError::Failed(error.to_string()))?;
         for _ in 0..=MAX_WELL_KNOWN_REDIRECTS {

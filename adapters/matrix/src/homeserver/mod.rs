@@ -1,10 +1,11 @@
 //! [`ReqwestHomeserverClient`]: Verity's [`HomeserverClient`] over reqwest, with server discovery
 //! as the server-server API specifies, SSRF protection and bounded responses.
-mod address_policy;
+// Shared with the remote identity server client (`crate::identity`).
+pub(crate) mod address_policy;
 mod config;
-mod discovery;
-mod dns;
-mod http;
+pub(crate) mod discovery;
+pub(crate) mod dns;
+pub(crate) mod http;
 
 #[cfg(test)]
 mod discovery_policy_tests;
@@ -13,7 +14,7 @@ mod discovery_tests;
 #[cfg(test)]
 mod http_tests;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 use std::fmt;
 use std::sync::Arc;
