@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod backends;
 mod hash_index;
+mod invites;
 mod keys;
 mod lookup;
 mod notifier;
@@ -11,12 +12,15 @@ mod status;
 mod validation;
 
 #[cfg(test)]
+mod invites_test_support;
+#[cfg(test)]
 mod test_support;
 
 pub use accounts::{AccountService, AccountSettings};
 pub use association::{AssociationService, AssociationSettings};
 pub use backends::Backends;
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
+pub use invites::{DeliveryReport, DeliveryWake, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings};
 pub use notifier::{MediumHandler, Notifier};

@@ -6,6 +6,7 @@ fn accepted(next_link: Option<&str>, mode: SessionMode) -> TokenAccepted {
         threepid: requested().threepid,
         mode,
         next_link: next_link.map(str::to_owned),
+        remote_code_from: None,
     }
 }
 
@@ -162,6 +163,7 @@ async fn values_shown_on_the_page_are_escaped() {
             threepid,
             mode: SessionMode::Local,
             next_link: None,
+            remote_code_from: None,
         })
     });
     let page = html(

@@ -310,6 +310,7 @@ async fn submit_token_accepts_a_form_body_as_mxisd_did() {
                 threepid: requested().threepid,
                 mode: SessionMode::Local,
                 next_link: None,
+                remote_code_from: None,
             })
         });
     let cli = client(MockAccounts::new(), validation, &[]);

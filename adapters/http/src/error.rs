@@ -49,6 +49,10 @@ pub enum ErrCode {
     TooLarge,
     /// A lookup used another pepper than the published one.
     InvalidPepper,
+    /// A remote identity server Verity asked on the user's behalf failed (mxisd's code).
+    RemoteIsError,
+    /// Not an error: a message the client should show (mxisd's SMS "enter the NEW code").
+    MessageForClient,
     /// Anything unexpected; details are in the server log only.
     Unknown,
 }
@@ -77,6 +81,8 @@ impl ErrCode {
             Self::InvalidParam => "M_INVALID_PARAM",
             Self::TooLarge => "M_TOO_LARGE",
             Self::InvalidPepper => "M_INVALID_PEPPER",
+            Self::RemoteIsError => "M_REMOTE_IS_ERROR",
+            Self::MessageForClient => "M_MESSAGE_FOR_CLIENT",
             Self::Unknown => "M_UNKNOWN",
         }
     }

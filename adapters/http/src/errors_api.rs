@@ -4,7 +4,7 @@
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, LookupError, RegistrationError, ValidationError,
+    AssociationError, AuthError, LookupError, RegistrationError, RemoteFailure, ValidationError,
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
@@ -29,9 +29,13 @@ pub enum ApiError {
     /// An internal error (`M_UNKNOWN`); details are only in the server log.
     #[oai(status = 500)]
     Internal(Json<MatrixError>),
-    /// Another server Verity depends on failed (`M_UNKNOWN`).
+    /// Another server Verity depends on failed (`M_UNKNOWN`), or a remote identity server
+    /// refused or gave an invalid answer (`M_REMOTE_IS_ERROR`).
     #[oai(status = 502)]
     BadGateway(Json<MatrixError>),
+    /// A remote identity server cannot be reached (`M_REMOTE_IS_ERROR`); nothing was changed.
+    #[oai(status = 503)]
+    ServiceUnavailable(Json<MatrixError>),
 }
 
 impl ApiError {
@@ -60,6 +64,17 @@ impl ApiError {
 
     fn forbidden(code: ErrCode, message: impl Into<String>) -> Self {
         Self::Forbidden(Json(MatrixError::new(code, message)))
+    }
+
+    /// `M_REMOTE_IS_ERROR`: 503 when the remote identity server cannot be reached, 502 when it
+    /// refused or answered nonsense.
+    pub(crate) fn remote(failure: &RemoteFailure) -> Self {
+        let message = capitalise(&failure.to_string());
+        let body = Json(MatrixError::new(ErrCode::RemoteIsError, message));
+        match failure {
+            RemoteFailure::Unavailable(_) => Self::ServiceUnavailable(body),
+            RemoteFailure::Refused { .. } | RemoteFailure::Invalid(_) => Self::BadGateway(body),
+        }
     }
 
     /// 404 `M_NOT_FOUND`: the requested object does not exist.
@@ -170,6 +185,7 @@ impl From<ValidationError> for ApiError {
                 ErrCode::SendError,
                 "The validation message could not be sent",
             ),
+            ValidationError::Remote(failure) => Self::remote(&failure),
             ValidationError::Internal(error) => Self::internal(&error),
         }
     }
@@ -191,6 +207,10 @@ impl From<AssociationError> for ApiError {
                 ErrCode::SessionNotValidated,
                 "This validation session has not been validated yet",
             ),
+            AssociationError::RemoteNotValidated(_) => {
+                Self::bad(ErrCode::SessionNotValidated, message)
+            }
+            AssociationError::Remote(failure) => Self::remote(&failure),
             // sydent: binding another user's Matrix ID with a v2 token.
             AssociationError::NotTheRequester(_) => Self::forbidden(ErrCode::Unauthorized, message),
             AssociationError::RemoteValidationRequired(_)
@@ -231,6 +251,18 @@ impl From<LookupError> for ApiError {
             LookupError::Backend(error) => Self::internal(&error),
         }
     }
+}
+
+/// Not an error: after the first SMS code of a phone number published remotely, the client
+/// must ask for the remote server's NEW code (mxisd answered 200 `M_MESSAGE_FOR_CLIENT`).
+pub(crate) fn new_code_coming(server: &verity_domain::ServerLabel) -> MatrixError {
+    MatrixError::new(
+        ErrCode::MessageForClient,
+        format!(
+            "Your first code is accepted. You will receive a NEW code by text message from the \
+             identity server `{server}`, where your number will be published: enter it to finish."
+        ),
+    )
 }
 
 fn capitalise(message: &str) -> String {

@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod keys;
 mod lookup;
+mod remote_sessions;
 mod status;
 mod validation;
 
@@ -11,6 +12,9 @@ pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
 pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
 pub use keys::Keys;
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
+pub use remote_sessions::{
+    RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions,
+};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
 pub use validation::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,
@@ -24,6 +28,8 @@ pub use association::MockAssociation;
 pub use keys::MockKeys;
 #[cfg(any(test, feature = "mocks"))]
 pub use lookup::MockLookup;
+#[cfg(any(test, feature = "mocks"))]
+pub use remote_sessions::MockRemoteSessions;
 #[cfg(any(test, feature = "mocks"))]
 pub use status::MockStatus;
 #[cfg(any(test, feature = "mocks"))]

@@ -11,6 +11,7 @@ use verity_domain::{
 };
 
 use super::hash_index::{HashIndex, IndexError};
+use super::invites::InviteService;
 use crate::ports::driven::{
     Binding, BindingStore, Clock, HomeserverClient, HomeserverError, SessionStore,
 };
@@ -37,6 +38,8 @@ pub struct AssociationService {
     settings: AssociationSettings,
     /// How homeserver-signed unbinds are checked; `None`: they are refused.
     federation: Option<FederationCheck>,
+    /// The pending 3PID invites a bind signs and queues; `None`: binds ignore invites.
+    invites: Option<Arc<InviteService>>,
 }
 
 /// What checking a homeserver-signed request needs.
@@ -67,7 +70,36 @@ impl AssociationService {
             clock,
             settings,
             federation: None,
+            invites: None,
         }
+    }
+
+    /// After each bind, signs the pending room invites of the bound 3PID, returns them in the
+    /// association's `invites` and queues their delivery to the user's homeserver.
+    #[must_use]
+    pub fn with_invites(mut self, invites: Arc<InviteService>) -> Self {
+        self.invites = Some(invites);
+        self
+    }
+
+    /// The association as a bind answers it: with the signed pending invites of its 3PID, if
+    /// any (sydent's `invites`). An invite failure never fails the bind, which already happened.
+    async fn with_pending_invites(&self, association: &Vouched) -> Value {
+        let mut json = association.to_json();
+        let Some(invites) = &self.invites else {
+            return json;
+        };
+        match invites
+            .on_bind(&association.threepid, &association.user_id)
+            .await
+        {
+            Ok(entries) if !entries.is_empty() => json["invites"] = Value::Array(entries),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(error = %error, "the pending invites of a bound 3PID could not be queued");
+            }
+        }
+        json
     }
 
     /// Accepts unbinds signed by the user's homeserver (`Authorization: X-Matrix`), checked
@@ -192,7 +224,9 @@ impl Association for AssociationService {
         }
         tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
         let association = Vouched::vouched_at(binding.threepid, binding.user_id, now);
-        Ok(self.keys.sign(association.to_json())?)
+        Ok(self
+            .keys
+            .sign(self.with_pending_invites(&association).await)?)
     }
 
     async fn unbind(&self, request: Unbind) -> Result<(), AssociationError> {
@@ -232,3 +266,7 @@ impl Association for AssociationService {
 #[cfg(test)]
 #[path = "association_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "association_invites_tests.rs"]
+mod invites_tests;

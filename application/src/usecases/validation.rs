@@ -10,7 +10,8 @@ use verity_domain::{
 
 use super::notifier::{MediumHandler, Notifier};
 use crate::ports::driven::{
-    Clock, NotifyError, SecretGenerator, SessionStore, StoreError, ValidationNotice,
+    Clock, NotifyError, RemoteIdentityServers, SecretGenerator, SessionStore, StoreError,
+    ValidationNotice,
 };
 use crate::ports::driving::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,
@@ -37,6 +38,9 @@ pub struct ValidationService {
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretGenerator>,
     settings: ValidationSettings,
+    /// Where forced-remote SMS sessions continue (`validation_remote.rs`); `None`: they stop
+    /// after the local code.
+    remote: Option<Arc<dyn RemoteIdentityServers>>,
 }
 
 impl ValidationService {
@@ -54,6 +58,7 @@ impl ValidationService {
             clock,
             secrets,
             settings,
+            remote: None,
         }
     }
 
@@ -233,6 +238,13 @@ impl Validation for ValidationService {
             .map_err(session_error)?;
         // The policy may have changed since the session was created: it still decides.
         self.mode_for(session.threepid())?;
+        if state == Submission::AlreadyValidated
+            && let Some(accepted) = self
+                .forward_remote_code(&mut session, &submission.token)
+                .await?
+        {
+            return Ok(accepted);
+        }
         let attempt = match state {
             Submission::AlreadyValidated => 0,
             Submission::Pending => self
@@ -245,6 +257,7 @@ impl Validation for ValidationService {
             .accept_token(&submission.token, attempt, now, &rules)
             .map_err(session_error)?;
         if state == Submission::Pending {
+            self.start_remote_sms(&mut session).await?;
             self.sessions.update(&session).await?;
             tracing::info!(sid = %session.id(), medium = %session.threepid().medium(), "3PID validated");
         }
@@ -253,6 +266,7 @@ impl Validation for ValidationService {
             threepid: parts.threepid.clone(),
             mode: parts.mode.clone(),
             next_link: parts.next_link.clone(),
+            remote_code_from: self.remote_code_from(&session),
         })
     }
 
@@ -271,6 +285,9 @@ impl Validation for ValidationService {
             .map_err(session_error)
     }
 }
+
+#[path = "validation_remote.rs"]
+mod remote;
 
 #[cfg(test)]
 #[path = "validation_tests.rs"]

@@ -53,8 +53,22 @@ impl Sessions {
         &self,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.validation.submit_token(body.0.into_domain()?).await?;
-        Ok(Json(SubmissionResult { success: true }))
+        let accepted = self.validation.submit_token(body.0.into_domain()?).await?;
+        Ok(Json(match accepted.remote_code_from {
+            Some(server) => {
+                let message = crate::errors_api::new_code_coming(&server);
+                SubmissionResult {
+                    success: false,
+                    errcode: Some(message.errcode),
+                    error: Some(message.error),
+                }
+            }
+            None => SubmissionResult {
+                success: true,
+                errcode: None,
+                error: None,
+            },
+        }))
     }
 
     async fn validated(

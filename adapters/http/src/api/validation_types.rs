@@ -70,8 +70,16 @@ pub struct TokenSubmission {
 /// The outcome of a submission.
 #[derive(Debug, Object)]
 pub struct SubmissionResult {
-    /// Whether the token was accepted (errors are answered as Matrix errors instead).
+    /// Whether the 3PID is validated (errors are answered as Matrix errors instead). `false`
+    /// only for a phone number published on a remote identity server after its first code: the
+    /// remote server texts a NEW code, to be submitted next to the same session.
     pub success: bool,
+    /// With `success: false`: `M_MESSAGE_FOR_CLIENT` (mxisd's code).
+    #[oai(skip_serializing_if_is_none)]
+    pub errcode: Option<String>,
+    /// With `success: false`: the message to show the user.
+    #[oai(skip_serializing_if_is_none)]
+    pub error: Option<String>,
 }
 
 /// A validated 3PID.

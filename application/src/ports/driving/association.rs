@@ -3,6 +3,7 @@ use serde_json::Value;
 use verity_domain::{ClientSecret, ServerLabel, SessionId, ThreePid, UserId, XMatrixAuth};
 
 use crate::ports::driven::{BackendError, StoreError};
+use crate::ports::driving::RemoteFailure;
 
 /// `POST /3pid/bind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +78,16 @@ pub enum AssociationError {
          server does not bind it here)"
     )]
     RemoteValidationRequired(ServerLabel),
+    /// The policy publishes this 3PID on another identity server, and the user has not (yet)
+    /// completed the validation there.
+    #[error(
+        "this 3PID must first be validated on the identity server `{0}`: follow the link in the \
+         message it sent, then bind again"
+    )]
+    RemoteNotValidated(ServerLabel),
+    /// The remote identity server failed or refused the forwarded bind; nothing was bound.
+    #[error("{0}")]
+    Remote(RemoteFailure),
     /// v2: the access token belongs to another user than the one to bind.
     #[error("the access token does not belong to {0}")]
     NotTheRequester(UserId),

@@ -1,10 +1,11 @@
 use async_trait::async_trait;
 use verity_domain::{
-    ClientSecret, Medium, RefusalReason, SendAttempt, SessionId, SessionMode, ThreePid,
+    ClientSecret, Medium, RefusalReason, SendAttempt, ServerLabel, SessionId, SessionMode, ThreePid,
     ValidatedThreePid, ValidationToken,
 };
 
 use crate::ports::driven::StoreError;
+use crate::ports::driving::RemoteFailure;
 
 /// `requestToken`: the 3PID already parsed at the edge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,9 @@ pub struct TokenAccepted {
     pub mode: SessionMode,
     /// The client's `next_link`, if any (to be checked before any redirect).
     pub next_link: Option<String>,
+    /// SMS to a remote identity server: the local code was accepted and this server sent a NEW
+    /// code, which the user submits next to the same session (mxisd's two codes).
+    pub remote_code_from: Option<ServerLabel>,
 }
 
 /// Why a validation use case failed. The HTTP adapter maps each to the spec's errcode.
@@ -82,6 +86,9 @@ pub enum ValidationError {
         /// Whether the recipient was refused (as opposed to a failure of the provider).
         rejected: bool,
     },
+    /// The remote identity server failed (SMS codes forwarded there); the session is unchanged.
+    #[error("{0}")]
+    Remote(RemoteFailure),
     /// A store failed.
     #[error("internal error")]
     Internal(#[from] StoreError),

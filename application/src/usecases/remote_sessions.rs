@@ -1,0 +1,233 @@
+//! The remote step of validation sessions: Verity opens a session on another identity server on
+//! the user's behalf (its own client secret and `send_attempt`), then asks that server whether the
+//! user completed it. Remote state is stored only after the remote server accepted the call, so a
+//! failure leaves the session exactly as it was.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use verity_domain::{
+    ClientSecret, RemoteSession, RemoteStepError, ServerLabel, SessionId, SessionMode,
+    SessionRules, ValidationSession,
+};
+
+use crate::ports::driven::{
+    Clock, RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest, SecretGenerator,
+    SessionStore,
+};
+use crate::ports::driving::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
+
+/// The remote-session use case.
+pub struct RemoteSessionService {
+    sessions: Arc<dyn SessionStore>,
+    remote: Arc<dyn RemoteIdentityServers>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretGenerator>,
+    rules: SessionRules,
+}
+
+impl RemoteSessionService {
+    /// Wires the use case.
+    pub fn new(
+        sessions: Arc<dyn SessionStore>,
+        remote: Arc<dyn RemoteIdentityServers>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretGenerator>,
+        rules: SessionRules,
+    ) -> Self {
+        Self {
+            sessions,
+            remote,
+            clock,
+            secrets,
+            rules,
+        }
+    }
+
+    /// The session, checked for a remote step: right secret, alive, validated here, remote mode.
+    async fn session(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<ValidationSession, RemoteSessionError> {
+        let session = self
+            .sessions
+            .find(sid)
+            .await?
+            .ok_or(RemoteSessionError::NoValidSession)?;
+        session
+            .check_remote_step(client_secret, self.clock.now(), &self.rules)
+            .map_err(step_error)?;
+        Ok(session)
+    }
+
+    /// A fresh secret for a remote session. Session ids are drawn from the same charset as
+    /// client secrets (`[0-9a-zA-Z.=_-]`) by a CSPRNG, so one serves as an unguessable secret.
+    fn fresh_secret(&self) -> Result<ClientSecret, RemoteSessionError> {
+        let raw = self.secrets.session_id();
+        ClientSecret::parse(raw.as_str()).map_err(|_| {
+            RemoteSessionError::Internal(crate::ports::driven::StoreError::Corrupt(
+                "the secret generator made an invalid client secret".to_owned(),
+            ))
+        })
+    }
+}
+
+/// What the pages show for `session` (which passed the remote-step checks).
+fn overview(session: &ValidationSession) -> Result<RemoteOverview, RemoteSessionError> {
+    let server = session
+        .mode()
+        .remote_label()
+        .cloned()
+        .ok_or(RemoteSessionError::NotOffered)?;
+    Ok(RemoteOverview {
+        threepid: session.threepid().clone(),
+        server,
+        forced: matches!(session.mode(), SessionMode::RemotePending(_)),
+        started: session.remote().is_some(),
+        validated: session.is_remotely_validated(),
+    })
+}
+
+fn step_error(error: RemoteStepError) -> RemoteSessionError {
+    match error {
+        RemoteStepError::NoValidSession => RemoteSessionError::NoValidSession,
+        RemoteStepError::Expired => RemoteSessionError::SessionExpired,
+        RemoteStepError::NotValidated => RemoteSessionError::NotValidated,
+        RemoteStepError::NotOffered => RemoteSessionError::NotOffered,
+        RemoteStepError::NotStarted => RemoteSessionError::NotStarted,
+    }
+}
+
+/// The failure users and clients are told about; the remote's own words go to the log only
+/// when they are not a Matrix error (which is safe to repeat).
+pub(crate) fn remote_failure(server: &ServerLabel, error: RemoteError) -> RemoteFailure {
+    tracing::warn!(%server, error = %error, source = ?std::error::Error::source(&error), "remote identity server failed");
+    match error {
+        RemoteError::NoUsableServer(_) | RemoteError::Unreachable(_) => {
+            RemoteFailure::Unavailable(server.clone())
+        }
+        RemoteError::Refused { errcode, error } => RemoteFailure::Refused {
+            server: server.clone(),
+            errcode,
+            error,
+        },
+        RemoteError::InvalidResponse(_) => RemoteFailure::Invalid(server.clone()),
+    }
+}
+
+/// The server a started remote session lives on.
+pub(crate) fn server_of(remote: &RemoteSession) -> RemoteServer {
+    RemoteServer {
+        label: remote.server.clone(),
+        base_url: remote.base_url.clone(),
+    }
+}
+
+/// Asks the remote server whether the started remote session of `session` is validated, and
+/// records it in `session` (not in the store). Returns whether it is validated now.
+pub(crate) async fn confirm_remote_validation(
+    remote: &dyn RemoteIdentityServers,
+    session: &mut ValidationSession,
+    now: verity_domain::Timestamp,
+) -> Result<bool, RemoteFailure> {
+    let Some(started) = session.remote().cloned() else {
+        return Ok(false);
+    };
+    if started.validated_at.is_some() {
+        return Ok(true);
+    }
+    let found = remote
+        .validated_3pid(&server_of(&started), &started.sid, &started.client_secret)
+        .await
+        .map_err(|error| remote_failure(&started.server, error))?;
+    let Some(threepid) = found else {
+        return Ok(false);
+    };
+    // The remote validated another 3PID than this session's: never publish on its word.
+    session
+        .record_remote_validation(&threepid, now)
+        .map_err(|_| {
+            tracing::warn!(server = %started.server, "remote session validated another 3PID");
+            RemoteFailure::Invalid(started.server.clone())
+        })?;
+    Ok(true)
+}
+
+#[async_trait]
+impl RemoteSessions for RemoteSessionService {
+    async fn explain(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<RemoteOverview, RemoteSessionError> {
+        overview(&self.session(sid, client_secret).await?)
+    }
+
+    async fn start(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<RemoteOverview, RemoteSessionError> {
+        let mut session = self.session(sid, client_secret).await?;
+        // Validated there already: nothing more to send (a reload of the POSTed page).
+        if session.is_remotely_validated() {
+            return overview(&session);
+        }
+        let now = self.clock.now();
+        let request = session
+            .next_remote_request(client_secret, self.fresh_secret()?, now, &self.rules)
+            .map_err(step_error)?;
+        let label = request.server.clone();
+        let failed = |error| RemoteSessionError::Remote(remote_failure(&label, error));
+        // A started session lives on the server that has it; a new one goes to the label's
+        // first usable server.
+        let server = match &request.base_url {
+            Some(base_url) => RemoteServer {
+                label: label.clone(),
+                base_url: base_url.clone(),
+            },
+            None => self.remote.resolve(&label).await.map_err(failed)?,
+        };
+        let remote_sid = self
+            .remote
+            .request_token(
+                &server,
+                &RemoteTokenRequest {
+                    threepid: session.threepid().clone(),
+                    client_secret: request.client_secret.clone(),
+                    send_attempt: request.send_attempt,
+                },
+            )
+            .await
+            .map_err(failed)?;
+        session.record_remote_start(request, server.base_url, remote_sid);
+        self.sessions.update(&session).await?;
+        tracing::info!(%sid, server = %label, "remote validation session started");
+        overview(&session)
+    }
+
+    async fn check(
+        &self,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Result<RemoteOverview, RemoteSessionError> {
+        let mut session = self.session(sid, client_secret).await?;
+        if session.remote().is_none() {
+            return Err(RemoteSessionError::NotStarted);
+        }
+        let was = session.is_remotely_validated();
+        let now = self.clock.now();
+        confirm_remote_validation(self.remote.as_ref(), &mut session, now)
+            .await
+            .map_err(RemoteSessionError::Remote)?;
+        if !was && session.is_remotely_validated() {
+            self.sessions.update(&session).await?;
+            tracing::info!(%sid, "3PID validated on the remote identity server");
+        }
+        overview(&session)
+    }
+}
+
+#[cfg(test)]
+#[path = "remote_sessions_tests.rs"]
+mod tests;

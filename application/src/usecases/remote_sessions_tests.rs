@@ -1,0 +1,311 @@
+use std::sync::{Arc, Mutex};
+
+use mockall::predicate::eq;
+use pretty_assertions::assert_eq;
+use verity_domain::{
+    RemoteSession, SendAttempt, SessionParts, ThreePid, Timestamp, ValidationToken,
+};
+
+use super::*;
+use crate::ports::driven::{
+    MockClock, MockRemoteIdentityServers, MockSecretGenerator, MockSessionStore, StoreError,
+};
+use crate::usecases::test_support::email;
+
+const NOW: u64 = 1_700_000_000_000;
+
+fn sid() -> SessionId {
+    SessionId::parse("sid1").unwrap()
+}
+
+fn secret() -> ClientSecret {
+    ClientSecret::parse("user-secret").unwrap()
+}
+
+fn central() -> ServerLabel {
+    ServerLabel::parse("central").unwrap()
+}
+
+fn server() -> RemoteServer {
+    RemoteServer {
+        label: central(),
+        base_url: "http://central.test".into(),
+    }
+}
+
+fn started(validated_at: Option<u64>) -> RemoteSession {
+    RemoteSession {
+        server: central(),
+        base_url: "http://central.test".into(),
+        sid: SessionId::parse("remote-sid").unwrap(),
+        client_secret: ClientSecret::parse("verity-remote").unwrap(),
+        send_attempt: SendAttempt::new(1),
+        validated_at: validated_at.map(Timestamp::from_millis),
+    }
+}
+
+fn session(mode: SessionMode, validated: bool, remote: Option<RemoteSession>) -> ValidationSession {
+    ValidationSession::from_parts(SessionParts {
+        id: sid(),
+        client_secret: secret(),
+        threepid: email("bob@gmail.com"),
+        token: ValidationToken::parse("token").unwrap(),
+        send_attempt: SendAttempt::new(1),
+        next_link: None,
+        mode,
+        created_at: Timestamp::from_millis(NOW - 1000),
+        validated_at: validated.then(|| Timestamp::from_millis(NOW - 500)),
+        token_attempts: 1,
+        remote,
+    })
+}
+
+fn forced() -> SessionMode {
+    SessionMode::RemotePending(central())
+}
+
+/// A store holding `found`, recording every update into the returned cell.
+fn store(found: ValidationSession) -> (MockSessionStore, Arc<Mutex<Vec<ValidationSession>>>) {
+    let updates = Arc::new(Mutex::new(Vec::new()));
+    let mut store = MockSessionStore::new();
+    store
+        .expect_find()
+        .with(eq(sid()))
+        .returning(move |_| Ok(Some(found.clone())));
+    let seen = updates.clone();
+    store.expect_update().returning(move |s| {
+        seen.lock().unwrap().push(s.clone());
+        Ok(())
+    });
+    (store, updates)
+}
+
+fn service(store: MockSessionStore, remote: MockRemoteIdentityServers) -> RemoteSessionService {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(|| Timestamp::from_millis(NOW));
+    let mut secrets = MockSecretGenerator::new();
+    secrets
+        .expect_session_id()
+        .returning(|| SessionId::parse("fresh-remote-secret").unwrap());
+    RemoteSessionService::new(
+        Arc::new(store),
+        Arc::new(remote),
+        Arc::new(clock),
+        Arc::new(secrets),
+        SessionRules::default(),
+    )
+}
+
+fn unreachable() -> RemoteError {
+    RemoteError::Unreachable("connection refused".into())
+}
+
+#[tokio::test]
+async fn explaining_changes_nothing_and_says_whether_the_step_is_forced() {
+    let (store, updates) = store(session(forced(), true, None));
+    let service = service(store, MockRemoteIdentityServers::new());
+    let overview = service.explain(&sid(), &secret()).await.unwrap();
+    assert_eq!(
+        overview,
+        RemoteOverview {
+            threepid: email("bob@gmail.com"),
+            server: central(),
+            forced: true,
+            started: false,
+            validated: false,
+        }
+    );
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_remote_step_is_refused_for_local_sessions_other_secrets_and_unvalidated_sessions() {
+    for (found, asked, expected) in [
+        (
+            session(SessionMode::Local, true, None),
+            secret(),
+            "NotOffered",
+        ),
+        (
+            session(forced(), true, None),
+            ClientSecret::parse("x").unwrap(),
+            "NoValidSession",
+        ),
+        (session(forced(), false, None), secret(), "NotValidated"),
+    ] {
+        let (store, _) = store(found);
+        let service = service(store, MockRemoteIdentityServers::new());
+        let error = service.start(&sid(), &asked).await.unwrap_err();
+        assert!(format!("{error:?}").starts_with(expected), "{error:?}");
+    }
+}
+
+#[tokio::test]
+async fn starting_opens_a_session_on_the_resolved_server_with_verity_s_own_secret() {
+    let (store, updates) = store(session(
+        SessionMode::LocalOfferRemote(central()),
+        true,
+        None,
+    ));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_resolve()
+        .with(eq(central()))
+        .returning(|_| Ok(server()));
+    remote
+        .expect_request_token()
+        .withf(|at, request| {
+            at == &server()
+                && request.threepid == email("bob@gmail.com")
+                && request.client_secret.expose() == "fresh-remote-secret"
+                && request.send_attempt == SendAttempt::new(1)
+        })
+        .returning(|_, _| Ok(SessionId::parse("remote-sid").unwrap()));
+    let overview = service(store, remote)
+        .start(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.started && !overview.forced && !overview.validated);
+    let updates = updates.lock().unwrap();
+    let stored = updates[0].remote().unwrap();
+    assert_eq!(stored.sid.as_str(), "remote-sid");
+    assert_eq!(stored.base_url, "http://central.test");
+    assert_eq!(stored.client_secret.expose(), "fresh-remote-secret");
+}
+
+#[tokio::test]
+async fn starting_again_asks_the_same_server_to_send_again_with_the_same_secret() {
+    let (store, updates) = store(session(forced(), true, Some(started(None))));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_resolve().never();
+    remote
+        .expect_request_token()
+        .withf(|at, request| {
+            at == &server()
+                && request.client_secret.expose() == "verity-remote"
+                && request.send_attempt == SendAttempt::new(2)
+        })
+        .returning(|_, _| Ok(SessionId::parse("remote-sid").unwrap()));
+    service(store, remote)
+        .start(&sid(), &secret())
+        .await
+        .unwrap();
+    assert_eq!(
+        updates.lock().unwrap()[0].remote().unwrap().send_attempt,
+        SendAttempt::new(2)
+    );
+}
+
+#[tokio::test]
+async fn a_failing_remote_server_leaves_the_session_unchanged() {
+    let (store, updates) = store(session(forced(), true, None));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_resolve().returning(|_| Ok(server()));
+    remote
+        .expect_request_token()
+        .returning(|_, _| Err(unreachable()));
+    let error = service(store, remote)
+        .start(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RemoteSessionError::Remote(RemoteFailure::Unavailable(l)) if l == &central()),
+        "{error:?}"
+    );
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_label_without_a_usable_server_is_reported_unavailable() {
+    let (store, updates) = store(session(forced(), true, None));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_resolve()
+        .returning(|label| Err(RemoteError::NoUsableServer(label.clone())));
+    let error = service(store, remote)
+        .start(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        RemoteSessionError::Remote(RemoteFailure::Unavailable(_))
+    ));
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn checking_before_starting_is_refused() {
+    let (store, _) = store(session(forced(), true, None));
+    let error = service(store, MockRemoteIdentityServers::new())
+        .check(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RemoteSessionError::NotStarted));
+}
+
+#[tokio::test]
+async fn a_check_records_the_remote_validation_of_this_3pid() {
+    let (store, updates) = store(session(forced(), true, Some(started(None))));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_validated_3pid()
+        .withf(|at, rsid, rsecret| {
+            at == &server() && rsid.as_str() == "remote-sid" && rsecret.expose() == "verity-remote"
+        })
+        .returning(|_, _, _| Ok(Some(email("bob@gmail.com"))));
+    let overview = service(store, remote)
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.validated);
+    assert_eq!(
+        updates.lock().unwrap()[0].remote().unwrap().validated_at,
+        Some(Timestamp::from_millis(NOW))
+    );
+}
+
+#[tokio::test]
+async fn a_check_before_the_user_finished_stores_nothing() {
+    let (store, updates) = store(session(forced(), true, Some(started(None))));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_validated_3pid().returning(|_, _, _| Ok(None));
+    let overview = service(store, remote)
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.started && !overview.validated);
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_remote_validation_of_another_3pid_is_refused_and_not_recorded() {
+    let (store, updates) = store(session(forced(), true, Some(started(None))));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_validated_3pid().returning(|_, _, _| {
+        Ok(Some(
+            ThreePid::parse(verity_domain::Medium::Email, "eve@gmail.com").unwrap(),
+        ))
+    });
+    let error = service(store, remote)
+        .check(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        RemoteSessionError::Remote(RemoteFailure::Invalid(_))
+    ));
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_store_failure_is_internal() {
+    let mut store = MockSessionStore::new();
+    store
+        .expect_find()
+        .returning(|_| Err(StoreError::Corrupt("x".into())));
+    let error = service(store, MockRemoteIdentityServers::new())
+        .explain(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RemoteSessionError::Internal(_)));
+}

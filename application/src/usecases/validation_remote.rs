@@ -1,0 +1,133 @@
+//! SMS sessions the policy sends to a remote identity server (mxisd's two codes): once the local
+//! code is accepted, Verity opens the remote session at once (the remote server texts a NEW
+//! code), and the next code submitted to the same local session is forwarded there.
+use std::sync::Arc;
+
+use verity_domain::{
+    ClientSecret, Medium, ServerLabel, SessionMode, ValidationSession, ValidationToken,
+};
+
+use super::ValidationService;
+use crate::ports::driven::{RemoteError, RemoteIdentityServers, RemoteTokenRequest, StoreError};
+use crate::ports::driving::{TokenAccepted, ValidationError};
+use crate::usecases::remote_sessions::{remote_failure, server_of};
+
+impl ValidationService {
+    /// Starts remote sessions for SMS the policy publishes elsewhere, and forwards their codes.
+    #[must_use]
+    pub fn with_remote_servers(mut self, remote: Arc<dyn RemoteIdentityServers>) -> Self {
+        self.remote = Some(remote);
+        self
+    }
+
+    /// The remote client and label when `session` is an SMS session forced to a remote server.
+    fn sms_remote<'a>(
+        &'a self,
+        session: &'a ValidationSession,
+    ) -> Option<(&'a Arc<dyn RemoteIdentityServers>, &'a ServerLabel)> {
+        match (session.threepid().medium(), session.mode(), &self.remote) {
+            (Medium::Msisdn, SessionMode::RemotePending(label), Some(remote)) => {
+                Some((remote, label))
+            }
+            _ => None,
+        }
+    }
+
+    /// The server whose code the user must submit next, if any.
+    pub(super) fn remote_code_from(&self, session: &ValidationSession) -> Option<ServerLabel> {
+        let (_, label) = self.sms_remote(session)?;
+        (session.remote().is_some() && !session.is_remotely_validated()).then(|| label.clone())
+    }
+
+    /// Right after the local code of a forced-remote SMS session was accepted (in `session`, not
+    /// yet stored): opens the remote session. On failure the caller stores nothing, so the
+    /// local code can be submitted again.
+    pub(super) async fn start_remote_sms(
+        &self,
+        session: &mut ValidationSession,
+    ) -> Result<(), ValidationError> {
+        let Some((remote, label)) = self.sms_remote(session) else {
+            return Ok(());
+        };
+        let (remote, label) = (remote.clone(), label.clone());
+        // Session ids and client secrets share the charset `[0-9a-zA-Z.=_-]`, and ids come from
+        // the CSPRNG: one makes an unguessable secret for the remote session.
+        let fresh = ClientSecret::parse(self.secrets.session_id().as_str()).map_err(|_| {
+            ValidationError::Internal(StoreError::Corrupt(
+                "the secret generator made an invalid client secret".to_owned(),
+            ))
+        })?;
+        let own_secret = session.parts().client_secret.clone();
+        let request = session
+            .next_remote_request(&own_secret, fresh, self.clock.now(), &self.settings.rules)
+            .map_err(|_| ValidationError::NotValidated)?;
+        let failed = |error| ValidationError::Remote(remote_failure(&label, error));
+        let server = remote.resolve(&label).await.map_err(failed)?;
+        let remote_sid = remote
+            .request_token(
+                &server,
+                &RemoteTokenRequest {
+                    threepid: session.threepid().clone(),
+                    client_secret: request.client_secret.clone(),
+                    send_attempt: request.send_attempt,
+                },
+            )
+            .await
+            .map_err(failed)?;
+        session.record_remote_start(request, server.base_url, remote_sid);
+        tracing::info!(sid = %session.id(), server = %label, "remote SMS session started: a second code was sent");
+        Ok(())
+    }
+
+    /// A code submitted to an already validated forced-remote SMS session whose remote session
+    /// waits for its code: anything but the local code again goes to the remote server. `None`
+    /// when the submission is not one of those.
+    pub(super) async fn forward_remote_code(
+        &self,
+        session: &mut ValidationSession,
+        token: &ValidationToken,
+    ) -> Result<Option<TokenAccepted>, ValidationError> {
+        let Some((remote, _)) = self.sms_remote(session) else {
+            return Ok(None);
+        };
+        let remote = remote.clone();
+        let Some(started) = session.remote().cloned() else {
+            return Ok(None);
+        };
+        if started.validated_at.is_some() || session.token().matches(token) {
+            return Ok(None);
+        }
+        remote
+            .submit_token(
+                &server_of(&started),
+                &started.sid,
+                &started.client_secret,
+                token,
+            )
+            .await
+            .map_err(|error| match error {
+                // The user mistyped the second code: the remote server counts its own attempts.
+                RemoteError::Refused { errcode, .. } if errcode == "M_TOKEN_INCORRECT" => {
+                    ValidationError::TokenIncorrect
+                }
+                other => ValidationError::Remote(remote_failure(&started.server, other)),
+            })?;
+        let threepid = session.threepid().clone();
+        session
+            .record_remote_validation(&threepid, self.clock.now())
+            .map_err(|_| ValidationError::NotValidated)?;
+        self.sessions.update(session).await?;
+        tracing::info!(sid = %session.id(), server = %started.server, "3PID validated on the remote identity server");
+        let parts = session.parts();
+        Ok(Some(TokenAccepted {
+            threepid: parts.threepid.clone(),
+            mode: parts.mode.clone(),
+            next_link: parts.next_link.clone(),
+            remote_code_from: None,
+        }))
+    }
+}
+
+#[cfg(test)]
+#[path = "validation_remote_tests.rs"]
+mod tests;
