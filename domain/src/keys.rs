@@ -115,6 +115,11 @@ impl KeyId {
         Self(format!("{ED25519}:{identifier}"))
     }
 
+    /// `ed25519:0`: the identifier an invite's ephemeral key signs under (as sydent).
+    pub fn ephemeral() -> Self {
+        Self(format!("{ED25519}:0"))
+    }
+
     /// The part after `ed25519:`.
     pub fn identifier(&self) -> &str {
         self.0.get(ED25519.len() + 1..).unwrap_or_default()

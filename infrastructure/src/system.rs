@@ -6,7 +6,8 @@ use rand::rngs::SysRng;
 use rand::{Rng as _, RngExt as _, TryRng as _};
 use verity_application::ports::driven::{Clock, SecretGenerator};
 use verity_domain::{
-    AccessToken, MAX_PEPPER_LENGTH, Pepper, SessionId, Timestamp, TokenKind, ValidationToken,
+    AccessToken, INVITE_TOKEN_LENGTH, InviteToken, MAX_PEPPER_LENGTH, Pepper, SessionId, Timestamp,
+    TokenKind, ValidationToken,
 };
 
 /// The system clock.
@@ -75,6 +76,16 @@ impl SecretGenerator for OsSecretGenerator {
         // Alphanumerics of a valid length are always a pepper; the fallback is unreachable.
         Pepper::parse(&raw).unwrap_or_else(|_| fallback_pepper())
     }
+
+    fn invite_token(&self) -> InviteToken {
+        const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        let mut rng = rand::rng();
+        let raw: String = (0..INVITE_TOKEN_LENGTH)
+            .map(|_| char::from(LETTERS[rng.random_range(0..LETTERS.len())]))
+            .collect();
+        // Letters of a valid length are always a token; the fallback is unreachable.
+        InviteToken::parse(&raw).unwrap_or_else(|_| fallback_invite_token())
+    }
 }
 
 /// Length of an access token: 64 alphanumerics (about 380 bits), as sydent.
@@ -96,6 +107,11 @@ fn fallback_session_id() -> SessionId {
 }
 
 #[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
+fn fallback_invite_token() -> InviteToken {
+    InviteToken::parse("x").expect("constant token is valid")
+}
+
+#[allow(clippy::expect_used)] // Constant input that the unit tests prove valid.
 fn fallback_token() -> ValidationToken {
     ValidationToken::parse("x").expect("constant token is valid")
 }
@@ -113,6 +129,16 @@ mod tests {
             .collect();
         assert_eq!(ids.len(), 1000);
         assert!(ids.iter().all(|id| id.len() == SESSION_ID_LENGTH));
+    }
+
+    #[test]
+    fn invite_tokens_are_128_letters_and_do_not_repeat() {
+        let tokens: HashSet<String> = (0..200)
+            .map(|_| OsSecretGenerator.invite_token().as_str().to_owned())
+            .collect();
+        assert_eq!(tokens.len(), 200);
+        assert!(tokens.iter().all(|t| InviteToken::is_generated_shape(t)));
+        assert!(InviteToken::parse(fallback_invite_token().as_str()).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod hash_store;
 mod health;
 mod homeserver;
 mod identity;
+mod invite_store;
 mod key_store;
 mod notify;
 mod remote_identity;
@@ -22,10 +23,11 @@ pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
 pub use identity::{BackendError, Binding, IdentityBackend};
+pub use invite_store::InviteStore;
 pub use key_store::{KeyStore, StoredKey};
 pub use notify::{
-    EmailMessage, Notification, NotificationConnector, NotificationGenerator, NotifyError,
-    SmsMessage, ValidationNotice,
+    EmailMessage, InviteNotice, Notification, NotificationConnector, NotificationGenerator,
+    NotifyError, SmsMessage, ValidationNotice,
 };
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
@@ -45,6 +47,8 @@ pub use health::MockHealthCheck;
 pub use homeserver::MockHomeserverClient;
 #[cfg(any(test, feature = "mocks"))]
 pub use identity::MockIdentityBackend;
+#[cfg(any(test, feature = "mocks"))]
+pub use invite_store::MockInviteStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use key_store::MockKeyStore;
 #[cfg(any(test, feature = "mocks"))]

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod association;
+mod invites;
 mod keys;
 mod lookup;
 mod remote_sessions;
@@ -10,6 +11,9 @@ mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
 pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
+pub use invites::{
+    InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
+};
 pub use keys::Keys;
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use remote_sessions::{
@@ -24,6 +28,8 @@ pub use validation::{
 pub use accounts::MockAccounts;
 #[cfg(any(test, feature = "mocks"))]
 pub use association::MockAssociation;
+#[cfg(any(test, feature = "mocks"))]
+pub use invites::MockInvites;
 #[cfg(any(test, feature = "mocks"))]
 pub use keys::MockKeys;
 #[cfg(any(test, feature = "mocks"))]

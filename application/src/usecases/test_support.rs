@@ -247,6 +247,10 @@ impl SecretGenerator for CountingPeppers {
         unreachable!()
     }
 
+    fn invite_token(&self) -> verity_domain::InviteToken {
+        unreachable!()
+    }
+
     fn pepper(&self, length: usize) -> Pepper {
         let mut next = self.0.lock().unwrap();
         *next += 1;

@@ -36,6 +36,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tokio_rustls::rustls;
 
+#[path = "onbind.rs"]
+mod onbind;
+
 const USERINFO_PATH: &str = "/_matrix/federation/v1/openid/userinfo";
 const KEYS_PATH: &str = "/_matrix/key/v2/server";
 
@@ -101,6 +104,8 @@ struct State {
     userinfo_calls: usize,
     well_known: Option<WellKnownReply>,
     requests: Vec<ReceivedRequest>,
+    /// `3pid/onbind` calls (see `onbind.rs`).
+    onbind: onbind::OnbindState,
 }
 
 impl Default for State {
@@ -112,6 +117,7 @@ impl Default for State {
             userinfo_calls: 0,
             well_known: None,
             requests: Vec::new(),
+            onbind: onbind::OnbindState::default(),
         }
     }
 }
@@ -207,7 +213,12 @@ impl FakeHomeserverBuilder {
             let state = Arc::clone(&state);
             poem::endpoint::make(move |req: Request| {
                 let state = Arc::clone(&state);
-                async move { handle(&state, req) }
+                async move {
+                    if req.uri().path() == onbind::ONBIND_PATH {
+                        return onbind::handle(&state, req).await;
+                    }
+                    handle(&state, req)
+                }
             })
         };
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -6,6 +6,7 @@ mod config;
 pub(crate) mod discovery;
 pub(crate) mod dns;
 pub(crate) mod http;
+mod onbind;
 
 #[cfg(test)]
 mod discovery_policy_tests;
@@ -13,6 +14,8 @@ mod discovery_policy_tests;
 mod discovery_tests;
 #[cfg(test)]
 mod http_tests;
+#[cfg(test)]
+mod onbind_tests;
 #[cfg(test)]
 pub(crate) mod test_support;
 
@@ -196,6 +199,15 @@ impl HomeserverClient for ReqwestHomeserverClient {
     ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError> {
         let (status, body) = self.get_federation(server, KEYS_PATH).await?;
         interpret_keys(server, status, body)
+    }
+
+    #[tracing::instrument(name = "onbind", skip_all, fields(server = %server))]
+    async fn onbind(
+        &self,
+        server: &ServerName,
+        body: &serde_json::Value,
+    ) -> Result<(), HomeserverError> {
+        self.post_onbind(server, body).await
     }
 }
 

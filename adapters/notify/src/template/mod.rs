@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use verity_application::ports::driven::{
-    EmailMessage, Notification, NotificationGenerator, NotifyError, SmsMessage, ValidationNotice,
+    EmailMessage, InviteNotice, Notification, NotificationGenerator, NotifyError, SmsMessage,
+    ValidationNotice,
 };
 use verity_domain::{MatrixDomain, Medium, SessionMode, ThreePid};
 
@@ -277,6 +278,43 @@ impl NotificationGenerator for TemplateGenerator {
             SessionMode::Local | SessionMode::LocalOfferRemote(_) => TemplateKind::Validation,
         };
         self.render(kind, &notice.threepid, &values)
+    }
+
+    fn invite(&self, notice: &InviteNotice) -> Result<Notification, NotifyError> {
+        let mut values = self.common_values(&notice.threepid);
+        let sender_id = notice.sender.as_str();
+        let sender_name = notice.sender_display_name.clone().unwrap_or_default();
+        let room_name = notice.room_name.clone().unwrap_or_default();
+        let or = |name: &str, id: &str| {
+            if name.trim().is_empty() {
+                id.to_owned()
+            } else {
+                name.to_owned()
+            }
+        };
+        let medium = notice.threepid.medium();
+        values
+            .set("SENDER_ID", sender_id)
+            .set("SENDER_NAME_OR_ID", or(&sender_name, sender_id))
+            .set("SENDER_NAME", sender_name)
+            .set("INVITE_MEDIUM", medium.as_str())
+            .set("INVITE_MEDIUM_URL_ENCODED", url_encode(medium.as_str()))
+            .set("INVITE_ADDRESS", notice.threepid.address())
+            .set(
+                "INVITE_ADDRESS_URL_ENCODED",
+                url_encode(notice.threepid.address()),
+            )
+            .set("ROOM_ID", notice.room_id.clone())
+            .set("ROOM_NAME_OR_ID", or(&room_name, &notice.room_id))
+            .set("ROOM_NAME", room_name)
+            .set("ROOM_ALIAS", notice.room_alias.clone().unwrap_or_default())
+            .set("INVITE_TOKEN", notice.token.as_str())
+            .set(
+                "EPHEMERAL_PRIVATE_KEY",
+                notice.ephemeral_private_key.clone(),
+            )
+            .set("SIGN_URL", notice.sign_url.clone());
+        self.render(TemplateKind::Invite, &notice.threepid, &values)
     }
 }
 

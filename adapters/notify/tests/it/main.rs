@@ -5,6 +5,7 @@
 mod config;
 mod file_and_none;
 mod generator;
+mod invite;
 mod logs;
 mod smtp;
 mod templates_from_disk;

@@ -2,6 +2,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use async_trait::async_trait;
+use serde_json::Value;
 use verity_domain::{KeyId, PublicKey, ServerName, UserId};
 
 /// The OpenID access token a homeserver issued to a user, which the user hands to Verity to prove
@@ -75,4 +76,13 @@ pub trait HomeserverClient: Send + Sync {
         &self,
         server: &ServerName,
     ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError>;
+
+    /// Tells `server` that a 3PID it has pending room invites for was bound
+    /// (`POST /_matrix/federation/v1/3pid/onbind` with `body`; POST, as Synapse and sydent, not
+    /// the PUT the server-server spec text says: matrix-spec#524). Reached and checked as
+    /// [`openid_userinfo`](Self::openid_userinfo) reaches it.
+    ///
+    /// Implementations MUST return `Ok` only for a 2xx answer; any other status is
+    /// [`HomeserverError::Unreachable`] (the caller retries).
+    async fn onbind(&self, server: &ServerName, body: &Value) -> Result<(), HomeserverError>;
 }

@@ -1,7 +1,10 @@
 use std::error::Error as StdError;
+use std::fmt;
 
 use async_trait::async_trait;
-use verity_domain::{EmailAddress, Msisdn, SessionId, SessionMode, ThreePid, ValidationToken};
+use verity_domain::{
+    EmailAddress, InviteToken, Msisdn, SessionId, SessionMode, ThreePid, UserId, ValidationToken,
+};
 
 /// A message ready to send: what a generator produces and a connector delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +54,43 @@ pub struct ValidationNotice {
     pub mode: SessionMode,
 }
 
+/// Everything a 3PID room invite message may say (the `invite` template).
+#[derive(Clone, PartialEq, Eq)]
+pub struct InviteNotice {
+    /// The invited 3PID (also the recipient).
+    pub threepid: ThreePid,
+    /// The inviting user (`%SENDER_ID%`).
+    pub sender: UserId,
+    /// Their display name, already cut to sydent's length (`%SENDER_NAME%`).
+    pub sender_display_name: Option<String>,
+    /// The room (`%ROOM_ID%`).
+    pub room_id: String,
+    /// Its name, already cut to sydent's length (`%ROOM_NAME%`).
+    pub room_name: Option<String>,
+    /// Its alias, if the homeserver sent one (`%ROOM_ALIAS%`).
+    pub room_alias: Option<String>,
+    /// The invite's token (`%INVITE_TOKEN%`).
+    pub token: InviteToken,
+    /// The invite's ephemeral private key, unpadded URL-safe base64 (`%EPHEMERAL_PRIVATE_KEY%`):
+    /// a client without cryptography gives it to `/sign-ed25519`. A secret: `Debug` hides it.
+    pub ephemeral_private_key: String,
+    /// The `/sign-ed25519` URL with the token and key in its query (`%SIGN_URL%`), as sydent's
+    /// invite link carries it.
+    pub sign_url: String,
+}
+
+impl fmt::Debug for InviteNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InviteNotice")
+            .field("threepid", &self.threepid)
+            .field("sender", &self.sender)
+            .field("room_id", &self.room_id)
+            .field("token", &self.token)
+            .field("ephemeral_private_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why a notification could not be produced or sent.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -76,6 +116,13 @@ pub trait NotificationGenerator: Send + Sync {
     /// # Errors
     /// [`NotifyError::Template`] when the template cannot be rendered for this 3PID.
     fn validation(&self, notice: &ValidationNotice) -> Result<Notification, NotifyError>;
+
+    /// The message telling the owner of a 3PID that they were invited to a room.
+    ///
+    /// # Errors
+    /// [`NotifyError::Template`] when the template cannot be rendered for this 3PID;
+    /// [`NotifyError::Unsupported`] when this generator has no invite template.
+    fn invite(&self, notice: &InviteNotice) -> Result<Notification, NotifyError>;
 }
 
 /// Delivers messages.

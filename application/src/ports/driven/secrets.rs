@@ -1,4 +1,4 @@
-use verity_domain::{AccessToken, Pepper, SessionId, TokenKind, ValidationToken};
+use verity_domain::{AccessToken, InviteToken, Pepper, SessionId, TokenKind, ValidationToken};
 
 /// Fresh unguessable values.
 ///
@@ -22,4 +22,8 @@ pub trait SecretGenerator: Send + Sync {
     /// A new lookup pepper of `length` ASCII letters and digits (`length` is between 1 and
     /// [`verity_domain::MAX_PEPPER_LENGTH`]; implementations clamp anything else).
     fn pepper(&self, length: usize) -> Pepper;
+
+    /// A new 3PID invite token: [`verity_domain::INVITE_TOKEN_LENGTH`] random ASCII letters, as
+    /// sydent (see [`InviteToken::is_generated_shape`]).
+    fn invite_token(&self) -> InviteToken;
 }

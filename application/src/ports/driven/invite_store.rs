@@ -1,0 +1,63 @@
+use async_trait::async_trait;
+use verity_domain::{Delivery, DeliveryState, Invite, InviteToken, PublicKey, ThreePid, Timestamp};
+
+use super::StoreError;
+
+/// Pending 3PID room invites and the delivery of those whose address was bound.
+///
+/// Implementations MUST round-trip every field of an [`Invite`] (its delivery included, the
+/// signed object exactly), survive restarts (a bound invite not yet delivered is delivered after
+/// a restart), and treat an invite whose `expires_at` is at or before `now` as gone for every
+/// query that takes `now`.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait InviteStore: Send + Sync {
+    /// Stores a new invite.
+    ///
+    /// # Errors
+    /// [`StoreError::Conflict`] when the token is taken (the stored invite is kept).
+    async fn insert(&self, invite: &Invite) -> Result<(), StoreError>;
+
+    /// Removes an invite (one whose message could not be sent); removing none is not an error.
+    async fn delete(&self, token: &InviteToken) -> Result<(), StoreError>;
+
+    /// The invite with this token, expired or not.
+    async fn find(&self, token: &InviteToken) -> Result<Option<Invite>, StoreError>;
+
+    /// The invites of `threepid` that are not expired at `now` and whose address was not bound
+    /// yet (no delivery), oldest first.
+    async fn unbound(&self, threepid: &ThreePid, now: Timestamp)
+    -> Result<Vec<Invite>, StoreError>;
+
+    /// Whether an invite not expired at `now` has `key` as its ephemeral public key.
+    async fn ephemeral_key_in_use(
+        &self,
+        key: &PublicKey,
+        now: Timestamp,
+    ) -> Result<bool, StoreError>;
+
+    /// Records that the invite's address was bound: sets its delivery, only if it has none yet
+    /// (two concurrent binds record one). Returns whether it did.
+    async fn record_bind(
+        &self,
+        token: &InviteToken,
+        delivery: &Delivery,
+    ) -> Result<bool, StoreError>;
+
+    /// At most `limit` invites in [`DeliveryState::Due`] whose next attempt is at or before
+    /// `now` and that are not expired, the most overdue first.
+    async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<Invite>, StoreError>;
+
+    /// Sets the delivery state, failed attempts and next attempt of a bound invite; an invite
+    /// that is gone (purged meanwhile) is not an error.
+    async fn update_delivery(
+        &self,
+        token: &InviteToken,
+        state: DeliveryState,
+        attempts: u32,
+        next_attempt: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Deletes every invite expired at or before `now`; returns how many.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError>;
+}

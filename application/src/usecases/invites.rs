@@ -1,0 +1,394 @@
+//! 3PID room invites: storing an invite for an unbound address and telling its owner, signing
+//! with the invite's ephemeral key for clients without cryptography, and, once the address is
+//! bound, signing the invites for the bound user and delivering them to that user's homeserver
+//! (`3pid/onbind`) with retries until they are accepted or expire.
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use verity_domain::{
+    Delivery, DeliveryState, Invite, KeyId, MAX_ROOM_NAME_CHARS, MAX_SENDER_DISPLAY_NAME_CHARS,
+    Medium, PublicKey, ServerName, SigningKey, ThreePid, Timestamp, UserId,
+    ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
+    sign_json, truncate_display,
+};
+
+use super::backends::{Backends, OnFailure};
+use super::notifier::Notifier;
+use crate::ports::driven::{
+    Clock, HomeserverClient, HomeserverError, InviteNotice, InviteStore, NotifyError,
+    SecretGenerator, StoreError,
+};
+use crate::ports::driving::{InviteError, InviteStored, Invites, Keys, SignEd25519, StoreInvite};
+
+/// Invites delivered per pass of [`InviteService::deliver_due`].
+const DELIVERY_BATCH: u32 = 100;
+
+/// What the invite use case needs from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteSettings {
+    /// `server.name`: the entity `/sign-ed25519` signs as.
+    pub server_name: String,
+    /// The server's current long-term public key, returned by `store-invite`.
+    pub server_key: PublicKey,
+    /// The API base the `key_validity_url`s point into (`<server.publicUrl>/_matrix/identity/v2`,
+    /// or the v1 base when v2 is off).
+    pub key_validity_base: String,
+    /// The full `/sign-ed25519` URL put in invite messages (the v1 one when v1 is on: it needs
+    /// no access token).
+    pub sign_url: String,
+    /// `invite.fullDisplayName`: show the whole address instead of a redacted one.
+    pub full_display_name: bool,
+    /// `invite.expiration.*`: how long an invite is honoured; `None` for ever.
+    pub expiry: Option<Duration>,
+}
+
+/// Wakes the delivery worker after a bind queued deliveries.
+pub type DeliveryWake = Arc<dyn Fn() + Send + Sync>;
+
+/// What one delivery pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Invites the homeservers accepted.
+    pub delivered: usize,
+    /// Invites that failed and will be tried again.
+    pub failed: usize,
+    /// Invites given up for good (the bound user's server name is invalid).
+    pub abandoned: usize,
+}
+
+/// The invite use case.
+pub struct InviteService {
+    store: Arc<dyn InviteStore>,
+    backends: Backends,
+    notifier: Notifier,
+    keys: Arc<dyn Keys>,
+    homeserver: Arc<dyn HomeserverClient>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretGenerator>,
+    settings: InviteSettings,
+    wake: Option<DeliveryWake>,
+}
+
+impl InviteService {
+    /// Wires the use case. `backends` answer whether an address is already bound; `notifier`
+    /// sends the invite messages; `keys` signs for binds; `homeserver` delivers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<dyn InviteStore>,
+        backends: Backends,
+        notifier: Notifier,
+        keys: Arc<dyn Keys>,
+        homeserver: Arc<dyn HomeserverClient>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretGenerator>,
+        settings: InviteSettings,
+    ) -> Self {
+        Self {
+            store,
+            backends,
+            notifier,
+            keys,
+            homeserver,
+            clock,
+            secrets,
+            settings,
+            wake: None,
+        }
+    }
+
+    /// Calls `wake` whenever a bind queued deliveries, so they go out at once instead of at the
+    /// worker's next tick.
+    #[must_use]
+    pub fn with_wake(mut self, wake: DeliveryWake) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// After `threepid` was bound to `mxid`: signs `{mxid, token}` for every pending invite of
+    /// the address, records the bind (so delivery survives a restart), wakes the delivery worker
+    /// and returns the invites as the bind's `invites` (sydent's shape). Never waits on a
+    /// homeserver.
+    ///
+    /// # Errors
+    /// A store or signing failure; invites recorded before it stay queued.
+    pub async fn on_bind(
+        &self,
+        threepid: &ThreePid,
+        mxid: &UserId,
+    ) -> Result<Vec<Value>, InviteError> {
+        let now = self.clock.now();
+        let pending = self.store.unbound(threepid, now).await?;
+        let mut entries = Vec::with_capacity(pending.len());
+        for invite in pending {
+            let signed = self.keys.sign(invite.signed_object(mxid))?;
+            let delivery = Delivery {
+                mxid: mxid.clone(),
+                signed: signed.clone(),
+                state: DeliveryState::Due,
+                attempts: 0,
+                next_attempt: now,
+            };
+            if self.store.record_bind(&invite.token, &delivery).await? {
+                entries.push(invite.onbind_entry(mxid, &signed));
+            }
+        }
+        if !entries.is_empty() {
+            tracing::info!(
+                count = entries.len(),
+                "pending invites signed; delivery queued"
+            );
+            if let Some(wake) = &self.wake {
+                wake();
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Delivers the invites that are due, one onbind call per (address, user) with all their
+    /// invites, as sydent; failures are retried later with exponential backoff until the invite
+    /// expires.
+    ///
+    /// # Errors
+    /// A store failure (the pass stops; what was recorded stays recorded).
+    pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
+        let now = self.clock.now();
+        let due = self.store.due(now, DELIVERY_BATCH).await?;
+        let mut groups: BTreeMap<(ThreePid, UserId), Vec<Invite>> = BTreeMap::new();
+        for invite in due {
+            if let Some(delivery) = &invite.delivery {
+                let key = (invite.threepid.clone(), delivery.mxid.clone());
+                groups.entry(key).or_default().push(invite);
+            }
+        }
+        let mut report = DeliveryReport::default();
+        for ((threepid, mxid), invites) in groups {
+            let Ok(server) = ServerName::parse(mxid.server_name()) else {
+                // sydent: an unusable destination is given up at once.
+                tracing::warn!(%mxid, "the bound user's server name is invalid; invites dropped");
+                for invite in &invites {
+                    self.set_state(invite, DeliveryState::Abandoned, now)
+                        .await?;
+                }
+                report.abandoned += invites.len();
+                continue;
+            };
+            let entries = invites
+                .iter()
+                .filter_map(|invite| {
+                    let delivery = invite.delivery.as_ref()?;
+                    Some(invite.onbind_entry(&delivery.mxid, &delivery.signed))
+                })
+                .collect();
+            let body = onbind_body(&threepid, &mxid, entries);
+            match self.homeserver.onbind(&server, &body).await {
+                Ok(()) => {
+                    tracing::info!(%server, count = invites.len(), "invites delivered");
+                    for invite in &invites {
+                        self.set_state(invite, DeliveryState::Delivered, now)
+                            .await?;
+                    }
+                    report.delivered += invites.len();
+                }
+                Err(error) => {
+                    self.failed(&invites, &server, &error, now).await?;
+                    report.failed += invites.len();
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Records a failed attempt for each invite, with its next attempt after the backoff.
+    async fn failed(
+        &self,
+        invites: &[Invite],
+        server: &ServerName,
+        error: &HomeserverError,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        for invite in invites {
+            let attempts = invite
+                .delivery
+                .as_ref()
+                .map_or(0, |d| d.attempts)
+                .saturating_add(1);
+            let delay = retry_delay(attempts);
+            tracing::warn!(
+                %server, error = %error, attempts, retry_in_secs = delay.as_secs(),
+                "invite delivery failed; will retry"
+            );
+            self.store
+                .update_delivery(
+                    &invite.token,
+                    DeliveryState::Due,
+                    attempts,
+                    now.saturating_add(delay),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn set_state(
+        &self,
+        invite: &Invite,
+        state: DeliveryState,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let attempts = invite.delivery.as_ref().map_or(0, |d| d.attempts);
+        self.store
+            .update_delivery(&invite.token, state, attempts, now)
+            .await
+    }
+
+    /// Deletes expired invites; returns how many.
+    ///
+    /// # Errors
+    /// A store failure.
+    pub async fn purge_expired(&self) -> Result<u64, StoreError> {
+        self.store.purge_expired(self.clock.now()).await
+    }
+
+    /// The message and its sending; on failure the invite is removed again.
+    async fn notify(
+        &self,
+        invite: &Invite,
+        request: &StoreInvite,
+        seed: &SigningKey,
+    ) -> Result<(), InviteError> {
+        let handler = self
+            .notifier
+            .handler(&Medium::Email)
+            .ok_or(InviteError::UnsupportedMedium(Medium::Email))?;
+        let private_key = seed.seed_base64().replace('+', "-").replace('/', "_");
+        let sign_url = format!(
+            "{}?token={}&private_key={}",
+            self.settings.sign_url,
+            invite.token.as_str(),
+            private_key
+        );
+        let details = &request.details;
+        let notice = InviteNotice {
+            threepid: invite.threepid.clone(),
+            sender: invite.sender.clone(),
+            sender_display_name: details
+                .sender_display_name
+                .as_deref()
+                .map(|name| truncate_display(name, MAX_SENDER_DISPLAY_NAME_CHARS)),
+            room_id: invite.room_id.clone(),
+            room_name: details
+                .room_name
+                .as_deref()
+                .map(|name| truncate_display(name, MAX_ROOM_NAME_CHARS)),
+            room_alias: details.room_alias.clone(),
+            token: invite.token.clone(),
+            ephemeral_private_key: private_key,
+            sign_url,
+        };
+        let sent = match handler.generator.invite(&notice) {
+            Ok(message) => handler.connector.send(&message).await,
+            Err(error) => Err(error),
+        };
+        sent.map_err(|error| {
+            tracing::warn!(error = %error, "the invite message could not be sent");
+            InviteError::SendFailed {
+                rejected: matches!(error, NotifyError::Rejected(_)),
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl Invites for InviteService {
+    async fn store_invite(&self, request: StoreInvite) -> Result<InviteStored, InviteError> {
+        // v2 (sydent): a token invites on behalf of its own user only.
+        if request
+            .requester
+            .as_ref()
+            .is_some_and(|requester| requester != &request.sender)
+        {
+            return Err(InviteError::NotTheSender);
+        }
+        let medium = request.threepid.medium();
+        if medium != Medium::Email || self.notifier.handler(&medium).is_none() {
+            return Err(InviteError::UnsupportedMedium(medium));
+        }
+        if let Some(mxid) = self
+            .backends
+            .lookup(&request.threepid, OnFailure::Skip)
+            .await?
+        {
+            return Err(InviteError::AlreadyBound(mxid));
+        }
+        let now = self.clock.now();
+        let ephemeral = SigningKey::from_seed(KeyId::ephemeral(), &self.secrets.key_seed());
+        let invite = Invite {
+            token: self.secrets.invite_token(),
+            threepid: request.threepid.clone(),
+            room_id: request.room_id.clone(),
+            sender: request.sender.clone(),
+            ephemeral_key: ephemeral.public_key(),
+            created_at: now,
+            expires_at: invite_expiry(now, self.settings.expiry),
+            delivery: None,
+        };
+        self.store.insert(&invite).await?;
+        if let Err(error) = self.notify(&invite, &request, &ephemeral).await {
+            if let Err(cleanup) = self.store.delete(&invite.token).await {
+                tracing::warn!(error = %cleanup, "removing an unsent invite failed");
+            }
+            return Err(error);
+        }
+        tracing::info!(room_id = %invite.room_id, sender = %invite.sender, "invite stored and sent");
+        let base = &self.settings.key_validity_base;
+        Ok(InviteStored {
+            display_name: invite_display_name(&invite.threepid, self.settings.full_display_name),
+            token: invite.token,
+            server_key: self.settings.server_key,
+            server_key_validity_url: format!("{base}/pubkey/isvalid"),
+            ephemeral_key: invite.ephemeral_key,
+            ephemeral_key_validity_url: format!("{base}/pubkey/ephemeral/isvalid"),
+        })
+    }
+
+    async fn sign_ed25519(&self, request: SignEd25519) -> Result<Value, InviteError> {
+        let now = self.clock.now();
+        let invite = self
+            .store
+            .find(&request.token)
+            .await?
+            .filter(|invite| !invite.is_expired(now))
+            .ok_or(InviteError::UnknownToken)?;
+        let key = SigningKey::from_base64_seed(KeyId::ephemeral(), &request.private_key)
+            .map_err(|_| InviteError::InvalidPrivateKey)?;
+        // Stronger than sydent, which signed with whatever key it was given: only the invite's
+        // own key may sign for it.
+        if key.public_key() != invite.ephemeral_key {
+            return Err(InviteError::WrongPrivateKey);
+        }
+        let mut object = ephemeral_signed_object(&request.mxid, &invite.sender, &invite.token);
+        sign_json(&mut object, &self.settings.server_name, &key)?;
+        Ok(object)
+    }
+
+    async fn is_valid_ephemeral(&self, public_key: &str) -> Result<bool, InviteError> {
+        let Ok(key) = PublicKey::parse(public_key) else {
+            return Ok(false);
+        };
+        // The exact published spelling only, as for the long-term keys.
+        if !key.is_encoded_as(public_key) {
+            return Ok(false);
+        }
+        Ok(self
+            .store
+            .ephemeral_key_in_use(&key, self.clock.now())
+            .await?)
+    }
+}
+
+#[cfg(test)]
+#[path = "invites_tests.rs"]
+mod tests;

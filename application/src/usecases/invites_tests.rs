@@ -1,0 +1,569 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use verity_domain::{
+    EmailAddress, InviteToken, KeyId, Medium, SigningKey, ThreePid, Timestamp, verify_json,
+};
+
+use super::*;
+use crate::ports::driven::{
+    EmailMessage, IdentityBackend, MockHomeserverClient, MockNotificationConnector,
+    MockNotificationGenerator, MockSecretGenerator, Notification,
+};
+use crate::ports::driving::{InviteDetails, MockKeys};
+use crate::usecases::MediumHandler;
+use crate::usecases::invites_test_support::FakeInviteStore;
+use crate::usecases::test_support::{FakeBackend, FakeClock, binding, email, user};
+
+const NOW: u64 = 1_700_000_000_000;
+const SEED: [u8; 32] = [5; 32];
+
+fn token() -> InviteToken {
+    InviteToken::parse(&"t".repeat(128)).unwrap()
+}
+
+fn ephemeral() -> SigningKey {
+    SigningKey::from_seed(KeyId::ephemeral(), &SEED)
+}
+
+fn server_key() -> SigningKey {
+    SigningKey::from_seed(KeyId::parse("ed25519:0").unwrap(), &[1; 32])
+}
+
+fn settings() -> InviteSettings {
+    InviteSettings {
+        server_name: "id.example.org".into(),
+        server_key: server_key().public_key(),
+        key_validity_base: "https://id.example.org/_matrix/identity/v2".into(),
+        sign_url: "https://id.example.org/_matrix/identity/api/v1/sign-ed25519".into(),
+        full_display_name: false,
+        expiry: Some(Duration::from_secs(3600)),
+    }
+}
+
+/// Signs by adding a marker, so the test sees exactly what was signed.
+fn keys() -> MockKeys {
+    let mut keys = MockKeys::new();
+    keys.expect_sign().returning(|mut value| {
+        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
+        Ok(value)
+    });
+    keys
+}
+
+fn secrets() -> MockSecretGenerator {
+    let mut secrets = MockSecretGenerator::new();
+    secrets.expect_invite_token().returning(token);
+    secrets.expect_key_seed().returning(|| SEED);
+    secrets
+}
+
+/// What a test can change before building the service.
+struct World {
+    store: Arc<FakeInviteStore>,
+    backend: Arc<FakeBackend>,
+    clock: Arc<FakeClock>,
+    generator: MockNotificationGenerator,
+    connector: MockNotificationConnector,
+    homeserver: MockHomeserverClient,
+    email: bool,
+    wakes: Arc<AtomicUsize>,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            store: Arc::new(FakeInviteStore::default()),
+            backend: FakeBackend::new("bindings", &[]),
+            clock: FakeClock::at(NOW),
+            generator: MockNotificationGenerator::new(),
+            connector: MockNotificationConnector::new(),
+            homeserver: MockHomeserverClient::new(),
+            email: true,
+            wakes: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The generator renders an email from the notice; the connector accepts it.
+    fn sending(mut self) -> Self {
+        self.generator.expect_invite().returning(|notice| {
+            Ok(Notification::Email(EmailMessage {
+                to: EmailAddress::parse(notice.threepid.address()).unwrap(),
+                subject: "invite".into(),
+                text: notice.sign_url.clone(),
+                html: None,
+            }))
+        });
+        self.connector.expect_send().returning(|_| Ok(()));
+        self
+    }
+
+    fn service(
+        self,
+    ) -> (
+        InviteService,
+        Arc<FakeInviteStore>,
+        Arc<FakeClock>,
+        Arc<AtomicUsize>,
+    ) {
+        let mut notifier = Notifier::new();
+        if self.email {
+            notifier = notifier.with(
+                Medium::Email,
+                MediumHandler {
+                    generator: Arc::new(self.generator),
+                    connector: Arc::new(self.connector),
+                },
+            );
+        }
+        let wakes = self.wakes.clone();
+        let service = InviteService::new(
+            self.store.clone(),
+            Backends::new(vec![self.backend as Arc<dyn IdentityBackend>]),
+            notifier,
+            Arc::new(keys()),
+            Arc::new(self.homeserver),
+            self.clock.clone(),
+            Arc::new(secrets()),
+            settings(),
+        )
+        .with_wake(Arc::new(move || {
+            wakes.fetch_add(1, Ordering::SeqCst);
+        }));
+        (service, self.store, self.clock, self.wakes)
+    }
+}
+
+fn request(address: &str) -> StoreInvite {
+    StoreInvite {
+        threepid: email(address),
+        room_id: "!room:example.org".into(),
+        sender: user("@inviter:example.org"),
+        requester: Some(user("@inviter:example.org")),
+        details: InviteDetails {
+            room_name: Some("A room with a very long name indeed, longer".into()),
+            sender_display_name: Some("Inviter with a long display name".into()),
+            ..InviteDetails::default()
+        },
+    }
+}
+
+#[tokio::test]
+async fn store_invite_stores_the_invite_and_answers_both_keys_with_their_validity_urls() {
+    let (service, store, _, _) = World::new().sending().service();
+    let stored = service
+        .store_invite(request("Ginger@Example.com"))
+        .await
+        .unwrap();
+    assert_eq!(stored.token, token());
+    assert_eq!(stored.display_name, "gin...@exa...");
+    assert_eq!(stored.server_key, server_key().public_key());
+    assert_eq!(stored.ephemeral_key, ephemeral().public_key());
+    assert_eq!(
+        stored.server_key_validity_url,
+        "https://id.example.org/_matrix/identity/v2/pubkey/isvalid"
+    );
+    assert_eq!(
+        stored.ephemeral_key_validity_url,
+        "https://id.example.org/_matrix/identity/v2/pubkey/ephemeral/isvalid"
+    );
+    let invite = store.get(&token()).unwrap();
+    assert_eq!(invite.threepid, email("ginger@example.com"));
+    assert_eq!(invite.room_id, "!room:example.org");
+    assert_eq!(invite.ephemeral_key, ephemeral().public_key());
+    assert_eq!(
+        invite.expires_at,
+        Some(Timestamp::from_millis(NOW + 3_600_000))
+    );
+    assert_eq!(invite.delivery, None);
+}
+
+#[tokio::test]
+async fn the_message_carries_the_private_key_that_matches_the_stored_public_key_and_cut_names() {
+    let mut world = World::new();
+    world.generator.expect_invite().returning(|notice| {
+        let key = SigningKey::from_base64_seed(KeyId::ephemeral(), &notice.ephemeral_private_key)
+            .unwrap();
+        assert_eq!(key.public_key(), ephemeral().public_key());
+        assert!(!notice.ephemeral_private_key.contains(['+', '/', '=']));
+        assert_eq!(
+            notice.sign_url,
+            format!(
+                "https://id.example.org/_matrix/identity/api/v1/sign-ed25519?token={}&private_key={}",
+                token().as_str(),
+                notice.ephemeral_private_key
+            )
+        );
+        assert_eq!(notice.sender_display_name.as_deref(), Some("Inviter with a long ..."));
+        assert_eq!(
+            notice.room_name.as_deref(),
+            Some("A room with a very long name i...")
+        );
+        assert!(!format!("{notice:?}").contains(&notice.ephemeral_private_key));
+        Err(NotifyError::Template("checked".into()))
+    });
+    let (service, _, _, _) = world.service();
+    let error = service
+        .store_invite(request("a@example.com"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, InviteError::SendFailed { rejected: false }),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_sent_leaves_no_invite_behind() {
+    let mut world = World::new();
+    world.generator.expect_invite().returning(|notice| {
+        Ok(Notification::Email(EmailMessage {
+            to: EmailAddress::parse(notice.threepid.address()).unwrap(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+        }))
+    });
+    world
+        .connector
+        .expect_send()
+        .returning(|_| Err(NotifyError::Rejected("no such mailbox".into())));
+    let (service, store, _, _) = world.service();
+    let error = service
+        .store_invite(request("a@example.com"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, InviteError::SendFailed { rejected: true }),
+        "{error:?}"
+    );
+    assert!(store.all().is_empty());
+}
+
+#[tokio::test]
+async fn a_v2_token_may_only_invite_as_its_own_user() {
+    let (service, store, _, _) = World::new().service();
+    let mut other = request("a@example.com");
+    other.requester = Some(user("@mallory:example.org"));
+    let error = service.store_invite(other).await.unwrap_err();
+    assert!(matches!(error, InviteError::NotTheSender), "{error:?}");
+    assert!(store.all().is_empty());
+}
+
+#[tokio::test]
+async fn v1_has_no_token_and_invites_as_any_sender() {
+    let (service, _, _, _) = World::new().sending().service();
+    let mut v1 = request("a@example.com");
+    v1.requester = None;
+    service.store_invite(v1).await.unwrap();
+}
+
+#[tokio::test]
+async fn only_email_is_invited_and_only_when_email_is_configured() {
+    let (service, _, _, _) = World::new().service();
+    let mut sms = request("a@example.com");
+    sms.threepid = ThreePid::parse(Medium::Msisdn, "447700900000").unwrap();
+    assert!(matches!(
+        service.store_invite(sms).await.unwrap_err(),
+        InviteError::UnsupportedMedium(Medium::Msisdn)
+    ));
+    let mut world = World::new();
+    world.email = false;
+    let (service, _, _, _) = world.service();
+    assert!(matches!(
+        service
+            .store_invite(request("a@example.com"))
+            .await
+            .unwrap_err(),
+        InviteError::UnsupportedMedium(Medium::Email)
+    ));
+}
+
+#[tokio::test]
+async fn a_bound_address_is_refused_with_the_user_it_is_bound_to() {
+    let world = World::new();
+    world
+        .backend
+        .set(&binding("bound@example.com", "@bound:example.org"));
+    let (service, store, _, _) = world.service();
+    let error = service
+        .store_invite(request("Bound@example.com"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, InviteError::AlreadyBound(mxid) if mxid == &user("@bound:example.org")),
+        "{error:?}"
+    );
+    assert!(store.all().is_empty());
+}
+
+#[tokio::test]
+async fn full_display_name_shows_the_whole_address() {
+    let world = World::new().sending();
+    let (service, _, _, _) = {
+        let (mut service, store, clock, wakes) = world.service();
+        service.settings.full_display_name = true;
+        (service, store, clock, wakes)
+    };
+    let stored = service
+        .store_invite(request("Ginger@Example.com"))
+        .await
+        .unwrap();
+    assert_eq!(stored.display_name, "ginger@example.com");
+}
+
+async fn stored_invite(service: &InviteService) {
+    service
+        .store_invite(request("ginger@example.com"))
+        .await
+        .unwrap();
+}
+
+fn sign_request(private_key: &str) -> SignEd25519 {
+    SignEd25519 {
+        mxid: user("@ginger:example.com"),
+        token: token(),
+        private_key: private_key.into(),
+    }
+}
+
+#[tokio::test]
+async fn sign_ed25519_signs_mxid_sender_and_token_with_the_invite_key() {
+    let (service, _, _, _) = World::new().sending().service();
+    stored_invite(&service).await;
+    let signed = service
+        .sign_ed25519(sign_request(&ephemeral().seed_base64()))
+        .await
+        .unwrap();
+    assert_eq!(signed["mxid"], "@ginger:example.com");
+    assert_eq!(signed["sender"], "@inviter:example.org");
+    assert_eq!(signed["token"], token().as_str());
+    verify_json(
+        &signed,
+        "id.example.org",
+        &KeyId::ephemeral(),
+        &ephemeral().public_key(),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn sign_ed25519_refuses_unknown_tokens_undecodable_keys_and_other_keys() {
+    let (service, _, clock, _) = World::new().sending().service();
+    stored_invite(&service).await;
+    let other = SigningKey::from_seed(KeyId::ephemeral(), &[6; 32]).seed_base64();
+    assert!(matches!(
+        service
+            .sign_ed25519(sign_request(&other))
+            .await
+            .unwrap_err(),
+        InviteError::WrongPrivateKey
+    ));
+    assert!(matches!(
+        service
+            .sign_ed25519(sign_request("not a key"))
+            .await
+            .unwrap_err(),
+        InviteError::InvalidPrivateKey
+    ));
+    let mut unknown = sign_request(&ephemeral().seed_base64());
+    unknown.token = InviteToken::parse("other").unwrap();
+    assert!(matches!(
+        service.sign_ed25519(unknown).await.unwrap_err(),
+        InviteError::UnknownToken
+    ));
+    clock.advance(3_600_000);
+    assert!(matches!(
+        service
+            .sign_ed25519(sign_request(&ephemeral().seed_base64()))
+            .await
+            .unwrap_err(),
+        InviteError::UnknownToken
+    ));
+}
+
+#[tokio::test]
+async fn an_ephemeral_key_is_valid_in_its_exact_spelling_until_the_invite_expires() {
+    let (service, _, clock, _) = World::new().sending().service();
+    let key = ephemeral().public_key();
+    assert!(!service.is_valid_ephemeral(&key.to_base64()).await.unwrap());
+    stored_invite(&service).await;
+    assert!(service.is_valid_ephemeral(&key.to_base64()).await.unwrap());
+    assert!(
+        service
+            .is_valid_ephemeral(&key.to_base64_url())
+            .await
+            .unwrap()
+    );
+    for other in [
+        format!("{}=", key.to_base64()),
+        "junk".into(),
+        String::new(),
+    ] {
+        assert!(
+            !service.is_valid_ephemeral(&other).await.unwrap(),
+            "{other:?}"
+        );
+    }
+    clock.advance(3_600_000);
+    assert!(!service.is_valid_ephemeral(&key.to_base64()).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
+    let (service, store, _, wakes) = World::new().sending().service();
+    stored_invite(&service).await;
+    let mxid = user("@ginger:example.com");
+    let entries = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    let signed = json!({
+        "mxid": "@ginger:example.com",
+        "token": token().as_str(),
+        "signatures": {"id.example.org": {"ed25519:0": "sig"}},
+    });
+    assert_eq!(
+        entries,
+        vec![json!({
+            "medium": "email",
+            "address": "ginger@example.com",
+            "mxid": "@ginger:example.com",
+            "room_id": "!room:example.org",
+            "sender": "@inviter:example.org",
+            "signed": signed,
+        })]
+    );
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(delivery.mxid, mxid);
+    assert_eq!(delivery.signed, signed);
+    assert_eq!(delivery.state, DeliveryState::Due);
+    assert_eq!(delivery.next_attempt, Timestamp::from_millis(NOW));
+    assert_eq!(wakes.load(Ordering::SeqCst), 1);
+    // A second bind finds nothing left to queue, and does not wake anyone.
+    let again = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(wakes.load(Ordering::SeqCst), 1);
+}
+
+/// The onbind calls a fake homeserver received: (server, body).
+type Calls = Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+
+/// A world whose homeserver answers with `answers`, in order, recording every call.
+fn delivering(
+    answers: Vec<Result<(), HomeserverError>>,
+) -> (World, Calls) {
+    let mut world = World::new().sending();
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = calls.clone();
+    let answers = std::sync::Mutex::new(answers.into_iter());
+    world
+        .homeserver
+        .expect_onbind()
+        .returning(move |server, body| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((server.to_string(), body.clone()));
+            answers.lock().unwrap().next().unwrap_or(Ok(()))
+        });
+    (world, calls)
+}
+
+#[tokio::test]
+async fn due_invites_go_to_the_bound_users_homeserver_in_one_onbind_call_and_are_then_delivered() {
+    let (world, calls) = delivering(vec![Ok(())]);
+    let (service, store, _, _) = world.service();
+    stored_invite(&service).await;
+    let mxid = user("@ginger:example.com");
+    let entries = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    let report = service.deliver_due().await.unwrap();
+    assert_eq!(
+        report,
+        DeliveryReport {
+            delivered: 1,
+            failed: 0,
+            abandoned: 0
+        }
+    );
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, "example.com");
+    assert_eq!(
+        calls[0].1,
+        json!({
+            "medium": "email",
+            "address": "ginger@example.com",
+            "mxid": "@ginger:example.com",
+            "invites": entries,
+        })
+    );
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(delivery.state, DeliveryState::Delivered);
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_delivery_waits_twice_as_long_after_each_failure_then_succeeds() {
+    let unreachable = || HomeserverError::Unreachable("down".into());
+    let (world, calls) = delivering(vec![Err(unreachable()), Err(unreachable()), Ok(())]);
+    let (service, store, clock, _) = world.service();
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    assert_eq!(service.deliver_due().await.unwrap().failed, 1);
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(
+        (delivery.attempts, delivery.next_attempt.as_millis()),
+        (1, NOW + 1_000)
+    );
+    // Not due yet: nothing is sent.
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+    clock.advance(1_000);
+    assert_eq!(service.deliver_due().await.unwrap().failed, 1);
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(
+        (delivery.attempts, delivery.next_attempt.as_millis()),
+        (2, NOW + 3_000)
+    );
+    clock.advance(2_000);
+    assert_eq!(service.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(calls.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_expired_invite_is_no_longer_delivered_and_is_purged() {
+    let (world, calls) = delivering(vec![Err(HomeserverError::Unreachable("down".into()))]);
+    let (service, store, clock, _) = world.service();
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    service.deliver_due().await.unwrap();
+    clock.advance(3_600_000);
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+    assert_eq!(calls.lock().unwrap().len(), 1);
+    assert_eq!(service.purge_expired().await.unwrap(), 1);
+    assert!(store.all().is_empty());
+}
