@@ -22,7 +22,7 @@ pub use backends::Backends;
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
 pub use invites::{DeliveryReport, DeliveryWake, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
-pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings};
+pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};
 pub use notifier::{MediumHandler, Notifier};
 pub use status::StatusService;
 pub use validation::{ValidationService, ValidationSettings};

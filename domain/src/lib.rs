@@ -20,6 +20,7 @@ mod matrix_ids;
 mod medium;
 mod msisdn;
 mod names;
+mod network;
 mod policy;
 mod remote_session;
 mod scope;
@@ -52,6 +53,10 @@ pub use matrix_ids::{Host, InvalidMatrixId, ServerName, UserId};
 pub use medium::{InvalidMedium, Medium};
 pub use msisdn::{InvalidMsisdn, Msisdn};
 pub use names::{InvalidName, MatrixDomain, ServerLabel};
+pub use network::{
+    DEFAULT_RECURSION_NETWORKS, InvalidNetwork, IpNetwork, MAX_FORWARDED_HOPS, Requester,
+    in_networks,
+};
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError};
 pub use scope::Scope;

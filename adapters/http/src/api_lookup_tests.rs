@@ -11,7 +11,7 @@ use verity_application::ports::driving::{
     AssociationError, AuthError, HashDetails, LookupError, MockAccounts, MockAssociation, MockKeys,
     MockLookup, MockStatus, MockValidation, UnbindProof,
 };
-use verity_domain::{LookupAlgorithm, Medium, ServerLabel, ThreePid, UserId};
+use verity_domain::{LookupAlgorithm, Medium, Requester, ServerLabel, ThreePid, UserId};
 
 use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
 
@@ -372,8 +372,10 @@ async fn a_lookup_answers_the_mappings() {
     let mut lookup = MockLookup::new();
     lookup
         .expect_lookup()
-        .withf(|r| r.algorithm == "sha256" && r.pepper == "pepper1" && r.addresses == ["h1", "h2"])
-        .returning(|_| {
+        .withf(|r, _| {
+            r.algorithm == "sha256" && r.pepper == "pepper1" && r.addresses == ["h1", "h2"]
+        })
+        .returning(|_, _| {
             Ok(BTreeMap::from([(
                 "h1".to_owned(),
                 UserId::parse("@alice:example.org").unwrap(),
@@ -396,7 +398,7 @@ async fn a_lookup_answers_the_mappings() {
 #[tokio::test]
 async fn a_wrong_pepper_answers_the_algorithm_and_the_current_pepper() {
     let mut lookup = MockLookup::new();
-    lookup.expect_lookup().returning(|_| {
+    lookup.expect_lookup().returning(|_, _| {
         Err(LookupError::InvalidPepper {
             algorithm: LookupAlgorithm::Sha256,
             lookup_pepper: "pepper1".into(),
@@ -435,7 +437,7 @@ async fn lookup_errors_get_their_errcodes() {
     ];
     for (error, errcode) in cases {
         let mut lookup = MockLookup::new();
-        lookup.expect_lookup().returning(move |_| Err(error()));
+        lookup.expect_lookup().returning(move |_, _| Err(error()));
         let cli = client(MockAssociation::new(), lookup);
         let resp = cli
             .post(format!("{V2}/lookup"))
@@ -453,9 +455,9 @@ async fn the_v1_lookup_answers_the_signed_association_or_an_empty_object() {
     let mut lookup = MockLookup::new();
     lookup
         .expect_lookup_signed()
-        .withf(|threepid| threepid == &email("alice@example.org"))
-        .returning(|_| Ok(Some(signed())));
-    lookup.expect_lookup_signed().returning(|_| Ok(None));
+        .withf(|threepid, _| threepid == &email("alice@example.org"))
+        .returning(|_, _| Ok(Some(signed())));
+    lookup.expect_lookup_signed().returning(|_, _| Ok(None));
     let cli = client(MockAssociation::new(), lookup);
     let resp = cli
         .get(format!(
@@ -481,9 +483,9 @@ async fn the_v1_bulk_lookup_answers_triples_and_refuses_malformed_pairs() {
     let mut lookup = MockLookup::new();
     lookup
         .expect_lookup_bulk()
-        .withf(|asked| asked == [email("alice@example.org"), email("bob@example.org")])
+        .withf(|asked, _| asked == [email("alice@example.org"), email("bob@example.org")])
         .times(1)
-        .returning(|_| {
+        .returning(|_, _| {
             Ok(vec![Binding {
                 threepid: email("alice@example.org"),
                 user_id: UserId::parse("@alice:example.org").unwrap(),
@@ -527,4 +529,50 @@ async fn the_v1_lookups_and_bind_are_gone_when_v1_is_off() {
             .await;
         resp.assert_status(StatusCode::NOT_FOUND);
     }
+}
+
+fn forwarded<'a>(
+    request: poem::test::TestRequestBuilder<'a, AppEndpoint>,
+) -> poem::test::TestRequestBuilder<'a, AppEndpoint> {
+    request
+        .header("X-Forwarded-For", "198.51.100.7, 10.0.0.2")
+        .header("X-Forwarded-For", "10.0.0.3")
+}
+
+#[tokio::test]
+async fn every_lookup_passes_the_forwarded_for_headers_on_unjudged() {
+    // The test client has no peer address; the use case decides what to believe.
+    let expected = || Requester::new(None, ["198.51.100.7, 10.0.0.2", "10.0.0.3"]);
+    let mut lookup = MockLookup::new();
+    lookup
+        .expect_lookup_bulk()
+        .withf(move |_, requester| *requester == expected())
+        .times(1)
+        .returning(|_, _| Ok(vec![]));
+    lookup
+        .expect_lookup_signed()
+        .withf(move |_, requester| *requester == expected())
+        .times(1)
+        .returning(|_, _| Ok(None));
+    lookup
+        .expect_lookup()
+        .withf(move |_, requester| *requester == expected())
+        .times(1)
+        .returning(|_, _| Ok(BTreeMap::new()));
+    let cli = client(MockAssociation::new(), lookup);
+    forwarded(cli.post(format!("{V1}/bulk_lookup")))
+        .body_json(&json!({"threepids": [["email", "a@example.org"]]}))
+        .send()
+        .await
+        .assert_status_is_ok();
+    forwarded(cli.get(format!("{V1}/lookup?medium=email&address=a%40example.org")))
+        .send()
+        .await
+        .assert_status_is_ok();
+    forwarded(cli.post(format!("{V2}/lookup")))
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({"algorithm": "none", "pepper": "p", "addresses": []}))
+        .send()
+        .await
+        .assert_status_is_ok();
 }

@@ -1,15 +1,19 @@
 //! Finding the Matrix user behind 3PIDs: v2 hashed lookups from the precomputed table, v2 `none`
-//! and the v1 lookups through the backends in priority order.
+//! and the v1 lookups through the backends in priority order, then, for allowed requesters, the
+//! configured remote identity servers (recursive lookups, `forward.servers`).
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use verity_domain::{Association, LookupAlgorithm, LookupHash, PlainEntry, ThreePid, UserId};
+use verity_domain::{
+    Association, IpNetwork, LookupAlgorithm, LookupHash, PlainEntry, Requester, ServerLabel,
+    ThreePid, UserId, in_networks,
+};
 
 use super::backends::{Backends, OnFailure};
 use super::hash_index::HashIndex;
-use crate::ports::driven::{Binding, Clock, HashStore};
+use crate::ports::driven::{Binding, Clock, HashStore, RemoteIdentityServers};
 use crate::ports::driving::{HashDetails, Keys, Lookup, LookupError, LookupRequest};
 
 /// sydent's cap on the addresses of one request.
@@ -25,6 +29,18 @@ pub struct LookupSettings {
     pub algorithms: Vec<LookupAlgorithm>,
 }
 
+/// Recursive lookups: which remote servers are asked, and for whom (`forward.servers`,
+/// `lookup.recursive.allowedCidr`, `lookup.recursive.trustedProxies`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecursionSettings {
+    /// The labels of `matrix.identity.servers` asked, in order.
+    pub servers: Vec<ServerLabel>,
+    /// Requesters inside these networks may have their lookups forwarded.
+    pub allowed: Vec<IpNetwork>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNetwork>,
+}
+
 /// The lookup use case.
 pub struct LookupService {
     index: Arc<HashIndex>,
@@ -33,6 +49,7 @@ pub struct LookupService {
     keys: Arc<dyn Keys>,
     clock: Arc<dyn Clock>,
     settings: LookupSettings,
+    recursion: Option<(Arc<dyn RemoteIdentityServers>, RecursionSettings)>,
 }
 
 impl LookupService {
@@ -52,7 +69,100 @@ impl LookupService {
             keys,
             clock,
             settings,
+            recursion: None,
         }
+    }
+
+    /// Forwards what the backends do not know to `remote`'s servers, for allowed requesters.
+    #[must_use]
+    pub fn with_recursion(
+        mut self,
+        remote: Arc<dyn RemoteIdentityServers>,
+        settings: RecursionSettings,
+    ) -> Self {
+        self.recursion = (!settings.servers.is_empty()).then_some((remote, settings));
+        self
+    }
+
+    /// Whether `requester`'s lookups may be forwarded: recursion is on, and the client address
+    /// (behind trusted proxies) is inside the allowed networks.
+    fn may_recurse(&self, requester: &Requester) -> bool {
+        self.recursion.as_ref().is_some_and(|(_, settings)| {
+            requester
+                .client_ip(&settings.trusted_proxies)
+                .is_some_and(|ip| in_networks(&settings.allowed, ip))
+        })
+    }
+
+    /// What the remote servers know of `missing`, asked in label order, each only for what the
+    /// earlier ones did not answer. A failing server is skipped with a warning: the local answer
+    /// never fails because of a remote.
+    async fn forward(&self, missing: Vec<ThreePid>) -> BTreeMap<ThreePid, UserId> {
+        let mut found = BTreeMap::new();
+        let Some((remote, settings)) = &self.recursion else {
+            return found;
+        };
+        let mut missing: Vec<ThreePid> = missing
+            .into_iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for label in &settings.servers {
+            if missing.is_empty() {
+                break;
+            }
+            let answer = match remote.resolve(label).await {
+                Ok(server) => remote.lookup(&server, &missing).await,
+                Err(error) => Err(error),
+            };
+            match answer {
+                Ok(rows) => {
+                    tracing::debug!(
+                        label = label.as_str(),
+                        asked = missing.len(),
+                        found = rows.len(),
+                        "forwarded lookup"
+                    );
+                    for (threepid, user_id) in rows {
+                        found.entry(threepid).or_insert(user_id);
+                    }
+                    missing.retain(|threepid| !found.contains_key(threepid));
+                }
+                Err(error) => tracing::warn!(
+                    label = label.as_str(),
+                    %error,
+                    "a forwarded lookup failed; answering without this server"
+                ),
+            }
+        }
+        found
+    }
+
+    /// The backends' answer for `threepids`, completed by the remote servers when `requester`
+    /// may have lookups forwarded.
+    async fn find(
+        &self,
+        threepids: &[ThreePid],
+        requester: &Requester,
+    ) -> Result<BTreeMap<ThreePid, UserId>, LookupError> {
+        let mut found: BTreeMap<ThreePid, UserId> = self
+            .backends
+            .lookup_many(threepids)
+            .await?
+            .into_iter()
+            .map(|binding| (binding.threepid, binding.user_id))
+            .collect();
+        if self.may_recurse(requester) {
+            let missing: Vec<ThreePid> = threepids
+                .iter()
+                .filter(|threepid| !found.contains_key(*threepid))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                found.extend(self.forward(missing).await);
+            }
+        }
+        Ok(found)
     }
 
     /// The published pepper, `""` when hashing is off (as ma1sd).
@@ -91,7 +201,11 @@ impl LookupService {
             .collect())
     }
 
-    async fn plain(&self, addresses: Vec<String>) -> Result<BTreeMap<String, UserId>, LookupError> {
+    async fn plain(
+        &self,
+        addresses: Vec<String>,
+        requester: &Requester,
+    ) -> Result<BTreeMap<String, UserId>, LookupError> {
         let mut entries = Vec::with_capacity(addresses.len());
         for address in addresses {
             if let PlainEntry::ThreePid(threepid) = PlainEntry::parse(&address)? {
@@ -99,13 +213,7 @@ impl LookupService {
             }
         }
         let threepids: Vec<ThreePid> = entries.iter().map(|(_, t)| t.clone()).collect();
-        let found: BTreeMap<ThreePid, UserId> = self
-            .backends
-            .lookup_many(&threepids)
-            .await?
-            .into_iter()
-            .map(|binding| (binding.threepid, binding.user_id))
-            .collect();
+        let found = self.find(&threepids, requester).await?;
         // The keys are the strings the client sent, whatever their spelling.
         Ok(entries
             .into_iter()
@@ -126,6 +234,7 @@ impl Lookup for LookupService {
     async fn lookup(
         &self,
         request: LookupRequest,
+        requester: &Requester,
     ) -> Result<BTreeMap<String, UserId>, LookupError> {
         self.check_size(request.addresses.len())?;
         let algorithm = LookupAlgorithm::parse(&request.algorithm)
@@ -141,27 +250,35 @@ impl Lookup for LookupService {
         self.index.count_lookup();
         match algorithm {
             LookupAlgorithm::Sha256 => self.hashed(request.addresses).await,
-            LookupAlgorithm::None => self.plain(request.addresses).await,
+            LookupAlgorithm::None => self.plain(request.addresses, requester).await,
         }
     }
 
-    async fn lookup_signed(&self, threepid: &ThreePid) -> Result<Option<Value>, LookupError> {
-        let Some(user_id) = self.backends.lookup(threepid, OnFailure::Skip).await? else {
+    async fn lookup_signed(
+        &self,
+        threepid: &ThreePid,
+        requester: &Requester,
+    ) -> Result<Option<Value>, LookupError> {
+        let mut user_id = self.backends.lookup(threepid, OnFailure::Skip).await?;
+        if user_id.is_none() && self.may_recurse(requester) {
+            user_id = self.forward(vec![threepid.clone()]).await.remove(threepid);
+        }
+        // A remote's answer is vouched for by this server, as mxisd did (it kept the remote's
+        // signatures beside its own; the v1 port carries no signatures).
+        let Some(user_id) = user_id else {
             return Ok(None);
         };
         let association = Association::vouched_at(threepid.clone(), user_id, self.clock.now());
         Ok(Some(self.keys.sign(association.to_json())?))
     }
 
-    async fn lookup_bulk(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, LookupError> {
+    async fn lookup_bulk(
+        &self,
+        threepids: &[ThreePid],
+        requester: &Requester,
+    ) -> Result<Vec<Binding>, LookupError> {
         self.check_size(threepids.len())?;
-        let found: BTreeMap<ThreePid, UserId> = self
-            .backends
-            .lookup_many(threepids)
-            .await?
-            .into_iter()
-            .map(|binding| (binding.threepid, binding.user_id))
-            .collect();
+        let found = self.find(threepids, requester).await?;
         // In the order asked, each 3PID once.
         let mut seen = BTreeSet::new();
         Ok(threepids

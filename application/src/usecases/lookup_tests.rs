@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use pretty_assertions::assert_eq;
 use serde_json::json;
-use verity_domain::{LookupHash, Medium, Pepper, Timestamp};
+use verity_domain::{LookupHash, Medium, Pepper, Requester, Timestamp};
 
 use super::*;
 use crate::ports::driven::{IdentityBackend, MockClock, MockIdentityBackend};
@@ -83,6 +83,11 @@ fn request(algorithm: &str, pepper: &str, addresses: &[String]) -> LookupRequest
     }
 }
 
+/// A requester whose lookups are never forwarded.
+fn nobody() -> Requester {
+    Requester::unknown()
+}
+
 /// A backend that must never be asked.
 fn untouchable() -> Arc<dyn IdentityBackend> {
     let mut backend = MockIdentityBackend::new();
@@ -121,7 +126,7 @@ async fn sha256_lookups_answer_the_asked_hashes_from_the_table_without_asking_th
         hash("alice@example.org"),
     ];
     let mappings = service
-        .lookup(request("sha256", "pepper1", &asked))
+        .lookup(request("sha256", "pepper1", &asked), &nobody())
         .await
         .unwrap();
     assert_eq!(
@@ -136,7 +141,7 @@ async fn a_wrong_pepper_is_refused_with_the_current_one() {
     let service = service(index, hashes, vec![], settings(10, both()));
     for algorithm in ["sha256", "none"] {
         let err = service
-            .lookup(request(algorithm, "stale", &[]))
+            .lookup(request(algorithm, "stale", &[]), &nobody())
             .await
             .unwrap_err();
         assert!(
@@ -161,7 +166,7 @@ async fn an_algorithm_not_offered_is_refused() {
     );
     for algorithm in ["md5", "SHA256", "none"] {
         let err = service
-            .lookup(request(algorithm, "pepper1", &[]))
+            .lookup(request(algorithm, "pepper1", &[]), &nobody())
             .await
             .unwrap_err();
         assert!(
@@ -177,12 +182,12 @@ async fn too_many_addresses_are_refused_before_anything_else() {
     let service = service(index, hashes, vec![untouchable()], settings(2, both()));
     let three = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
     let err = service
-        .lookup(request("md5", "wrong", &three))
+        .lookup(request("md5", "wrong", &three), &nobody())
         .await
         .unwrap_err();
     assert!(matches!(err, LookupError::TooLarge { max: 2 }), "{err:?}");
     let err = service
-        .lookup_bulk(&vec![email("a@b.c"); 3])
+        .lookup_bulk(&vec![email("a@b.c"); 3], &nobody())
         .await
         .unwrap_err();
     assert!(matches!(err, LookupError::TooLarge { max: 2 }), "{err:?}");
@@ -223,7 +228,7 @@ async fn none_lookups_pass_the_unresolved_rest_to_the_next_backend_and_echo_the_
         "not-an-email email".to_owned(),
     ];
     let mappings = service
-        .lookup(request("none", "pepper1", &asked))
+        .lookup(request("none", "pepper1", &asked), &nobody())
         .await
         .unwrap();
     assert_eq!(
@@ -243,11 +248,10 @@ async fn a_none_entry_that_is_not_an_address_and_a_medium_is_refused() {
     let (index, hashes) = index(&[], true).await;
     let service = service(index, hashes, vec![untouchable()], settings(10, both()));
     let err = service
-        .lookup(request(
-            "none",
-            "pepper1",
-            &["alice@example.org".to_owned()],
-        ))
+        .lookup(
+            request("none", "pepper1", &["alice@example.org".to_owned()]),
+            &nobody(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, LookupError::MalformedEntry(_)), "{err:?}");
@@ -266,12 +270,15 @@ async fn with_hashing_off_the_pepper_is_empty_and_only_none_is_offered() {
     let details = service.hash_details().await;
     assert_eq!(details.lookup_pepper, "");
     let found = service
-        .lookup(request("none", "", &["a@example.org email".to_owned()]))
+        .lookup(
+            request("none", "", &["a@example.org email".to_owned()]),
+            &nobody(),
+        )
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
     let err = service
-        .lookup(request("sha256", "", &[]))
+        .lookup(request("sha256", "", &[]), &nobody())
         .await
         .unwrap_err();
     assert!(
@@ -285,17 +292,17 @@ async fn lookups_count_towards_a_per_requests_rotation() {
     let (index, hashes) = index(&[], true).await;
     let service = service(index.clone(), hashes, vec![], settings(10, both()));
     service
-        .lookup(request("sha256", "pepper1", &[]))
+        .lookup(request("sha256", "pepper1", &[]), &nobody())
         .await
         .unwrap();
     // A refused lookup does not count.
     service
-        .lookup(request("sha256", "stale", &[]))
+        .lookup(request("sha256", "stale", &[]), &nobody())
         .await
         .unwrap_err();
     assert!(!index.rotation_due());
     service
-        .lookup(request("sha256", "pepper1", &[]))
+        .lookup(request("sha256", "pepper1", &[]), &nobody())
         .await
         .unwrap();
     assert!(index.rotation_due());
@@ -307,7 +314,7 @@ async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
     let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     let service = service(index, hashes, vec![backend], settings(10, both()));
     let signed = service
-        .lookup_signed(&email("a@example.org"))
+        .lookup_signed(&email("a@example.org"), &nobody())
         .await
         .unwrap()
         .unwrap();
@@ -317,7 +324,7 @@ async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
     assert_eq!(signed["signatures"]["id.example.org"]["ed25519:0"], "sig");
     assert_eq!(
         service
-            .lookup_signed(&email("b@example.org"))
+            .lookup_signed(&email("b@example.org"), &nobody())
             .await
             .unwrap(),
         None
@@ -339,12 +346,15 @@ async fn the_v1_bulk_lookup_answers_in_the_order_asked_and_skips_a_failing_backe
     let phone = ThreePid::parse(Medium::Msisdn, "447911123456").unwrap();
     let service = service(index, hashes, vec![broken, backend], settings(10, both()));
     let found = service
-        .lookup_bulk(&[
-            email("b@example.org"),
-            phone,
-            email("a@example.org"),
-            email("b@example.org"),
-        ])
+        .lookup_bulk(
+            &[
+                email("b@example.org"),
+                phone,
+                email("a@example.org"),
+                email("b@example.org"),
+            ],
+            &nobody(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -363,11 +373,18 @@ async fn lookups_fail_when_every_backend_fails() {
     broken.fail();
     let service = service(index, hashes, vec![broken], settings(10, both()));
     assert!(matches!(
-        service.lookup_signed(&email("a@example.org")).await,
+        service
+            .lookup_signed(&email("a@example.org"), &nobody())
+            .await,
         Err(LookupError::Backend(_))
     ));
     assert!(matches!(
-        service.lookup_bulk(&[email("a@example.org")]).await,
+        service
+            .lookup_bulk(&[email("a@example.org")], &nobody())
+            .await,
         Err(LookupError::Backend(_))
     ));
 }
+
+#[path = "lookup_recursion_tests.rs"]
+mod recursion;

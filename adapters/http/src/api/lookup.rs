@@ -3,16 +3,29 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use verity_application::ports::driving::{Accounts, Lookup, LookupRequest};
-use verity_domain::{Medium, ThreePid};
+use verity_domain::{Medium, Requester, ThreePid};
 
 use super::ApiTags;
 use super::association::signed_association;
 use super::auth::IdentityAuth;
 use crate::errors_api::ApiError;
+
+/// Who asked, as this connection shows it: the peer and the `X-Forwarded-For` headers, unjudged
+/// (the lookup use case decides which proxies to believe, from `lookup.recursive.*`).
+fn requester(request: &Request) -> Requester {
+    let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
+    let forwarded = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok());
+    Requester::new(peer, forwarded)
+}
 
 /// `GET /hash_details`.
 #[derive(Debug, Object)]
@@ -131,6 +144,7 @@ impl LookupApi {
     async fn lookup(
         &self,
         auth: IdentityAuth,
+        request: &Request,
         body: Json<LookupBody>,
     ) -> Result<Json<LookupMappings>, ApiError> {
         self.authorise(auth).await?;
@@ -141,11 +155,14 @@ impl LookupApi {
         } = body.0;
         let found = self
             .lookup
-            .lookup(LookupRequest {
-                algorithm,
-                pepper,
-                addresses,
-            })
+            .lookup(
+                LookupRequest {
+                    algorithm,
+                    pepper,
+                    addresses,
+                },
+                &requester(request),
+            )
             .await?;
         Ok(Json(LookupMappings {
             mappings: found
@@ -186,6 +203,7 @@ impl LookupV1Api {
     )]
     async fn lookup_v1(
         &self,
+        request: &Request,
         /// `email` or `msisdn`.
         medium: Query<String>,
         /// The address, in canonical form.
@@ -203,7 +221,11 @@ impl LookupV1Api {
         let Some(threepid) = parse_threepid(&medium.0, &address.0) else {
             return Ok(Json(empty));
         };
-        let Some(signed) = self.lookup.lookup_signed(&threepid).await? else {
+        let Some(signed) = self
+            .lookup
+            .lookup_signed(&threepid, &requester(request))
+            .await?
+        else {
             return Ok(Json(empty));
         };
         let signed = signed_association(signed)?;
@@ -230,6 +252,7 @@ impl LookupV1Api {
     )]
     async fn bulk_lookup_v1(
         &self,
+        request: &Request,
         body: Json<BulkLookupBody>,
     ) -> Result<Json<BulkLookupBody>, ApiError> {
         let mut threepids = Vec::with_capacity(body.0.threepids.len());
@@ -243,7 +266,10 @@ impl LookupV1Api {
                 threepids.push(threepid);
             }
         }
-        let found = self.lookup.lookup_bulk(&threepids).await?;
+        let found = self
+            .lookup
+            .lookup_bulk(&threepids, &requester(request))
+            .await?;
         Ok(Json(BulkLookupBody {
             threepids: found
                 .into_iter()

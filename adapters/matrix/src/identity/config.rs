@@ -80,12 +80,15 @@ pub enum IdentitySetupError {
 pub(crate) enum Entry {
     /// Configured by the operator: trusted, used as is (loopback and plain HTTP allowed).
     Url(Url),
-    /// Discovered: SRV, `.well-known/matrix/client`, then `https://<domain>`.
+    /// A bare domain name, discovered: SRV, `.well-known/matrix/client`, then `https://<domain>`.
     Domain(String),
+    /// A host with a port, or an IP address: `https://<host>[:<port>]` without discovery (an
+    /// explicit port means "here", as for homeservers), still behind the address policy.
+    Direct(String),
 }
 
 impl Entry {
-    /// A URL when it has a scheme, else a domain name (`host`, no port, no IP literal).
+    /// A URL when it has a scheme, else a host with an optional port.
     pub(crate) fn parse(label: &ServerLabel, raw: &str) -> Result<Self, IdentitySetupError> {
         let raw = raw.trim();
         let refused = || IdentitySetupError::Entry {
@@ -106,7 +109,7 @@ impl Entry {
         let name = ServerName::parse(raw).map_err(|_| refused())?;
         match (name.host(), name.port()) {
             (verity_domain::Host::Dns(host), None) => Ok(Self::Domain(host.to_ascii_lowercase())),
-            _ => Err(refused()),
+            _ => Ok(Self::Direct(name.to_string().to_ascii_lowercase())),
         }
     }
 }
@@ -137,13 +140,26 @@ mod tests {
     }
 
     #[test]
+    fn hosts_with_a_port_and_ip_addresses_are_reached_directly() {
+        for (raw, direct) in [
+            ("matrix.org:8090", "matrix.org:8090"),
+            ("10.0.0.1", "10.0.0.1"),
+            ("[::1]:8090", "[::1]:8090"),
+        ] {
+            assert_eq!(
+                Entry::parse(&label(), raw).unwrap(),
+                Entry::Direct(direct.into())
+            );
+        }
+    }
+
+    #[test]
     fn entries_that_are_neither_are_refused() {
         for raw in [
             "ftp://matrix.org",
             "https://matrix.org/?x=1",
-            "matrix.org:8090",
-            "127.0.0.1",
             "not a name",
+            "a/b",
             "",
         ] {
             assert!(Entry::parse(&label(), raw).is_err(), "{raw}");

@@ -139,7 +139,7 @@ impl Resolver {
         let url = Url::parse(base_url).map_err(|error| format!("{base_url:?}: {error}"))?;
         let configured = self.labels.values().flatten().any(|entry| match entry {
             Entry::Url(entry) => base_string(entry) == base_string(&url),
-            Entry::Domain(_) => false,
+            Entry::Domain(_) | Entry::Direct(_) => false,
         });
         if configured {
             return Ok(Candidate {
@@ -167,6 +167,13 @@ impl Resolver {
                     self.probe.usable(&candidate).await.then_some(candidate)
                 }
                 Entry::Domain(domain) => self.discover(domain).await,
+                Entry::Direct(authority) => {
+                    let url = Url::parse(&format!("{}://{authority}", self.scheme)).ok();
+                    match url {
+                        Some(url) => self.probed(url).await,
+                        None => None,
+                    }
+                }
             };
             if found.is_some() {
                 return found;

@@ -323,3 +323,16 @@ async fn requests_reach_configured_urls_as_is_and_other_urls_only_when_public_ht
         );
     }
 }
+
+#[tokio::test]
+async fn a_host_with_a_port_is_tried_there_without_discovery_and_behind_the_policy() {
+    let s = setup(
+        &["id.example.org:8090", "127.0.0.1:8090"],
+        FakeDns::new().host("id.example.org", &[PUBLIC]),
+        FakeWellKnown::new(),
+        FakeProbe::usable(&["https://127.0.0.1:8090"]),
+    );
+    assert!(s.resolve().await.is_err());
+    assert_eq!(s.probe.probed(), ["https://id.example.org:8090"]);
+    assert_eq!(s.dns.queries(), ["A id.example.org"]);
+}

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use serde_json::Value;
-use verity_domain::{LookupAlgorithm, ThreePid, UserId};
+use verity_domain::{LookupAlgorithm, Requester, ThreePid, UserId};
 
 use crate::ports::driven::{BackendError, Binding, StoreError};
 
@@ -69,13 +69,27 @@ pub trait Lookup: Send + Sync {
     async fn hash_details(&self) -> HashDetails;
 
     /// The v2 lookup: the asked addresses that are bound, each to its user; the keys are exactly
-    /// the strings the client sent.
-    async fn lookup(&self, request: LookupRequest)
-    -> Result<BTreeMap<String, UserId>, LookupError>;
+    /// the strings the client sent. `none` lookups may be forwarded to remote identity servers
+    /// for an allowed `requester` (hashes cannot be: a v1 server takes plain 3PIDs).
+    async fn lookup(
+        &self,
+        request: LookupRequest,
+        requester: &Requester,
+    ) -> Result<BTreeMap<String, UserId>, LookupError>;
 
-    /// The v1 single lookup: the signed association of `threepid`, if it is bound.
-    async fn lookup_signed(&self, threepid: &ThreePid) -> Result<Option<Value>, LookupError>;
+    /// The v1 single lookup: the signed association of `threepid`, if it is bound here or, for an
+    /// allowed `requester`, on a remote identity server.
+    async fn lookup_signed(
+        &self,
+        threepid: &ThreePid,
+        requester: &Requester,
+    ) -> Result<Option<Value>, LookupError>;
 
-    /// The v1 bulk lookup: the bound 3PIDs among `threepids`, each with its user.
-    async fn lookup_bulk(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, LookupError>;
+    /// The v1 bulk lookup: the bound 3PIDs among `threepids`, each with its user (completed by
+    /// the remote identity servers for an allowed `requester`).
+    async fn lookup_bulk(
+        &self,
+        threepids: &[ThreePid],
+        requester: &Requester,
+    ) -> Result<Vec<Binding>, LookupError>;
 }
