@@ -3,7 +3,7 @@
 //! [`connect`] opens the database, brings its schema up to date and returns an [`SqlStore`], from
 //! which the port implementations are made ([`SqlStore::session_store`],
 //! [`SqlStore::account_store`], [`SqlStore::terms_store`], [`SqlStore::binding_store`],
-//! [`SqlStore::hash_store`], [`SqlStore::health_check`]).
+//! [`SqlStore::hash_store`], [`SqlStore::invite_store`], [`SqlStore::health_check`]).
 //! No sea-orm or sqlx type crosses this crate's public API: errors are translated here, to
 //! [`SqlError`] at start-up and to the ports' `StoreError` afterwards.
 #![warn(missing_docs)]
@@ -12,6 +12,7 @@ mod accounts;
 mod bindings;
 mod errors;
 mod health;
+mod invites;
 mod lookup_hashes;
 mod migration;
 mod sessions;
@@ -27,6 +28,7 @@ pub mod testing;
 pub use accounts::SeaOrmAccountStore;
 pub use bindings::SeaOrmBindingStore;
 pub use health::SqlHealthCheck;
+pub use invites::SeaOrmInviteStore;
 pub use lookup_hashes::SeaOrmHashStore;
 pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};

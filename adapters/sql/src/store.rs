@@ -9,8 +9,8 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
 use crate::{
-    SeaOrmAccountStore, SeaOrmBindingStore, SeaOrmHashStore, SeaOrmSessionStore, SeaOrmTermsStore,
-    SqlHealthCheck,
+    SeaOrmAccountStore, SeaOrmBindingStore, SeaOrmHashStore, SeaOrmInviteStore, SeaOrmSessionStore,
+    SeaOrmTermsStore, SqlHealthCheck,
 };
 
 /// How long a statement waits for another connection's write lock on SQLite before it fails with
@@ -133,6 +133,11 @@ impl SqlStore {
     /// The precomputed lookup hashes.
     pub fn hash_store(&self) -> SeaOrmHashStore {
         SeaOrmHashStore::new(self.db.clone())
+    }
+
+    /// The pending 3PID invites and their delivery.
+    pub fn invite_store(&self) -> SeaOrmInviteStore {
+        SeaOrmInviteStore::new(self.db.clone())
     }
 
     /// The health check for `/status` (name `"store"`).

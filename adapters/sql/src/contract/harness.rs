@@ -77,6 +77,10 @@ impl TestDb {
         self.store.hash_store()
     }
 
+    pub(crate) fn invites(&self) -> crate::SeaOrmInviteStore {
+        self.store.invite_store()
+    }
+
     pub(crate) fn health(&self) -> Arc<dyn HealthCheck> {
         Arc::new(self.store.health_check())
     }

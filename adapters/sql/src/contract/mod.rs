@@ -15,6 +15,7 @@ mod bindings;
 mod database;
 mod harness;
 mod hashes;
+mod invites;
 mod sessions;
 mod sqlite;
 mod terms;
@@ -109,6 +110,17 @@ contract_suite! {
         a_generation_past_the_storable_range_is_refused,
         concurrent_readers_see_each_publication_whole,
         concurrent_puts_of_the_same_hashes_all_succeed,
+    ],
+    invites(db => &db.invites()): [
+        an_invite_round_trips_with_and_without_expiry_and_delivery,
+        inserting_an_existing_token_is_a_conflict_and_keeps_the_original,
+        unbound_lists_the_live_unbound_invites_of_the_3pid_oldest_first,
+        record_bind_sets_the_delivery_once,
+        due_returns_live_due_invites_whose_time_has_come_most_overdue_first,
+        update_delivery_records_attempts_and_the_next_time,
+        an_ephemeral_key_is_in_use_while_its_invite_lives,
+        purge_deletes_exactly_the_expired_invites_and_delete_removes_one,
+        concurrent_binds_of_one_invite_record_exactly_one,
     ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,

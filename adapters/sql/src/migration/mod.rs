@@ -9,6 +9,7 @@ mod m20261128_000001_create_verity_session;
 mod m20261128_000002_create_verity_account_and_terms;
 mod m20261129_000001_create_verity_binding_and_lookup_hash;
 mod m20261130_000001_add_verity_session_remote;
+mod m20261130_000002_create_verity_invite;
 
 pub(crate) struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_create_verity_account_and_terms::Migration),
             Box::new(m20261129_000001_create_verity_binding_and_lookup_hash::Migration),
             Box::new(m20261130_000001_add_verity_session_remote::Migration),
+            Box::new(m20261130_000002_create_verity_invite::Migration),
         ]
     }
 }

@@ -1,0 +1,260 @@
+//! [`InviteStore`] over the `verity_invite` table.
+use async_trait::async_trait;
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TryInsertResult,
+};
+use verity_application::ports::driven::{InviteStore, StoreError};
+use verity_domain::{
+    Delivery, DeliveryState, Invite, InviteToken, Medium, PublicKey, ThreePid, Timestamp, UserId,
+};
+
+use crate::errors::{from_column, from_db, to_column};
+
+mod entity;
+
+use entity::{ActiveModel, Column, Entity, Model};
+
+/// Pending 3PID invites and their delivery. Cloning shares the pool.
+#[derive(Clone)]
+pub struct SeaOrmInviteStore {
+    db: DatabaseConnection,
+}
+
+impl SeaOrmInviteStore {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+fn millis(at: Timestamp, what: &str) -> Result<i64, StoreError> {
+    to_column::<u64, i64>(at.as_millis(), what)
+}
+
+fn timestamp(value: i64, what: &str) -> Result<Timestamp, StoreError> {
+    from_column::<i64, u64>(value, what).map(Timestamp::from_millis)
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("a stored invite's {what} is invalid: {value:?}"))
+}
+
+/// Not expired at `now`: no expiry, or one after `now`.
+fn live(now: i64) -> Condition {
+    Condition::any()
+        .add(Column::ExpiresAt.is_null())
+        .add(Column::ExpiresAt.gt(now))
+}
+
+fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
+    let delivery = invite.delivery.as_ref();
+    Ok(ActiveModel {
+        token: Set(invite.token.as_str().to_owned()),
+        medium: Set(invite.threepid.medium().as_str().to_owned()),
+        address: Set(invite.threepid.address().to_owned()),
+        room_id: Set(invite.room_id.clone()),
+        sender: Set(invite.sender.as_str().to_owned()),
+        ephemeral_key: Set(invite.ephemeral_key.to_base64()),
+        created_at: Set(millis(invite.created_at, "created_at")?),
+        expires_at: Set(invite
+            .expires_at
+            .map(|at| millis(at, "expires_at"))
+            .transpose()?),
+        bound_mxid: Set(delivery.map(|d| d.mxid.as_str().to_owned())),
+        signed: Set(delivery.map(|d| d.signed.to_string())),
+        delivery_state: Set(delivery.map(|d| d.state.as_str().to_owned())),
+        attempts: Set(to_column::<u32, i32>(
+            delivery.map_or(0, |d| d.attempts),
+            "attempts",
+        )?),
+        next_attempt: Set(delivery
+            .map(|d| millis(d.next_attempt, "next_attempt"))
+            .transpose()?),
+    })
+}
+
+fn from_row(row: Model) -> Result<Invite, StoreError> {
+    let medium = Medium::parse(&row.medium).map_err(|_| corrupt("medium", &row.medium))?;
+    let threepid =
+        ThreePid::parse(medium, &row.address).map_err(|_| corrupt("address", &row.address))?;
+    let delivery = match (row.bound_mxid, row.signed, row.delivery_state) {
+        (Some(mxid), Some(signed), Some(state)) => Some(Delivery {
+            mxid: UserId::parse(&mxid).map_err(|_| corrupt("bound Matrix ID", &mxid))?,
+            signed: serde_json::from_str(&signed).map_err(|_| corrupt("signed object", ""))?,
+            state: DeliveryState::parse(&state).ok_or_else(|| corrupt("delivery state", &state))?,
+            attempts: from_column::<i32, u32>(row.attempts, "attempts")?,
+            next_attempt: timestamp(row.next_attempt.unwrap_or(0), "next_attempt")?,
+        }),
+        (None, None, None) => None,
+        _ => return Err(corrupt("delivery", "partly set")),
+    };
+    Ok(Invite {
+        token: InviteToken::parse(&row.token).map_err(|_| corrupt("token", &row.token))?,
+        threepid,
+        room_id: row.room_id,
+        sender: UserId::parse(&row.sender).map_err(|_| corrupt("sender", &row.sender))?,
+        ephemeral_key: PublicKey::parse(&row.ephemeral_key)
+            .map_err(|_| corrupt("ephemeral key", &row.ephemeral_key))?,
+        created_at: timestamp(row.created_at, "created_at")?,
+        expires_at: row
+            .expires_at
+            .map(|at| timestamp(at, "expires_at"))
+            .transpose()?,
+        delivery,
+    })
+}
+
+#[async_trait]
+impl InviteStore for SeaOrmInviteStore {
+    async fn insert(&self, invite: &Invite) -> Result<(), StoreError> {
+        // As for sessions: ON CONFLICT DO NOTHING leaves the stored invite untouched.
+        let inserted = Entity::insert(to_row(invite)?)
+            .on_conflict(OnConflict::column(Column::Token).do_nothing().to_owned())
+            .try_insert()
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(from_db)?;
+        match inserted {
+            TryInsertResult::Inserted(rows) if rows > 0 => Ok(()),
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn delete(&self, token: &InviteToken) -> Result<(), StoreError> {
+        Entity::delete_by_id(token.as_str().to_owned())
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(())
+    }
+
+    async fn find(&self, token: &InviteToken) -> Result<Option<Invite>, StoreError> {
+        Entity::find_by_id(token.as_str().to_owned())
+            .one(&self.db)
+            .await
+            .map_err(from_db)?
+            .map(from_row)
+            .transpose()
+    }
+
+    async fn unbound(
+        &self,
+        threepid: &ThreePid,
+        now: Timestamp,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let rows = Entity::find()
+            .filter(Column::Medium.eq(threepid.medium().as_str()))
+            .filter(Column::Address.eq(threepid.address()))
+            .filter(Column::BoundMxid.is_null())
+            .filter(live(millis(now, "now")?))
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Token)
+            .all(&self.db)
+            .await
+            .map_err(from_db)?;
+        rows.into_iter().map(from_row).collect()
+    }
+
+    async fn ephemeral_key_in_use(
+        &self,
+        key: &PublicKey,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let found = Entity::find()
+            .select_only()
+            .column(Column::Token)
+            .filter(Column::EphemeralKey.eq(key.to_base64()))
+            .filter(live(millis(now, "now")?))
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(found.is_some())
+    }
+
+    async fn record_bind(
+        &self,
+        token: &InviteToken,
+        delivery: &Delivery,
+    ) -> Result<bool, StoreError> {
+        // One conditional update: of two concurrent binds, one sets the delivery.
+        let result = Entity::update_many()
+            .col_expr(
+                Column::BoundMxid,
+                Expr::value(delivery.mxid.as_str().to_owned()),
+            )
+            .col_expr(Column::Signed, Expr::value(delivery.signed.to_string()))
+            .col_expr(
+                Column::DeliveryState,
+                Expr::value(delivery.state.as_str().to_owned()),
+            )
+            .col_expr(
+                Column::Attempts,
+                Expr::value(to_column::<u32, i32>(delivery.attempts, "attempts")?),
+            )
+            .col_expr(
+                Column::NextAttempt,
+                Expr::value(millis(delivery.next_attempt, "next_attempt")?),
+            )
+            .filter(Column::Token.eq(token.as_str()))
+            .filter(Column::BoundMxid.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<Invite>, StoreError> {
+        let now = millis(now, "now")?;
+        let rows = Entity::find()
+            .filter(Column::DeliveryState.eq(DeliveryState::Due.as_str()))
+            .filter(Column::NextAttempt.lte(now))
+            .filter(live(now))
+            .order_by_asc(Column::NextAttempt)
+            .order_by_asc(Column::Token)
+            .limit(u64::from(limit))
+            .all(&self.db)
+            .await
+            .map_err(from_db)?;
+        rows.into_iter().map(from_row).collect()
+    }
+
+    async fn update_delivery(
+        &self,
+        token: &InviteToken,
+        state: DeliveryState,
+        attempts: u32,
+        next_attempt: Timestamp,
+    ) -> Result<(), StoreError> {
+        Entity::update_many()
+            .col_expr(
+                Column::DeliveryState,
+                Expr::value(state.as_str().to_owned()),
+            )
+            .col_expr(
+                Column::Attempts,
+                Expr::value(to_column::<u32, i32>(attempts, "attempts")?),
+            )
+            .col_expr(
+                Column::NextAttempt,
+                Expr::value(millis(next_attempt, "next_attempt")?),
+            )
+            .filter(Column::Token.eq(token.as_str()))
+            .filter(Column::BoundMxid.is_not_null())
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(())
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let result = Entity::delete_many()
+            .filter(Column::ExpiresAt.lte(millis(now, "now")?))
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(result.rows_affected)
+    }
+}
