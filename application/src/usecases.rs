@@ -8,6 +8,7 @@ mod invites;
 mod keys;
 mod lookup;
 mod notifier;
+mod remote_sessions;
 mod status;
 mod validation;
 
@@ -24,5 +25,6 @@ pub use invites::{DeliveryReport, DeliveryWake, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};
 pub use notifier::{MediumHandler, Notifier};
+pub use remote_sessions::RemoteSessionService;
 pub use status::StatusService;
 pub use validation::{ValidationService, ValidationSettings};

@@ -35,6 +35,7 @@ impl Application {
             keys: use_cases.keys.clone(),
             association: use_cases.association.clone(),
             lookup: use_cases.lookup.clone(),
+            remote_sessions: None,
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
         let config = HttpConfig {

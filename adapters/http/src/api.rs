@@ -7,6 +7,7 @@ mod discovery;
 mod keys;
 mod lookup;
 mod pages;
+mod remote;
 mod status;
 mod validation;
 mod validation_types;
@@ -21,6 +22,7 @@ pub use association::{AssociationApi, AssociationV1Api};
 pub use discovery::DiscoveryApi;
 pub use keys::{KeysApi, KeysV1Api};
 pub use lookup::{LookupApi, LookupV1Api};
+pub use remote::RemoteSessionsApi;
 pub use status::StatusApi;
 pub use validation::{ValidationApi, ValidationV1Api};
 
@@ -31,6 +33,7 @@ pub type Api = (
     AccountsApi,
     ValidationApi,
     ValidationV1Api,
+    RemoteSessionsApi,
     KeysApi,
     KeysV1Api,
     AssociationApi,
@@ -54,6 +57,9 @@ pub(crate) enum ApiTags {
     /// The deprecated v1 validation API, served while `matrix.v1` is on (Synapse delegates SMS
     /// validation there).
     ValidationV1,
+    /// The pages of the remote step (mxisd's remote sessions): publishing a validated 3PID on
+    /// another identity server, on the user's behalf.
+    RemoteSessions,
     /// The server's public keys (Identity Service API §Key management).
     Keys,
     /// The deprecated v1 key API, served while `matrix.v1` is on (the `key_validity_url` of
@@ -80,8 +86,14 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
                 deps.validation.clone(),
                 deps.accounts.clone(),
                 deps.next_link_allowed.clone(),
+                deps.remote_sessions.is_some(),
             ),
-            ValidationV1Api::new(deps.validation.clone(), deps.next_link_allowed.clone()),
+            ValidationV1Api::new(
+                deps.validation.clone(),
+                deps.next_link_allowed.clone(),
+                deps.remote_sessions.is_some(),
+            ),
+            RemoteSessionsApi::new(deps.remote_sessions.clone()),
             KeysApi::new(deps.keys.clone()),
             KeysV1Api::new(deps.keys.clone()),
             AssociationApi::new(deps.association.clone(), deps.accounts.clone()),

@@ -22,6 +22,7 @@ fn client_with(keys: MockKeys, v1: bool) -> TestClient<AppEndpoint> {
         keys: Arc::new(keys),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
     };
     let config = HttpConfig {

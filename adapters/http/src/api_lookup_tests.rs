@@ -41,6 +41,7 @@ fn client_with(
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(association),
         lookup: Arc::new(lookup),
+        remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
     };
     let config = HttpConfig {

@@ -5,7 +5,9 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
-use verity_application::ports::driving::{Accounts, Association, Keys, Lookup, Status, Validation};
+use verity_application::ports::driving::{
+    Accounts, Association, Keys, Lookup, RemoteSessions, Status, Validation,
+};
 
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
@@ -31,6 +33,9 @@ pub struct HttpDeps {
     pub association: Arc<dyn Association>,
     /// Lookups.
     pub lookup: Arc<dyn Lookup>,
+    /// The remote step of validation sessions; `None` when no remote identity server client is
+    /// wired (remote-forced sessions then stop after the local validation).
+    pub remote_sessions: Option<Arc<dyn RemoteSessions>>,
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,

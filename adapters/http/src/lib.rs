@@ -26,6 +26,8 @@ mod api_keys_tests;
 #[cfg(test)]
 mod api_lookup_tests;
 #[cfg(test)]
+mod api_remote_tests;
+#[cfg(test)]
 mod api_tests;
 
 /// The Matrix specification release whose Identity Service API this server implements; the

@@ -3,7 +3,11 @@
 
 mod layout;
 mod redirect;
+mod remote;
 mod validation;
 
 pub(crate) use redirect::redirect_allowed;
+pub(crate) use remote::{
+    RemoteLinks, explain_page, not_yet_page, remote_success_page, started_page,
+};
 pub(crate) use validation::{failure_page, success_page};

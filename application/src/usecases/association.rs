@@ -10,10 +10,12 @@ use verity_domain::{
     SessionRules, UserId, ValidatedThreePid,
 };
 
+use self::remote::Forwarded;
 use super::hash_index::{HashIndex, IndexError};
 use super::invites::InviteService;
 use crate::ports::driven::{
-    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, SessionStore,
+    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, RemoteIdentityServers,
+    SessionStore,
 };
 use crate::ports::driving::{
     Association, AssociationError, Bind, Keys, SignedRequest, Unbind, UnbindProof,
@@ -38,6 +40,9 @@ pub struct AssociationService {
     settings: AssociationSettings,
     /// How homeserver-signed unbinds are checked; `None`: they are refused.
     federation: Option<FederationCheck>,
+    /// Where binds of remotely validated sessions are forwarded (`association_remote.rs`);
+    /// `None`: remote-pending sessions are refused.
+    remote: Option<Arc<dyn RemoteIdentityServers>>,
     /// The pending 3PID invites a bind signs and queues; `None`: binds ignore invites.
     invites: Option<Arc<InviteService>>,
 }
@@ -70,6 +75,7 @@ impl AssociationService {
             clock,
             settings,
             federation: None,
+            remote: None,
             invites: None,
         }
     }
@@ -208,10 +214,10 @@ impl Association for AssociationService {
             return Err(AssociationError::NotTheRequester(request.user_id));
         }
         let (validated, mode) = self.validated(&request.sid, &request.client_secret).await?;
-        // The local token of a remote-only session starts the remote flow; it proves nothing
-        // this server may publish.
-        if let SessionMode::RemotePending(label) = mode {
-            return Err(AssociationError::RemoteValidationRequired(label));
+        // A remotely published 3PID is bound there first (association_remote.rs); a forced
+        // remote session is bound there only: nothing is stored or published here.
+        if let Forwarded::Only(association) = self.forward_bind(&request, &mode).await? {
+            return Ok(association);
         }
         let binding = Binding {
             threepid: validated.threepid,
@@ -262,6 +268,9 @@ impl Association for AssociationService {
         Ok(())
     }
 }
+
+#[path = "association_remote.rs"]
+mod remote;
 
 #[cfg(test)]
 #[path = "association_tests.rs"]

@@ -5,10 +5,10 @@ use std::sync::Arc;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Html;
 use verity_application::ports::driving::{SubmitToken, Validation, ValidationError};
-use verity_domain::{ClientSecret, SessionId, ValidationToken};
+use verity_domain::{ClientSecret, SessionId, SessionMode, ValidationToken};
 
 use crate::errors_api::ApiError;
-use crate::pages::{failure_page, redirect_allowed, success_page};
+use crate::pages::{RemoteLinks, failure_page, redirect_allowed, success_page};
 
 /// A page, or the redirect to an allowed `next_link`.
 #[derive(ApiResponse)]
@@ -16,7 +16,9 @@ pub enum PageResponse {
     /// The 3PID is validated.
     #[oai(status = 200)]
     Validated(Html<String>),
-    /// The 3PID is validated; continue at the client's `next_link`.
+    /// The 3PID is validated; continue at the client's `next_link`, or at the remote step
+    /// (`/_matrix/identity/remote/api/v1/validate/requestToken`) when the policy publishes the
+    /// 3PID on another identity server instead of here.
     #[oai(status = 302)]
     Redirect(#[oai(header = "Location")] String),
     /// The link is malformed, expired or wrong.
@@ -37,13 +39,20 @@ pub enum PageResponse {
 pub(crate) struct LinkPages {
     validation: Arc<dyn Validation>,
     next_link_allowed: Arc<[String]>,
+    /// Whether the remote step's pages are served (a remote identity server client is wired).
+    remote_step: bool,
 }
 
 impl LinkPages {
-    pub(crate) fn new(validation: Arc<dyn Validation>, next_link_allowed: Arc<[String]>) -> Self {
+    pub(crate) fn new(
+        validation: Arc<dyn Validation>,
+        next_link_allowed: Arc<[String]>,
+        remote_step: bool,
+    ) -> Self {
         Self {
             validation,
             next_link_allowed,
+            remote_step,
         }
     }
 
@@ -66,15 +75,27 @@ impl LinkPages {
                 "Open the link from the message again, exactly as it was sent.",
             )));
         };
+        let links = self
+            .remote_step
+            .then(|| RemoteLinks::new(&submission.sid, &submission.client_secret));
         match self.validation.submit_token(submission).await {
-            Ok(accepted) => match accepted.next_link {
-                Some(link) if redirect_allowed(&link, &self.next_link_allowed) => {
-                    PageResponse::Redirect(link)
+            Ok(accepted) => {
+                // Remote forced: the link leads straight into the remote step (mxisd's forced
+                // next URL), before any next_link: nothing is usable until it is done.
+                if let (SessionMode::RemotePending(_), Some(links)) = (&accepted.mode, &links) {
+                    return PageResponse::Redirect(links.request_token());
                 }
-                _ => {
-                    PageResponse::Validated(Html(success_page(&accepted.threepid, &accepted.mode)))
+                match accepted.next_link {
+                    Some(link) if redirect_allowed(&link, &self.next_link_allowed) => {
+                        PageResponse::Redirect(link)
+                    }
+                    _ => PageResponse::Validated(Html(success_page(
+                        &accepted.threepid,
+                        &accepted.mode,
+                        links.as_ref(),
+                    ))),
                 }
-            },
+            }
             Err(error) => failure(error),
         }
     }

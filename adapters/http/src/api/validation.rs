@@ -99,8 +99,9 @@ impl ValidationApi {
         validation: Arc<dyn Validation>,
         accounts: Arc<dyn Accounts>,
         next_link_allowed: Arc<[String]>,
+        remote_step: bool,
     ) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed);
+        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step);
         Self {
             sessions: Sessions { validation },
             accounts,
@@ -248,8 +249,12 @@ pub struct ValidationV1Api {
 }
 
 impl ValidationV1Api {
-    pub(crate) fn new(validation: Arc<dyn Validation>, next_link_allowed: Arc<[String]>) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed);
+    pub(crate) fn new(
+        validation: Arc<dyn Validation>,
+        next_link_allowed: Arc<[String]>,
+        remote_step: bool,
+    ) -> Self {
+        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step);
         Self {
             sessions: Sessions { validation },
             pages,

@@ -2,8 +2,9 @@ use maud::html;
 use verity_domain::{Medium, SessionMode, ThreePid};
 
 use super::layout::page;
+use super::remote::RemoteLinks;
 
-fn what(threepid: &ThreePid) -> &'static str {
+pub(super) fn what(threepid: &ThreePid) -> &'static str {
     match threepid.medium() {
         Medium::Email => "email address",
         Medium::Msisdn => "phone number",
@@ -11,15 +12,28 @@ fn what(threepid: &ThreePid) -> &'static str {
     }
 }
 
-/// After a successful validation.
-pub(crate) fn success_page(threepid: &ThreePid, mode: &SessionMode) -> String {
+/// After a successful validation. `remote` links the remote step when this server can take it.
+pub(crate) fn success_page(
+    threepid: &ThreePid,
+    mode: &SessionMode,
+    remote: Option<&RemoteLinks>,
+) -> String {
     let kind = what(threepid);
-    let body = match mode {
-        SessionMode::Local | SessionMode::LocalOfferRemote(_) => html! {
+    let body = match (mode, remote) {
+        (SessionMode::LocalOfferRemote(label), Some(links)) => html! {
+            p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }
+            p { "Return to your Matrix client to finish." }
+            p class="note" {
+                "Optional: users of other Matrix servers find you only if your " (kind)
+                " is also published on the identity server " code { (label.as_str()) } ". "
+                a href=(links.request_token()) { "Publish it on " (label.as_str()) "…" }
+            }
+        },
+        (SessionMode::Local | SessionMode::LocalOfferRemote(_), _) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }
             p { "Return to your Matrix client to finish." }
         },
-        SessionMode::RemotePending(label) => html! {
+        (SessionMode::RemotePending(label), _) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is confirmed on this server." }
             p {
                 "This server's policy requires addresses like yours to be validated and published on "

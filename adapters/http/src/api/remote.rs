@@ -1,0 +1,221 @@
+//! The remote step's pages, at mxisd's paths: a browser follows them after the validation link,
+//! so they need no access token (the sid and client secret are the proof, as in the link).
+use std::sync::Arc;
+
+use poem_openapi::param::Query;
+use poem_openapi::payload::Html;
+use poem_openapi::{ApiResponse, OpenApi};
+use verity_application::ports::driving::{
+    RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions,
+};
+use verity_domain::{ClientSecret, SessionId};
+
+use super::ApiTags;
+use crate::pages::{
+    RemoteLinks, explain_page, failure_page, not_yet_page, remote_success_page, started_page,
+};
+
+/// A page of the remote step.
+#[derive(ApiResponse)]
+pub enum RemotePage {
+    /// The page (explanation, started, confirmed or not yet).
+    #[oai(status = 200)]
+    Shown(Html<String>),
+    /// The link is malformed, expired, or the session is not validated here yet.
+    #[oai(status = 400)]
+    Invalid(Html<String>),
+    /// The policy keeps this 3PID on this server.
+    #[oai(status = 403)]
+    Forbidden(Html<String>),
+    /// No session matches the link.
+    #[oai(status = 404)]
+    Unknown(Html<String>),
+    /// Something failed on this server.
+    #[oai(status = 500)]
+    Failed(Html<String>),
+    /// The remote identity server refused or answered nonsense; the session is unchanged.
+    #[oai(status = 502)]
+    RemoteRefused(Html<String>),
+    /// The remote identity server cannot be reached; the session is unchanged.
+    #[oai(status = 503)]
+    RemoteUnavailable(Html<String>),
+}
+
+/// mxisd's remote-session pages.
+pub struct RemoteSessionsApi {
+    /// `None` when no remote identity server client is wired: every page says so.
+    remote: Option<Arc<dyn RemoteSessions>>,
+}
+
+impl RemoteSessionsApi {
+    pub(crate) fn new(remote: Option<Arc<dyn RemoteSessions>>) -> Self {
+        Self { remote }
+    }
+
+    fn remote(&self) -> Result<&dyn RemoteSessions, RemotePage> {
+        self.remote
+            .as_deref()
+            .ok_or_else(|| failure(RemoteSessionError::NotOffered))
+    }
+}
+
+type Step = (SessionId, ClientSecret, RemoteLinks);
+
+fn parse(sid: Option<String>, client_secret: Option<String>) -> Result<Step, RemotePage> {
+    let sid = SessionId::parse(sid.as_deref().unwrap_or_default());
+    let secret = ClientSecret::parse(client_secret.as_deref().unwrap_or_default());
+    match (sid, secret) {
+        (Ok(sid), Ok(secret)) => {
+            let links = RemoteLinks::new(&sid, &secret);
+            Ok((sid, secret, links))
+        }
+        _ => Err(RemotePage::Invalid(Html(failure_page(
+            "This link is incomplete or damaged.",
+            "Open the link from the message again, exactly as it was sent.",
+        )))),
+    }
+}
+
+fn show(
+    outcome: Result<RemoteOverview, RemoteSessionError>,
+    render: impl FnOnce(&RemoteOverview) -> String,
+) -> RemotePage {
+    match outcome {
+        Ok(overview) => RemotePage::Shown(Html(render(&overview))),
+        Err(error) => failure(error),
+    }
+}
+
+fn failure(error: RemoteSessionError) -> RemotePage {
+    let again = "Request a new verification message from your Matrix client.";
+    let page = |reason: &str, advice: &str| Html(failure_page(reason, advice));
+    match error {
+        RemoteSessionError::NoValidSession => RemotePage::Unknown(page(
+            "This link does not match any verification request.",
+            again,
+        )),
+        RemoteSessionError::SessionExpired => {
+            RemotePage::Invalid(page("This verification request has expired.", again))
+        }
+        RemoteSessionError::NotValidated => RemotePage::Invalid(page(
+            "Your address is not verified on this server yet.",
+            "Follow the link in the verification message first.",
+        )),
+        RemoteSessionError::NotStarted => RemotePage::Invalid(page(
+            "Publishing on the other identity server has not been started.",
+            "Go back to the previous page and press the publish button.",
+        )),
+        RemoteSessionError::NotOffered => RemotePage::Forbidden(page(
+            "This server does not publish this address on another identity server.",
+            "Nothing more to do: return to your Matrix client.",
+        )),
+        RemoteSessionError::Remote(failure) => {
+            let reason = capitalise(&failure.to_string());
+            let advice = "Nothing was changed. Try again in a few minutes; if it keeps failing, \
+                          contact the administrator of your Matrix server.";
+            match failure {
+                RemoteFailure::Unavailable(_) => {
+                    RemotePage::RemoteUnavailable(page(&reason, advice))
+                }
+                RemoteFailure::Refused { .. } | RemoteFailure::Invalid(_) => {
+                    RemotePage::RemoteRefused(page(&reason, advice))
+                }
+            }
+        }
+        RemoteSessionError::Internal(error) => {
+            tracing::error!(error = %error, source = ?std::error::Error::source(&error), "remote step failed");
+            RemotePage::Failed(page(
+                "Something went wrong on the server.",
+                "Try again in a few minutes.",
+            ))
+        }
+    }
+}
+
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+#[OpenApi(
+    prefix_path = "/_matrix/identity/remote/api/v1",
+    tag = "ApiTags::RemoteSessions"
+)]
+impl RemoteSessionsApi {
+    /// Explain publishing a validated 3PID on another identity server (HTML).
+    ///
+    /// Changes nothing (mail scanners prefetch links): the page's button POSTs to the same URL.
+    #[oai(
+        path = "/validate/requestToken",
+        method = "get",
+        operation_id = "remoteRequestTokenExplain",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#establishing-associations"
+    )]
+    async fn explain(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+    ) -> RemotePage {
+        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
+            (Ok(remote), Ok(step)) => (remote, step),
+            (Err(page), _) | (_, Err(page)) => return page,
+        };
+        show(remote.explain(&sid, &secret).await, |o| {
+            explain_page(o, &links)
+        })
+    }
+
+    /// Start the validation session on the other identity server (HTML).
+    ///
+    /// Verity requests a token there with its own client secret; the remote server sends the
+    /// user its own message. Pressing again asks it to send the message again.
+    #[oai(
+        path = "/validate/requestToken",
+        method = "post",
+        operation_id = "remoteRequestTokenStart",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#establishing-associations"
+    )]
+    async fn start(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+    ) -> RemotePage {
+        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
+            (Ok(remote), Ok(step)) => (remote, step),
+            (Err(page), _) | (_, Err(page)) => return page,
+        };
+        show(remote.start(&sid, &secret).await, |o| {
+            started_page(o, &links)
+        })
+    }
+
+    /// Check whether the user completed the validation on the other identity server (HTML).
+    ///
+    /// Asks the remote `getValidated3pid`; the homeserver's bind is then forwarded there.
+    #[oai(
+        path = "/validate/check",
+        method = "get",
+        operation_id = "remoteCheck",
+        external_docs = "https://spec.matrix.org/v1.19/identity-service-api/#establishing-associations"
+    )]
+    async fn check(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+    ) -> RemotePage {
+        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
+            (Ok(remote), Ok(step)) => (remote, step),
+            (Err(page), _) | (_, Err(page)) => return page,
+        };
+        show(remote.check(&sid, &secret).await, |o| {
+            if o.validated {
+                remote_success_page(o)
+            } else {
+                not_yet_page(o, &links)
+            }
+        })
+    }
+}
