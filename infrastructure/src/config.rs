@@ -26,6 +26,7 @@ mod logging;
 mod lookup;
 mod raw;
 mod read;
+mod recursive;
 mod resolve;
 mod storage;
 mod synapse;

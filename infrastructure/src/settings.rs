@@ -13,8 +13,8 @@ use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConf
 use verity_adapter_sql::SynapseSqlConfig;
 use verity_application::usecases::HashingSettings;
 use verity_domain::{
-    LookupAlgorithm, MatrixDomain, ServerLabel, SessionRules, TermsPolicy, ThreePid, UserId,
-    ValidationPolicy,
+    DEFAULT_RECURSION_NETWORKS, IpNetwork, LookupAlgorithm, MatrixDomain, ServerLabel,
+    SessionRules, TermsPolicy, ThreePid, UserId, ValidationPolicy,
 };
 
 /// Everything Verity needs to start.
@@ -61,6 +61,37 @@ pub struct LookupsSettings {
     pub memory: Option<MemorySettings>,
     /// `session.policy.unbind.enabled` (ma1sd, default true).
     pub unbind_enabled: bool,
+    /// `lookup.recursive.*` and `forward.servers`: forwarding lookups to other identity servers.
+    pub recursive: RecursiveSettings,
+}
+
+/// `lookup.recursive.*` (mxisd; `trustedProxies` is Verity's) and `forward.servers` (mxisd).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecursiveSettings {
+    /// `lookup.recursive.enabled` (default true; nothing is forwarded without `forward.servers`).
+    pub enabled: bool,
+    /// `forward.servers`: labels of `matrix.identity.servers`, asked in order (default none).
+    pub servers: Vec<ServerLabel>,
+    /// `lookup.recursive.allowedCidr`: requesters whose lookups may be forwarded (default
+    /// loopback and private ranges).
+    pub allowed: Vec<IpNetwork>,
+    /// `lookup.recursive.trustedProxies`: peers whose `X-Forwarded-For` is believed (default
+    /// none).
+    pub trusted_proxies: Vec<IpNetwork>,
+}
+
+impl Default for RecursiveSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            servers: Vec::new(),
+            allowed: DEFAULT_RECURSION_NETWORKS
+                .iter()
+                .filter_map(|net| IpNetwork::parse(net).ok())
+                .collect(),
+            trusted_proxies: Vec::new(),
+        }
+    }
 }
 
 /// `memory.*`

@@ -2,19 +2,21 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use verity_adapter_matrix::ReqwestHomeserverClient;
+use verity_adapter_matrix::{
+    IdentityServersConfig, ReqwestHomeserverClient, ReqwestIdentityServers,
+};
 use verity_adapter_notify::{
     FileConnector, NoneConnector, SmtpConnector, TemplateGenerator, TwilioConnector,
 };
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
     BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IdentityBackend,
-    NotificationConnector, SecretGenerator,
+    NotificationConnector, RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
-    KeyService, LookupService, LookupSettings, MediumHandler, Notifier, RotationPolicy,
-    StatusService, ValidationService, ValidationSettings,
+    KeyService, LookupService, LookupSettings, MediumHandler, Notifier, RecursionSettings,
+    RotationPolicy, StatusService, ValidationService, ValidationSettings,
 };
 use verity_domain::Medium;
 
@@ -66,6 +68,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             "cannot set up the homeserver client (dns.overwrite.homeserver.federation, federation.*)",
         )?,
     );
+    let remote_identity_servers = remote_identity_servers(settings)?;
     let accounts = AccountService::new(
         Arc::new(store.account_store()),
         Arc::new(store.terms_store()),
@@ -130,6 +133,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             algorithms: lookups.algorithms.clone(),
         },
     );
+    let lookup = with_recursion(lookup, settings, &remote_identity_servers);
     let validation = ValidationService::new(
         Arc::new(store.session_store()),
         notifier(settings)?,
@@ -152,6 +156,50 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         index,
         rebuild_due,
     })
+}
+
+/// Other identity servers by label (`matrix.identity.servers`): for recursive lookups, remote
+/// validation sessions and forwarded binds.
+fn remote_identity_servers(settings: &Settings) -> anyhow::Result<Arc<dyn RemoteIdentityServers>> {
+    let client = ReqwestIdentityServers::new(IdentityServersConfig::new(
+        settings.matrix.identity_servers.clone(),
+        &settings.federation,
+    ))
+    .context("cannot set up the identity server client (matrix.identity.servers, federation.*)")?;
+    Ok(Arc::new(client))
+}
+
+/// The lookups, forwarding to `remote` as configured (`lookup.recursive.*`, `forward.servers`).
+/// Warns when the loopback is allowed and no proxy is trusted: behind a reverse proxy on the same
+/// host, every request would then look local and be forwarded.
+fn with_recursion(
+    lookup: LookupService,
+    settings: &Settings,
+    remote: &Arc<dyn RemoteIdentityServers>,
+) -> LookupService {
+    let recursive = &settings.lookups.recursive;
+    if !recursive.enabled || recursive.servers.is_empty() {
+        return lookup;
+    }
+    let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+    if recursive.trusted_proxies.is_empty()
+        && verity_domain::in_networks(&recursive.allowed, loopback)
+    {
+        tracing::warn!(
+            "lookup.recursive.allowedCidr includes the loopback and lookup.recursive.trustedProxies \
+             is empty: if Verity runs behind a reverse proxy on this host, every lookup looks local \
+             and is forwarded; list the proxy in lookup.recursive.trustedProxies"
+        );
+    }
+    tracing::info!(servers = ?recursive.servers.iter().map(|l| l.as_str()).collect::<Vec<_>>(), "recursive lookups forward to these labels");
+    lookup.with_recursion(
+        Arc::clone(remote),
+        RecursionSettings {
+            servers: recursive.servers.clone(),
+            allowed: recursive.allowed.clone(),
+            trusted_proxies: recursive.trusted_proxies.clone(),
+        },
+    )
 }
 
 /// The identity backends, highest priority first: `memory` (the operator's own list, as mxisd

@@ -42,13 +42,14 @@ fn the_sample_configuration_loads_without_a_single_warning() {
 fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_or_unused_warnings() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ma1sd.yaml");
     let loaded = load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    // `lookup.recursive.enabled: false` is read now.
+    assert!(!loaded.settings.lookups.recursive.enabled);
     let paths: Vec<&str> = loaded.warnings.iter().map(ConfigWarning::path).collect();
     assert_eq!(
         paths,
         [
             "logging.requests",
             "dns.overwrite.homeserver.client",
-            "lookup.recursive",
             "invite",
             "policy.policies.term_name.regexp",
             "internal",

@@ -12,6 +12,7 @@ use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::lenient::format_duration;
 use super::lookup::{self, LookupsDump};
+use super::recursive::{self, ForwardDump};
 use super::storage::percent_decode;
 use super::synapse::{self, SynapseSqlDump};
 use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
@@ -49,6 +50,7 @@ struct Document<'a> {
     /// `bindings`, `hashing`, `memory`, `lookup`.
     #[serde(flatten)]
     lookups: LookupsDump,
+    forward: ForwardDump,
 }
 
 #[derive(Serialize)]
@@ -247,6 +249,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
             lookups: lookup::dump(&s.lookups),
+            forward: recursive::dump(&s.lookups.recursive).1,
         }
     }
 }

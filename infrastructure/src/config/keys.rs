@@ -19,7 +19,6 @@ pub const LATER_SECTIONS: &[&str] = &[
     "auth",
     "appsvc",
     "internal",
-    "forward",
     "profile",
 ];
 
@@ -37,8 +36,8 @@ pub const LATER_KEYS: &[&str] = &[
     "synapseSql.directory",
     "synapseSql.profile",
     "synapseSql.legacyRoomNames",
-    // mxisd/ma1sd: asking other identity servers (DNS federation, forwarding, bridges).
-    "lookup.recursive",
+    // mxisd/ma1sd: the last-resort bridge of recursive lookups.
+    "lookup.recursive.bridge",
 ];
 
 /// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
@@ -227,4 +226,11 @@ pub const KNOWN_KEYS: &[&str] = &[
     "memory.identities[*].roles",
     "lookup",
     "lookup.maxAddresses",
+    // lookup.recursive and forward: docs/lookups.md.
+    "lookup.recursive",
+    "lookup.recursive.enabled",
+    "lookup.recursive.allowedCidr",
+    "lookup.recursive.trustedProxies",
+    "forward",
+    "forward.servers",
 ];

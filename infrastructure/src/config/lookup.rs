@@ -12,6 +12,7 @@ use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, Th
 use super::error::{ConfigError, ConfigWarning};
 use super::lenient::{Flag, Int, Lifetime, Text, format_duration};
 use super::raw::{RawConfig, RawUnbind};
+use super::recursive::{self, RawRecursive, RecursiveDump};
 use super::resolve::text;
 use crate::settings::{LookupsSettings, MemoryIdentity, MemorySettings};
 
@@ -79,13 +80,14 @@ pub struct RawMemoryThreePid {
     pub address: Option<Text>,
 }
 
-/// `lookup` (mxisd): only Verity's `maxAddresses` is read; mxisd's `recursive` is reported as not
-/// used yet.
+/// `lookup` (mxisd): Verity's `maxAddresses`, and mxisd's `recursive` (resolved by
+/// `recursive`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawLookup {
     /// Verity only.
     pub max_addresses: Option<Int<usize>>,
+    pub recursive: Option<RawRecursive>,
 }
 
 /// The raw sections this module resolves.
@@ -118,6 +120,8 @@ pub fn resolve(raw: Sections<'_>, domain: &MatrixDomain) -> Result<LookupsSettin
         max_addresses,
         memory: memory(raw.memory, domain)?,
         unbind_enabled: raw.unbind.enabled.is_none_or(|Flag(on)| on),
+        // Resolved with `forward.servers` against the labels, by `resolve`.
+        recursive: crate::settings::RecursiveSettings::default(),
     })
 }
 
@@ -354,6 +358,7 @@ struct MemoryIdentityDump {
 #[serde(rename_all = "camelCase")]
 struct LookupDump {
     max_addresses: usize,
+    recursive: RecursiveDump,
 }
 
 /// The sections of this module, for `--dump-config` (`session.policy.unbind.enabled` is dumped
@@ -408,6 +413,7 @@ pub fn dump(settings: &LookupsSettings) -> LookupsDump {
         memory,
         lookup: LookupDump {
             max_addresses: settings.max_addresses,
+            recursive: recursive::dump(&settings.recursive).0,
         },
     }
 }

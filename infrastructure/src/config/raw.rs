@@ -15,6 +15,7 @@ use verity_adapter_notify::{FileConfig, SenderIdentity, TemplateConfig, TwilioCo
 
 use super::lenient::{Flag, Int, Lifetime, Text};
 use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
+use super::recursive::RawForward;
 use super::synapse::RawSynapseSql;
 
 /// A section that may be written as an empty header (`null`), meaning "all defaults".
@@ -63,6 +64,8 @@ pub struct RawConfig {
     pub hashing: RawHashing,
     #[serde(deserialize_with = "nullable")]
     pub lookup: RawLookup,
+    #[serde(deserialize_with = "nullable")]
+    pub forward: RawForward,
     /// Verity only.
     #[serde(deserialize_with = "nullable")]
     pub bindings: RawBindings,

@@ -2,7 +2,7 @@
 use super::error::{ConfigError, ConfigWarning};
 use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-use super::{lookup, threepid};
+use super::{lookup, recursive, threepid};
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
@@ -20,6 +20,7 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
     let mut warnings: Vec<ConfigWarning> = ignored.into_iter().map(classify).collect();
     warnings.extend(threepid::warnings(&raw));
     warnings.extend(lookup::warnings(&raw));
+    warnings.extend(recursive::warnings(&raw));
     Ok((raw, warnings))
 }
 

@@ -15,7 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, federation, logging, lookup, storage, synapse, threepid};
+use super::{accounts, federation, logging, lookup, recursive, storage, synapse, threepid};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
@@ -36,7 +36,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         path: PathBuf::from(text(raw.key.path).unwrap_or_else(|| DEFAULT_KEY_PATH.to_owned())),
     };
     let storage = storage::resolve(raw.storage)?;
-    let lookups = lookup::resolve(
+    let mut lookups = lookup::resolve(
         lookup::Sections {
             bindings: &raw.bindings,
             hashing: &raw.hashing,
@@ -45,6 +45,11 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
             unbind: &raw.session.policy.unbind,
         },
         &matrix.domain,
+    )?;
+    lookups.recursive = recursive::resolve(
+        &raw.lookup.recursive.unwrap_or_default(),
+        &raw.forward,
+        &matrix.identity_servers,
     )?;
     let session = session(raw.session, &matrix.identity_servers)?;
     let logging = logging::resolve(raw.logging)?;

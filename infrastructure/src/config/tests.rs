@@ -215,7 +215,7 @@ fn unknown_keys_are_reported_with_their_full_dotted_path() {
 fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     let loaded = parsed(
         "matrix: {domain: example.org}\n\
-         lookup:\n  recursive:\n    enabled: false\n\
+         lookup:\n  recursive:\n    bridge: {enabled: false}\n\
          ldap: {enabled: false}\n\
          logging: {requests: true}\n\
          session: {policy: {unbind: {fraudulent: {sendWarning: true}}}}\n",
@@ -224,7 +224,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
         loaded.warnings,
         [
             ConfigWarning::NotUsedYet {
-                path: "lookup.recursive".into()
+                path: "lookup.recursive.bridge".into()
             },
             ConfigWarning::NotUsedYet {
                 path: "ldap".into()

@@ -104,14 +104,12 @@ fn bad_hashing_values_name_their_key() {
 fn keys_without_effect_are_reported() {
     let loaded = parsed(&with(
         "hashing: {hashStorageType: in_memory, delay: 10s, requests: 3}\n\
-         memory: {identities: []}\n\
-         lookup: {recursive: {enabled: true}}\n",
+         memory: {identities: []}\n",
     ));
     let paths: Vec<&str> = loaded.warnings.iter().map(ConfigWarning::path).collect();
     assert_eq!(
         paths,
         [
-            "lookup.recursive",
             "hashing.hashStorageType",
             "hashing.requests",
             "hashing.delay",
