@@ -12,6 +12,7 @@ mod keys;
 mod lifecycle;
 mod lookups;
 mod policies;
+mod recursive;
 mod session_rules;
 mod sessions;
 mod synapse;
