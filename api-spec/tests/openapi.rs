@@ -21,6 +21,7 @@ fn generated() -> String {
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
     };

@@ -20,6 +20,7 @@ mod dump;
 mod dump_threepid;
 mod error;
 mod federation;
+mod invites;
 mod keys;
 mod lenient;
 mod logging;

@@ -43,6 +43,19 @@ pub struct Settings {
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
     /// `session.policy.unbind.enabled`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
+    /// `invite.*`: 3PID room invites.
+    pub invites: InviteSettings,
+}
+
+/// `invite.*` (mxisd): 3PID room invites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InviteSettings {
+    /// `invite.expiration.enabled` (default true) and `.after` (minutes, default 10080 = 7
+    /// days): how long an invite is honoured and its delivery retried; `None`: for ever.
+    pub expiry: Option<Duration>,
+    /// `invite.fullDisplayName` (default false): the room shows the whole address instead of
+    /// a redacted one.
+    pub full_display_name: bool,
 }
 
 /// How binds are kept and lookups answered.

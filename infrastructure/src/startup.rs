@@ -35,6 +35,7 @@ impl Application {
             keys: use_cases.keys.clone(),
             association: use_cases.association.clone(),
             lookup: use_cases.lookup.clone(),
+            invites: use_cases.invites.clone(),
             remote_sessions: None,
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
@@ -78,6 +79,10 @@ impl Application {
             self.use_cases.index.clone(),
             self.use_cases.rebuild_due,
         ));
+        let delivery = tokio::spawn(invite_delivery(
+            self.use_cases.invites.clone(),
+            self.use_cases.invite_wake.clone(),
+        ));
         let housekeeping = tokio::spawn(housekeeping(self.use_cases));
         let served = self
             .server
@@ -85,6 +90,8 @@ impl Application {
             .await
             .context("the HTTP server failed");
         housekeeping.abort();
+        // Stopped before the store closes; what it had not delivered is still due in the store.
+        delivery.abort();
         maintenance.abort();
         if let Err(error) = self.store.close().await {
             tracing::warn!(error = %error, "closing the store failed");
@@ -142,6 +149,31 @@ async fn lookup_maintenance(index: Arc<HashIndex>, rebuild_due: bool) {
     }
 }
 
+/// How often the invite delivery worker looks for due deliveries when no bind woke it.
+const DELIVERY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Delivers the invites of bound addresses (`3pid/onbind`): at once when a bind wakes it, else
+/// every [`DELIVERY_POLL`] for retries that came due. One delivery at a time; a failing
+/// homeserver is retried with backoff, so it cannot hold the others up for long.
+async fn invite_delivery(
+    invites: Arc<verity_application::usecases::InviteService>,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        match invites.deliver_due().await {
+            Ok(report) if report != verity_application::usecases::DeliveryReport::default() => {
+                tracing::debug!(?report, "invite delivery pass");
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = %error, "invite delivery failed; retrying"),
+        }
+        tokio::select! {
+            () = wake.notified() => {}
+            () = tokio::time::sleep(DELIVERY_POLL) => {}
+        }
+    }
+}
+
 /// How often expired sessions and accounts are deleted.
 const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
 
@@ -159,6 +191,11 @@ async fn housekeeping(use_cases: wiring::UseCases) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "expired access tokens deleted"),
             Err(error) => tracing::warn!(error = %error, "deleting expired access tokens failed"),
+        }
+        match use_cases.invites.purge_expired().await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "expired invites deleted"),
+            Err(error) => tracing::warn!(error = %error, "deleting expired invites failed"),
         }
     }
 }

@@ -13,6 +13,8 @@ use verity_application::ports::driven::{
     BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IdentityBackend,
     NotificationConnector, RemoteIdentityServers, SecretGenerator,
 };
+use verity_application::ports::driving::Keys as _;
+use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
     KeyService, LookupService, LookupSettings, MediumHandler, Notifier, RecursionSettings,
@@ -41,6 +43,10 @@ pub struct UseCases {
     pub association: Arc<AssociationService>,
     /// Lookups.
     pub lookup: Arc<LookupService>,
+    /// 3PID room invites and their delivery.
+    pub invites: Arc<InviteService>,
+    /// Wakes the invite delivery worker (a bind queued deliveries).
+    pub invite_wake: Arc<tokio::sync::Notify>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Whether the stored hash table must be brought up to date with the backends (it was
@@ -54,6 +60,8 @@ pub struct UseCases {
 /// A connector, generator or client that cannot be built from its settings, naming its keys; a
 /// key store that cannot be opened or read (`key.path`); an identity backend that cannot be
 /// opened, or a first hash table that cannot be built.
+// One linear story of which use case gets which adapter; splitting it hides the order.
+#[allow(clippy::too_many_lines)]
 pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
     // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
     // only crypto backend in the process; it must be installed before any client is built.
@@ -110,6 +118,9 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let bindings = lookups
         .bindings
         .then(|| Arc::new(store.binding_store()) as Arc<dyn BindingStore>);
+    let notifier = notifier(settings)?;
+    let (invites, invite_wake) =
+        invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
     let association = AssociationService::new(
         Arc::new(store.session_store()),
         bindings,
@@ -121,7 +132,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             unbind_enabled: lookups.unbind_enabled,
         },
     )
-    .with_homeserver_signatures(homeserver, own_names(settings));
+    .with_homeserver_signatures(homeserver, own_names(settings))
+    .with_invites(invites.clone());
     let lookup = LookupService::new(
         index.clone(),
         hashes,
@@ -136,7 +148,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let lookup = with_recursion(lookup, settings, &remote_identity_servers);
     let validation = ValidationService::new(
         Arc::new(store.session_store()),
-        notifier(settings)?,
+        notifier,
         clock,
         secrets,
         ValidationSettings {
@@ -153,6 +165,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         keys,
         association: Arc::new(association),
         lookup: Arc::new(lookup),
+        invites,
+        invite_wake,
         index,
         rebuild_due,
     })
@@ -242,6 +256,62 @@ async fn keys(
                 path.display()
             )
         })
+}
+
+/// The invite use case, and what wakes its delivery worker.
+fn invite_service(
+    settings: &Settings,
+    store: &SqlStore,
+    backends: &Backends,
+    notifier: &Notifier,
+    keys: &Arc<KeyService>,
+    homeserver: &Arc<dyn HomeserverClient>,
+) -> anyhow::Result<(Arc<InviteService>, Arc<tokio::sync::Notify>)> {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let waker = wake.clone();
+    let service = InviteService::new(
+        Arc::new(store.invite_store()),
+        backends.clone(),
+        notifier.clone(),
+        keys.clone(),
+        homeserver.clone(),
+        Arc::new(SystemClock),
+        Arc::new(OsSecretGenerator),
+        invite_settings(settings, keys)?,
+    )
+    .with_wake(Arc::new(move || waker.notify_one()));
+    Ok((Arc::new(service), wake))
+}
+
+/// The invite use case's settings: `invite.*`, the signing key, and the URLs put in answers and
+/// emails (under `server.publicUrl`: v2 paths while v2 is on; the sign link uses v1 while v1 is
+/// on, since it needs no access token).
+fn invite_settings(
+    settings: &Settings,
+    keys: &KeyService,
+) -> anyhow::Result<verity_application::usecases::InviteSettings> {
+    let public_url = &settings.server.public_url;
+    let api = if settings.matrix.v2 {
+        "/_matrix/identity/v2"
+    } else {
+        "/_matrix/identity/api/v1"
+    };
+    let sign_api = if settings.matrix.v1 {
+        "/_matrix/identity/api/v1"
+    } else {
+        "/_matrix/identity/v2"
+    };
+    let server_key = keys
+        .public_key(keys.signing_key_id())
+        .context("the signing key has no public key")?;
+    Ok(verity_application::usecases::InviteSettings {
+        server_name: settings.server.name.clone(),
+        server_key,
+        key_validity_base: format!("{public_url}{api}"),
+        sign_url: format!("{public_url}{sign_api}/sign-ed25519"),
+        full_display_name: settings.invites.full_display_name,
+        expiry: settings.invites.expiry,
+    })
 }
 
 /// Where the token link points: the v2 path (its GET works without an access token in Verity),

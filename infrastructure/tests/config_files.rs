@@ -50,7 +50,7 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_or_unused_warnin
         [
             "logging.requests",
             "dns.overwrite.homeserver.client",
-            "invite",
+            "invite.resolution",
             "policy.policies.term_name.regexp",
             "internal",
             "hashing.hashStorageType",

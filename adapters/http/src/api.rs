@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod auth;
 mod discovery;
+mod invites;
 mod keys;
 mod lookup;
 mod pages;
@@ -20,6 +21,7 @@ use crate::app::HttpDeps;
 pub use accounts::AccountsApi;
 pub use association::{AssociationApi, AssociationV1Api};
 pub use discovery::DiscoveryApi;
+pub use invites::{InvitesApi, InvitesV1Api};
 pub use keys::{KeysApi, KeysV1Api};
 pub use lookup::{LookupApi, LookupV1Api};
 pub use remote::RemoteSessionsApi;
@@ -38,6 +40,8 @@ pub type Api = (
     KeysV1Api,
     AssociationApi,
     AssociationV1Api,
+    InvitesApi,
+    InvitesV1Api,
     LookupApi,
     LookupV1Api,
 );
@@ -69,6 +73,11 @@ pub(crate) enum ApiTags {
     Association,
     /// The deprecated v1 bind and unbind, served while `matrix.v1` is on.
     AssociationV1,
+    /// 3PID room invites (Identity Service API §Invitation storage, §Ephemeral invitation
+    /// signing).
+    Invites,
+    /// The deprecated v1 store-invite and sign-ed25519, served while `matrix.v1` is on.
+    InvitesV1,
     /// Finding the Matrix user behind 3PIDs (Identity Service API §Association lookup).
     Lookup,
     /// The deprecated v1 lookups, served while `matrix.v1` is on.
@@ -94,10 +103,12 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
                 deps.remote_sessions.is_some(),
             ),
             RemoteSessionsApi::new(deps.remote_sessions.clone()),
-            KeysApi::new(deps.keys.clone()),
-            KeysV1Api::new(deps.keys.clone()),
+            KeysApi::new(deps.keys.clone(), deps.invites.clone()),
+            KeysV1Api::new(deps.keys.clone(), deps.invites.clone()),
             AssociationApi::new(deps.association.clone(), deps.accounts.clone()),
             AssociationV1Api::new(deps.association.clone()),
+            InvitesApi::new(deps.invites.clone(), deps.accounts.clone()),
+            InvitesV1Api::new(deps.invites.clone()),
             LookupApi::new(deps.lookup.clone(), deps.accounts.clone()),
             LookupV1Api::new(deps.lookup.clone()),
         ),

@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
-    MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
+    MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup, MockStatus, MockValidation,
 };
 use verity_domain::{KeyId, PublicKey, SigningKey};
 
@@ -15,6 +15,10 @@ use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
 const PREFIXES: [&str; 2] = ["/_matrix/identity/v2", "/_matrix/identity/api/v1"];
 
 fn client_with(keys: MockKeys, v1: bool) -> TestClient<AppEndpoint> {
+    client_with_invites(keys, MockInvites::new(), v1)
+}
+
+fn client_with_invites(keys: MockKeys, invites: MockInvites, v1: bool) -> TestClient<AppEndpoint> {
     let deps = HttpDeps {
         status: Arc::new(MockStatus::new()),
         accounts: Arc::new(MockAccounts::new()),
@@ -22,6 +26,7 @@ fn client_with(keys: MockKeys, v1: bool) -> TestClient<AppEndpoint> {
         keys: Arc::new(keys),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        invites: Arc::new(invites),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
     };
@@ -130,6 +135,35 @@ async fn ephemeral_isvalid_asks_about_ephemeral_keys() {
             .await;
         resp.assert_status_is_ok();
         assert_eq!(body(resp).await, json!({"valid": true}));
+    }
+}
+
+#[tokio::test]
+async fn ephemeral_isvalid_also_asks_the_pending_invites_with_the_plus_restored() {
+    let key = key_with_plus().to_base64();
+    let mut keys = MockKeys::new();
+    keys.expect_is_valid_ephemeral().returning(|_| false);
+    let mut invites = MockInvites::new();
+    let expected = key.clone();
+    invites
+        .expect_is_valid_ephemeral()
+        .returning(move |presented| Ok(presented == expected));
+    let cli = client_with_invites(keys, invites, true);
+    for prefix in PREFIXES {
+        for (query, valid) in [
+            (key.replace('+', "%2B"), true),
+            (key.clone(), true),
+            ("other".into(), false),
+        ] {
+            let resp = cli
+                .get(format!(
+                    "{prefix}/pubkey/ephemeral/isvalid?public_key={query}"
+                ))
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            assert_eq!(body(resp).await, json!({"valid": valid}), "{query}");
+        }
     }
 }
 

@@ -41,6 +41,7 @@ fn client_with(
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(association),
         lookup: Arc::new(lookup),
+        invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
     };

@@ -53,6 +53,8 @@ pub enum ErrCode {
     RemoteIsError,
     /// Not an error: a message the client should show (mxisd's SMS "enter the NEW code").
     MessageForClient,
+    /// store-invite: the 3PID is already bound (the body names the `mxid`).
+    ThreepidInUse,
     /// Anything unexpected; details are in the server log only.
     Unknown,
 }
@@ -83,6 +85,7 @@ impl ErrCode {
             Self::InvalidPepper => "M_INVALID_PEPPER",
             Self::RemoteIsError => "M_REMOTE_IS_ERROR",
             Self::MessageForClient => "M_MESSAGE_FOR_CLIENT",
+            Self::ThreepidInUse => "M_THREEPID_IN_USE",
             Self::Unknown => "M_UNKNOWN",
         }
     }
@@ -101,6 +104,9 @@ pub struct MatrixError {
     /// `M_INVALID_PEPPER` only: the pepper to use (the one `GET /hash_details` gives).
     #[oai(skip_serializing_if_is_none)]
     pub lookup_pepper: Option<String>,
+    /// `M_THREEPID_IN_USE` only: the Matrix user the 3PID is bound to.
+    #[oai(skip_serializing_if_is_none)]
+    pub mxid: Option<String>,
 }
 
 impl MatrixError {
@@ -111,6 +117,7 @@ impl MatrixError {
             error: message.into(),
             algorithm: None,
             lookup_pepper: None,
+            mxid: None,
         }
     }
 
@@ -120,6 +127,7 @@ impl MatrixError {
         for (name, value) in [
             ("algorithm", self.algorithm),
             ("lookup_pepper", self.lookup_pepper),
+            ("mxid", self.mxid),
         ] {
             if let Some(value) = value {
                 body[name] = serde_json::Value::String(value);

@@ -4,7 +4,8 @@
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, LookupError, RegistrationError, RemoteFailure, ValidationError,
+    AssociationError, AuthError, InviteError, LookupError, RegistrationError, RemoteFailure,
+    ValidationError,
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
@@ -263,6 +264,37 @@ pub(crate) fn new_code_coming(server: &verity_domain::ServerLabel) -> MatrixErro
              identity server `{server}`, where your number will be published: enter it to finish."
         ),
     )
+}
+
+impl From<InviteError> for ApiError {
+    fn from(error: InviteError) -> Self {
+        let message = capitalise(&error.to_string());
+        match error {
+            InviteError::UnsupportedMedium(_) => Self::bad(ErrCode::Unrecognized, message),
+            // sydent: inviting on behalf of another user with a v2 token.
+            InviteError::NotTheSender => Self::forbidden(ErrCode::Unauthorized, message),
+            InviteError::AlreadyBound(mxid) => Self::BadRequest(Json(MatrixError {
+                mxid: Some(mxid.as_str().to_owned()),
+                ..MatrixError::new(ErrCode::ThreepidInUse, "Binding already known")
+            })),
+            InviteError::SendFailed { rejected: true } => Self::bad(
+                ErrCode::InvalidEmail,
+                "The mail server refused to send to this address",
+            ),
+            InviteError::SendFailed { rejected: false } => Self::bad(
+                ErrCode::EmailSendError,
+                "The invite email could not be sent",
+            ),
+            InviteError::UnknownToken => {
+                Self::NotFound(Json(MatrixError::new(ErrCode::Unrecognized, message)))
+            }
+            InviteError::InvalidPrivateKey => Self::invalid_param(message),
+            InviteError::WrongPrivateKey => Self::forbidden(ErrCode::Forbidden, message),
+            InviteError::Signing(error) => Self::internal(&error),
+            InviteError::Internal(error) => Self::internal(&error),
+            InviteError::Backend(error) => Self::internal(&error),
+        }
+    }
 }
 
 fn capitalise(message: &str) -> String {

@@ -22,6 +22,8 @@ pub type AppEndpoint = poem::endpoint::BoxEndpoint<'static, poem::Response>;
 pub use error::{ErrCode, MatrixError};
 
 #[cfg(test)]
+mod api_invites_tests;
+#[cfg(test)]
 mod api_keys_tests;
 #[cfg(test)]
 mod api_lookup_tests;

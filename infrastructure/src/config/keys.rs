@@ -12,7 +12,6 @@ pub const LATER_SECTIONS: &[&str] = &[
     "exec",
     "firebase",
     "wordpress",
-    "invite",
     "view",
     "directory",
     "register",
@@ -51,6 +50,20 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
          gates (every authenticated v2 endpoint except POST /account/logout and POST /terms), \
          whatever paths ma1sd's `regexp` lists; see docs/configuration.md#policy",
     ),
+    (
+        "invite.resolution",
+        "Verity delivers an invite when its address is bound here (POST 3pid/onbind to the bound \
+         user's homeserver, retried until the invite expires); it does not poll the identity \
+         stores; see docs/invites.md",
+    ),
+    (
+        "invite.policy",
+        "invite policies need mxisd's application-service feature, which Verity does not have",
+    ),
+    (
+        "invite.expiration.resolveTo",
+        "an expired invite is deleted; Verity has no application-service user to resolve it to",
+    ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("synapseSql.auth", SYNAPSE_AUTH),
     ("notification.handler.*", ONLY_EMAIL_AND_MSISDN),
@@ -67,6 +80,15 @@ const ONLY_EMAIL_AND_MSISDN: &str =
 /// with `raw`. `*` stands for one name chosen by the operator (a policy, a language, or here
 /// also a medium), `[*]` for a list item.
 pub const KNOWN_KEYS: &[&str] = &[
+    // invite: docs/invites.md.
+    "invite",
+    "invite.expiration",
+    "invite.expiration.enabled",
+    "invite.expiration.after",
+    "invite.expiration.resolveTo",
+    "invite.fullDisplayName",
+    "invite.resolution",
+    "invite.policy",
     "matrix",
     "server",
     "key",

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 use verity_adapter_notify::{FileConfig, SenderIdentity, TemplateConfig, TwilioConfig};
 
+use super::invites::RawInvite;
 use super::lenient::{Flag, Int, Lifetime, Text};
 use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
 use super::recursive::RawForward;
@@ -64,6 +65,8 @@ pub struct RawConfig {
     pub hashing: RawHashing,
     #[serde(deserialize_with = "nullable")]
     pub lookup: RawLookup,
+    #[serde(deserialize_with = "nullable")]
+    pub invite: RawInvite,
     #[serde(deserialize_with = "nullable")]
     pub forward: RawForward,
     /// Verity only.

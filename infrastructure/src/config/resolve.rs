@@ -15,7 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, federation, logging, lookup, recursive, storage, synapse, threepid};
+use super::{accounts, federation, invites, logging, lookup, recursive, storage, synapse, threepid};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a
@@ -66,6 +66,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
         synapse_sql,
         lookups,
+        invites: invites::resolve(&raw.invite)?,
     })
 }
 

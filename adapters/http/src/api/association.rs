@@ -45,7 +45,40 @@ pub struct SignedAssociation {
     pub not_after: u64,
     /// When the server vouched for it, in milliseconds since the Unix epoch.
     pub ts: u64,
+    /// The pending 3PID room invites of this address, signed for `mxid` (as sydent); absent
+    /// when there are none. The same invites are delivered to the user's homeserver
+    /// (`3pid/onbind`).
+    #[oai(skip_serializing_if_is_none)]
+    pub invites: Option<Vec<BoundInvite>>,
     /// `{server name: {"ed25519:<id>": signature}}`, over the canonical JSON of the other fields.
+    pub signatures: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A pending invite of a bound address, as the bind and `3pid/onbind` carry it.
+#[derive(Debug, Object, Deserialize)]
+pub struct BoundInvite {
+    /// `email`.
+    pub medium: String,
+    /// The invited address.
+    pub address: String,
+    /// The user the address was bound to.
+    pub mxid: String,
+    /// The room.
+    pub room_id: String,
+    /// The inviting user.
+    pub sender: String,
+    /// `{mxid, token}` signed by this server.
+    pub signed: SignedInviteToken,
+}
+
+/// `{mxid, token}` signed by this server's long-term key.
+#[derive(Debug, Object, Deserialize)]
+pub struct SignedInviteToken {
+    /// The user the address was bound to.
+    pub mxid: String,
+    /// The invite's token.
+    pub token: String,
+    /// `{server name: {"ed25519:<id>": signature}}`.
     pub signatures: BTreeMap<String, BTreeMap<String, String>>,
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use verity_application::ports::driving::Keys;
+use verity_application::ports::driving::{Invites, Keys};
 use verity_domain::KeyId;
 
 use super::ApiTags;
@@ -28,6 +28,8 @@ pub struct KeyValidity {
 /// The shared behaviour of both API versions.
 struct PublicKeys {
     keys: Arc<dyn Keys>,
+    /// The ephemeral keys of pending 3PID invites.
+    invites: Arc<dyn Invites>,
 }
 
 impl PublicKeys {
@@ -49,10 +51,13 @@ impl PublicKeys {
         })
     }
 
-    fn is_valid_ephemeral(&self, public_key: &str) -> Json<KeyValidity> {
-        Json(KeyValidity {
-            valid: self.keys.is_valid_ephemeral(&restore_plus(public_key)),
-        })
+    /// Valid: a key of the key store's ephemeral directory (mxisd's), or the ephemeral key of an
+    /// invite that has not expired.
+    async fn is_valid_ephemeral(&self, public_key: &str) -> Result<Json<KeyValidity>, ApiError> {
+        let public_key = restore_plus(public_key);
+        let valid = self.keys.is_valid_ephemeral(&public_key)
+            || self.invites.is_valid_ephemeral(&public_key).await?;
+        Ok(Json(KeyValidity { valid }))
     }
 }
 
@@ -68,9 +73,9 @@ pub struct KeysApi {
 }
 
 impl KeysApi {
-    pub(crate) fn new(keys: Arc<dyn Keys>) -> Self {
+    pub(crate) fn new(keys: Arc<dyn Keys>, invites: Arc<dyn Invites>) -> Self {
         Self {
-            inner: PublicKeys { keys },
+            inner: PublicKeys { keys, invites },
         }
     }
 }
@@ -116,8 +121,8 @@ impl KeysApi {
 
     /// Check whether a short-term public key is valid.
     ///
-    /// Ephemeral keys are made for 3PID invites; the key must be exactly the string the server
-    /// returned, in either base64 alphabet.
+    /// Ephemeral keys are made for 3PID invites and stay valid until the invite expires; the key
+    /// must be exactly the string the server returned, in either base64 alphabet.
     #[oai(
         path = "/pubkey/ephemeral/isvalid",
         method = "get",
@@ -128,8 +133,8 @@ impl KeysApi {
         &self,
         /// The unpadded base64-encoded public key to check.
         public_key: Query<String>,
-    ) -> Json<KeyValidity> {
-        self.inner.is_valid_ephemeral(&public_key.0)
+    ) -> Result<Json<KeyValidity>, ApiError> {
+        self.inner.is_valid_ephemeral(&public_key.0).await
     }
 }
 
@@ -140,9 +145,9 @@ pub struct KeysV1Api {
 }
 
 impl KeysV1Api {
-    pub(crate) fn new(keys: Arc<dyn Keys>) -> Self {
+    pub(crate) fn new(keys: Arc<dyn Keys>, invites: Arc<dyn Invites>) -> Self {
         Self {
-            inner: PublicKeys { keys },
+            inner: PublicKeys { keys, invites },
         }
     }
 }
@@ -194,7 +199,7 @@ impl KeysV1Api {
         &self,
         /// The unpadded base64-encoded public key to check.
         public_key: Query<String>,
-    ) -> Json<KeyValidity> {
-        self.inner.is_valid_ephemeral(&public_key.0)
+    ) -> Result<Json<KeyValidity>, ApiError> {
+        self.inner.is_valid_ephemeral(&public_key.0).await
     }
 }
