@@ -36,7 +36,7 @@ impl Application {
             association: use_cases.association.clone(),
             lookup: use_cases.lookup.clone(),
             invites: use_cases.invites.clone(),
-            remote_sessions: None,
+            remote_sessions: Some(use_cases.remote_sessions.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
         };
         let config = HttpConfig {

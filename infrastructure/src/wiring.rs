@@ -18,7 +18,7 @@ use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
     KeyService, LookupService, LookupSettings, MediumHandler, Notifier, RecursionSettings,
-    RotationPolicy, StatusService, ValidationService, ValidationSettings,
+    RemoteSessionService, RotationPolicy, StatusService, ValidationService, ValidationSettings,
 };
 use verity_domain::Medium;
 
@@ -47,6 +47,8 @@ pub struct UseCases {
     pub invites: Arc<InviteService>,
     /// Wakes the invite delivery worker (a bind queued deliveries).
     pub invite_wake: Arc<tokio::sync::Notify>,
+    /// The remote step of validation sessions.
+    pub remote_sessions: Arc<RemoteSessionService>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Whether the stored hash table must be brought up to date with the backends (it was
@@ -133,7 +135,15 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         },
     )
     .with_homeserver_signatures(homeserver, own_names(settings))
-    .with_invites(invites.clone());
+    .with_invites(invites.clone())
+    .with_remote_servers(remote_identity_servers.clone());
+    let remote_sessions = RemoteSessionService::new(
+        Arc::new(store.session_store()),
+        remote_identity_servers.clone(),
+        clock.clone(),
+        secrets.clone(),
+        settings.session.rules,
+    );
     let lookup = LookupService::new(
         index.clone(),
         hashes,
@@ -157,7 +167,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             rules: settings.session.rules,
             link_base: link_base(settings),
         },
-    );
+    )
+    .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
         status: Arc::new(StatusService::new(vec![health])),
         accounts: Arc::new(accounts),
@@ -167,6 +178,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         lookup: Arc::new(lookup),
         invites,
         invite_wake,
+        remote_sessions: Arc::new(remote_sessions),
         index,
         rebuild_due,
     })

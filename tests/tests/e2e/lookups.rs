@@ -323,7 +323,8 @@ async fn refusals(backend: Backend) {
     );
     assert_eq!((status, error.errcode.as_str()), (403, "M_UNAUTHORIZED"));
 
-    // A remote email is validated here only to start the remote flow: it is not bound here.
+    // A remote email is validated here only to start the remote flow: until it is validated on
+    // the remote server (remote_sessions.rs), it is bound nowhere.
     let remote = validate(&app, &peers, &alice, "carol@gmail.com", "secretCarol").await;
     let (status, error) = refusal(
         alice
@@ -334,7 +335,10 @@ async fn refusals(backend: Backend) {
             })
             .await,
     );
-    assert_eq!((status, error.errcode.as_str()), (403, "M_FORBIDDEN"));
+    assert_eq!(
+        (status, error.errcode.as_str()),
+        (400, "M_SESSION_NOT_VALIDATED")
+    );
     assert!(error.error.contains("root"), "{}", error.error);
     let carol = hash("carol@gmail.com", "email", &pepper);
     assert_eq!(lookup(&alice, "sha256", &pepper, &[carol]).await, json!({}));

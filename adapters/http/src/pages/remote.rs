@@ -90,8 +90,8 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
         html! {
             p {
                 "Your " (kind) " " strong { (overview.threepid.address()) } " is confirmed on "
-                "this server. This server's policy publishes " (kind) "s like yours on the "
-                "identity server " code { (server) } " instead: that is where other Matrix users "
+                "this server. This server's policy publishes " (plural(kind)) " like yours on another "
+                "identity server, " code { (server) } ", instead: that is where other Matrix users "
                 "will find you."
             }
         }
@@ -99,8 +99,8 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
         html! {
             p {
                 "Your " (kind) " " strong { (overview.threepid.address()) } " is verified on this "
-                "server. You can also publish it on the identity server " code { (server) } ", "
-                "so that users of other Matrix servers can find you by it. This is optional."
+                "server. You can also publish it on another identity server, " code { (server) }
+                ", so that users of other Matrix servers can find you by it. This is optional."
             }
         }
     };
@@ -108,7 +108,7 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
         (intro)
         (publicly(overview))
         p {
-            code { (server) } " will send you its own " (message_kind(&overview.threepid.medium()))
+            code { (server) } " will send you " (message_kind(&overview.threepid.medium())) " of its own"
             ". After pressing the button, follow it, then come back to this page."
         }
         form method="post" action=(links.request_token()) {
@@ -124,10 +124,18 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
     page(&format!("Publish your {kind} on {server}?"), body)
 }
 
+/// The message the remote server sends, with its article.
 fn message_kind(medium: &Medium) -> &'static str {
     match medium {
-        Medium::Msisdn => "text message",
-        _ => "email",
+        Medium::Msisdn => "a text message",
+        _ => "an email",
+    }
+}
+
+fn plural(kind: &str) -> String {
+    match kind.strip_suffix("ss") {
+        Some(stem) => format!("{stem}sses"),
+        None => format!("{kind}s"),
     }
 }
 
@@ -136,7 +144,7 @@ pub(crate) fn started_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
     let server = overview.server.as_str();
     let body = html! {
         p {
-            "Check your inbox for a " (message_kind(&overview.threepid.medium())) " from "
+            "Check your inbox for " (message_kind(&overview.threepid.medium())) " from "
             code { (server) } " to " strong { (overview.threepid.address()) } "."
         }
         p { "Follow it, then come back here and press the button below." }
@@ -165,7 +173,7 @@ pub(crate) fn not_yet_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
     let body = html! {
         p {
             code { (server) } " has not confirmed " strong { (overview.threepid.address()) }
-            " yet. Follow the link in the " (message_kind(&overview.threepid.medium()))
+            " yet. Follow the link in " (message_kind(&overview.threepid.medium()))
             " it sent you, then check again."
         }
         (check_button(links, "Check again"))
@@ -186,6 +194,8 @@ mod tests {
             &SessionId::parse("abc").unwrap(),
             &ClientSecret::parse("s=e.c_r-t").unwrap(),
         );
+        assert_eq!(plural("email address"), "email addresses");
+        assert_eq!(plural("phone number"), "phone numbers");
         assert_eq!(
             links.check(),
             "/_matrix/identity/remote/api/v1/validate/check?sid=abc&client_secret=s%3De.c_r-t"
