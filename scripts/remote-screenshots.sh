@@ -19,7 +19,7 @@ WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$WORK"
+    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -69,7 +69,7 @@ config local 18092 "  identity:
 
 for name in central local; do
     mkdir -p "$WORK/$name"
-    (cd "$WORK" && "$BIN" -c "$WORK/$name.yaml" >"$WORK/$name.log" 2>&1) &
+    (cd "$WORK" && exec "$BIN" -c "$WORK/$name.yaml" >"$WORK/$name.log" 2>&1) &
     PIDS+=($!)
 done
 for port in 18091 18092; do

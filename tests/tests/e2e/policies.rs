@@ -1,6 +1,6 @@
 //! The seed's four policy scenarios, each through the real server: which 3PIDs get a session,
-//! and what their message and link page say. (Where a remote step leads is issue 5's work; here
-//! the session is created as remote-pending and the user is told.)
+//! and what their message and link page say. Where the remote step then leads, and where binds
+//! land, is in remote_sessions.rs.
 use pretty_assertions::assert_eq;
 use verity_tests::client::types;
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
