@@ -8,7 +8,16 @@
 //!   sessions, repeated requests that send nothing, and the submission of the emailed tokens;
 //! - the process's resident memory;
 //! - hashed lookups (`lookups`): 100 sha256 hashes a request against a table of 1,000,000 bound
-//!   3PIDs, with the time the first table takes to build.
+//!   3PIDs, with the time the first table takes to build;
+//! - recursive lookups (`recursive`): v1 lookups answered locally, forwarded to a second server
+//!   in the process, and by that server directly.
+//!
+//! - 3PID invites (`invites`): `store-invite` (each stores an invite and emails it through SMTP)
+//!   at 1 and 8 connections, and the time from a bind of an invited address to `3pid/onbind`
+//!   arriving at the fake homeserver.
+//!
+//! - remote sessions (`remote`): the start of a remote session and a bind forwarded to a second
+//!   server in the process, next to a local bind.
 //!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
@@ -29,8 +38,11 @@
 )]
 
 mod foundation;
+mod invites;
 mod load;
 mod lookups;
+mod recursive;
+mod remote;
 mod report;
 mod sessions;
 
@@ -67,6 +79,8 @@ struct Plan {
     sessions: usize,
     concurrencies: [usize; 2],
     lookups: lookups::Plan,
+    invites: invites::Plan,
+    recursive: recursive::Plan,
 }
 
 impl Plan {
@@ -77,9 +91,19 @@ impl Plan {
             pings: count(20_000, 8),
             sessions: count(400, 8),
             concurrencies: [1, 8],
+            invites: invites::Plan {
+                requests: count(2_000, 8),
+                concurrencies: [1, 8],
+                binds: count(50, 3),
+            },
             lookups: lookups::Plan {
                 bindings: count(1_000_000, 1_000),
                 requests: count(10_000, 8),
+                concurrencies: [1, 8],
+            },
+            recursive: recursive::Plan {
+                identities: count(1_000, 20),
+                requests: count(5_000, 8),
                 concurrencies: [1, 8],
             },
         }
@@ -112,22 +136,42 @@ fn main() {
         .collect();
     for section in &sections {
         assert!(
-            ["core", "lookups"].contains(&section.as_str()),
-            "unknown section {section:?}: expected core or lookups"
+            ["core", "lookups", "invites", "recursive", "remote"].contains(&section.as_str()),
+            "unknown section {section:?}: expected core, lookups, invites, recursive or remote"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
     let (core, lookups) = (wants("core"), wants("lookups"));
-    runtime.block_on(run(Plan::scaled(scale), scale, core, lookups));
+    let recursive = wants("recursive");
+    runtime.block_on(run(Plan::scaled(scale), scale, core, lookups, recursive));
+    if wants("remote") {
+        let sessions = ((200.0 * scale).round() as usize).max(4);
+        runtime.block_on(remote::run(&remote::Plan {
+            sessions,
+            concurrencies: [1, 8],
+        }));
+    }
 }
 
-async fn run(plan: Plan, scale: f64, core: bool, lookups: bool) {
+async fn run(plan: Plan, scale: f64, core: bool, lookups: bool, recursive: bool) {
     let mut stores = vec![Store::Sqlite];
     if verity_tests::postgres_url().is_some() {
         stores.push(Store::Postgres);
     }
     header(&stores, scale);
     let started = std::time::Instant::now();
+    if section_wanted("invites") {
+        let mut report = Report::default();
+        let mut onbind = Vec::new();
+        for &store in &stores {
+            onbind.push((
+                store.name(),
+                invites::run(&mut report, store, &plan.invites).await,
+            ));
+        }
+        report.print_loads();
+        invites::print_onbind(&onbind);
+    }
     if core {
         run_core(&plan, &stores).await;
     }
@@ -137,6 +181,11 @@ async fn run(plan: Plan, scale: f64, core: bool, lookups: bool) {
             lookups::run(&mut figures, store, &plan.lookups).await;
         }
         figures.print();
+    }
+    if recursive {
+        let mut report = Report::default();
+        recursive::run(&mut report, &plan.recursive).await;
+        report.print_loads();
     }
     println!(
         "\nmeasured in {:.0} s (start-ups, load and set-up); load average after: {}",
@@ -165,6 +214,15 @@ async fn run_core(plan: &Plan, stores: &[Store]) {
         app.stop().await.expect("the server stops cleanly");
     }
     report.print();
+}
+
+/// Whether the command line asks for `name` (or for every section).
+fn section_wanted(name: &str) -> bool {
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    sections.is_empty() || sections.iter().any(|s| s == name)
 }
 
 /// What was measured, where.

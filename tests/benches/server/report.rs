@@ -67,6 +67,12 @@ impl Report {
         self.memory.push(memory);
     }
 
+    /// Prints the requests table alone.
+    pub fn print_loads(&self) {
+        println!("\n### Recursive lookups (closed loop, keep-alive, client in the same process)\n");
+        self.print_load_rows();
+    }
+
     /// Prints every table.
     pub fn print(&self) {
         println!("\n### Start-up (cold: fresh data directory, migrations run)\n");
@@ -83,6 +89,21 @@ impl Report {
             );
         }
         println!("\n### Requests (closed loop, keep-alive, client in the same process)\n");
+        self.print_load_rows();
+        println!("\n### Memory of the bench process (server + client + SMTP server + fakes)\n");
+        println!("| when | VmRSS | VmHWM (peak) |");
+        println!("|---|--:|--:|");
+        for memory in &self.memory {
+            println!(
+                "| {} | {} | {} |",
+                memory.when,
+                mib(memory.rss_kib),
+                mib(memory.hwm_kib)
+            );
+        }
+    }
+
+    fn print_load_rows(&self) {
         println!("| store | request | conc. | N | wall | req/s | p50 | p90 | p99 | max |");
         println!("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         for (backend, scenario, run) in &self.loads {
@@ -96,17 +117,6 @@ impl Report {
                 ms(run.percentile(90.0)),
                 ms(run.percentile(99.0)),
                 ms(run.max()),
-            );
-        }
-        println!("\n### Memory of the bench process (server + client + SMTP server + fakes)\n");
-        println!("| when | VmRSS | VmHWM (peak) |");
-        println!("|---|--:|--:|");
-        for memory in &self.memory {
-            println!(
-                "| {} | {} | {} |",
-                memory.when,
-                mib(memory.rss_kib),
-                mib(memory.hwm_kib)
             );
         }
     }
