@@ -12,13 +12,6 @@
 //! - recursive lookups (`recursive`): v1 lookups answered locally, forwarded to a second server
 //!   in the process, and by that server directly.
 //!
-//! - 3PID invites (`invites`): `store-invite` (each stores an invite and emails it through SMTP)
-//!   at 1 and 8 connections, and the time from a bind of an invited address to `3pid/onbind`
-//!   arriving at the fake homeserver.
-//!
-//! - remote sessions (`remote`): the start of a remote session and a bind forwarded to a second
-//!   server in the process, next to a local bind.
-//!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
 //!
@@ -38,11 +31,9 @@
 )]
 
 mod foundation;
-mod invites;
 mod load;
 mod lookups;
 mod recursive;
-mod remote;
 mod report;
 mod sessions;
 
@@ -79,7 +70,6 @@ struct Plan {
     sessions: usize,
     concurrencies: [usize; 2],
     lookups: lookups::Plan,
-    invites: invites::Plan,
     recursive: recursive::Plan,
 }
 
@@ -91,11 +81,6 @@ impl Plan {
             pings: count(20_000, 8),
             sessions: count(400, 8),
             concurrencies: [1, 8],
-            invites: invites::Plan {
-                requests: count(2_000, 8),
-                concurrencies: [1, 8],
-                binds: count(50, 3),
-            },
             lookups: lookups::Plan {
                 bindings: count(1_000_000, 1_000),
                 requests: count(10_000, 8),
@@ -136,21 +121,14 @@ fn main() {
         .collect();
     for section in &sections {
         assert!(
-            ["core", "lookups", "invites", "recursive", "remote"].contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups, invites, recursive or remote"
+            ["core", "lookups", "recursive"].contains(&section.as_str()),
+            "unknown section {section:?}: expected core, lookups or recursive"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
     let (core, lookups) = (wants("core"), wants("lookups"));
     let recursive = wants("recursive");
     runtime.block_on(run(Plan::scaled(scale), scale, core, lookups, recursive));
-    if wants("remote") {
-        let sessions = ((200.0 * scale).round() as usize).max(4);
-        runtime.block_on(remote::run(&remote::Plan {
-            sessions,
-            concurrencies: [1, 8],
-        }));
-    }
 }
 
 async fn run(plan: Plan, scale: f64, core: bool, lookups: bool, recursive: bool) {
@@ -160,18 +138,6 @@ async fn run(plan: Plan, scale: f64, core: bool, lookups: bool, recursive: bool)
     }
     header(&stores, scale);
     let started = std::time::Instant::now();
-    if section_wanted("invites") {
-        let mut report = Report::default();
-        let mut onbind = Vec::new();
-        for &store in &stores {
-            onbind.push((
-                store.name(),
-                invites::run(&mut report, store, &plan.invites).await,
-            ));
-        }
-        report.print_loads();
-        invites::print_onbind(&onbind);
-    }
     if core {
         run_core(&plan, &stores).await;
     }
@@ -214,15 +180,6 @@ async fn run_core(plan: &Plan, stores: &[Store]) {
         app.stop().await.expect("the server stops cleanly");
     }
     report.print();
-}
-
-/// Whether the command line asks for `name` (or for every section).
-fn section_wanted(name: &str) -> bool {
-    let sections: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    sections.is_empty() || sections.iter().any(|s| s == name)
 }
 
 /// What was measured, where.

@@ -69,7 +69,7 @@ impl Report {
 
     /// Prints the requests table alone.
     pub fn print_loads(&self) {
-        println!("\n### Recursive lookups (closed loop, keep-alive, client in the same process)\n");
+        println!("\n### Requests (closed loop, keep-alive, client in the same process)\n");
         self.print_load_rows();
     }
 
