@@ -10,6 +10,7 @@ use url::Url;
 use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::dump_threepid::{self, Dns, Federation, Threepid};
+use super::invites::{self, InviteDump};
 use super::lenient::format_duration;
 use super::lookup::{self, LookupsDump};
 use super::recursive::{self, ForwardDump};
@@ -50,6 +51,7 @@ struct Document<'a> {
     /// `bindings`, `hashing`, `memory`, `lookup`.
     #[serde(flatten)]
     lookups: LookupsDump,
+    invite: InviteDump,
     forward: ForwardDump,
 }
 
@@ -248,6 +250,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             dns: dump_threepid::dns(&s.federation),
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
+            invite: invites::dump(&s.invites),
             lookups: lookup::dump(&s.lookups),
             forward: recursive::dump(&s.lookups.recursive).1,
         }

@@ -1,8 +1,8 @@
 //! `invite.*` (mxisd/ma1sd): 3PID room invites. See docs/invites.md.
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 
 use super::error::ConfigError;
 use super::lenient::{Flag, Int};
@@ -52,4 +52,116 @@ pub fn resolve(raw: &RawInvite) -> Result<InviteSettings, ConfigError> {
         expiry: enabled.then(|| Duration::from_secs(minutes.saturating_mul(60))),
         full_display_name: raw.full_display_name.is_some_and(|Flag(on)| on),
     })
+}
+
+/// `invite` as `--dump-config` shows it (mxisd key names; parses back to the same settings).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InviteDump {
+    expiration: ExpirationDump,
+    full_display_name: bool,
+}
+
+#[derive(Serialize)]
+struct ExpirationDump {
+    enabled: bool,
+    /// Minutes.
+    after: u64,
+}
+
+/// The dump of `settings`.
+pub fn dump(settings: &InviteSettings) -> InviteDump {
+    InviteDump {
+        expiration: ExpirationDump {
+            enabled: settings.expiry.is_some(),
+            after: settings
+                .expiry
+                .map_or(DEFAULT_EXPIRY_MINUTES, |expiry| expiry.as_secs() / 60),
+        },
+        full_display_name: settings.full_display_name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use pretty_assertions::assert_eq;
+
+    use crate::config::tests::parsed;
+    use crate::config::{ConfigWarning, effective_yaml, parse};
+    use crate::settings::InviteSettings;
+
+    fn invites(section: &str) -> InviteSettings {
+        parsed(&format!("matrix: {{domain: example.org}}\n{section}"))
+            .settings
+            .invites
+    }
+
+    #[test]
+    fn by_default_invites_expire_after_seven_days_and_show_a_redacted_address() {
+        assert_eq!(
+            invites(""),
+            InviteSettings {
+                expiry: Some(Duration::from_secs(10_080 * 60)),
+                full_display_name: false,
+            }
+        );
+    }
+
+    #[test]
+    fn mxisd_keys_set_the_expiry_in_minutes_turn_it_off_and_show_the_whole_address() {
+        let s = invites("invite: {expiration: {after: 90}, fullDisplayName: true}");
+        assert_eq!(s.expiry, Some(Duration::from_secs(5_400)));
+        assert!(s.full_display_name);
+        let s = invites("invite: {expiration: {enabled: false, after: 5}}");
+        assert_eq!(s.expiry, None);
+    }
+
+    #[test]
+    fn a_zero_expiry_is_refused_naming_the_key() {
+        let Err(error) = parse("matrix: {domain: example.org}\ninvite: {expiration: {after: 0}}")
+        else {
+            panic!("a zero expiry was accepted");
+        };
+        assert!(
+            error.to_string().contains("invite.expiration.after"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn mxisd_resolution_and_policy_keys_are_ignored_with_a_warning_not_reported_unused() {
+        let loaded = parsed(
+            "matrix: {domain: example.org}\ninvite:\n  resolution: {timer: 10, period: seconds}\n  \
+             policy: {ifSender: {hasRole: [admin]}}\n  expiration: {resolveTo: '@x:example.org'}\n",
+        );
+        let ignored: Vec<&str> = loaded
+            .warnings
+            .iter()
+            .filter(|w| matches!(w, ConfigWarning::Ignored { .. }))
+            .map(ConfigWarning::path)
+            .collect();
+        assert_eq!(
+            ignored,
+            [
+                "invite.resolution",
+                "invite.policy",
+                "invite.expiration.resolveTo"
+            ]
+        );
+        assert_eq!(loaded.warnings.len(), 3);
+    }
+
+    #[test]
+    fn the_dump_parses_back_to_the_same_settings() {
+        for section in [
+            "",
+            "invite: {expiration: {enabled: false}, fullDisplayName: true}",
+        ] {
+            let settings = parsed(&format!("matrix: {{domain: example.org}}\n{section}")).settings;
+            let again = parse(&effective_yaml(&settings)).unwrap().settings;
+            assert_eq!(again.invites, settings.invites, "{section}");
+        }
+    }
 }
