@@ -132,6 +132,12 @@ impl Resolver {
         server.ok_or_else(|| RemoteError::NoUsableServer(label.clone()))
     }
 
+    /// Forgets the server chosen for `label`, so the next [`resolve`](Self::resolve) discovers
+    /// and probes again (called when a chosen server stops answering).
+    pub(crate) fn forget(&self, label: &ServerLabel) {
+        self.lock().remove(label);
+    }
+
     /// How to reach `base_url`: trusted when it is one of the operator's URL entries, otherwise
     /// only on the scheme discovery uses and at addresses the policy permits (checked now, so a
     /// stored URL whose name moved to a private address is refused).

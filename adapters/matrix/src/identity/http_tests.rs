@@ -336,3 +336,19 @@ async fn oversized_answers_are_refused_with_or_without_a_length() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_chosen_server_that_stops_answering_is_forgotten_and_the_next_entry_chosen() {
+    let first = FakeIdentityServer::start().await;
+    let second = FakeIdentityServer::start().await;
+    let client = url_client(&[first.base_url(), second.base_url()]);
+    let chosen = server(&client).await;
+    assert_eq!(chosen.base_url, first.base_url());
+    first.respond("POST", BULK_LOOKUP_PATH, 503, "{}");
+    first.set_usable(false);
+    assert!(matches!(
+        client.lookup(&chosen, &[email("a@example.org")]).await,
+        Err(RemoteError::Unreachable(_))
+    ));
+    assert_eq!(server(&client).await.base_url, second.base_url());
+}

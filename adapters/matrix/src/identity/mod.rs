@@ -180,11 +180,16 @@ impl ReqwestIdentityServers {
         let response = request.send().await.map_err(|error| {
             let error = error.without_url();
             tracing::info!(%error, path, label = server.label.as_str(), "identity server request failed");
+            // The chosen server may be gone: choose again next time (its probe is short).
+            self.resolver.forget(&server.label);
             RemoteError::Unreachable(Box::new(error))
         })?;
         let status = response.status();
         let limit = self.http.settings.max_response_bytes;
         let answer = interpret(status, read_capped(response, limit).await, limit);
+        if let Err(RemoteError::Unreachable(_)) = &answer {
+            self.resolver.forget(&server.label);
+        }
         if let Err(error) = &answer {
             tracing::info!(%error, path, label = server.label.as_str(), "identity server refused or failed");
         }
