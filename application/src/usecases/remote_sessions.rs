@@ -106,12 +106,21 @@ pub(crate) fn remote_failure(server: &ServerLabel, error: RemoteError) -> Remote
         RemoteError::NoUsableServer(_) | RemoteError::Unreachable(_) => {
             RemoteFailure::Unavailable(server.clone())
         }
+        // Repeated to users and clients: bounded, whatever the remote server sent.
         RemoteError::Refused { errcode, error } => RemoteFailure::Refused {
             server: server.clone(),
-            errcode,
-            error,
+            errcode: bounded(&errcode, 64),
+            error: bounded(&error, 200),
         },
         RemoteError::InvalidResponse(_) => RemoteFailure::Invalid(server.clone()),
+    }
+}
+
+/// At most `max` characters of `text`, marked when cut.
+fn bounded(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 

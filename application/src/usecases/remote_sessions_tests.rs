@@ -309,3 +309,19 @@ async fn a_store_failure_is_internal() {
         .unwrap_err();
     assert!(matches!(error, RemoteSessionError::Internal(_)));
 }
+
+#[test]
+fn a_remote_refusal_is_repeated_bounded() {
+    let failure = remote_failure(
+        &central(),
+        RemoteError::Refused {
+            errcode: "M_FORBIDDEN".into(),
+            error: "é".repeat(1000),
+        },
+    );
+    let RemoteFailure::Refused { error, errcode, .. } = failure else {
+        panic!("{failure:?}");
+    };
+    assert_eq!(errcode, "M_FORBIDDEN");
+    assert_eq!(error.chars().count(), 201);
+}

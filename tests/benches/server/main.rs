@@ -12,6 +12,9 @@
 //! - recursive lookups (`recursive`): v1 lookups answered locally, forwarded to a second server
 //!   in the process, and by that server directly.
 //!
+//! - remote sessions (`remote`): the start of a remote session and a bind forwarded to a second
+//!   server in the process, next to a local bind.
+//!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
 //!
@@ -34,6 +37,7 @@ mod foundation;
 mod load;
 mod lookups;
 mod recursive;
+mod remote;
 mod report;
 mod sessions;
 
@@ -121,14 +125,21 @@ fn main() {
         .collect();
     for section in &sections {
         assert!(
-            ["core", "lookups", "recursive"].contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups or recursive"
+            ["core", "lookups", "recursive", "remote"].contains(&section.as_str()),
+            "unknown section {section:?}: expected core, lookups, recursive or remote"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
     let (core, lookups) = (wants("core"), wants("lookups"));
     let recursive = wants("recursive");
     runtime.block_on(run(Plan::scaled(scale), scale, core, lookups, recursive));
+    if wants("remote") {
+        let sessions = ((200.0 * scale).round() as usize).max(4);
+        runtime.block_on(remote::run(&remote::Plan {
+            sessions,
+            concurrencies: [1, 8],
+        }));
+    }
 }
 
 async fn run(plan: Plan, scale: f64, core: bool, lookups: bool, recursive: bool) {
