@@ -15,6 +15,10 @@
 //! - remote sessions (`remote`): the start of a remote session and a bind forwarded to a second
 //!   server in the process, next to a local bind.
 //!
+//! - 3PID invites (`invites`): `store-invite` (each stores an invite and emails it through SMTP)
+//!   at 1 and 8 connections, and the time from a bind of an invited address to `3pid/onbind`
+//!   arriving at the fake homeserver.
+//!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
 //!
@@ -34,6 +38,7 @@
 )]
 
 mod foundation;
+mod invites;
 mod load;
 mod lookups;
 mod recursive;
@@ -74,6 +79,7 @@ struct Plan {
     sessions: usize,
     concurrencies: [usize; 2],
     lookups: lookups::Plan,
+    invites: invites::Plan,
     recursive: recursive::Plan,
 }
 
@@ -85,6 +91,11 @@ impl Plan {
             pings: count(20_000, 8),
             sessions: count(400, 8),
             concurrencies: [1, 8],
+            invites: invites::Plan {
+                requests: count(2_000, 8),
+                concurrencies: [1, 8],
+                binds: count(50, 3),
+            },
             lookups: lookups::Plan {
                 bindings: count(1_000_000, 1_000),
                 requests: count(10_000, 8),
@@ -125,8 +136,8 @@ fn main() {
         .collect();
     for section in &sections {
         assert!(
-            ["core", "lookups", "recursive", "remote"].contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups, recursive or remote"
+            ["core", "lookups", "invites", "recursive", "remote"].contains(&section.as_str()),
+            "unknown section {section:?}: expected core, lookups, invites, recursive or remote"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
@@ -149,6 +160,19 @@ async fn run(plan: Plan, scale: f64, core: bool, lookups: bool, recursive: bool)
     }
     header(&stores, scale);
     let started = std::time::Instant::now();
+    if section_wanted("invites") {
+        let mut report = Report::default();
+        let mut onbind = Vec::new();
+        for &store in &stores {
+            onbind.push((
+                store.name(),
+                invites::run(&mut report, store, &plan.invites).await,
+            ));
+        }
+        println!("\n## 3PID invites");
+        report.print_loads();
+        invites::print_onbind(&onbind);
+    }
     if core {
         run_core(&plan, &stores).await;
     }
@@ -191,6 +215,15 @@ async fn run_core(plan: &Plan, stores: &[Store]) {
         app.stop().await.expect("the server stops cleanly");
     }
     report.print();
+}
+
+/// Whether the command line asks for `name` (or for every section).
+fn section_wanted(name: &str) -> bool {
+    let sections: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    sections.is_empty() || sections.iter().any(|s| s == name)
 }
 
 /// What was measured, where.
