@@ -74,6 +74,11 @@ pub(crate) struct World {
 /// Central, and the local server with `policy`, its `root` label pointing at `central_url`
 /// (central itself when `None`).
 pub(crate) async fn world_with(policy: &str, central_url: Option<&str>) -> World {
+    world_on(Backend::Sqlite, policy, central_url).await
+}
+
+/// As [`world_with`], the local server on `backend`.
+pub(crate) async fn world_on(backend: Backend, policy: &str, central_url: Option<&str>) -> World {
     let central_peers = Peers::start().await;
     let central = spawn_app_with(
         Backend::Sqlite,
@@ -83,7 +88,7 @@ pub(crate) async fn world_with(policy: &str, central_url: Option<&str>) -> World
     let peers = Peers::start().await;
     let url = central_url.map_or_else(|| central.base_url.clone(), str::to_owned);
     let local = spawn_app_with(
-        Backend::Sqlite,
+        backend,
         &format!(
             "{}\nmatrix:\n  identity:\n    servers:\n      root: ['{url}']\n{policy}",
             peers.yaml()
@@ -251,7 +256,17 @@ pub(crate) async fn publish_on_central(w: &World, sid: &str, email: &str) -> Pag
 
 #[tokio::test]
 async fn by_default_a_remote_email_is_validated_and_bound_on_central_only() {
-    let w = world("").await;
+    remote_email_bound_on_central_only(world("").await).await;
+}
+
+#[tokio::test]
+async fn by_default_a_remote_email_is_validated_and_bound_on_central_only_on_postgresql() {
+    if verity_tests::postgres_url().is_some() {
+        remote_email_bound_on_central_only(world_on(Backend::Postgres, "", None).await).await;
+    }
+}
+
+async fn remote_email_bound_on_central_only(w: World) {
     let sid = request(&w.local, "bob@gmail.com").await.expect("a session");
     // The link leads straight to the explanation, which sends nothing anywhere.
     let explained = follow_mail(&w.local, &w.peers, "bob@gmail.com").await;
