@@ -239,7 +239,7 @@ async fn the_local_success_page_offers_the_remote_step_when_there_is_no_next_lin
     .await;
     resp.assert_status_is_ok();
     let page = body(resp).await;
-    assert!(page.contains("Publish it on central"), "{page}");
+    assert!(page.contains("publish it on central"), "{page}");
     assert!(
         page.contains(&url("requestToken").replace('&', "&amp;")),
         "{page}"

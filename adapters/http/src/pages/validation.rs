@@ -22,12 +22,15 @@ pub(crate) fn success_page(
     let body = match (mode, remote) {
         (SessionMode::LocalOfferRemote(label), Some(links)) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }
-            p { "Return to your Matrix client to finish." }
+            // The remote bind rides on the homeserver's bind, which the client triggers when the
+            // user returns to it: the remote step must come first to be published there.
             p class="note" {
                 "Optional: users of other Matrix servers find you only if your " (kind)
                 " is also published on the identity server " code { (label.as_str()) } ". "
-                a href=(links.request_token()) { "Publish it on " (label.as_str()) "…" }
+                "If you want that, do it now, before returning to your Matrix client: "
+                a href=(links.request_token()) { "publish it on " (label.as_str()) "…" }
             }
+            p { "Otherwise, return to your Matrix client to finish." }
         },
         (SessionMode::Local | SessionMode::LocalOfferRemote(_), _) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }
