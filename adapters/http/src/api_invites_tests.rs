@@ -201,3 +201,30 @@ async fn sign_ed25519_maps_unknown_tokens_bad_keys_and_other_keys() {
         assert_eq!(body(resp).await["errcode"], errcode);
     }
 }
+
+#[tokio::test]
+async fn a_form_encoded_v1_store_invite_is_read_as_json_as_mxisd_accepted() {
+    let mut invites = MockInvites::new();
+    invites
+        .expect_store_invite()
+        .withf(|r| {
+            r.requester.is_none()
+                && r.threepid.address() == "ginger@example.com"
+                && r.room_id == "!room:example.org"
+                && r.sender.as_str() == "@inviter:example.org"
+        })
+        .times(1)
+        .returning(|_| Err(InviteError::UnsupportedMedium(verity_domain::Medium::Email)));
+    let resp = client(invites)
+        .post("/_matrix/identity/api/v1/store-invite")
+        .content_type("application/x-www-form-urlencoded")
+        .body(
+            "medium=email&address=ginger%40example.com&room_id=%21room%3Aexample.org\
+             &sender=%40inviter%3Aexample.org&guest_user_id=%40g%3Aexample.org",
+        )
+        .send()
+        .await;
+    // The mocked refusal proves the parsed request reached the use case.
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(body(resp).await["errcode"], "M_UNRECOGNIZED");
+}

@@ -1,0 +1,164 @@
+//! The bind hook (signing and queueing pending invites) and the onbind delivery with its
+//! backoff.
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use verity_domain::Timestamp;
+
+use super::*;
+
+#[tokio::test]
+async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
+    let (service, store, _, wakes) = World::new().sending().service();
+    stored_invite(&service).await;
+    let mxid = user("@ginger:example.com");
+    let entries = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    let signed = json!({
+        "mxid": "@ginger:example.com",
+        "token": token().as_str(),
+        "signatures": {"id.example.org": {"ed25519:0": "sig"}},
+    });
+    assert_eq!(
+        entries,
+        vec![json!({
+            "medium": "email",
+            "address": "ginger@example.com",
+            "mxid": "@ginger:example.com",
+            "room_id": "!room:example.org",
+            "sender": "@inviter:example.org",
+            "signed": signed,
+        })]
+    );
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(delivery.mxid, mxid);
+    assert_eq!(delivery.signed, signed);
+    assert_eq!(delivery.state, DeliveryState::Due);
+    assert_eq!(delivery.next_attempt, Timestamp::from_millis(NOW));
+    assert_eq!(wakes.load(Ordering::SeqCst), 1);
+    // A second bind finds nothing left to queue, and does not wake anyone.
+    let again = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    assert!(again.is_empty());
+    assert_eq!(wakes.load(Ordering::SeqCst), 1);
+}
+
+/// The onbind calls a fake homeserver received: (server, body).
+type Calls = Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+
+/// A world whose homeserver answers with `answers`, in order, recording every call.
+fn delivering(answers: Vec<Result<(), HomeserverError>>) -> (World, Calls) {
+    let mut world = World::new().sending();
+    let calls = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = calls.clone();
+    let answers = std::sync::Mutex::new(answers.into_iter());
+    world
+        .homeserver
+        .expect_onbind()
+        .returning(move |server, body| {
+            recorded
+                .lock()
+                .unwrap()
+                .push((server.to_string(), body.clone()));
+            answers.lock().unwrap().next().unwrap_or(Ok(()))
+        });
+    (world, calls)
+}
+
+#[tokio::test]
+async fn due_invites_go_to_the_bound_users_homeserver_in_one_onbind_call_and_are_then_delivered() {
+    let (world, calls) = delivering(vec![Ok(())]);
+    let (service, store, _, _) = world.service();
+    stored_invite(&service).await;
+    let mxid = user("@ginger:example.com");
+    let entries = service
+        .on_bind(&email("ginger@example.com"), &mxid)
+        .await
+        .unwrap();
+    let report = service.deliver_due().await.unwrap();
+    assert_eq!(
+        report,
+        DeliveryReport {
+            delivered: 1,
+            failed: 0,
+            abandoned: 0
+        }
+    );
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].0, "example.com");
+    assert_eq!(
+        calls[0].1,
+        json!({
+            "medium": "email",
+            "address": "ginger@example.com",
+            "mxid": "@ginger:example.com",
+            "invites": entries,
+        })
+    );
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(delivery.state, DeliveryState::Delivered);
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+}
+
+#[tokio::test]
+async fn a_failed_delivery_waits_twice_as_long_after_each_failure_then_succeeds() {
+    let unreachable = || HomeserverError::Unreachable("down".into());
+    let (world, calls) = delivering(vec![Err(unreachable()), Err(unreachable()), Ok(())]);
+    let (service, store, clock, _) = world.service();
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    assert_eq!(service.deliver_due().await.unwrap().failed, 1);
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(
+        (delivery.attempts, delivery.next_attempt.as_millis()),
+        (1, NOW + 1_000)
+    );
+    // Not due yet: nothing is sent.
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+    clock.advance(1_000);
+    assert_eq!(service.deliver_due().await.unwrap().failed, 1);
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(
+        (delivery.attempts, delivery.next_attempt.as_millis()),
+        (2, NOW + 3_000)
+    );
+    clock.advance(2_000);
+    assert_eq!(service.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(calls.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn an_expired_invite_is_no_longer_delivered_and_is_purged() {
+    let (world, calls) = delivering(vec![Err(HomeserverError::Unreachable("down".into()))]);
+    let (service, store, clock, _) = world.service();
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    service.deliver_due().await.unwrap();
+    clock.advance(3_600_000);
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+    assert_eq!(calls.lock().unwrap().len(), 1);
+    assert_eq!(service.purge_expired().await.unwrap(), 1);
+    assert!(store.all().is_empty());
+}
