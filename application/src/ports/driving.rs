@@ -11,14 +11,10 @@ mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
 pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
-pub use invites::{
-    InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
-};
+pub use invites::{InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 pub use keys::Keys;
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
-pub use remote_sessions::{
-    RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions,
-};
+pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
 pub use validation::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,

@@ -15,7 +15,9 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
-use super::{accounts, federation, invites, logging, lookup, recursive, storage, synapse, threepid};
+use super::{
+    accounts, federation, invites, logging, lookup, recursive, storage, synapse, threepid,
+};
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
 /// The label of the default identity server list, and of the server remote sessions go to when a

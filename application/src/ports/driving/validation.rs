@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use verity_domain::{
-    ClientSecret, Medium, RefusalReason, SendAttempt, ServerLabel, SessionId, SessionMode, ThreePid,
-    ValidatedThreePid, ValidationToken,
+    ClientSecret, Medium, RefusalReason, SendAttempt, ServerLabel, SessionId, SessionMode,
+    ThreePid, ValidatedThreePid, ValidationToken,
 };
 
 use crate::ports::driven::StoreError;
