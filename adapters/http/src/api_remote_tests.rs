@@ -190,6 +190,37 @@ async fn a_damaged_link_or_a_server_without_remote_step_gets_a_failure_page() {
     resp.assert_status(StatusCode::FORBIDDEN);
 }
 
+#[tokio::test]
+async fn every_remote_page_answers_a_missing_remote_client_before_a_damaged_link() {
+    let damaged = |page: &str| format!("/_matrix/identity/remote/api/v1/validate/{page}?sid=s1");
+    for (post, page) in [
+        (false, "requestToken"),
+        (true, "requestToken"),
+        (false, "check"),
+    ] {
+        for (wired, link, status) in [
+            (false, damaged(page), StatusCode::FORBIDDEN),
+            (false, url(page), StatusCode::FORBIDDEN),
+            (true, damaged(page), StatusCode::BAD_REQUEST),
+        ] {
+            // A wired use case that is called would panic: none of these cases reaches it.
+            let remote = wired.then(MockRemoteSessions::new);
+            let client = client(MockValidation::new(), MockAssociation::new(), remote);
+            let resp = if post {
+                client.post(&link).send().await
+            } else {
+                client.get(&link).send().await
+            };
+            resp.assert_status(status);
+            let body = body(resp).await;
+            assert!(
+                body.contains("<html") || body.contains("<!DOCTYPE"),
+                "{post} {link}: {body}"
+            );
+        }
+    }
+}
+
 fn accepted(mode: SessionMode, remote_code_from: Option<ServerLabel>) -> TokenAccepted {
     TokenAccepted {
         threepid: bob(),

@@ -57,6 +57,17 @@ impl RemoteSessionsApi {
             .as_deref()
             .ok_or_else(|| failure(RemoteSessionError::NotOffered))
     }
+
+    /// The use case and the parsed link of a request, or the page that answers it: no remote
+    /// client wired first, then a malformed link.
+    fn step(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+    ) -> Result<(&dyn RemoteSessions, Step), RemotePage> {
+        let remote = self.remote()?;
+        Ok((remote, parse(sid.0, client_secret.0)?))
+    }
 }
 
 type Step = (SessionId, ClientSecret, RemoteLinks);
@@ -159,9 +170,9 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
-            (Ok(remote), Ok(step)) => (remote, step),
-            (Err(page), _) | (_, Err(page)) => return page,
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+            Ok(step) => step,
+            Err(page) => return page,
         };
         show(remote.explain(&sid, &secret).await, |o| {
             explain_page(o, &links)
@@ -183,9 +194,9 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
-            (Ok(remote), Ok(step)) => (remote, step),
-            (Err(page), _) | (_, Err(page)) => return page,
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+            Ok(step) => step,
+            Err(page) => return page,
         };
         show(remote.start(&sid, &secret).await, |o| {
             started_page(o, &links)
@@ -206,9 +217,9 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match (self.remote(), parse(sid.0, client_secret.0)) {
-            (Ok(remote), Ok(step)) => (remote, step),
-            (Err(page), _) | (_, Err(page)) => return page,
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+            Ok(step) => step,
+            Err(page) => return page,
         };
         show(remote.check(&sid, &secret).await, |o| {
             if o.validated {
