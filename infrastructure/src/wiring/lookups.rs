@@ -1,0 +1,131 @@
+//! The lookups: identity backends, the hash table and recursion to other identity servers.
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
+use verity_application::ports::driven::{
+    Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
+};
+use verity_application::usecases::{
+    Backends, HashIndex, KeyService, LookupService, LookupSettings, RecursionSettings,
+    RotationPolicy,
+};
+
+use crate::memory::MemoryBackend;
+use crate::settings::Settings;
+
+/// Below this many lookups per pepper, clients keep meeting `M_INVALID_PEPPER` (ma1sd#81).
+const FEW_LOOKUPS_PER_PEPPER: u64 = 1_000;
+
+/// The lookup hash table over `backends`, started, and whether the stored table must be brought
+/// up to date with the backends (it was loaded rather than built).
+pub(super) async fn hash_index(
+    settings: &Settings,
+    hashes: Arc<dyn HashStore>,
+    backends: &Backends,
+    secrets: Arc<dyn SecretGenerator>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(Arc<HashIndex>, bool)> {
+    let lookups = &settings.lookups;
+    if let RotationPolicy::PerRequests(count) = lookups.hashing.rotation
+        && count < FEW_LOOKUPS_PER_PEPPER
+    {
+        tracing::warn!(
+            count,
+            "hashing.rotationPolicy per_requests makes a new pepper every {count} lookups: \
+             clients will often be refused with M_INVALID_PEPPER (ma1sd#81)"
+        );
+    }
+    let index = Arc::new(HashIndex::new(
+        hashes,
+        backends.clone(),
+        secrets,
+        clock,
+        lookups.hashing,
+    ));
+    let rebuild_due = index
+        .start()
+        .await
+        .context("cannot build the lookup hash table (hashing.*, the identity backends)")?;
+    tracing::info!(backends = ?backends.names(), hashing = lookups.hashing.enabled, "lookups ready");
+    Ok((index, rebuild_due))
+}
+
+/// The lookup use case (`lookup.*`), forwarding as configured.
+pub(super) fn lookup_service(
+    settings: &Settings,
+    index: &Arc<HashIndex>,
+    hashes: Arc<dyn HashStore>,
+    backends: Backends,
+    keys: &Arc<KeyService>,
+    clock: Arc<dyn Clock>,
+    remote: &Arc<dyn RemoteIdentityServers>,
+) -> LookupService {
+    let lookup = LookupService::new(
+        index.clone(),
+        hashes,
+        backends,
+        keys.clone(),
+        clock,
+        LookupSettings {
+            max_addresses: settings.lookups.max_addresses,
+            algorithms: settings.lookups.algorithms.clone(),
+        },
+    );
+    with_recursion(lookup, settings, remote)
+}
+
+/// The lookups, forwarding to `remote` as configured (`lookup.recursive.*`, `forward.servers`).
+/// Warns when the loopback is allowed and no proxy is trusted: behind a reverse proxy on the same
+/// host, every request would then look local and be forwarded.
+fn with_recursion(
+    lookup: LookupService,
+    settings: &Settings,
+    remote: &Arc<dyn RemoteIdentityServers>,
+) -> LookupService {
+    let recursive = &settings.lookups.recursive;
+    if !recursive.enabled || recursive.servers.is_empty() {
+        return lookup;
+    }
+    let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+    if recursive.trusted_proxies.is_empty()
+        && verity_domain::in_networks(&recursive.allowed, loopback)
+    {
+        tracing::warn!(
+            "lookup.recursive.allowedCidr includes the loopback and lookup.recursive.trustedProxies \
+             is empty: if Verity runs behind a reverse proxy on this host, every lookup looks local \
+             and is forwarded; list the proxy in lookup.recursive.trustedProxies"
+        );
+    }
+    tracing::info!(servers = ?recursive.servers.iter().map(|l| l.as_str()).collect::<Vec<_>>(), "recursive lookups forward to these labels");
+    lookup.with_recursion(
+        Arc::clone(remote),
+        RecursionSettings {
+            servers: recursive.servers.clone(),
+            allowed: recursive.allowed.clone(),
+            trusted_proxies: recursive.trusted_proxies.clone(),
+        },
+    )
+}
+
+/// The identity backends, highest priority first: `memory` (the operator's own list, as mxisd
+/// put it first), `bindings` (binds made here), `synapseSql`. See docs/backends.md.
+pub(super) async fn identity_backends(
+    settings: &Settings,
+    store: &SqlStore,
+) -> anyhow::Result<Vec<Arc<dyn IdentityBackend>>> {
+    let mut backends: Vec<Arc<dyn IdentityBackend>> = Vec::new();
+    if let Some(memory) = &settings.lookups.memory {
+        backends.push(Arc::new(MemoryBackend::new(memory)));
+    }
+    if settings.lookups.bindings {
+        backends.push(Arc::new(store.binding_store()));
+    }
+    if let Some(synapse) = &settings.synapse_sql {
+        let backend = SynapseSqlBackend::connect(synapse)
+            .await
+            .context("cannot open the Synapse database (synapseSql.*)")?;
+        backends.push(Arc::new(backend));
+    }
+    Ok(backends)
+}

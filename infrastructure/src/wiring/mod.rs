@@ -1,0 +1,220 @@
+//! Turning settings into adapters and use cases: the only place that knows every concrete type.
+//! One file per area; `use_cases` tells which use case gets which adapter, in order.
+mod invites;
+mod lookups;
+mod notify;
+mod remote;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use verity_adapter_sql::SqlStore;
+use verity_application::ports::driven::{
+    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, SecretGenerator,
+};
+use verity_application::usecases::InviteService;
+use verity_application::usecases::{
+    AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
+    KeyService, LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
+    ValidationSettings,
+};
+
+use crate::settings::Settings;
+use crate::system::{OsSecretGenerator, SystemClock};
+
+/// Every use case, built.
+pub struct UseCases {
+    /// Health and version.
+    pub status: Arc<StatusService>,
+    /// Accounts and terms.
+    pub accounts: Arc<AccountService>,
+    /// Validation sessions.
+    pub validation: Arc<ValidationService>,
+    /// The server's keys and signing.
+    pub keys: Arc<KeyService>,
+    /// Bind and unbind.
+    pub association: Arc<AssociationService>,
+    /// Lookups.
+    pub lookup: Arc<LookupService>,
+    /// 3PID room invites and their delivery.
+    pub invites: Arc<InviteService>,
+    /// Wakes the invite delivery worker (a bind queued deliveries).
+    pub invite_wake: Arc<tokio::sync::Notify>,
+    /// The remote step of validation sessions.
+    pub remote_sessions: Arc<RemoteSessionService>,
+    /// The lookup hash table, kept up to date in the background.
+    pub index: Arc<HashIndex>,
+    /// Whether the stored hash table must be brought up to date with the backends (it was
+    /// loaded rather than built at start).
+    pub rebuild_due: bool,
+}
+
+/// Builds the use cases over `store` from `settings`.
+///
+/// # Errors
+/// A connector, generator or client that cannot be built from its settings, naming its keys; a
+/// key store that cannot be opened or read (`key.path`); an identity backend that cannot be
+/// opened, or a first hash table that cannot be built.
+pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
+    // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
+    // only crypto backend in the process; it must be installed before any client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let secrets: Arc<dyn SecretGenerator> = Arc::new(OsSecretGenerator);
+    let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
+    let keys = keys(settings, secrets.as_ref(), clock.as_ref()).await?;
+
+    let homeserver = remote::homeserver_client(settings)?;
+    let remote_identity_servers = remote::remote_identity_servers(settings)?;
+    let accounts = accounts(settings, store, &homeserver, &clock, &secrets);
+    let keys = Arc::new(keys);
+    let backends = Backends::new(lookups::identity_backends(settings, store).await?);
+    let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
+    let (index, rebuild_due) = lookups::hash_index(
+        settings,
+        hashes.clone(),
+        &backends,
+        secrets.clone(),
+        clock.clone(),
+    )
+    .await?;
+    let notifier = notify::notifier(settings)?;
+    let (invites, invite_wake) =
+        invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
+    let association = association(settings, store, &index, &keys, &clock)
+        .with_homeserver_signatures(homeserver, remote::own_names(settings))
+        .with_invites(invites.clone())
+        .with_remote_servers(remote_identity_servers.clone());
+    let remote_sessions = RemoteSessionService::new(
+        Arc::new(store.session_store()),
+        remote_identity_servers.clone(),
+        clock.clone(),
+        secrets.clone(),
+        settings.session.rules,
+    );
+    let lookup = lookups::lookup_service(
+        settings,
+        &index,
+        hashes,
+        backends,
+        &keys,
+        clock.clone(),
+        &remote_identity_servers,
+    );
+    let validation = validation(settings, store, notifier, clock, secrets)
+        .with_remote_servers(remote_identity_servers);
+    Ok(UseCases {
+        status: Arc::new(StatusService::new(vec![health])),
+        accounts: Arc::new(accounts),
+        validation: Arc::new(validation),
+        keys,
+        association: Arc::new(association),
+        lookup: Arc::new(lookup),
+        invites,
+        invite_wake,
+        remote_sessions: Arc::new(remote_sessions),
+        index,
+        rebuild_due,
+    })
+}
+
+/// Accounts and terms (`accounts.*`, `matrix.domain`, `policy.policies`).
+fn accounts(
+    settings: &Settings,
+    store: &SqlStore,
+    homeserver: &Arc<dyn HomeserverClient>,
+    clock: &Arc<dyn Clock>,
+    secrets: &Arc<dyn SecretGenerator>,
+) -> AccountService {
+    AccountService::new(
+        Arc::new(store.account_store()),
+        Arc::new(store.terms_store()),
+        homeserver.clone(),
+        clock.clone(),
+        secrets.clone(),
+        AccountSettings {
+            domain: settings.matrix.domain.clone(),
+            allow_only_trusted_domain: settings.accounts.allow_only_trusted_domain,
+            token_lifetime: settings.accounts.token_lifetime,
+            policies: settings.accounts.policies.clone(),
+        },
+    )
+}
+
+/// Bind and unbind, recording binds in the bindings table when it is a backend.
+fn association(
+    settings: &Settings,
+    store: &SqlStore,
+    index: &Arc<HashIndex>,
+    keys: &Arc<KeyService>,
+    clock: &Arc<dyn Clock>,
+) -> AssociationService {
+    let bindings = settings
+        .lookups
+        .bindings
+        .then(|| Arc::new(store.binding_store()) as Arc<dyn BindingStore>);
+    AssociationService::new(
+        Arc::new(store.session_store()),
+        bindings,
+        index.clone(),
+        keys.clone(),
+        clock.clone(),
+        AssociationSettings {
+            rules: settings.session.rules,
+            unbind_enabled: settings.lookups.unbind_enabled,
+        },
+    )
+}
+
+/// Validation sessions (`session.*`), sending tokens through `notifier`.
+fn validation(
+    settings: &Settings,
+    store: &SqlStore,
+    notifier: Notifier,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretGenerator>,
+) -> ValidationService {
+    ValidationService::new(
+        Arc::new(store.session_store()),
+        notifier,
+        clock,
+        secrets,
+        ValidationSettings {
+            domain: settings.matrix.domain.clone(),
+            policy: settings.session.policy.clone(),
+            rules: settings.session.rules,
+            link_base: link_base(settings),
+        },
+    )
+}
+
+/// Opens the key store at `key.path` (created when missing, `:memory:` in memory) and settles the
+/// signing key, making one on first start.
+async fn keys(
+    settings: &Settings,
+    secrets: &dyn SecretGenerator,
+    clock: &dyn Clock,
+) -> anyhow::Result<KeyService> {
+    let path = &settings.key.path;
+    let store = verity_adapter_keys::open(path)
+        .with_context(|| format!("cannot open the key store at {} (key.path)", path.display()))?;
+    KeyService::start(store, secrets, clock, settings.server.name.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "cannot load the signing keys from {} (key.path)",
+                path.display()
+            )
+        })
+}
+
+/// Where the token link points: the v2 path (its GET works without an access token in Verity),
+/// or the v1 path when v2 is off.
+fn link_base(settings: &Settings) -> String {
+    let api = if settings.matrix.v2 {
+        "/_matrix/identity/v2"
+    } else {
+        "/_matrix/identity/api/v1"
+    };
+    format!("{}{api}", settings.server.public_url)
+}
