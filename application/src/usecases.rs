@@ -21,7 +21,7 @@ pub use accounts::{AccountService, AccountSettings};
 pub use association::{AssociationService, AssociationSettings};
 pub use backends::Backends;
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
-pub use invites::{DeliveryReport, DeliveryWake, InviteService, InviteSettings};
+pub use invites::{DeliveryReport, DeliveryWake, InviteDeps, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};
 pub use notifier::{MediumHandler, Notifier};

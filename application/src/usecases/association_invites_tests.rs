@@ -18,7 +18,7 @@ use crate::ports::driving::MockKeys;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
 use crate::usecases::invites_test_support::FakeInviteStore;
 use crate::usecases::test_support::{CountingPeppers, FakeClock, FakeHashStore, email, user};
-use crate::usecases::{Backends, InviteSettings, Notifier};
+use crate::usecases::{Backends, InviteDeps, InviteSettings, Notifier};
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -92,14 +92,17 @@ async fn service(store: Arc<FakeInviteStore>) -> AssociationService {
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
     let clock = Arc::new(clock);
-    let invites = InviteService::new(
+    let deps = InviteDeps {
         store,
-        Backends::new(vec![]),
-        Notifier::new(),
-        keys(),
-        Arc::new(MockHomeserverClient::new()),
-        clock.clone(),
-        Arc::new(MockSecretGenerator::new()),
+        backends: Backends::new(vec![]),
+        notifier: Notifier::new(),
+        keys: keys(),
+        homeserver: Arc::new(MockHomeserverClient::new()),
+        clock: clock.clone(),
+        secrets: Arc::new(MockSecretGenerator::new()),
+    };
+    let invites = InviteService::new(
+        deps,
         InviteSettings {
             server_name: "id.example.org".into(),
             server_key: SigningKey::from_seed(KeyId::ephemeral(), &[1; 32]).public_key(),

@@ -4,7 +4,6 @@
 //! (`3pid/onbind`) with retries until they are accepted or expire.
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -26,38 +25,9 @@ use crate::ports::driving::{InviteError, InviteStored, Invites, Keys, SignEd2551
 /// Invites delivered per pass of [`InviteService::deliver_due`].
 const DELIVERY_BATCH: u32 = 100;
 
-/// What the invite use case needs from configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InviteSettings {
-    /// `server.name`: the entity `/sign-ed25519` signs as.
-    pub server_name: String,
-    /// The server's current long-term public key, returned by `store-invite`.
-    pub server_key: PublicKey,
-    /// The API base the `key_validity_url`s point into (`<server.publicUrl>/_matrix/identity/v2`,
-    /// or the v1 base when v2 is off).
-    pub key_validity_base: String,
-    /// The full `/sign-ed25519` URL put in invite messages (the v1 one when v1 is on: it needs
-    /// no access token).
-    pub sign_url: String,
-    /// `invite.fullDisplayName`: show the whole address instead of a redacted one.
-    pub full_display_name: bool,
-    /// `invite.expiration.*`: how long an invite is honoured; `None` for ever.
-    pub expiry: Option<Duration>,
-}
-
-/// Wakes the delivery worker after a bind queued deliveries.
-pub type DeliveryWake = Arc<dyn Fn() + Send + Sync>;
-
-/// What one delivery pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DeliveryReport {
-    /// Invites the homeservers accepted.
-    pub delivered: usize,
-    /// Invites that failed and will be tried again.
-    pub failed: usize,
-    /// Invites given up for good (the bound user's server name is invalid).
-    pub abandoned: usize,
-}
+#[path = "invites_settings.rs"]
+mod settings;
+pub use settings::{DeliveryReport, DeliveryWake, InviteDeps, InviteSettings};
 
 /// The invite use case.
 pub struct InviteService {
@@ -73,19 +43,17 @@ pub struct InviteService {
 }
 
 impl InviteService {
-    /// Wires the use case. `backends` answer whether an address is already bound; `notifier`
-    /// sends the invite messages; `keys` signs for binds; `homeserver` delivers.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        store: Arc<dyn InviteStore>,
-        backends: Backends,
-        notifier: Notifier,
-        keys: Arc<dyn Keys>,
-        homeserver: Arc<dyn HomeserverClient>,
-        clock: Arc<dyn Clock>,
-        secrets: Arc<dyn SecretGenerator>,
-        settings: InviteSettings,
-    ) -> Self {
+    /// Wires the use case over its collaborators and settings.
+    pub fn new(deps: InviteDeps, settings: InviteSettings) -> Self {
+        let InviteDeps {
+            store,
+            backends,
+            notifier,
+            keys,
+            homeserver,
+            clock,
+            secrets,
+        } = deps;
         Self {
             store,
             backends,

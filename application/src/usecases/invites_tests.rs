@@ -120,17 +120,16 @@ impl World {
             );
         }
         let wakes = self.wakes.clone();
-        let service = InviteService::new(
-            self.store.clone(),
-            Backends::new(vec![self.backend as Arc<dyn IdentityBackend>]),
+        let deps = InviteDeps {
+            store: self.store.clone(),
+            backends: Backends::new(vec![self.backend as Arc<dyn IdentityBackend>]),
             notifier,
-            Arc::new(keys()),
-            Arc::new(self.homeserver),
-            self.clock.clone(),
-            Arc::new(secrets()),
-            settings(),
-        )
-        .with_wake(Arc::new(move || {
+            keys: Arc::new(keys()),
+            homeserver: Arc::new(self.homeserver),
+            clock: self.clock.clone(),
+            secrets: Arc::new(secrets()),
+        };
+        let service = InviteService::new(deps, settings()).with_wake(Arc::new(move || {
             wakes.fetch_add(1, Ordering::SeqCst);
         }));
         (service, self.store, self.clock, self.wakes)

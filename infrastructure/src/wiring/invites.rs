@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::HomeserverClient;
 use verity_application::ports::driving::Keys as _;
-use verity_application::usecases::{Backends, InviteService, KeyService, Notifier};
+use verity_application::usecases::{Backends, InviteDeps, InviteService, KeyService, Notifier};
 
 use crate::settings::Settings;
 use crate::system::{OsSecretGenerator, SystemClock};
@@ -21,17 +21,17 @@ pub(super) fn invite_service(
 ) -> anyhow::Result<(Arc<InviteService>, Arc<tokio::sync::Notify>)> {
     let wake = Arc::new(tokio::sync::Notify::new());
     let waker = wake.clone();
-    let service = InviteService::new(
-        Arc::new(store.invite_store()),
-        backends.clone(),
-        notifier.clone(),
-        keys.clone(),
-        homeserver.clone(),
-        Arc::new(SystemClock),
-        Arc::new(OsSecretGenerator),
-        invite_settings(settings, keys)?,
-    )
-    .with_wake(Arc::new(move || waker.notify_one()));
+    let deps = InviteDeps {
+        store: Arc::new(store.invite_store()),
+        backends: backends.clone(),
+        notifier: notifier.clone(),
+        keys: keys.clone(),
+        homeserver: homeserver.clone(),
+        clock: Arc::new(SystemClock),
+        secrets: Arc::new(OsSecretGenerator),
+    };
+    let service = InviteService::new(deps, invite_settings(settings, keys)?)
+        .with_wake(Arc::new(move || waker.notify_one()));
     Ok((Arc::new(service), wake))
 }
 
