@@ -58,7 +58,7 @@ pub use network::{
     in_networks,
 };
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
-pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError};
+pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;
 pub use secrets::{
     ClientSecret, InvalidSecret, SendAttempt, SessionId, TokenKind, ValidationToken,

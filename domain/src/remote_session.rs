@@ -31,6 +31,36 @@ pub struct RemoteSession {
     pub validated_at: Option<Timestamp>,
 }
 
+impl RemoteSession {
+    /// The server as users know it (see [`server_host`]).
+    pub fn host(&self) -> String {
+        server_host(&self.base_url)
+    }
+}
+
+/// The identity server a base URL names, as users know it: its host (`matrix.org`), with the
+/// port when it is not the scheme's default (`id.example:8090`). Operators' labels
+/// (`matrix.identity.servers`) are internal names and never shown to users.
+pub fn server_host(base_url: &str) -> String {
+    let lower = base_url.to_ascii_lowercase();
+    let (rest, default_port) = if let Some(rest) = lower.strip_prefix("https://") {
+        (rest, Some(":443"))
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        (rest, Some(":80"))
+    } else {
+        (lower.as_str(), None)
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // Credentials in a URL are never shown (nor expected in a base URL).
+    let authority = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    default_port
+        .and_then(|port| authority.strip_suffix(port))
+        .unwrap_or(authority)
+        .to_owned()
+}
+
 /// What the next remote `requestToken` must send: the secret and `send_attempt` to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RemoteRequest {

@@ -183,3 +183,19 @@ fn a_forced_remote_session_binds_only_remotely_and_only_once_validated_there() {
         BindRoute::RemoteOnly(s.remote().unwrap().clone())
     );
 }
+
+#[test]
+fn users_see_the_host_of_the_server_with_its_port_unless_default() {
+    for (base_url, host) in [
+        ("https://matrix.org", "matrix.org"),
+        ("https://Matrix.ORG/", "matrix.org"),
+        ("https://vector.im:443", "vector.im"),
+        ("http://127.0.0.1:8090", "127.0.0.1:8090"),
+        ("http://id.example:80/prefix", "id.example"),
+        ("https://id.example:8443", "id.example:8443"),
+        ("https://user:pw@id.example", "id.example"),
+        ("https://[::1]:8443", "[::1]:8443"),
+    ] {
+        assert_eq!(server_host(base_url), host, "{base_url}");
+    }
+}

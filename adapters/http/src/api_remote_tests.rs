@@ -36,6 +36,7 @@ fn overview(forced: bool, started: bool, validated: bool) -> RemoteOverview {
     RemoteOverview {
         threepid: bob(),
         server: central(),
+        host: "id.example:8090".into(),
         forced,
         started,
         validated,
@@ -83,7 +84,13 @@ async fn the_explanation_page_changes_nothing_and_posts_to_start() {
     let resp = pages(remote).get(url("requestToken")).send().await;
     resp.assert_status_is_ok();
     let page = body(resp).await;
-    assert!(page.contains("Publish on central"), "{page}");
+    // Users see the server itself, never the operator's label for it.
+    assert!(page.contains("Publish on id.example:8090"), "{page}");
+    assert!(
+        page.contains("Publish your email address on id.example:8090?"),
+        "{page}"
+    );
+    assert!(!page.contains("central"), "{page}");
     assert!(page.contains("cannot easily be removed"), "{page}");
     assert!(
         page.contains(r#"method="post" action="/_matrix/identity/remote/api/v1/validate/requestToken?sid=s1&amp;client_secret=c1""#),
@@ -102,6 +109,11 @@ async fn posting_starts_the_remote_session_and_offers_the_check() {
     resp.assert_status_is_ok();
     let page = body(resp).await;
     assert!(page.contains("Check your inbox"), "{page}");
+    assert!(
+        page.contains("Check your messages from id.example:8090"),
+        "{page}"
+    );
+    assert!(!page.contains("central"), "{page}");
     assert!(
         page.contains(r#"name="client_secret" value="c1""#),
         "{page}"
@@ -122,6 +134,8 @@ async fn a_check_shows_success_or_not_yet() {
         resp.assert_status_is_ok();
         let page = body(resp).await;
         assert!(page.contains(expected), "{page}");
+        assert!(page.contains("id.example:8090"), "{page}");
+        assert!(!page.contains("central"), "{page}");
     }
 }
 
@@ -173,7 +187,25 @@ async fn each_failure_gets_its_status_and_a_page() {
         let page = body(resp).await;
         assert!(page.contains(word), "{status}: {page}");
         assert!(!page.contains("<script>"), "{page}");
+        assert!(!page.contains("central"), "the operator's label: {page}");
     }
+}
+
+#[tokio::test]
+async fn an_explanation_whose_server_cannot_be_resolved_is_the_503_failure_page() {
+    let mut remote = MockRemoteSessions::new();
+    remote.expect_explain().returning(|_, _| {
+        Err(RemoteSessionError::Remote(RemoteFailure::Unavailable(
+            central(),
+        )))
+    });
+    remote.expect_start().never();
+    let resp = pages(remote).get(url("requestToken")).send().await;
+    resp.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    let page = body(resp).await;
+    assert!(page.contains("cannot be reached"), "{page}");
+    assert!(!page.contains("central"), "{page}");
+    assert!(!page.contains("<form"), "{page}");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use verity_domain::{
     ClientSecret, RemoteSession, RemoteStepError, ServerLabel, SessionId, SessionMode,
-    SessionRules, ValidationSession,
+    SessionRules, ValidationSession, server_host,
 };
 
 use crate::ports::driven::{
@@ -72,8 +72,21 @@ impl RemoteSessionService {
     }
 }
 
-/// What the pages show for `session` (which passed the remote-step checks).
+/// What the pages show for `session` (which passed the remote-step checks), once its remote
+/// session is started: the server is the one that has it.
 fn overview(session: &ValidationSession) -> Result<RemoteOverview, RemoteSessionError> {
+    let base_url = session
+        .remote()
+        .map(|r| r.base_url.clone())
+        .ok_or(RemoteSessionError::NotStarted)?;
+    overview_on(session, &base_url)
+}
+
+/// What the pages show for `session`, whose remote step goes (or went) to `base_url`.
+fn overview_on(
+    session: &ValidationSession,
+    base_url: &str,
+) -> Result<RemoteOverview, RemoteSessionError> {
     let server = session
         .mode()
         .remote_label()
@@ -82,6 +95,7 @@ fn overview(session: &ValidationSession) -> Result<RemoteOverview, RemoteSession
     Ok(RemoteOverview {
         threepid: session.threepid().clone(),
         server,
+        host: server_host(base_url),
         forced: matches!(session.mode(), SessionMode::RemotePending(_)),
         started: session.remote().is_some(),
         validated: session.is_remotely_validated(),
@@ -169,7 +183,24 @@ impl RemoteSessions for RemoteSessionService {
         sid: &SessionId,
         client_secret: &ClientSecret,
     ) -> Result<RemoteOverview, RemoteSessionError> {
-        overview(&self.session(sid, client_secret).await?)
+        let session = self.session(sid, client_secret).await?;
+        if session.remote().is_some() {
+            return overview(&session);
+        }
+        // Not started: name the server the label resolves to now (the adapter caches it, and
+        // resolving stores nothing here, so this GET still changes nothing). A label that
+        // resolves to no server fails the page rather than showing the operator's label.
+        let label = session
+            .mode()
+            .remote_label()
+            .cloned()
+            .ok_or(RemoteSessionError::NotOffered)?;
+        let server = self
+            .remote
+            .resolve(&label)
+            .await
+            .map_err(|error| RemoteSessionError::Remote(remote_failure(&label, error)))?;
+        overview_on(&session, &server.base_url)
     }
 
     async fn start(

@@ -101,19 +101,67 @@ fn unreachable() -> RemoteError {
 }
 
 #[tokio::test]
-async fn explaining_changes_nothing_and_says_whether_the_step_is_forced() {
+async fn explaining_changes_nothing_and_names_the_server_the_label_resolves_to() {
     let (store, updates) = store(session(forced(), true, None));
-    let service = service(store, MockRemoteIdentityServers::new());
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_resolve()
+        .with(eq(central()))
+        .times(1)
+        .returning(|_| {
+            Ok(RemoteServer {
+                label: central(),
+                base_url: "https://matrix.org".into(),
+            })
+        });
+    let service = service(store, remote);
     let overview = service.explain(&sid(), &secret()).await.unwrap();
     assert_eq!(
         overview,
         RemoteOverview {
             threepid: email("bob@gmail.com"),
             server: central(),
+            host: "matrix.org".into(),
             forced: true,
             started: false,
             validated: false,
         }
+    );
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn explaining_a_started_step_names_the_server_that_has_it_without_resolving() {
+    let on_other_port = RemoteSession {
+        base_url: "http://central.test:8090".into(),
+        ..started(None)
+    };
+    let (store, updates) = store(session(forced(), true, Some(on_other_port)));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_resolve().never();
+    let overview = service(store, remote)
+        .explain(&sid(), &secret())
+        .await
+        .unwrap();
+    assert_eq!(overview.host, "central.test:8090");
+    assert!(overview.started);
+    assert!(updates.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn explaining_fails_when_the_label_resolves_to_no_server() {
+    let (store, updates) = store(session(forced(), true, None));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_resolve()
+        .returning(|label| Err(RemoteError::NoUsableServer(label.clone())));
+    let error = service(store, remote)
+        .explain(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RemoteSessionError::Remote(RemoteFailure::Unavailable(l)) if l == &central()),
+        "{error:?}"
     );
     assert!(updates.lock().unwrap().is_empty());
 }
@@ -166,6 +214,7 @@ async fn starting_opens_a_session_on_the_resolved_server_with_verity_s_own_secre
         .await
         .unwrap();
     assert!(overview.started && !overview.forced && !overview.validated);
+    assert_eq!(overview.host, "central.test");
     let updates = updates.lock().unwrap();
     let stored = updates[0].remote().unwrap();
     assert_eq!(stored.sid.as_str(), "remote-sid");

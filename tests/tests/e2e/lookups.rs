@@ -275,7 +275,14 @@ async fn a_validated_email_is_bound_found_by_every_lookup_and_unbound_on_postgre
 }
 
 async fn refusals(backend: Backend) {
-    let (app, peers) = app_with_peers(backend, "").await;
+    // carol@gmail.com's link leads to the remote step's explanation, which names the server the
+    // `root` label resolves to: a second local server here, never the real matrix.org.
+    let central = spawn_app_with(Backend::Sqlite, "").await;
+    let root = format!(
+        "matrix:\n  identity:\n    servers:\n      root: ['{}']\n",
+        central.base_url
+    );
+    let (app, peers) = app_with_peers(backend, &root).await;
     let token = register_alice(&app, &peers).await;
     let alice = app.client_as(&token);
     let pepper = alice

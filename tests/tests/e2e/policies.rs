@@ -48,10 +48,18 @@ session:
       enabled: false
 ";
 
-async fn scenario(yaml: &str) -> (TestApp, Peers) {
+/// The server, its peers, and the identity server its `root` label points at: the remote step's
+/// explanation page names the server the label resolves to, which must never be the real
+/// matrix.org in a test.
+async fn scenario(yaml: &str) -> (TestApp, Peers, TestApp) {
     let peers = Peers::start().await;
-    let app = spawn_app_with(Backend::Sqlite, &format!("{}{}", peers.yaml(), yaml)).await;
-    (app, peers)
+    let central = spawn_app_with(Backend::Sqlite, "").await;
+    let root = format!(
+        "matrix:\n  identity:\n    servers:\n      root: ['{}']\n",
+        central.base_url
+    );
+    let app = spawn_app_with(Backend::Sqlite, &format!("{}{root}{}", peers.yaml(), yaml)).await;
+    (app, peers, central)
 }
 
 /// Requests a token for `email` over v1 (no account needed) and returns the answer.
@@ -107,7 +115,7 @@ fn says_published_remotely(seen: &Seen) -> bool {
 
 #[tokio::test]
 async fn by_default_local_emails_validate_here_and_remote_ones_are_marked_for_the_remote_server() {
-    let (app, peers) = scenario("").await;
+    let (app, peers, _central) = scenario("").await;
     request(&app, "alice@example.org")
         .await
         .expect("local email: session");
@@ -129,7 +137,7 @@ async fn by_default_local_emails_validate_here_and_remote_ones_are_marked_for_th
 
 #[tokio::test]
 async fn local_only_validates_every_email_here_and_publishes_nothing_elsewhere() {
-    let (app, peers) = scenario(LOCAL_ONLY).await;
+    let (app, peers, _central) = scenario(LOCAL_ONLY).await;
     for email in ["alice@example.org", "bob@gmail.com"] {
         request(&app, email).await.expect("session");
         let seen = follow(&app, &peers, email).await;
@@ -140,7 +148,7 @@ async fn local_only_validates_every_email_here_and_publishes_nothing_elsewhere()
 
 #[tokio::test]
 async fn remote_only_marks_every_email_for_the_remote_server() {
-    let (app, peers) = scenario(REMOTE_ONLY).await;
+    let (app, peers, _central) = scenario(REMOTE_ONLY).await;
     for email in ["alice@example.org", "bob@gmail.com"] {
         request(&app, email).await.expect("session");
         let seen = follow(&app, &peers, email).await;
@@ -150,7 +158,7 @@ async fn remote_only_marks_every_email_for_the_remote_server() {
 
 #[tokio::test]
 async fn disabled_refuses_every_session_and_sends_nothing() {
-    let (app, peers) = scenario(DISABLED).await;
+    let (app, peers, _central) = scenario(DISABLED).await;
     for email in ["alice@example.org", "bob@gmail.com"] {
         assert_eq!(
             request(&app, email).await,
@@ -172,7 +180,7 @@ session:
         toRemote:
           enabled: false
 ";
-    let (app, peers) = scenario(yaml).await;
+    let (app, peers, _central) = scenario(yaml).await;
     assert_eq!(
         request(&app, "bob@gmail.com").await,
         Err((403, "M_FORBIDDEN".to_owned()))

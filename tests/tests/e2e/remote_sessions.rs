@@ -224,6 +224,14 @@ fn signed_by(association: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Central as users see it on the remote pages: the host and port of its base URL.
+pub(crate) fn central_host(w: &World) -> &str {
+    w.central
+        .base_url
+        .strip_prefix("http://")
+        .unwrap_or(&w.central.base_url)
+}
+
 /// The whole remote flow for `email` after its local link was followed and the explanation page
 /// reached: start, follow central's email, check. Returns the check page.
 pub(crate) async fn publish_on_central(w: &World, sid: &str, email: &str) -> Page {
@@ -231,6 +239,13 @@ pub(crate) async fn publish_on_central(w: &World, sid: &str, email: &str) -> Pag
     assert_eq!(started.status, 200, "{}", started.html);
     assert!(
         started.html.contains("Check your inbox"),
+        "{}",
+        started.html
+    );
+    assert!(
+        started
+            .html
+            .contains(&format!("Check your messages from {}", central_host(w))),
         "{}",
         started.html
     );
@@ -271,11 +286,21 @@ async fn remote_email_bound_on_central_only(w: World) {
     // The link leads straight to the explanation, which sends nothing anywhere.
     let explained = follow_mail(&w.local, &w.peers, "bob@gmail.com").await;
     assert_eq!(explained.path, explanation(&sid));
+    // Users see central itself (its host and port), never the operator's label `root`.
+    let host = central_host(&w);
     assert!(
-        explained.html.contains("Publish on root"),
+        explained
+            .html
+            .contains(&format!("Publish your email address on {host}?")),
         "{}",
         explained.html
     );
+    assert!(
+        explained.html.contains(&format!("Publish on {host}")),
+        "{}",
+        explained.html
+    );
+    assert!(!explained.html.contains("root"), "{}", explained.html);
     assert!(w.central_peers.smtp.received().is_empty());
     // Bound before the remote validation: refused, and nothing is published anywhere.
     assert_eq!(

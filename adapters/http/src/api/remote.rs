@@ -121,7 +121,7 @@ fn failure(error: RemoteSessionError) -> RemotePage {
             "Nothing more to do: return to your Matrix client.",
         )),
         RemoteSessionError::Remote(failure) => {
-            let reason = capitalise(&failure.to_string());
+            let reason = failure_reason(&failure);
             let advice = "Nothing was changed. Try again in a few minutes; if it keeps failing, \
                           contact the administrator of your Matrix server.";
             match failure {
@@ -143,12 +143,17 @@ fn failure(error: RemoteSessionError) -> RemotePage {
     }
 }
 
-fn capitalise(message: &str) -> String {
-    let mut chars = message.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// What users are told about a failed remote server. The failure names the operator's label,
+/// which means nothing to them (and may be all there is, when the label resolved to no server):
+/// the page says "the other identity server", named on the page before.
+fn failure_reason(failure: &RemoteFailure) -> String {
+    match failure {
+        RemoteFailure::Unavailable(_) => "The other identity server cannot be reached.".to_owned(),
+        RemoteFailure::Refused { errcode, error, .. } => {
+            format!("The other identity server refused the request ({errcode}: {error}).")
+        }
+        RemoteFailure::Invalid(_) => "The other identity server gave an invalid answer.".to_owned(),
+    }
 }
 
 #[OpenApi(

@@ -58,7 +58,7 @@ fn encode(value: &str) -> String {
 }
 
 fn publicly(overview: &RemoteOverview) -> Markup {
-    let server = overview.server.as_str();
+    let server = overview.host.as_str();
     html! {
         p {
             "Published there, anyone who knows your " (what(&overview.threepid)) " can find your "
@@ -84,7 +84,7 @@ fn check_button(links: &RemoteLinks, label: &str) -> Markup {
 /// GET requestToken: what will happen, and the button that starts it (a POST, so a mail
 /// scanner that prefetches links starts nothing).
 pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> String {
-    let server = overview.server.as_str();
+    let server = overview.host.as_str();
     let kind = what(&overview.threepid);
     let intro = if overview.forced {
         html! {
@@ -141,7 +141,7 @@ fn plural(kind: &str) -> String {
 
 /// POST requestToken: the remote session is started.
 pub(crate) fn started_page(overview: &RemoteOverview, links: &RemoteLinks) -> String {
-    let server = overview.server.as_str();
+    let server = overview.host.as_str();
     let body = html! {
         p {
             "Check your inbox for " (message_kind(&overview.threepid.medium())) " from "
@@ -156,7 +156,7 @@ pub(crate) fn started_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
 
 /// The remote server confirmed the 3PID.
 pub(crate) fn remote_success_page(overview: &RemoteOverview) -> String {
-    let server = overview.server.as_str();
+    let server = overview.host.as_str();
     let body = html! {
         p {
             code { (server) } " confirmed your " (what(&overview.threepid)) " "
@@ -169,7 +169,7 @@ pub(crate) fn remote_success_page(overview: &RemoteOverview) -> String {
 
 /// The remote server has not confirmed the 3PID yet.
 pub(crate) fn not_yet_page(overview: &RemoteOverview, links: &RemoteLinks) -> String {
-    let server = overview.server.as_str();
+    let server = overview.host.as_str();
     let body = html! {
         p {
             code { (server) } " has not confirmed " strong { (overview.threepid.address()) }

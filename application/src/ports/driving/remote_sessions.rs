@@ -29,8 +29,11 @@ pub enum RemoteFailure {
 pub struct RemoteOverview {
     /// The session's 3PID.
     pub threepid: ThreePid,
-    /// The server it is (or would be) published on.
+    /// The label of the server it is (or would be) published on: the operator's name, for logs.
     pub server: ServerLabel,
+    /// That server as users know it: the host (and non-default port) of its base URL, e.g.
+    /// `matrix.org`. Pages show this, never the label.
+    pub host: String,
     /// The policy forces the remote step (nothing is published here); otherwise it is offered
     /// on top of the local validation.
     pub forced: bool,
@@ -71,7 +74,8 @@ pub enum RemoteSessionError {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RemoteSessions: Send + Sync {
-    /// Where the remote step stands; changes nothing (what the explanation page shows).
+    /// Where the remote step stands; changes nothing (what the explanation page shows). Before
+    /// the remote session is started, the label is resolved (read-only here) to name the server.
     async fn explain(
         &self,
         sid: &SessionId,
