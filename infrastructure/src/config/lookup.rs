@@ -5,16 +5,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use verity_application::usecases::{DEFAULT_MAX_ADDRESSES, HashingSettings, RotationPolicy};
 use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, ThreePid, UserId};
 
 use super::error::{ConfigError, ConfigWarning};
-use super::lenient::{Flag, Int, Lifetime, Text, format_duration};
+use super::lenient::{Flag, Int, Lifetime, Text};
 use super::raw::{RawConfig, RawUnbind};
-use super::recursive::{self, RawRecursive, RecursiveDump};
+use super::recursive::RawRecursive;
 use super::resolve::text;
 use crate::settings::{LookupsSettings, MemoryIdentity, MemorySettings};
+
+#[path = "lookup_dump.rs"]
+mod dump;
+pub use dump::{LookupsDump, dump};
 
 /// ma1sd's default pepper length.
 const DEFAULT_PEPPER_LENGTH: usize = 20;
@@ -308,114 +312,6 @@ pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
         }
     }
     warnings
-}
-
-/// `bindings`, `hashing`, `memory` and `lookup` as `--dump-config` shows them.
-#[derive(Serialize)]
-pub struct LookupsDump {
-    bindings: BindingsDump,
-    hashing: HashingDump,
-    memory: MemoryDump,
-    lookup: LookupDump,
-}
-
-#[derive(Serialize)]
-struct BindingsDump {
-    enabled: bool,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct HashingDump {
-    enabled: bool,
-    pepper_length: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rotation_policy: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    requests: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    delay: Option<String>,
-    algorithms: Vec<&'static str>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct MemoryDump {
-    enabled: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hash_enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    identities: Vec<MemoryIdentityDump>,
-}
-
-#[derive(Serialize)]
-struct MemoryIdentityDump {
-    username: String,
-    threepids: Vec<BTreeMap<&'static str, String>>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct LookupDump {
-    max_addresses: usize,
-    recursive: RecursiveDump,
-}
-
-/// The sections of this module, for `--dump-config` (`session.policy.unbind.enabled` is dumped
-/// with `session`).
-pub fn dump(settings: &LookupsSettings) -> LookupsDump {
-    let hashing = &settings.hashing;
-    let (rotation_policy, requests, delay) = match hashing.rotation {
-        RotationPolicy::Never => (None, None, None),
-        RotationPolicy::PerRequests(n) => (Some(PER_REQUESTS), Some(n), None),
-        RotationPolicy::Every(d) => (Some(PER_SECONDS), None, Some(format_duration(d))),
-    };
-    let memory = match &settings.memory {
-        None => MemoryDump {
-            enabled: false,
-            hash_enabled: None,
-            identities: Vec::new(),
-        },
-        Some(memory) => MemoryDump {
-            enabled: true,
-            hash_enabled: Some(memory.hash_enabled),
-            identities: memory
-                .identities
-                .iter()
-                .map(|identity| MemoryIdentityDump {
-                    username: identity.user_id.as_str().to_owned(),
-                    threepids: identity
-                        .threepids
-                        .iter()
-                        .map(|t| {
-                            BTreeMap::from([
-                                ("medium", t.medium().as_str().to_owned()),
-                                ("address", t.address().to_owned()),
-                            ])
-                        })
-                        .collect(),
-                })
-                .collect(),
-        },
-    };
-    LookupsDump {
-        bindings: BindingsDump {
-            enabled: settings.bindings,
-        },
-        hashing: HashingDump {
-            enabled: hashing.enabled,
-            pepper_length: hashing.pepper_length,
-            rotation_policy,
-            requests,
-            delay,
-            algorithms: settings.algorithms.iter().map(|a| a.as_str()).collect(),
-        },
-        memory,
-        lookup: LookupDump {
-            max_addresses: settings.max_addresses,
-            recursive: recursive::dump(&settings.recursive).0,
-        },
-    }
 }
 
 #[cfg(test)]
