@@ -20,24 +20,21 @@
 //! # }
 //! ```
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+
+use poem::Request;
 use verity_domain::{KeyId, SigningKey, sign_json};
 
-use poem::http::StatusCode;
-use poem::http::uri::Scheme;
-use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::web::{LocalAddr, RemoteAddr};
-use poem::{Body, Request, Response, Server};
-use tokio::net::TcpStream;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
-use tokio_rustls::rustls;
+use crate::serve::{self, Running};
+use crate::tls::TlsAcceptor;
 
+#[path = "homeserver_handle.rs"]
+mod handle;
 #[path = "onbind.rs"]
 mod onbind;
+
+use handle::{handle, json, received};
 
 const USERINFO_PATH: &str = "/_matrix/federation/v1/openid/userinfo";
 const KEYS_PATH: &str = "/_matrix/key/v2/server";
@@ -47,21 +44,6 @@ fn fake_signing_key() -> SigningKey {
     SigningKey::from_seed(KeyId::parse("ed25519:fake").expect("key id"), &[7u8; 32])
 }
 
-/// A key document as a homeserver publishes it: valid for a day, self-signed.
-fn key_document(name: &str, key: &SigningKey) -> serde_json::Value {
-    let valid_until = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-        + 86_400_000;
-    let mut document = serde_json::json!({
-        "server_name": name,
-        "valid_until_ts": valid_until,
-        "verify_keys": { key.id().as_str(): { "key": key.public_key().to_base64() } },
-        "old_verify_keys": {},
-    });
-    sign_json(&mut document, name, key).expect("sign the key document");
-    document
-}
 const WELL_KNOWN_PATH: &str = "/.well-known/matrix/server";
 
 /// A request the fake received.
@@ -199,15 +181,7 @@ impl FakeHomeserverBuilder {
 
     /// Binds `127.0.0.1:0` and starts serving.
     pub async fn start(self) -> FakeHomeserver {
-        let tcp = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind the fake homeserver");
-        let addr = *tcp
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr())
-            .expect("a socket address");
+        let (tcp, addr) = serve::bind("fake homeserver").await;
         let state = Arc::new(Mutex::new(self.state));
         let app = {
             let state = Arc::clone(&state);
@@ -221,31 +195,17 @@ impl FakeHomeserverBuilder {
                 }
             })
         };
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let signal = async move {
-            let _ = stopped.await;
-        };
-        let grace = Some(Duration::from_secs(1));
-        let (task, certificate_der) = if self.tls {
+        let (running, certificate_der) = if self.tls {
             let (acceptor, der) = TlsAcceptor::new(tcp);
-            let server = Server::new_with_acceptor(acceptor);
-            let task = tokio::spawn(async move {
-                let _ = server.run_with_graceful_shutdown(app, signal, grace).await;
-            });
-            (task, Some(der))
+            (Running::serve(acceptor, app), Some(der))
         } else {
-            let server = Server::new_with_acceptor(tcp);
-            let task = tokio::spawn(async move {
-                let _ = server.run_with_graceful_shutdown(app, signal, grace).await;
-            });
-            (task, None)
+            (Running::serve(tcp, app), None)
         };
         FakeHomeserver {
             addr,
             state,
             certificate_der,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            running,
         }
     }
 }
@@ -256,8 +216,7 @@ pub struct FakeHomeserver {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     certificate_der: Option<Vec<u8>>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    running: Running,
 }
 
 impl FakeHomeserver {
@@ -346,168 +305,10 @@ impl FakeHomeserver {
 
     /// Stops serving and waits until the port is closed.
     pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.running.stop().await;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for FakeHomeserver {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
-    }
-}
-
-/// Records the request and answers it by path.
-fn handle(state: &Mutex<State>, req: Request) -> Response {
-    let mut state = state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    state.requests.push(ReceivedRequest {
-        method: req.method().to_string(),
-        path: req.uri().path().to_owned(),
-        host: req
-            .headers()
-            .get("host")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    });
-    match req.uri().path() {
-        KEYS_PATH => match &state.signing {
-            Some((name, key)) => json(200, key_document(name, key).to_string()),
-            None => unrecognized(),
-        },
-        USERINFO_PATH => {
-            state.userinfo_calls += 1;
-            let query: HashMap<String, String> = req.params().unwrap_or_default();
-            userinfo(&state, query.get("access_token").map(String::as_str))
-        }
-        WELL_KNOWN_PATH => match &state.well_known {
-            Some(WellKnownReply::Answer {
-                status,
-                body,
-                cache_control,
-            }) => {
-                let mut response = Response::builder()
-                    .status(status_code(*status))
-                    .header("content-type", "application/json");
-                if let Some(value) = cache_control {
-                    response = response.header("cache-control", value.as_str());
-                }
-                response.body(body.clone())
-            }
-            Some(WellKnownReply::Redirect(location)) => Response::builder()
-                .status(StatusCode::FOUND)
-                .header("location", location.as_str())
-                .finish(),
-            None => unrecognized(),
-        },
-        _ => unrecognized(),
-    }
-}
-
-fn userinfo(state: &State, token: Option<&str>) -> Response {
-    match &state.userinfo {
-        UserinfoReply::Tokens => match token.and_then(|token| state.tokens.get(token)) {
-            Some(sub) => json(200, serde_json::json!({ "sub": sub }).to_string()),
-            None => json(
-                401,
-                r#"{"errcode":"M_UNKNOWN_TOKEN","error":"Access Token unknown or expired"}"#
-                    .to_owned(),
-            ),
-        },
-        UserinfoReply::Oversized { bytes, with_length } => {
-            let padding = "x".repeat(bytes.saturating_sub(30));
-            let body = format!(r#"{{"sub":"@a:b.c","pad":"{padding}"}}"#);
-            let response = Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/json");
-            if *with_length {
-                response.body(body)
-            } else {
-                response.body(Body::from_async_read(io::Cursor::new(body.into_bytes())))
-            }
-        }
-        UserinfoReply::Fixed { status, body } => json(*status, body.clone()),
-    }
-}
-
-fn status_code(status: u16) -> StatusCode {
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-fn json(status: u16, body: String) -> Response {
-    Response::builder()
-        .status(status_code(status))
-        .header("content-type", "application/json")
-        .body(body)
-}
-
-fn unrecognized() -> Response {
-    json(
-        404,
-        r#"{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}"#.to_owned(),
-    )
-}
-
-/// TLS over poem's TCP acceptor, with a self-signed certificate. Handshakes happen in
-/// `accept`, one at a time (enough for tests); a failed one (a client refusing the
-/// certificate) is skipped.
-struct TlsAcceptor {
-    tcp: TcpAcceptor,
-    tls: tokio_rustls::TlsAcceptor,
-}
-
-impl TlsAcceptor {
-    fn new(tcp: TcpAcceptor) -> (Self, Vec<u8>) {
-        let certified = rcgen::generate_simple_self_signed(vec![
-            "127.0.0.1".to_owned(),
-            "localhost".to_owned(),
-        ])
-        .expect("generate a self-signed certificate");
-        let der = certified.cert.der().to_vec();
-        let key =
-            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("TLS versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![certified.cert.der().clone()], key)
-            .expect("a usable certificate");
-        let tls = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        (Self { tcp, tls }, der)
-    }
-}
-
-impl Acceptor for TlsAcceptor {
-    type Io = tokio_rustls::server::TlsStream<TcpStream>;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.tcp.local_addr()
-    }
-
-    async fn accept(&mut self) -> io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
-        loop {
-            let (stream, local, remote, _) = self.tcp.accept().await?;
-            let handshake = tokio::time::timeout(Duration::from_secs(5), self.tls.accept(stream));
-            if let Ok(Ok(io)) = handshake.await {
-                return Ok((io, local, remote, Scheme::HTTPS));
-            }
-        }
+        serve::lock(&self.state)
     }
 }

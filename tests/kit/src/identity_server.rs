@@ -30,14 +30,12 @@ use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use poem::http::StatusCode;
-use poem::listener::{Acceptor, Listener, TcpListener};
-use poem::{Body, Request, Response, Server};
+use poem::{Body, Request, Response};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::serve::{self, Running};
 
 /// The probe path.
 pub const PROBE_PATH: &str = "/_matrix/identity/api/v1";
@@ -117,15 +115,7 @@ impl FakeIdentityServerBuilder {
 
     /// Binds `127.0.0.1:0` and starts serving.
     pub async fn start(self) -> FakeIdentityServer {
-        let tcp = TcpListener::bind("127.0.0.1:0")
-            .into_acceptor()
-            .await
-            .expect("bind the fake identity server");
-        let addr = *tcp
-            .local_addr()
-            .first()
-            .and_then(|addr| addr.as_socket_addr())
-            .expect("a socket address");
+        let (tcp, addr) = serve::bind("fake identity server").await;
         let state = Arc::new(Mutex::new(self.state));
         let app = {
             let state = Arc::clone(&state);
@@ -134,21 +124,11 @@ impl FakeIdentityServerBuilder {
                 async move { handle(&state, req).await }
             })
         };
-        let (shutdown, stopped) = oneshot::channel::<()>();
-        let signal = async move {
-            let _ = stopped.await;
-        };
-        let server = Server::new_with_acceptor(tcp);
-        let task = tokio::spawn(async move {
-            let _ = server
-                .run_with_graceful_shutdown(app, signal, Some(Duration::from_secs(1)))
-                .await;
-        });
+        let running = Running::serve(tcp, app);
         FakeIdentityServer {
             addr,
             state,
-            shutdown: Some(shutdown),
-            task: Some(task),
+            running,
         }
     }
 }
@@ -158,8 +138,7 @@ impl FakeIdentityServerBuilder {
 pub struct FakeIdentityServer {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    running: Running,
 }
 
 impl FakeIdentityServer {
@@ -231,29 +210,11 @@ impl FakeIdentityServer {
 
     /// Stops serving and waits until the port is closed.
     pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+        self.running.stop().await;
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-impl Drop for FakeIdentityServer {
-    fn drop(&mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
+        serve::lock(&self.state)
     }
 }
 
@@ -265,9 +226,7 @@ async fn handle(state: &Mutex<State>, req: Request) -> Response {
     let params: HashMap<String, String> = req.params().unwrap_or_default();
     let bytes = req.into_body().into_vec().await.unwrap_or_default();
     let body = serde_json::from_slice::<Value>(&bytes).ok();
-    let mut state = state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut state = serve::lock(state);
     state.requests.push(IdentityRequest {
         method: method.clone(),
         path: path.clone(),

@@ -7,5 +7,7 @@
 
 pub mod homeserver;
 pub mod identity_server;
+mod serve;
 pub mod smtp;
+mod tls;
 pub mod twilio;

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use poem::{Request, Response};
 
-use super::{FakeHomeserver, ReceivedRequest, State, json};
+use super::{FakeHomeserver, State, json, received};
+use crate::serve;
 
 /// The path Verity posts invites to once their address is bound.
 pub(super) const ONBIND_PATH: &str = "/_matrix/federation/v1/3pid/onbind";
@@ -25,18 +26,8 @@ pub(super) struct OnbindState {
 pub(super) async fn handle(state: &Mutex<State>, mut req: Request) -> Response {
     let method = req.method().to_string();
     let body = req.take_body().into_vec().await.unwrap_or_default();
-    let mut state = state
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    state.requests.push(ReceivedRequest {
-        method: method.clone(),
-        path: ONBIND_PATH.to_owned(),
-        host: req
-            .headers()
-            .get("host")
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned),
-    });
+    let mut state = serve::lock(state);
+    state.requests.push(received(&req, ONBIND_PATH));
     if method != "POST" {
         return json(
             405,

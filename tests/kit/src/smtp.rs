@@ -23,10 +23,11 @@ use std::time::Duration;
 use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+use crate::serve::{self, Running};
 
 /// Credentials a client authenticated with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,7 +114,7 @@ impl SmtpServerBuilder {
             options: self,
             state: state.clone(),
         });
-        let task = tokio::spawn(async move {
+        let running = Running::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let shared = shared.clone();
                 tokio::spawn(async move {
@@ -125,7 +126,7 @@ impl SmtpServerBuilder {
             addr,
             state,
             certificate_pem: certified.cert.pem(),
-            task,
+            running,
         }
     }
 }
@@ -148,7 +149,7 @@ pub struct SmtpServer {
     addr: SocketAddr,
     state: Arc<State>,
     certificate_pem: String,
-    task: JoinHandle<()>,
+    running: Running,
 }
 
 impl SmtpServer {
@@ -179,12 +180,12 @@ impl SmtpServer {
 
     /// Every message accepted so far.
     pub fn received(&self) -> Vec<CapturedMail> {
-        self.state.mails.lock().unwrap().clone()
+        serve::lock(&self.state.mails).clone()
     }
 
     /// Every `AUTH` the server accepted, in order.
     pub fn auths(&self) -> Vec<SmtpAuth> {
-        self.state.auths.lock().unwrap().clone()
+        serve::lock(&self.state.auths).clone()
     }
 
     /// The next message not yet returned by this method, waiting up to `timeout` for it.
@@ -192,8 +193,8 @@ impl SmtpServer {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             {
-                let mails = self.state.mails.lock().unwrap();
-                let mut taken = self.state.taken.lock().unwrap();
+                let mails = serve::lock(&self.state.mails);
+                let mut taken = serve::lock(&self.state.taken);
                 if let Some(mail) = mails.get(*taken) {
                     *taken += 1;
                     return Some(mail.clone());
@@ -208,13 +209,7 @@ impl SmtpServer {
 
     /// Stops accepting connections (sessions already open finish on their own).
     pub fn stop(&self) {
-        self.task.abort();
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.running.abort();
     }
 }
 
@@ -349,7 +344,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
             }
             "AUTH" => {
                 if let Some(credentials) = authenticate(&mut conn, argument).await? {
-                    shared.state.auths.lock().unwrap().push(credentials.clone());
+                    serve::lock(&shared.state.auths).push(credentials.clone());
                     auth = Some(credentials);
                     reply(&mut conn, "235 2.7.0 authenticated\r\n").await?;
                 }
@@ -383,7 +378,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                 let Some(data) = read_data(&mut conn).await? else {
                     return Ok(());
                 };
-                shared.state.mails.lock().unwrap().push(CapturedMail {
+                serve::lock(&shared.state.mails).push(CapturedMail {
                     from: from.take().unwrap_or_default(),
                     to: std::mem::take(&mut to),
                     data,

@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use poem::http::StatusCode;
-use poem::listener::TcpAcceptor;
 use poem::web::{Data, Form, Path};
-use poem::{EndpointExt, Request, Response, Route, Server, handler, post};
-use tokio::task::JoinHandle;
+use poem::{EndpointExt, Request, Response, Route, handler, post};
+
+use crate::serve::{self, Running};
 
 /// One request the fake accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +53,7 @@ struct State {
 pub struct FakeTwilio {
     addr: SocketAddr,
     state: Arc<State>,
-    task: JoinHandle<()>,
+    running: Running,
 }
 
 impl FakeTwilio {
@@ -64,17 +64,16 @@ impl FakeTwilio {
             auth_token: auth_token.to_owned(),
             ..State::default()
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let acceptor = TcpAcceptor::from_std(listener).unwrap();
+        let (acceptor, addr) = serve::bind("fake Twilio").await;
         let app = Route::new()
             .at("/2010-04-01/Accounts/:sid/Messages.json", post(messages))
             .data(state.clone());
-        let task = tokio::spawn(async move {
-            let _ = Server::new_with_acceptor(acceptor).run(app).await;
-        });
-        Self { addr, state, task }
+        let running = Running::serve(acceptor, app);
+        Self {
+            addr,
+            state,
+            running,
+        }
     }
 
     /// The base URL, for the connector's `api_url`.
@@ -89,32 +88,22 @@ impl FakeTwilio {
 
     /// Makes the fake answer 400 with Twilio error `code` when `To` is `to` (as sent, with `+`).
     pub fn refuse_number(&self, to: &str, code: u32) {
-        self.state
-            .refused
-            .lock()
-            .unwrap()
-            .insert(to.to_owned(), code);
+        serve::lock(&self.state.refused).insert(to.to_owned(), code);
     }
 
     /// The messages accepted so far.
     pub fn messages(&self) -> Vec<SentSms> {
-        self.state.sent.lock().unwrap().clone()
+        serve::lock(&self.state.sent).clone()
     }
 
     /// How many requests were refused for bad or missing credentials.
     pub fn unauthorized_requests(&self) -> usize {
-        *self.state.unauthorized.lock().unwrap()
+        *serve::lock(&self.state.unauthorized)
     }
 
     /// Stops accepting connections.
     pub fn stop(&self) {
-        self.task.abort();
-    }
-}
-
-impl Drop for FakeTwilio {
-    fn drop(&mut self) {
-        self.task.abort();
+        self.running.abort();
     }
 }
 
@@ -148,7 +137,7 @@ fn messages(
     Data(state): Data<&Arc<State>>,
 ) -> Response {
     if !authorised(req, state) || sid != state.account_sid {
-        *state.unauthorized.lock().unwrap() += 1;
+        *serve::lock(&state.unauthorized) += 1;
         return json(
             StatusCode::UNAUTHORIZED,
             serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
@@ -162,7 +151,7 @@ fn messages(
             .unwrap_or_default()
     };
     let to = field("To");
-    if let Some(code) = state.refused.lock().unwrap().get(&to) {
+    if let Some(code) = serve::lock(&state.refused).get(&to) {
         return json(
             StatusCode::BAD_REQUEST,
             serde_json::json!({
@@ -181,7 +170,7 @@ fn messages(
         fields: fields.clone(),
     };
     let index = {
-        let mut sent = state.sent.lock().unwrap();
+        let mut sent = serve::lock(&state.sent);
         sent.push(sms.clone());
         sent.len()
     };
