@@ -1,0 +1,142 @@
+//! A v1 bind (no account, as Synapse's older flows do), removed by an unbind signed by the user's
+//! homeserver, and a v1 bind and the pepper surviving a restart of the server.
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use verity_tests::client::{Client, types};
+use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
+
+use super::{WAIT, hash, lookup, v1_lookup};
+
+#[tokio::test]
+async fn an_unbind_signed_by_the_users_homeserver_removes_the_binding_as_synapse_sends_it() {
+    let peers = Peers::start().await;
+    let app = spawn_app_with(Backend::Sqlite, &peers.yaml()).await;
+    let sid = validate_v1(&app, &peers).await;
+    app.client
+        .bind_v1(&types::BindRequest {
+            sid,
+            client_secret: "secretV1".into(),
+            mxid: "@dave:example.org".into(),
+        })
+        .await
+        .expect("v1 bind");
+    assert_eq!(
+        v1_lookup(&app.client, "email", "dave@example.org").await["mxid"],
+        "@dave:example.org"
+    );
+
+    // What Synapse sends when Dave removes the address: no session, the homeserver's signature,
+    // addressed to the identity server by the name it was given (the public URL's host here).
+    peers.homeserver.sign_as("example.org");
+    let body = json!({"mxid": "@dave:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
+    let path = "/_matrix/identity/v2/3pid/unbind";
+    let header = peers
+        .homeserver
+        .sign_request("POST", path, "localhost", Some(&body));
+    let unbound = app
+        .http
+        .post(app.url(path))
+        .header("Authorization", header)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        unbound.status().as_u16(),
+        200,
+        "{}",
+        unbound.text().await.unwrap()
+    );
+    assert_eq!(
+        v1_lookup(&app.client, "email", "dave@example.org").await,
+        json!({})
+    );
+
+    // The same signature replayed for another user of that homeserver does not verify.
+    let mallory = json!({"mxid": "@mallory:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
+    let replay = peers
+        .homeserver
+        .sign_request("POST", path, "localhost", Some(&body));
+    let refused = app
+        .http
+        .post(app.url(path))
+        .header("Authorization", replay)
+        .json(&mallory)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_pepper_and_the_bindings_survive_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("verity.db");
+    let peers = Peers::start().await;
+    let app = spawn_app_with(Backend::SqliteAt(db.clone()), &peers.yaml()).await;
+    let sid = validate_v1(&app, &peers).await;
+    app.client
+        .bind_v1(&types::BindRequest {
+            sid,
+            client_secret: "secretV1".into(),
+            mxid: "@dave:example.org".into(),
+        })
+        .await
+        .expect("v1 bind");
+    let (pepper, _) = pepper_of(&app, &peers).await;
+    app.stop().await.unwrap();
+
+    let again = spawn_app_with(Backend::SqliteAt(db), &peers.yaml()).await;
+    let (after, dave) = pepper_of(&again, &peers).await;
+    assert_eq!(after, pepper, "no rotation unless configured");
+    let dave_hash = hash("dave@example.org", "email", &pepper);
+    assert_eq!(
+        lookup(&dave, "sha256", &pepper, std::slice::from_ref(&dave_hash)).await,
+        json!({&dave_hash: "@dave:example.org"})
+    );
+    assert_eq!(
+        v1_lookup(&again.client, "email", "dave@example.org").await["mxid"],
+        "@dave:example.org"
+    );
+}
+
+/// Validates dave@example.org over v1 (no account) and returns the sid.
+async fn validate_v1(app: &TestApp, peers: &Peers) -> String {
+    let sid = app
+        .client
+        .email_request_token_v1(&types::EmailTokenRequest {
+            client_secret: "secretV1".into(),
+            email: "dave@example.org".into(),
+            send_attempt: "1".into(),
+            next_link: None,
+        })
+        .await
+        .expect("requestToken")
+        .into_inner()
+        .sid;
+    let mail = peers
+        .smtp
+        .wait_for_mail(WAIT)
+        .await
+        .expect("the email arrives");
+    let link = verity_tests::first_link(&mail.parse().text.unwrap()).unwrap();
+    app.http
+        .get(app.url(link.trim_start_matches("http://localhost")))
+        .send()
+        .await
+        .unwrap();
+    sid
+}
+
+/// The pepper, and a client with an account of the test's own (hash_details needs a token).
+async fn pepper_of(app: &TestApp, peers: &Peers) -> (String, Client) {
+    // Terms are not configured here, so a registration is enough.
+    let client = peers.register(app, "dave").await;
+    let pepper = client
+        .get_hash_details()
+        .await
+        .expect("hash_details")
+        .into_inner()
+        .lookup_pepper;
+    (pepper, client)
+}
