@@ -72,6 +72,25 @@ dns:
 }
 
 impl Peers {
+    /// Waits (up to 10 s) for the next email and opens its first link on `app`, as the user's
+    /// browser does; returns the page's status.
+    pub async fn open_emailed_link(&self, app: &crate::TestApp) -> u16 {
+        let mail = self
+            .smtp
+            .wait_for_mail(std::time::Duration::from_secs(10))
+            .await
+            .expect("the email arrives");
+        let text = mail.parse().text.expect("a text part");
+        let link = crate::first_link(&text).expect("a link in the email");
+        app.http
+            .get(app.url(link.trim_start_matches("http://localhost")))
+            .send()
+            .await
+            .expect("the link opens")
+            .status()
+            .as_u16()
+    }
+
     /// Registers `@<localpart>:example.org` with Verity through the fake homeserver's OpenID
     /// token (as Element does) and returns a client sending the access token Verity issued.
     /// Terms, when configured, are left for the caller to accept.

@@ -96,19 +96,7 @@ async fn validate_and_bind(app: &TestApp, peers: &Peers, user: &Client, mxid: &s
         .expect("requestToken")
         .into_inner()
         .sid;
-    let mail = peers
-        .smtp
-        .wait_for_mail(WAIT)
-        .await
-        .expect("validation email");
-    let link = verity_tests::first_link(&mail.parse().text.unwrap()).unwrap();
-    let page = app
-        .http
-        .get(app.url(link.trim_start_matches("http://localhost")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(peers.open_emailed_link(app).await, 200);
     let bound = user
         .bind_v2(&types::BindRequest {
             sid,

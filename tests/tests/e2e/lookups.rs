@@ -14,7 +14,6 @@ use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
 use crate::sessions::{app_with_peers, register_alice};
 
-const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// The server signs as `server.name`, which defaults to `matrix.domain`.
 const SERVER_NAME: &str = "example.org";
 
@@ -100,20 +99,7 @@ async fn validate(
         .expect("requestToken")
         .into_inner()
         .sid;
-    let mail = peers
-        .smtp
-        .wait_for_mail(WAIT)
-        .await
-        .expect("the email arrives");
-    let text = mail.parse().text.expect("a text part");
-    let link = verity_tests::first_link(&text).expect("a link");
-    let page = app
-        .http
-        .get(app.url(link.trim_start_matches("http://localhost")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(peers.open_emailed_link(app).await, 200);
     sid
 }
 

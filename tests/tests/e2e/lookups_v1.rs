@@ -1,25 +1,19 @@
 //! A v1 bind (no account, as Synapse's older flows do), removed by an unbind signed by the user's
 //! homeserver, and a v1 bind and the pepper surviving a restart of the server.
 use pretty_assertions::assert_eq;
-use serde_json::json;
+use serde_json::{Value, json};
 use verity_tests::client::{Client, types};
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
-use super::{WAIT, hash, lookup, v1_lookup};
+use super::{hash, lookup, v1_lookup};
+
+const UNBIND_PATH: &str = "/_matrix/identity/v2/3pid/unbind";
 
 #[tokio::test]
 async fn an_unbind_signed_by_the_users_homeserver_removes_the_binding_as_synapse_sends_it() {
     let peers = Peers::start().await;
     let app = spawn_app_with(Backend::Sqlite, &peers.yaml()).await;
-    let sid = validate_v1(&app, &peers).await;
-    app.client
-        .bind_v1(&types::BindRequest {
-            sid,
-            client_secret: "secretV1".into(),
-            mxid: "@dave:example.org".into(),
-        })
-        .await
-        .expect("v1 bind");
+    bind_dave_v1(&app, &peers).await;
     assert_eq!(
         v1_lookup(&app.client, "email", "dave@example.org").await["mxid"],
         "@dave:example.org"
@@ -29,18 +23,10 @@ async fn an_unbind_signed_by_the_users_homeserver_removes_the_binding_as_synapse
     // addressed to the identity server by the name it was given (the public URL's host here).
     peers.homeserver.sign_as("example.org");
     let body = json!({"mxid": "@dave:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
-    let path = "/_matrix/identity/v2/3pid/unbind";
     let header = peers
         .homeserver
-        .sign_request("POST", path, "localhost", Some(&body));
-    let unbound = app
-        .http
-        .post(app.url(path))
-        .header("Authorization", header)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+        .sign_request("POST", UNBIND_PATH, "localhost", Some(&body));
+    let unbound = unbind(&app, &header, &body).await;
     assert_eq!(
         unbound.status().as_u16(),
         200,
@@ -56,15 +42,8 @@ async fn an_unbind_signed_by_the_users_homeserver_removes_the_binding_as_synapse
     let mallory = json!({"mxid": "@mallory:example.org", "threepid": {"medium": "email", "address": "dave@example.org"}});
     let replay = peers
         .homeserver
-        .sign_request("POST", path, "localhost", Some(&body));
-    let refused = app
-        .http
-        .post(app.url(path))
-        .header("Authorization", replay)
-        .json(&mallory)
-        .send()
-        .await
-        .unwrap();
+        .sign_request("POST", UNBIND_PATH, "localhost", Some(&body));
+    let refused = unbind(&app, &replay, &mallory).await;
     assert_eq!(refused.status().as_u16(), 403);
 }
 
@@ -74,15 +53,7 @@ async fn the_pepper_and_the_bindings_survive_a_restart() {
     let db = data.path().join("verity.db");
     let peers = Peers::start().await;
     let app = spawn_app_with(Backend::SqliteAt(db.clone()), &peers.yaml()).await;
-    let sid = validate_v1(&app, &peers).await;
-    app.client
-        .bind_v1(&types::BindRequest {
-            sid,
-            client_secret: "secretV1".into(),
-            mxid: "@dave:example.org".into(),
-        })
-        .await
-        .expect("v1 bind");
+    bind_dave_v1(&app, &peers).await;
     let (pepper, _) = pepper_of(&app, &peers).await;
     app.stop().await.unwrap();
 
@@ -100,6 +71,30 @@ async fn the_pepper_and_the_bindings_survive_a_restart() {
     );
 }
 
+/// Validates dave@example.org over v1 (no account) and binds it to @dave:example.org.
+async fn bind_dave_v1(app: &TestApp, peers: &Peers) {
+    let sid = validate_v1(app, peers).await;
+    app.client
+        .bind_v1(&types::BindRequest {
+            sid,
+            client_secret: "secretV1".into(),
+            mxid: "@dave:example.org".into(),
+        })
+        .await
+        .expect("v1 bind");
+}
+
+/// `POST /3pid/unbind` with `authorization` (a homeserver's X-Matrix signature) and `body`.
+async fn unbind(app: &TestApp, authorization: &str, body: &Value) -> reqwest::Response {
+    app.http
+        .post(app.url(UNBIND_PATH))
+        .header("Authorization", authorization)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Validates dave@example.org over v1 (no account) and returns the sid.
 async fn validate_v1(app: &TestApp, peers: &Peers) -> String {
     let sid = app
@@ -114,17 +109,7 @@ async fn validate_v1(app: &TestApp, peers: &Peers) -> String {
         .expect("requestToken")
         .into_inner()
         .sid;
-    let mail = peers
-        .smtp
-        .wait_for_mail(WAIT)
-        .await
-        .expect("the email arrives");
-    let link = verity_tests::first_link(&mail.parse().text.unwrap()).unwrap();
-    app.http
-        .get(app.url(link.trim_start_matches("http://localhost")))
-        .send()
-        .await
-        .unwrap();
+    peers.open_emailed_link(app).await;
     sid
 }
 

@@ -7,7 +7,6 @@ use serde_json::{Value, json};
 use verity_tests::client::{Client, types};
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
-const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 const CENTRAL_NAME: &str = "central.example";
 /// The local server signs as `matrix.domain`.
 const LOCAL_NAME: &str = "example.org";
@@ -31,15 +30,7 @@ async fn central_with_dave(peers: &Peers) -> TestApp {
         .expect("requestToken at central")
         .into_inner()
         .sid;
-    let mail = peers.smtp.wait_for_mail(WAIT).await.expect("the email");
-    let link = verity_tests::first_link(&mail.parse().text.unwrap()).unwrap();
-    let page = central
-        .http
-        .get(central.url(link.trim_start_matches("http://localhost")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status().as_u16(), 200);
+    assert_eq!(peers.open_emailed_link(&central).await, 200);
     central
         .client
         .bind_v1(&types::BindRequest {
