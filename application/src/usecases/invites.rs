@@ -3,7 +3,6 @@
 //! bound, signing the invites for the bound user and delivering them to that user's homeserver
 //! (`3pid/onbind`) with retries until they are accepted or expire.
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::Value;
@@ -14,13 +13,9 @@ use verity_domain::{
     sign_json, truncate_display,
 };
 
-use super::backends::{Backends, OnFailure};
-use super::notifier::Notifier;
-use crate::ports::driven::{
-    Clock, HomeserverClient, HomeserverError, InviteNotice, InviteStore, NotifyError,
-    SecretGenerator, StoreError,
-};
-use crate::ports::driving::{InviteError, InviteStored, Invites, Keys, SignEd25519, StoreInvite};
+use super::backends::OnFailure;
+use crate::ports::driven::{HomeserverError, InviteNotice, NotifyError, StoreError};
+use crate::ports::driving::{InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 
 /// Invites delivered per pass of [`InviteService::deliver_due`].
 const DELIVERY_BATCH: u32 = 100;
@@ -31,13 +26,7 @@ pub use settings::{DeliveryReport, DeliveryWake, InviteDeps, InviteSettings};
 
 /// The invite use case.
 pub struct InviteService {
-    store: Arc<dyn InviteStore>,
-    backends: Backends,
-    notifier: Notifier,
-    keys: Arc<dyn Keys>,
-    homeserver: Arc<dyn HomeserverClient>,
-    clock: Arc<dyn Clock>,
-    secrets: Arc<dyn SecretGenerator>,
+    deps: InviteDeps,
     settings: InviteSettings,
     wake: Option<DeliveryWake>,
 }
@@ -45,23 +34,8 @@ pub struct InviteService {
 impl InviteService {
     /// Wires the use case over its collaborators and settings.
     pub fn new(deps: InviteDeps, settings: InviteSettings) -> Self {
-        let InviteDeps {
-            store,
-            backends,
-            notifier,
-            keys,
-            homeserver,
-            clock,
-            secrets,
-        } = deps;
         Self {
-            store,
-            backends,
-            notifier,
-            keys,
-            homeserver,
-            clock,
-            secrets,
+            deps,
             settings,
             wake: None,
         }
@@ -87,11 +61,11 @@ impl InviteService {
         threepid: &ThreePid,
         mxid: &UserId,
     ) -> Result<Vec<Value>, InviteError> {
-        let now = self.clock.now();
-        let pending = self.store.unbound(threepid, now).await?;
+        let now = self.deps.clock.now();
+        let pending = self.deps.store.unbound(threepid, now).await?;
         let mut entries = Vec::with_capacity(pending.len());
         for invite in pending {
-            let signed = self.keys.sign(invite.signed_object(mxid))?;
+            let signed = self.deps.keys.sign(invite.signed_object(mxid))?;
             let delivery = Delivery {
                 mxid: mxid.clone(),
                 signed: signed.clone(),
@@ -99,7 +73,12 @@ impl InviteService {
                 attempts: 0,
                 next_attempt: now,
             };
-            if self.store.record_bind(&invite.token, &delivery).await? {
+            if self
+                .deps
+                .store
+                .record_bind(&invite.token, &delivery)
+                .await?
+            {
                 entries.push(invite.onbind_entry(mxid, &signed));
             }
         }
@@ -122,8 +101,8 @@ impl InviteService {
     /// # Errors
     /// A store failure (the pass stops; what was recorded stays recorded).
     pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
-        let now = self.clock.now();
-        let due = self.store.due(now, DELIVERY_BATCH).await?;
+        let now = self.deps.clock.now();
+        let due = self.deps.store.due(now, DELIVERY_BATCH).await?;
         let mut groups: BTreeMap<(ThreePid, UserId), Vec<Invite>> = BTreeMap::new();
         for invite in due {
             if let Some(delivery) = &invite.delivery {
@@ -151,7 +130,7 @@ impl InviteService {
                 })
                 .collect();
             let body = onbind_body(&threepid, &mxid, entries);
-            match self.homeserver.onbind(&server, &body).await {
+            match self.deps.homeserver.onbind(&server, &body).await {
                 Ok(()) => {
                     tracing::info!(%server, count = invites.len(), "invites delivered");
                     for invite in &invites {
@@ -188,7 +167,8 @@ impl InviteService {
                 %server, error = %error, attempts, retry_in_secs = delay.as_secs(),
                 "invite delivery failed; will retry"
             );
-            self.store
+            self.deps
+                .store
                 .update_delivery(
                     &invite.token,
                     DeliveryState::Due,
@@ -207,7 +187,8 @@ impl InviteService {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let attempts = invite.delivery.as_ref().map_or(0, |d| d.attempts);
-        self.store
+        self.deps
+            .store
             .update_delivery(&invite.token, state, attempts, now)
             .await
     }
@@ -217,7 +198,7 @@ impl InviteService {
     /// # Errors
     /// A store failure.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
-        self.store.purge_expired(self.clock.now()).await
+        self.deps.store.purge_expired(self.deps.clock.now()).await
     }
 
     /// The message and its sending; on failure the invite is removed again.
@@ -228,6 +209,7 @@ impl InviteService {
         seed: &SigningKey,
     ) -> Result<(), InviteError> {
         let handler = self
+            .deps
             .notifier
             .handler(&Medium::Email)
             .ok_or(InviteError::UnsupportedMedium(Medium::Email))?;
@@ -281,20 +263,21 @@ impl Invites for InviteService {
             return Err(InviteError::NotTheSender);
         }
         let medium = request.threepid.medium();
-        if medium != Medium::Email || self.notifier.handler(&medium).is_none() {
+        if medium != Medium::Email || self.deps.notifier.handler(&medium).is_none() {
             return Err(InviteError::UnsupportedMedium(medium));
         }
         if let Some(mxid) = self
+            .deps
             .backends
             .lookup(&request.threepid, OnFailure::Skip)
             .await?
         {
             return Err(InviteError::AlreadyBound(mxid));
         }
-        let now = self.clock.now();
-        let ephemeral = SigningKey::from_seed(KeyId::ephemeral(), &self.secrets.key_seed());
+        let now = self.deps.clock.now();
+        let ephemeral = SigningKey::from_seed(KeyId::ephemeral(), &self.deps.secrets.key_seed());
         let invite = Invite {
-            token: self.secrets.invite_token(),
+            token: self.deps.secrets.invite_token(),
             threepid: request.threepid.clone(),
             room_id: request.room_id.clone(),
             sender: request.sender.clone(),
@@ -303,9 +286,9 @@ impl Invites for InviteService {
             expires_at: invite_expiry(now, self.settings.expiry),
             delivery: None,
         };
-        self.store.insert(&invite).await?;
+        self.deps.store.insert(&invite).await?;
         if let Err(error) = self.notify(&invite, &request, &ephemeral).await {
-            if let Err(cleanup) = self.store.delete(&invite.token).await {
+            if let Err(cleanup) = self.deps.store.delete(&invite.token).await {
                 tracing::warn!(error = %cleanup, "removing an unsent invite failed");
             }
             return Err(error);
@@ -323,8 +306,9 @@ impl Invites for InviteService {
     }
 
     async fn sign_ed25519(&self, request: SignEd25519) -> Result<Value, InviteError> {
-        let now = self.clock.now();
+        let now = self.deps.clock.now();
         let invite = self
+            .deps
             .store
             .find(&request.token)
             .await?
@@ -351,8 +335,9 @@ impl Invites for InviteService {
             return Ok(false);
         }
         Ok(self
+            .deps
             .store
-            .ephemeral_key_in_use(&key, self.clock.now())
+            .ephemeral_key_in_use(&key, self.deps.clock.now())
             .await?)
     }
 }

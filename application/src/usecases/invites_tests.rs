@@ -12,9 +12,9 @@ use crate::ports::driven::{
     MockNotificationGenerator, MockSecretGenerator, Notification,
 };
 use crate::ports::driving::{InviteDetails, MockKeys};
-use crate::usecases::MediumHandler;
 use crate::usecases::invites_test_support::FakeInviteStore;
 use crate::usecases::test_support::{FakeBackend, FakeClock, binding, email, user};
+use crate::usecases::{Backends, MediumHandler, Notifier};
 
 const NOW: u64 = 1_700_000_000_000;
 const SEED: [u8; 32] = [5; 32];
