@@ -5,13 +5,11 @@ use std::sync::Arc;
 use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
-use verity_application::ports::driving::{
-    InviteError, InviteStored, MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup,
-    MockStatus, MockValidation,
-};
+use verity_application::ports::driving::{InviteError, InviteStored, MockAccounts, MockInvites};
 use verity_domain::{InviteToken, KeyId, SigningKey, UserId};
 
-use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
+use crate::test_support::{self, mocked_deps};
+use crate::{AppEndpoint, HttpDeps};
 
 fn client(invites: MockInvites) -> TestClient<AppEndpoint> {
     let mut accounts = MockAccounts::new();
@@ -22,22 +20,11 @@ fn client(invites: MockInvites) -> TestClient<AppEndpoint> {
             _ => Err(verity_application::ports::driving::AuthError::Unauthorized),
         });
     let deps = HttpDeps {
-        status: Arc::new(MockStatus::new()),
         accounts: Arc::new(accounts),
-        validation: Arc::new(MockValidation::new()),
-        keys: Arc::new(MockKeys::new()),
-        association: Arc::new(MockAssociation::new()),
-        lookup: Arc::new(MockLookup::new()),
         invites: Arc::new(invites),
-        remote_sessions: None,
-        next_link_allowed: Arc::from(Vec::new()),
+        ..mocked_deps()
     };
-    let config = HttpConfig {
-        max_body_bytes: 65536,
-        v1: true,
-        v2: true,
-    };
-    TestClient::new(app(&deps, config))
+    test_support::client(&deps, true)
 }
 
 fn request() -> Value {

@@ -5,12 +5,11 @@ use std::sync::Arc;
 use poem::http::StatusCode;
 use poem::test::TestClient;
 use serde_json::{Value, json};
-use verity_application::ports::driving::{
-    MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup, MockStatus, MockValidation,
-};
+use verity_application::ports::driving::{MockInvites, MockKeys};
 use verity_domain::{KeyId, PublicKey, SigningKey};
 
-use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
+use crate::test_support::{self, mocked_deps};
+use crate::{AppEndpoint, HttpDeps};
 
 const PREFIXES: [&str; 2] = ["/_matrix/identity/v2", "/_matrix/identity/api/v1"];
 
@@ -20,22 +19,11 @@ fn client_with(keys: MockKeys, v1: bool) -> TestClient<AppEndpoint> {
 
 fn client_with_invites(keys: MockKeys, invites: MockInvites, v1: bool) -> TestClient<AppEndpoint> {
     let deps = HttpDeps {
-        status: Arc::new(MockStatus::new()),
-        accounts: Arc::new(MockAccounts::new()),
-        validation: Arc::new(MockValidation::new()),
         keys: Arc::new(keys),
-        association: Arc::new(MockAssociation::new()),
-        lookup: Arc::new(MockLookup::new()),
         invites: Arc::new(invites),
-        remote_sessions: None,
-        next_link_allowed: Arc::from(Vec::new()),
+        ..mocked_deps()
     };
-    let config = HttpConfig {
-        max_body_bytes: 65536,
-        v1,
-        v2: true,
-    };
-    TestClient::new(app(&deps, config))
+    test_support::client(&deps, v1)
 }
 
 fn client(keys: MockKeys) -> TestClient<AppEndpoint> {

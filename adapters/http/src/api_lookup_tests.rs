@@ -7,12 +7,12 @@ use poem::test::TestClient;
 use serde_json::{Value, json};
 use verity_application::ports::driven::BackendError;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus,
-    MockValidation, UnbindProof,
+    AssociationError, AuthError, MockAccounts, MockAssociation, MockLookup, UnbindProof,
 };
 use verity_domain::{Medium, ServerLabel, ThreePid, UserId};
 
-use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
+use crate::test_support::{self, mocked_deps};
+use crate::{AppEndpoint, HttpDeps};
 
 const V2: &str = "/_matrix/identity/v2";
 const V1: &str = "/_matrix/identity/api/v1";
@@ -34,22 +34,12 @@ fn client_with(
             }
         });
     let deps = HttpDeps {
-        status: Arc::new(MockStatus::new()),
         accounts: Arc::new(accounts),
-        validation: Arc::new(MockValidation::new()),
-        keys: Arc::new(MockKeys::new()),
         association: Arc::new(association),
         lookup: Arc::new(lookup),
-        invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
-        remote_sessions: None,
-        next_link_allowed: Arc::from(Vec::new()),
+        ..mocked_deps()
     };
-    let config = HttpConfig {
-        max_body_bytes: 65536,
-        v1,
-        v2: true,
-    };
-    TestClient::new(app(&deps, config))
+    test_support::client(&deps, v1)
 }
 
 fn client(association: MockAssociation, lookup: MockLookup) -> TestClient<AppEndpoint> {

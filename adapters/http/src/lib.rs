@@ -31,6 +31,8 @@ mod api_lookup_tests;
 mod api_remote_tests;
 #[cfg(test)]
 mod api_tests;
+#[cfg(test)]
+mod test_support;
 
 /// The Matrix specification release whose Identity Service API this server implements; the
 /// OpenAPI document's `info.version`.

@@ -1,0 +1,35 @@
+//! The application over mocked use cases, for the in-process endpoint tests.
+use std::sync::Arc;
+
+use poem::test::TestClient;
+use verity_application::ports::driving::{
+    MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup, MockStatus, MockValidation,
+};
+
+use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
+
+/// Every use case mocked without expectations (any call fails the test), no remote sessions, no
+/// allowed `next_link`: a test replaces the use cases it drives.
+pub(crate) fn mocked_deps() -> HttpDeps {
+    HttpDeps {
+        status: Arc::new(MockStatus::new()),
+        accounts: Arc::new(MockAccounts::new()),
+        validation: Arc::new(MockValidation::new()),
+        keys: Arc::new(MockKeys::new()),
+        association: Arc::new(MockAssociation::new()),
+        lookup: Arc::new(MockLookup::new()),
+        invites: Arc::new(MockInvites::new()),
+        remote_sessions: None,
+        next_link_allowed: Arc::from(Vec::new()),
+    }
+}
+
+/// The application over `deps` with v2 on, v1 on or off, and a 64 KiB body limit.
+pub(crate) fn client(deps: &HttpDeps, v1: bool) -> TestClient<AppEndpoint> {
+    let config = HttpConfig {
+        max_body_bytes: 65536,
+        v1,
+        v2: true,
+    };
+    TestClient::new(app(deps, config))
+}
