@@ -109,8 +109,16 @@ last_link() { # outbox directory
 }
 
 # Local email, local and remote: the success page offers the remote step.
-request alice@example.org secretAlice >/dev/null
+SID=$(request alice@example.org secretAlice)
 shot remote-offer.png "$(last_link "$WORK/local/outbox")"
+
+# The offer taken after the homeserver bound the session here: the check binds her there too.
+curl -fs -X POST "$LOCAL/_matrix/identity/api/v1/3pid/bind" -H 'content-type: application/json' \
+    -d "{\"sid\":\"$SID\",\"client_secret\":\"secretAlice\",\"mxid\":\"@alice:example.org\"}" >/dev/null
+Q="sid=$SID&client_secret=secretAlice"
+curl -fs -X POST "$LOCAL$REMOTE/requestToken?$Q" >/dev/null
+curl -fs "$(last_link "$WORK/central/outbox")" >/dev/null
+shot remote-published.png "$LOCAL$REMOTE/check?$Q"
 
 # Remote email, remote forced: the link leads to the explanation.
 SID=$(request bob@gmail.com secretBob)

@@ -10,7 +10,7 @@
 //! never claims a remote state the remote server does not have.
 use crate::{
     ClientSecret, SendAttempt, ServerLabel, SessionId, SessionMode, SessionRules, ThreePid,
-    Timestamp, ValidationSession,
+    Timestamp, UserId, ValidationSession,
 };
 
 /// The session Verity opened on a remote identity server.
@@ -229,6 +229,35 @@ impl ValidationSession {
         }
         remote.validated_at = Some(now);
         Ok(true)
+    }
+
+    /// The Matrix ID this session was last bound to here.
+    pub fn bound_to(&self) -> Option<&UserId> {
+        self.parts().bound_to.as_ref()
+    }
+
+    /// Records that the session was bound here to `user` (after the bind succeeded).
+    pub fn record_local_bind(&mut self, user: UserId) {
+        self.parts_mut().bound_to = Some(user);
+    }
+
+    /// The user an offered remote step, once validated there, must be bound to on the remote
+    /// server right away: the homeserver already bound the session here, so no later bind will
+    /// carry it there. `None` for forced remote sessions (their bind always goes remote) and
+    /// sessions not bound here yet (their bind will be forwarded).
+    pub fn remote_bind_owed(&self) -> Option<&UserId> {
+        match self.mode() {
+            SessionMode::LocalOfferRemote(_) => self.bound_to(),
+            SessionMode::Local | SessionMode::RemotePending(_) => None,
+        }
+    }
+
+    /// Whether the 3PID is bound on the remote server through the offered step: validated there
+    /// and bound here. A validation is stored for a session bound here only once the remote bind
+    /// was accepted (the check forwards it first), and a bind here after the remote validation
+    /// is forwarded before it is recorded, so both together mean the remote server has it.
+    pub fn is_published_remotely(&self) -> bool {
+        self.is_remotely_validated() && self.remote_bind_owed().is_some()
     }
 
     /// Where a bind of this (locally validated) session goes, by its mode and remote state.

@@ -184,6 +184,33 @@ fn a_forced_remote_session_binds_only_remotely_and_only_once_validated_there() {
     );
 }
 
+fn bob() -> UserId {
+    UserId::parse("@bob:example.org").unwrap()
+}
+
+#[test]
+fn an_offered_step_completed_after_a_bind_here_owes_that_user_a_remote_bind() {
+    let mut s = validated(SessionMode::LocalOfferRemote(label()));
+    assert_eq!(s.remote_bind_owed(), None);
+    s.record_local_bind(bob());
+    assert_eq!(s.bound_to(), Some(&bob()));
+    assert_eq!(s.remote_bind_owed(), Some(&bob()));
+    start(&mut s, "fresh1");
+    assert!(!s.is_published_remotely());
+    s.record_remote_validation(&alice(), at(T0 + 2)).unwrap();
+    assert!(s.is_published_remotely());
+}
+
+#[test]
+fn only_an_offered_step_owes_a_remote_bind_for_a_bind_here() {
+    for mode in [SessionMode::Local, SessionMode::RemotePending(label())] {
+        let mut s = validated(mode.clone());
+        s.record_local_bind(bob());
+        assert_eq!(s.remote_bind_owed(), None, "{mode:?}");
+        assert!(!s.is_published_remotely(), "{mode:?}");
+    }
+}
+
 #[test]
 fn users_see_the_host_of_the_server_with_its_port_unless_default() {
     for (base_url, host) in [

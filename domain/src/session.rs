@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::{
     ClientSecret, RemoteSession, SendAttempt, ServerLabel, SessionId, ThreePid, Timestamp,
-    TokenKind, ValidationDecision, ValidationToken,
+    TokenKind, UserId, ValidationDecision, ValidationToken,
 };
 
 /// Limits every session obeys, from configuration.
@@ -107,6 +107,10 @@ pub struct SessionParts {
     /// The session opened on a remote identity server, once started (see
     /// [`crate::RemoteSession`]).
     pub remote: Option<RemoteSession>,
+    /// The Matrix ID the session was last bound to here: an offered remote step completed after
+    /// that bind is bound on the remote server to the same user (see
+    /// [`ValidationSession::remote_bind_owed`]).
+    pub bound_to: Option<UserId>,
 }
 
 /// A 3PID validation session. Its fields change only through the transitions below.
@@ -188,6 +192,7 @@ impl ValidationSession {
             validated_at: None,
             token_attempts: 0,
             remote: None,
+            bound_to: None,
         })
     }
 

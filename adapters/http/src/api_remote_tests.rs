@@ -40,6 +40,7 @@ fn overview(forced: bool, started: bool, validated: bool) -> RemoteOverview {
         forced,
         started,
         validated,
+        published: false,
     }
 }
 
@@ -136,6 +137,31 @@ async fn a_check_shows_success_or_not_yet() {
         assert!(page.contains(expected), "{page}");
         assert!(page.contains("id.example:8090"), "{page}");
         assert!(!page.contains("central"), "{page}");
+    }
+}
+
+#[tokio::test]
+async fn a_check_that_forwarded_the_bind_says_it_is_published_there() {
+    for (published, expected, not) in [
+        (
+            true,
+            "It is now published on <code>id.example:8090</code>",
+            "Return to your Matrix client",
+        ),
+        (false, "Return to your Matrix client", "It is now published"),
+    ] {
+        let mut remote = MockRemoteSessions::new();
+        remote.expect_check().returning(move |_, _| {
+            Ok(RemoteOverview {
+                published,
+                ..overview(false, true, true)
+            })
+        });
+        let resp = pages(remote).get(url("check")).send().await;
+        resp.assert_status_is_ok();
+        let page = body(resp).await;
+        assert!(page.contains(expected), "{page}");
+        assert!(!page.contains(not), "{page}");
     }
 }
 
@@ -302,7 +328,8 @@ async fn the_local_success_page_offers_the_remote_step_when_there_is_no_next_lin
     .await;
     resp.assert_status_is_ok();
     let page = body(resp).await;
-    assert!(page.contains("publish it on central"), "{page}");
+    assert!(page.contains("Publish it there"), "{page}");
+    assert!(!page.contains("central"), "the operator's label: {page}");
     assert!(
         page.contains(&url("requestToken").replace('&', "&amp;")),
         "{page}"

@@ -228,6 +228,8 @@ impl Association for AssociationService {
             bindings.bind(&binding, now).await?;
             self.index.refresh(&binding.threepid).await?;
         }
+        self.record_local_bind(&request.sid, &mode, &binding.user_id)
+            .await?;
         tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
         let association = Vouched::vouched_at(binding.threepid, binding.user_id, now);
         Ok(self

@@ -43,6 +43,7 @@ fn sessions() -> MockSessionStore {
         validated_at: Some(Timestamp::from_millis(NOW - 500)),
         token_attempts: 1,
         remote: None,
+        bound_to: None,
     });
     let mut sessions = MockSessionStore::new();
     sessions

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use verity_domain::{BindRoute, SessionMode};
+use verity_domain::{BindRoute, SessionId, SessionMode, UserId};
 
 use super::AssociationService;
 use crate::ports::driven::RemoteIdentityServers;
@@ -27,6 +27,31 @@ impl AssociationService {
     pub fn with_remote_servers(mut self, remote: Arc<dyn RemoteIdentityServers>) -> Self {
         self.remote = Some(remote);
         self
+    }
+
+    /// Records on the session whom it was bound to here, once that bind succeeded, when the
+    /// remote step is offered: taken afterwards, the step binds the 3PID there to the same user
+    /// (`RemoteSessionService::check`). Other modes have nothing to carry over.
+    pub(super) async fn record_local_bind(
+        &self,
+        sid: &SessionId,
+        mode: &SessionMode,
+        user: &UserId,
+    ) -> Result<(), AssociationError> {
+        if !matches!(mode, SessionMode::LocalOfferRemote(_)) {
+            return Ok(());
+        }
+        let mut session = self
+            .sessions
+            .find(sid)
+            .await?
+            .ok_or(AssociationError::NoValidSession)?;
+        if session.bound_to() == Some(user) {
+            return Ok(());
+        }
+        session.record_local_bind(user.clone());
+        self.sessions.update(&session).await?;
+        Ok(())
     }
 
     /// The remote part of a bind of a (locally validated) session in `mode`. Nothing is stored

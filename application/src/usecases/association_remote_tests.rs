@@ -58,6 +58,7 @@ fn session(mode: SessionMode, remote: Option<RemoteSession>) -> ValidationSessio
         validated_at: Some(Timestamp::from_millis(NOW - 1000)),
         token_attempts: 1,
         remote,
+        bound_to: None,
     })
 }
 

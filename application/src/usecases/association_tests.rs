@@ -44,6 +44,7 @@ fn session(validated: Option<u64>, mode: SessionMode) -> ValidationSession {
         validated_at: validated.map(|hours| Timestamp::from_millis(NOW - hours * HOUR)),
         token_attempts: 1,
         remote: None,
+        bound_to: None,
     })
 }
 
@@ -218,14 +219,17 @@ async fn binding_again_replaces_the_user_in_the_table() {
         .refresh(&email("alice@example.org"))
         .await
         .unwrap();
-    let service = world.service(
-        sessions(Some(session(
-            Some(0),
-            SessionMode::LocalOfferRemote(label()),
-        ))),
-        Some(world.bindings()),
-        settings(),
-    );
+    let mut store = sessions(Some(session(
+        Some(0),
+        SessionMode::LocalOfferRemote(label()),
+    )));
+    // The remote step is offered: whom it was bound to here is recorded for it.
+    store
+        .expect_update()
+        .withf(|s| s.bound_to() == Some(&user("@alice:example.org")))
+        .times(1)
+        .returning(|_| Ok(()));
+    let service = world.service(store, Some(world.bindings()), settings());
     service
         .bind(bind("@alice:example.org", None))
         .await

@@ -60,6 +60,21 @@ impl RemoteSessionService {
         Ok(session)
     }
 
+    /// The homeserver already bound `session` here (an offered step taken after returning to the
+    /// client): no later bind will reach the remote server, so Verity forwards that bind now,
+    /// for the same Matrix ID, with its own remote secret.
+    async fn bind_owed(&self, session: &ValidationSession) -> Result<(), RemoteSessionError> {
+        let (Some(user), Some(target)) = (session.remote_bind_owed(), session.remote()) else {
+            return Ok(());
+        };
+        self.remote
+            .bind(&server_of(target), &target.sid, &target.client_secret, user)
+            .await
+            .map_err(|error| RemoteSessionError::Remote(remote_failure(&target.server, error)))?;
+        tracing::info!(sid = %session.id(), server = %target.server, "3PID bound here bound on the remote identity server too");
+        Ok(())
+    }
+
     /// A fresh secret for a remote session. Session ids are drawn from the same charset as
     /// client secrets (`[0-9a-zA-Z.=_-]`) by a CSPRNG, so one serves as an unguessable secret.
     fn fresh_secret(&self) -> Result<ClientSecret, RemoteSessionError> {
@@ -99,6 +114,7 @@ fn overview_on(
         forced: matches!(session.mode(), SessionMode::RemotePending(_)),
         started: session.remote().is_some(),
         validated: session.is_remotely_validated(),
+        published: session.is_published_remotely(),
     })
 }
 
@@ -261,6 +277,9 @@ impl RemoteSessions for RemoteSessionService {
             .await
             .map_err(RemoteSessionError::Remote)?;
         if !was && session.is_remotely_validated() {
+            self.bind_owed(&session).await?;
+            // Stored only now: had the remote bind failed, the next check confirms the
+            // validation and binds again.
             self.sessions.update(&session).await?;
             tracing::info!(%sid, "3PID validated on the remote identity server");
         }

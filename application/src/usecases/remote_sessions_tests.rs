@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 use mockall::predicate::eq;
 use pretty_assertions::assert_eq;
 use verity_domain::{
-    RemoteSession, SendAttempt, SessionParts, ThreePid, Timestamp, ValidationToken,
+    RemoteSession, SendAttempt, SessionParts, ThreePid, Timestamp, UserId, ValidationToken,
 };
 
 use super::*;
@@ -57,6 +57,7 @@ fn session(mode: SessionMode, validated: bool, remote: Option<RemoteSession>) ->
         validated_at: validated.then(|| Timestamp::from_millis(NOW - 500)),
         token_attempts: 1,
         remote,
+        bound_to: None,
     })
 }
 
@@ -125,6 +126,7 @@ async fn explaining_changes_nothing_and_names_the_server_the_label_resolves_to()
             forced: true,
             started: false,
             validated: false,
+            published: false,
         }
     );
     assert!(updates.lock().unwrap().is_empty());
@@ -311,6 +313,101 @@ async fn a_check_records_the_remote_validation_of_this_3pid() {
         updates.lock().unwrap()[0].remote().unwrap().validated_at,
         Some(Timestamp::from_millis(NOW))
     );
+}
+
+fn offered_bound_here_then_started() -> ValidationSession {
+    let mut found = session(
+        SessionMode::LocalOfferRemote(central()),
+        true,
+        Some(started(None)),
+    );
+    found.record_local_bind(bob());
+    found
+}
+
+fn bob() -> UserId {
+    UserId::parse("@bob:example.org").unwrap()
+}
+
+/// A remote server that validated bob's address and whose bind answers `bind` once.
+fn validated_remote(
+    bind: fn() -> Result<serde_json::Value, RemoteError>,
+) -> MockRemoteIdentityServers {
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_validated_3pid()
+        .returning(|_, _, _| Ok(Some(email("bob@gmail.com"))));
+    remote
+        .expect_bind()
+        .withf(|at, rsid, rsecret, user| {
+            at == &server()
+                && rsid.as_str() == "remote-sid"
+                && rsecret.expose() == "verity-remote"
+                && user == &bob()
+        })
+        .times(1)
+        .returning(move |_, _, _, _| bind());
+    remote
+}
+
+#[tokio::test]
+async fn an_offered_step_completed_after_the_bind_here_binds_the_same_user_there_before_recording()
+{
+    let (store, updates) = store(offered_bound_here_then_started());
+    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.validated && overview.published, "{overview:?}");
+    let updates = updates.lock().unwrap();
+    assert_eq!(updates.len(), 1);
+    assert!(updates[0].is_published_remotely());
+}
+
+#[tokio::test]
+async fn a_failed_remote_bind_records_nothing_and_the_next_check_binds_again() {
+    let (failing, updates) = store(offered_bound_here_then_started());
+    let error = service(failing, validated_remote(|| Err(unreachable())))
+        .check(&sid(), &secret())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RemoteSessionError::Remote(RemoteFailure::Unavailable(_))
+        ),
+        "{error:?}"
+    );
+    assert!(updates.lock().unwrap().is_empty());
+
+    // The stored session is unchanged, so the retry confirms and binds again.
+    let (store, updates) = store(offered_bound_here_then_started());
+    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.published);
+    assert_eq!(updates.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_offered_step_completed_before_any_bind_here_leaves_the_bind_to_the_homeserver() {
+    let (store, updates) = store(session(
+        SessionMode::LocalOfferRemote(central()),
+        true,
+        Some(started(None)),
+    ));
+    let mut remote = MockRemoteIdentityServers::new();
+    remote
+        .expect_validated_3pid()
+        .returning(|_, _, _| Ok(Some(email("bob@gmail.com"))));
+    remote.expect_bind().never();
+    let overview = service(store, remote)
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.validated && !overview.published);
+    assert_eq!(updates.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -59,6 +59,7 @@ fn session(
         validated_at: validated.then(|| Timestamp::from_millis(NOW - 100)),
         token_attempts: 1,
         remote,
+        bound_to: None,
     })
 }
 

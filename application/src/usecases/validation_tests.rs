@@ -146,6 +146,7 @@ fn stored(
         validated_at: validated.map(Timestamp::from_millis),
         token_attempts: 0,
         remote: None,
+        bound_to: None,
     })
 }
 

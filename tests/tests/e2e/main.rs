@@ -14,6 +14,7 @@ mod lifecycle;
 mod lookups;
 mod policies;
 mod recursive;
+mod remote_offer;
 mod remote_sessions;
 mod session_rules;
 mod sessions;

@@ -210,7 +210,9 @@ impl RemoteSessionsApi {
 
     /// Check whether the user completed the validation on the other identity server (HTML).
     ///
-    /// Asks the remote `getValidated3pid`; the homeserver's bind is then forwarded there.
+    /// Asks the remote `getValidated3pid`. The homeserver's later bind is then forwarded there;
+    /// a session the homeserver already bound here is bound there to the same Matrix ID before
+    /// the validation is recorded.
     #[oai(
         path = "/validate/check",
         method = "get",

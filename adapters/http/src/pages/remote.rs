@@ -162,7 +162,15 @@ pub(crate) fn remote_success_page(overview: &RemoteOverview) -> String {
             code { (server) } " confirmed your " (what(&overview.threepid)) " "
             strong { (overview.threepid.address()) } "."
         }
-        p { "Return to your Matrix client to finish: it is published when your client completes the process." }
+        @if overview.published {
+            // Bound here before the step was taken: Verity forwarded that bind already.
+            p {
+                "It is now published on " code { (server) } ", for the same Matrix account "
+                "as on this server. Nothing more to do."
+            }
+        } @else {
+            p { "Return to your Matrix client to finish: it is published when your client completes the process." }
+        }
     };
     page("Verification successful", body)
 }

@@ -20,17 +20,17 @@ pub(crate) fn success_page(
 ) -> String {
     let kind = what(threepid);
     let body = match (mode, remote) {
-        (SessionMode::LocalOfferRemote(label), Some(links)) => html! {
+        (SessionMode::LocalOfferRemote(_), Some(links)) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }
-            // The remote bind rides on the homeserver's bind, which the client triggers when the
-            // user returns to it: the remote step must come first to be published there.
+            // Before or after the homeserver's bind: either way the remote server gets the same
+            // binding (forwarded with the homeserver's bind, or by the remote check afterwards).
+            // The label is the operator's name: the remote pages name the server itself.
+            p { "Return to your Matrix client to finish." }
             p class="note" {
                 "Optional: users of other Matrix servers find you only if your " (kind)
-                " is also published on the identity server " code { (label.as_str()) } ". "
-                "If you want that, do it now, before returning to your Matrix client: "
-                a href=(links.request_token()) { "publish it on " (label.as_str()) "…" }
+                " is also published on another identity server. "
+                a href=(links.request_token()) { "Publish it there…" }
             }
-            p { "Otherwise, return to your Matrix client to finish." }
         },
         (SessionMode::Local | SessionMode::LocalOfferRemote(_), _) => html! {
             p { "Your " (kind) " " strong { (threepid.address()) } " is verified." }

@@ -69,6 +69,7 @@ contract_suite! {
         concurrent_token_attempts_each_get_their_own_count,
         a_session_round_trips_with_and_without_its_remote_part,
         an_update_records_the_remote_part_and_its_validation,
+        an_update_records_whom_the_session_was_bound_to,
     ],
     accounts(db => &db.accounts()): [
         accounts_round_trip_with_and_without_expiry,

@@ -3,7 +3,7 @@ use pretty_assertions::assert_eq;
 use verity_application::ports::driven::{SessionStore, StoreError};
 use verity_domain::{
     ClientSecret, Medium, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionMode,
-    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
+    SessionParts, ThreePid, Timestamp, UserId, ValidationSession, ValidationToken,
 };
 
 /// The largest time a signed 64-bit millisecond column holds.
@@ -39,6 +39,7 @@ pub(crate) fn parts(id: &str, created_at: u64) -> SessionParts {
         validated_at: None,
         token_attempts: 0,
         remote: None,
+        bound_to: None,
     }
 }
 
@@ -361,6 +362,31 @@ pub(crate) async fn an_update_records_the_remote_part_and_its_validation(store: 
         .unwrap();
     for remote in [remote_part(None), remote_part(Some(2_000))] {
         let changed = remote_pending("upd-remote", Some(remote));
+        store.update(&changed).await.unwrap();
+        assert_eq!(store.find(changed.id()).await.unwrap(), Some(changed));
+    }
+}
+
+pub(crate) async fn an_update_records_whom_the_session_was_bound_to(store: &dyn SessionStore) {
+    let offered = |bound_to: Option<&str>, remote: Option<RemoteSession>| {
+        session(SessionParts {
+            mode: SessionMode::LocalOfferRemote(label("central")),
+            validated_at: Some(Timestamp::from_millis(1_500)),
+            remote,
+            bound_to: bound_to.map(|raw| UserId::parse(raw).unwrap()),
+            ..parts("bound", 1_000)
+        })
+    };
+    store.insert(&offered(None, None)).await.unwrap();
+    assert_eq!(
+        store.find(&sid("bound")).await.unwrap().unwrap().bound_to(),
+        None
+    );
+    for changed in [
+        offered(Some("@alice:example.org"), None),
+        offered(Some("@alice:example.org"), Some(remote_part(Some(2_000)))),
+        offered(Some("@bob:other.example"), Some(remote_part(Some(2_000)))),
+    ] {
         store.update(&changed).await.unwrap();
         assert_eq!(store.find(changed.id()).await.unwrap(), Some(changed));
     }

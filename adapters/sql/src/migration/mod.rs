@@ -10,6 +10,7 @@ mod m20261128_000002_create_verity_account_and_terms;
 mod m20261129_000001_create_verity_binding_and_lookup_hash;
 mod m20261130_000001_add_verity_session_remote;
 mod m20261130_000002_create_verity_invite;
+mod m20261130_000003_add_verity_session_bound_to;
 
 pub(crate) struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_create_verity_binding_and_lookup_hash::Migration),
             Box::new(m20261130_000001_add_verity_session_remote::Migration),
             Box::new(m20261130_000002_create_verity_invite::Migration),
+            Box::new(m20261130_000003_add_verity_session_bound_to::Migration),
         ]
     }
 }

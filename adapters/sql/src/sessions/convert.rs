@@ -3,7 +3,7 @@ use sea_orm::ActiveValue::Set;
 use verity_application::ports::driven::StoreError;
 use verity_domain::{
     ClientSecret, Medium, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionMode,
-    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
+    SessionParts, ThreePid, Timestamp, UserId, ValidationSession, ValidationToken,
 };
 
 use super::entity::{ActiveModel, Model};
@@ -51,6 +51,7 @@ pub(super) fn to_row(session: &ValidationSession) -> Result<ActiveModel, StoreEr
             .and_then(|r| r.validated_at)
             .map(|at| millis_to_column(at, "remote_validated_at"))
             .transpose()?),
+        bound_to: Set(parts.bound_to.as_ref().map(|user| user.as_str().to_owned())),
     })
 }
 
@@ -78,6 +79,12 @@ pub(super) fn from_row(row: Model) -> Result<ValidationSession, StoreError> {
         validated_at: row.remote_validated_at,
     })
     .map_err(|what| corrupt(&what))?;
+    let bound_to = row
+        .bound_to
+        .as_deref()
+        .map(UserId::parse)
+        .transpose()
+        .map_err(|_| corrupt("bound_to is not a valid Matrix user ID"))?;
     let parts = SessionParts {
         id,
         client_secret,
@@ -93,6 +100,7 @@ pub(super) fn from_row(row: Model) -> Result<ValidationSession, StoreError> {
             .transpose()?,
         token_attempts: from_column(row.failed_attempts, "failed_attempts")?,
         remote,
+        bound_to,
     };
     Ok(ValidationSession::from_parts(parts))
 }

@@ -30,6 +30,8 @@ pub struct Model {
     pub remote_client_secret: Option<String>,
     pub remote_send_attempt: Option<i64>,
     pub remote_validated_at: Option<i64>,
+    /// The Matrix ID the session was last bound to here, if any.
+    pub bound_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -41,6 +41,10 @@ pub struct RemoteOverview {
     pub started: bool,
     /// The remote server validated the 3PID.
     pub validated: bool,
+    /// The 3PID is bound there too: the homeserver had bound it here before the offered step
+    /// was completed, and Verity forwarded that bind. Otherwise the homeserver's bind, when the
+    /// user returns to the client, carries it there.
+    pub published: bool,
 }
 
 /// Why a remote step failed. The HTTP adapter maps each to a page and a Matrix error.
@@ -90,7 +94,9 @@ pub trait RemoteSessions: Send + Sync {
         client_secret: &ClientSecret,
     ) -> Result<RemoteOverview, RemoteSessionError>;
 
-    /// Asks the remote server whether the user completed its validation, and records it.
+    /// Asks the remote server whether the user completed its validation, and records it. For a
+    /// session the homeserver already bound here, the bind is forwarded to the remote server
+    /// first, and nothing is recorded unless it accepted.
     async fn check(
         &self,
         sid: &SessionId,

@@ -1,0 +1,47 @@
+//! The offered remote step taken after the homeserver already bound the session here (the user
+//! returned to the client first): Verity recorded whom the session was bound to, and binds the
+//! same Matrix ID on central as soon as central confirms the address.
+use pretty_assertions::assert_eq;
+
+use crate::remote_sessions::{
+    bind, central_host, check, follow_mail, get, link_to, owner, publish_on_central, request, world,
+};
+
+#[tokio::test]
+async fn an_offer_taken_after_the_bind_here_binds_the_same_user_on_central() {
+    let w = world("").await;
+    let sid = request(&w.local, "dave@example.org")
+        .await
+        .expect("a session");
+    let done = follow_mail(&w.local, &w.peers, "dave@example.org").await;
+    assert!(done.html.contains("is verified"), "{}", done.html);
+
+    // Back in the client first: the homeserver binds, here only.
+    bind(&w.local, &sid, "@dave:example.org")
+        .await
+        .expect("bound here");
+    assert_eq!(owner(&w.central, "email", "dave@example.org").await, None);
+
+    // Then the offer from the success page, taken to the end.
+    let explained = get(&w.local, &link_to(&done.html, "/remote/api/v1/")).await;
+    assert_eq!(explained.status, 200, "{}", explained.html);
+    let checked = publish_on_central(&w, &sid, "dave@example.org").await;
+    let published = format!("It is now published on <code>{}</code>", central_host(&w));
+    assert!(checked.html.contains(&published), "{}", checked.html);
+    for app in [&w.local, &w.central] {
+        assert_eq!(
+            owner(app, "email", "dave@example.org").await.as_deref(),
+            Some("@dave:example.org")
+        );
+    }
+
+    // Checking again changes nothing and still says so.
+    let again = get(&w.local, &check(&sid)).await;
+    assert!(again.html.contains(&published), "{}", again.html);
+    assert_eq!(
+        owner(&w.central, "email", "dave@example.org")
+            .await
+            .as_deref(),
+        Some("@dave:example.org")
+    );
+}
