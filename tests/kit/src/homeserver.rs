@@ -34,7 +34,7 @@ mod handle;
 #[path = "onbind.rs"]
 mod onbind;
 
-use handle::{handle, json, received};
+use handle::{handle, received};
 
 const USERINFO_PATH: &str = "/_matrix/federation/v1/openid/userinfo";
 const KEYS_PATH: &str = "/_matrix/key/v2/server";

@@ -1,17 +1,16 @@
 //! How the fake homeserver answers, by path: server keys, userinfo and `.well-known`.
 use std::collections::HashMap;
-use std::io;
 use std::sync::Mutex;
 
 use poem::http::StatusCode;
-use poem::{Body, Request, Response};
+use poem::{Request, Response};
 use verity_domain::{SigningKey, sign_json};
 
 use super::{
     KEYS_PATH, ReceivedRequest, State, USERINFO_PATH, UserinfoReply, WELL_KNOWN_PATH,
     WellKnownReply,
 };
-use crate::serve;
+use crate::serve::{self, json, json_ok, status_code, unrecognized};
 
 /// The request as recorded, under `path`.
 pub(super) fn received(req: &Request, path: &str) -> ReceivedRequest {
@@ -76,36 +75,13 @@ fn userinfo(state: &State, token: Option<&str>) -> Response {
         },
         UserinfoReply::Oversized { bytes, with_length } => {
             let padding = "x".repeat(bytes.saturating_sub(30));
-            let body = format!(r#"{{"sub":"@a:b.c","pad":"{padding}"}}"#);
-            let response = Response::builder()
-                .status(StatusCode::OK)
-                .header("content-type", "application/json");
-            if *with_length {
-                response.body(body)
-            } else {
-                response.body(Body::from_async_read(io::Cursor::new(body.into_bytes())))
-            }
+            json_ok(
+                format!(r#"{{"sub":"@a:b.c","pad":"{padding}"}}"#),
+                *with_length,
+            )
         }
         UserinfoReply::Fixed { status, body } => json(*status, body.clone()),
     }
-}
-
-fn status_code(status: u16) -> StatusCode {
-    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
-pub(super) fn json(status: u16, body: String) -> Response {
-    Response::builder()
-        .status(status_code(status))
-        .header("content-type", "application/json")
-        .body(body)
-}
-
-fn unrecognized() -> Response {
-    json(
-        404,
-        r#"{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}"#.to_owned(),
-    )
 }
 
 /// A key document as a homeserver publishes it: valid for a day, self-signed.

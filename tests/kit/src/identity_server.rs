@@ -27,15 +27,13 @@
 //! # }
 //! ```
 use std::collections::HashMap;
-use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use poem::http::StatusCode;
-use poem::{Body, Request, Response};
+use poem::{Request, Response};
 use serde_json::{Value, json};
 
-use crate::serve::{self, Running};
+use crate::serve::{self, Running, json, json_ok, unrecognized};
 
 /// The probe path.
 pub const PROBE_PATH: &str = "/_matrix/identity/api/v1";
@@ -295,26 +293,5 @@ fn bulk_lookup(state: &State, body: Option<&Value>) -> Response {
 fn oversized(bytes: usize, with_length: bool) -> Response {
     let padding = "x".repeat(bytes.saturating_sub(20));
     let body = format!(r#"{{"pad":"{padding}"}}"#);
-    let response = Response::builder()
-        .status(StatusCode::OK)
-        .header("content-type", "application/json");
-    if with_length {
-        response.body(body)
-    } else {
-        response.body(Body::from_async_read(io::Cursor::new(body.into_bytes())))
-    }
-}
-
-fn json(status: u16, body: String) -> Response {
-    Response::builder()
-        .status(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
-        .header("content-type", "application/json")
-        .body(body)
-}
-
-fn unrecognized() -> Response {
-    json(
-        404,
-        r#"{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}"#.to_owned(),
-    )
+    json_ok(body, with_length)
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use poem::{Request, Response};
 
-use super::{FakeHomeserver, State, json, received};
-use crate::serve;
+use super::{FakeHomeserver, State, received};
+use crate::serve::{self, json};
 
 /// The path Verity posts invites to once their address is bound.
 pub(super) const ONBIND_PATH: &str = "/_matrix/federation/v1/3pid/onbind";

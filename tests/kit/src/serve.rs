@@ -1,12 +1,14 @@
 //! What every fake shares: binding a loopback port, a server task that stops when asked or when
-//! the fake is dropped, and a state lock that still works after a test panicked holding it.
+//! the fake is dropped, a state lock that still works after a test panicked holding it, and the
+//! JSON answers the HTTP fakes give.
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use poem::http::StatusCode;
 use poem::listener::{Acceptor, Listener, TcpAcceptor, TcpListener};
-use poem::{IntoEndpoint, Server};
+use poem::{Body, IntoEndpoint, Response, Server};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -97,4 +99,40 @@ impl Drop for Running {
         }
         self.abort();
     }
+}
+
+/// `status` as a status code (500 if it is not one).
+pub(crate) fn status_code(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// `status` with the JSON `body`.
+pub(crate) fn json(status: u16, body: String) -> Response {
+    Response::builder()
+        .status(status_code(status))
+        .header("content-type", "application/json")
+        .body(body)
+}
+
+/// 200 with the JSON `body`, with a `Content-Length`, or streamed without one (for the size
+/// limits of clients that cannot trust a length).
+pub(crate) fn json_ok(body: String, with_length: bool) -> Response {
+    let response = Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json");
+    if with_length {
+        response.body(body)
+    } else {
+        response.body(Body::from_async_read(std::io::Cursor::new(
+            body.into_bytes(),
+        )))
+    }
+}
+
+/// 404 `M_UNRECOGNIZED`, for a path the fake does not serve.
+pub(crate) fn unrecognized() -> Response {
+    json(
+        404,
+        r#"{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}"#.to_owned(),
+    )
 }
