@@ -241,6 +241,12 @@ impl ValidationSession {
         self.parts_mut().bound_to = Some(user);
     }
 
+    /// Forgets the bind here: the 3PID was unbound (or bound to someone else) since, so an
+    /// offered remote step taken now must not publish it on the user's behalf.
+    pub fn forget_local_bind(&mut self) {
+        self.parts_mut().bound_to = None;
+    }
+
     /// The user an offered remote step, once validated there, must be bound to on the remote
     /// server right away: the homeserver already bound the session here, so no later bind will
     /// carry it there. `None` for forced remote sessions (their bind always goes remote) and

@@ -11,8 +11,8 @@ use verity_domain::{
 };
 
 use crate::ports::driven::{
-    Clock, RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest, SecretGenerator,
-    SessionStore,
+    BindingStore, Clock, RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest,
+    SecretGenerator, SessionStore,
 };
 use crate::ports::driving::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 
@@ -23,6 +23,9 @@ pub struct RemoteSessionService {
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretGenerator>,
     rules: SessionRules,
+    /// Verity's binding store, when on: an offered step taken after the bind here is forwarded
+    /// only while the 3PID is still bound here to the same user.
+    bindings: Option<Arc<dyn BindingStore>>,
 }
 
 impl RemoteSessionService {
@@ -40,7 +43,32 @@ impl RemoteSessionService {
             clock,
             secrets,
             rules,
+            bindings: None,
         }
+    }
+
+    /// Checks Verity's binding store before forwarding a bind owed to the remote server, so an
+    /// address unbound here since is not published there on the user's behalf.
+    #[must_use]
+    pub fn with_bindings(mut self, bindings: Arc<dyn BindingStore>) -> Self {
+        self.bindings = Some(bindings);
+        self
+    }
+
+    /// Forgets the session's bind here when the binding store no longer has it (unbound by the
+    /// user or their homeserver since, or bound to someone else).
+    async fn drop_stale_bind(
+        &self,
+        session: &mut ValidationSession,
+    ) -> Result<(), RemoteSessionError> {
+        let (Some(user), Some(bindings)) = (session.remote_bind_owed(), &self.bindings) else {
+            return Ok(());
+        };
+        if bindings.find(session.threepid()).await?.as_ref() != Some(user) {
+            tracing::info!(sid = %session.id(), "3PID no longer bound here: not published on the remote identity server");
+            session.forget_local_bind();
+        }
+        Ok(())
     }
 
     /// The session, checked for a remote step: right secret, alive, validated here, remote mode.
@@ -277,6 +305,7 @@ impl RemoteSessions for RemoteSessionService {
             .await
             .map_err(RemoteSessionError::Remote)?;
         if !was && session.is_remotely_validated() {
+            self.drop_stale_bind(&mut session).await?;
             self.bind_owed(&session).await?;
             // Stored only now: had the remote bind failed, the next check confirms the
             // validation and binds again.

@@ -8,7 +8,8 @@ use verity_domain::{
 
 use super::*;
 use crate::ports::driven::{
-    MockClock, MockRemoteIdentityServers, MockSecretGenerator, MockSessionStore, StoreError,
+    MockBindingStore, MockClock, MockRemoteIdentityServers, MockSecretGenerator, MockSessionStore,
+    StoreError,
 };
 use crate::usecases::test_support::email;
 
@@ -388,6 +389,50 @@ async fn a_failed_remote_bind_records_nothing_and_the_next_check_binds_again() {
         .unwrap();
     assert!(overview.published);
     assert_eq!(updates.lock().unwrap().len(), 1);
+}
+
+/// A binding store in which bob's address is bound to `bound`.
+fn bindings(bound: Option<&'static str>) -> Arc<MockBindingStore> {
+    let mut bindings = MockBindingStore::new();
+    bindings
+        .expect_find()
+        .with(eq(email("bob@gmail.com")))
+        .times(1)
+        .returning(move |_| Ok(bound.map(|user| UserId::parse(user).unwrap())));
+    Arc::new(bindings)
+}
+
+#[tokio::test]
+async fn an_offered_step_after_the_bind_here_is_forwarded_while_the_address_is_still_bound_here() {
+    let (store, updates) = store(offered_bound_here_then_started());
+    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+        .with_bindings(bindings(Some("@bob:example.org")))
+        .check(&sid(), &secret())
+        .await
+        .unwrap();
+    assert!(overview.published, "{overview:?}");
+    assert!(updates.lock().unwrap()[0].is_published_remotely());
+}
+
+#[tokio::test]
+async fn an_offered_step_taken_after_the_address_was_unbound_here_publishes_nothing_there() {
+    for still_bound in [None, Some("@mallory:example.org")] {
+        let (store, updates) = store(offered_bound_here_then_started());
+        let mut remote = MockRemoteIdentityServers::new();
+        remote
+            .expect_validated_3pid()
+            .returning(|_, _, _| Ok(Some(email("bob@gmail.com"))));
+        remote.expect_bind().never();
+        let overview = service(store, remote)
+            .with_bindings(bindings(still_bound))
+            .check(&sid(), &secret())
+            .await
+            .unwrap();
+        assert!(overview.validated && !overview.published, "{overview:?}");
+        let updates = updates.lock().unwrap();
+        assert_eq!(updates[0].bound_to(), None);
+        assert!(!updates[0].is_published_remotely());
+    }
 }
 
 #[tokio::test]

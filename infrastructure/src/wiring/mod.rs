@@ -85,13 +85,16 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
-    let remote_sessions = RemoteSessionService::new(
+    let mut remote_sessions = RemoteSessionService::new(
         Arc::new(store.session_store()),
         remote_identity_servers.clone(),
         clock.clone(),
         secrets.clone(),
         settings.session.rules,
     );
+    if settings.lookups.bindings {
+        remote_sessions = remote_sessions.with_bindings(Arc::new(store.binding_store()));
+    }
     let lookup = lookups::lookup_service(
         settings,
         &index,

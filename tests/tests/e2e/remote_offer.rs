@@ -2,9 +2,11 @@
 //! returned to the client first): Verity recorded whom the session was bound to, and binds the
 //! same Matrix ID on central as soon as central confirms the address.
 use pretty_assertions::assert_eq;
+use verity_tests::client::types;
 
 use crate::remote_sessions::{
-    bind, central_host, check, follow_mail, get, link_to, owner, publish_on_central, request, world,
+    SECRET, bind, central_host, check, follow_mail, get, link_to, owner, publish_on_central,
+    request, world,
 };
 
 #[tokio::test]
@@ -44,4 +46,42 @@ async fn an_offer_taken_after_the_bind_here_binds_the_same_user_on_central() {
             .as_deref(),
         Some("@dave:example.org")
     );
+}
+
+#[tokio::test]
+async fn an_offer_taken_after_the_address_was_unbound_here_publishes_nothing_on_central() {
+    let w = world("").await;
+    let sid = request(&w.local, "erin@example.org")
+        .await
+        .expect("a session");
+    let done = follow_mail(&w.local, &w.peers, "erin@example.org").await;
+    bind(&w.local, &sid, "@erin:example.org")
+        .await
+        .expect("bound here");
+
+    // The user removes the address again (by session, as a client may), then takes the offer.
+    w.local
+        .client
+        .unbind_v1(&types::UnbindRequest {
+            mxid: "@erin:example.org".into(),
+            threepid: types::ThreePidBody {
+                medium: "email".into(),
+                address: "erin@example.org".into(),
+            },
+            sid: Some(sid.clone()),
+            client_secret: Some(SECRET.into()),
+        })
+        .await
+        .expect("unbound here");
+    let explained = get(&w.local, &link_to(&done.html, "/remote/api/v1/")).await;
+    assert_eq!(explained.status, 200, "{}", explained.html);
+    let checked = publish_on_central(&w, &sid, "erin@example.org").await;
+    assert!(
+        !checked.html.contains("It is now published"),
+        "{}",
+        checked.html
+    );
+    for app in [&w.local, &w.central] {
+        assert_eq!(owner(app, "email", "erin@example.org").await, None);
+    }
 }

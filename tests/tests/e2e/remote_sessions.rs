@@ -8,7 +8,7 @@ use verity_tests::client::types;
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-const SECRET: &str = "remoteScenario";
+pub(crate) const SECRET: &str = "remoteScenario";
 const CENTRAL_NAME: &str = "central.example";
 
 /// Central validates every 3PID itself and publishes nothing elsewhere.
