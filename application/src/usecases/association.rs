@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
-    Association as Vouched, ClientSecret, ServerName, SessionError, SessionId, SessionMode,
-    SessionRules, UserId, ValidatedThreePid,
+    Association as Vouched, ClientSecret, ServerName, SessionError, SessionId, SessionRules,
+    UserId, ValidatedThreePid, ValidationSession,
 };
 
 use self::remote::Forwarded;
@@ -167,12 +167,13 @@ impl AssociationService {
             .map_err(|error| rejected(error.to_string()))
     }
 
-    /// The session's validated 3PID, checked as `getValidated3pid` checks it.
+    /// The session and its validated 3PID, checked as `getValidated3pid` checks it. The bind
+    /// works on this one copy (read once) until it records the result.
     async fn validated(
         &self,
         sid: &SessionId,
         client_secret: &ClientSecret,
-    ) -> Result<(ValidatedThreePid, SessionMode), AssociationError> {
+    ) -> Result<(ValidatedThreePid, ValidationSession), AssociationError> {
         let session = self
             .sessions
             .find(sid)
@@ -181,7 +182,7 @@ impl AssociationService {
         let validated = session
             .validated(client_secret, self.clock.now(), &self.settings.rules)
             .map_err(session_error)?;
-        Ok((validated, session.mode().clone()))
+        Ok((validated, session))
     }
 }
 
@@ -213,10 +214,10 @@ impl Association for AssociationService {
         {
             return Err(AssociationError::NotTheRequester(request.user_id));
         }
-        let (validated, mode) = self.validated(&request.sid, &request.client_secret).await?;
+        let (validated, mut session) = self.validated(&request.sid, &request.client_secret).await?;
         // A remotely published 3PID is bound there first (association_remote.rs); a forced
         // remote session is bound there only: nothing is stored or published here.
-        if let Forwarded::Only(association) = self.forward_bind(&request, &mode).await? {
+        if let Forwarded::Only(association) = self.forward_bind(&request, &mut session).await? {
             return Ok(association);
         }
         let binding = Binding {
@@ -228,7 +229,7 @@ impl Association for AssociationService {
             bindings.bind(&binding, now).await?;
             self.index.refresh(&binding.threepid).await?;
         }
-        self.record_local_bind(&request.sid, &mode, &binding.user_id)
+        self.record_local_bind(&mut session, &binding.user_id)
             .await?;
         tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
         let association = Vouched::vouched_at(binding.threepid, binding.user_id, now);

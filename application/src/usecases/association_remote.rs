@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use verity_domain::{BindRoute, SessionId, SessionMode, UserId};
+use verity_domain::{BindRoute, SessionMode, UserId, ValidationSession};
 
 use super::AssociationService;
 use crate::ports::driven::RemoteIdentityServers;
@@ -34,23 +34,17 @@ impl AssociationService {
     /// (`RemoteSessionService::check`). Other modes have nothing to carry over.
     pub(super) async fn record_local_bind(
         &self,
-        sid: &SessionId,
-        mode: &SessionMode,
+        session: &mut ValidationSession,
         user: &UserId,
     ) -> Result<(), AssociationError> {
-        if !matches!(mode, SessionMode::LocalOfferRemote(_)) {
+        if !matches!(session.mode(), SessionMode::LocalOfferRemote(_)) {
             return Ok(());
         }
-        let mut session = self
-            .sessions
-            .find(sid)
-            .await?
-            .ok_or(AssociationError::NoValidSession)?;
         if session.bound_to() == Some(user) {
             return Ok(());
         }
         session.record_local_bind(user.clone());
-        self.sessions.update(&session).await?;
+        self.sessions.update(session).await?;
         Ok(())
     }
 
@@ -59,9 +53,10 @@ impl AssociationService {
     pub(super) async fn forward_bind(
         &self,
         request: &Bind,
-        mode: &SessionMode,
+        session: &mut ValidationSession,
     ) -> Result<Forwarded, AssociationError> {
-        if *mode == SessionMode::Local {
+        let mode = session.mode().clone();
+        if mode == SessionMode::Local {
             return Ok(Forwarded::No);
         }
         let Some(remote) = &self.remote else {
@@ -73,11 +68,6 @@ impl AssociationService {
                 _ => Ok(Forwarded::No),
             };
         };
-        let mut session = self
-            .sessions
-            .find(&request.sid)
-            .await?
-            .ok_or(AssociationError::NoValidSession)?;
         let (target, also_local) = match session.bind_route() {
             BindRoute::Local => return Ok(Forwarded::No),
             BindRoute::RemoteThenLocal(target) => (target, true),
@@ -93,13 +83,13 @@ impl AssociationService {
             // check page: ask the remote server before refusing.
             BindRoute::RemoteNotValidated(Some(target)) => {
                 let now = self.clock.now();
-                let validated = confirm_remote_validation(remote.as_ref(), &mut session, now)
+                let validated = confirm_remote_validation(remote.as_ref(), session, now)
                     .await
                     .map_err(AssociationError::Remote)?;
                 if !validated {
                     return Err(AssociationError::RemoteNotValidated(target.server));
                 }
-                self.sessions.update(&session).await?;
+                self.sessions.update(session).await?;
                 (target, false)
             }
         };

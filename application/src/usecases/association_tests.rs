@@ -18,6 +18,7 @@ use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
 };
 use crate::usecases::{Backends, HashIndex};
+use verity_domain::SessionMode;
 
 const NOW: u64 = 1_700_000_000_000;
 const HOUR: u64 = 3_600_000;
