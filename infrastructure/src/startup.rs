@@ -11,7 +11,7 @@ use verity_application::usecases::{HashIndex, Rebuild};
 use crate::settings::{Settings, StorageSettings};
 use crate::wiring;
 
-/// A built server: store open and migrated, listener bound, not yet serving.
+/// A built server: listener bound, store open and migrated, not yet serving.
 pub struct Application {
     server: BoundServer,
     app: AppEndpoint,
@@ -20,12 +20,21 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the store (running migrations) and the key store (making the signing key on first
-    /// start), wires every use case and binds the listener.
+    /// Binds the listener first, then opens the store (running migrations) and the key store
+    /// (making the signing key on first start) and wires every use case. A port that is taken
+    /// therefore fails start-up before anything is created on disk.
     ///
     /// # Errors
     /// Any start-up step that fails, with context naming the step.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let server = BoundServer::bind(&settings.server.hostname, settings.server.port)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (server.hostname, server.port)",
+                    settings.server.hostname, settings.server.port
+                )
+            })?;
         let store = open_store(&settings.storage).await?;
         let use_cases = wiring::use_cases(settings, &store).await?;
         let deps = HttpDeps {
@@ -45,14 +54,6 @@ impl Application {
             v2: settings.matrix.v2,
         };
         let app = verity_adapter_http::app(&deps, config);
-        let server = BoundServer::bind(&settings.server.hostname, settings.server.port)
-            .await
-            .with_context(|| {
-                format!(
-                    "cannot listen on {}:{} (server.hostname, server.port)",
-                    settings.server.hostname, settings.server.port
-                )
-            })?;
         Ok(Self {
             server,
             app,
