@@ -31,10 +31,28 @@ struct Graph {
     mocks_enabled_by: Vec<(String, String)>,
 }
 
+/// The host's target triple (`rustc -vV`), so `cargo metadata` resolves only the dependencies a
+/// build here uses: the other platforms' crates (android_system_properties, windows-sys...) are not
+/// in a fresh machine's cargo cache, and `--offline` would fail on them.
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".to_owned());
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    let text = String::from_utf8(output.stdout).expect("rustc -vV prints UTF-8");
+    text.lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .trim()
+        .to_owned()
+}
+
 fn graph() -> Graph {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let output = Command::new(env!("CARGO"))
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &host_triple()])
         .current_dir(root)
         .output()
         .expect("cargo metadata runs");
