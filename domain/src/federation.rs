@@ -82,6 +82,12 @@ impl XMatrixAuth {
     /// Checks the request against the origin's current keys: `method`, `uri` (path and query, as
     /// sent), the name this server is known by (`destination`), and the JSON body if any.
     ///
+    /// A homeserver signing for an identity server names it under `destination_is` (Synapse's
+    /// `build_auth_headers(destination=None, destination_is=id_server)`, which ma1sd and sydent
+    /// verify); the server-server form names it under `destination`. Either is accepted: both tie
+    /// the signature to this server's name, so neither lets a request meant for another server
+    /// through.
+    ///
     /// # Errors
     /// [`FederationAuthError`] when the destination, key or signature does not match.
     pub fn verify(
@@ -105,20 +111,26 @@ impl XMatrixAuth {
             .map(|(_, key)| key)
             .ok_or_else(|| FederationAuthError::UnknownKey(self.key.as_str().to_owned()))?;
         let origin = self.origin.to_string();
-        let mut request = Map::new();
-        request.insert("method".into(), json!(method));
-        request.insert("uri".into(), json!(uri));
-        request.insert("origin".into(), json!(origin));
-        request.insert("destination".into(), json!(destination));
-        if let Some(content) = content {
-            request.insert("content".into(), content.clone());
+        let mut outcome = Ok(());
+        for destination_key in ["destination_is", "destination"] {
+            let mut request = Map::new();
+            request.insert("method".into(), json!(method));
+            request.insert("uri".into(), json!(uri));
+            request.insert("origin".into(), json!(origin));
+            request.insert(destination_key.into(), json!(destination));
+            if let Some(content) = content {
+                request.insert("content".into(), content.clone());
+            }
+            request.insert(
+                "signatures".into(),
+                json!({ origin.clone(): { self.key.as_str(): self.signature } }),
+            );
+            outcome = verify_json(&Value::Object(request), &origin, &self.key, public_key);
+            if outcome.is_ok() {
+                return Ok(());
+            }
         }
-        request.insert(
-            "signatures".into(),
-            json!({ origin.clone(): { self.key.as_str(): self.signature } }),
-        );
-        verify_json(&Value::Object(request), &origin, &self.key, public_key)?;
-        Ok(())
+        outcome.map_err(FederationAuthError::from)
     }
 }
 

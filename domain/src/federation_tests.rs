@@ -14,9 +14,22 @@ fn origin() -> ServerName {
     ServerName::parse("hs.example.org").unwrap()
 }
 
-/// What a homeserver sends: the header for `method uri` to `destination` with `content`.
+/// What Synapse sends an identity server: the header for `method uri` to `destination` with
+/// `content`, the destination signed as `destination_is`.
 fn signed_header(method: &str, uri: &str, destination: &str, content: Option<Value>) -> String {
-    let mut request = json!({"method": method, "uri": uri, "origin": "hs.example.org", "destination": destination});
+    signed_header_as("destination_is", method, uri, destination, content)
+}
+
+/// The header with the destination signed under `destination_key`.
+fn signed_header_as(
+    destination_key: &str,
+    method: &str,
+    uri: &str,
+    destination: &str,
+    content: Option<Value>,
+) -> String {
+    let mut request = json!({"method": method, "uri": uri, "origin": "hs.example.org"});
+    request[destination_key] = json!(destination);
     if let Some(content) = content {
         request["content"] = content;
     }
@@ -53,6 +66,46 @@ fn a_request_signed_by_the_origin_verifies() {
         &keys(),
     )
     .unwrap();
+}
+
+#[test]
+fn a_request_signed_with_the_server_server_destination_key_verifies_too() {
+    let body = json!({"mxid": "@alice:hs.example.org"});
+    let header = signed_header_as(
+        "destination",
+        "POST",
+        "/u",
+        "id.example.org",
+        Some(body.clone()),
+    );
+    let auth = XMatrixAuth::parse(&header).unwrap();
+    auth.verify("POST", "/u", "id.example.org", Some(&body), &keys())
+        .unwrap();
+}
+
+#[test]
+fn a_signature_over_another_destination_name_is_refused_even_without_the_header_parameter() {
+    let body = json!({"mxid": "@alice:hs.example.org"});
+    let header = signed_header("POST", "/u", "other.example.org", Some(body.clone()));
+    // An older homeserver's header: no destination parameter, so only the signature can tell.
+    let header = header.replace(r#"destination="other.example.org","#, "");
+    let auth = XMatrixAuth::parse(&header).unwrap();
+    assert_eq!(auth.destination, None);
+    assert!(matches!(
+        auth.verify("POST", "/u", "id.example.org", Some(&body), &keys()),
+        Err(FederationAuthError::Signature(_))
+    ));
+}
+
+#[test]
+fn a_destination_signed_under_any_other_key_is_refused() {
+    let body = json!({"mxid": "@alice:hs.example.org"});
+    let header = signed_header_as("dest", "POST", "/u", "id.example.org", Some(body.clone()));
+    let auth = XMatrixAuth::parse(&header).unwrap();
+    assert!(
+        auth.verify("POST", "/u", "id.example.org", Some(&body), &keys())
+            .is_err()
+    );
 }
 
 #[test]

@@ -251,7 +251,19 @@ impl Association for AssociationService {
                 format!("session {sid}")
             }
             UnbindProof::HomeserverSignature(signed) => {
-                self.check_signature(signed, &request.user_id).await?;
+                // The homeserver logs no body and neither did we: say why here, or an
+                // operator sees only a 403 (no secrets: names, keys and reasons only).
+                if let Err(error) = self.check_signature(signed, &request.user_id).await {
+                    tracing::warn!(
+                        origin = %signed.auth.origin,
+                        key = signed.auth.key.as_str(),
+                        destination = signed.auth.destination.as_deref().unwrap_or("-"),
+                        own_names = ?self.federation.as_ref().map(|check| &check.own_names),
+                        %error,
+                        "refused a homeserver-signed unbind"
+                    );
+                    return Err(error);
+                }
                 format!("signed by {}", signed.auth.origin)
             }
             UnbindProof::None => return Err(AssociationError::ProofRequired),

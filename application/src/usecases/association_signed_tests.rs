@@ -24,7 +24,7 @@ pub(super) fn request(origin: &str, destination: &str, mxid: &str) -> SignedRequ
     let content =
         json!({"mxid": mxid, "threepid": {"medium": "email", "address": "alice@example.org"}});
     let mut signed = json!({
-        "method": "POST", "uri": URI, "origin": origin, "destination": destination,
+        "method": "POST", "uri": URI, "origin": origin, "destination_is": destination,
         "content": content,
     });
     sign_json(&mut signed, origin, &hs_key()).unwrap();

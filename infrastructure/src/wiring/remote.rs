@@ -31,18 +31,25 @@ pub(super) fn remote_identity_servers(
 }
 
 /// The names a homeserver may address this server by in a signed request: `server.name`, and the
-/// host (with its port, if any) of `server.publicUrl`. Synapse uses the `id_server` string it was
-/// given, so operators point clients at one of these.
+/// host (with its port, if any) of `server.publicUrl`, followed by its path when it has one.
+/// Synapse signs the `id_server` string it was given (`host[:port][/path]`, called as
+/// `https://<id_server>`), so operators point clients at one of these.
 pub(super) fn own_names(settings: &Settings) -> Vec<String> {
     let mut names = vec![settings.server.name.clone()];
     let url = url::Url::parse(&settings.server.public_url).ok();
-    if let Some(host) = url.as_ref().and_then(url::Url::host_str) {
-        let authority = match url.as_ref().and_then(url::Url::port) {
+    if let Some(url) = url.as_ref()
+        && let Some(host) = url.host_str()
+    {
+        let authority = match url.port() {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
-        if !names.contains(&authority) {
-            names.push(authority);
+        let path = url.path().trim_end_matches('/');
+        let name = format!("{authority}{path}");
+        for name in [authority, name] {
+            if !names.contains(&name) {
+                names.push(name);
+            }
         }
     }
     names

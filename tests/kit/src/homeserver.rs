@@ -237,7 +237,7 @@ impl FakeHomeserver {
     ) -> String {
         let (origin, key) = self.lock().signing.clone().expect("call sign_as first");
         let mut request = serde_json::json!({
-            "method": method, "uri": uri, "origin": origin, "destination": destination,
+            "method": method, "uri": uri, "origin": origin, "destination_is": destination,
         });
         if let Some(content) = content {
             request["content"] = content.clone();
