@@ -59,6 +59,7 @@ fn client(
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),
+        views: Arc::default(),
     };
     TestClient::new(app(&deps, CONFIG))
 }
@@ -279,12 +280,12 @@ async fn every_remote_page_answers_a_missing_remote_client_before_a_damaged_link
     }
 }
 
-fn accepted(mode: SessionMode, remote_code_from: Option<ServerLabel>) -> TokenAccepted {
+fn accepted(mode: SessionMode, remote_code_from: Option<&str>) -> TokenAccepted {
     TokenAccepted {
         threepid: bob(),
         mode,
         next_link: Some("https://app.example/done".into()),
-        remote_code_from,
+        remote_code_from: remote_code_from.map(str::to_owned),
     }
 }
 
@@ -337,12 +338,13 @@ async fn the_local_success_page_offers_the_remote_step_when_there_is_no_next_lin
 }
 
 #[tokio::test]
-async fn after_the_first_remote_sms_code_the_client_is_told_to_wait_for_a_new_one() {
+async fn after_the_first_remote_sms_code_the_client_is_told_to_wait_for_a_new_one_from_the_servers_host()
+ {
     let mut validation = MockValidation::new();
     validation.expect_submit_token().returning(|_| {
         Ok(accepted(
             SessionMode::RemotePending(central()),
-            Some(central()),
+            Some("id.central.example"),
         ))
     });
     let resp = client(validation, MockAssociation::new(), None)
@@ -354,7 +356,16 @@ async fn after_the_first_remote_sms_code_the_client_is_told_to_wait_for_a_new_on
     let value: serde_json::Value = resp.0.into_body().into_json().await.unwrap();
     assert_eq!(value["success"], false);
     assert_eq!(value["errcode"], "M_MESSAGE_FOR_CLIENT");
-    assert!(value["error"].as_str().unwrap().contains("NEW code"));
+    let message = value["error"].as_str().unwrap();
+    assert!(message.contains("NEW code"), "{message}");
+    assert!(
+        message.contains("identity server id.central.example,"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("`central`"),
+        "the operator's label: {message}"
+    );
 }
 
 #[tokio::test]

@@ -256,12 +256,13 @@ impl From<LookupError> for ApiError {
 
 /// Not an error: after the first SMS code of a phone number published remotely, the client
 /// must ask for the remote server's NEW code (mxisd answered 200 `M_MESSAGE_FOR_CLIENT`).
-pub(crate) fn new_code_coming(server: &verity_domain::ServerLabel) -> MatrixError {
+/// `host` is the server as users know it (the host of its URL), never the operator's label.
+pub(crate) fn new_code_coming(host: &str) -> MatrixError {
     MatrixError::new(
         ErrCode::MessageForClient,
         format!(
             "Your first code is accepted. You will receive a NEW code by text message from the \
-             identity server `{server}`, where your number will be published: enter it to finish."
+             identity server {host}, where your number will be published: enter it to finish."
         ),
     )
 }

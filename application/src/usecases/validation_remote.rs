@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use verity_domain::{
-    ClientSecret, Medium, ServerLabel, SessionMode, ValidationSession, ValidationToken,
+    ClientSecret, Medium, ServerLabel, SessionMode, ValidationSession, ValidationToken, server_host,
 };
 
 use super::ValidationService;
@@ -33,10 +33,12 @@ impl ValidationService {
         }
     }
 
-    /// The server whose code the user must submit next, if any.
-    pub(super) fn remote_code_from(&self, session: &ValidationSession) -> Option<ServerLabel> {
-        let (_, label) = self.sms_remote(session)?;
-        (session.remote().is_some() && !session.is_remotely_validated()).then(|| label.clone())
+    /// The server whose code the user must submit next, if any, as users know it: the host of
+    /// the base URL the remote session was opened on (never the operator's label).
+    pub(super) fn remote_code_from(&self, session: &ValidationSession) -> Option<String> {
+        self.sms_remote(session)?;
+        let started = session.remote()?;
+        (!session.is_remotely_validated()).then(|| server_host(&started.base_url))
     }
 
     /// Right after the local code of a forced-remote SMS session was accepted (in `session`, not

@@ -132,7 +132,7 @@ async fn the_local_sms_code_starts_the_remote_session_and_asks_for_a_new_code() 
         .submit_token(submission("123456"))
         .await
         .unwrap();
-    assert_eq!(accepted.remote_code_from, Some(root()));
+    assert_eq!(accepted.remote_code_from.as_deref(), Some("central.test"));
     let updates = run.updates.lock().unwrap();
     assert_eq!(updates.len(), 1);
     assert!(updates[0].is_validated());
@@ -213,7 +213,7 @@ async fn the_local_code_again_is_not_forwarded_and_still_asks_for_the_new_code()
         .submit_token(submission("123456"))
         .await
         .unwrap();
-    assert_eq!(accepted.remote_code_from, Some(root()));
+    assert_eq!(accepted.remote_code_from.as_deref(), Some("central.test"));
 }
 
 #[tokio::test]

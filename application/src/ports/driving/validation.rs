@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use verity_domain::{
-    ClientSecret, Medium, RefusalReason, SendAttempt, ServerLabel, SessionId, SessionMode,
-    ThreePid, ValidatedThreePid, ValidationToken,
+    ClientSecret, Medium, RefusalReason, SendAttempt, SessionId, SessionMode, ThreePid,
+    ValidatedThreePid, ValidationToken,
 };
 
 use crate::ports::driven::StoreError;
@@ -49,9 +49,10 @@ pub struct TokenAccepted {
     pub mode: SessionMode,
     /// The client's `next_link`, if any (to be checked before any redirect).
     pub next_link: Option<String>,
-    /// SMS to a remote identity server: the local code was accepted and this server sent a NEW
-    /// code, which the user submits next to the same session (mxisd's two codes).
-    pub remote_code_from: Option<ServerLabel>,
+    /// SMS to a remote identity server: the local code was accepted and that server sent a NEW
+    /// code, which the user submits next to the same session (mxisd's two codes). The server as
+    /// users know it: the host (and non-default port) of its base URL, e.g. `matrix.org`.
+    pub remote_code_from: Option<String>,
 }
 
 /// Why a validation use case failed. The HTTP adapter maps each to the spec's errcode.
