@@ -124,6 +124,18 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// `POST /account/logout`: an unknown token is 401 `M_UNKNOWN_TOKEN` (the spec names it for this
+/// endpoint); every other error as elsewhere.
+pub(crate) fn logout_error(error: AuthError) -> ApiError {
+    match error {
+        AuthError::Unauthorized => ApiError::Unauthorized(Json(MatrixError::new(
+            ErrCode::UnknownToken,
+            "Unrecognised access token",
+        ))),
+        other => other.into(),
+    }
+}
+
 impl From<RegistrationError> for ApiError {
     fn from(error: RegistrationError) -> Self {
         let message = error.to_string();
@@ -305,3 +317,7 @@ fn capitalise(message: &str) -> String {
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+#[path = "errors_table_tests.rs"]
+mod errors_table_tests;

@@ -7,12 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 use verity_application::ports::driven::OpenIdToken;
-use verity_application::ports::driving::{Accounts, AuthError, Registration};
+use verity_application::ports::driving::{Accounts, Registration};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
-use crate::error::{ErrCode, MatrixError};
 use crate::errors_api::ApiError;
 
 /// The OpenID token a homeserver issued (`POST /_matrix/client/v3/user/{userId}/openid/request_token`).
@@ -133,12 +132,7 @@ impl AccountsApi {
     async fn logout(&self, auth: IdentityAuth) -> Result<Json<Empty>, ApiError> {
         match self.accounts.logout(auth.token()).await {
             Ok(()) => Ok(Json(Empty {})),
-            // The spec names M_UNKNOWN_TOKEN for this endpoint.
-            Err(AuthError::Unauthorized) => Err(ApiError::Unauthorized(Json(MatrixError::new(
-                ErrCode::UnknownToken,
-                "Unrecognised access token",
-            )))),
-            Err(other) => Err(other.into()),
+            Err(error) => Err(crate::errors_api::logout_error(error)),
         }
     }
 
