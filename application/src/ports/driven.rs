@@ -22,7 +22,7 @@ pub use clock::Clock;
 pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
-pub use identity::{BackendError, Binding, IdentityBackend};
+pub use identity::{BackendError, Binding, IdentityBackend, Published};
 pub use invite_store::InviteStore;
 pub use key_store::{KeyStore, StoredKey};
 pub use notify::{

@@ -5,7 +5,11 @@ use std::sync::Arc;
 
 use verity_domain::{ThreePid, UserId};
 
-use crate::ports::driven::{BackendError, Binding, IdentityBackend};
+use crate::ports::driven::{BackendError, Binding, IdentityBackend, Published};
+
+/// What one backend's answer to a single lookup is (the futures `async_trait` methods return).
+type Asked<'a, T> =
+    std::pin::Pin<Box<dyn Future<Output = Result<Option<T>, BackendError>> + Send + 'a>>;
 
 /// How a lookup treats a backend that fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +47,32 @@ impl Backends {
         threepid: &ThreePid,
         on_failure: OnFailure,
     ) -> Result<Option<UserId>, BackendError> {
+        self.first(on_failure, |backend| backend.lookup(threepid))
+            .await
+    }
+
+    /// As [`lookup`](Self::lookup), with the time the association was made where the backend
+    /// that answers keeps it.
+    pub(crate) async fn lookup_published(
+        &self,
+        threepid: &ThreePid,
+        on_failure: OnFailure,
+    ) -> Result<Option<Published>, BackendError> {
+        self.first(on_failure, |backend| backend.lookup_published(threepid))
+            .await
+    }
+
+    /// The first answer of `ask` that is `Some`, in priority order.
+    async fn first<'a, T>(
+        &'a self,
+        on_failure: OnFailure,
+        ask: impl Fn(&'a Arc<dyn IdentityBackend>) -> Asked<'a, T>,
+    ) -> Result<Option<T>, BackendError> {
         let mut failures = 0;
         let mut last_error = None;
         for backend in &self.0 {
-            match backend.lookup(threepid).await {
-                Ok(Some(user)) => return Ok(Some(user)),
+            match ask(backend).await {
+                Ok(Some(found)) => return Ok(Some(found)),
                 Ok(None) => {}
                 Err(error) => {
                     failed(backend.name(), &error);

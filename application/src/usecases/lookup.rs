@@ -13,7 +13,7 @@ use verity_domain::{
 
 use super::backends::{Backends, OnFailure};
 use super::hash_index::HashIndex;
-use crate::ports::driven::{Binding, Clock, HashStore, RemoteIdentityServers};
+use crate::ports::driven::{Binding, Clock, HashStore, Published, RemoteIdentityServers};
 use crate::ports::driving::{HashDetails, Keys, Lookup, LookupError, LookupRequest};
 
 /// sydent's cap on the addresses of one request.
@@ -259,16 +259,29 @@ impl Lookup for LookupService {
         threepid: &ThreePid,
         requester: &Requester,
     ) -> Result<Option<Value>, LookupError> {
-        let mut user_id = self.backends.lookup(threepid, OnFailure::Skip).await?;
-        if user_id.is_none() && self.may_recurse(requester) {
-            user_id = self.forward(vec![threepid.clone()]).await.remove(threepid);
+        let mut published = self
+            .backends
+            .lookup_published(threepid, OnFailure::Skip)
+            .await?;
+        if published.is_none() && self.may_recurse(requester) {
+            published = self
+                .forward(vec![threepid.clone()])
+                .await
+                .remove(threepid)
+                .map(|user_id| Published {
+                    user_id,
+                    since: None,
+                });
         }
-        // A remote's answer is vouched for by this server, as mxisd did (it kept the remote's
-        // signatures beside its own; the v1 port carries no signatures).
-        let Some(user_id) = user_id else {
+        let Some(published) = published else {
             return Ok(None);
         };
-        let association = Association::vouched_at(threepid.clone(), user_id, self.clock.now());
+        // The association made at bind time, as sydent hands it out: same `ts`, `not_before`
+        // and `not_after` (and so the same signature) as the bind's answer. A backend that keeps
+        // no such time (a Synapse database), and a remote's answer, are vouched for now, as
+        // mxisd did (it kept the remote's signatures beside its own; this port carries none).
+        let since = published.since.unwrap_or_else(|| self.clock.now());
+        let association = Association::vouched_at(threepid.clone(), published.user_id, since);
         Ok(Some(self.keys.sign(association.to_json())?))
     }
 

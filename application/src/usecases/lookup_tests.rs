@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use pretty_assertions::assert_eq;
 use serde_json::json;
-use verity_domain::{LookupHash, Medium, Pepper, Requester, Timestamp};
+use verity_domain::{Association, LookupHash, Medium, Pepper, Requester, Timestamp, UserId};
 
 use super::*;
 use crate::ports::driven::{IdentityBackend, MockClock, MockIdentityBackend};
@@ -329,6 +329,32 @@ async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
             .unwrap(),
         None
     );
+}
+
+/// sydent hands out the association made at bind time; a fresh `ts` on every lookup made the
+/// same binding look re-made and its signature change.
+#[tokio::test]
+async fn the_v1_lookup_answers_the_association_made_at_bind_time_not_a_new_one() {
+    const BOUND: u64 = NOW - 86_400_000;
+    let (index, hashes) = index(&[], true).await;
+    let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
+    backend.bound_at(Timestamp::from_millis(BOUND));
+    let service = service(index, hashes, vec![backend], settings(10, both()));
+    let signed = service
+        .lookup_signed(&email("a@example.org"), &nobody())
+        .await
+        .unwrap()
+        .unwrap();
+    let made_at_bind = Association::vouched_at(
+        email("a@example.org"),
+        UserId::parse("@a:example.org").unwrap(),
+        Timestamp::from_millis(BOUND),
+    );
+    assert_eq!(signed["ts"], BOUND);
+    assert_eq!(signed["not_before"], BOUND);
+    let mut unsigned = signed.clone();
+    unsigned.as_object_mut().unwrap().remove("signatures");
+    assert_eq!(unsigned, made_at_bind.to_json());
 }
 
 #[tokio::test]

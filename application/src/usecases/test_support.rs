@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use verity_domain::{LookupHash, Medium, Pepper, ThreePid, Timestamp, UserId};
 
 use crate::ports::driven::{
-    BackendError, Binding, Clock, HashEntry, HashStore, HashTable, IdentityBackend,
+    BackendError, Binding, Clock, HashEntry, HashStore, HashTable, IdentityBackend, Published,
     SecretGenerator, StoreError,
 };
 
@@ -124,6 +124,8 @@ pub(crate) struct FakeBackend {
     pub(crate) name: &'static str,
     pub(crate) bindings: Mutex<BTreeMap<ThreePid, UserId>>,
     pub(crate) failing: Mutex<bool>,
+    /// When every binding was made, for a backend that keeps it (the binding store).
+    pub(crate) since: Mutex<Option<Timestamp>>,
 }
 
 impl FakeBackend {
@@ -137,7 +139,13 @@ impl FakeBackend {
                     .collect(),
             ),
             failing: Mutex::new(false),
+            since: Mutex::new(None),
         })
+    }
+
+    /// Makes the backend say every binding was made at `at`, as the binding store does.
+    pub(crate) fn bound_at(&self, at: Timestamp) {
+        *self.since.lock().unwrap() = Some(at);
     }
 
     pub(crate) fn set(&self, binding: &Binding) {
@@ -172,6 +180,17 @@ impl IdentityBackend for FakeBackend {
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {
         self.check()?;
         Ok(self.bindings.lock().unwrap().get(threepid).cloned())
+    }
+
+    async fn lookup_published(
+        &self,
+        threepid: &ThreePid,
+    ) -> Result<Option<Published>, BackendError> {
+        let since = *self.since.lock().unwrap();
+        Ok(self
+            .lookup(threepid)
+            .await?
+            .map(|user_id| Published { user_id, since }))
     }
 
     async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {

@@ -71,6 +71,32 @@ async fn the_pepper_and_the_bindings_survive_a_restart() {
     );
 }
 
+/// sydent hands out the association made at bind time; Verity used to stamp a new `ts` (and so
+/// a new signature) on every lookup.
+#[tokio::test]
+async fn the_v1_lookup_hands_out_the_association_the_bind_answered_unchanged() {
+    let peers = Peers::start().await;
+    let app = spawn_app_with(Backend::Sqlite, &peers.yaml()).await;
+    let sid = validate_v1(&app, &peers).await;
+    let bound: Value = app
+        .http
+        .post(app.url("/_matrix/identity/api/v1/3pid/bind"))
+        .json(&json!({"sid": sid, "client_secret": "secretV1", "mxid": "@dave:example.org"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bound["mxid"], "@dave:example.org", "{bound}");
+    // Long enough for a re-stamped association to differ by its milliseconds.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let looked_up = v1_lookup(&app.client, "email", "dave@example.org").await;
+    for key in ["address", "medium", "mxid", "not_before", "not_after", "ts", "signatures"] {
+        assert_eq!(looked_up[key], bound[key], "{key}: {looked_up} vs {bound}");
+    }
+}
+
 /// Validates dave@example.org over v1 (no account) and binds it to @dave:example.org.
 async fn bind_dave_v1(app: &TestApp, peers: &Peers) {
     let sid = validate_v1(app, peers).await;

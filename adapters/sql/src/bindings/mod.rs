@@ -7,11 +7,11 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use verity_application::ports::driven::{
-    BackendError, Binding, BindingStore, IdentityBackend, StoreError,
+    BackendError, Binding, BindingStore, IdentityBackend, Published, StoreError,
 };
 use verity_domain::{Medium, ThreePid, Timestamp, UserId};
 
-use crate::errors::{from_db, to_column};
+use crate::errors::{from_column, from_db, to_column};
 
 mod entity;
 
@@ -133,6 +133,30 @@ impl IdentityBackend for SeaOrmBindingStore {
         BindingStore::find(self, threepid)
             .await
             .map_err(backend_error)
+    }
+
+    /// With the time of the bind (`created_at`, the `ts` of the association the bind answered).
+    async fn lookup_published(
+        &self,
+        threepid: &ThreePid,
+    ) -> Result<Option<Published>, BackendError> {
+        let row = Entity::find_by_id((
+            threepid.medium().as_str().to_owned(),
+            threepid.address().to_owned(),
+        ))
+        .one(&self.db)
+        .await
+        .map_err(from_db)
+        .map_err(backend_error)?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let binding = from_row(&row).map_err(backend_error)?;
+        let since = from_column::<i64, u64>(row.created_at, "created_at").map_err(backend_error)?;
+        Ok(Some(Published {
+            user_id: binding.user_id,
+            since: Some(Timestamp::from_millis(since)),
+        }))
     }
 
     async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {

@@ -195,6 +195,32 @@ where
     assert_eq!(fed.len(), 601);
 }
 
+/// The v1 lookup hands out the association made at bind time: the backend says when the 3PID
+/// was (last) bound.
+pub(crate) async fn the_bindings_backend_says_when_each_3pid_was_bound<S>(store: &S)
+where
+    S: BindingStore + IdentityBackend,
+{
+    let b = binding("email", "when@example.org", "@when:example.org");
+    BindingStore::bind(store, &b, AT).await.unwrap();
+    let published = store.lookup_published(&b.threepid).await.unwrap().unwrap();
+    assert_eq!(published.user_id, b.user_id);
+    assert_eq!(published.since, Some(AT));
+    let later = Timestamp::from_millis(AT.as_millis() + 5_000);
+    let rebound = binding("email", "when@example.org", "@other:example.org");
+    BindingStore::bind(store, &rebound, later).await.unwrap();
+    let published = store.lookup_published(&b.threepid).await.unwrap().unwrap();
+    assert_eq!(published.user_id, rebound.user_id);
+    assert_eq!(published.since, Some(later));
+    assert_eq!(
+        store
+            .lookup_published(&threepid("email", "nobody@example.org"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 /// Many tasks binding one 3PID to different users at once: every bind succeeds and exactly one
 /// binding is left, the one `find` reports.
 pub(crate) async fn concurrent_binds_of_one_3pid_leave_exactly_one<S>(store: &S)

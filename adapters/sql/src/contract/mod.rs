@@ -98,6 +98,7 @@ contract_suite! {
         an_empty_store_feeds_nothing,
         a_time_past_the_storable_range_is_refused_and_binds_nothing,
         the_bindings_backend_answers_lookups_from_the_table,
+        the_bindings_backend_says_when_each_3pid_was_bound,
         concurrent_binds_of_one_3pid_leave_exactly_one,
         concurrent_binds_and_unbinds_end_as_each_3pid_last_left_it,
     ],

@@ -1,7 +1,7 @@
 use std::error::Error as StdError;
 
 use async_trait::async_trait;
-use verity_domain::{ThreePid, UserId};
+use verity_domain::{ThreePid, Timestamp, UserId};
 
 /// A 3PID published for a Matrix user: what lookups answer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -10,6 +10,16 @@ pub struct Binding {
     pub threepid: ThreePid,
     /// The Matrix user it leads to.
     pub user_id: UserId,
+}
+
+/// A published 3PID's user and, where the backend recorded it, when the association was made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    /// The Matrix user the 3PID leads to.
+    pub user_id: UserId,
+    /// When the association was made (the signed association's `ts` and `not_before`), for a
+    /// backend that keeps it (Verity's own binding store); `None` for one that does not.
+    pub since: Option<Timestamp>,
 }
 
 /// What an identity backend can fail with.
@@ -38,6 +48,19 @@ pub trait IdentityBackend: Send + Sync {
 
     /// The Matrix user `threepid` is published for, if this backend knows one.
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError>;
+
+    /// As [`lookup`](Self::lookup), with the time the association was made when this backend
+    /// keeps it, so that the v1 lookup hands out the association made at bind time (as sydent
+    /// does) rather than one stamped anew. Backends that keep no such time need not override it.
+    async fn lookup_published(
+        &self,
+        threepid: &ThreePid,
+    ) -> Result<Option<Published>, BackendError> {
+        Ok(self.lookup(threepid).await?.map(|user_id| Published {
+            user_id,
+            since: None,
+        }))
+    }
 
     /// The bindings among `threepids` this backend knows (the others are simply absent).
     async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError>;
