@@ -220,20 +220,18 @@ impl InviteService {
             invite.token.as_str(),
             private_key
         );
-        let details = &request.details;
+        let mut details = request.details.clone();
+        details.sender_display_name = details
+            .sender_display_name
+            .map(|name| truncate_display(&name, MAX_SENDER_DISPLAY_NAME_CHARS));
+        details.room_name = details
+            .room_name
+            .map(|name| truncate_display(&name, MAX_ROOM_NAME_CHARS));
         let notice = InviteNotice {
             threepid: invite.threepid.clone(),
             sender: invite.sender.clone(),
-            sender_display_name: details
-                .sender_display_name
-                .as_deref()
-                .map(|name| truncate_display(name, MAX_SENDER_DISPLAY_NAME_CHARS)),
             room_id: invite.room_id.clone(),
-            room_name: details
-                .room_name
-                .as_deref()
-                .map(|name| truncate_display(name, MAX_ROOM_NAME_CHARS)),
-            room_alias: details.room_alias.clone(),
+            details,
             token: invite.token.clone(),
             ephemeral_private_key: private_key,
             sign_url,

@@ -194,9 +194,9 @@ async fn the_message_carries_the_private_key_that_matches_the_stored_public_key_
                 notice.ephemeral_private_key
             )
         );
-        assert_eq!(notice.sender_display_name.as_deref(), Some("Inviter with a long ..."));
+        assert_eq!(notice.details.sender_display_name.as_deref(), Some("Inviter with a long ..."));
         assert_eq!(
-            notice.room_name.as_deref(),
+            notice.details.room_name.as_deref(),
             Some("A room with a very long name i...")
         );
         assert!(!format!("{notice:?}").contains(&notice.ephemeral_private_key));

@@ -45,6 +45,13 @@ pub struct StoreInviteRequest {
     pub sender_display_name: Option<String>,
     /// The sender's avatar (an `mxc://` URI).
     pub sender_avatar_url: Option<String>,
+    /// A guest account made for the invitee by older homeservers (for the invite template).
+    pub guest_user_id: Option<String>,
+    /// That guest account's access token (for the invite template, as sydent; never logged).
+    pub guest_access_token: Option<String>,
+    /// The web client the invite email should link to (Synapse's `invite_client_location`).
+    #[oai(rename = "org.matrix.web_client_location")]
+    pub web_client_location: Option<String>,
 }
 
 /// A public key that signs for an invite, and where its validity is checked.
@@ -136,6 +143,12 @@ fn parse_store(
             room_type: detail(body.room_type, "room_type")?,
             sender_display_name: detail(body.sender_display_name, "sender_display_name")?,
             sender_avatar_url: detail(body.sender_avatar_url, "sender_avatar_url")?,
+            guest_user_id: detail(body.guest_user_id, "guest_user_id")?,
+            guest_access_token: detail(body.guest_access_token, "guest_access_token")?,
+            web_client_location: detail(
+                body.web_client_location,
+                "org.matrix.web_client_location",
+            )?,
         },
     })
 }

@@ -283,8 +283,10 @@ impl NotificationGenerator for TemplateGenerator {
     fn invite(&self, notice: &InviteNotice) -> Result<Notification, NotifyError> {
         let mut values = self.common_values(&notice.threepid);
         let sender_id = notice.sender.as_str();
-        let sender_name = notice.sender_display_name.clone().unwrap_or_default();
-        let room_name = notice.room_name.clone().unwrap_or_default();
+        let details = &notice.details;
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let sender_name = text(&details.sender_display_name);
+        let room_name = text(&details.room_name);
         let or = |name: &str, id: &str| {
             if name.trim().is_empty() {
                 id.to_owned()
@@ -307,7 +309,14 @@ impl NotificationGenerator for TemplateGenerator {
             .set("ROOM_ID", notice.room_id.clone())
             .set("ROOM_NAME_OR_ID", or(&room_name, &notice.room_id))
             .set("ROOM_NAME", room_name)
-            .set("ROOM_ALIAS", notice.room_alias.clone().unwrap_or_default())
+            .set("ROOM_ALIAS", text(&details.room_alias))
+            .set("ROOM_AVATAR_URL", text(&details.room_avatar_url))
+            .set("ROOM_JOIN_RULES", text(&details.room_join_rules))
+            .set("ROOM_TYPE", text(&details.room_type))
+            .set("SENDER_AVATAR_URL", text(&details.sender_avatar_url))
+            .set("GUEST_USER_ID", text(&details.guest_user_id))
+            .set("GUEST_ACCESS_TOKEN", text(&details.guest_access_token))
+            .set("WEB_CLIENT_LOCATION", text(&details.web_client_location))
             .set("INVITE_TOKEN", notice.token.as_str())
             .set(
                 "EPHEMERAL_PRIVATE_KEY",

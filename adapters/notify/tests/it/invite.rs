@@ -3,6 +3,7 @@
 use pretty_assertions::assert_eq;
 use verity_adapter_notify::TemplateConfig;
 use verity_application::ports::driven::{InviteNotice, Notification, NotificationGenerator};
+use verity_application::ports::driving::InviteDetails;
 use verity_domain::{EmailAddress, InviteToken, Medium, Msisdn, ThreePid, UserId};
 
 use crate::*;
@@ -14,10 +15,13 @@ fn invite_notice(threepid: ThreePid) -> InviteNotice {
     InviteNotice {
         threepid,
         sender: UserId::parse("@inviter:example.org").unwrap(),
-        sender_display_name: Some("Ann <b>\"A\"</b>".into()),
         room_id: "!room:example.org".into(),
-        room_name: Some("Tea & Cake\r\nBcc: x@evil.example".into()),
-        room_alias: Some("#tea:example.org".into()),
+        details: InviteDetails {
+            sender_display_name: Some("Ann <b>\"A\"</b>".into()),
+            room_name: Some("Tea & Cake\r\nBcc: x@evil.example".into()),
+            room_alias: Some("#tea:example.org".into()),
+            ..InviteDetails::default()
+        },
         token: InviteToken::parse("tok").unwrap(),
         ephemeral_private_key: "k-_y".into(),
         sign_url: SIGN_URL.into(),
@@ -69,14 +73,45 @@ fn every_invite_placeholder_of_an_email_is_replaced() {
     assert_eq!(email.to.as_str(), "jo+doe@example.org");
 }
 
+/// Every string field Synapse (and older homeservers) send to store-invite reaches the template,
+/// as sydent hands them to its templates; an absent one renders empty.
+#[test]
+fn every_store_invite_field_has_a_placeholder_and_absent_ones_render_empty() {
+    let (_dir, config) = invite_template(
+        "Subject: x\n\n%ROOM_AVATAR_URL%|%SENDER_AVATAR_URL%|%ROOM_JOIN_RULES%|%ROOM_TYPE%|\
+         %GUEST_USER_ID%|%GUEST_ACCESS_TOKEN%|%WEB_CLIENT_LOCATION%|%ROOM_ALIAS%",
+    );
+    let mut notice = invite_notice(email());
+    notice.details = InviteDetails {
+        room_avatar_url: Some("mxc://example.org/room".into()),
+        sender_avatar_url: Some("mxc://example.org/ann".into()),
+        room_join_rules: Some("public".into()),
+        room_type: Some("m.space".into()),
+        guest_user_id: Some("@guest:example.org".into()),
+        guest_access_token: Some("guesttoken".into()),
+        web_client_location: Some("https://app.element.io".into()),
+        ..InviteDetails::default()
+    };
+    let email = render(&generator(Medium::Email, &config), &notice);
+    assert_eq!(
+        email.text,
+        "mxc://example.org/room|mxc://example.org/ann|public|m.space|@guest:example.org|\
+         guesttoken|https://app.element.io|"
+    );
+    assert!(!format!("{notice:?}").contains("guesttoken"), "{notice:?}");
+    notice.details = InviteDetails::default();
+    let email = render(&generator(Medium::Email, &config), &notice);
+    assert_eq!(email.text, "|||||||");
+}
+
 #[test]
 fn names_fall_back_to_ids_when_the_homeserver_sent_none() {
     let (_dir, config) = invite_template(
         "Subject: x\n\n%SENDER_NAME_OR_ID% %ROOM_NAME_OR_ID%|%SENDER_NAME%|%ROOM_NAME%",
     );
     let mut notice = invite_notice(email());
-    notice.sender_display_name = None;
-    notice.room_name = Some("  ".into());
+    notice.details.sender_display_name = None;
+    notice.details.room_name = Some("  ".into());
     let email = render(&generator(Medium::Email, &config), &notice);
     assert_eq!(email.text, "@inviter:example.org !room:example.org||  ");
 }
@@ -85,7 +120,7 @@ fn names_fall_back_to_ids_when_the_homeserver_sent_none() {
 fn the_built_in_invite_escapes_names_in_html_and_keeps_the_subject_on_one_line() {
     let generator = generator(Medium::Email, &TemplateConfig::default());
     let mut notice = invite_notice(email());
-    notice.sender_display_name = Some("<script>alert(1)</script>".into());
+    notice.details.sender_display_name = Some("<script>alert(1)</script>".into());
     let email = render(&generator, &notice);
     let html = email.html.unwrap();
     assert!(!html.contains("<script>"), "{html}");

@@ -6,6 +6,8 @@ use verity_domain::{
     EmailAddress, InviteToken, Msisdn, SessionId, SessionMode, ThreePid, UserId, ValidationToken,
 };
 
+use crate::ports::driving::InviteDetails;
+
 /// A message ready to send: what a generator produces and a connector delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notification {
@@ -61,14 +63,12 @@ pub struct InviteNotice {
     pub threepid: ThreePid,
     /// The inviting user (`%SENDER_ID%`).
     pub sender: UserId,
-    /// Their display name, already cut to sydent's length (`%SENDER_NAME%`).
-    pub sender_display_name: Option<String>,
     /// The room (`%ROOM_ID%`).
     pub room_id: String,
-    /// Its name, already cut to sydent's length (`%ROOM_NAME%`).
-    pub room_name: Option<String>,
-    /// Its alias, if the homeserver sent one (`%ROOM_ALIAS%`).
-    pub room_alias: Option<String>,
+    /// What the homeserver sent about the room and the sender, the room name and the sender's
+    /// display name already cut to sydent's lengths (`%ROOM_NAME%`, `%SENDER_NAME%`,
+    /// `%ROOM_ALIAS%`, `%ROOM_AVATAR_URL%`, ...).
+    pub details: InviteDetails,
     /// The invite's token (`%INVITE_TOKEN%`).
     pub token: InviteToken,
     /// The invite's ephemeral private key, unpadded URL-safe base64 (`%EPHEMERAL_PRIVATE_KEY%`):
@@ -85,6 +85,7 @@ impl fmt::Debug for InviteNotice {
             .field("threepid", &self.threepid)
             .field("sender", &self.sender)
             .field("room_id", &self.room_id)
+            .field("details", &self.details)
             .field("token", &self.token)
             .field("ephemeral_private_key", &"<redacted>")
             .finish_non_exhaustive()

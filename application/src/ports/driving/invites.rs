@@ -4,8 +4,9 @@ use verity_domain::{InviteToken, Medium, PublicKey, ThreePid, UserId};
 
 use crate::ports::driven::{BackendError, StoreError};
 
-/// The display details a homeserver may send with `store-invite`, all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The display details a homeserver may send with `store-invite`, all optional: every string
+/// field sydent hands its invite templates (absent ones render empty).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct InviteDetails {
     /// `room_alias`.
     pub room_alias: Option<String>,
@@ -21,6 +22,27 @@ pub struct InviteDetails {
     pub sender_display_name: Option<String>,
     /// `sender_avatar_url`.
     pub sender_avatar_url: Option<String>,
+    /// `guest_user_id` (older homeservers made a guest account for the invitee).
+    pub guest_user_id: Option<String>,
+    /// `guest_access_token`, that guest account's token: a secret, `Debug` hides it.
+    pub guest_access_token: Option<String>,
+    /// `org.matrix.web_client_location`: the web client the invite email should link to.
+    pub web_client_location: Option<String>,
+}
+
+impl std::fmt::Debug for InviteDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InviteDetails")
+            .field("room_alias", &self.room_alias)
+            .field("room_name", &self.room_name)
+            .field("room_type", &self.room_type)
+            .field("sender_display_name", &self.sender_display_name)
+            .field(
+                "guest_access_token",
+                &self.guest_access_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// `POST /store-invite`.
