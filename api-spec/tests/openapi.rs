@@ -24,6 +24,7 @@ fn generated() -> String {
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
+        views: Arc::default(),
     };
     openapi_service(&deps).spec_yaml()
 }

@@ -32,6 +32,7 @@ mod resolve;
 mod storage;
 mod synapse;
 mod threepid;
+mod view;
 
 use std::path::{Path, PathBuf};
 

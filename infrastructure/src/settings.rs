@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+use verity_adapter_http::Views;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
@@ -45,6 +46,9 @@ pub struct Settings {
     pub lookups: LookupsSettings,
     /// `invite.*`: 3PID room invites.
     pub invites: InviteSettings,
+    /// `view.*` (and Sydent's `verify_response_template`): the operator's own pages, read at
+    /// start-up.
+    pub views: Views,
 }
 
 /// `invite.*` (mxisd): 3PID room invites.

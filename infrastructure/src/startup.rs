@@ -47,6 +47,7 @@ impl Application {
             invites: use_cases.invites.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
+            views: Arc::new(settings.views.clone()),
         };
         let config = HttpConfig {
             max_body_bytes: settings.server.max_body_bytes,

@@ -44,6 +44,7 @@ fn client(
             .map(|s| (*s).to_owned())
             .collect::<Vec<_>>()
             .into(),
+        views: Arc::default(),
     };
     TestClient::new(app(&deps, CONFIG))
 }
@@ -324,6 +325,70 @@ async fn submit_token_accepts_a_form_body_as_mxisd_did() {
         .await;
     resp.assert_status_is_ok();
     assert_eq!(body(resp).await, json!({"success": true}));
+}
+
+/// Synapse proxies a delegated SMS code to v1 and shows "Error contacting the identity server"
+/// for any non-2xx answer; a 200 with `success: false` reaches the user with its reason.
+#[tokio::test]
+async fn a_refused_code_on_v1_is_a_200_with_success_false_and_the_reason_as_sydent_answers() {
+    let cases: [(fn() -> ValidationError, &str); 4] = [
+        (|| ValidationError::TokenIncorrect, "M_TOKEN_INCORRECT"),
+        (|| ValidationError::TooManyAttempts, "M_TOKEN_INCORRECT"),
+        (|| ValidationError::SessionExpired, "M_SESSION_EXPIRED"),
+        (|| ValidationError::NoValidSession, "M_NO_VALID_SESSION"),
+    ];
+    for (error, errcode) in cases {
+        for medium in ["email", "msisdn"] {
+            let mut validation = MockValidation::new();
+            validation
+                .expect_submit_token()
+                .returning(move |_| Err(error()));
+            let resp = client(MockAccounts::new(), validation, &[])
+                .post(format!(
+                    "/_matrix/identity/api/v1/validate/{medium}/submitToken"
+                ))
+                .body_json(&json!({"sid": "s", "client_secret": "c", "token": "000000"}))
+                .send()
+                .await;
+            resp.assert_status_is_ok();
+            let answer = body(resp).await;
+            assert_eq!(answer["success"], json!(false), "{medium}: {answer}");
+            assert_eq!(answer["errcode"], json!(errcode), "{medium}: {answer}");
+            assert!(answer["error"].as_str().is_some_and(|e| !e.is_empty()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_code_on_v2_stays_a_400_m_token_incorrect_as_the_specification_says() {
+    let mut validation = MockValidation::new();
+    validation
+        .expect_submit_token()
+        .returning(|_| Err(ValidationError::TokenIncorrect));
+    let resp = client(accounts(), validation, &[])
+        .post("/_matrix/identity/v2/validate/msisdn/submitToken")
+        .header("Authorization", "Bearer good")
+        .body_json(&json!({"sid": "s", "client_secret": "c", "token": "000000"}))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(body(resp).await["errcode"], "M_TOKEN_INCORRECT");
+}
+
+#[tokio::test]
+async fn an_internal_failure_on_v1_submit_keeps_its_500() {
+    let mut validation = MockValidation::new();
+    validation.expect_submit_token().returning(|_| {
+        Err(ValidationError::Internal(
+            verity_application::ports::driven::StoreError::Corrupt("db down".into()),
+        ))
+    });
+    let resp = client(MockAccounts::new(), validation, &[])
+        .post("/_matrix/identity/api/v1/validate/email/submitToken")
+        .body_json(&json!({"sid": "s", "client_secret": "c", "token": "000000"}))
+        .send()
+        .await;
+    resp.assert_status(StatusCode::INTERNAL_SERVER_ERROR);
 }
 
 #[path = "api_pages_tests.rs"]

@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::middleware::CatchPanic;
+use poem::http::header;
+use poem::middleware::{CatchPanic, SetHeader};
 use poem::{Endpoint, EndpointExt, Response, Route};
 use verity_application::ports::driving::{
     Accounts, Association, Invites, Keys, Lookup, RemoteSessions, Status, Validation,
@@ -12,6 +13,7 @@ use verity_application::ports::driving::{
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors};
+use crate::pages::Views;
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
 pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
@@ -41,6 +43,8 @@ pub struct HttpDeps {
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,
+    /// The operator's own pages (`view.*`); [`Views::default`] serves the built-in ones.
+    pub views: Arc<Views>,
 }
 
 /// HTTP behaviour chosen by the operator.
@@ -88,6 +92,9 @@ pub(crate) fn with_middleware(
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
         }))
         .with(Cors)
+        // The pages' URLs carry the session's secret: never send them to a third party an
+        // operator's own page (`view.*`) loads an image or a font from.
+        .with(SetHeader::new().overriding(header::REFERRER_POLICY, "no-referrer"))
         .with(AccessLog)
         .map_to_response()
         .boxed()

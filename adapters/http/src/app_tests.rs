@@ -43,6 +43,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
+        views: Arc::default(),
     }
 }
 

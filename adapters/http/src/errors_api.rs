@@ -204,6 +204,28 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+/// The v1 `POST …/submitToken` answer to a wrong, expired, locked or unknown session: HTTP 200
+/// `{"success": false, "errcode", "error"}`, as sydent's v1 email servlet answers. Synapse
+/// proxies a delegated SMS code to v1 (`account_threepid_delegates.msisdn`) and turns every
+/// non-2xx answer into "Error contacting the identity server", while it passes a 200 through to
+/// the client, which then shows the reason. `Err` keeps every other error's status. v2 answers
+/// these as the specification says (400 `M_TOKEN_INCORRECT`, ...).
+pub(crate) fn v1_submission_failure(error: ValidationError) -> Result<MatrixError, ApiError> {
+    let about_the_code = matches!(
+        error,
+        ValidationError::TokenIncorrect
+            | ValidationError::TooManyAttempts
+            | ValidationError::SessionExpired
+            | ValidationError::NoValidSession
+    );
+    match ApiError::from(error) {
+        ApiError::BadRequest(Json(body)) | ApiError::NotFound(Json(body)) if about_the_code => {
+            Ok(body)
+        }
+        other => Err(other),
+    }
+}
+
 impl From<AssociationError> for ApiError {
     fn from(error: AssociationError) -> Self {
         let message = capitalise(&error.to_string());

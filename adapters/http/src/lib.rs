@@ -15,6 +15,7 @@ mod server;
 
 pub use api::{Api, openapi_service};
 pub use app::{HttpConfig, HttpDeps, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
+pub use pages::{CustomPage, PageSyntax, Views};
 pub use server::BoundServer;
 
 /// The complete application, as [`app`] builds it.
@@ -31,6 +32,8 @@ mod api_lookup_tests;
 mod api_remote_tests;
 #[cfg(test)]
 mod api_tests;
+#[cfg(test)]
+mod api_views_tests;
 #[cfg(test)]
 mod test_support;
 

@@ -1,13 +1,16 @@
 //! The human-facing pages (maud): what a person sees after clicking the link in a validation
-//! email. Every value shown is escaped by maud; no page embeds a script.
+//! email. Every value shown is escaped by maud; no page embeds a script. An operator's own pages
+//! (`view.*`) replace them outcome by outcome (`outcomes`), with escaped values too (`views`).
 
 mod layout;
+mod outcomes;
 mod redirect;
 mod remote;
 mod validation;
+mod views;
+
+pub use outcomes::Views;
+pub use views::{CustomPage, PageSyntax};
 
 pub(crate) use redirect::redirect_allowed;
-pub(crate) use remote::{
-    RemoteLinks, explain_page, not_yet_page, remote_success_page, started_page,
-};
-pub(crate) use validation::{failure_page, success_page};
+pub(crate) use remote::{RemoteLinks, explain_page};

@@ -21,6 +21,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         invites: Arc::new(MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
+        views: Arc::default(),
     }
 }
 

@@ -16,6 +16,7 @@ use super::lookup::{self, LookupsDump};
 use super::recursive::{self, ForwardDump};
 use super::storage::percent_decode;
 use super::synapse::{self, SynapseSqlDump};
+use super::view::{self, ViewDump};
 use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
 
 pub(super) const REDACTED: &str = "<redacted>";
@@ -53,6 +54,7 @@ struct Document<'a> {
     lookups: LookupsDump,
     invite: InviteDump,
     forward: ForwardDump,
+    view: ViewDump,
 }
 
 #[derive(Serialize)]
@@ -251,6 +253,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
             invite: invites::dump(&s.invites),
+            view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),
             forward: recursive::dump(&s.lookups.recursive).1,
         }

@@ -66,6 +66,11 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("synapseSql.auth", SYNAPSE_AUTH),
+    (
+        "view.session.localRemote.onTokenSubmit.failure",
+        "a failed link does not say which kind of session it was: every failed link shows \
+         view.session.onTokenSubmit.failure; see docs/views.md",
+    ),
     ("notification.handler.*", ONLY_EMAIL_AND_MSISDN),
 ];
 
@@ -255,4 +260,25 @@ pub const KNOWN_KEYS: &[&str] = &[
     "lookup.recursive.trustedProxies",
     "forward",
     "forward.servers",
+    // view: docs/views.md.
+    "view",
+    "view.session",
+    "view.session.onTokenSubmit",
+    "view.session.onTokenSubmit.success",
+    "view.session.onTokenSubmit.failure",
+    "view.session.local",
+    "view.session.local.onTokenSubmit",
+    "view.session.local.onTokenSubmit.success",
+    "view.session.local.onTokenSubmit.failure",
+    "view.session.localRemote",
+    "view.session.localRemote.onTokenSubmit",
+    "view.session.localRemote.onTokenSubmit.success",
+    "view.session.remote",
+    "view.session.remote.onRequest",
+    "view.session.remote.onRequest.success",
+    "view.session.remote.onRequest.failure",
+    "view.session.remote.onCheck",
+    "view.session.remote.onCheck.success",
+    "view.session.remote.onCheck.failure",
+    "view.verify_response_template",
 ];

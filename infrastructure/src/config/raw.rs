@@ -17,6 +17,7 @@ use super::lenient::{Flag, Int, Lifetime, Text};
 use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
 use super::recursive::RawForward;
 use super::synapse::RawSynapseSql;
+use super::view::RawView;
 
 #[path = "raw_threepid.rs"]
 mod threepid;
@@ -75,6 +76,8 @@ pub struct RawConfig {
     /// Verity only.
     #[serde(deserialize_with = "nullable")]
     pub bindings: RawBindings,
+    #[serde(deserialize_with = "nullable")]
+    pub view: RawView,
 }
 
 /// `matrix`

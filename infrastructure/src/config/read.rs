@@ -21,6 +21,7 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
     warnings.extend(threepid::warnings(&raw));
     warnings.extend(lookup::warnings(&raw));
     warnings.extend(recursive::warnings(&raw));
+    warnings.extend(super::view::warnings(&raw));
     Ok((raw, warnings))
 }
 

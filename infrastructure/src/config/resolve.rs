@@ -15,6 +15,7 @@ use verity_domain::{
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
+use super::view;
 use super::{
     accounts, federation, invites, logging, lookup, recursive, storage, synapse, threepid,
 };
@@ -56,6 +57,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
     let session = session(raw.session, &matrix.identity_servers)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
+    let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     Ok(Settings {
         matrix,
         server,
@@ -69,6 +71,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         synapse_sql,
         lookups,
         invites: invites::resolve(&raw.invite)?,
+        views,
     })
 }
 

@@ -8,7 +8,7 @@ use verity_application::ports::driving::{SubmitToken, Validation, ValidationErro
 use verity_domain::{ClientSecret, SessionId, SessionMode, ValidationToken};
 
 use crate::errors_api::ApiError;
-use crate::pages::{RemoteLinks, failure_page, redirect_allowed, success_page};
+use crate::pages::{RemoteLinks, Views, redirect_allowed};
 
 /// A page, or the redirect to an allowed `next_link`.
 #[derive(ApiResponse)]
@@ -41,6 +41,8 @@ pub(crate) struct LinkPages {
     next_link_allowed: Arc<[String]>,
     /// Whether the remote step's pages are served (a remote identity server client is wired).
     remote_step: bool,
+    /// The operator's pages (`view.*`), where configured.
+    views: Arc<Views>,
 }
 
 impl LinkPages {
@@ -48,11 +50,13 @@ impl LinkPages {
         validation: Arc<dyn Validation>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
+        views: Arc<Views>,
     ) -> Self {
         Self {
             validation,
             next_link_allowed,
             remote_step,
+            views,
         }
     }
 
@@ -70,7 +74,7 @@ impl LinkPages {
             })
         })();
         let Ok(submission) = parsed else {
-            return PageResponse::Invalid(Html(failure_page(
+            return PageResponse::Invalid(Html(self.views.link_failure(
                 "This link is incomplete or damaged.",
                 "Open the link from the message again, exactly as it was sent.",
             )));
@@ -89,20 +93,21 @@ impl LinkPages {
                     Some(link) if redirect_allowed(&link, &self.next_link_allowed) => {
                         PageResponse::Redirect(link)
                     }
-                    _ => PageResponse::Validated(Html(success_page(
+                    _ => PageResponse::Validated(Html(self.views.link_success(
                         &accepted.threepid,
                         &accepted.mode,
                         links.as_ref(),
                     ))),
                 }
             }
-            Err(error) => failure(error),
+            Err(error) => failure(error, &self.views),
         }
     }
 }
 
-fn failure(error: ValidationError) -> PageResponse {
+fn failure(error: ValidationError, views: &Views) -> PageResponse {
     let again = "Request a new verification message from your Matrix client.";
+    let failure_page = |reason: &str, advice: &str| views.link_failure(reason, advice);
     match error {
         ValidationError::NoValidSession => PageResponse::Unknown(Html(failure_page(
             "This link does not match any verification request.",

@@ -11,9 +11,11 @@ use verity_application::ports::driving::{
 use verity_domain::{ClientSecret, SessionId};
 
 use super::ApiTags;
-use crate::pages::{
-    RemoteLinks, explain_page, failure_page, not_yet_page, remote_success_page, started_page,
-};
+use crate::pages::{RemoteLinks, Views, explain_page};
+
+/// Renders a failure page from its reason and advice: the operator's page for that step
+/// (`view.session.remote.*.failure`), or the built-in one.
+type FailurePage<'a> = &'a dyn Fn(&str, &str) -> String;
 
 /// A page of the remote step.
 #[derive(ApiResponse)]
@@ -45,17 +47,19 @@ pub enum RemotePage {
 pub struct RemoteSessionsApi {
     /// `None` when no remote identity server client is wired: every page says so.
     remote: Option<Arc<dyn RemoteSessions>>,
+    /// The operator's pages (`view.session.remote.*`), where configured.
+    views: Arc<Views>,
 }
 
 impl RemoteSessionsApi {
-    pub(crate) fn new(remote: Option<Arc<dyn RemoteSessions>>) -> Self {
-        Self { remote }
+    pub(crate) fn new(remote: Option<Arc<dyn RemoteSessions>>, views: Arc<Views>) -> Self {
+        Self { remote, views }
     }
 
-    fn remote(&self) -> Result<&dyn RemoteSessions, RemotePage> {
+    fn remote(&self, page: FailurePage<'_>) -> Result<&dyn RemoteSessions, RemotePage> {
         self.remote
             .as_deref()
-            .ok_or_else(|| failure(RemoteSessionError::NotOffered))
+            .ok_or_else(|| failure(RemoteSessionError::NotOffered, page))
     }
 
     /// The use case and the parsed link of a request, or the page that answers it: no remote
@@ -64,15 +68,20 @@ impl RemoteSessionsApi {
         &self,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
+        page: FailurePage<'_>,
     ) -> Result<(&dyn RemoteSessions, Step), RemotePage> {
-        let remote = self.remote()?;
-        Ok((remote, parse(sid.0, client_secret.0)?))
+        let remote = self.remote(page)?;
+        Ok((remote, parse(sid.0, client_secret.0, page)?))
     }
 }
 
 type Step = (SessionId, ClientSecret, RemoteLinks);
 
-fn parse(sid: Option<String>, client_secret: Option<String>) -> Result<Step, RemotePage> {
+fn parse(
+    sid: Option<String>,
+    client_secret: Option<String>,
+    page: FailurePage<'_>,
+) -> Result<Step, RemotePage> {
     let sid = SessionId::parse(sid.as_deref().unwrap_or_default());
     let secret = ClientSecret::parse(client_secret.as_deref().unwrap_or_default());
     match (sid, secret) {
@@ -80,7 +89,7 @@ fn parse(sid: Option<String>, client_secret: Option<String>) -> Result<Step, Rem
             let links = RemoteLinks::new(&sid, &secret);
             Ok((sid, secret, links))
         }
-        _ => Err(RemotePage::Invalid(Html(failure_page(
+        _ => Err(RemotePage::Invalid(Html(page(
             "This link is incomplete or damaged.",
             "Open the link from the message again, exactly as it was sent.",
         )))),
@@ -90,14 +99,15 @@ fn parse(sid: Option<String>, client_secret: Option<String>) -> Result<Step, Rem
 fn show(
     outcome: Result<RemoteOverview, RemoteSessionError>,
     render: impl FnOnce(&RemoteOverview) -> String,
+    page: FailurePage<'_>,
 ) -> RemotePage {
     match outcome {
         Ok(overview) => RemotePage::Shown(Html(render(&overview))),
-        Err(error) => failure(error),
+        Err(error) => failure(error, page),
     }
 }
 
-fn failure(error: RemoteSessionError) -> RemotePage {
+fn failure(error: RemoteSessionError, failure_page: FailurePage<'_>) -> RemotePage {
     let again = "Request a new verification message from your Matrix client.";
     let page = |reason: &str, advice: &str| Html(failure_page(reason, advice));
     match error {
@@ -175,13 +185,17 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+        // mxisd had no such page: its failures are always the built-in ones.
+        let fail = |reason: &str, advice: &str| self.views.failure(None, reason, advice);
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,
         };
-        show(remote.explain(&sid, &secret).await, |o| {
-            explain_page(o, &links)
-        })
+        show(
+            remote.explain(&sid, &secret).await,
+            |o| explain_page(o, &links),
+            &fail,
+        )
     }
 
     /// Start the validation session on the other identity server (HTML).
@@ -199,13 +213,19 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+        let views = &self.views;
+        let fail = |reason: &str, advice: &str| {
+            views.failure(views.request_failure.as_ref(), reason, advice)
+        };
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,
         };
-        show(remote.start(&sid, &secret).await, |o| {
-            started_page(o, &links)
-        })
+        show(
+            remote.start(&sid, &secret).await,
+            |o| views.started(o, &links),
+            &fail,
+        )
     }
 
     /// Check whether the user completed the validation on the other identity server (HTML).
@@ -224,16 +244,18 @@ impl RemoteSessionsApi {
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
-        let (remote, (sid, secret, links)) = match self.step(sid, client_secret) {
+        let views = &self.views;
+        let fail = |reason: &str, advice: &str| {
+            views.failure(views.check_failure.as_ref(), reason, advice)
+        };
+        let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,
         };
-        show(remote.check(&sid, &secret).await, |o| {
-            if o.validated {
-                remote_success_page(o)
-            } else {
-                not_yet_page(o, &links)
-            }
-        })
+        show(
+            remote.check(&sid, &secret).await,
+            |o| views.checked(o, &links),
+            &fail,
+        )
     }
 }

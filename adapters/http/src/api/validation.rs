@@ -16,6 +16,7 @@ use super::validation_types::{
     TokenSubmission, ValidatedThreePidBody,
 };
 use crate::errors_api::ApiError;
+use crate::pages::Views;
 
 /// The shared behaviour of both API versions.
 pub(crate) struct Sessions {
@@ -100,8 +101,9 @@ impl ValidationApi {
         accounts: Arc<dyn Accounts>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
+        views: Arc<Views>,
     ) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step);
+        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step, views);
         Self {
             sessions: Sessions { validation },
             accounts,
@@ -253,8 +255,9 @@ impl ValidationV1Api {
         validation: Arc<dyn Validation>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
+        views: Arc<Views>,
     ) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step);
+        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step, views);
         Self {
             sessions: Sessions { validation },
             pages,

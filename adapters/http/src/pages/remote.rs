@@ -125,7 +125,7 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
 }
 
 /// The message the remote server sends, with its article.
-fn message_kind(medium: &Medium) -> &'static str {
+pub(super) fn message_kind(medium: &Medium) -> &'static str {
     match medium {
         Medium::Msisdn => "a text message",
         _ => "an email",
