@@ -5,7 +5,7 @@ use std::sync::Arc;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use verity_application::ports::driving::{Accounts, Validation};
+use verity_application::ports::driving::{Accounts, TokenAccepted, Validation};
 use verity_domain::{ClientSecret, SessionId, ThreePid};
 
 use super::ApiTags;
@@ -55,7 +55,30 @@ impl Sessions {
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
         let accepted = self.validation.submit_token(body.0.into_domain()?).await?;
-        Ok(Json(match accepted.remote_code_from {
+        Ok(Json(Self::submission_result(accepted)))
+    }
+
+    /// v1: a failed submission is `200 {"success": false, ...}`, as sydent (see
+    /// [`crate::errors_api::v1_submission_failure`]).
+    async fn submit_v1(
+        &self,
+        body: Json<TokenSubmission>,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        match self.validation.submit_token(body.0.into_domain()?).await {
+            Ok(accepted) => Ok(Json(Self::submission_result(accepted))),
+            Err(error) => {
+                let failure = crate::errors_api::v1_submission_failure(error)?;
+                Ok(Json(SubmissionResult {
+                    success: false,
+                    errcode: Some(failure.errcode),
+                    error: Some(failure.error),
+                }))
+            }
+        }
+    }
+
+    fn submission_result(accepted: TokenAccepted) -> SubmissionResult {
+        match accepted.remote_code_from {
             Some(server) => {
                 let message = crate::errors_api::new_code_coming(&server);
                 SubmissionResult {
@@ -69,7 +92,7 @@ impl Sessions {
                 errcode: None,
                 error: None,
             },
-        }))
+        }
     }
 
     async fn validated(
@@ -312,7 +335,7 @@ impl ValidationV1Api {
         &self,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit(body).await
+        self.sessions.submit_v1(body).await
     }
 
     /// Validate ownership of a phone number (deprecated v1).
@@ -327,7 +350,7 @@ impl ValidationV1Api {
         &self,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit(body).await
+        self.sessions.submit_v1(body).await
     }
 
     /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
