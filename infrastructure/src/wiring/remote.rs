@@ -54,3 +54,32 @@ pub(super) fn own_names(settings: &Settings) -> Vec<String> {
     }
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::own_names;
+    use crate::config;
+
+    fn names(yaml: &str) -> Vec<String> {
+        let loaded = config::parse(yaml).unwrap();
+        own_names(&loaded.settings)
+    }
+
+    #[test]
+    fn a_homeserver_may_name_this_server_by_server_name_or_public_url_host_and_port() {
+        let found = names(
+            "matrix:\n  domain: example.org\nserver:\n  name: id.example.org\n  publicUrl: https://id.example.org:8443\n",
+        );
+        assert_eq!(found, ["id.example.org", "id.example.org:8443"]);
+    }
+
+    /// Synapse's `id_server` may carry a path (`valid_id_server_location`), and it signs that
+    /// string: with a publicUrl under a path, that path is part of a name.
+    #[test]
+    fn a_public_url_with_a_path_adds_the_host_and_path_as_synapse_writes_id_server() {
+        let found = names(
+            "matrix:\n  domain: example.org\nserver:\n  name: example.org\n  publicUrl: https://example.org/identity/\n",
+        );
+        assert_eq!(found, ["example.org", "example.org/identity"]);
+    }
+}
