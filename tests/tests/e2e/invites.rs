@@ -37,6 +37,9 @@ fn invite_request(address: &str) -> types::StoreInviteRequest {
         room_type: None,
         sender_display_name: Some("Inviter".into()),
         sender_avatar_url: None,
+        guest_user_id: None,
+        guest_access_token: None,
+        org_matrix_web_client_location: None,
     }
 }
 
@@ -119,6 +122,56 @@ fn from_sign_link(text: &str, name: &str) -> String {
         .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
         .unwrap_or_else(|| panic!("no {name} in {query}"))
         .to_owned()
+}
+
+/// An operator's invite template gets every string field the homeserver sent to store-invite
+/// (as sydent hands them all to its templates), HTML-escaped, and empty ones for the rest.
+#[tokio::test]
+async fn an_operators_invite_template_renders_every_field_synapse_sends() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = dir.path().join("invite-template.eml");
+    std::fs::write(
+        &template,
+        "Subject: %SENDER_NAME_OR_ID% invited you\nContent-Type: text/html; charset=UTF-8\n\n\
+         <img src=\"%ROOM_AVATAR_URL%\"><img src=\"%SENDER_AVATAR_URL%\">\
+         <p>%ROOM_NAME% %ROOM_ALIAS% %ROOM_JOIN_RULES% %ROOM_TYPE% %WEB_CLIENT_LOCATION%|\
+         %GUEST_USER_ID%|</p>\n",
+    )
+    .unwrap();
+    let peers = Peers::start().await;
+    let yaml = peers.yaml().replace(
+        "      connector: smtp\n",
+        &format!(
+            "      connector: smtp\n      generators:\n        template:\n          invite: '{}'\n",
+            template.display()
+        ),
+    );
+    let app = spawn_app_with(Backend::Sqlite, &yaml).await;
+    let inviter = peers.register(&app, "inviter").await;
+    // The fields Synapse 1.163 sends (handlers/identity.py, ask_id_server_for_third_party_invite).
+    inviter
+        .store_invite_v2(&types::StoreInviteRequest {
+            room_alias: Some("#tea:example.org".into()),
+            room_avatar_url: Some("mxc://example.org/room\"><script>".into()),
+            room_join_rules: Some("public".into()),
+            room_name: Some("Tea".into()),
+            room_type: Some("m.space".into()),
+            sender_avatar_url: Some("mxc://example.org/inviter".into()),
+            org_matrix_web_client_location: Some("https://app.element.io".into()),
+            ..invite_request(INVITEE)
+        })
+        .await
+        .expect("store-invite");
+    let mail = peers.smtp.wait_for_mail(WAIT).await.expect("invite email");
+    let html = mail.parse().html.expect("an HTML body");
+    assert!(
+        html.contains(
+            "<img src=\"mxc://example.org/room&quot;&gt;&lt;script&gt;\">\
+             <img src=\"mxc://example.org/inviter\">\
+             <p>Tea #tea:example.org public m.space https://app.element.io||</p>"
+        ),
+        "{html}"
+    );
 }
 
 async fn the_invite_flow(backend: Backend) {
