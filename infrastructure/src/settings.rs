@@ -78,6 +78,9 @@ pub struct LookupsSettings {
     pub memory: Option<MemorySettings>,
     /// `session.policy.unbind.enabled` (ma1sd, default true).
     pub unbind_enabled: bool,
+    /// `session.policy.unbind.notifications` (ma1sd, default true): tell the owner of a 3PID
+    /// when it is unbound (the `session.unbind.notification` template).
+    pub unbind_notifications: bool,
     /// `lookup.recursive.*` and `forward.servers`: forwarding lookups to other identity servers.
     pub recursive: RecursiveSettings,
 }

@@ -45,6 +45,8 @@ pub struct AssociationService {
     remote: Option<Arc<dyn RemoteIdentityServers>>,
     /// The pending 3PID invites a bind signs and queues; `None`: binds ignore invites.
     invites: Option<Arc<InviteService>>,
+    /// Tells the owner of an unbound 3PID (`association_notify.rs`); `None`: nobody is told.
+    unbind_notifier: Option<super::Notifier>,
 }
 
 /// What checking a homeserver-signed request needs.
@@ -77,6 +79,7 @@ impl AssociationService {
             federation: None,
             remote: None,
             invites: None,
+            unbind_notifier: None,
         }
     }
 
@@ -280,12 +283,16 @@ impl Association for AssociationService {
             self.index.refresh(&binding.threepid).await?;
         }
         tracing::info!(proof, medium = %binding.threepid.medium(), removed, "3PID unbound");
+        self.notify_unbound(&binding.threepid).await;
         Ok(())
     }
 }
 
 #[path = "association_remote.rs"]
 mod remote;
+
+#[path = "association_notify.rs"]
+mod notify;
 
 #[cfg(test)]
 #[path = "association_tests.rs"]
@@ -294,3 +301,7 @@ mod tests;
 #[cfg(test)]
 #[path = "association_invites_tests.rs"]
 mod invites_tests;
+
+#[cfg(test)]
+#[path = "association_notify_tests.rs"]
+mod notify_tests;

@@ -140,6 +140,7 @@ struct Policy {
 #[derive(Serialize)]
 struct Unbind {
     enabled: bool,
+    notifications: bool,
 }
 
 #[derive(Serialize)]
@@ -227,6 +228,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
                     validation: validation(&s.session.policy),
                     unbind: Unbind {
                         enabled: s.lookups.unbind_enabled,
+                        notifications: s.lookups.unbind_notifications,
                     },
                 },
                 lifetime: format_duration(s.session.rules.lifetime),

@@ -223,14 +223,12 @@ pub struct RawRemote {
     pub server: Option<Text>,
 }
 
-/// `session.policy.unbind` (ma1sd): `enabled` switches unbinding on or off; `notifications` is
-/// read and type-checked so setting it is not reported as unknown (Verity sends no unbind
-/// notification yet).
+/// `session.policy.unbind` (ma1sd): `enabled` switches unbinding on or off; `notifications`
+/// the message telling the owner of an unbound 3PID.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawUnbind {
     pub enabled: Option<Flag>,
-    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
     pub notifications: Option<Flag>,
 }
 

@@ -125,6 +125,14 @@ fn the_binding_store_and_unbinding_can_be_switched_off() {
     assert!(!s.unbind_enabled);
 }
 
+#[test]
+fn unbind_notifications_are_on_unless_ma1sds_key_turns_them_off() {
+    assert!(lookups("").unbind_notifications);
+    let off = lookups("session: {policy: {unbind: {notifications: false}}}");
+    assert!(!off.unbind_notifications);
+    assert!(off.unbind_enabled);
+}
+
 const MEMORY: &str = "
 memory:
   enabled: true

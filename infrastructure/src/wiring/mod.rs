@@ -81,10 +81,13 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let notifier = notify::notifier(settings)?;
     let (invites, invite_wake) =
         invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
-    let association = association(settings, store, &index, &keys, &clock)
+    let mut association = association(settings, store, &index, &keys, &clock)
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
+    if settings.lookups.unbind_notifications {
+        association = association.with_unbind_notifications(notifier.clone());
+    }
     let mut remote_sessions = RemoteSessionService::new(
         Arc::new(store.session_store()),
         remote_identity_servers.clone(),

@@ -325,6 +325,12 @@ impl NotificationGenerator for TemplateGenerator {
             .set("SIGN_URL", notice.sign_url.clone());
         self.render(TemplateKind::Invite, &notice.threepid, &values)
     }
+
+    /// ma1sd's unbind notification: the placeholders every message has, nothing more.
+    fn unbind(&self, threepid: &ThreePid) -> Result<Notification, NotifyError> {
+        let values = self.common_values(threepid);
+        self.render(TemplateKind::UnbindNotification, threepid, &values)
+    }
 }
 
 /// Reads a template: a built-in one for `classpath:` paths, else the file.

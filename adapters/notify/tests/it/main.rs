@@ -10,6 +10,7 @@ mod logs;
 mod smtp;
 mod templates_from_disk;
 mod twilio;
+mod unbind;
 
 use verity_adapter_notify::{SenderIdentity, TemplateConfig, TemplateGenerator};
 use verity_application::ports::driven::{

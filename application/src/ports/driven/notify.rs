@@ -124,6 +124,14 @@ pub trait NotificationGenerator: Send + Sync {
     /// [`NotifyError::Template`] when the template cannot be rendered for this 3PID;
     /// [`NotifyError::Unsupported`] when this generator has no invite template.
     fn invite(&self, notice: &InviteNotice) -> Result<Notification, NotifyError>;
+
+    /// The message telling the owner of a 3PID that it was unbound from a Matrix ID (ma1sd's
+    /// `session.unbind.notification`; the 3PID is also the recipient).
+    ///
+    /// # Errors
+    /// [`NotifyError::Template`] when the template cannot be rendered for this 3PID;
+    /// [`NotifyError::Unsupported`] when this generator has no unbind template.
+    fn unbind(&self, threepid: &ThreePid) -> Result<Notification, NotifyError>;
 }
 
 /// Delivers messages.
