@@ -19,3 +19,4 @@ mod remote_sessions;
 mod session_rules;
 mod sessions;
 mod synapse;
+mod unbind_notifications;

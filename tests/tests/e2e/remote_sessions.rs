@@ -464,7 +464,17 @@ async fn a_phone_number_takes_two_codes_and_is_bound_on_central() {
         .into_inner();
     assert!(!first.success);
     assert_eq!(first.errcode.as_deref(), Some("M_MESSAGE_FOR_CLIENT"));
-    assert!(first.error.unwrap_or_default().contains("NEW code"));
+    let instruction = first.error.unwrap_or_default();
+    let central_host = w.central.base_url.trim_start_matches("http://");
+    assert!(
+        instruction.contains("NEW code")
+            && instruction.contains(&format!("identity server {central_host},")),
+        "{instruction}"
+    );
+    assert!(
+        !instruction.contains("root"),
+        "the operator's label: {instruction}"
+    );
     // Not bound before the second code.
     assert_eq!(
         bind(&w.local, &created.sid, "@dan:example.org")
