@@ -19,4 +19,5 @@ mod remote_sessions;
 mod session_rules;
 mod sessions;
 mod synapse;
+mod views;
 mod unbind_notifications;
