@@ -18,7 +18,7 @@ use verity_domain::{
     LookupAlgorithm, MalformedPlainEntry, Medium, RefusalReason, ServerLabel, SigningError, UserId,
 };
 
-use super::{ApiError, logout_error, new_code_coming};
+use super::{ApiError, logout_error, new_code_coming, v1_submission_failure};
 use crate::error::{ErrCode, escaped_error_response};
 use crate::test_support::{client, mocked_deps};
 
@@ -316,7 +316,8 @@ async fn body_guard_pairs() -> Vec<Pair> {
     pairs
 }
 
-/// Every pair the mapping produces; `M_MESSAGE_FOR_CLIENT` rides a 200 answer.
+/// Every pair the mapping produces; `M_MESSAGE_FOR_CLIENT` and v1 refused codes ride a 200
+/// `success: false` answer.
 async fn produced() -> BTreeSet<Pair> {
     let mut pairs = BTreeSet::new();
     for error in api_errors() {
@@ -327,6 +328,12 @@ async fn produced() -> BTreeSet<Pair> {
     }
     pairs.extend(body_guard_pairs().await);
     pairs.insert((new_code_coming("example.org").errcode, 200));
+    // v1 POST submitToken answers a refused code with 200 `success: false`, as sydent.
+    for error in validation_errors() {
+        if let Ok(body) = v1_submission_failure(error) {
+            pairs.insert((body.errcode, 200));
+        }
+    }
     pairs
 }
 
