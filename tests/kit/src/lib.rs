@@ -1,5 +1,6 @@
 //! Real peers for tests, each listening on `127.0.0.1:0`: an SMTP server that captures what it
-//! receives, a fake Twilio Messages API, a fake homeserver and a fake remote identity server.
+//! receives, a fake Twilio Messages API, a fake homeserver and a fake remote identity server; and
+//! a real one: a throwaway Synapse, with a TLS front to put the server under test behind.
 //!
 //! Used by adapter tests (as a dev-dependency) and by the end-to-end suite. Test support may panic
 //! on a broken set-up, so the workspace's no-panic lints are relaxed here.
@@ -9,5 +10,8 @@ pub mod homeserver;
 pub mod identity_server;
 mod serve;
 pub mod smtp;
+pub mod synapse;
+mod synapse_config;
 mod tls;
+pub mod tls_front;
 pub mod twilio;
