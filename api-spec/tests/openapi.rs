@@ -25,6 +25,7 @@ fn generated() -> String {
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
+        public_url: Arc::from(""),
     };
     openapi_service(&deps).spec_yaml()
 }

@@ -48,6 +48,7 @@ impl Application {
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
             views: Arc::new(settings.views.clone()),
+            public_url: Arc::from(settings.server.public_url.as_str()),
         };
         let config = HttpConfig {
             max_body_bytes: settings.server.max_body_bytes,

@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod client;
+mod path_proxy;
 mod peers;
 mod postgres;
 mod spawn;
 
+pub use path_proxy::PathProxy;
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};
-pub use spawn::{Backend, TestApp, spawn_app, spawn_app_with};
+pub use spawn::{Backend, PUBLIC_URL, TestApp, spawn_app, spawn_app_with};
 pub use verity_testkit::smtp::first_link;

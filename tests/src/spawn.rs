@@ -37,6 +37,10 @@ pub struct TestApp {
     _database: Option<TestDatabase>,
 }
 
+/// The `server.publicUrl` the tests give Verity: the links of its emails and pages and its
+/// redirects start with it.
+pub const PUBLIC_URL: &str = "http://localhost";
+
 /// Starts a server on SQLite with the minimal configuration plus `extra_yaml`.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(Backend::Sqlite, "").await
@@ -67,7 +71,7 @@ pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
     };
     let mut config = json!({
         "matrix": {"domain": "example.org"},
-        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
+        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": PUBLIC_URL},
         "key": {"path": dir.path().join("keys")},
         "storage": storage,
     });
@@ -89,7 +93,7 @@ pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
     }));
     let base_url = format!("http://{address}");
     install_crypto_provider();
-    let http = reqwest::Client::builder().build().expect("http client");
+    let http = browser(&base_url);
     TestApp {
         address,
         client: Client::new_with_client(&base_url, http.clone()),
@@ -116,8 +120,9 @@ impl TestApp {
         Client::new_with_client(&self.base_url, http)
     }
 
-    /// `base_url` + `path`.
+    /// `base_url` + `path`; a URL under [`PUBLIC_URL`] (a link Verity made) is taken as its path.
     pub fn url(&self, path: &str) -> String {
+        let path = path.strip_prefix(PUBLIC_URL).unwrap_or(path);
         format!("{}{path}", self.base_url)
     }
 
@@ -167,4 +172,19 @@ fn merge(base: &mut Value, extra: Value) {
         }
         (base, extra) => *base = extra,
     }
+}
+
+/// A plain client that reaches the server at `base_url` for every URL under [`PUBLIC_URL`], as a
+/// browser does through the operator's DNS and reverse proxy: redirects and links Verity builds
+/// on `server.publicUrl` are followed to it (it is the proxy of the `localhost` host).
+fn browser(base_url: &str) -> reqwest::Client {
+    let server = base_url.to_owned();
+    let proxy = reqwest::Proxy::custom(move |url| {
+        (url.scheme() == "http" && url.host_str() == Some("localhost") && url.port().is_none())
+            .then(|| server.clone())
+    });
+    reqwest::Client::builder()
+        .proxy(proxy)
+        .build()
+        .expect("http client")
 }

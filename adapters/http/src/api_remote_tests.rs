@@ -60,6 +60,7 @@ fn client(
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),
         views: Arc::default(),
+        public_url: Arc::from(""),
     };
     TestClient::new(app(&deps, CONFIG))
 }

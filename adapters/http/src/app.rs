@@ -45,6 +45,10 @@ pub struct HttpDeps {
     pub next_link_allowed: Arc<[String]>,
     /// The operator's own pages (`view.*`); [`Views::default`] serves the built-in ones.
     pub views: Arc<Views>,
+    /// `server.publicUrl` without a trailing slash (it may have a path, behind a reverse proxy):
+    /// every link, form action and redirect the pages make starts with it. Empty: they start at
+    /// the root of the host the request came to (tests).
+    pub public_url: Arc<str>,
 }
 
 /// HTTP behaviour chosen by the operator.

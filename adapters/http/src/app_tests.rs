@@ -44,6 +44,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
+        public_url: Arc::from(""),
     }
 }
 

@@ -29,6 +29,8 @@ mod api_keys_tests;
 #[cfg(test)]
 mod api_lookup_tests;
 #[cfg(test)]
+mod api_public_url_tests;
+#[cfg(test)]
 mod api_remote_tests;
 #[cfg(test)]
 mod api_tests;

@@ -22,6 +22,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
+        public_url: Arc::from(""),
     }
 }
 

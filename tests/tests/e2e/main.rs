@@ -13,6 +13,7 @@ mod keys;
 mod lifecycle;
 mod lookups;
 mod policies;
+mod public_url_path;
 mod real_synapse;
 mod recursive;
 mod remote_offer;

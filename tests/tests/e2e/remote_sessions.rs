@@ -5,7 +5,7 @@
 //! where the binding landed, and where it did not.
 use serde_json::Value;
 use verity_tests::client::types;
-use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
+use verity_tests::{Backend, PUBLIC_URL, Peers, TestApp, spawn_app_with};
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 pub(crate) const SECRET: &str = "remoteScenario";
@@ -169,13 +169,15 @@ pub(crate) async fn follow_mail(app: &TestApp, peers: &Peers, to: &str) -> Page 
     get(app, link.trim_start_matches("http://localhost")).await
 }
 
-/// The href of the first link or form action on `html` that goes to `path_part`.
+/// The href of the first link or form action on `html` that goes to `path_part`, as a path on
+/// this server when it is under `server.publicUrl` (as Verity builds its links).
 pub(crate) fn link_to(html: &str, path_part: &str) -> String {
     let start = html.find(path_part).expect("the link is on the page");
     let before = &html[..start];
     let quote = before.rfind('"').expect("an attribute");
     let end = start + html[start..].find('"').expect("end of the attribute");
-    html[quote + 1..end].replace("&amp;", "&")
+    let link = html[quote + 1..end].replace("&amp;", "&");
+    link.strip_prefix(PUBLIC_URL).map_or_else(|| link.clone(), str::to_owned)
 }
 
 pub(crate) fn explanation(sid: &str) -> String {
@@ -252,7 +254,9 @@ pub(crate) async fn publish_on_central(w: &World, sid: &str, email: &str) -> Pag
     assert!(
         started
             .html
-            .contains(r#"action="/_matrix/identity/remote/api/v1/validate/check""#)
+            .contains(&format!(
+                r#"action="{PUBLIC_URL}/_matrix/identity/remote/api/v1/validate/check""#
+            ))
     );
     let not_yet = get(&w.local, &check(sid)).await;
     assert!(

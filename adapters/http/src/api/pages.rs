@@ -43,6 +43,8 @@ pub(crate) struct LinkPages {
     remote_step: bool,
     /// The operator's pages (`view.*`), where configured.
     views: Arc<Views>,
+    /// `server.publicUrl`: the remote step's links and redirects start with it.
+    public_url: Arc<str>,
 }
 
 impl LinkPages {
@@ -51,12 +53,14 @@ impl LinkPages {
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
         views: Arc<Views>,
+        public_url: Arc<str>,
     ) -> Self {
         Self {
             validation,
             next_link_allowed,
             remote_step,
             views,
+            public_url,
         }
     }
 
@@ -79,9 +83,9 @@ impl LinkPages {
                 "Open the link from the message again, exactly as it was sent.",
             )));
         };
-        let links = self
-            .remote_step
-            .then(|| RemoteLinks::new(&submission.sid, &submission.client_secret));
+        let links = self.remote_step.then(|| {
+            RemoteLinks::new(&self.public_url, &submission.sid, &submission.client_secret)
+        });
         match self.validation.submit_token(submission).await {
             Ok(accepted) => {
                 // Remote forced: the link leads straight into the remote step (mxisd's forced

@@ -47,13 +47,23 @@ pub enum RemotePage {
 pub struct RemoteSessionsApi {
     /// `None` when no remote identity server client is wired: every page says so.
     remote: Option<Arc<dyn RemoteSessions>>,
+    /// `server.publicUrl`: the pages' links and forms start with it.
+    public_url: Arc<str>,
     /// The operator's pages (`view.session.remote.*`), where configured.
     views: Arc<Views>,
 }
 
 impl RemoteSessionsApi {
-    pub(crate) fn new(remote: Option<Arc<dyn RemoteSessions>>, views: Arc<Views>) -> Self {
-        Self { remote, views }
+    pub(crate) fn new(
+        remote: Option<Arc<dyn RemoteSessions>>,
+        public_url: Arc<str>,
+        views: Arc<Views>,
+    ) -> Self {
+        Self {
+            remote,
+            public_url,
+            views,
+        }
     }
 
     fn remote(&self, page: FailurePage<'_>) -> Result<&dyn RemoteSessions, RemotePage> {
@@ -71,13 +81,17 @@ impl RemoteSessionsApi {
         page: FailurePage<'_>,
     ) -> Result<(&dyn RemoteSessions, Step), RemotePage> {
         let remote = self.remote(page)?;
-        Ok((remote, parse(sid.0, client_secret.0, page)?))
+        Ok((
+            remote,
+            parse(&self.public_url, sid.0, client_secret.0, page)?,
+        ))
     }
 }
 
 type Step = (SessionId, ClientSecret, RemoteLinks);
 
 fn parse(
+    public_url: &Arc<str>,
     sid: Option<String>,
     client_secret: Option<String>,
     page: FailurePage<'_>,
@@ -86,7 +100,7 @@ fn parse(
     let secret = ClientSecret::parse(client_secret.as_deref().unwrap_or_default());
     match (sid, secret) {
         (Ok(sid), Ok(secret)) => {
-            let links = RemoteLinks::new(&sid, &secret);
+            let links = RemoteLinks::new(public_url, &sid, &secret);
             Ok((sid, secret, links))
         }
         _ => Err(RemotePage::Invalid(Html(page(

@@ -125,8 +125,15 @@ impl ValidationApi {
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
         views: Arc<Views>,
+        public_url: Arc<str>,
     ) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step, views);
+        let pages = LinkPages::new(
+            validation.clone(),
+            next_link_allowed,
+            remote_step,
+            views,
+            public_url,
+        );
         Self {
             sessions: Sessions { validation },
             accounts,
@@ -279,8 +286,15 @@ impl ValidationV1Api {
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
         views: Arc<Views>,
+        public_url: Arc<str>,
     ) -> Self {
-        let pages = LinkPages::new(validation.clone(), next_link_allowed, remote_step, views);
+        let pages = LinkPages::new(
+            validation.clone(),
+            next_link_allowed,
+            remote_step,
+            views,
+            public_url,
+        );
         Self {
             sessions: Sessions { validation },
             pages,

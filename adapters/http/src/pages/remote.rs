@@ -1,5 +1,7 @@
 //! The pages of the remote step (mxisd's remote sessions): explain, start, check. Every value
 //! is escaped by maud; the only form posts back to this server.
+use std::sync::Arc;
+
 use maud::{Markup, html};
 use verity_application::ports::driving::RemoteOverview;
 use verity_domain::{ClientSecret, Medium, SessionId};
@@ -10,15 +12,23 @@ use super::validation::what;
 /// Where the remote pages live (mxisd's paths).
 pub(crate) const REMOTE_BASE: &str = "/_matrix/identity/remote/api/v1/validate";
 
-/// The links of one session's remote pages (relative to this server).
+/// The links of one session's remote pages, under `server.publicUrl` (which may have a path:
+/// behind a reverse proxy, `https://example.org/identity`).
 pub(crate) struct RemoteLinks {
+    public_url: Arc<str>,
     sid: String,
     client_secret: String,
 }
 
 impl RemoteLinks {
-    pub(crate) fn new(sid: &SessionId, client_secret: &ClientSecret) -> Self {
+    /// `public_url` is `server.publicUrl` without a trailing slash.
+    pub(crate) fn new(
+        public_url: &Arc<str>,
+        sid: &SessionId,
+        client_secret: &ClientSecret,
+    ) -> Self {
         Self {
+            public_url: public_url.clone(),
             sid: sid.as_str().to_owned(),
             client_secret: client_secret.expose().to_owned(),
         }
@@ -34,12 +44,21 @@ impl RemoteLinks {
 
     /// The explanation page (GET) and the start form's target (POST).
     pub(crate) fn request_token(&self) -> String {
-        format!("{REMOTE_BASE}/requestToken?{}", self.query())
+        format!(
+            "{}{REMOTE_BASE}/requestToken?{}",
+            self.public_url,
+            self.query()
+        )
     }
 
     /// The check page.
     pub(crate) fn check(&self) -> String {
-        format!("{REMOTE_BASE}/check?{}", self.query())
+        format!("{}{REMOTE_BASE}/check?{}", self.public_url, self.query())
+    }
+
+    /// The check page without its query: the target of a form that sends the query itself.
+    fn check_action(&self) -> String {
+        format!("{}{REMOTE_BASE}/check", self.public_url)
     }
 }
 
@@ -73,7 +92,7 @@ fn publicly(overview: &RemoteOverview) -> Markup {
 
 fn check_button(links: &RemoteLinks, label: &str) -> Markup {
     html! {
-        form method="get" action=(format!("{REMOTE_BASE}/check")) {
+        form method="get" action=(links.check_action()) {
             input type="hidden" name="sid" value=(links.sid);
             input type="hidden" name="client_secret" value=(links.client_secret);
             button type="submit" { (label) }
@@ -196,17 +215,37 @@ pub(crate) fn not_yet_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
 mod tests {
     use super::*;
 
-    #[test]
-    fn links_carry_the_session_percent_encoded() {
-        let links = RemoteLinks::new(
+    fn links(public_url: &str) -> RemoteLinks {
+        RemoteLinks::new(
+            &Arc::from(public_url),
             &SessionId::parse("abc").unwrap(),
             &ClientSecret::parse("s=e.c_r-t").unwrap(),
-        );
+        )
+    }
+
+    #[test]
+    fn links_carry_the_session_percent_encoded() {
         assert_eq!(plural("email address"), "email addresses");
         assert_eq!(plural("phone number"), "phone numbers");
         assert_eq!(
-            links.check(),
-            "/_matrix/identity/remote/api/v1/validate/check?sid=abc&client_secret=s%3De.c_r-t"
+            links("https://id.example.org").check(),
+            "https://id.example.org/_matrix/identity/remote/api/v1/validate/check?sid=abc&client_secret=s%3De.c_r-t"
         );
+    }
+
+    #[test]
+    fn every_link_and_form_keeps_the_path_of_the_public_url() {
+        let links = links("https://example.org/identity");
+        let base = "https://example.org/identity/_matrix/identity/remote/api/v1/validate";
+        assert_eq!(
+            links.request_token(),
+            format!("{base}/requestToken?sid=abc&client_secret=s%3De.c_r-t")
+        );
+        assert_eq!(
+            links.check(),
+            format!("{base}/check?sid=abc&client_secret=s%3De.c_r-t")
+        );
+        let form = check_button(&links, "Check").into_string();
+        assert!(form.contains(&format!("action=\"{base}/check\"")), "{form}");
     }
 }
