@@ -224,3 +224,7 @@ fn link_base(settings: &Settings) -> String {
     };
     format!("{}{api}", settings.server.public_url)
 }
+
+#[cfg(test)]
+#[path = "links_tests.rs"]
+mod links_tests;

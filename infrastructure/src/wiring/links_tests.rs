@@ -1,0 +1,27 @@
+//! The URLs the use cases put in emails and answers start with `server.publicUrl`, its path
+//! included.
+use super::link_base;
+use crate::config;
+
+fn base(yaml: &str) -> String {
+    link_base(&config::parse(yaml).unwrap().settings)
+}
+
+#[test]
+fn the_link_base_keeps_the_path_of_the_public_url() {
+    let yaml =
+        "matrix:\n  domain: example.org\nserver:\n  publicUrl: https://example.org/identity/\n";
+    assert_eq!(
+        base(yaml),
+        "https://example.org/identity/_matrix/identity/v2"
+    );
+}
+
+#[test]
+fn with_v2_off_the_link_base_is_the_v1_api_under_the_public_url() {
+    let yaml = "matrix:\n  domain: example.org\n  v2: false\nserver:\n  publicUrl: https://example.org/identity\n";
+    assert_eq!(
+        base(yaml),
+        "https://example.org/identity/_matrix/identity/api/v1"
+    );
+}
