@@ -177,7 +177,8 @@ pub(crate) fn link_to(html: &str, path_part: &str) -> String {
     let quote = before.rfind('"').expect("an attribute");
     let end = start + html[start..].find('"').expect("end of the attribute");
     let link = html[quote + 1..end].replace("&amp;", "&");
-    link.strip_prefix(PUBLIC_URL).map_or_else(|| link.clone(), str::to_owned)
+    link.strip_prefix(PUBLIC_URL)
+        .map_or_else(|| link.clone(), str::to_owned)
 }
 
 pub(crate) fn explanation(sid: &str) -> String {
@@ -251,13 +252,9 @@ pub(crate) async fn publish_on_central(w: &World, sid: &str, email: &str) -> Pag
         "{}",
         started.html
     );
-    assert!(
-        started
-            .html
-            .contains(&format!(
-                r#"action="{PUBLIC_URL}/_matrix/identity/remote/api/v1/validate/check""#
-            ))
-    );
+    assert!(started.html.contains(&format!(
+        r#"action="{PUBLIC_URL}/_matrix/identity/remote/api/v1/validate/check""#
+    )));
     let not_yet = get(&w.local, &check(sid)).await;
     assert!(
         not_yet.html.contains("has not confirmed"),
