@@ -25,6 +25,7 @@ mod keys;
 mod lenient;
 mod logging;
 mod lookup;
+mod notice;
 mod raw;
 mod read;
 mod recursive;
@@ -32,12 +33,15 @@ mod resolve;
 mod storage;
 mod synapse;
 mod threepid;
+mod unsupported;
 mod view;
 
 use std::path::{Path, PathBuf};
 
 pub use dump::effective_yaml;
 pub use error::{ConfigError, ConfigWarning};
+pub use logging::{LevelOverride, log_level_override};
+pub use notice::ConfigNotice;
 
 use crate::settings::Settings;
 
@@ -52,6 +56,8 @@ pub struct Loaded {
     pub settings: Settings,
     /// Keys that were read but ignored, in file order; the caller logs them at start-up.
     pub warnings: Vec<ConfigWarning>,
+    /// Defaults that behave differently from mxisd/ma1sd; the caller logs them at start-up.
+    pub notices: Vec<ConfigNotice>,
 }
 
 /// Reads and resolves the configuration file at `path`.
@@ -82,8 +88,14 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// [`ConfigError::Missing`] (both naming the key) for values Verity cannot start with.
 pub fn parse(yaml: &str) -> Result<Loaded, ConfigError> {
     let (raw, warnings) = read::read(yaml)?;
+    let policy_written = notice::policy_written(&raw.session.policy.validation);
     let settings = resolve::resolve(raw)?;
-    Ok(Loaded { settings, warnings })
+    let notices = notice::notices(policy_written, &settings);
+    Ok(Loaded {
+        settings,
+        warnings,
+        notices,
+    })
 }
 
 /// The configuration file to load: `cli` (from `-c/--config`) when given, otherwise the first of
@@ -110,6 +122,8 @@ fn locate_in(dir: &Path, cli: Option<PathBuf>) -> PathBuf {
 mod tests;
 #[cfg(test)]
 mod tests_accounts;
+#[cfg(test)]
+mod tests_dropin;
 #[cfg(test)]
 mod tests_errors;
 #[cfg(test)]

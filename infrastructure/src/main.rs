@@ -16,13 +16,24 @@ struct Cli {
     #[arg(short, long, value_name = "FILE", env = "VERITY_CONFIG")]
     config: Option<PathBuf>,
 
-    /// Load and validate the configuration, print its warnings, and exit (0 when valid).
-    #[arg(long, conflicts_with = "dump_config")]
+    /// Load and validate the configuration, print its warnings and notices, and exit (0 when
+    /// valid).
+    #[arg(long, conflicts_with_all = ["dump_config", "dump"])]
     check_config: bool,
 
     /// Print the effective configuration (defaults filled in, secrets masked) and exit.
-    #[arg(long)]
+    /// `--dump-and-exit` is ma1sd's name for it.
+    #[arg(long, visible_alias = "dump-and-exit", conflicts_with = "dump")]
     dump_config: bool,
+
+    /// Print the effective configuration, as --dump-config does, then start (ma1sd's --dump).
+    #[arg(long)]
+    dump: bool,
+
+    /// More detail in Verity's own logs: -v for debug, -vv for trace (as ma1sd). Stronger than
+    /// MA1SD_LOG_LEVEL, MXISD_LOG_LEVEL and logging.app; RUST_LOG is stronger still.
+    #[arg(short, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 /// Exit code for configuration errors, as mxisd/ma1sd use.
@@ -31,33 +42,57 @@ const CONFIG_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let path = config::locate(cli.config);
-    let loaded = match config::load(&path) {
+    let mut loaded = match config::load(&path) {
         Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("verity: configuration {}: {error}", path.display());
             return ExitCode::from(CONFIG_ERROR);
         }
     };
+    let env = |name: &str| std::env::var(name).ok();
+    let level = config::log_level_override(
+        cli.verbose,
+        env("MA1SD_LOG_LEVEL").as_deref(),
+        env("MXISD_LOG_LEVEL").as_deref(),
+    );
+    let level = match level {
+        Ok(level) => level,
+        Err(error) => {
+            eprintln!("verity: {error}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
+    if let Some(level) = &level {
+        loaded.settings.logging = loaded.settings.logging.with_app_level(&level.level);
+    }
     if cli.check_config || cli.dump_config {
         for warning in &loaded.warnings {
             eprintln!("warning: {warning}");
         }
-        if cli.dump_config {
-            let yaml = config::effective_yaml(&loaded.settings);
-            if std::io::stdout().lock().write_all(yaml.as_bytes()).is_err() {
-                return ExitCode::FAILURE;
-            }
-        } else {
-            eprintln!("{}: configuration is valid", path.display());
+        for notice in &loaded.notices {
+            eprintln!("note: {notice}");
         }
+        if cli.dump_config {
+            return print_dump(&loaded.settings);
+        }
+        eprintln!("{}: configuration is valid", path.display());
         return ExitCode::SUCCESS;
+    }
+    if cli.dump && print_dump(&loaded.settings) != ExitCode::SUCCESS {
+        return ExitCode::FAILURE;
     }
     if let Err(error) = telemetry::init(&loaded.settings.logging) {
         eprintln!("verity: {error:#}");
         return ExitCode::from(CONFIG_ERROR);
     }
+    if let Some(level) = &level {
+        tracing::info!(level = %level.level, "Verity's log level set by {}", level.source);
+    }
     for warning in &loaded.warnings {
         tracing::warn!(config = %path.display(), "{warning}");
+    }
+    for notice in &loaded.notices {
+        tracing::warn!(config = %path.display(), key = notice.key(), "{notice}");
     }
     match run(loaded.settings) {
         Ok(()) => ExitCode::SUCCESS,
@@ -66,6 +101,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Writes the effective configuration to stdout.
+fn print_dump(settings: &verity::settings::Settings) -> ExitCode {
+    let yaml = config::effective_yaml(settings);
+    let mut out = std::io::stdout().lock();
+    if out
+        .write_all(yaml.as_bytes())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
 }
 
 fn run(settings: verity::settings::Settings) -> anyhow::Result<()> {

@@ -281,6 +281,9 @@ pub struct LoggingSettings {
     /// `logging.app`: the level filter for Verity's own logs (`info` by default; an `EnvFilter`
     /// directive such as `verity=debug,sqlx=warn` also works). `RUST_LOG` overrides it.
     pub filter: String,
+    /// `logging.root`: the level for everything but Verity's own logs, when the file sets it.
+    /// `-v`, `-vv`, `MA1SD_LOG_LEVEL` and `MXISD_LOG_LEVEL` change Verity's level and keep this.
+    pub root: Option<String>,
     /// `logging.format` (Verity only): `text` (default) or `json`.
     pub format: LogFormat,
 }

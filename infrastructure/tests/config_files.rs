@@ -39,7 +39,7 @@ fn the_sample_configuration_loads_without_a_single_warning() {
 }
 
 #[test]
-fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_or_unused_warnings() {
+fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_unused_or_rotation_warnings() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ma1sd.yaml");
     let loaded = load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
     // `lookup.recursive.enabled: false` is read now.
@@ -54,6 +54,9 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_or_unused_warnin
             "policy.policies.term_name.regexp",
             "internal",
             "hashing.hashStorageType",
+            // ma1sd's sample rotation (10 requests) refuses clients (ma1sd#81): obeyed, with a
+            // warning that gives the fix.
+            "hashing.requests",
             // ma1sd reads `delay` only with `per_seconds`; Verity says so.
             "hashing.delay",
         ]
@@ -62,6 +65,7 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_or_unused_warnin
         loaded.warnings.iter().all(|w| match w {
             ConfigWarning::NotUsedYet { .. } | ConfigWarning::Ignored { .. } => true,
             ConfigWarning::Unused { path, .. } => path == "hashing.delay",
+            ConfigWarning::Risky { path, .. } => path == "hashing.requests",
             ConfigWarning::UnknownKey { .. } => false,
         }),
         "{:?}",

@@ -105,6 +105,14 @@ pub enum ConfigWarning {
         /// Why it has no effect.
         reason: String,
     },
+    /// A value Verity follows as written although it is known to hurt users, e.g. ma1sd's
+    /// sample `hashing.requests: 10` (ma1sd#81).
+    Risky {
+        /// The key whose value fixes it, e.g. `hashing.requests`.
+        path: String,
+        /// What goes wrong, and the value to set instead.
+        message: String,
+    },
 }
 
 impl ConfigWarning {
@@ -114,7 +122,8 @@ impl ConfigWarning {
             Self::UnknownKey { path, .. }
             | Self::NotUsedYet { path }
             | Self::Ignored { path, .. }
-            | Self::Unused { path, .. } => path,
+            | Self::Unused { path, .. }
+            | Self::Risky { path, .. } => path,
         }
     }
 }
@@ -140,6 +149,7 @@ impl fmt::Display for ConfigWarning {
             }
             Self::Ignored { path, reason } => write!(f, "`{path}` is ignored: {reason}"),
             Self::Unused { path, reason } => write!(f, "`{path}` is not used: {reason}"),
+            Self::Risky { path, message } => write!(f, "`{path}`: {message}"),
         }
     }
 }

@@ -27,8 +27,6 @@ pub const LATER_KEYS: &[&str] = &[
     "logging.requests",
     // mxisd 1.4: warn the owner when an unbind is refused.
     "session.policy.unbind.fraudulent",
-    // mxisd: where the homeserver's client-server API is (for the AS and registration features).
-    "dns.overwrite.homeserver.client",
     // mxisd: the SendGrid handler's settings.
     "notification.handlers",
     // mxisd/ma1sd's Synapse store beyond lookups: user directory, profiles, room names.
@@ -63,6 +61,14 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     (
         "invite.expiration.resolveTo",
         "an expired invite is deleted; Verity has no application-service user to resolve it to",
+    ),
+    (
+        "dns.overwrite.homeserver.client",
+        "mxisd used it to reach the homeserver's client-server API (for its application-service \
+         and registration features, which Verity does not have); the key that matters for Verity \
+         is dns.overwrite.homeserver.federation (the same `name`/`value` list), which says where \
+         the homeserver's server-server API is for signed binds, unbinds, invites and OpenID; see \
+         docs/federation.md",
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("synapseSql.auth", SYNAPSE_AUTH),

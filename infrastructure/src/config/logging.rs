@@ -20,7 +20,7 @@ pub fn resolve(raw: RawLogging) -> Result<LoggingSettings, ConfigError> {
     if app_level.is_none() && !app.contains(['=', ',', '[']) {
         return Err(bad_level("logging.app", &app));
     }
-    let filter = match (app_level, root) {
+    let filter = match (app_level, root.clone()) {
         (Some(app), Some(root)) if app != root => format!("{root},verity={app}"),
         (Some(app), _) => app,
         (None, Some(root)) => format!("{root},{app}"),
@@ -44,7 +44,69 @@ pub fn resolve(raw: RawLogging) -> Result<LoggingSettings, ConfigError> {
             ));
         }
     };
-    Ok(LoggingSettings { filter, format })
+    Ok(LoggingSettings {
+        filter,
+        root,
+        format,
+    })
+}
+
+/// A level for Verity's own logs given outside the file, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LevelOverride {
+    /// `-v`, `-vv`, `MA1SD_LOG_LEVEL` or `MXISD_LOG_LEVEL`.
+    pub source: &'static str,
+    /// The lowercase level name.
+    pub level: String,
+}
+
+/// The level the command line or the environment sets for Verity's own logs, strongest first:
+/// `-vv` (`trace`), `-v` (`debug`), then `MA1SD_LOG_LEVEL`, then `MXISD_LOG_LEVEL` (blank values
+/// count as unset, as in ma1sd). `None` leaves `logging.app` in charge. `RUST_LOG` is stronger
+/// still and is applied by `telemetry`.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] naming the variable when its value is not a level name (ma1sd fell
+/// back to `info` without a word).
+pub fn log_level_override(
+    verbose: u8,
+    ma1sd: Option<&str>,
+    mxisd: Option<&str>,
+) -> Result<Option<LevelOverride>, ConfigError> {
+    let flag = match verbose {
+        0 => None,
+        1 => Some(("-v", "debug")),
+        _ => Some(("-vv", "trace")),
+    };
+    if let Some((source, level)) = flag {
+        return Ok(Some(LevelOverride {
+            source,
+            level: level.to_owned(),
+        }));
+    }
+    for (source, value) in [("MA1SD_LOG_LEVEL", ma1sd), ("MXISD_LOG_LEVEL", mxisd)] {
+        let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let level = log_level(value).ok_or_else(|| bad_level(source, value))?;
+        return Ok(Some(LevelOverride { source, level }));
+    }
+    Ok(None)
+}
+
+impl LoggingSettings {
+    /// These settings with Verity's own logs at `level`; everything else stays at
+    /// `logging.root` (`info` when unset, slf4j's default that ma1sd's `-v` kept).
+    #[must_use]
+    pub fn with_app_level(mut self, level: &str) -> Self {
+        let root = self.root.as_deref().unwrap_or(DEFAULT_LOG_LEVEL);
+        self.filter = if root == level {
+            level.to_owned()
+        } else {
+            format!("{root},verity={level}")
+        };
+        self
+    }
 }
 
 /// The lowercase level name, accepting mxisd's upper-case spellings and `warning`.

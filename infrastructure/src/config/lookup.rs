@@ -29,6 +29,9 @@ const DEFAULT_ROTATION_DELAY: Duration = Duration::from_secs(10);
 /// Bindings a rebuild of the hash table reads from a backend at once.
 const FEED_PAGE: u32 = 1_000;
 const PER_REQUESTS: &str = "per_requests";
+/// Below this many lookups per pepper, clients keep meeting `M_INVALID_PEPPER` (ma1sd#81): a
+/// warning says so, with the fix.
+const FEW_LOOKUPS_PER_PEPPER: u64 = 1_000;
 const PER_SECONDS: &str = "per_seconds";
 
 /// `bindings` (Verity only)
@@ -287,6 +290,28 @@ pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
         });
     }
     let rotation = text(raw.hashing.rotation_policy.clone()).map(|p| p.to_ascii_lowercase());
+    let requests = raw
+        .hashing
+        .requests
+        .map_or(DEFAULT_ROTATION_REQUESTS, |Int(n)| n);
+    let hashing_on = raw.hashing.enabled.is_none_or(|Flag(on)| on);
+    if hashing_on
+        && rotation.as_deref() == Some(PER_REQUESTS)
+        && (1..FEW_LOOKUPS_PER_PEPPER).contains(&requests)
+    {
+        warnings.push(ConfigWarning::Risky {
+            path: "hashing.requests".into(),
+            message: format!(
+                "hashing.rotationPolicy `{PER_REQUESTS}` makes a new pepper every {requests} \
+                 lookups, so clients that fetched the pepper a moment earlier are refused with \
+                 M_INVALID_PEPPER and their lookups find nobody (ma1sd#81); Verity follows it \
+                 as written. Fix: set hashing.requests to {FEW_LOOKUPS_PER_PEPPER} or more \
+                 (100000 is a sensible value), or rotate by age with \
+                 `hashing.rotationPolicy: {PER_SECONDS}` and `hashing.delay: 7d`, or remove \
+                 hashing.rotationPolicy to keep one pepper"
+            ),
+        });
+    }
     if raw.hashing.requests.is_some() && rotation.as_deref() != Some(PER_REQUESTS) {
         warnings.push(ConfigWarning::Unused {
             path: "hashing.requests".into(),

@@ -62,9 +62,28 @@ pub struct RawEmailConnectors {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, expecting = "a mapping")]
 pub struct RawMsisdnConnectors {
-    pub twilio: Option<TwilioConfig>,
+    pub twilio: Option<RawTwilio>,
     /// Verity only.
     pub file: Option<FileConfig>,
+}
+
+/// `threepid.medium.msisdn.connectors.twilio`, in every spelling mxisd and ma1sd accepted:
+/// mxisd 1.0-1.2 (Spring Boot's relaxed binding) took `accountSid`, `account_sid` and
+/// `account-sid`; mxisd 1.3+ and ma1sd (Gson, lower case with underscores) read only
+/// `account_sid`, while their docs showed `accountSid` until mxisd 1.4. `threepid` builds the
+/// adapter's `TwilioConfig` from it. Writing two spellings of one key is an error (serde's
+/// "duplicate field"), naming the block.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, expecting = "a mapping")]
+pub struct RawTwilio {
+    #[serde(alias = "accountSid", alias = "account-sid")]
+    pub account_sid: Option<Text>,
+    #[serde(alias = "authToken", alias = "auth-token")]
+    pub auth_token: Option<Text>,
+    pub number: Option<Text>,
+    /// Verity only.
+    #[serde(alias = "apiUrl")]
+    pub api_url: Option<Text>,
 }
 
 /// `threepid.medium.<medium>.generators`
@@ -72,6 +91,19 @@ pub struct RawMsisdnConnectors {
 #[serde(default, expecting = "a mapping")]
 pub struct RawGenerators {
     pub template: Option<TemplateConfig>,
+}
+
+impl From<RawTwilio> for TwilioConfig {
+    /// Blank or absent values stay blank: `threepid` tells an unset block from a half-filled one.
+    fn from(raw: RawTwilio) -> Self {
+        let value = |text: Option<Text>| text.map(|Text(s)| s).unwrap_or_default();
+        Self {
+            account_sid: value(raw.account_sid),
+            auth_token: value(raw.auth_token),
+            number: value(raw.number),
+            api_url: value(raw.api_url),
+        }
+    }
 }
 
 /// `threepid.medium.email.connectors.smtp`: the keys of `SmtpConfig`, read here rather than into

@@ -2,7 +2,7 @@
 use super::error::{ConfigError, ConfigWarning};
 use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-use super::{lookup, recursive, threepid};
+use super::{lookup, recursive, threepid, unsupported};
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
@@ -17,6 +17,12 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
     let raw = serde_path_to_error::deserialize::<_, Option<RawConfig>>(deserializer)
         .map_err(into_error)?
         .unwrap_or_default();
+    // The sections `raw` does not model are looked at once more, for a switched-on backend.
+    let document: serde_norway::Value =
+        serde_norway::from_str(yaml).map_err(|e| ConfigError::Syntax {
+            message: e.to_string(),
+        })?;
+    unsupported::check(&document)?;
     let mut warnings: Vec<ConfigWarning> = ignored.into_iter().map(classify).collect();
     warnings.extend(threepid::warnings(&raw));
     warnings.extend(lookup::warnings(&raw));

@@ -24,6 +24,9 @@ use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettin
 /// The label of the default identity server list, and of the server remote sessions go to when a
 /// policy does not name one (mxisd 1.3+ and ma1sd; mxisd 1.2 called it `matrix-org`).
 pub const DEFAULT_LABEL: &str = "root";
+/// The label mxisd and ma1sd predefine (`MatrixConfig.Identity`: `matrix-org` ->
+/// `https://matrix.org`), which their docs use in `forward.servers` and `toRemote.server`.
+pub const MATRIX_ORG_LABEL: &str = "matrix-org";
 const DEFAULT_IDENTITY_SERVER: &str = "https://matrix.org";
 const DEFAULT_HOSTNAME: &str = "0.0.0.0";
 const DEFAULT_PORT: u16 = 8090;
@@ -108,14 +111,18 @@ fn matrix(raw: RawMatrix) -> Result<MatrixSettings, ConfigError> {
     })
 }
 
-/// The operator's lists are laid over the default `root` list, as mxisd merged its defaults: adding
-/// a label keeps `root`, and writing `root:` replaces it.
+/// The operator's lists are laid over the predefined `root` and `matrix-org` lists (both
+/// `https://matrix.org`): adding a label keeps them, and writing `root:` or `matrix-org:` replaces
+/// that one. ma1sd dropped its predefined `matrix-org` as soon as the file listed any server,
+/// which broke `forward.servers: ['matrix-org']` next to an own label; Verity keeps it.
 fn identity_servers(
     raw: Option<BTreeMap<String, Option<Vec<Text>>>>,
 ) -> Result<BTreeMap<ServerLabel, Vec<String>>, ConfigError> {
     let mut servers = BTreeMap::new();
-    if let Ok(root) = ServerLabel::parse(DEFAULT_LABEL) {
-        servers.insert(root, vec![DEFAULT_IDENTITY_SERVER.to_owned()]);
+    for predefined in [DEFAULT_LABEL, MATRIX_ORG_LABEL] {
+        if let Ok(label) = ServerLabel::parse(predefined) {
+            servers.insert(label, vec![DEFAULT_IDENTITY_SERVER.to_owned()]);
+        }
     }
     for (label, entries) in raw.unwrap_or_default() {
         let key = format!("matrix.identity.servers.{label}");

@@ -32,7 +32,11 @@ fn a_file_with_only_matrix_domain_gets_every_default() {
         s.matrix.identity_servers.get(&label("root")),
         Some(&vec!["https://matrix.org".to_owned()])
     );
-    assert_eq!(s.matrix.identity_servers.len(), 1);
+    assert_eq!(
+        s.matrix.identity_servers.get(&label("matrix-org")),
+        Some(&vec!["https://matrix.org".to_owned()])
+    );
+    assert_eq!(s.matrix.identity_servers.len(), 2);
     assert!(s.matrix.v1 && s.matrix.v2);
     assert_eq!(s.server.name, "example.org");
     assert_eq!(s.server.hostname, "0.0.0.0");

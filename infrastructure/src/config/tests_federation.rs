@@ -145,19 +145,22 @@ fn a_bad_network_or_limit_is_an_error_naming_its_key() {
 }
 
 #[test]
-fn the_client_overrides_are_not_used_yet_and_typos_in_an_entry_are_suggested() {
+fn the_client_overrides_are_ignored_with_a_pointer_to_the_federation_key_and_typos_are_suggested() {
     let loaded = parsed(&with(
         "dns:\n  overwrite:\n    homeserver:\n\
          \x20     client: [{name: example.org, value: 'http://localhost:8008'}]\n\
          \x20     federation: [{name: example.org, value: 'http://localhost:8008', vaule: x}]\n\
          federation: {verifyTLS: true}\n",
     ));
+    let client = loaded.warnings[0].to_string();
+    assert!(
+        client.starts_with("`dns.overwrite.homeserver.client` is ignored")
+            && client.contains("dns.overwrite.homeserver.federation"),
+        "{client}"
+    );
     assert_eq!(
-        loaded.warnings,
+        loaded.warnings[1..],
         [
-            ConfigWarning::NotUsedYet {
-                path: "dns.overwrite.homeserver.client".into()
-            },
             ConfigWarning::UnknownKey {
                 path: "dns.overwrite.homeserver.federation[0].vaule".into(),
                 suggestion: Some("dns.overwrite.homeserver.federation[0].value".into()),

@@ -146,7 +146,7 @@ session:
         settings.session.policy,
         ValidationPolicy::defaults(label("configExample"))
     );
-    // Adding a label keeps the default `root` list, as in mxisd.
+    // Adding a label keeps the predefined `root` and `matrix-org` lists.
     assert_eq!(
         settings
             .matrix
@@ -154,7 +154,7 @@ session:
             .keys()
             .map(|l| l.as_str())
             .collect::<Vec<_>>(),
-        ["configExample", "root"]
+        ["configExample", "matrix-org", "root"]
     );
 }
 
@@ -171,7 +171,10 @@ fn a_policy_naming_an_unconfigured_label_is_refused_with_the_key() {
     );
     let shown = error.to_string();
     assert!(shown.contains("`central` is not a label"), "{shown}");
-    assert!(shown.contains("configured labels: root"), "{shown}");
+    assert!(
+        shown.contains("configured labels: matrix-org, root"),
+        "{shown}"
+    );
 }
 
 #[test]

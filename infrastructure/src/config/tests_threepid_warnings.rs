@@ -11,7 +11,7 @@ fn an_unknown_key_inside_a_connector_or_generator_block_warns_with_its_full_path
     let loaded = parsed(&with_threepid(
         "    email:\n      connectors:\n        smtp: {hots: smtp.example.org}\n\
          \x20     generators:\n        template: {sesion: {validation: /x.eml}}\n\
-         \x20   msisdn:\n      connectors:\n        twilio: {accountSid: AC1}\n",
+         \x20   msisdn:\n      connectors:\n        twilio: {acountSid: AC1}\n",
     ));
     let shown: Vec<(String, String)> = loaded
         .warnings
@@ -28,7 +28,7 @@ fn an_unknown_key_inside_a_connector_or_generator_block_warns_with_its_full_path
             "threepid.medium.email.generators.template.session",
         ),
         (
-            "threepid.medium.msisdn.connectors.twilio.accountSid",
+            "threepid.medium.msisdn.connectors.twilio.acountSid",
             "threepid.medium.msisdn.connectors.twilio.account_sid",
         ),
     ];

@@ -70,7 +70,7 @@ fn msisdn(raw: RawMsisdn) -> Result<MediumSettings, ConfigError> {
             FILE => (true, ConnectorSettings::File(file(raw.connectors.file))),
             NONE => (true, ConnectorSettings::None),
             _ => {
-                let config = twilio(raw.connectors.twilio.unwrap_or_default())?;
+                let config = twilio(raw.connectors.twilio.unwrap_or_default().into())?;
                 // mxisd: without credentials SMS is simply unavailable, not a start-up error.
                 (!config.is_unset(), ConnectorSettings::Twilio(config))
             }

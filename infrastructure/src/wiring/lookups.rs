@@ -8,14 +8,10 @@ use verity_application::ports::driven::{
 };
 use verity_application::usecases::{
     Backends, HashIndex, KeyService, LookupService, LookupSettings, RecursionSettings,
-    RotationPolicy,
 };
 
 use crate::memory::MemoryBackend;
 use crate::settings::Settings;
-
-/// Below this many lookups per pepper, clients keep meeting `M_INVALID_PEPPER` (ma1sd#81).
-const FEW_LOOKUPS_PER_PEPPER: u64 = 1_000;
 
 /// The lookup hash table over `backends`, started, and whether the stored table must be brought
 /// up to date with the backends (it was loaded rather than built).
@@ -26,16 +22,9 @@ pub(super) async fn hash_index(
     secrets: Arc<dyn SecretGenerator>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(Arc<HashIndex>, bool)> {
+    // A rotation that refuses clients (ma1sd#81) is a configuration warning, logged at start-up
+    // and by --check-config with its fix (config::lookup).
     let lookups = &settings.lookups;
-    if let RotationPolicy::PerRequests(count) = lookups.hashing.rotation
-        && count < FEW_LOOKUPS_PER_PEPPER
-    {
-        tracing::warn!(
-            count,
-            "hashing.rotationPolicy per_requests makes a new pepper every {count} lookups: \
-             clients will often be refused with M_INVALID_PEPPER (ma1sd#81)"
-        );
-    }
     let index = Arc::new(HashIndex::new(
         hashes,
         backends.clone(),

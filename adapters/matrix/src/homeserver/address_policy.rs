@@ -37,6 +37,21 @@ const BLOCKED_V6: &[(Ipv6Addr, u8)] = &[
     (Ipv6Addr::new(0x2001, 0x0db8, 0, 0, 0, 0, 0, 0), 32),
 ];
 
+/// The keys that let Verity reach a homeserver the policy refuses, appended to every refusal so
+/// the log line and the error say what to change (they carry names and addresses, no secrets).
+pub(crate) const HOMESERVER_FIX: &str = "to reach a homeserver on a private network, map its \
+     server name to the URL it answers at with dns.overwrite.homeserver.federation, or add the \
+     address's network to federation.allowedNetworks";
+
+/// The key that lets Verity reach an identity server the policy refuses.
+pub(crate) const IDENTITY_SERVER_FIX: &str = "to reach an identity server on a private network, \
+     add the address's network to federation.allowedNetworks";
+
+/// `<what> resolves to <ip>, which is not a public address; <fix>`.
+pub(crate) fn not_public(what: impl std::fmt::Display, ip: IpAddr, fix: &str) -> String {
+    format!("{what} resolves to {ip}, which is not a public address; {fix}")
+}
+
 /// Decides whether an address may be connected to.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AddressPolicy {

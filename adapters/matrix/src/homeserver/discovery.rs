@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use url::Url;
 use verity_domain::{Host, ServerName};
 
-use super::address_policy::AddressPolicy;
+use super::address_policy::{AddressPolicy, HOMESERVER_FIX, not_public};
 
 /// The federation port used when nothing names another.
 pub(crate) const DEFAULT_PORT: u16 = 8448;
@@ -189,7 +189,7 @@ impl Discovery {
     fn literal(&self, name: &ServerName, ip: IpAddr) -> Result<Endpoint, DiscoveryError> {
         if !self.policy.permits(ip) {
             return Err(DiscoveryError::Blocked(format!(
-                "{name} is not a public address"
+                "{name} is not a public address; {HOMESERVER_FIX}"
             )));
         }
         Ok(Endpoint {
@@ -262,8 +262,10 @@ impl Discovery {
     /// Refuses the whole destination when any of its addresses is refused.
     fn check(&self, what: &str, addrs: &[IpAddr]) -> Result<(), DiscoveryError> {
         match addrs.iter().find(|ip| !self.policy.permits(**ip)) {
-            Some(ip) => Err(DiscoveryError::Blocked(format!(
-                "{what} resolves to {ip}, which is not a public address"
+            Some(ip) => Err(DiscoveryError::Blocked(not_public(
+                what,
+                *ip,
+                HOMESERVER_FIX,
             ))),
             None => Ok(()),
         }

@@ -119,3 +119,22 @@ async fn a_host_without_addresses_or_with_failing_dns_is_unresolvable() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_refused_homeserver_names_the_two_keys_that_let_verity_reach_it() {
+    let s = setup(
+        FakeDns::new().host("localhost", &["::1"]),
+        FakeWellKnown::new(),
+    );
+    for server in ["localhost:8008", "10.0.0.1"] {
+        let Err(DiscoveryError::Blocked(why)) = s.discover(server).await else {
+            panic!("{server} was not refused");
+        };
+        assert!(
+            why.contains("not a public address")
+                && why.contains("dns.overwrite.homeserver.federation")
+                && why.contains("federation.allowedNetworks"),
+            "{why}"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use reqwest::redirect::Policy;
 use reqwest::{Client, ClientBuilder, Response};
 use url::Url;
 
-use super::address_policy::AddressPolicy;
+use super::address_policy::{AddressPolicy, HOMESERVER_FIX, not_public};
 use super::discovery::{Dns, FetchError, WellKnownFetch, WellKnownResponse};
 
 const USER_AGENT: &str = concat!("Verity/", env!("CARGO_PKG_VERSION"));
@@ -169,9 +169,10 @@ impl HttpWellKnownFetch {
             )));
         }
         if let Some(ip) = addrs.iter().find(|ip| !self.policy.permits(**ip)) {
-            return Err(FetchError::Blocked(format!(
-                "{} resolves to {ip}, which is not a public address",
-                url.host_str().unwrap_or_default()
+            return Err(FetchError::Blocked(not_public(
+                url.host_str().unwrap_or_default(),
+                *ip,
+                HOMESERVER_FIX,
             )));
         }
         self.settings

@@ -15,7 +15,7 @@ use verity_application::ports::driven::{RemoteError, RemoteServer};
 use verity_domain::ServerLabel;
 
 use super::config::{Entry, base_string};
-use crate::homeserver::address_policy::AddressPolicy;
+use crate::homeserver::address_policy::{AddressPolicy, IDENTITY_SERVER_FIX, not_public};
 use crate::homeserver::discovery::{Dns, SrvRecord, WellKnownFetch};
 
 /// The SRV service of identity servers.
@@ -283,9 +283,10 @@ impl Resolver {
             return Err(format!("{} has no address", url.host_str().unwrap_or("")));
         }
         if let Some(ip) = addrs.iter().find(|ip| !self.policy.permits(**ip)) {
-            return Err(format!(
-                "{} resolves to {ip}, which is not a public address",
-                url.host_str().unwrap_or("")
+            return Err(not_public(
+                url.host_str().unwrap_or(""),
+                *ip,
+                IDENTITY_SERVER_FIX,
             ));
         }
         Ok(Candidate {
