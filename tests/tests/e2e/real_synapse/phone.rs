@@ -52,14 +52,16 @@ pub async fn a_phone_number_is_validated_by_verity_for_synapse(world: Arc<World>
     assert_eq!(
         (status, refused["success"].clone()),
         (200, json!(false)),
-        "a mistyped code through Synapse: {refused}"
+        "a mistyped code through Synapse: {refused}\n{}",
+        world.synapse_lines("msisdn")
     );
 
     let (status, accepted) = submit(code).await;
     assert_eq!(
         (status, accepted["success"].clone()),
         (200, json!(true)),
-        "the right code through Synapse: {accepted}"
+        "the right code through Synapse: {accepted}\n{}",
+        world.synapse_lines("msisdn")
     );
 
     // Synapse asks Verity (v1 getValidated3pid) before adding the number to the account.

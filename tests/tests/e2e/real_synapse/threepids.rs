@@ -17,6 +17,11 @@ pub async fn a_synapse_user_registers_with_verity_through_an_openid_token(world:
         .expect("GET /account with Verity's token")
         .into_inner();
     assert_eq!(account.user_id, dave.user_id);
+    assert!(
+        !verity_calls(&world, "GET /_matrix/federation/v1/openid/userinfo").is_empty(),
+        "Verity asked Synapse's federation listener whose token it was\n{}",
+        world.synapse_lines("openid")
+    );
 }
 
 pub async fn an_email_validated_with_verity_is_bound_through_synapse_and_found(world: Arc<World>) {
@@ -60,4 +65,19 @@ pub async fn an_email_unbound_through_synapse_is_no_longer_found(world: Arc<Worl
         world.synapse_lines("unbind")
     );
     assert_eq!(world.lookup(address).await, None);
+    assert!(
+        !verity_calls(&world, "GET /_matrix/key/v2/server").is_empty(),
+        "Verity fetched Synapse's keys to check the signature\n{}",
+        world.synapse_lines("/_matrix/key")
+    );
+}
+
+/// Synapse's access log lines for `request` (`"<METHOD> <path>"`) made by Verity.
+fn verity_calls(world: &World, request: &str) -> Vec<String> {
+    world
+        .synapse
+        .log_lines(request)
+        .into_iter()
+        .filter(|line| line.contains("\"Verity/"))
+        .collect()
 }
