@@ -109,11 +109,29 @@ pub struct Synapse {
 }
 
 impl Synapse {
-    /// Starts Synapse with `python` and waits until `/_matrix/client/versions` answers.
+    /// Starts Synapse with `python` and waits until `/_matrix/client/versions` answers. A port
+    /// taken between choosing it and Synapse binding it means a new try with other ports.
     ///
     /// # Panics
     /// When Synapse exits or does not answer within two minutes (with its log).
     pub async fn start(python: &Path, options: &Options) -> Self {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let began = Instant::now();
+            let mut synapse = Self::spawn(python, options);
+            match synapse.wait_until_ready().await {
+                Ok(()) => {
+                    synapse.startup = began.elapsed();
+                    return synapse;
+                }
+                Err(logs) if tries < 3 && logs.contains("Address already in use") => {}
+                Err(logs) => panic!("{logs}"),
+            }
+        }
+    }
+
+    fn spawn(python: &Path, options: &Options) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory for Synapse");
         let (client_port, federation_port) = (free_port(), free_port());
         write_all(&Layout {
@@ -124,7 +142,6 @@ impl Synapse {
             msisdn_delegate: options.msisdn_delegate.as_deref(),
         });
         let output = std::fs::File::create(dir.path().join("output.log")).expect("output.log");
-        let began = Instant::now();
         let child = Command::new(python)
             .arg("-c")
             .arg(BOOTSTRAP)
@@ -137,32 +154,33 @@ impl Synapse {
             .stderr(output)
             .spawn()
             .unwrap_or_else(|error| panic!("start Synapse with {}: {error}", python.display()));
-        let mut synapse = Self {
+        Self {
             dir,
             child,
             client_port,
             federation_port,
             startup: Duration::ZERO,
-        };
-        synapse.wait_until_ready().await;
-        synapse.startup = began.elapsed();
-        synapse
+        }
     }
 
-    async fn wait_until_ready(&mut self) {
+    /// Waits for the first answer; the reason and the log when there is none.
+    async fn wait_until_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("Synapse exited ({status}) while starting:\n{}", self.logs());
+                return Err(format!(
+                    "Synapse exited ({status}) while starting:\n{}",
+                    self.logs()
+                ));
             }
             if versions_answer(self.client_port).await {
-                return;
+                return Ok(());
             }
             if Instant::now() > deadline {
-                panic!(
+                return Err(format!(
                     "Synapse did not answer within {START_TIMEOUT:?}:\n{}",
                     self.logs()
-                );
+                ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
