@@ -70,8 +70,12 @@ impl ApiError {
     /// `M_REMOTE_IS_ERROR`: 503 when the remote identity server cannot be reached, 502 when it
     /// refused or answered nonsense.
     pub(crate) fn remote(failure: &RemoteFailure) -> Self {
-        let message = capitalise(&failure.to_string());
-        let body = Json(MatrixError::new(ErrCode::RemoteIsError, message));
+        // The operator's label is for the log; users (Element shows `error`) get no label.
+        tracing::warn!(%failure, "a remote identity server failed");
+        let body = Json(MatrixError::new(
+            ErrCode::RemoteIsError,
+            remote_failure_reason(failure),
+        ));
         match failure {
             RemoteFailure::Unavailable(_) => Self::ServiceUnavailable(body),
             RemoteFailure::Refused { .. } | RemoteFailure::Invalid(_) => Self::BadGateway(body),
@@ -226,6 +230,19 @@ pub(crate) fn v1_submission_failure(error: ValidationError) -> Result<MatrixErro
     }
 }
 
+/// What users are told about a failed remote server, in errors and on pages. The failure names
+/// the operator's label, which means nothing to them (and may be all there is, when the label
+/// resolved to no server): they are told "the other identity server", which pages name before.
+pub(crate) fn remote_failure_reason(failure: &RemoteFailure) -> String {
+    match failure {
+        RemoteFailure::Unavailable(_) => "The other identity server cannot be reached.".to_owned(),
+        RemoteFailure::Refused { errcode, error, .. } => {
+            format!("The other identity server refused the request ({errcode}: {error}).")
+        }
+        RemoteFailure::Invalid(_) => "The other identity server gave an invalid answer.".to_owned(),
+    }
+}
+
 impl From<AssociationError> for ApiError {
     fn from(error: AssociationError) -> Self {
         let message = capitalise(&error.to_string());
@@ -242,14 +259,27 @@ impl From<AssociationError> for ApiError {
                 ErrCode::SessionNotValidated,
                 "This validation session has not been validated yet",
             ),
-            AssociationError::RemoteNotValidated(_) => {
-                Self::bad(ErrCode::SessionNotValidated, message)
+            // The label names the server for the operator (the log); users get no label.
+            AssociationError::RemoteNotValidated(label) => {
+                tracing::info!(%label, "a bind waits for the remote validation");
+                Self::bad(
+                    ErrCode::SessionNotValidated,
+                    "This 3PID must first be validated on the other identity server: follow the \
+                     link in the message it sent, then bind again",
+                )
+            }
+            AssociationError::RemoteValidationRequired(label) => {
+                tracing::info!(%label, "a bind of a 3PID the policy publishes elsewhere");
+                Self::forbidden(
+                    ErrCode::Forbidden,
+                    "This 3PID must be validated and bound on another identity server (the \
+                     policy of this server does not bind it here)",
+                )
             }
             AssociationError::Remote(failure) => Self::remote(&failure),
             // sydent: binding another user's Matrix ID with a v2 token.
             AssociationError::NotTheRequester(_) => Self::forbidden(ErrCode::Unauthorized, message),
-            AssociationError::RemoteValidationRequired(_)
-            | AssociationError::ThreePidMismatch
+            AssociationError::ThreePidMismatch
             | AssociationError::HomeserverSignatureUnsupported
             | AssociationError::SignatureRejected(_)
             | AssociationError::ProofRequired

@@ -145,7 +145,7 @@ fn failure(error: RemoteSessionError, failure_page: FailurePage<'_>) -> RemotePa
             "Nothing more to do: return to your Matrix client.",
         )),
         RemoteSessionError::Remote(failure) => {
-            let reason = failure_reason(&failure);
+            let reason = crate::errors_api::remote_failure_reason(&failure);
             let advice = "Nothing was changed. Try again in a few minutes; if it keeps failing, \
                           contact the administrator of your Matrix server.";
             match failure {
@@ -164,19 +164,6 @@ fn failure(error: RemoteSessionError, failure_page: FailurePage<'_>) -> RemotePa
                 "Try again in a few minutes.",
             ))
         }
-    }
-}
-
-/// What users are told about a failed remote server. The failure names the operator's label,
-/// which means nothing to them (and may be all there is, when the label resolved to no server):
-/// the page says "the other identity server", named on the page before.
-fn failure_reason(failure: &RemoteFailure) -> String {
-    match failure {
-        RemoteFailure::Unavailable(_) => "The other identity server cannot be reached.".to_owned(),
-        RemoteFailure::Refused { errcode, error, .. } => {
-            format!("The other identity server refused the request ({errcode}: {error}).")
-        }
-        RemoteFailure::Invalid(_) => "The other identity server gave an invalid answer.".to_owned(),
     }
 }
 
