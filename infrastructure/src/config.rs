@@ -30,6 +30,7 @@ mod raw;
 mod read;
 mod recursive;
 mod resolve;
+mod spring;
 mod storage;
 mod synapse;
 mod threepid;
@@ -130,6 +131,8 @@ mod tests_errors;
 mod tests_federation;
 #[cfg(test)]
 mod tests_policy;
+#[cfg(test)]
+mod tests_spring;
 #[cfg(test)]
 mod tests_threepid;
 #[cfg(test)]

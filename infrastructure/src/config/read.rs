@@ -2,10 +2,13 @@
 use super::error::{ConfigError, ConfigWarning};
 use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-use super::{lookup, recursive, threepid, unsupported};
+use super::{lookup, recursive, spring, threepid, unsupported};
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
+    // mxisd 1.0-1.2 files write `matrix.domain: ...` at the top level (Spring Boot).
+    let expanded = spring::expand(yaml)?;
+    let yaml = expanded.as_deref().unwrap_or(yaml);
     let mut ignored = Vec::new();
     let mut on_ignored = |path: serde_ignored::Path<'_>| ignored.push(segments(&path));
     // serde_ignored sees keys the structs skip; serde_path_to_error, outermost, records where the
