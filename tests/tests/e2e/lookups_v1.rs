@@ -92,7 +92,15 @@ async fn the_v1_lookup_hands_out_the_association_the_bind_answered_unchanged() {
     // Long enough for a re-stamped association to differ by its milliseconds.
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let looked_up = v1_lookup(&app.client, "email", "dave@example.org").await;
-    for key in ["address", "medium", "mxid", "not_before", "not_after", "ts", "signatures"] {
+    for key in [
+        "address",
+        "medium",
+        "mxid",
+        "not_before",
+        "not_after",
+        "ts",
+        "signatures",
+    ] {
         assert_eq!(looked_up[key], bound[key], "{key}: {looked_up} vs {bound}");
     }
 }
