@@ -333,7 +333,11 @@ async fn refusals(backend: Backend) {
         (400, "M_SESSION_NOT_VALIDATED")
     );
     // Users are told of the other server; the operator's label (`root`) is for the log.
-    assert!(error.error.contains("other identity server"), "{}", error.error);
+    assert!(
+        error.error.contains("other identity server"),
+        "{}",
+        error.error
+    );
     assert!(!error.error.contains("`root`"), "{}", error.error);
     let carol = hash("carol@gmail.com", "email", &pepper);
     assert_eq!(lookup(&alice, "sha256", &pepper, &[carol]).await, json!({}));
