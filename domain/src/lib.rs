@@ -26,6 +26,7 @@ mod remote_session;
 mod scope;
 mod secrets;
 mod session;
+mod signed_association;
 mod signing;
 mod threepid;
 mod time;
@@ -67,6 +68,7 @@ pub use session::{
     RequestOutcome, SessionError, SessionMode, SessionParts, SessionRequest, SessionRules,
     Submission, ValidatedThreePid, ValidationSession, token_kind_for,
 };
+pub use signed_association::{InvalidSignedAssociation, SignedAssociation};
 pub use signing::{SigningError, VerificationError, sign_json, verify_json};
 pub use threepid::{InvalidThreePid, ThreePid};
 pub use time::Timestamp;

@@ -9,6 +9,7 @@ mod hash_store;
 mod health;
 mod homeserver;
 mod identity;
+mod import;
 mod invite_store;
 mod key_store;
 mod notify;
@@ -23,6 +24,10 @@ pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
 pub use identity::{BackendError, Binding, IdentityBackend, Published};
+pub use import::{
+    AcceptedTerms, ImportSink, ImportSource, ImportedBinding, PageOutcome, SourceCounts,
+    SourceError, SourceRow,
+};
 pub use invite_store::InviteStore;
 pub use key_store::{KeyStore, StoredKey};
 pub use notify::{
@@ -47,6 +52,8 @@ pub use health::MockHealthCheck;
 pub use homeserver::MockHomeserverClient;
 #[cfg(any(test, feature = "mocks"))]
 pub use identity::MockIdentityBackend;
+#[cfg(any(test, feature = "mocks"))]
+pub use import::{MockImportSink, MockImportSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use invite_store::MockInviteStore;
 #[cfg(any(test, feature = "mocks"))]
