@@ -3,6 +3,7 @@
 //! This is the only crate that knows every concrete adapter.
 
 pub mod config;
+pub mod import;
 pub mod memory;
 pub mod settings;
 pub mod startup;
