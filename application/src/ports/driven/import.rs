@@ -39,11 +39,17 @@ pub struct SourceRow<T> {
     pub record: Result<T, String>,
 }
 
-/// How many rows each table of the source holds (for progress).
+/// How many rows each table of the source holds (for progress and the final report).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SourceCounts {
-    /// Bindings (published associations, unbound rows included).
+    /// Bindings: the rows [`ImportSource::bindings`] pages through (removed bindings excluded,
+    /// rows it will report as errors included).
     pub bindings: u64,
+    /// Rows the other server keeps for removed bindings (sydent's NULL `mxid`): skipped.
+    pub removed_bindings: u64,
+    /// Associations the other server holds but did not make (sydent's global rows replicated
+    /// from its peers): not imported, they belong to the server that made them.
+    pub replicated_bindings: u64,
     /// Access tokens of accounts.
     pub accounts: u64,
     /// Accepted terms rows.
