@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod backends;
 mod hash_index;
+mod import;
 mod invites;
 mod keys;
 mod lookup;
@@ -21,6 +22,10 @@ pub use accounts::{AccountService, AccountSettings};
 pub use association::{AssociationService, AssociationSettings};
 pub use backends::Backends;
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
+pub use import::{
+    DEFAULT_PAGE_SIZE, ImportError, ImportOptions, ImportReport, ImportService, ImportTable,
+    KeyOutcome, Progress, ProgressFn, RowIssue, TableReport,
+};
 pub use invites::{DeliveryReport, DeliveryWake, InviteDeps, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};
