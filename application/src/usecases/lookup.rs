@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
     Association, IpNetwork, LookupAlgorithm, LookupHash, PlainEntry, Requester, ServerLabel,
-    ThreePid, UserId, in_networks,
+    SignedAssociation, ThreePid, UserId, in_networks,
 };
 
 use super::backends::{Backends, OnFailure};
@@ -165,6 +165,27 @@ impl LookupService {
         Ok(found)
     }
 
+    /// A stored signed association as sydent's `/lookup` hands it out: verbatim when this
+    /// server is among its signers, else with this server's signature added beside the stored
+    /// ones. Signing adds an entry under this server's name, so the signers' names change exactly
+    /// when this server was not among them.
+    fn countersigned(&self, signed: &SignedAssociation) -> Result<Value, LookupError> {
+        let stored = signed.to_value();
+        let resigned = self.keys.sign(stored.clone())?;
+        let signers = |value: &Value| -> BTreeSet<String> {
+            value
+                .get("signatures")
+                .and_then(Value::as_object)
+                .map(|signers| signers.keys().cloned().collect())
+                .unwrap_or_default()
+        };
+        Ok(if signers(&resigned) == signers(&stored) {
+            stored
+        } else {
+            resigned
+        })
+    }
+
     /// The published pepper, `""` when hashing is off (as ma1sd).
     fn lookup_pepper(&self) -> String {
         self.index
@@ -268,20 +289,24 @@ impl Lookup for LookupService {
                 .forward(vec![threepid.clone()])
                 .await
                 .remove(threepid)
-                .map(|user_id| Published {
-                    user_id,
-                    since: None,
-                });
+                .map(|user_id| Published::new(user_id, None));
         }
         let Some(published) = published else {
             return Ok(None);
         };
+        if let Some(signed) = stored_for(&published, threepid) {
+            return Ok(Some(self.countersigned(signed)?));
+        }
         // The association made at bind time, as sydent hands it out: same `ts`, `not_before`
         // and `not_after` (and so the same signature) as the bind's answer. A backend that keeps
         // no such time (a Synapse database), and a remote's answer, are vouched for now, as
         // mxisd did (it kept the remote's signatures beside its own; this port carries none).
         let since = published.since.unwrap_or_else(|| self.clock.now());
-        let association = Association::vouched_at(threepid.clone(), published.user_id, since);
+        let mut association = Association::vouched_at(threepid.clone(), published.user_id, since);
+        if let Some((not_before, not_after)) = published.window {
+            association.not_before = not_before;
+            association.not_after = not_after;
+        }
         Ok(Some(self.keys.sign(association.to_json())?))
     }
 
@@ -305,6 +330,15 @@ impl Lookup for LookupService {
             })
             .collect())
     }
+}
+
+/// The stored signed association of `published`, when it vouches for exactly this 3PID and user
+/// (a row rebound here since would carry none, but a stale one is never handed out).
+fn stored_for<'a>(published: &'a Published, threepid: &ThreePid) -> Option<&'a SignedAssociation> {
+    published.signed.as_ref().filter(|signed| {
+        let association = signed.association();
+        association.threepid == *threepid && association.user_id == published.user_id
+    })
 }
 
 #[cfg(test)]

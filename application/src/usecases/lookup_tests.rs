@@ -414,3 +414,6 @@ async fn lookups_fail_when_every_backend_fails() {
 
 #[path = "lookup_recursion_tests.rs"]
 mod recursion;
+
+#[path = "lookup_stored_tests.rs"]
+mod stored;

@@ -190,7 +190,7 @@ impl IdentityBackend for FakeBackend {
         Ok(self
             .lookup(threepid)
             .await?
-            .map(|user_id| Published { user_id, since }))
+            .map(|user_id| Published::new(user_id, since)))
     }
 
     async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {

@@ -12,6 +12,12 @@ pub struct Model {
     pub mxid: String,
     /// Milliseconds since the Unix epoch of the last bind.
     pub created_at: i64,
+    /// An imported association's validity window (milliseconds); `None` for binds made here.
+    pub not_before: Option<i64>,
+    pub not_after: Option<i64>,
+    /// The signed association an imported binding was handed out with (sydent's `sgAssoc`),
+    /// verbatim; `None` for binds made here.
+    pub signed_json: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

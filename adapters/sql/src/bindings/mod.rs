@@ -9,11 +9,11 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use verity_application::ports::driven::{
     BackendError, Binding, BindingStore, IdentityBackend, Published, StoreError,
 };
-use verity_domain::{Medium, ThreePid, Timestamp, UserId};
+use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
 use crate::errors::{from_column, from_db, to_column};
 
-mod entity;
+pub(crate) mod entity;
 
 use entity::{ActiveModel, Column, Entity, Model};
 
@@ -47,6 +47,26 @@ fn from_row(row: &Model) -> Result<Binding, StoreError> {
     binding_of(&row.medium, &row.address, &row.mxid)
 }
 
+/// A row as the v1 lookup serves it: the bind time, and what an import stored with it.
+fn published_of(user_id: UserId, row: &Model) -> Result<Published, StoreError> {
+    let millis =
+        |value: i64, name: &str| from_column::<i64, u64>(value, name).map(Timestamp::from_millis);
+    let mut published = Published::new(user_id, Some(millis(row.created_at, "created_at")?));
+    if let (Some(not_before), Some(not_after)) = (row.not_before, row.not_after) {
+        published.window = Some((
+            millis(not_before, "not_before")?,
+            millis(not_after, "not_after")?,
+        ));
+    }
+    if let Some(json) = &row.signed_json {
+        published.signed = Some(
+            SignedAssociation::parse(json)
+                .map_err(|e| StoreError::Corrupt(format!("a stored signed association: {e}")))?,
+        );
+    }
+    Ok(published)
+}
+
 /// What the `bindings` backend reports for a store failure.
 fn backend_error(error: StoreError) -> BackendError {
     match error {
@@ -63,13 +83,22 @@ impl BindingStore for SeaOrmBindingStore {
             address: Set(binding.threepid.address().to_owned()),
             mxid: Set(binding.user_id.as_str().to_owned()),
             created_at: Set(to_column::<u64, i64>(at.as_millis(), "created_at")?),
+            not_before: Set(None),
+            not_after: Set(None),
+            signed_json: Set(None),
         };
         // One statement: concurrent binds of the same 3PID serialise on the key, and the last
-        // one wins.
+        // one wins. A bind here replaces what an import stored (window, signed association).
         Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([Column::Medium, Column::Address])
-                    .update_columns([Column::Mxid, Column::CreatedAt])
+                    .update_columns([
+                        Column::Mxid,
+                        Column::CreatedAt,
+                        Column::NotBefore,
+                        Column::NotAfter,
+                        Column::SignedJson,
+                    ])
                     .to_owned(),
             )
             .exec_without_returning(&self.db)
@@ -152,11 +181,9 @@ impl IdentityBackend for SeaOrmBindingStore {
             return Ok(None);
         };
         let binding = from_row(&row).map_err(backend_error)?;
-        let since = from_column::<i64, u64>(row.created_at, "created_at").map_err(backend_error)?;
-        Ok(Some(Published {
-            user_id: binding.user_id,
-            since: Some(Timestamp::from_millis(since)),
-        }))
+        published_of(binding.user_id, &row)
+            .map(Some)
+            .map_err(backend_error)
     }
 
     async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {

@@ -11,6 +11,7 @@ mod m20261129_000001_create_verity_binding_and_lookup_hash;
 mod m20261130_000001_add_verity_session_remote;
 mod m20261130_000002_create_verity_invite;
 mod m20261130_000003_add_verity_session_bound_to;
+mod m20261206_000001_add_verity_binding_imported;
 
 pub(crate) struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000001_add_verity_session_remote::Migration),
             Box::new(m20261130_000002_create_verity_invite::Migration),
             Box::new(m20261130_000003_add_verity_session_bound_to::Migration),
+            Box::new(m20261206_000001_add_verity_binding_imported::Migration),
         ]
     }
 }

@@ -1,7 +1,7 @@
 use std::error::Error as StdError;
 
 use async_trait::async_trait;
-use verity_domain::{ThreePid, Timestamp, UserId};
+use verity_domain::{SignedAssociation, ThreePid, Timestamp, UserId};
 
 /// A 3PID published for a Matrix user: what lookups answer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -20,6 +20,25 @@ pub struct Published {
     /// When the association was made (the signed association's `ts` and `not_before`), for a
     /// backend that keeps it (Verity's own binding store); `None` for one that does not.
     pub since: Option<Timestamp>,
+    /// The association's validity window (`not_before`, `not_after`) where the backend stored
+    /// one with the binding (an import from sydent keeps its `notBefore`/`notAfter`); `None`:
+    /// the window starts at `since` and lasts [`verity_domain::ASSOCIATION_LIFETIME`].
+    pub window: Option<(Timestamp, Timestamp)>,
+    /// What the server that made the binding signed at bind time (an imported sydent
+    /// `sgAssoc`), handed out verbatim by the v1 lookup; `None` for bindings made here.
+    pub signed: Option<SignedAssociation>,
+}
+
+impl Published {
+    /// A published 3PID with no stored window nor signed association.
+    pub fn new(user_id: UserId, since: Option<Timestamp>) -> Self {
+        Self {
+            user_id,
+            since,
+            window: None,
+            signed: None,
+        }
+    }
 }
 
 /// What an identity backend can fail with.
@@ -56,10 +75,10 @@ pub trait IdentityBackend: Send + Sync {
         &self,
         threepid: &ThreePid,
     ) -> Result<Option<Published>, BackendError> {
-        Ok(self.lookup(threepid).await?.map(|user_id| Published {
-            user_id,
-            since: None,
-        }))
+        Ok(self
+            .lookup(threepid)
+            .await?
+            .map(|user_id| Published::new(user_id, None)))
     }
 
     /// The bindings among `threepids` this backend knows (the others are simply absent).

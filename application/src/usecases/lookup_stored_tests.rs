@@ -1,0 +1,102 @@
+//! The v1 lookup of a binding imported with the signed association its first server made
+//! (sydent's `sgAssoc`): handed out verbatim, countersigned when this server did not sign it.
+use pretty_assertions::assert_eq;
+use verity_domain::{KeyId, SignedAssociation, SigningKey, sign_json};
+
+use super::*;
+
+const SYDENT: &str = r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org","not_after":4920825600000,"not_before":1767225600000,"signatures":{"old.example.org":{"ed25519:0":"c2ln"}},"ts":1767225600000}"#;
+
+/// Keys signing as `name` with a real key, keeping the signatures already there.
+fn keys_named(name: &'static str) -> MockKeys {
+    let mut keys = MockKeys::new();
+    keys.expect_sign().returning(move |mut value| {
+        let key = SigningKey::from_seed(KeyId::parse("ed25519:0").unwrap(), &[9; 32]);
+        sign_json(&mut value, name, &key)?;
+        Ok(value)
+    });
+    keys
+}
+
+/// A bindings backend that knows alice with `published`.
+fn backend(published: Published) -> Arc<dyn IdentityBackend> {
+    let mut backend = MockIdentityBackend::new();
+    backend.expect_name().return_const("bindings");
+    backend
+        .expect_lookup_published()
+        .returning(move |_| Ok(Some(published.clone())));
+    Arc::new(backend)
+}
+
+async fn signed_answer(published: Published, keys: MockKeys) -> Value {
+    let (index, hashes) = index(&[], true).await;
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(|| Timestamp::from_millis(NOW));
+    let service = LookupService::new(
+        index,
+        hashes,
+        Backends::new(vec![backend(published)]),
+        Arc::new(keys),
+        Arc::new(clock),
+        settings(10, both()),
+    );
+    service
+        .lookup_signed(&email("alice@example.org"), &nobody())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn alice() -> UserId {
+    UserId::parse("@alice:example.org").unwrap()
+}
+
+#[tokio::test]
+async fn a_stored_signed_association_this_server_signed_is_handed_out_verbatim() {
+    let mut published = Published::new(alice(), Some(Timestamp::from_millis(1)));
+    published.signed = Some(SignedAssociation::parse(SYDENT).unwrap());
+    let answer = signed_answer(published, keys_named("old.example.org")).await;
+    assert_eq!(answer, serde_json::from_str::<Value>(SYDENT).unwrap());
+}
+
+#[tokio::test]
+async fn a_stored_signed_association_by_another_name_gets_this_servers_signature_beside() {
+    let mut published = Published::new(alice(), None);
+    published.signed = Some(SignedAssociation::parse(SYDENT).unwrap());
+    let answer = signed_answer(published, keys_named("id.example.org")).await;
+    assert_eq!(
+        answer["signatures"]["old.example.org"]["ed25519:0"], "c2ln",
+        "the stored signature is kept"
+    );
+    assert!(answer["signatures"]["id.example.org"]["ed25519:0"].is_string());
+    let mut without = answer.clone();
+    without["signatures"]
+        .as_object_mut()
+        .unwrap()
+        .remove("id.example.org");
+    assert_eq!(without, serde_json::from_str::<Value>(SYDENT).unwrap());
+}
+
+#[tokio::test]
+async fn a_stored_signed_association_for_another_user_is_never_handed_out() {
+    // Rebound here to bob since: the stored association vouches for alice.
+    let mut published = Published::new(
+        UserId::parse("@bob:example.org").unwrap(),
+        Some(Timestamp::from_millis(NOW)),
+    );
+    published.signed = Some(SignedAssociation::parse(SYDENT).unwrap());
+    let answer = signed_answer(published, keys_named("id.example.org")).await;
+    assert_eq!(answer["mxid"], "@bob:example.org");
+    assert_eq!(answer["ts"], NOW);
+    assert!(answer["signatures"].get("old.example.org").is_none());
+}
+
+#[tokio::test]
+async fn a_stored_validity_window_is_the_one_signed() {
+    let mut published = Published::new(alice(), Some(Timestamp::from_millis(1_000)));
+    published.window = Some((Timestamp::from_millis(1_000), Timestamp::from_millis(9_000)));
+    let answer = signed_answer(published, keys_named("id.example.org")).await;
+    assert_eq!(answer["ts"], 1_000);
+    assert_eq!(answer["not_before"], 1_000);
+    assert_eq!(answer["not_after"], 9_000);
+}
