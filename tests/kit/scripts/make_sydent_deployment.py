@@ -14,8 +14,10 @@ It writes, in <directory>:
   through Sydent's own code paths: `ThreepidBinder.addBinding` (so every `sgAssoc` is signed by
   Sydent's signer and copied to the global table by its local push), `ThreepidBinder.removeBinding`
   (an unbound address: its local row keeps a NULL mxid), a re-bind to another user, `issueToken`
-  (accounts and their tokens), `TermsStore`/`AccountStore` as the terms servlet uses them, and a
-  pending third-party invite with its ephemeral key as the store-invite servlet stores them.
+  (accounts and their tokens), `TermsStore`/`AccountStore` as the terms servlet uses them, and
+  third-party invites with their ephemeral keys as the store-invite servlet stores them: one
+  delivered by a bind (which makes Sydent add a stale `invites` field to the associations it signs
+  afterwards, see DELIVERED_INVITE), one pending.
 
 Nothing touches the network: Sydent runs on Twisted's in-memory reactor, which never runs, so the
 bind callbacks to homeservers and the replication pushes are never sent, nothing listens and no SMTP
@@ -82,6 +84,20 @@ ACCEPTS = {
     "@bob:example.org": ["https://sydent.example/terms/privacy-2.0-fr.html"],
 }
 
+# A third-party invite whose address is then bound: Sydent hands the invite to the homeserver in
+# the bind's answer and marks it sent. Sydent 2.6.1 keeps that `invites` list in a dict shared by
+# every later association of the process (`ThreepidAssociation.extra_fields` defaults to one `{}`),
+# so every association it signs afterwards carries this stale `invites` field, in the stored
+# `sgAssoc` too. Real deployments have such rows; so does this one.
+DELIVERED_INVITE = {
+    "medium": "email",
+    "address": "invited@example.org",
+    "room_id": "!earlier:example.org",
+    "sender": "@bob:example.org",
+}
+DELIVERED_INVITE_MXID = "@grace:example.org"
+
+# A pending third-party invite (its address is never bound here), for the invite import.
 INVITE = {
     "medium": "email",
     "address": "Invited.Person@Example.org",
@@ -176,10 +192,26 @@ def make(directory, server_name):
     reactor = MemoryReactorClock()
     sydent = Sydent(config, reactor=reactor, use_tls_for_federation=False)
 
+    def store_invite(invite):
+        # As StoreInviteServlet stores a third-party invite (its e-mail is never sent here).
+        ephemeral = nacl.signing.SigningKey.generate()
+        ephemeral_public = encode_base64(ephemeral.verify_key.encode(), True)
+        store = JoinTokenStore(sydent)
+        store.storeEphemeralPublicKey(ephemeral_public)
+        address = normalise_address(invite["address"], invite["medium"])
+        token = generateAlphanumericTokenOfLength(128)
+        store.storeToken(invite["medium"], address, invite["room_id"], invite["sender"], token)
+        return ephemeral_public
+
     binder = sydent.threepidBinder
-    for medium, address, mxid in BINDINGS:
+    ephemeral_keys = [store_invite(DELIVERED_INVITE)]
+    for medium, address, mxid in BINDINGS[:5]:
         binder.addBinding(medium, address, mxid)
         time.sleep(0.002)  # distinct `ts` for each bind
+    binder.addBinding(DELIVERED_INVITE["medium"], DELIVERED_INVITE["address"], DELIVERED_INVITE_MXID)
+    for medium, address, mxid in BINDINGS[5:]:
+        time.sleep(0.002)
+        binder.addBinding(medium, address, mxid)
     binder.removeBinding({"medium": UNBIND[0], "address": UNBIND[1]}, UNBIND[2])
     time.sleep(0.002)
     binder.addBinding(*REBIND)
@@ -197,14 +229,7 @@ def make(directory, server_name):
         if terms.urlListIsSufficient(TermsStore(sydent).getAgreedUrls(user)):
             AccountStore(sydent).setConsentVersion(user, terms.getMasterVersion())
 
-    # As StoreInviteServlet stores a third-party invite (its e-mail is never sent here).
-    ephemeral = nacl.signing.SigningKey.generate()
-    ephemeral_public = encode_base64(ephemeral.verify_key.encode(), True)
-    invite_token = generateAlphanumericTokenOfLength(128)
-    invite_address = normalise_address(INVITE["address"], INVITE["medium"])
-    store = JoinTokenStore(sydent)
-    store.storeEphemeralPublicKey(ephemeral_public)
-    store.storeToken(INVITE["medium"], invite_address, INVITE["room_id"], INVITE["sender"], invite_token)
+    ephemeral_keys.append(store_invite(INVITE))
 
     key = config.crypto.signing_key
     globals_ = GlobalAssociationStore(sydent)
@@ -251,9 +276,11 @@ def make(directory, server_name):
             "sender": sender,
             "token": token,
             "received_ts": received_ts,
+            "sent_ts": sent_ts,
         }
-        for medium, address, room_id, sender, token, received_ts in db.execute(
-            "SELECT medium, address, room_id, sender, token, received_ts FROM invite_tokens ORDER BY id"
+        for medium, address, room_id, sender, token, received_ts, sent_ts in db.execute(
+            "SELECT medium, address, room_id, sender, token, received_ts, sent_ts"
+            " FROM invite_tokens ORDER BY id"
         )
     ]
     global_rows = [
@@ -294,7 +321,7 @@ def make(directory, server_name):
         "accepted_terms": accepted,
         "terms_master_version": terms.getMasterVersion(),
         "invites": invites,
-        "ephemeral_public_keys": [ephemeral_public],
+        "ephemeral_public_keys": ephemeral_keys,
     }
 
 

@@ -1,7 +1,12 @@
 //! A deployment made by the real Sydent 2.6.1, for the import tests: a directory with the
 //! `sydent.conf` Sydent reads, its `terms.yaml`, and a `sydent.db` that Sydent's own code created
 //! and filled (bindings signed by Sydent's signer, an unbound address, a re-bound one, accounts
-//! with tokens, accepted terms, a pending invite with its ephemeral key).
+//! with tokens, accepted terms, a delivered and a pending invite with their ephemeral keys).
+//!
+//! Like every long-running Sydent 2.6.1, it has signed associations that carry a stale `invites`
+//! field: once a bind delivered an invite, Sydent adds that list to every association it signs
+//! afterwards (its `ThreepidAssociation.extra_fields` default is one dict shared by all), and
+//! stores them so. The v1 lookup serves them verbatim; their signatures cover the field.
 //!
 //! [`SydentDeployment::make`] runs `tests/kit/scripts/make_sydent_deployment.py` with the python of
 //! the virtualenv `scripts/test` installs Sydent into, and returns what Sydent made as a
@@ -201,7 +206,7 @@ pub struct Summary {
     /// `master_version` of `terms.yaml`: an account that accepted every document has it as its
     /// consent version.
     pub terms_master_version: String,
-    /// `invite_tokens`, pending (not sent).
+    /// `invite_tokens`, in id order: one delivered by a bind, one pending.
     pub invites: Vec<Invite>,
     /// `ephemeral_public_keys` (unpadded URL-safe base64, as Sydent stores them).
     pub ephemeral_public_keys: Vec<String>,
@@ -236,7 +241,8 @@ pub struct Binding {
     /// Milliseconds since the epoch (a hundred years after `ts`).
     pub not_after: Option<i64>,
     /// The signed association Sydent's v1 lookup serves for the address, verbatim (Python's
-    /// `json.dumps`, not canonical JSON); `None` once unbound.
+    /// `json.dumps`, not canonical JSON; possibly with a stale `invites` field, see the module);
+    /// `None` once unbound.
     pub sg_assoc: Option<String>,
 }
 
@@ -283,7 +289,7 @@ pub struct AcceptedTerms {
     pub urls: Vec<String>,
 }
 
-/// A pending third-party invite (`invite_tokens`).
+/// A third-party invite (`invite_tokens`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Invite {
@@ -299,6 +305,8 @@ pub struct Invite {
     pub token: Secret,
     /// Seconds (not milliseconds) since the epoch, as Sydent stores it.
     pub received_ts: i64,
+    /// When a bind handed it to the homeserver (seconds); `None` while pending.
+    pub sent_ts: Option<i64>,
 }
 
 /// A token from the deployment: compared and used by tests, never printed.

@@ -152,6 +152,34 @@ async fn check_bindings(db: &DatabaseConnection, summary: &Summary, public_key: 
         bound >= 5 && unbound == 1,
         "{bound} bound, {unbound} unbound"
     );
+    // Sydent's stale `invites` field (see verity_testkit::sydent), signed with the rest.
+    let with_invites = summary
+        .bindings
+        .iter()
+        .filter_map(|b| b.sg_assoc.as_deref())
+        .filter(|text| {
+            SignedAssociation::parse(text)
+                .unwrap()
+                .to_value()
+                .get("invites")
+                .is_some()
+        })
+        .count();
+    assert!(
+        with_invites >= 1,
+        "no association carries Sydent's stale invites"
+    );
+    let pending = summary
+        .invites
+        .iter()
+        .filter(|i| i.sent_ts.is_none())
+        .count();
+    assert_eq!(
+        (pending, summary.invites.len()),
+        (1, 2),
+        "{:?}",
+        summary.invites
+    );
     let mediums: BTreeSet<&str> = summary.bindings.iter().map(|b| b.medium.as_str()).collect();
     assert_eq!(mediums, BTreeSet::from(["email", "msisdn"]));
     let rebound = summary
