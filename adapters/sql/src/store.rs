@@ -140,6 +140,12 @@ impl SqlStore {
         SeaOrmInviteStore::new(self.db.clone())
     }
 
+    /// Verity's tables as an import writes them; imported accepted terms are recorded as
+    /// accepted at `now` (sydent keeps no time).
+    pub fn import_sink(&self, now: verity_domain::Timestamp) -> crate::SqlImportSink {
+        crate::SqlImportSink::new(self.db.clone(), now)
+    }
+
     /// The health check for `/status` (name `"store"`).
     pub fn health_check(&self) -> SqlHealthCheck {
         SqlHealthCheck::new(self.db.clone())

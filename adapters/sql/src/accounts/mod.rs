@@ -8,7 +8,7 @@ use verity_domain::{Account, Timestamp, TokenFingerprint, UserId};
 
 use crate::errors::{from_column, from_db, to_column};
 
-mod entity;
+pub(crate) mod entity;
 
 use entity::{ActiveModel, Column, Entity, Model};
 
@@ -72,7 +72,7 @@ impl AccountStore for SeaOrmAccountStore {
     }
 }
 
-fn to_row(account: &Account) -> Result<ActiveModel, StoreError> {
+pub(crate) fn to_row(account: &Account) -> Result<ActiveModel, StoreError> {
     Ok(ActiveModel {
         token: Set(account.token.as_str().to_owned()),
         user_id: Set(account.user_id.as_str().to_owned()),

@@ -15,6 +15,7 @@ mod bindings;
 mod database;
 mod harness;
 mod hashes;
+mod import;
 mod invites;
 mod sessions;
 mod sqlite;
@@ -123,6 +124,16 @@ contract_suite! {
         an_ephemeral_key_is_in_use_while_its_invite_lives,
         purge_deletes_exactly_the_expired_invites_and_delete_removes_one,
         concurrent_binds_of_one_invite_record_exactly_one,
+    ],
+    import(db => &db): [
+        imported_bindings_are_served_with_their_times_and_signed_association,
+        importing_again_changes_nothing_and_says_so,
+        a_3pid_bound_here_differently_is_a_conflict_and_verity_keeps_its_row,
+        a_bind_here_replaces_what_the_import_stored,
+        a_dry_run_reports_the_same_outcome_and_writes_nothing,
+        accounts_are_keyed_by_fingerprint_and_another_users_token_is_kept,
+        accepted_terms_are_added_once,
+        a_page_larger_than_one_statement_is_written_whole,
     ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,

@@ -12,7 +12,7 @@ use verity_domain::{Timestamp, UserId};
 
 use crate::errors::{from_db, to_column};
 
-mod entity;
+pub(crate) mod entity;
 
 use entity::{ActiveModel, Column, Entity};
 
