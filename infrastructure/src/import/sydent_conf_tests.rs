@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use pretty_assertions::assert_eq;
+use verity_domain::KeyId;
 
 use super::templates::{TemplateKind, convert_jinja, convert_python, convert_sms};
 use super::*;

@@ -136,7 +136,7 @@ pub fn verity_yaml_with(conf: &SydentConf, extras: &YamlExtras) -> String {
         .unwrap_or_else(|| "change-me.invalid".to_owned());
     let _ = writeln!(
         y,
-        "\nmatrix:\n  # CHECK: the domain of your users' Matrix IDs (@alice:<domain>). Sydent had no such\n  # setting; this is its server.name. Email addresses in this domain are \"local\".\n  domain: {}\n  v1: {}    # [general] enable_v1_access\n  v2: true",
+        "\nmatrix:\n  # CHECK: the domain of your users' Matrix IDs (@alice:<domain>). Sydent had no such\n  # setting; this is its server.name. With the validation policy and accountConfig below it\n  # only fills %DOMAIN% in messages and the default %REGISTER_URL%.\n  domain: {}\n  v1: {}    # [general] enable_v1_access\n  v2: true",
         q(&domain),
         g.enable_v1_access
     );
@@ -305,7 +305,6 @@ fn write_threepid(y: &mut String, conf: &SydentConf, extras: &YamlExtras) {
         "      generators:\n        template:\n          session:"
     );
     write_template_line(y, "            validation", validation);
-    let _ = writeln!(y, "          # invite: room invites");
     write_template_line(y, "          invite", invite);
     let _ = writeln!(y, "    msisdn:");
     let _ = writeln!(
@@ -399,7 +398,7 @@ fn write_rest(y: &mut String, conf: &SydentConf, extras: &YamlExtras) {
     );
     let _ = writeln!(
         y,
-        "\ninvite:\n  expiration:\n    enabled: false    # Sydent kept pending invites until the address was bound"
+        "\ninvite:\n  # Sydent honoured an invite with no time limit; false keeps that (Verity then keeps invites,\n  # and retries their delivery, for ever). Set true and `after` (minutes) to bound them.\n  expiration:\n    enabled: false"
     );
 }
 
@@ -411,12 +410,8 @@ fn write_not_taken(y: &mut String, conf: &SydentConf) {
             g.templates_path, g.brand_default
         ),
         format!(
-            "[general] delete_tokens_on_bind = {}: Verity always ends a session's use at bind",
+            "[general] delete_tokens_on_bind = {}: no such setting; Verity keeps a delivered invite, marked delivered, until invite.expiration",
             g.delete_tokens_on_bind
-        ),
-        format!(
-            "[general] enable_v1_associations = {}: no separate switch; matrix.v1 covers v1 binds",
-            g.enable_v1_associations
         ),
         format!(
             "[email] email.subject ({:?}): Sydent did not use it either; the subject is in the template",
@@ -428,6 +423,9 @@ fn write_not_taken(y: &mut String, conf: &SydentConf) {
         ),
         "[sms] username / password (OpenMarket): Verity sends SMS through Twilio".to_owned(),
     ];
+    if g.enable_v1_access && !g.enable_v1_associations {
+        lines.push("[general] enable_v1_associations = false: CHECK: Verity cannot refuse v1 binds alone; matrix.v1: false turns off the whole v1 API".to_owned());
+    }
     if !g.ip_blacklist.is_empty() {
         lines.push(format!("[general] ip.blacklist ({}): Verity always refuses private and reserved addresses; federation.allowedNetworks makes exceptions", g.ip_blacklist.join(", ")));
     }
