@@ -4,6 +4,7 @@
 //! which the port implementations are made ([`SqlStore::session_store`],
 //! [`SqlStore::account_store`], [`SqlStore::terms_store`], [`SqlStore::binding_store`],
 //! [`SqlStore::hash_store`], [`SqlStore::invite_store`], [`SqlStore::health_check`]).
+//! [`SydentSource`] reads a Sydent database for `verity import sydent`.
 //! No sea-orm or sqlx type crosses this crate's public API: errors are translated here, to
 //! [`SqlError`] at start-up and to the ports' `StoreError` afterwards.
 #![warn(missing_docs)]
@@ -18,6 +19,7 @@ mod lookup_hashes;
 mod migration;
 mod sessions;
 mod store;
+pub mod sydent;
 mod synapse;
 mod terms;
 
@@ -34,6 +36,7 @@ pub use invites::SeaOrmInviteStore;
 pub use lookup_hashes::SeaOrmHashStore;
 pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};
+pub use sydent::SydentSource;
 pub use synapse::{
     FeedQuery, IdentityQueries, IdentityQuery, IdentityType, QueryError, SynapseDatabase,
     SynapseSqlBackend, SynapseSqlConfig, SynapseSqlError,
