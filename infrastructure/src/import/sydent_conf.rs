@@ -13,6 +13,8 @@ use verity_domain::SigningKey;
 
 use crate::settings::Secret;
 
+#[path = "sydent_conf_extras.rs"]
+mod extras;
 #[path = "sydent_conf_ini.rs"]
 mod ini;
 #[path = "sydent_conf_read.rs"]
@@ -22,6 +24,7 @@ pub mod templates;
 #[path = "sydent_conf_yaml.rs"]
 mod yaml;
 
+pub use extras::TEMPLATES_DIR;
 use ini::Ini;
 pub use ini::IniError;
 use read::{Resolved, email, general, http, signing_key};

@@ -325,9 +325,8 @@ pub fn write_converted(
         } else {
             convert_python(kind, &text, subject)
         };
-        std::fs::create_dir_all(out_dir)?;
         let target = out_dir.join(kind.verity_file());
-        std::fs::write(&target, &conversion.text)?;
+        write_unless_edited(&target, &conversion.text)?;
         written.push(WrittenTemplate {
             kind,
             source,
@@ -336,4 +335,22 @@ pub fn write_converted(
         });
     }
     Ok(written)
+}
+
+/// Writes `text` at `path` (creating its directory) unless a file with other content is there:
+/// the operator may have edited it since the last import, and it is kept.
+///
+/// # Errors
+/// The directory or file cannot be read or written.
+pub fn write_unless_edited(path: &Path, text: &str) -> std::io::Result<()> {
+    match std::fs::read_to_string(path) {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(path, text)
+        }
+        Err(error) => Err(error),
+    }
 }

@@ -3,7 +3,6 @@
 use verity_adapter_notify::TemplateGenerator;
 use verity_domain::Medium;
 
-use super::super::templates::write_converted;
 use super::*;
 use crate::settings::ConnectorSettings;
 use pretty_assertions::assert_eq;
@@ -20,21 +19,25 @@ fn an_operators_sydent_becomes_a_yaml_verity_loads_with_the_same_meaning() {
     std::fs::write(brand.join("verification_template.eml"), VERIFICATION_PY).unwrap();
     std::fs::write(brand.join("verify_response_template.html"), PAGE).unwrap();
     std::fs::write(dir.path().join("terms.yaml"), TERMS).unwrap();
-    let conf = SydentConf::parse(OPERATOR).unwrap();
+    std::fs::write(dir.path().join("sydent.conf"), OPERATOR).unwrap();
+    let conf = SydentConf::load(&dir.path().join("sydent.conf")).unwrap();
+    let yaml_path = dir.path().join("verity/verity.yaml");
 
-    let out = dir.path().join("verity-templates");
-    let templates = write_converted(&conf, dir.path(), &out).unwrap();
-    assert_eq!(templates.len(), 1, "no invite template was written");
-    let sms = out.join("validate-template.txt");
-    std::fs::write(&sms, convert_sms(&conf.sms.body_template).text).unwrap();
-    let extras = YamlExtras {
-        templates,
-        sms_template: Some(sms),
-        page: Some(templates::sydent_page_path(&conf, dir.path())),
-        terms: Some(SydentTerms::load(&dir.path().join("terms.yaml")).unwrap()),
-        key_path: Some(dir.path().join("keys")),
-        database: Some(dir.path().join("verity.db")),
-    };
+    let (extras, warnings) = YamlExtras::gather(&conf, &dir.path().join("sydent.conf"), &yaml_path);
+    assert_eq!(extras.templates.len(), 1, "no invite template was written");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("1 Sydent placeholder(s)"),
+        "{warnings:?}"
+    );
+    let written = dir
+        .path()
+        .join("verity/sydent-templates/validate-template.eml");
+    assert!(
+        std::fs::read_to_string(&written)
+            .unwrap()
+            .contains("%VALIDATION_LINK%")
+    );
     let yaml = verity_yaml_with(&conf, &extras);
     let loaded = crate::config::parse(&yaml).unwrap_or_else(|e| panic!("{e}\n{yaml}"));
     assert!(loaded.warnings.is_empty(), "{:?}\n{yaml}", loaded.warnings);
@@ -54,6 +57,7 @@ fn an_operators_sydent_becomes_a_yaml_verity_loads_with_the_same_meaning() {
     );
     assert_eq!(smtp.password.as_deref(), Some("hunter2-smtp"));
     assert!(yaml.contains("no Verity placeholder for ipaddress"));
+    assert!(yaml.contains("verify_response_template: "));
     assert!(yaml.contains("prometheus_port = 9090"));
     assert!(!yaml.contains("key@sentry"));
     assert!(!yaml.contains("om-secret"));
@@ -71,4 +75,27 @@ fn an_operators_sydent_becomes_a_yaml_verity_loads_with_the_same_meaning() {
         )
         .unwrap_or_else(|e| panic!("{medium:?}: {e}"));
     }
+}
+
+#[test]
+fn gathering_again_keeps_a_converted_template_the_operator_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let brand = dir.path().join("res/matrix-org");
+    std::fs::create_dir_all(&brand).unwrap();
+    std::fs::write(brand.join("verification_template.eml"), VERIFICATION_PY).unwrap();
+    let conf = SydentConf::parse(OPERATOR).unwrap();
+    let sydent_conf = dir.path().join("sydent.conf");
+    let yaml_path = dir.path().join("verity.yaml");
+    let (first, _) = YamlExtras::gather(&conf, &sydent_conf, &yaml_path);
+    let edited = "Subject: ours\n\n%VALIDATION_LINK%\n";
+    std::fs::write(&first.templates[0].written, edited).unwrap();
+    let (second, _) = YamlExtras::gather(&conf, &sydent_conf, &yaml_path);
+    assert_eq!(
+        std::fs::read_to_string(&second.templates[0].written).unwrap(),
+        edited
+    );
+    assert_eq!(
+        verity_yaml_with(&conf, &first),
+        verity_yaml_with(&conf, &second)
+    );
 }
