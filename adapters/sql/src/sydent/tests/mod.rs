@@ -3,6 +3,7 @@
 //! Sydent).
 mod bindings;
 mod harness;
+mod real;
 mod tables;
 
 use verity_application::ports::driven::{ImportSource, SourceError, SourceRow};
