@@ -147,6 +147,29 @@ async fn the_v1_lookup_answers_the_signed_association_or_an_empty_object() {
     }
 }
 
+/// Sydent 2.6.1 signed a stale `invites` list into associations made after a bind delivered
+/// invites; an imported one is answered with it, or its signature would not verify.
+#[tokio::test]
+async fn the_v1_lookup_hands_out_an_imported_associations_invites_as_stored() {
+    let mut stored = signed();
+    stored["invites"] =
+        json!([{"medium": "email", "address": "x@example.org", "room_id": "!r:example.org"}]);
+    let answer = stored.clone();
+    let mut lookup = MockLookup::new();
+    lookup
+        .expect_lookup_signed()
+        .returning(move |_, _| Ok(Some(answer.clone())));
+    let cli = client(MockAssociation::new(), lookup);
+    let resp = cli
+        .get(format!(
+            "{V1}/lookup?medium=email&address=alice%40example.org"
+        ))
+        .send()
+        .await;
+    resp.assert_status_is_ok();
+    assert_eq!(body(resp).await, stored);
+}
+
 #[tokio::test]
 async fn the_v1_bulk_lookup_answers_triples_and_refuses_malformed_pairs() {
     let mut lookup = MockLookup::new();

@@ -79,6 +79,11 @@ pub struct V1LookupAnswer {
     /// The server's signatures.
     #[oai(skip_serializing_if_is_none)]
     pub signatures: Option<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Only in an association imported from Sydent that carries it: the invites Sydent listed
+    /// in the associations it signed after a bind delivered invites. Its signatures cover this
+    /// field, so it is handed out as stored.
+    #[oai(skip_serializing_if_is_none)]
+    pub invites: Option<Vec<serde_json::Value>>,
 }
 
 /// `POST /bulk_lookup` request and answer.
@@ -217,6 +222,7 @@ impl LookupV1Api {
             not_after: None,
             ts: None,
             signatures: None,
+            invites: None,
         };
         let Some(threepid) = parse_threepid(&medium.0, &address.0) else {
             return Ok(Json(empty));
@@ -228,6 +234,12 @@ impl LookupV1Api {
         else {
             return Ok(Json(empty));
         };
+        // Taken as stored (Sydent's list carries fields this server's invites do not).
+        let mut signed = signed;
+        let invites = match signed.as_object_mut().and_then(|o| o.remove("invites")) {
+            Some(serde_json::Value::Array(invites)) => Some(invites),
+            _ => None,
+        };
         let signed = signed_association(signed)?;
         Ok(Json(V1LookupAnswer {
             address: Some(signed.address),
@@ -237,6 +249,7 @@ impl LookupV1Api {
             not_after: Some(signed.not_after),
             ts: Some(signed.ts),
             signatures: Some(signed.signatures),
+            invites,
         }))
     }
 
