@@ -334,7 +334,7 @@ fn write_template_line(y: &mut String, key: &str, written: Option<&WrittenTempla
     let Some(written) = written else {
         let _ = writeln!(
             y,
-            "{indent}# {}: Sydent's template was not found beside sydent.conf: Verity's built-in one is used",
+            "{indent}# {}: no converted Sydent template (docs/migration.md): Verity's built-in one is used",
             key.trim_start()
         );
         return;
