@@ -106,12 +106,8 @@ fn replace(
     };
     match base {
         "multipart_boundary" => return TEMPLATE_BOUNDARY.to_owned(),
-        "date" | "messageid" => {
-            out.notes.insert(format!(
-                "{base}: the header is written by Verity's connector; the placeholder is left out"
-            ));
-            return String::new();
-        }
+        // Headers Verity's connector writes itself.
+        "date" | "messageid" => return String::new(),
         "subject_header_value" if kind == TemplateKind::Invite => {
             let subject = convert_python(kind, invite_subject, "");
             out.unmapped.extend(subject.unmapped);
@@ -131,11 +127,12 @@ fn replace(
     if base == "web_client_location" {
         out.notes.insert("web_client_location: Verity's %WEB_CLIENT_LOCATION% is empty when the homeserver sends none, where Sydent used email.default_web_client_location".to_owned());
     }
-    if base == "from" {
-        out.notes
-            .insert("from: Verity writes the From header itself (identity.from)".to_owned());
-    }
-    if for_url {
+    // Tokens and URL-safe base64 keys need no encoding in a URL.
+    let url_safe = matches!(
+        placeholder,
+        "INVITE_TOKEN" | "VALIDATION_TOKEN" | "EPHEMERAL_PRIVATE_KEY"
+    );
+    if for_url && !url_safe {
         if let Some(encoded) = url_encoded(placeholder) {
             return format!("%{encoded}%");
         }
@@ -181,8 +178,9 @@ pub fn convert_python(kind: TemplateKind, text: &str, invite_subject: &str) -> C
 /// `{{ name|e }}` and `{{ name|urlencode }}`; anything else is left as written and reported.
 pub fn convert_jinja(kind: TemplateKind, text: &str, invite_subject: &str) -> Converted {
     let mut out = Converted::default();
+    let text = else_branches(text, &mut out);
     let mut result = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some(open) = rest.find(['{']) {
         result.push_str(&rest[..open]);
         let after = &rest[open..];
@@ -223,6 +221,39 @@ pub fn convert_jinja(kind: TemplateKind, text: &str, invite_subject: &str) -> Co
     result.push_str(rest);
     out.text = result;
     out
+}
+
+/// Replaces each `{% if ... %}A{% else %}B{% endif %}` (not nested) by `B`, and an `if` without
+/// `else` by nothing: Verity's templates have no conditions. Sydent 2.6.1's invite templates use
+/// one (`space` or `room`); the `else` branch is the common case.
+fn else_branches(text: &str, out: &mut Converted) -> String {
+    let mut result = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{% if ") {
+        let block = &rest[start..];
+        let Some(condition_end) = block.find("%}") else {
+            break;
+        };
+        let Some(endif) = block.find("{% endif %}") else {
+            break;
+        };
+        let body = &block[condition_end + 2..endif];
+        if body.contains("{% if ") || condition_end > endif {
+            break;
+        }
+        let kept = body
+            .find("{% else %}")
+            .map_or("", |at| &body[at + "{% else %}".len()..]);
+        out.notes.insert(format!(
+            "{} ... {{% endif %}}: Verity's templates have no conditions; the else branch ({kept:?}) is kept",
+            &block[..condition_end + 2]
+        ));
+        result.push_str(&rest[..start]);
+        result.push_str(kept);
+        rest = &block[endif + "{% endif %}".len()..];
+    }
+    result.push_str(rest);
+    result
 }
 
 /// Converts Sydent's SMS `bodyTemplate` (Python `str.format`, `{token}`): `{token}` becomes

@@ -320,11 +320,19 @@ fn a_jinja_template_converts_the_same_and_leaves_statements_as_written() {
         .replace("%(token)s", "{{ token|safe }}")
         .replace("%(multipart_boundary)s", "{{ multipart_boundary|safe }}")
         .replace("%%", "%")
-        .replace("Hello,", "{% if ipaddress %}Hello,{% endif %}");
+        .replace(
+            "Hello,",
+            "Hello {% if ipaddress %}from {{ ipaddress }}{% else %}there{% endif %}, {{ to|urlencode }} {% raw %}",
+        );
     let converted = convert_jinja(TemplateKind::Verification, &jinja, "");
     assert!(converted.text.contains("<a href=\"%VALIDATION_LINK%\">"));
     assert!(converted.text.contains("the code is %VALIDATION_TOKEN%"));
-    assert!(converted.unconverted.contains("{% if ipaddress %}"));
+    assert!(
+        converted
+            .text
+            .contains("Hello there, %RECIPIENT_ADDRESS_URL_ENCODED% {% raw %}")
+    );
+    assert!(converted.unconverted.contains("{% raw %}"));
     assert!(!converted.text.contains("{{"));
 }
 
