@@ -34,6 +34,16 @@ struct Cli {
     /// MA1SD_LOG_LEVEL, MXISD_LOG_LEVEL and logging.app; RUST_LOG is stronger still.
     #[arg(short, action = clap::ArgAction::Count)]
     verbose: u8,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Import another identity server's deployment into Verity's store and key store.
+    #[command(subcommand)]
+    Import(verity::import::cli::ImportCommand),
 }
 
 /// Exit code for configuration errors, as mxisd/ma1sd use.
@@ -41,6 +51,9 @@ const CONFIG_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Import(command)) = cli.command {
+        return verity::import::cli::run(command, cli.config);
+    }
     let path = config::locate(cli.config);
     let mut loaded = match config::load(&path) {
         Ok(loaded) => loaded,

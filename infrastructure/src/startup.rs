@@ -104,7 +104,7 @@ impl Application {
     }
 }
 
-async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlStore> {
+pub(crate) async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlStore> {
     let max_connections = match storage {
         StorageSettings::Sqlite { database } => {
             if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {

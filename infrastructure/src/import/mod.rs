@@ -1,3 +1,4 @@
 //! Importing an existing deployment (Sydent, ma1sd) into Verity.
 
+pub mod cli;
 pub mod sydent_conf;

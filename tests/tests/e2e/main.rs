@@ -8,6 +8,7 @@
 mod architecture;
 mod discovery;
 mod errors;
+mod import_sydent;
 mod invites;
 mod keys;
 mod lifecycle;
