@@ -123,17 +123,50 @@ impl SydentSource {
             .connect_timeout(TIMEOUT)
             .acquire_timeout(TIMEOUT);
         let db = Database::connect(options).await.map_err(from_db)?;
-        match Schema::probe(&db, server_name).await {
-            Ok(schema) => Ok(Self {
-                db,
-                server_name: server_name.to_owned(),
-                schema,
-            }),
+        let schema = match Schema::probe(&db, server_name).await {
+            Ok(schema) => schema,
             Err(err) => {
                 let _ = db.close().await;
-                Err(err)
+                return Err(err);
             }
+        };
+        let source = Self {
+            db,
+            server_name: server_name.to_owned(),
+            schema,
+        };
+        if let Err(err) = source.check_columns().await {
+            source.close().await;
+            return Err(err);
         }
+        Ok(source)
+    }
+
+    /// Runs every page's query on no row, so a table without a column Sydent's has is found
+    /// now (the file was readable: the tables were listed).
+    async fn check_columns(&self) -> Result<(), SourceError> {
+        let mut queries = vec![(
+            "local_threepid_associations or global_threepid_associations",
+            BINDINGS,
+            vec![self.server_name.as_str().into(), 0.into(), 0.into()],
+        )];
+        if self.schema.has_accounts {
+            queries.push(("tokens or accounts", ACCOUNTS, vec![0.into(), 0.into()]));
+            queries.push((
+                "accepted_terms_urls",
+                ACCEPTED_TERMS,
+                vec![0.into(), 0.into()],
+            ));
+        }
+        for (tables, sql, values) in queries {
+            let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
+            self.db.query_all_raw(statement).await.map_err(|err| {
+                schema::not_sydent(format!(
+                    "its table {tables} lacks a column Sydent's has ({err})"
+                ))
+            })?;
+        }
+        Ok(())
     }
 
     /// The database's schema version (`PRAGMA user_version`: 5 for Sydent 2.6.1).

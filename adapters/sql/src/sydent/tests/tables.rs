@@ -255,6 +255,15 @@ async fn files_that_are_not_sydent_databases_are_refused_saying_what_is_missing(
     let empty = SydentDb::empty().await;
     let without_tokens = SydentDb::new().await;
     without_tokens.execute("DROP TABLE tokens").await;
+    let without_column = SydentDb::empty().await;
+    without_column
+        .execute(
+            "CREATE TABLE local_threepid_associations (id integer primary key, medium, address, \
+             mxid, ts, notBefore); \
+             CREATE TABLE global_threepid_associations (id integer primary key, originServer, \
+             originId, sgAssoc)",
+        )
+        .await;
     let text = tempfile::tempdir().expect("temp dir");
     let text_file = text.path().join("sydent.conf");
     std::fs::write(
@@ -273,6 +282,11 @@ async fn files_that_are_not_sydent_databases_are_refused_saying_what_is_missing(
             "schema version is 5 but it has no table tokens",
         ),
         (text_file.as_path(), "not an SQLite database"),
+        (
+            without_column.path(),
+            "its table local_threepid_associations or global_threepid_associations lacks a \
+             column Sydent's has (",
+        ),
     ] {
         match SydentSource::open(path, SERVER).await {
             Err(SourceError::NotThatServer { expected, why: got }) => {
@@ -284,6 +298,7 @@ async fn files_that_are_not_sydent_databases_are_refused_saying_what_is_missing(
     }
     empty.finish().await;
     without_tokens.finish().await;
+    without_column.finish().await;
 }
 
 #[tokio::test]
