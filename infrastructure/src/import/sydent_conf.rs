@@ -21,6 +21,8 @@ mod ini;
 mod read;
 #[path = "sydent_conf_templates.rs"]
 pub mod templates;
+#[path = "sydent_conf_terms.rs"]
+mod terms;
 #[path = "sydent_conf_yaml.rs"]
 mod yaml;
 
@@ -28,9 +30,8 @@ pub use extras::TEMPLATES_DIR;
 use ini::Ini;
 pub use ini::IniError;
 use read::{Resolved, email, general, http, signing_key};
-pub use yaml::{
-    SydentLocalisedPolicy, SydentPolicy, SydentTerms, YamlExtras, verity_yaml, verity_yaml_with,
-};
+pub use terms::{SydentLocalisedPolicy, SydentPolicy, SydentTerms};
+pub use yaml::{YamlExtras, verity_yaml, verity_yaml_with};
 
 /// Why `sydent.conf` cannot be imported.
 #[derive(Debug, thiserror::Error)]
