@@ -248,10 +248,12 @@ async fn bad_rows(db: &SydentDb) -> Vec<&'static str> {
     let eve = sg_assoc("email", "dave@example.org", "@eve:example.org", T1, SERVER);
     let frank = "@frank:example.org";
     let other = sg_assoc("email", "frank@example.org", frank, T1, "other.example");
+    let later = sg_assoc("email", "late@example.org", "@late:example.org", T2, SERVER);
     for (address, mxid, signed) in [
         ("broken@example.org", "@a:example.org", "{"),
         ("dave@example.org", dave, eve.as_str()),
         ("frank@example.org", frank, other.as_str()),
+        ("late@example.org", "@late:example.org", later.as_str()),
     ] {
         local_only(db, address, mxid, &T1.to_string()).await;
         let id = db.local_id("email", address).await;
@@ -270,6 +272,7 @@ async fn bad_rows(db: &SydentDb) -> Vec<&'static str> {
         "sgAssoc) is refused: not a signed association: not JSON",
         "names another Matrix ID than the binding",
         "is not signed by \"id.example.org\"",
+        "names other times than the binding",
         "Sydent does not publish it",
         "`ts` is NULL",
         "`ts` holds a value of the wrong type",
