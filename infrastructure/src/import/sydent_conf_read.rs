@@ -68,6 +68,16 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
     ("crypto", "ed25519.signingkey", ""),
 ];
 
+/// The environment variable Sydent takes an option's default from.
+fn environment_variable(option: &str) -> Option<&'static str> {
+    match option {
+        "server.name" => Some("SYDENT_SERVER_NAME"),
+        "db.file" => Some("SYDENT_DB_PATH"),
+        "pidfile.path" => Some("SYDENT_PID_FILE"),
+        _ => None,
+    }
+}
+
 /// Sydent's view of the file: its defaults, overridden by the file's sections.
 pub(super) struct Resolved {
     pub(super) ini: Ini,
@@ -78,16 +88,29 @@ impl Resolved {
         let mut warnings = Vec::new();
         for (section, option, value) in DEFAULTS {
             let table = ini.sections.entry((*section).to_owned()).or_default();
-            if !table.contains_key(*option) {
-                if let Some(shadowed) = ini.defaults.get(*option)
-                    && shadowed != value
-                {
+            if table.contains_key(*option) {
+                continue;
+            }
+            let in_default = ini.defaults.get(*option).filter(|v| *v != value);
+            let used = match (in_default, environment_variable(option)) {
+                // Sydent's default for this option is the environment variable's value, and the
+                // file Sydent writes on its first start has it under [DEFAULT]: Sydent's Docker
+                // image runs so (SYDENT_SERVER_NAME, SYDENT_DB_PATH, SYDENT_PID_FILE).
+                (Some(written), Some(variable)) => {
+                    warnings.push(format!(
+                        "[{section}] {option} is taken from [DEFAULT] ({written}): Sydent used it if {variable} was set to it when it ran (as its Docker image does), otherwise {value:?}; CHECK"
+                    ));
+                    written.clone()
+                }
+                (Some(_), None) => {
                     warnings.push(format!(
                         "[DEFAULT] {option} is not read by Sydent 2.6.1 (its own default for [{section}] wins): the value used is {value:?}; move it to [{section}] in sydent.conf if you meant it"
                     ));
+                    (*value).to_owned()
                 }
-                table.insert((*option).to_owned(), (*value).to_owned());
-            }
+                (None, _) => (*value).to_owned(),
+            };
+            table.insert((*option).to_owned(), used);
         }
         for section in ini.sections.keys() {
             let known = ["general", "db", "http", "email", "sms", "crypto"];

@@ -241,13 +241,32 @@ fn a_malformed_signing_key_is_refused_without_showing_it() {
 
 #[test]
 fn a_value_under_default_that_sydent_shadows_is_reported_and_not_used() {
-    let text = FIRST_START.replace("server.name = \n", "server.name = id.example.org\n");
+    let text = FIRST_START.replace(
+        "email.smtphost = localhost\n",
+        "email.smtphost = smtp.example.org\n",
+    );
     let conf = SydentConf::parse(&text).unwrap();
-    assert_eq!(conf.general.server_name, None);
+    assert_eq!(conf.email.smtp_host, "localhost");
     assert!(
         conf.warnings
             .iter()
-            .any(|w| w.contains("[DEFAULT] server.name")),
+            .any(|w| w.contains("[DEFAULT] email.smtphost is not read")),
+        "{:?}",
+        conf.warnings
+    );
+}
+
+#[test]
+fn the_server_name_sydents_docker_image_writes_under_default_is_used_with_a_warning() {
+    // The first start with SYDENT_SERVER_NAME set writes it into [DEFAULT]; Sydent, still run
+    // with the variable, keeps using it.
+    let text = FIRST_START.replace("server.name = \n", "server.name = id.example.org\n");
+    let conf = SydentConf::parse(&text).unwrap();
+    assert_eq!(conf.general.server_name.as_deref(), Some("id.example.org"));
+    assert!(
+        conf.warnings
+            .iter()
+            .any(|w| w.contains("SYDENT_SERVER_NAME")),
         "{:?}",
         conf.warnings
     );
