@@ -4,8 +4,11 @@
 //! Values are resolved exactly as Sydent resolves them: its built-in defaults
 //! (`sydent/config/__init__.py`'s `CONFIG_DEFAULTS`) sit in the named sections, the file's
 //! sections override them, and the file's `[DEFAULT]` section only counts for options Sydent has
-//! no default for (so a `server.name` written under `[DEFAULT]` is shadowed by Sydent's own empty
-//! default, as in Sydent: a warning says so).
+//! no default for (an `email.smtphost` written under `[DEFAULT]` is shadowed by Sydent's own
+//! default, as in Sydent: a warning says so). The exception: `server.name`, `db.file` and
+//! `pidfile.path`, whose defaults Sydent takes from the environment (`SYDENT_SERVER_NAME`...) and
+//! writes under `[DEFAULT]` on its first start, are taken from there, with a warning to check.
+//! Checked against real Sydent 2.6.1's `SydentConfig` on the same files.
 use std::fmt;
 use std::path::PathBuf;
 
