@@ -397,3 +397,6 @@ fn the_default_files_yaml_loads_with_veritys_own_loader_without_warnings() {
 #[cfg(test)]
 #[path = "sydent_conf_tests_yaml.rs"]
 mod yaml_round_trip;
+
+#[path = "sydent_conf_tests_sydent.rs"]
+mod real_sydent;
