@@ -156,8 +156,23 @@ pub async fn import_sydent(args: &SydentImport) -> anyhow::Result<ImportReport> 
     let source = SydentSource::open(&args.db, &server_name)
         .await
         .with_context(|| format!("Sydent's database {}", args.db.display()))?;
-    let store = crate::startup::open_store(&settings.storage).await?;
-    let keys = verity_adapter_keys::open(&settings.key.path).with_context(|| {
+    // A dry run creates nothing: a store or key directory that does not exist yet is stood in
+    // for by an empty one in memory (everything is then to add).
+    let fresh_sqlite =
+        matches!(&settings.storage, StorageSettings::Sqlite { database } if !database.exists());
+    let store = if args.dry_run && fresh_sqlite {
+        verity_adapter_sql::connect("sqlite::memory:", 1)
+            .await
+            .context("cannot open an in-memory store for the dry run")?
+    } else {
+        crate::startup::open_store(&settings.storage).await?
+    };
+    let key_path = if args.dry_run && !settings.key.path.exists() {
+        PathBuf::from(verity_adapter_keys::IN_MEMORY)
+    } else {
+        settings.key.path.clone()
+    };
+    let keys = verity_adapter_keys::open(&key_path).with_context(|| {
         format!(
             "cannot open the key store at {} (key.path)",
             settings.key.path.display()

@@ -48,7 +48,13 @@ fn verity_binary() -> PathBuf {
         .expect("cargo names the verity executable")
 }
 
-fn import(binary: &Path, deployment: &SydentDeployment, config: &Path, dir: &Path) -> Output {
+fn import(
+    binary: &Path,
+    deployment: &SydentDeployment,
+    config: &Path,
+    dir: &Path,
+    more: &[&str],
+) -> Output {
     Command::new(binary)
         .args(["import", "sydent", "--db"])
         .arg(deployment.db_path())
@@ -56,6 +62,7 @@ fn import(binary: &Path, deployment: &SydentDeployment, config: &Path, dir: &Pat
         .arg(deployment.conf_path())
         .arg("-c")
         .arg(config)
+        .args(more)
         .current_dir(dir)
         .env_remove("VERITY_CONFIG")
         .output()
@@ -116,7 +123,20 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     let tokens: usize = summary.accounts.iter().map(|a| a.tokens.len()).sum();
     let binary = verity_binary();
 
-    let first = stdout(&import(&binary, &deployment, &config, data.path()));
+    let dry = stdout(&import(
+        &binary,
+        &deployment,
+        &config,
+        data.path(),
+        &["--dry-run"],
+    ));
+    assert!(dry.contains("dry run: nothing was written"), "{dry}");
+    assert!(
+        !db.exists() && !keys.exists(),
+        "a dry run creates neither the store nor the key store"
+    );
+
+    let first = stdout(&import(&binary, &deployment, &config, data.path(), &[]));
     let n = bound.len();
     assert!(
         first.contains(&format!(
@@ -169,7 +189,7 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     app.stop().await.unwrap();
 
     // A second import changes nothing and says so (the bind made here since is Verity's own).
-    let second = stdout(&import(&binary, &deployment, &config, data.path()));
+    let second = stdout(&import(&binary, &deployment, &config, data.path(), &[]));
     assert!(
         second.contains(&format!(
             "bindings: {n} read, 0 added, {n} unchanged, 0 conflicts"
