@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use verity_domain::{KeyId, PublicKey, verify_json};
 use verity_testkit::sydent::{Binding, Options, SydentDeployment, python};
-use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
+use verity_tests::{Backend, Peers, TestApp, TestDatabase, spawn_app_with};
 
 const SERVER_NAME: &str = "id.sydent.test";
 
@@ -103,8 +103,28 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> (
 }
 
 #[tokio::test]
-async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it_and_imported_again_without_change()
+async fn a_deployment_made_by_real_sydent_is_imported_into_sqlite_served_as_sydent_served_it_and_imported_again_without_change()
  {
+    let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("verity.db");
+    import_and_serve(data.path(), &sqlite_storage(&db), Some(&db)).await;
+}
+
+#[tokio::test]
+async fn a_deployment_made_by_real_sydent_is_imported_into_postgresql_served_as_sydent_served_it_and_imported_again_without_change()
+ {
+    let Some(admin) = verity_tests::postgres_url() else {
+        return;
+    };
+    let database = TestDatabase::create_on(&admin).await;
+    let data = tempfile::tempdir().unwrap();
+    import_and_serve(data.path(), &postgres_storage(database.url()), None).await;
+    database.drop_database().await;
+}
+
+/// Makes a Sydent deployment, imports it into a Verity on `storage` (`db`: its SQLite file),
+/// serves it and imports it again.
+async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
     let Some(python) = python() else { return };
     let deployment = SydentDeployment::make(
         &python,
@@ -113,8 +133,7 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
         },
     );
     let summary = deployment.summary().clone();
-    let data = tempfile::tempdir().unwrap();
-    let (db, keys, config) = verity_config(data.path());
+    let (keys, config) = verity_config(dir, storage);
     let bound: Vec<_> = summary
         .bindings
         .iter()
@@ -123,20 +142,14 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     let tokens: usize = summary.accounts.iter().map(|a| a.tokens.len()).sum();
     let binary = verity_binary();
 
-    let dry = stdout(&import(
-        &binary,
-        &deployment,
-        &config,
-        data.path(),
-        &["--dry-run"],
-    ));
+    let dry = stdout(&import(&binary, &deployment, &config, dir, &["--dry-run"]));
     assert!(dry.contains("dry run: nothing was written"), "{dry}");
     assert!(
-        !db.exists() && !keys.exists(),
+        !keys.exists() && !db.is_some_and(Path::exists),
         "a dry run creates neither the store nor the key store"
     );
 
-    let first = stdout(&import(&binary, &deployment, &config, data.path(), &[]));
+    let first = stdout(&import(&binary, &deployment, &config, dir, &[]));
     let n = bound.len();
     assert!(
         first.contains(&format!(
@@ -156,11 +169,12 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     // Verity starts on the imported store and key store.
     let peers = Peers::start().await;
     let extra = format!(
-        "{}server:\n  name: {SERVER_NAME}\nkey:\n  path: '{}'\n",
+        "{}server:\n  name: {SERVER_NAME}\nkey:\n  path: '{}'\n{storage}",
         peers.yaml(),
         keys.display()
     );
-    let app = spawn_app_with(Backend::SqliteAt(db.clone()), &extra).await;
+    // The storage section above wins over the backend's (SQLite, or a database it would create).
+    let app = spawn_app_with(Backend::SqliteAt(dir.join("unused.db")), &extra).await;
 
     // /pubkey/ed25519:0 is Sydent's key.
     let (status, pubkey) = get(&app, "/_matrix/identity/api/v1/pubkey/ed25519:0", None).await;
@@ -189,7 +203,7 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     app.stop().await.unwrap();
 
     // A second import changes nothing and says so (the bind made here since is Verity's own).
-    let second = stdout(&import(&binary, &deployment, &config, data.path(), &[]));
+    let second = stdout(&import(&binary, &deployment, &config, dir, &[]));
     assert!(
         second.contains(&format!(
             "bindings: {n} read, 0 added, {n} unchanged, 0 conflicts"
@@ -209,22 +223,36 @@ async fn a_deployment_made_by_real_sydent_is_imported_served_as_sydent_served_it
     );
 }
 
-/// Verity's configuration for the import and the server: `(database, key store, file)`.
-fn verity_config(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let db = dir.join("verity.db");
+/// Verity's configuration for the import and the server, on `storage` (the `storage:` section):
+/// `(key store, file)`.
+fn verity_config(dir: &Path, storage: &str) -> (PathBuf, PathBuf) {
     let keys = dir.join("keys");
     let config = dir.join("verity.yaml");
     std::fs::write(
         &config,
         format!(
             "matrix:\n  domain: example.org\nserver:\n  name: {SERVER_NAME}\nkey:\n  path: '{}'\n\
-             storage:\n  backend: sqlite\n  provider:\n    sqlite:\n      database: '{}'\n",
+             {storage}",
             keys.display(),
-            db.display()
         ),
     )
     .unwrap();
-    (db, keys, config)
+    (keys, config)
+}
+
+/// The `storage:` section for a SQLite file.
+fn sqlite_storage(db: &Path) -> String {
+    format!(
+        "storage:\n  backend: sqlite\n  provider:\n    sqlite:\n      database: '{}'\n",
+        db.display()
+    )
+}
+
+/// The `storage:` section for a PostgreSQL database.
+fn postgres_storage(url: &str) -> String {
+    format!(
+        "storage:\n  backend: postgresql\n  provider:\n    postgresql:\n      database: '{url}'\n"
+    )
 }
 
 /// Each bound address's v1 lookup answers Sydent's `sgAssoc`, equal as JSON.
