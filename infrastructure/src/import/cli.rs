@@ -305,14 +305,20 @@ pub fn summary(report: &ImportReport) -> String {
             issue.table, issue.position, issue.label, issue.reason
         ));
     }
-    out.push_str(if report.changes_anything() {
-        if report.dry_run {
-            "dry run: nothing was written\n"
-        } else {
-            "done\n"
-        }
-    } else {
-        "nothing to change: everything is already imported\n"
-    });
+    let left_out = !report.rejected.is_empty() || !report.conflicts.is_empty();
+    out.push_str(
+        match (report.changes_anything(), report.dry_run, left_out) {
+            (true, true, _) => "dry run: nothing was written\n",
+            (true, false, _) => "done\n",
+            (false, _, false) => "nothing to change: everything is already imported\n",
+            (false, _, true) => {
+                "nothing to change: everything else is already imported (not the rows listed above)\n"
+            }
+        },
+    );
     out
 }
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;
