@@ -15,7 +15,7 @@ use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use verity_domain::{KeyId, PublicKey, verify_json};
-use verity_testkit::sydent::{Binding, Options, SydentDeployment, python};
+use verity_testkit::sydent::{Binding, Options, Summary, SydentDeployment, python};
 use verity_tests::{Backend, Peers, TestApp, TestDatabase, spawn_app_with};
 
 const SERVER_NAME: &str = "id.sydent.test";
@@ -168,8 +168,9 @@ async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
 
     // Verity starts on the imported store and key store.
     let peers = Peers::start().await;
+    let (policies, accepted_all) = sydent_terms(&summary);
     let extra = format!(
-        "{}server:\n  name: {SERVER_NAME}\nkey:\n  path: '{}'\n{storage}",
+        "{}server:\n  name: {SERVER_NAME}\nkey:\n  path: '{}'\n{storage}{policies}",
         peers.yaml(),
         keys.display()
     );
@@ -183,11 +184,15 @@ async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
 
     v1_lookups_answer_what_sydent_signed(&app, &bound).await;
 
-    // An imported token is accepted, and v2 hashed lookups find the imported bindings.
-    let account = &summary.accounts[0];
+    // Imported tokens are accepted, and the terms their users accepted on Sydent still count
+    // (Sydent's terms.yaml as policy.policies): the others must accept them first.
+    imported_tokens_are_accepted(&app, &summary, &accepted_all).await;
+    let account = summary
+        .accounts
+        .iter()
+        .find(|account| accepted_all(&account.user_id))
+        .expect("a user who accepted every document");
     let token = account.tokens[0].expose();
-    let (status, me) = get(&app, "/_matrix/identity/v2/account", Some(token)).await;
-    assert_eq!((status, &me["user_id"]), (200, &json!(account.user_id)));
     hashed_lookups_find(&app, token, &bound).await;
 
     // A new bind is signed with Sydent's key id and key.
@@ -253,6 +258,65 @@ fn postgres_storage(url: &str) -> String {
     format!(
         "storage:\n  backend: postgresql\n  provider:\n    postgresql:\n      database: '{url}'\n"
     )
+}
+
+/// Each imported token is accepted: by `/v2/account` when its user accepted every document on
+/// Sydent, else refused until the terms are accepted.
+async fn imported_tokens_are_accepted(
+    app: &TestApp,
+    summary: &Summary,
+    accepted_all: &impl Fn(&str) -> bool,
+) {
+    for account in &summary.accounts {
+        for token in &account.tokens {
+            let (status, me) = get(app, "/_matrix/identity/v2/account", Some(token.expose())).await;
+            if accepted_all(&account.user_id) {
+                assert_eq!((status, &me["user_id"]), (200, &json!(account.user_id)));
+            } else {
+                assert_eq!(
+                    (status, &me["errcode"]),
+                    (403, &json!("M_TERMS_NOT_SIGNED"))
+                );
+            }
+        }
+    }
+}
+
+/// Sydent's `terms.yaml` as Verity's `policy.policies` YAML, and whether a user accepted a URL
+/// of every document there (read from the summary's accepted terms).
+fn sydent_terms(summary: &Summary) -> (String, impl Fn(&str) -> bool) {
+    let text = std::fs::read_to_string(&summary.terms_path).unwrap();
+    let terms: Value = serde_norway::from_str(&text).unwrap();
+    let mut yaml = String::from("policy:\n  policies:\n");
+    let mut documents: Vec<Vec<String>> = Vec::new();
+    for (name, doc) in terms["docs"].as_object().unwrap() {
+        let version = doc["version"].as_str().unwrap();
+        yaml.push_str(&format!(
+            "    {name}:\n      version: '{version}'\n      terms:\n"
+        ));
+        let mut urls = Vec::new();
+        for (lang, entry) in doc["langs"].as_object().unwrap() {
+            let url = entry["url"].as_str().unwrap();
+            let title = entry["name"].as_str().unwrap();
+            yaml.push_str(&format!(
+                "        {lang}:\n          name: '{title}'\n          url: '{url}'\n"
+            ));
+            urls.push(url.to_owned());
+        }
+        documents.push(urls);
+    }
+    let accepted = summary.accepted_terms.clone();
+    let accepted_all = move |user: &str| {
+        let urls: Vec<&String> = accepted
+            .iter()
+            .filter(|terms| terms.user_id == user)
+            .flat_map(|terms| &terms.urls)
+            .collect();
+        documents
+            .iter()
+            .all(|doc| doc.iter().any(|url| urls.contains(&url)))
+    };
+    (yaml, accepted_all)
 }
 
 /// Each bound address's v1 lookup answers Sydent's `sgAssoc`, equal as JSON.
