@@ -81,6 +81,33 @@ impl SignedAssociation {
         serde_json::from_str(&self.json).unwrap_or_else(|_| Value::Object(Map::new()))
     }
 
+    /// The fields beyond the association's own and `signatures`, sorted (sydent 2.6.1 signed a
+    /// stale `invites` list, other users' invite tokens included, into later associations).
+    pub fn extra_fields(&self) -> Vec<String> {
+        const OWN: [&str; 7] = [
+            "address",
+            "medium",
+            "mxid",
+            "not_after",
+            "not_before",
+            "signatures",
+            "ts",
+        ];
+        let mut extra: Vec<String> = self
+            .to_value()
+            .as_object()
+            .map(|object| {
+                object
+                    .keys()
+                    .filter(|key| !OWN.contains(&key.as_str()))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        extra.sort();
+        extra
+    }
+
     /// Whether `server` is among the signers.
     pub fn is_signed_by(&self, server: &str) -> bool {
         self.to_value()
@@ -104,6 +131,14 @@ mod tests {
         assert_eq!(signed.association().user_id.as_str(), "@alice:example.org");
         assert!(signed.is_signed_by("id.example.org"));
         assert!(!signed.is_signed_by("other.example.org"));
+        assert!(signed.extra_fields().is_empty());
+    }
+
+    #[test]
+    fn fields_beyond_the_associations_own_are_named() {
+        let with_invites = SYDENT.replacen('{', r#"{"invites":[{"token":"t"}],"#, 1);
+        let signed = SignedAssociation::parse(&with_invites).unwrap();
+        assert_eq!(signed.extra_fields(), ["invites"]);
     }
 
     #[test]

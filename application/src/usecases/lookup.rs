@@ -295,7 +295,19 @@ impl Lookup for LookupService {
             return Ok(None);
         };
         if let Some(signed) = stored_for(&published, threepid) {
-            return Ok(Some(self.countersigned(signed)?));
+            let extra = signed.extra_fields();
+            if extra.is_empty() {
+                return Ok(Some(self.countersigned(signed)?));
+            }
+            // sydent 2.6.1 signed a stale `invites` list (other users' invite tokens, senders
+            // and rooms) into later associations, and its lookup handed it to anyone who asked.
+            // The association alone, with its own times, is signed again instead: with the
+            // imported key under the same name, it verifies exactly as sydent's did.
+            tracing::debug!(
+                ?extra,
+                "a stored association's extra fields are not handed out"
+            );
+            return Ok(Some(self.keys.sign(signed.association().to_json())?));
         }
         // The association made at bind time, as sydent hands it out: same `ts`, `not_before`
         // and `not_after` (and so the same signature) as the bind's answer. A backend that keeps

@@ -100,3 +100,28 @@ async fn a_stored_validity_window_is_the_one_signed() {
     assert_eq!(answer["not_before"], 1_000);
     assert_eq!(answer["not_after"], 9_000);
 }
+
+/// sydent 2.6.1 signed a stale `invites` list (another user's invite token, sender and room)
+/// into associations made after an invite was delivered, and handed it out to anyone. The
+/// association alone is signed again, with its times, by this server's (imported) key.
+#[tokio::test]
+async fn a_stored_association_with_sydents_stale_invites_is_handed_out_without_them() {
+    let with_invites = SYDENT.replacen(
+        '{',
+        r#"{"invites":[{"mxid":"@carol:example.org","token":"secretInviteToken","sender":"@dave:example.org","room_id":"!r:example.org","signed":{}}],"#,
+        1,
+    );
+    let mut published = Published::new(alice(), Some(Timestamp::from_millis(1)));
+    published.signed = Some(SignedAssociation::parse(&with_invites).unwrap());
+    let answer = signed_answer(published, keys_named("old.example.org")).await;
+    assert!(
+        !answer.to_string().contains("secretInviteToken"),
+        "{answer}"
+    );
+    assert!(answer.get("invites").is_none(), "{answer}");
+    let mut expected: Value = serde_json::from_str(SYDENT).unwrap();
+    expected["signatures"] = answer["signatures"].clone();
+    assert_eq!(answer, expected, "the same association, times included");
+    assert!(answer["signatures"]["old.example.org"]["ed25519:0"].is_string());
+    assert_ne!(answer["signatures"]["old.example.org"]["ed25519:0"], "c2ln");
+}
