@@ -174,8 +174,10 @@ pub struct Invite {
     /// The inviting user.
     pub sender: UserId,
     /// The public half of the invite's ephemeral key (its private half is only in the message
-    /// sent to the invitee).
-    pub ephemeral_key: PublicKey,
+    /// sent to the invitee). Every invite made here has one; `None` for an invite imported
+    /// from a server that did not link the invite to its key (Sydent keeps its ephemeral keys
+    /// apart): any imported ephemeral key then signs for it.
+    pub ephemeral_key: Option<PublicKey>,
     /// When it was stored.
     pub created_at: Timestamp,
     /// When it stops being honoured; `None` when invites never expire.

@@ -25,8 +25,8 @@ pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
 pub use identity::{BackendError, Binding, IdentityBackend, Published};
 pub use import::{
-    AcceptedTerms, ImportSink, ImportSource, ImportedBinding, PageOutcome, SourceCounts,
-    SourceError, SourceRow,
+    AcceptedTerms, ImportSink, ImportSource, ImportedBinding, ImportedInvite, PageOutcome,
+    SourceCounts, SourceError, SourceRow,
 };
 pub use invite_store::InviteStore;
 pub use key_store::{KeyStore, StoredKey};

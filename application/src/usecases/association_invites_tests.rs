@@ -70,7 +70,7 @@ fn invite(token: &str, address: &str) -> Invite {
         threepid: email(address),
         room_id: "!room:example.org".into(),
         sender: user("@inviter:example.org"),
-        ephemeral_key: SigningKey::from_seed(KeyId::ephemeral(), &[3; 32]).public_key(),
+        ephemeral_key: Some(SigningKey::from_seed(KeyId::ephemeral(), &[3; 32]).public_key()),
         created_at: Timestamp::from_millis(NOW - 10_000),
         expires_at: None,
         delivery: None,

@@ -1,5 +1,5 @@
 //! Importing another identity server's deployment (Sydent, ma1sd): its signing key with its key
-//! id, then its bindings, accounts and accepted terms page by page, each page written in one
+//! id, then its bindings, accounts, accepted terms, ephemeral keys and pending invites page by page, each page written in one
 //! transaction. Idempotent (what is already there is `unchanged`), Verity's own data always wins
 //! (a different record for the same key is a conflict, never overwritten), and a dry run writes
 //! nothing.
@@ -24,6 +24,10 @@ pub enum ImportTable {
     Accounts,
     /// Accepted terms.
     AcceptedTerms,
+    /// Pending invites.
+    Invites,
+    /// Ephemeral public keys not linked to an invite.
+    EphemeralKeys,
 }
 
 impl ImportTable {
@@ -33,6 +37,8 @@ impl ImportTable {
             Self::Bindings => "bindings",
             Self::Accounts => "accounts",
             Self::AcceptedTerms => "accepted terms",
+            Self::Invites => "invites",
+            Self::EphemeralKeys => "ephemeral keys",
         }
     }
 }
@@ -144,6 +150,10 @@ pub struct ImportReport {
     pub accounts: TableReport,
     /// Accepted terms.
     pub accepted_terms: TableReport,
+    /// Pending invites.
+    pub invites: TableReport,
+    /// Ephemeral public keys not linked to an invite.
+    pub ephemeral_keys: TableReport,
     /// Rows that could not be read as records.
     pub rejected: Vec<RowIssue>,
     /// Records Verity already holds differently (kept as they are).
@@ -154,7 +164,12 @@ impl ImportReport {
     /// Whether a run changed (or a dry run would change) anything.
     pub fn changes_anything(&self) -> bool {
         matches!(self.key, KeyOutcome::Added | KeyOutcome::MadeCurrent)
-            || self.bindings.added + self.accounts.added + self.accepted_terms.added > 0
+            || self.bindings.added
+                + self.accounts.added
+                + self.accepted_terms.added
+                + self.invites.added
+                + self.ephemeral_keys.added
+                > 0
     }
 
     /// The counts of `table`.
@@ -163,6 +178,8 @@ impl ImportReport {
             ImportTable::Bindings => &self.bindings,
             ImportTable::Accounts => &self.accounts,
             ImportTable::AcceptedTerms => &self.accepted_terms,
+            ImportTable::Invites => &self.invites,
+            ImportTable::EphemeralKeys => &self.ephemeral_keys,
         }
     }
 
@@ -171,6 +188,8 @@ impl ImportReport {
             ImportTable::Bindings => &mut self.bindings,
             ImportTable::Accounts => &mut self.accounts,
             ImportTable::AcceptedTerms => &mut self.accepted_terms,
+            ImportTable::Invites => &mut self.invites,
+            ImportTable::EphemeralKeys => &mut self.ephemeral_keys,
         }
     }
 }
@@ -193,6 +212,27 @@ pub enum ImportError {
     /// The page size is zero.
     #[error("the page size must be at least 1")]
     PageSize,
+}
+
+/// Reads one table page by page with `source.$method` and writes each page with `sink.$method`.
+macro_rules! copy_table {
+    ($pager:ident, $source:ident, $sink:ident, $options:ident, $table:expr, $total:expr, $method:ident) => {{
+        let (table, total) = ($table, $total);
+        let mut after = i64::MIN;
+        loop {
+            let rows = $source.$method(after, $options.page_size).await?;
+            let Some((last, records)) = $pager.take(table, rows) else {
+                break;
+            };
+            let outcome = if records.values.is_empty() {
+                PageOutcome::default()
+            } else {
+                $sink.$method(&records.values, $options.dry_run).await?
+            };
+            $pager.written(table, total, &records, &outcome);
+            after = last;
+        }
+    }};
 }
 
 /// The import use case.
@@ -234,6 +274,8 @@ impl ImportService {
             bindings: TableReport::default(),
             accounts: TableReport::default(),
             accepted_terms: TableReport::default(),
+            invites: TableReport::default(),
+            ephemeral_keys: TableReport::default(),
             rejected: Vec::new(),
             conflicts: Vec::new(),
         };
@@ -241,57 +283,55 @@ impl ImportService {
             report: &mut report,
             options: &options,
         };
-        let limit = options.page_size;
-        let dry_run = options.dry_run;
         let (source, sink) = (&self.source, &self.sink);
 
-        let (table, total) = (ImportTable::Bindings, counts.bindings);
-        let mut after = i64::MIN;
-        loop {
-            let rows = source.bindings(after, limit).await?;
-            let Some((last, records)) = pager.take(table, rows) else {
-                break;
-            };
-            let outcome = if records.values.is_empty() {
-                PageOutcome::default()
-            } else {
-                sink.bindings(&records.values, dry_run).await?
-            };
-            pager.written(table, total, &records, &outcome);
-            after = last;
-        }
-
-        let (table, total) = (ImportTable::Accounts, counts.accounts);
-        let mut after = i64::MIN;
-        loop {
-            let rows = source.accounts(after, limit).await?;
-            let Some((last, records)) = pager.take(table, rows) else {
-                break;
-            };
-            let outcome = if records.values.is_empty() {
-                PageOutcome::default()
-            } else {
-                sink.accounts(&records.values, dry_run).await?
-            };
-            pager.written(table, total, &records, &outcome);
-            after = last;
-        }
-
-        let (table, total) = (ImportTable::AcceptedTerms, counts.accepted_terms);
-        let mut after = i64::MIN;
-        loop {
-            let rows = source.accepted_terms(after, limit).await?;
-            let Some((last, records)) = pager.take(table, rows) else {
-                break;
-            };
-            let outcome = if records.values.is_empty() {
-                PageOutcome::default()
-            } else {
-                sink.accepted_terms(&records.values, dry_run).await?
-            };
-            pager.written(table, total, &records, &outcome);
-            after = last;
-        }
+        copy_table!(
+            pager,
+            source,
+            sink,
+            options,
+            ImportTable::Bindings,
+            counts.bindings,
+            bindings
+        );
+        copy_table!(
+            pager,
+            source,
+            sink,
+            options,
+            ImportTable::Accounts,
+            counts.accounts,
+            accounts
+        );
+        copy_table!(
+            pager,
+            source,
+            sink,
+            options,
+            ImportTable::AcceptedTerms,
+            counts.accepted_terms,
+            accepted_terms
+        );
+        // The keys before the invites: an imported invite is never stored while the key that
+        // signs for it is not.
+        copy_table!(
+            pager,
+            source,
+            sink,
+            options,
+            ImportTable::EphemeralKeys,
+            counts.ephemeral_keys,
+            ephemeral_keys
+        );
+        copy_table!(
+            pager,
+            source,
+            sink,
+            options,
+            ImportTable::Invites,
+            counts.invites,
+            invites
+        );
         Ok(report)
     }
 

@@ -51,6 +51,10 @@ fn source(bindings: Vec<SourceRow<ImportedBinding>>) -> MockImportSource {
     source
         .expect_accepted_terms()
         .returning(|_, _| Ok(Vec::new()));
+    source.expect_invites().returning(|_, _| Ok(Vec::new()));
+    source
+        .expect_ephemeral_keys()
+        .returning(|_, _| Ok(Vec::new()));
     source
 }
 
@@ -263,6 +267,10 @@ async fn accounts_and_accepted_terms_are_imported_after_bindings() {
         .expect_accepted_terms()
         .returning(move |after, _| Ok(if after < 3 { page.clone() } else { Vec::new() }));
     source.expect_accounts().returning(|_, _| Ok(Vec::new()));
+    source.expect_invites().returning(|_, _| Ok(Vec::new()));
+    source
+        .expect_ephemeral_keys()
+        .returning(|_, _| Ok(Vec::new()));
     let mut sink = MockImportSink::new();
     sink.expect_accepted_terms()
         .withf(move |page, _| page == [terms.clone()])

@@ -279,7 +279,7 @@ impl Invites for InviteService {
             threepid: request.threepid.clone(),
             room_id: request.room_id.clone(),
             sender: request.sender.clone(),
-            ephemeral_key: ephemeral.public_key(),
+            ephemeral_key: Some(ephemeral.public_key()),
             created_at: now,
             expires_at: invite_expiry(now, self.settings.expiry),
             delivery: None,
@@ -298,7 +298,7 @@ impl Invites for InviteService {
             token: invite.token,
             server_key: self.settings.server_key,
             server_key_validity_url: format!("{base}/pubkey/isvalid"),
-            ephemeral_key: invite.ephemeral_key,
+            ephemeral_key: ephemeral.public_key(),
             ephemeral_key_validity_url: format!("{base}/pubkey/ephemeral/isvalid"),
         })
     }
@@ -315,8 +315,18 @@ impl Invites for InviteService {
         let key = SigningKey::from_base64_seed(KeyId::ephemeral(), &request.private_key)
             .map_err(|_| InviteError::InvalidPrivateKey)?;
         // Stronger than sydent, which signed with whatever key it was given: only the invite's
-        // own key may sign for it.
-        if key.public_key() != invite.ephemeral_key {
+        // own key may sign for it; for an invite imported without its key (Sydent did not link
+        // them), one of the imported ephemeral keys.
+        let allowed = match &invite.ephemeral_key {
+            Some(own) => &key.public_key() == own,
+            None => {
+                self.deps
+                    .store
+                    .imported_ephemeral_key(&key.public_key())
+                    .await?
+            }
+        };
+        if !allowed {
             return Err(InviteError::WrongPrivateKey);
         }
         let mut object = ephemeral_signed_object(&request.mxid, &invite.sender, &invite.token);
@@ -332,11 +342,13 @@ impl Invites for InviteService {
         if !key.is_encoded_as(public_key) {
             return Ok(false);
         }
+        // An ephemeral key imported from Sydent stays valid for ever, as Sydent answered.
         Ok(self
             .deps
             .store
             .ephemeral_key_in_use(&key, self.deps.clock.now())
-            .await?)
+            .await?
+            || self.deps.store.imported_ephemeral_key(&key).await?)
     }
 }
 

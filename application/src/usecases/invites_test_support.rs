@@ -1,6 +1,6 @@
 //! An in-memory invite store and an invite service over mocks, for the invite and association
 //! use-case tests.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -12,6 +12,8 @@ use crate::ports::driven::{InviteStore, StoreError};
 #[derive(Default)]
 pub(crate) struct FakeInviteStore {
     pub(crate) invites: Mutex<BTreeMap<InviteToken, Invite>>,
+    /// Ephemeral keys imported apart from their invites.
+    pub(crate) imported_keys: Mutex<HashSet<PublicKey>>,
 }
 
 impl FakeInviteStore {
@@ -66,7 +68,11 @@ impl InviteStore for FakeInviteStore {
         Ok(self
             .all()
             .iter()
-            .any(|i| &i.ephemeral_key == key && !i.is_expired(now)))
+            .any(|i| i.ephemeral_key.as_ref() == Some(key) && !i.is_expired(now)))
+    }
+
+    async fn imported_ephemeral_key(&self, key: &PublicKey) -> Result<bool, StoreError> {
+        Ok(self.imported_keys.lock().unwrap().contains(key))
     }
 
     async fn record_bind(

@@ -170,7 +170,7 @@ async fn store_invite_stores_the_invite_and_answers_both_keys_with_their_validit
     let invite = store.get(&token()).unwrap();
     assert_eq!(invite.threepid, email("ginger@example.com"));
     assert_eq!(invite.room_id, "!room:example.org");
-    assert_eq!(invite.ephemeral_key, ephemeral().public_key());
+    assert_eq!(invite.ephemeral_key, Some(ephemeral().public_key()));
     assert_eq!(
         invite.expires_at,
         Some(Timestamp::from_millis(NOW + 3_600_000))

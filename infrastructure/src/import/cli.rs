@@ -58,6 +58,10 @@ pub enum ImportCommand {
     /// signed associations, accounts and accepted terms. Run it with Verity stopped; running it
     /// again changes nothing.
     Sydent(SydentArgs),
+    /// Import an ma1sd (or mxisd) deployment: its accounts, accepted terms and pending 3PID
+    /// invites (ma1sd kept no bindings; its key directory is read as is). Run it with Verity
+    /// stopped; running it again changes nothing.
+    Ma1sd(super::ma1sd_cli::Ma1sdArgs),
 }
 
 /// The arguments of `verity import sydent`.
@@ -101,7 +105,10 @@ impl SydentArgs {
 /// Runs `command` to the end: the summary on stdout, progress and errors on stderr; 0 when it
 /// ran, 1 when it could not.
 pub fn run(command: ImportCommand, config: Option<PathBuf>) -> std::process::ExitCode {
-    let ImportCommand::Sydent(args) = command;
+    let args = match command {
+        ImportCommand::Sydent(args) => args,
+        ImportCommand::Ma1sd(args) => return super::ma1sd_cli::run(args, config),
+    };
     let import = args.into_import(config);
     let result = tokio::runtime::Runtime::new()
         .context("cannot start the runtime")
@@ -180,7 +187,11 @@ pub async fn import_sydent(args: &SydentImport) -> anyhow::Result<ImportReport> 
     })?;
     let service = ImportService::new(
         Arc::new(source.clone()),
-        Arc::new(store.import_sink(SystemClock.now())),
+        Arc::new(
+            store
+                .import_sink(SystemClock.now())
+                .with_invite_expiry(settings.invites.expiry),
+        ),
         keys,
     );
     eprintln!(
@@ -256,7 +267,7 @@ fn write_config(conf: &SydentConf, sydent_conf: &Path, path: &Path) -> anyhow::R
     Ok(())
 }
 
-fn print_progress(progress: Progress) {
+pub(super) fn print_progress(progress: Progress) {
     // Only large tables: a line per page of a small one says nothing the summary does not.
     if progress.total > u64::from(DEFAULT_PAGE_SIZE) {
         eprintln!(
@@ -281,6 +292,8 @@ pub fn summary(report: &ImportReport) -> String {
         ImportTable::Bindings,
         ImportTable::Accounts,
         ImportTable::AcceptedTerms,
+        ImportTable::EphemeralKeys,
+        ImportTable::Invites,
     ] {
         let counts = report.table(table);
         out.push_str(&format!(

@@ -11,6 +11,8 @@ fn report(dry_run: bool, key: KeyOutcome, bindings: TableReport) -> ImportReport
         bindings,
         accounts: TableReport::default(),
         accepted_terms: TableReport::default(),
+        invites: TableReport::default(),
+        ephemeral_keys: TableReport::default(),
         rejected: Vec::new(),
         conflicts: Vec::new(),
     }
@@ -31,9 +33,11 @@ fn the_summary_gives_the_counts_of_every_table_and_what_a_dry_run_would_do() {
          bindings: 3 read, 2 to add, 1 unchanged, 0 conflicts, 0 rejected\n\
          accounts: 0 read, 0 to add, 0 unchanged, 0 conflicts, 0 rejected\n\
          accepted terms: 0 read, 0 to add, 0 unchanged, 0 conflicts, 0 rejected\n\
+         ephemeral keys: 0 read, 0 to add, 0 unchanged, 0 conflicts, 0 rejected\n\
+         invites: 0 read, 0 to add, 0 unchanged, 0 conflicts, 0 rejected\n\
          dry run: nothing was written\n"
     );
-    assert!(summary(&report(false, KeyOutcome::Added, counts)).ends_with("2 added, 1 unchanged, 0 conflicts, 0 rejected\naccounts: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\naccepted terms: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\ndone\n"));
+    assert!(summary(&report(false, KeyOutcome::Added, counts)).ends_with("2 added, 1 unchanged, 0 conflicts, 0 rejected\naccounts: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\naccepted terms: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\nephemeral keys: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\ninvites: 0 read, 0 added, 0 unchanged, 0 conflicts, 0 rejected\ndone\n"));
 }
 
 #[test]

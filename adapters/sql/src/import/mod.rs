@@ -2,6 +2,7 @@
 //! run), what is already there identically left alone, and a different record under the same
 //! key never overwritten (Verity's data wins; it is reported as a conflict).
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
@@ -10,9 +11,9 @@ use sea_orm::{
     QueryFilter, TransactionTrait,
 };
 use verity_application::ports::driven::{
-    AcceptedTerms, ImportSink, ImportedBinding, PageOutcome, StoreError,
+    AcceptedTerms, ImportSink, ImportedBinding, ImportedInvite, PageOutcome, StoreError,
 };
-use verity_domain::{Account, Timestamp};
+use verity_domain::{Account, PublicKey, Timestamp};
 
 use crate::bindings::KEYS_PER_QUERY;
 use crate::bindings::entity as binding;
@@ -24,12 +25,27 @@ use crate::{accounts, terms};
 pub struct SqlImportSink {
     db: DatabaseConnection,
     accepted_at: Timestamp,
+    invite_expiry: Option<Duration>,
 }
 
 impl SqlImportSink {
-    /// `accepted_at`: the time recorded for imported accepted terms (sydent keeps none).
+    /// `accepted_at`: the time recorded for imported accepted terms (sydent keeps none) and
+    /// imported ephemeral keys. Imported invites never expire unless
+    /// [`with_invite_expiry`](Self::with_invite_expiry) says otherwise.
     pub(crate) fn new(db: DatabaseConnection, accepted_at: Timestamp) -> Self {
-        Self { db, accepted_at }
+        Self {
+            db,
+            accepted_at,
+            invite_expiry: None,
+        }
+    }
+
+    /// Imported invites expire `after` their received time (Verity's `invite.expiration`);
+    /// `None`: never.
+    #[must_use]
+    pub fn with_invite_expiry(mut self, after: Option<Duration>) -> Self {
+        self.invite_expiry = after;
+        self
     }
 
     async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
@@ -248,6 +264,28 @@ impl ImportSink for SqlImportSink {
         finish(txn, dry_run).await?;
         Ok(outcome)
     }
+
+    async fn invites(
+        &self,
+        page: &[ImportedInvite],
+        dry_run: bool,
+    ) -> Result<PageOutcome, StoreError> {
+        let txn = self.begin().await?;
+        let outcome = invites::write_invites(&txn, page, self.invite_expiry).await?;
+        finish(txn, dry_run).await?;
+        Ok(outcome)
+    }
+
+    async fn ephemeral_keys(
+        &self,
+        page: &[PublicKey],
+        dry_run: bool,
+    ) -> Result<PageOutcome, StoreError> {
+        let txn = self.begin().await?;
+        let outcome = invites::write_ephemeral_keys(&txn, page, self.accepted_at).await?;
+        finish(txn, dry_run).await?;
+        Ok(outcome)
+    }
 }
 
 /// Inserts `rows` in chunks inside `txn`.
@@ -267,6 +305,8 @@ where
     }
     Ok(())
 }
+
+mod invites;
 
 #[cfg(test)]
 mod measure;

@@ -11,8 +11,9 @@ pub struct Model {
     pub address: String,
     pub room_id: String,
     pub sender: String,
-    /// The ephemeral public key, unpadded standard base64.
-    pub ephemeral_key: String,
+    /// The ephemeral public key, unpadded standard base64; NULL for an invite imported without
+    /// its key (Sydent's).
+    pub ephemeral_key: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
     /// Milliseconds since the Unix epoch; `None`: never expires.

@@ -1,4 +1,5 @@
-//! [`InviteStore`] over the `verity_invite` table.
+//! [`InviteStore`] over the `verity_invite` table, and the ephemeral keys imported apart from
+//! their invites (`verity_ephemeral_key`).
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -13,7 +14,8 @@ use verity_domain::{
 
 use crate::errors::{from_column, from_db, to_column};
 
-mod entity;
+pub(crate) mod entity;
+pub(crate) mod ephemeral_entity;
 
 use entity::{ActiveModel, Column, Entity, Model};
 
@@ -48,7 +50,7 @@ fn live(now: i64) -> Condition {
         .add(Column::ExpiresAt.gt(now))
 }
 
-fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
+pub(crate) fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
     let delivery = invite.delivery.as_ref();
     Ok(ActiveModel {
         token: Set(invite.token.as_str().to_owned()),
@@ -56,7 +58,7 @@ fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
         address: Set(invite.threepid.address().to_owned()),
         room_id: Set(invite.room_id.clone()),
         sender: Set(invite.sender.as_str().to_owned()),
-        ephemeral_key: Set(invite.ephemeral_key.to_base64()),
+        ephemeral_key: Set(invite.ephemeral_key.map(|key| key.to_base64())),
         created_at: Set(millis(invite.created_at, "created_at")?),
         expires_at: Set(invite
             .expires_at
@@ -75,7 +77,7 @@ fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
     })
 }
 
-fn from_row(row: Model) -> Result<Invite, StoreError> {
+pub(crate) fn from_row(row: Model) -> Result<Invite, StoreError> {
     let medium = Medium::parse(&row.medium).map_err(|_| corrupt("medium", &row.medium))?;
     let threepid =
         ThreePid::parse(medium, &row.address).map_err(|_| corrupt("address", &row.address))?;
@@ -95,8 +97,10 @@ fn from_row(row: Model) -> Result<Invite, StoreError> {
         threepid,
         room_id: row.room_id,
         sender: UserId::parse(&row.sender).map_err(|_| corrupt("sender", &row.sender))?,
-        ephemeral_key: PublicKey::parse(&row.ephemeral_key)
-            .map_err(|_| corrupt("ephemeral key", &row.ephemeral_key))?,
+        ephemeral_key: row
+            .ephemeral_key
+            .map(|key| PublicKey::parse(&key).map_err(|_| corrupt("ephemeral key", &key)))
+            .transpose()?,
         created_at: timestamp(row.created_at, "created_at")?,
         expires_at: row
             .expires_at
@@ -168,6 +172,14 @@ impl InviteStore for SeaOrmInviteStore {
             .filter(Column::EphemeralKey.eq(key.to_base64()))
             .filter(live(millis(now, "now")?))
             .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(found.is_some())
+    }
+
+    async fn imported_ephemeral_key(&self, key: &PublicKey) -> Result<bool, StoreError> {
+        let found = ephemeral_entity::Entity::find_by_id(key.to_base64())
             .one(&self.db)
             .await
             .map_err(from_db)?;

@@ -12,6 +12,7 @@ mod m20261130_000001_add_verity_session_remote;
 mod m20261130_000002_create_verity_invite;
 mod m20261130_000003_add_verity_session_bound_to;
 mod m20261206_000001_add_verity_binding_imported;
+mod m20261206_000002_add_verity_imported_invites;
 
 pub(crate) struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000002_create_verity_invite::Migration),
             Box::new(m20261130_000003_add_verity_session_bound_to::Migration),
             Box::new(m20261206_000001_add_verity_binding_imported::Migration),
+            Box::new(m20261206_000002_add_verity_imported_invites::Migration),
         ]
     }
 }

@@ -23,6 +23,7 @@
 //!   `accounts` row is reported. Sydent before schema version 4 (before the v2 API) had no
 //!   accounts: such a database has bindings and no accounts or accepted terms.
 //! - **Accepted terms** are `accepted_terms_urls` rows; the position is the `rowid`.
+//! - **Invites** (pending ones) and **ephemeral public keys**: see the `invites` module.
 //!
 //! Emails are compared and imported in canonical form ([`ThreePid::parse`] case-folds them, as
 //! Sydent does before storing). A row that cannot be imported (unknown medium, invalid address or
@@ -42,10 +43,12 @@ use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
 };
 use verity_application::ports::driven::{
-    AcceptedTerms, ImportSource, ImportedBinding, SourceCounts, SourceError, SourceRow,
+    AcceptedTerms, ImportSource, ImportedBinding, ImportedInvite, SourceCounts, SourceError,
+    SourceRow,
 };
-use verity_domain::Account;
+use verity_domain::{Account, PublicKey};
 
+mod invites;
 mod rows;
 mod schema;
 
@@ -158,6 +161,14 @@ impl SydentSource {
                 vec![0.into(), 0.into()],
             ));
         }
+        if self.schema.has_invites {
+            queries.push(("invite_tokens", invites::INVITES, vec![0.into(), 0.into()]));
+            queries.push((
+                "ephemeral_public_keys",
+                invites::EPHEMERAL_KEYS,
+                vec![0.into(), 0.into()],
+            ));
+        }
         for (tables, sql, values) in queries {
             let statement = Statement::from_sql_and_values(DbBackend::Sqlite, sql, values);
             self.db.query_all_raw(statement).await.map_err(|err| {
@@ -249,5 +260,38 @@ impl ImportSource for SydentSource {
             .page(ACCEPTED_TERMS, vec![after.into(), i64::from(limit).into()])
             .await?;
         rows.iter().map(rows::accepted_terms).collect()
+    }
+    async fn invites(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SourceRow<ImportedInvite>>, SourceError> {
+        if limit == 0 || !self.schema.has_invites {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .page(
+                invites::INVITES,
+                vec![after.into(), i64::from(limit).into()],
+            )
+            .await?;
+        rows.iter().map(invites::invite).collect()
+    }
+
+    async fn ephemeral_keys(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SourceRow<PublicKey>>, SourceError> {
+        if limit == 0 || !self.schema.has_invites {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .page(
+                invites::EPHEMERAL_KEYS,
+                vec![after.into(), i64::from(limit).into()],
+            )
+            .await?;
+        rows.iter().map(invites::ephemeral_key).collect()
     }
 }

@@ -12,18 +12,22 @@ use super::schema::from_db;
 const SHOWN_CHARS: usize = 64;
 
 /// The row's position: its integer key, which SQLite always has.
-fn position(row: &QueryResult) -> Result<i64, SourceError> {
+pub(super) fn position(row: &QueryResult) -> Result<i64, SourceError> {
     row.try_get_by_index::<i64>(0).map_err(from_db)
 }
 
 /// Column `index` (named `name` in reasons), or why its value is not of the expected type.
-fn column<T: TryGetable>(row: &QueryResult, index: usize, name: &str) -> Result<T, String> {
+pub(super) fn column<T: TryGetable>(
+    row: &QueryResult,
+    index: usize,
+    name: &str,
+) -> Result<T, String> {
     row.try_get_by_index::<T>(index)
         .map_err(|_| format!("`{name}` holds a value of the wrong type"))
 }
 
 /// A value that must be there.
-fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
+pub(super) fn required<T>(value: Option<T>, name: &str) -> Result<T, String> {
     value.ok_or_else(|| format!("`{name}` is NULL"))
 }
 
@@ -35,12 +39,12 @@ fn millis(row: &QueryResult, index: usize, name: &str) -> Result<Timestamp, Stri
         .map_err(|_| format!("`{name}` is negative"))
 }
 
-fn user_id(raw: &str, name: &str) -> Result<UserId, String> {
+pub(super) fn user_id(raw: &str, name: &str) -> Result<UserId, String> {
     UserId::parse(raw).map_err(|_| format!("`{name}` is not a Matrix user ID"))
 }
 
 /// At most [`SHOWN_CHARS`] characters of `value`.
-fn shortened(value: &str) -> String {
+pub(super) fn shortened(value: &str) -> String {
     if value.chars().count() <= SHOWN_CHARS {
         return value.to_owned();
     }

@@ -6,6 +6,7 @@ use sea_orm::{
 use verity_application::ports::driven::{SourceCounts, SourceError};
 
 use super::ACCOUNTS_SCHEMA_VERSION;
+use super::invites::INVITE_TABLES;
 
 /// SQLite's result code for a file that is not a database (`SQLITE_NOTADB`).
 const SQLITE_NOTADB: &str = "26";
@@ -29,6 +30,8 @@ pub(super) struct Schema {
     pub(super) version: i64,
     /// Whether the accounts tables are there.
     pub(super) has_accounts: bool,
+    /// Whether the invite tables are there.
+    pub(super) has_invites: bool,
 }
 
 /// A database error: a file that is not SQLite is the wrong file, anything else means it
@@ -106,6 +109,7 @@ impl Schema {
             )));
         }
         let has_accounts = ACCOUNT_TABLES.iter().all(&has);
+        let has_invites = INVITE_TABLES.iter().all(&has);
         if version >= ACCOUNTS_SCHEMA_VERSION && !has_accounts {
             let missing: Vec<&str> = ACCOUNT_TABLES
                 .iter()
@@ -121,6 +125,7 @@ impl Schema {
         Ok(Self {
             version,
             has_accounts,
+            has_invites,
         })
     }
 
@@ -159,6 +164,22 @@ impl Schema {
             .await?;
             counts.accounts = count(&accounts, 0)?;
             counts.accepted_terms = count(&accounts, 1)?;
+        }
+        if self.has_invites {
+            let invites = one(
+                db,
+                statement(
+                    "SELECT \
+                     (SELECT COUNT(*) FROM invite_tokens WHERE sent_ts IS NULL), \
+                     (SELECT COUNT(*) FROM invite_tokens WHERE sent_ts IS NOT NULL), \
+                     (SELECT COUNT(*) FROM ephemeral_public_keys)",
+                    vec![],
+                ),
+            )
+            .await?;
+            counts.invites = count(&invites, 0)?;
+            counts.delivered_invites = count(&invites, 1)?;
+            counts.ephemeral_keys = count(&invites, 2)?;
         }
         Ok(counts)
     }

@@ -2,7 +2,9 @@
 //! its records page by page, already parsed into domain types, and a sink that writes one page
 //! into Verity's own store in one transaction.
 use async_trait::async_trait;
-use verity_domain::{Account, Association, SignedAssociation, UserId};
+use verity_domain::{
+    Account, Association, InviteToken, PublicKey, SignedAssociation, ThreePid, Timestamp, UserId,
+};
 
 use super::StoreError;
 
@@ -24,6 +26,27 @@ pub struct AcceptedTerms {
     pub user_id: UserId,
     /// The accepted document's URL.
     pub url: String,
+}
+
+/// A pending 3PID invite as the other server kept it: stored for an address that was not bound
+/// yet and not delivered to a homeserver. Imported, it is delivered (`3pid/onbind`, signed by
+/// the imported key) once the address is bound on Verity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedInvite {
+    /// The invite's token (the room's `m.room.third_party_invite` state key).
+    pub token: InviteToken,
+    /// The invited address (canonical).
+    pub threepid: ThreePid,
+    /// The room.
+    pub room_id: String,
+    /// The inviting user.
+    pub sender: UserId,
+    /// When the other server received it.
+    pub created_at: Timestamp,
+    /// The invite's ephemeral public key when the source links it to the invite (ma1sd, in the
+    /// invite's properties `e_key_public`); `None` when it does not (Sydent keeps its ephemeral
+    /// keys in a table of their own, see [`ImportSource::ephemeral_keys`]).
+    pub ephemeral_key: Option<PublicKey>,
 }
 
 /// One source row: its position (the cursor of the next page) and what it became, or why it
@@ -54,6 +77,12 @@ pub struct SourceCounts {
     pub accounts: u64,
     /// Accepted terms rows.
     pub accepted_terms: u64,
+    /// Pending invites: the rows [`ImportSource::invites`] pages through.
+    pub invites: u64,
+    /// Invites already delivered to a homeserver (sydent's non-NULL `sent_ts`): skipped.
+    pub delivered_invites: u64,
+    /// Ephemeral public keys not linked to an invite (sydent's `ephemeral_public_keys`).
+    pub ephemeral_keys: u64,
 }
 
 /// Why the source cannot be read.
@@ -108,6 +137,23 @@ pub trait ImportSource: Send + Sync {
         after: i64,
         limit: u32,
     ) -> Result<Vec<SourceRow<AcceptedTerms>>, SourceError>;
+
+    /// Pending invites (neither delivered nor, where the source knows it, expired); delivered
+    /// ones are skipped, not returned.
+    async fn invites(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SourceRow<ImportedInvite>>, SourceError>;
+
+    /// Ephemeral public keys the source keeps apart from its invites (sydent), which its
+    /// `/pubkey/ephemeral/isvalid` answers `valid: true` for. A source that links each key to
+    /// its invite ([`ImportedInvite::ephemeral_key`]) returns none.
+    async fn ephemeral_keys(
+        &self,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<SourceRow<PublicKey>>, SourceError>;
 }
 
 /// What writing one page did.
@@ -145,6 +191,24 @@ pub trait ImportSink: Send + Sync {
     async fn accepted_terms(
         &self,
         page: &[AcceptedTerms],
+        dry_run: bool,
+    ) -> Result<PageOutcome, StoreError>;
+
+    /// Writes pending invites, keyed by token: an invite stored with the same token, address,
+    /// room, sender, time and key is `unchanged`, anything else under that token a conflict.
+    /// An imported invite expires as Verity's own (`invite.expiration`), counted from its
+    /// `created_at`.
+    async fn invites(
+        &self,
+        page: &[ImportedInvite],
+        dry_run: bool,
+    ) -> Result<PageOutcome, StoreError>;
+
+    /// Writes ephemeral public keys not linked to an invite, keyed by value (a key already
+    /// there is `unchanged`, never a conflict).
+    async fn ephemeral_keys(
+        &self,
+        page: &[PublicKey],
         dry_run: bool,
     ) -> Result<PageOutcome, StoreError>;
 }

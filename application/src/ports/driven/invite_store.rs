@@ -36,6 +36,11 @@ pub trait InviteStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
+    /// Whether `key` is one of the ephemeral public keys imported apart from their invites
+    /// (Sydent's `ephemeral_public_keys`): valid for ever, as Sydent answered, and accepted by
+    /// `/sign-ed25519` for an imported invite that has no key of its own.
+    async fn imported_ephemeral_key(&self, key: &PublicKey) -> Result<bool, StoreError>;
+
     /// Records that the invite's address was bound: sets its delivery, only if it has none yet
     /// (two concurrent binds record one). Returns whether it did.
     async fn record_bind(

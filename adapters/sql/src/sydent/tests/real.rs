@@ -28,7 +28,13 @@ async fn a_database_made_by_real_sydent_2_6_1_is_read_exactly_as_sydent_wrote_it
     check_bindings(&source, summary).await;
     check_accounts(&source, summary).await;
     check_accepted_terms(&source, summary).await;
+    check_invites(&source, summary).await;
     let bound = summary.bindings.iter().filter(|b| b.mxid.is_some()).count();
+    let pending = summary
+        .invites
+        .iter()
+        .filter(|i| i.sent_ts.is_none())
+        .count();
     assert_eq!(
         source.counts().await.expect("counts"),
         SourceCounts {
@@ -41,6 +47,9 @@ async fn a_database_made_by_real_sydent_2_6_1_is_read_exactly_as_sydent_wrote_it
                 .iter()
                 .map(|t| t.urls.len() as u64)
                 .sum(),
+            invites: pending as u64,
+            delivered_invites: (summary.invites.len() - pending) as u64,
+            ephemeral_keys: summary.ephemeral_public_keys.len() as u64,
         }
     );
     source.close().await;
@@ -153,4 +162,45 @@ async fn check_accepted_terms(source: &SydentSource, summary: &Summary) {
         .collect();
     assert_eq!(rows.len(), expected.len());
     assert_eq!(got, expected);
+}
+
+/// The pending invites (the delivered one skipped), each with its address, room, sender and
+/// time in seconds made milliseconds, no key linked; and every ephemeral key.
+async fn check_invites(source: &SydentSource, summary: &Summary) {
+    let rows = all(1, |after, limit| source.invites(after, limit)).await;
+    let pending: Vec<_> = summary
+        .invites
+        .iter()
+        .filter(|invite| invite.sent_ts.is_none())
+        .collect();
+    assert!(!pending.is_empty(), "the deployment has a pending invite");
+    assert_eq!(rows.len(), pending.len());
+    for (row, made) in rows.iter().zip(pending) {
+        let invite = row
+            .record
+            .as_ref()
+            .unwrap_or_else(|reason| panic!("{}: {reason}", row.label));
+        assert!(invite.token.as_str() == made.token.expose(), "the token");
+        assert_eq!(invite.threepid.medium().as_str(), made.medium);
+        assert_eq!(invite.threepid.address(), made.address);
+        assert_eq!(invite.room_id, made.room_id);
+        assert_eq!(invite.sender.as_str(), made.sender);
+        assert_eq!(
+            invite.created_at,
+            Timestamp::from_millis(made.received_ts as u64 * 1000)
+        );
+        assert_eq!(invite.ephemeral_key, None);
+        assert!(!row.label.contains(made.token.expose()));
+    }
+    let keys = all(1, |after, limit| source.ephemeral_keys(after, limit)).await;
+    let read: Vec<String> = keys
+        .iter()
+        .map(|row| {
+            row.record
+                .as_ref()
+                .unwrap_or_else(|reason| panic!("{}: {reason}", row.label))
+                .to_base64_url()
+        })
+        .collect();
+    assert_eq!(read, summary.ephemeral_public_keys);
 }
