@@ -4,7 +4,8 @@
 //! which the port implementations are made ([`SqlStore::session_store`],
 //! [`SqlStore::account_store`], [`SqlStore::terms_store`], [`SqlStore::binding_store`],
 //! [`SqlStore::hash_store`], [`SqlStore::invite_store`], [`SqlStore::health_check`]).
-//! [`SydentSource`] reads a Sydent database for `verity import sydent`.
+//! [`SydentSource`] reads a Sydent database for `verity import sydent`, [`Ma1sdSource`] ma1sd's for
+//! `verity import ma1sd`.
 //! No sea-orm or sqlx type crosses this crate's public API: errors are translated here, to
 //! [`SqlError`] at start-up and to the ports' `StoreError` afterwards.
 #![warn(missing_docs)]
@@ -16,6 +17,7 @@ mod health;
 mod import;
 mod invites;
 mod lookup_hashes;
+pub mod ma1sd;
 mod migration;
 mod sessions;
 mod store;
@@ -34,6 +36,7 @@ pub use health::SqlHealthCheck;
 pub use import::SqlImportSink;
 pub use invites::SeaOrmInviteStore;
 pub use lookup_hashes::SeaOrmHashStore;
+pub use ma1sd::Ma1sdSource;
 pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};
 pub use sydent::SydentSource;

@@ -1,4 +1,5 @@
 //! Importing an existing deployment (Sydent, ma1sd) into Verity.
 
 pub mod cli;
+pub mod ma1sd_cli;
 pub mod sydent_conf;
