@@ -304,3 +304,6 @@ async fn a_zero_page_size_is_refused() {
     .unwrap_err();
     assert!(matches!(error, ImportError::PageSize));
 }
+
+#[path = "import_invites_tests.rs"]
+mod invites;
