@@ -16,6 +16,7 @@ mod database;
 mod harness;
 mod hashes;
 mod import;
+mod import_invites;
 mod invites;
 mod sessions;
 mod sqlite;
@@ -134,6 +135,12 @@ contract_suite! {
         accounts_are_keyed_by_fingerprint_and_another_users_token_is_kept,
         accepted_terms_are_added_once,
         a_page_larger_than_one_statement_is_written_whole,
+    ],
+    import_invites(db => &db): [
+        an_imported_invite_without_its_key_is_pending_and_its_keys_are_valid,
+        an_imported_invite_with_its_key_keeps_it_and_never_expires_without_expiry,
+        an_invite_token_verity_holds_differently_is_a_conflict_and_kept,
+        a_dry_run_of_invites_and_keys_reports_the_outcome_and_writes_nothing,
     ],
     database(db => &db): [
         a_row_that_does_not_parse_is_reported_as_corrupt,
