@@ -7,6 +7,7 @@
 //! The import checks it and says so: the key that signs there, and whether Verity's `key.path` is
 //! the same directory. ma1sd kept no bindings of its own (its lookups came from its backends, as
 //! Verity's do from `synapseSql` and the others): there are none to import.
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -112,8 +113,14 @@ pub fn run(args: Ma1sdArgs, config: Option<PathBuf>) -> std::process::ExitCode {
         .and_then(|runtime| runtime.block_on(import_ma1sd(&args, verity_config.as_deref())));
     match result {
         Ok((check, report)) => {
-            print!("{}", summary(&check, &report));
-            std::process::ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match out
+                .write_all(summary(&check, &report).as_bytes())
+                .and_then(|()| out.flush())
+            {
+                Ok(()) => std::process::ExitCode::SUCCESS,
+                Err(_) => std::process::ExitCode::FAILURE,
+            }
         }
         Err(error) => {
             eprintln!("verity import ma1sd: {error:#}");

@@ -23,7 +23,9 @@
 //! position is the row's rank in key order (1, 2, ...), so ma1sd must be stopped while it is
 //! imported (a row added between two pages would shift the ranks).
 use async_trait::async_trait;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, Statement};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 use verity_application::ports::driven::{
     AcceptedTerms, ImportSource, ImportedBinding, ImportedInvite, SourceCounts, SourceError,
     SourceRow,
@@ -136,6 +138,12 @@ impl Ma1sdSource {
         values: Vec<sea_orm::Value>,
     ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
         let backend = self.db.get_database_backend();
+        // SQLite takes a double-quoted name that is no column for a string: backticks are
+        // always names there (and mean nothing to PostgreSQL).
+        let sql = match backend {
+            DbBackend::Sqlite => sql.replace('"', "`"),
+            _ => sql.to_owned(),
+        };
         self.db
             .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
             .await

@@ -218,7 +218,7 @@ async fn rows_ma1sd_could_not_have_meant_are_reported_with_their_reason_and_no_s
             "y",
             "tok",
             "@a:example.org",
-            ("fax", "123"),
+            ("email", "not an address"),
             "!r:example.org",
             "",
         ),
@@ -262,7 +262,7 @@ async fn rows_ma1sd_could_not_have_meant_are_reported_with_their_reason_and_no_s
         reasons,
         [
             "the token is not 1 to 255 characters of [0-9a-zA-Z.=_-]",
-            "unknown medium \"fax\"",
+            "`address` is not a valid address for its medium",
             "`e_key_public` in `properties` is not an ed25519 public key",
         ]
     );
