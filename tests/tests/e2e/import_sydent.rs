@@ -18,11 +18,11 @@ use verity_domain::{KeyId, PublicKey, verify_json};
 use verity_testkit::sydent::{Binding, Options, Summary, SydentDeployment, python};
 use verity_tests::{Backend, Peers, TestApp, TestDatabase, spawn_app_with};
 
-const SERVER_NAME: &str = "id.sydent.test";
+pub(super) const SERVER_NAME: &str = "id.sydent.test";
 
 /// The `verity` binary, built as the operator runs it (the test crate cannot name another
 /// package's binary, so cargo is asked for it: up to date, this only links or does nothing).
-fn verity_binary() -> PathBuf {
+pub(super) fn verity_binary() -> PathBuf {
     let output = Command::new(env!("CARGO"))
         .args([
             "build",
@@ -48,7 +48,7 @@ fn verity_binary() -> PathBuf {
         .expect("cargo names the verity executable")
 }
 
-fn import(
+pub(super) fn import(
     binary: &Path,
     deployment: &SydentDeployment,
     config: &Path,
@@ -69,7 +69,7 @@ fn import(
         .expect("the binary runs")
 }
 
-fn stdout(output: &Output) -> String {
+pub(super) fn stdout(output: &Output) -> String {
     assert!(
         output.status.success(),
         "the import failed:\n{}",
@@ -82,7 +82,7 @@ fn hash(address: &str, medium: &str, pepper: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} {medium} {pepper}")))
 }
 
-async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
+pub(super) async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
     let mut request = app.http.get(app.url(path));
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -92,7 +92,12 @@ async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub(super) async fn post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     let mut request = app.http.post(app.url(path)).json(body);
     if let Some(token) = token {
         request = request.bearer_auth(token);
@@ -230,7 +235,7 @@ async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
 
 /// Verity's configuration for the import and the server, on `storage` (the `storage:` section):
 /// `(key store, file)`.
-fn verity_config(dir: &Path, storage: &str) -> (PathBuf, PathBuf) {
+pub(super) fn verity_config(dir: &Path, storage: &str) -> (PathBuf, PathBuf) {
     let keys = dir.join("keys");
     let config = dir.join("verity.yaml");
     std::fs::write(
@@ -246,7 +251,7 @@ fn verity_config(dir: &Path, storage: &str) -> (PathBuf, PathBuf) {
 }
 
 /// The `storage:` section for a SQLite file.
-fn sqlite_storage(db: &Path) -> String {
+pub(super) fn sqlite_storage(db: &Path) -> String {
     format!(
         "storage:\n  backend: sqlite\n  provider:\n    sqlite:\n      database: '{}'\n",
         db.display()

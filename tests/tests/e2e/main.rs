@@ -8,7 +8,9 @@
 mod architecture;
 mod discovery;
 mod errors;
+mod import_ma1sd;
 mod import_sydent;
+mod import_sydent_invites;
 mod invites;
 mod keys;
 mod lifecycle;
