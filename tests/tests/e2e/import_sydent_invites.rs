@@ -13,7 +13,7 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_domain::{KeyId, PublicKey, verify_json};
 use verity_testkit::sydent::{Options, SydentDeployment, python};
-use verity_tests::{Backend, HOMESERVER, Peers, spawn_app_with};
+use verity_tests::{Backend, HOMESERVER, Peers, TestApp, spawn_app_with};
 
 use super::import_sydent::{
     SERVER_NAME, get, import, post, sqlite_storage, stdout, verity_binary, verity_config,
@@ -70,35 +70,10 @@ async fn a_pending_sydent_invite_is_delivered_signed_by_sydents_key_once_its_add
     );
     let app = spawn_app_with(Backend::SqliteAt(dir.path().join("unused.db")), &extra).await;
 
-    // Every ephemeral key Sydent made is valid, in the spelling Sydent handed out.
-    for key in &summary.ephemeral_public_keys {
-        let path = format!("/_matrix/identity/v2/pubkey/ephemeral/isvalid?public_key={key}");
-        let (status, answer) = get(&app, &path, None).await;
-        assert_eq!((status, answer), (200, json!({"valid": true})), "{key}");
-    }
-    let (_, unknown) = get(
-        &app,
-        "/_matrix/identity/v2/pubkey/ephemeral/isvalid?public_key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-        None,
-    )
-    .await;
-    assert_eq!(unknown, json!({"valid": false}));
+    ephemeral_keys_are_valid(&app, &summary.ephemeral_public_keys).await;
 
-    // The invited address is validated and bound on Verity.
     let mxid = format!("@invited:{HOMESERVER}");
-    let body = json!({"client_secret": "secretInv", "email": invite.address, "send_attempt": 1});
-    let (status, session) = post(
-        &app,
-        "/_matrix/identity/api/v1/validate/email/requestToken",
-        None,
-        &body,
-    )
-    .await;
-    assert_eq!(status, 200, "{session}");
-    assert_eq!(peers.open_emailed_link(&app).await, 200);
-    let body = json!({"sid": session["sid"], "client_secret": "secretInv", "mxid": mxid});
-    let (status, bound) = post(&app, "/_matrix/identity/api/v1/3pid/bind", None, &body).await;
-    assert_eq!(status, 200, "{bound}");
+    bind(&app, &peers, &invite.address, &mxid).await;
 
     // The homeserver gets the imported invite, signed by Sydent's key under its id.
     let calls = peers
@@ -142,4 +117,37 @@ async fn a_pending_sydent_invite_is_delivered_signed_by_sydents_key_once_its_add
         second.contains("invites: 1 read, 0 added, 1 unchanged"),
         "{second}"
     );
+}
+
+/// Every ephemeral key Sydent made is valid, in the spelling Sydent handed out; another is not.
+async fn ephemeral_keys_are_valid(app: &TestApp, keys: &[String]) {
+    for key in keys {
+        let path = format!("/_matrix/identity/v2/pubkey/ephemeral/isvalid?public_key={key}");
+        let (status, answer) = get(app, &path, None).await;
+        assert_eq!((status, answer), (200, json!({"valid": true})), "{key}");
+    }
+    let (_, unknown) = get(
+        app,
+        "/_matrix/identity/v2/pubkey/ephemeral/isvalid?public_key=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        None,
+    )
+    .await;
+    assert_eq!(unknown, json!({"valid": false}));
+}
+
+/// Validates `address` over v1 by its emailed link and binds it to `mxid`.
+async fn bind(app: &TestApp, peers: &Peers, address: &str, mxid: &str) {
+    let body = json!({"client_secret": "secretInv", "email": address, "send_attempt": 1});
+    let (status, session) = post(
+        app,
+        "/_matrix/identity/api/v1/validate/email/requestToken",
+        None,
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200, "{session}");
+    assert_eq!(peers.open_emailed_link(app).await, 200);
+    let body = json!({"sid": session["sid"], "client_secret": "secretInv", "mxid": mxid});
+    let (status, bound) = post(app, "/_matrix/identity/api/v1/3pid/bind", None, &body).await;
+    assert_eq!(status, 200, "{bound}");
 }

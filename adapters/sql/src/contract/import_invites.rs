@@ -112,7 +112,9 @@ pub(crate) async fn an_invite_token_verity_holds_differently_is_a_conflict_and_k
     let sink = db.store.import_sink(Timestamp::from_millis(RECEIVED));
     let first = imported("sametoken", "guest@example.org", None);
     assert_eq!(
-        sink.invites(&[first.clone()], false).await.unwrap(),
+        sink.invites(std::slice::from_ref(&first), false)
+            .await
+            .unwrap(),
         outcome(1, 0)
     );
     let mut other_room = first.clone();
