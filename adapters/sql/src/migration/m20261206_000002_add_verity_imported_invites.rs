@@ -170,3 +170,84 @@ async fn rebuild_sqlite(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectionTrait, Database};
+    use sea_orm_migration::{MigrationName, MigratorTrait};
+    use verity_application::ports::driven::InviteStore;
+    use verity_domain::{InviteToken, PublicKey};
+
+    use crate::invites::SeaOrmInviteStore;
+    use crate::migration::Migrator;
+
+    #[tokio::test]
+    async fn an_invite_stored_before_the_migration_keeps_every_field_and_key_and_a_keyless_one_can_follow()
+     {
+        let db = Database::connect("sqlite::memory:").await.unwrap();
+        // Every migration before this one.
+        let before = Migrator::migrations()
+            .iter()
+            .position(|m| m.name() == "m20261206_000002_add_verity_imported_invites")
+            .expect("this migration is listed") as u32;
+        Migrator::up(&db, Some(before)).await.unwrap();
+        let key = "Ji0oyRMPnMQ5JU0YBLdc3qc4z9sgUSGA7htUc96ABUw";
+        db.execute_unprepared(&format!(
+            "INSERT INTO verity_invite (token, medium, address, room_id, sender, ephemeral_key, \
+             created_at, expires_at, bound_mxid, signed, delivery_state, attempts, next_attempt) \
+             VALUES ('old', 'email', 'a@example.org', '!r:example.org', '@s:example.org', \
+             '{key}', 1000, 5000, '@a:example.org', '{{\"mxid\":\"@a:example.org\"}}', 'due', 2, \
+             3000)"
+        ))
+        .await
+        .unwrap();
+        Migrator::up(&db, None).await.unwrap();
+
+        let store = SeaOrmInviteStore::new(db.clone());
+        let old = store
+            .find(&InviteToken::parse("old").unwrap())
+            .await
+            .unwrap()
+            .expect("kept");
+        assert_eq!(old.ephemeral_key, Some(PublicKey::parse(key).unwrap()));
+        assert_eq!(old.expires_at.map(|at| at.as_millis()), Some(5000));
+        let delivery = old.delivery.expect("its delivery");
+        assert_eq!(
+            (delivery.attempts, delivery.next_attempt.as_millis()),
+            (2, 3000)
+        );
+        // The indexes came back with the table.
+        let indexes = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = \
+                 'verity_invite' AND name LIKE 'verity_invite_%' ORDER BY name",
+            ))
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.try_get_by_index::<String>(0).unwrap())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            indexes,
+            [
+                "verity_invite_due",
+                "verity_invite_ephemeral_key",
+                "verity_invite_threepid"
+            ]
+        );
+        db.execute_unprepared(
+            "INSERT INTO verity_invite (token, medium, address, room_id, sender, created_at, \
+             attempts) VALUES ('new', 'email', 'b@example.org', '!r:example.org', \
+             '@s:example.org', 1000, 0)",
+        )
+        .await
+        .unwrap();
+        let new = store
+            .find(&InviteToken::parse("new").unwrap())
+            .await
+            .unwrap()
+            .expect("stored without a key");
+        assert_eq!(new.ephemeral_key, None);
+    }
+}
