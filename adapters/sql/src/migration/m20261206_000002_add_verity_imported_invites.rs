@@ -174,7 +174,7 @@ async fn rebuild_sqlite(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
 #[cfg(test)]
 mod tests {
     use sea_orm::{ConnectionTrait, Database};
-    use sea_orm_migration::{MigrationName, MigratorTrait};
+    use sea_orm_migration::MigratorTrait;
     use verity_application::ports::driven::InviteStore;
     use verity_domain::{InviteToken, PublicKey};
 
