@@ -152,10 +152,6 @@ pub async fn import_ma1sd(
         None => ma1sd.clone(),
     };
     let check = check_keys(&ma1sd, &verity).await?;
-    let now = SystemClock.now();
-    let source = Ma1sdSource::open(&source_url(&ma1sd.storage), now)
-        .await
-        .context("ma1sd's database (storage.* of its configuration)")?;
     let fresh_sqlite =
         matches!(&verity.storage, StorageSettings::Sqlite { database } if !database.exists());
     let store = if args.dry_run && fresh_sqlite {
@@ -165,6 +161,12 @@ pub async fn import_ma1sd(
     } else {
         crate::startup::open_store(&verity.storage).await?
     };
+    // The store first: on a database shared with ma1sd, Verity's schema (and SQLite's WAL
+    // mode) is in place before ma1sd's tables are read.
+    let now = SystemClock.now();
+    let source = Ma1sdSource::open(&source_url(&ma1sd.storage), now)
+        .await
+        .context("ma1sd's database (storage.* of its configuration)")?;
     // ma1sd's key is not imported (read as is): the service gets a store it leaves alone.
     let keys = verity_adapter_keys::open(Path::new(verity_adapter_keys::IN_MEMORY))
         .context("cannot open an in-memory key store")?;

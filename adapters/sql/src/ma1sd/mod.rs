@@ -74,6 +74,12 @@ impl std::fmt::Debug for Ma1sdSource {
     }
 }
 
+/// The rank a page of a text-keyed table starts after: the import starts from `i64::MIN`
+/// (before any position), which is rank 0.
+fn rank(after: i64) -> i64 {
+    after.max(0)
+}
+
 fn unavailable(err: &DbErr) -> SourceError {
     SourceError::Unavailable(err.to_string())
 }
@@ -204,11 +210,11 @@ impl ImportSource for Ma1sdSource {
             return Ok(Vec::new());
         }
         let rows = self
-            .page(ACCOUNTS, vec![i64::from(limit).into(), after.into()])
+            .page(ACCOUNTS, vec![i64::from(limit).into(), rank(after).into()])
             .await?;
         Ok(rows
             .iter()
-            .zip(after + 1..)
+            .zip(rank(after) + 1..)
             .map(|(row, position)| rows::account(row, position))
             .collect())
     }
@@ -236,11 +242,11 @@ impl ImportSource for Ma1sdSource {
             return Ok(Vec::new());
         }
         let rows = self
-            .page(INVITES, vec![i64::from(limit).into(), after.into()])
+            .page(INVITES, vec![i64::from(limit).into(), rank(after).into()])
             .await?;
         Ok(rows
             .iter()
-            .zip(after + 1..)
+            .zip(rank(after) + 1..)
             .map(|(row, position)| rows::invite(row, position, self.imported_at))
             .collect())
     }

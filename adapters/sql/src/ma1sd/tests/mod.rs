@@ -80,7 +80,8 @@ where
     Fut: std::future::Future<Output = Result<Vec<SourceRow<T>>, SourceError>>,
 {
     let mut rows = Vec::new();
-    let mut after = 0;
+    // As the import starts: before any position.
+    let mut after = i64::MIN;
     loop {
         let next = page(after, limit).await.expect("a page");
         assert!(next.len() <= limit as usize, "more rows than the limit");
