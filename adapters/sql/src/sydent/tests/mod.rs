@@ -3,6 +3,7 @@
 //! Sydent).
 mod bindings;
 mod harness;
+mod invites;
 mod real;
 mod tables;
 
