@@ -15,6 +15,7 @@
 //!   in milliseconds and the ephemeral key `e_key_public`); a resolved or expired invite is moved
 //!   to `invite_3pid_history`, which is not read. An invite without `created_at` (written before
 //!   ma1sd kept it) is imported as created when the import runs, as ma1sd dates it when it starts.
+//! - mxisd 1.x made the same `invite_3pid` and no accounts tables: its database has invites only.
 //! - **Bindings**: none. ma1sd kept no bindings of its own (lookups came from its backends).
 //! - **Ephemeral keys**: none apart from the invites'; the private halves are in ma1sd's key
 //!   directory (`key.path`), which Verity reads as is.
@@ -45,8 +46,11 @@ const ACCEPTED: &str = "SELECT id, \"userId\", url FROM accepted WHERE id > $1 \
      ORDER BY id LIMIT $2";
 const INVITES: &str = "SELECT token, sender, medium, address, \"roomId\", properties \
      FROM invite_3pid ORDER BY id LIMIT $1 OFFSET $2";
-/// The tables the import reads, with a column of each: a database without them is not ma1sd's.
-const TABLES: [(&str, &str); 3] = [
+/// The invites table, which every ma1sd and mxisd has: a database without it is not theirs.
+const INVITES_TABLE: &str =
+    "SELECT id, token, sender, medium, address, \"roomId\", properties FROM invite_3pid LIMIT 0";
+/// The accounts tables (ma1sd and mxisd from the v2 API on; mxisd 1.x has none).
+const ACCOUNT_TABLES: [(&str, &str); 2] = [
     (
         "account",
         "SELECT token, \"userId\", \"createdAt\" FROM account LIMIT 0",
@@ -55,10 +59,6 @@ const TABLES: [(&str, &str); 3] = [
         "accepted",
         "SELECT id, \"userId\", url FROM accepted LIMIT 0",
     ),
-    (
-        "invite_3pid",
-        "SELECT id, token, sender, medium, address, \"roomId\", properties FROM invite_3pid LIMIT 0",
-    ),
 ];
 
 /// ma1sd's database, read-only. Cloning shares the connection.
@@ -66,6 +66,7 @@ const TABLES: [(&str, &str); 3] = [
 pub struct Ma1sdSource {
     db: DatabaseConnection,
     imported_at: Timestamp,
+    has_accounts: bool,
 }
 
 impl std::fmt::Debug for Ma1sdSource {
@@ -121,16 +122,54 @@ impl Ma1sdSource {
         let db = Database::connect(options)
             .await
             .map_err(|e| unavailable(&e))?;
-        let source = Self { db, imported_at };
-        for (table, sql) in TABLES {
-            if let Err(err) = source.query(sql, Vec::new()).await {
+        let mut source = Self {
+            db,
+            imported_at,
+            has_accounts: false,
+        };
+        match source.check_tables().await {
+            Ok(has_accounts) => source.has_accounts = has_accounts,
+            Err(err) => {
                 source.close().await;
-                return Err(not_ma1sd(format!(
-                    "its table `{table}` is missing or lacks a column ma1sd's has ({err})"
-                )));
+                return Err(err);
             }
         }
         Ok(source)
+    }
+
+    /// `invite_3pid` must be there; `account` and `accepted` both or neither (mxisd 1.x).
+    async fn check_tables(&self) -> Result<bool, SourceError> {
+        let missing = |table: &str, err: DbErr| {
+            not_ma1sd(format!(
+                "its table `{table}` is missing or lacks a column ma1sd's has ({err})"
+            ))
+        };
+        self.query(INVITES_TABLE, Vec::new())
+            .await
+            .map_err(|err| missing("invite_3pid", err))?;
+        let mut found = Vec::new();
+        for (table, sql) in ACCOUNT_TABLES {
+            found.push((table, self.query(sql, Vec::new()).await));
+        }
+        // Both tables absent (not merely different) is mxisd 1.x.
+        let absent = |result: &Result<_, DbErr>| {
+            result.as_ref().is_err_and(|err| {
+                let text = err.to_string();
+                text.contains("no such table") || text.contains("relation")
+            })
+        };
+        if found.iter().all(|(_, result)| absent(result)) {
+            return Ok(false);
+        }
+        for (table, result) in found {
+            result.map_err(|err| missing(table, err))?;
+        }
+        Ok(true)
+    }
+
+    /// Whether it has accounts and accepted terms (ma1sd; mxisd 1.x has only invites).
+    pub fn has_accounts(&self) -> bool {
+        self.has_accounts
     }
 
     /// Closes the connection.
@@ -184,9 +223,14 @@ impl ImportSource for Ma1sdSource {
     }
 
     async fn counts(&self) -> Result<SourceCounts, SourceError> {
+        let (accounts, accepted_terms) = if self.has_accounts {
+            (self.count("account").await?, self.count("accepted").await?)
+        } else {
+            (0, 0)
+        };
         Ok(SourceCounts {
-            accounts: self.count("account").await?,
-            accepted_terms: self.count("accepted").await?,
+            accounts,
+            accepted_terms,
             invites: self.count("invite_3pid").await?,
             ..SourceCounts::default()
         })
@@ -206,7 +250,7 @@ impl ImportSource for Ma1sdSource {
         after: i64,
         limit: u32,
     ) -> Result<Vec<SourceRow<Account>>, SourceError> {
-        if limit == 0 {
+        if limit == 0 || !self.has_accounts {
             return Ok(Vec::new());
         }
         let rows = self
@@ -224,7 +268,7 @@ impl ImportSource for Ma1sdSource {
         after: i64,
         limit: u32,
     ) -> Result<Vec<SourceRow<AcceptedTerms>>, SourceError> {
-        if limit == 0 {
+        if limit == 0 || !self.has_accounts {
             return Ok(Vec::new());
         }
         let rows = self

@@ -277,7 +277,10 @@ async fn a_database_without_ma1sds_tables_is_not_taken_for_ma1sds() {
     let path = dir.path().join("other.db");
     execute(
         &format!("sqlite:{}?mode=rwc", path.display()),
-        &["CREATE TABLE account (token TEXT PRIMARY KEY, user_id TEXT)"],
+        &[
+            SQLITE[1],
+            "CREATE TABLE account (token TEXT PRIMARY KEY, user_id TEXT)",
+        ],
     )
     .await;
     let err = Ma1sdSource::open(&format!("sqlite:{}", path.display()), IMPORTED_AT)
@@ -285,6 +288,19 @@ async fn a_database_without_ma1sds_tables_is_not_taken_for_ma1sds() {
         .unwrap_err();
     assert!(
         matches!(&err, SourceError::NotThatServer { expected: "ma1sd", why } if why.contains("`account`")),
+        "{err}"
+    );
+    let sydent = dir.path().join("sydent.db");
+    execute(
+        &format!("sqlite:{}?mode=rwc", sydent.display()),
+        &["CREATE TABLE invite_tokens (id INTEGER PRIMARY KEY, token TEXT)"],
+    )
+    .await;
+    let err = Ma1sdSource::open(&format!("sqlite:{}", sydent.display()), IMPORTED_AT)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SourceError::NotThatServer { expected: "ma1sd", why } if why.contains("`invite_3pid`")),
         "{err}"
     );
     let missing = Ma1sdSource::open(
@@ -298,4 +314,39 @@ async fn a_database_without_ma1sds_tables_is_not_taken_for_ma1sds() {
         !dir.path().join("missing.db").exists(),
         "nothing is created"
     );
+}
+
+#[tokio::test]
+async fn an_mxisd_1_database_has_its_pending_invites_read_and_no_accounts() {
+    // mxisd 1.x (kamax-matrix/mxisd c4fdcc7f, storage/ormlite/dao/): the same invite tables, no
+    // `account` or `accepted`.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mxisd.db");
+    let invite = insert_invite(
+        "i1",
+        &"m".repeat(64),
+        "@a:example.org",
+        ("email", "b@example.org"),
+        "!r:example.org",
+        &invite_properties(1_650_000_000_000, SERVER_KEY, EPHEMERAL_KEY),
+    );
+    execute(
+        &format!("sqlite:{}?mode=rwc", path.display()),
+        &[SQLITE[0], SQLITE[1], SQLITE[2], &invite],
+    )
+    .await;
+    let source = Ma1sdSource::open(&format!("sqlite:{}", path.display()), IMPORTED_AT)
+        .await
+        .unwrap();
+    assert!(!source.has_accounts());
+    let counts = source.counts().await.unwrap();
+    assert_eq!(
+        (counts.accounts, counts.accepted_terms, counts.invites),
+        (0, 0, 1)
+    );
+    assert!(source.accounts(i64::MIN, 10).await.unwrap().is_empty());
+    let invites = all(10, |a, l| source.invites(a, l)).await;
+    assert_eq!(invites.len(), 1);
+    assert!(invites[0].record.is_ok());
+    source.close().await;
 }
