@@ -12,7 +12,7 @@ use verity_adapter_sql::ma1sd::schema::{
     SQLITE, insert_accepted, insert_account, insert_invite, invite_properties,
 };
 use verity_domain::{KeyId, SigningKey};
-use verity_tests::{Backend, spawn_app_with};
+use verity_tests::{Backend, TestApp, spawn_app_with};
 
 const SEED: [u8; 32] = [7; 32];
 const TOKENS: [(&str, &str); 2] = [
@@ -101,33 +101,7 @@ async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens
         ),
     )
     .unwrap();
-    let mut rows: Vec<String> = TOKENS
-        .iter()
-        .map(|(token, user)| insert_account(token, user, 1_700_000_000))
-        .collect();
-    rows.push(insert_accepted(
-        "@alice:example.org",
-        "https://example.org/terms.html",
-        1_700_000_001_000,
-    ));
-    let ephemeral = SigningKey::from_seed(KeyId::parse("ed25519:1").unwrap(), &[9; 32]);
-    let server = SigningKey::from_seed(KeyId::parse("ed25519:0").unwrap(), &SEED);
-    rows.push(insert_invite(
-        "0f1e2d",
-        &"k".repeat(64),
-        "@alice:example.org",
-        ("email", "carol@example.org"),
-        "!room:example.org",
-        &invite_properties(
-            4_000_000_000_000,
-            &server.public_key().to_base64(),
-            &ephemeral.public_key().to_base64(),
-        ),
-    ));
-    let mut statements: Vec<&str> = SQLITE.to_vec();
-    statements.extend(rows.iter().map(String::as_str));
-    verity_adapter_sql::testing::execute(&format!("sqlite:{}?mode=rwc", db.display()), &statements)
-        .await;
+    let (server, ephemeral) = ma1sd_database(&db).await;
 
     let binary = verity_binary();
     let dry = import(&binary, &ma1sd_yaml, dir, &["--dry-run"]);
@@ -156,6 +130,56 @@ async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens
         db.display()
     );
     let app = spawn_app_with(Backend::SqliteAt(db.clone()), &extra).await;
+    imported_data_is_served(&app, &server, &ephemeral).await;
+    app.stop().await.unwrap();
+
+    let second = import(&binary, &ma1sd_yaml, dir, &[]);
+    assert!(
+        second.contains("nothing to change: everything is already imported"),
+        "{second}"
+    );
+    assert!(
+        second.contains("accounts: 2 read, 0 added, 2 unchanged"),
+        "{second}"
+    );
+}
+
+/// ma1sd's database at `db`: its tables, two accounts, an accepted document and a pending invite
+/// signed for by ma1sd's key; `(server key, the invite's ephemeral key)`.
+async fn ma1sd_database(db: &Path) -> (SigningKey, SigningKey) {
+    let mut rows: Vec<String> = TOKENS
+        .iter()
+        .map(|(token, user)| insert_account(token, user, 1_700_000_000))
+        .collect();
+    rows.push(insert_accepted(
+        "@alice:example.org",
+        "https://example.org/terms.html",
+        1_700_000_001_000,
+    ));
+    let ephemeral = SigningKey::from_seed(KeyId::parse("ed25519:1").unwrap(), &[9; 32]);
+    let server = SigningKey::from_seed(KeyId::parse("ed25519:0").unwrap(), &SEED);
+    rows.push(insert_invite(
+        "0f1e2d",
+        &"k".repeat(64),
+        "@alice:example.org",
+        ("email", "carol@example.org"),
+        "!room:example.org",
+        &invite_properties(
+            4_000_000_000_000,
+            &server.public_key().to_base64(),
+            &ephemeral.public_key().to_base64(),
+        ),
+    ));
+    let mut statements: Vec<&str> = SQLITE.to_vec();
+    statements.extend(rows.iter().map(String::as_str));
+    verity_adapter_sql::testing::execute(&format!("sqlite:{}?mode=rwc", db.display()), &statements)
+        .await;
+
+    (server, ephemeral)
+}
+
+/// ma1sd's tokens are accepted, its key signs, its invite's ephemeral key is valid.
+async fn imported_data_is_served(app: &TestApp, server: &SigningKey, ephemeral: &SigningKey) {
     for (token, user) in TOKENS {
         let response = app
             .http
@@ -203,15 +227,4 @@ async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens
         .await
         .unwrap();
     assert_eq!(valid["valid"], true, "the imported invite's ephemeral key");
-    app.stop().await.unwrap();
-
-    let second = import(&binary, &ma1sd_yaml, dir, &[]);
-    assert!(
-        second.contains("nothing to change: everything is already imported"),
-        "{second}"
-    );
-    assert!(
-        second.contains("accounts: 2 read, 0 added, 2 unchanged"),
-        "{second}"
-    );
 }
