@@ -9,10 +9,10 @@ use std::process::{Command, Output};
 use pretty_assertions::assert_eq;
 use serde_json::Value;
 use verity_adapter_sql::ma1sd::schema::{
-    SQLITE, insert_accepted, insert_account, insert_invite, invite_properties,
+    POSTGRES, SQLITE, insert_accepted, insert_account, insert_invite, invite_properties,
 };
 use verity_domain::{KeyId, SigningKey};
-use verity_tests::{Backend, TestApp, spawn_app_with};
+use verity_tests::{Backend, TestApp, TestDatabase, spawn_app_with};
 
 const SEED: [u8; 32] = [7; 32];
 const TOKENS: [(&str, &str); 2] = [
@@ -86,22 +86,46 @@ fn ma1sd_keys(dir: &Path) {
 async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens_accepted_and_imported_again_without_change()
  {
     let data = tempfile::tempdir().unwrap();
-    let dir = data.path();
-    let db = dir.join("ma1sd.db");
+    let db = data.path().join("ma1sd.db");
+    let storage = format!(
+        "storage:\n  backend: sqlite\n  provider:\n    sqlite:\n      database: '{}'\n",
+        db.display()
+    );
+    let url = format!("sqlite:{}?mode=rwc", db.display());
+    import_and_serve(data.path(), &storage, &url, SQLITE).await;
+}
+
+#[tokio::test]
+async fn an_ma1sd_deployment_on_postgresql_is_imported_into_its_own_database_its_tokens_accepted_and_imported_again_without_change()
+ {
+    let Some(admin) = verity_tests::postgres_url() else {
+        return;
+    };
+    let database = TestDatabase::create_on(&admin).await;
+    let data = tempfile::tempdir().unwrap();
+    let storage = format!(
+        "storage:\n  backend: postgresql\n  provider:\n    postgresql:\n      database: '{}'\n",
+        database.url()
+    );
+    import_and_serve(data.path(), &storage, database.url(), POSTGRES).await;
+    database.drop_database().await;
+}
+
+/// Makes ma1sd's database at `url` with `schema`, its key directory and an `ma1sd.yaml` on
+/// `storage` in `dir`, imports it, serves it from Verity on the same file and imports it again.
+async fn import_and_serve(dir: &Path, storage: &str, url: &str, schema: &[&str]) {
     let keys = dir.join("keys");
     ma1sd_keys(&keys);
     let ma1sd_yaml = dir.join("ma1sd.yaml");
     std::fs::write(
         &ma1sd_yaml,
         format!(
-            "matrix:\n  domain: example.org\nkey:\n  path: '{}'\nstorage:\n  backend: sqlite\n  \
-             provider:\n    sqlite:\n      database: '{}'\n",
-            keys.display(),
-            db.display()
+            "matrix:\n  domain: example.org\nkey:\n  path: '{}'\n{storage}",
+            keys.display()
         ),
     )
     .unwrap();
-    let (server, ephemeral) = ma1sd_database(&db).await;
+    let (server, ephemeral) = ma1sd_database(url, schema).await;
 
     let binary = verity_binary();
     let dry = import(&binary, &ma1sd_yaml, dir, &["--dry-run"]);
@@ -123,13 +147,9 @@ async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens
     assert!(first.contains("bindings: 0 read"), "{first}");
 
     // Verity on the same ma1sd.yaml: ma1sd's database, ma1sd's key directory.
-    let extra = format!(
-        "key:\n  path: '{}'\nstorage:\n  backend: sqlite\n  provider:\n    sqlite:\n      \
-         database: '{}'\n",
-        keys.display(),
-        db.display()
-    );
-    let app = spawn_app_with(Backend::SqliteAt(db.clone()), &extra).await;
+    let extra = format!("key:\n  path: '{}'\n{storage}", keys.display());
+    // The storage section above wins over the backend's.
+    let app = spawn_app_with(Backend::SqliteAt(dir.join("unused.db")), &extra).await;
     imported_data_is_served(&app, &server, &ephemeral).await;
     app.stop().await.unwrap();
 
@@ -146,7 +166,7 @@ async fn an_ma1sd_deployment_is_imported_into_its_own_sqlite_database_its_tokens
 
 /// ma1sd's database at `db`: its tables, two accounts, an accepted document and a pending invite
 /// signed for by ma1sd's key; `(server key, the invite's ephemeral key)`.
-async fn ma1sd_database(db: &Path) -> (SigningKey, SigningKey) {
+async fn ma1sd_database(url: &str, schema: &[&str]) -> (SigningKey, SigningKey) {
     let mut rows: Vec<String> = TOKENS
         .iter()
         .map(|(token, user)| insert_account(token, user, 1_700_000_000))
@@ -170,10 +190,9 @@ async fn ma1sd_database(db: &Path) -> (SigningKey, SigningKey) {
             &ephemeral.public_key().to_base64(),
         ),
     ));
-    let mut statements: Vec<&str> = SQLITE.to_vec();
+    let mut statements: Vec<&str> = schema.to_vec();
     statements.extend(rows.iter().map(String::as_str));
-    verity_adapter_sql::testing::execute(&format!("sqlite:{}?mode=rwc", db.display()), &statements)
-        .await;
+    verity_adapter_sql::testing::execute(url, &statements).await;
 
     (server, ephemeral)
 }
