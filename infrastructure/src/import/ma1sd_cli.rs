@@ -211,3 +211,7 @@ fn describe(storage: &StorageSettings) -> String {
         StorageSettings::Postgresql { .. } => "PostgreSQL database".to_owned(),
     }
 }
+
+#[cfg(test)]
+#[path = "ma1sd_cli_tests.rs"]
+mod tests;
