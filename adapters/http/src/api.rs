@@ -12,6 +12,7 @@ mod remote;
 mod status;
 mod validation;
 mod validation_types;
+mod validation_v1;
 
 use poem_openapi::{OpenApiService, Tags};
 
@@ -26,7 +27,8 @@ pub use keys::{KeysApi, KeysV1Api};
 pub use lookup::{LookupApi, LookupV1Api};
 pub use remote::RemoteSessionsApi;
 pub use status::StatusApi;
-pub use validation::{ValidationApi, ValidationV1Api};
+pub use validation::ValidationApi;
+pub use validation_v1::ValidationV1Api;
 
 /// Every API of the server, in a fixed order (the order of the generated document).
 pub type Api = (

@@ -20,11 +20,11 @@ use crate::pages::Views;
 
 /// The shared behaviour of both API versions.
 pub(crate) struct Sessions {
-    validation: Arc<dyn Validation>,
+    pub(super) validation: Arc<dyn Validation>,
 }
 
 impl Sessions {
-    async fn request_email(
+    pub(super) async fn request_email(
         &self,
         body: EmailTokenRequest,
     ) -> Result<Json<SessionCreated>, ApiError> {
@@ -34,7 +34,7 @@ impl Sessions {
         }))
     }
 
-    async fn request_msisdn(
+    pub(super) async fn request_msisdn(
         &self,
         body: MsisdnTokenRequest,
     ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
@@ -50,7 +50,7 @@ impl Sessions {
         }))
     }
 
-    async fn submit(
+    pub(super) async fn submit(
         &self,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
@@ -60,7 +60,7 @@ impl Sessions {
 
     /// v1: a failed submission is `200 {"success": false, ...}`, as sydent (see
     /// [`crate::errors_api::v1_submission_failure`]).
-    async fn submit_v1(
+    pub(super) async fn submit_v1(
         &self,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
@@ -95,7 +95,7 @@ impl Sessions {
         }
     }
 
-    async fn validated(
+    pub(super) async fn validated(
         &self,
         sid: String,
         client_secret: String,
@@ -270,151 +270,6 @@ impl ValidationApi {
         client_secret: Query<String>,
     ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
         self.authorise(auth).await?;
-        self.sessions.validated(sid.0, client_secret.0).await
-    }
-}
-
-/// The deprecated v1 validation endpoints (no authentication, as v1 had none).
-pub struct ValidationV1Api {
-    sessions: Sessions,
-    pages: LinkPages,
-}
-
-impl ValidationV1Api {
-    pub(crate) fn new(
-        validation: Arc<dyn Validation>,
-        next_link_allowed: Arc<[String]>,
-        remote_step: bool,
-        views: Arc<Views>,
-        public_url: Arc<str>,
-    ) -> Self {
-        let pages = LinkPages::new(
-            validation.clone(),
-            next_link_allowed,
-            remote_step,
-            views,
-            public_url,
-        );
-        Self {
-            sessions: Sessions { validation },
-            pages,
-        }
-    }
-}
-
-#[OpenApi(
-    prefix_path = "/_matrix/identity/api/v1",
-    tag = "ApiTags::ValidationV1"
-)]
-impl ValidationV1Api {
-    /// Request a token for validating an email address (deprecated v1).
-    #[oai(
-        path = "/validate/email/requestToken",
-        method = "post",
-        operation_id = "emailRequestTokenV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-requesttoken"
-    )]
-    async fn create_email_validation_session_v1(
-        &self,
-        body: Json<EmailTokenRequest>,
-    ) -> Result<Json<SessionCreated>, ApiError> {
-        self.sessions.request_email(body.0).await
-    }
-
-    /// Request a token for validating a phone number (deprecated v1; Synapse's SMS delegation).
-    #[oai(
-        path = "/validate/msisdn/requestToken",
-        method = "post",
-        operation_id = "msisdnRequestTokenV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-requesttoken"
-    )]
-    async fn create_msisdn_validation_session_v1(
-        &self,
-        body: Json<MsisdnTokenRequest>,
-    ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
-        self.sessions.request_msisdn(body.0).await
-    }
-
-    /// Validate ownership of an email address (deprecated v1).
-    #[oai(
-        path = "/validate/email/submitToken",
-        method = "post",
-        operation_id = "emailSubmitTokenPostV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-submittoken"
-    )]
-    async fn validate_email_v1(
-        &self,
-        body: Json<TokenSubmission>,
-    ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit_v1(body).await
-    }
-
-    /// Validate ownership of a phone number (deprecated v1).
-    #[oai(
-        path = "/validate/msisdn/submitToken",
-        method = "post",
-        operation_id = "msisdnSubmitTokenPostV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-submittoken"
-    )]
-    async fn validate_msisdn_v1(
-        &self,
-        body: Json<TokenSubmission>,
-    ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit_v1(body).await
-    }
-
-    /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
-    /// mxisd and sydent put in their emails; HTML page or redirect).
-    #[oai(
-        path = "/validate/email/submitToken",
-        method = "get",
-        operation_id = "emailSubmitTokenGetV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-email-submittoken"
-    )]
-    async fn validate_email_by_link_v1(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
-    }
-
-    /// Validate ownership of a phone number from a link (deprecated v1 path).
-    #[oai(
-        path = "/validate/msisdn/submitToken",
-        method = "get",
-        operation_id = "msisdnSubmitTokenGetV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-msisdn-submittoken"
-    )]
-    async fn validate_msisdn_by_link_v1(
-        &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
-    ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
-    }
-
-    /// Determine if a given 3PID has been validated by a user (deprecated v1).
-    #[oai(
-        path = "/3pid/getValidated3pid",
-        method = "get",
-        operation_id = "getValidated3pidV1",
-        deprecated,
-        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-3pid-getvalidated3pid"
-    )]
-    async fn get_validated_3pid_v1(
-        &self,
-        sid: Query<String>,
-        client_secret: Query<String>,
-    ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
         self.sessions.validated(sid.0, client_secret.0).await
     }
 }

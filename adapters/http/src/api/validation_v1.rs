@@ -1,0 +1,163 @@
+//! The deprecated v1 validation endpoints: requestToken, POST submitToken, the emailed link and
+//! getValidated3pid, unauthenticated as v1 was (Synapse still delegates SMS validation here).
+use std::sync::Arc;
+
+use poem_openapi::OpenApi;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use verity_application::ports::driving::Validation;
+
+use super::ApiTags;
+use super::pages::{LinkPages, PageResponse};
+use super::validation::Sessions;
+use super::validation_types::{
+    EmailTokenRequest, MsisdnSessionCreated, MsisdnTokenRequest, SessionCreated, SubmissionResult,
+    TokenSubmission, ValidatedThreePidBody,
+};
+use crate::errors_api::ApiError;
+use crate::pages::Views;
+
+/// The deprecated v1 validation endpoints (no authentication, as v1 had none).
+pub struct ValidationV1Api {
+    sessions: Sessions,
+    pages: LinkPages,
+}
+
+impl ValidationV1Api {
+    pub(crate) fn new(
+        validation: Arc<dyn Validation>,
+        next_link_allowed: Arc<[String]>,
+        remote_step: bool,
+        views: Arc<Views>,
+        public_url: Arc<str>,
+    ) -> Self {
+        let pages = LinkPages::new(
+            validation.clone(),
+            next_link_allowed,
+            remote_step,
+            views,
+            public_url,
+        );
+        Self {
+            sessions: Sessions { validation },
+            pages,
+        }
+    }
+}
+
+#[OpenApi(
+    prefix_path = "/_matrix/identity/api/v1",
+    tag = "ApiTags::ValidationV1"
+)]
+impl ValidationV1Api {
+    /// Request a token for validating an email address (deprecated v1).
+    #[oai(
+        path = "/validate/email/requestToken",
+        method = "post",
+        operation_id = "emailRequestTokenV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-requesttoken"
+    )]
+    async fn create_email_validation_session_v1(
+        &self,
+        body: Json<EmailTokenRequest>,
+    ) -> Result<Json<SessionCreated>, ApiError> {
+        self.sessions.request_email(body.0).await
+    }
+
+    /// Request a token for validating a phone number (deprecated v1; Synapse's SMS delegation).
+    #[oai(
+        path = "/validate/msisdn/requestToken",
+        method = "post",
+        operation_id = "msisdnRequestTokenV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-requesttoken"
+    )]
+    async fn create_msisdn_validation_session_v1(
+        &self,
+        body: Json<MsisdnTokenRequest>,
+    ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
+        self.sessions.request_msisdn(body.0).await
+    }
+
+    /// Validate ownership of an email address (deprecated v1).
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "post",
+        operation_id = "emailSubmitTokenPostV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-email-submittoken"
+    )]
+    async fn validate_email_v1(
+        &self,
+        body: Json<TokenSubmission>,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.sessions.submit_v1(body).await
+    }
+
+    /// Validate ownership of a phone number (deprecated v1).
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "post",
+        operation_id = "msisdnSubmitTokenPostV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-validate-msisdn-submittoken"
+    )]
+    async fn validate_msisdn_v1(
+        &self,
+        body: Json<TokenSubmission>,
+    ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.sessions.submit_v1(body).await
+    }
+
+    /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
+    /// mxisd and sydent put in their emails; HTML page or redirect).
+    #[oai(
+        path = "/validate/email/submitToken",
+        method = "get",
+        operation_id = "emailSubmitTokenGetV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-email-submittoken"
+    )]
+    async fn validate_email_by_link_v1(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
+    }
+
+    /// Validate ownership of a phone number from a link (deprecated v1 path).
+    #[oai(
+        path = "/validate/msisdn/submitToken",
+        method = "get",
+        operation_id = "msisdnSubmitTokenGetV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-validate-msisdn-submittoken"
+    )]
+    async fn validate_msisdn_by_link_v1(
+        &self,
+        sid: Query<Option<String>>,
+        client_secret: Query<Option<String>>,
+        token: Query<Option<String>>,
+    ) -> PageResponse {
+        self.pages.validate(sid.0, client_secret.0, token.0).await
+    }
+
+    /// Determine if a given 3PID has been validated by a user (deprecated v1).
+    #[oai(
+        path = "/3pid/getValidated3pid",
+        method = "get",
+        operation_id = "getValidated3pidV1",
+        deprecated,
+        external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#get-matrix-identity-api-v1-3pid-getvalidated3pid"
+    )]
+    async fn get_validated_3pid_v1(
+        &self,
+        sid: Query<String>,
+        client_secret: Query<String>,
+    ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
+        self.sessions.validated(sid.0, client_secret.0).await
+    }
+}
