@@ -19,6 +19,13 @@ fn verity(args: &[&str], dir: &Path) -> Output {
         .expect("the binary runs")
 }
 
+/// `verity import sydent --db <db> --config sydent.conf` with `more`, in `dir`.
+fn import_sydent(db: &str, more: &[&str], dir: &Path) -> Output {
+    let mut args = vec!["import", "sydent", "--db", db, "--config", "sydent.conf"];
+    args.extend_from_slice(more);
+    verity(&args, dir)
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -36,19 +43,7 @@ fn setup(dir: &Path) {
 fn a_sydent_database_that_does_not_exist_stops_the_import_with_status_1_and_its_name() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
-    let out = verity(
-        &[
-            "import",
-            "sydent",
-            "--db",
-            "missing.db",
-            "--config",
-            "sydent.conf",
-            "-c",
-            "verity.yaml",
-        ],
-        dir.path(),
-    );
+    let out = import_sydent("missing.db", &["-c", "verity.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("missing.db"), "{}", stderr(&out));
     assert!(
@@ -67,19 +62,7 @@ fn a_sydent_conf_without_its_signing_key_stops_the_import_before_anything_is_ope
     )
     .unwrap();
     std::fs::write(dir.path().join("sydent.db"), "").unwrap();
-    let out = verity(
-        &[
-            "import",
-            "sydent",
-            "--db",
-            "sydent.db",
-            "--config",
-            "sydent.conf",
-            "-c",
-            "verity.yaml",
-        ],
-        dir.path(),
-    );
+    let out = import_sydent("sydent.db", &["-c", "verity.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("ed25519.signingkey"),
@@ -98,19 +81,7 @@ fn a_file_that_is_not_a_sydent_database_is_refused_and_verity_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     setup(dir.path());
     std::fs::write(dir.path().join("sydent.db"), "not sqlite").unwrap();
-    let out = verity(
-        &[
-            "import",
-            "sydent",
-            "--db",
-            "sydent.db",
-            "--config",
-            "sydent.conf",
-            "-c",
-            "verity.yaml",
-        ],
-        dir.path(),
-    );
+    let out = import_sydent("sydent.db", &["-c", "verity.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("sydent.db"), "{}", stderr(&out));
     assert!(
@@ -125,19 +96,7 @@ fn write_config_never_overwrites_a_file_the_operator_changed() {
     setup(dir.path());
     std::fs::write(dir.path().join("sydent.db"), "").unwrap();
     std::fs::write(dir.path().join("mine.yaml"), "# edited\n").unwrap();
-    let out = verity(
-        &[
-            "import",
-            "sydent",
-            "--db",
-            "sydent.db",
-            "--config",
-            "sydent.conf",
-            "--write-config",
-            "mine.yaml",
-        ],
-        dir.path(),
-    );
+    let out = import_sydent("sydent.db", &["--write-config", "mine.yaml"], dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("not overwritten"), "{}", stderr(&out));
     assert_eq!(

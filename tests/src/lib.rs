@@ -5,12 +5,14 @@
 //! no-panic lints are relaxed here on purpose.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod binary;
 pub mod client;
 mod path_proxy;
 mod peers;
 mod postgres;
 mod spawn;
 
+pub use binary::{stdout_of_success, verity_binary};
 pub use path_proxy::PathProxy;
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};

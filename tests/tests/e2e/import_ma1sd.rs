@@ -3,7 +3,7 @@
 //! key directory, is imported with the real `verity import ma1sd` binary; Verity, started on the
 //! same `ma1sd.yaml` (sharing ma1sd's database), accepts ma1sd's access tokens, signs with
 //! ma1sd's key as is, and a second import changes nothing.
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use pretty_assertions::assert_eq;
@@ -12,40 +12,15 @@ use verity_adapter_sql::ma1sd::schema::{
     POSTGRES, SQLITE, insert_accepted, insert_account, insert_invite, invite_properties,
 };
 use verity_domain::{KeyId, SigningKey};
-use verity_tests::{Backend, TestApp, TestDatabase, spawn_app_with};
+use verity_tests::{
+    Backend, TestApp, TestDatabase, spawn_app_with, stdout_of_success, verity_binary,
+};
 
 const SEED: [u8; 32] = [7; 32];
 const TOKENS: [(&str, &str); 2] = [
     ("5b1e0c52-6a4f-4a8e-9d1c-0e2f3a4b5c6d", "@alice:example.org"),
     ("8f0d2c11-3e4b-4f6a-8b7c-1d2e3f4a5b6c", "@bob:example.org"),
 ];
-
-/// The `verity` binary, built as the operator runs it (as the Sydent import test does).
-fn verity_binary() -> PathBuf {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "verity",
-            "--bin",
-            "verity",
-            "--message-format=json",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo names the verity executable")
-}
 
 fn import(binary: &Path, ma1sd_yaml: &Path, dir: &Path, more: &[&str]) -> String {
     let output: Output = Command::new(binary)
@@ -56,12 +31,7 @@ fn import(binary: &Path, ma1sd_yaml: &Path, dir: &Path, more: &[&str]) -> String
         .env_remove("VERITY_CONFIG")
         .output()
         .expect("the binary runs");
-    assert!(
-        output.status.success(),
-        "the import failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    stdout_of_success(&output)
 }
 
 /// ma1sd's key directory as ma1sd writes it (`key.path`: `current`, `regular/ed25519/0`).

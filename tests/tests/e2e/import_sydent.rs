@@ -16,37 +16,11 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use verity_domain::{KeyId, PublicKey, verify_json};
 use verity_testkit::sydent::{Binding, Options, Summary, SydentDeployment, python};
-use verity_tests::{Backend, Peers, TestApp, TestDatabase, spawn_app_with};
+use verity_tests::{
+    Backend, Peers, TestApp, TestDatabase, spawn_app_with, stdout_of_success, verity_binary,
+};
 
 pub(super) const SERVER_NAME: &str = "id.sydent.test";
-
-/// The `verity` binary, built as the operator runs it (the test crate cannot name another
-/// package's binary, so cargo is asked for it: up to date, this only links or does nothing).
-pub(super) fn verity_binary() -> PathBuf {
-    let output = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "verity",
-            "--bin",
-            "verity",
-            "--message-format=json",
-        ])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .expect("cargo names the verity executable")
-}
 
 pub(super) fn import(
     binary: &Path,
@@ -67,15 +41,6 @@ pub(super) fn import(
         .env_remove("VERITY_CONFIG")
         .output()
         .expect("the binary runs")
-}
-
-pub(super) fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "the import failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 fn hash(address: &str, medium: &str, pepper: &str) -> String {
@@ -147,14 +112,14 @@ async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
     let tokens: usize = summary.accounts.iter().map(|a| a.tokens.len()).sum();
     let binary = verity_binary();
 
-    let dry = stdout(&import(&binary, &deployment, &config, dir, &["--dry-run"]));
+    let dry = stdout_of_success(&import(&binary, &deployment, &config, dir, &["--dry-run"]));
     assert!(dry.contains("dry run: nothing was written"), "{dry}");
     assert!(
         !keys.exists() && !db.is_some_and(Path::exists),
         "a dry run creates neither the store nor the key store"
     );
 
-    let first = stdout(&import(&binary, &deployment, &config, dir, &[]));
+    let first = stdout_of_success(&import(&binary, &deployment, &config, dir, &[]));
     let n = bound.len();
     assert!(
         first.contains(&format!(
@@ -213,7 +178,7 @@ async fn import_and_serve(dir: &Path, storage: &str, db: Option<&Path>) {
     app.stop().await.unwrap();
 
     // A second import changes nothing and says so (the bind made here since is Verity's own).
-    let second = stdout(&import(&binary, &deployment, &config, dir, &[]));
+    let second = stdout_of_success(&import(&binary, &deployment, &config, dir, &[]));
     assert!(
         second.contains(&format!(
             "bindings: {n} read, 0 added, {n} unchanged, 0 conflicts"

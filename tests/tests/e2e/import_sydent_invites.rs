@@ -13,11 +13,11 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_domain::{KeyId, PublicKey, verify_json};
 use verity_testkit::sydent::{Options, SydentDeployment, python};
-use verity_tests::{Backend, HOMESERVER, Peers, TestApp, spawn_app_with};
-
-use super::import_sydent::{
-    SERVER_NAME, get, import, post, sqlite_storage, stdout, verity_binary, verity_config,
+use verity_tests::{
+    Backend, HOMESERVER, Peers, TestApp, spawn_app_with, stdout_of_success, verity_binary,
 };
+
+use super::import_sydent::{SERVER_NAME, get, import, post, sqlite_storage, verity_config};
 
 #[tokio::test]
 async fn a_pending_sydent_invite_is_delivered_signed_by_sydents_key_once_its_address_is_bound_on_verity()
@@ -46,7 +46,7 @@ async fn a_pending_sydent_invite_is_delivered_signed_by_sydents_key_once_its_add
     let storage = sqlite_storage(&db);
     let (keys, config) = verity_config(dir.path(), &storage);
     let binary = verity_binary();
-    let first = stdout(&import(&binary, &deployment, &config, dir.path(), &[]));
+    let first = stdout_of_success(&import(&binary, &deployment, &config, dir.path(), &[]));
     assert!(
         first.contains(&format!(
             "ephemeral keys: {keys_count} read, {keys_count} added, 0 unchanged, 0 conflicts, 0 rejected"
@@ -106,7 +106,7 @@ async fn a_pending_sydent_invite_is_delivered_signed_by_sydents_key_once_its_add
     app.stop().await.unwrap();
 
     // Imported again: nothing changes (the invite is bound and delivered since).
-    let second = stdout(&import(&binary, &deployment, &config, dir.path(), &[]));
+    let second = stdout_of_success(&import(&binary, &deployment, &config, dir.path(), &[]));
     assert!(
         second.contains(&format!(
             "ephemeral keys: {keys_count} read, 0 added, {keys_count} unchanged"
