@@ -48,13 +48,34 @@ fn server_caller(headers: &HeaderMap) -> Option<String> {
 
 /// The `errcode` and `error` of a JSON error body, and the response with its body restored.
 async fn error_of(response: Response) -> (Response, String, String) {
+    // Only a small JSON body is read: an error page (an operator's `view.*` file may be large)
+    // goes to the client untouched.
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    // Matrix errors carry no length yet here (the server adds it): those are read, bounded.
+    let small = response
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok())
+        .is_none_or(|length| length <= MAX_ERROR_BODY);
+    if !(json && small) {
+        return (response, "-".into(), "-".into());
+    }
     let (parts, body) = response.into_parts();
     let bytes = match body.into_bytes_limit(MAX_ERROR_BODY).await {
         Ok(bytes) => bytes,
-        Err(_) => {
-            // Too large (or unreadable): not a Matrix error body; nothing to say about it.
-            let response = Response::from_parts(parts, Body::empty());
-            return (response, "-".into(), "-".into());
+        // The length said otherwise: nothing can be given back, say so in the log.
+        Err(error) => {
+            tracing::warn!(%error, "an error body could not be read for the access log");
+            return (
+                Response::from_parts(parts, Body::empty()),
+                "-".into(),
+                "-".into(),
+            );
         }
     };
     let parsed: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();

@@ -137,3 +137,27 @@ async fn a_success_is_one_info_line_without_an_error() {
     );
     assert!(!text.contains("errcode"), "{text}");
 }
+
+#[handler]
+fn big_page() -> poem::Response {
+    poem::Response::builder()
+        .status(StatusCode::BAD_REQUEST)
+        .content_type("text/html; charset=utf-8")
+        .body("<p>x</p>".repeat(10_000))
+}
+
+/// An operator's failure page may be far larger than any Matrix error: it reaches the user whole.
+#[tokio::test(flavor = "current_thread")]
+async fn a_large_error_page_reaches_the_client_whole() {
+    let (_logs, _guard) = capture();
+    let resp = TestClient::new(
+        poem::Route::new()
+            .at("/page", poem::get(big_page))
+            .with(AccessLog),
+    )
+    .get("/page")
+    .send()
+    .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    resp.assert_text("<p>x</p>".repeat(10_000)).await;
+}
