@@ -11,6 +11,9 @@ use crate::{Timestamp, UserId};
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken(String);
 
+/// Length of a generated access token.
+pub const ACCESS_TOKEN_LENGTH: usize = 64;
+
 /// Why a presented access token was refused before any lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("malformed access token")]
@@ -27,6 +30,16 @@ impl AccessToken {
         } else {
             Err(InvalidAccessToken)
         }
+    }
+
+    /// A fresh token of [`ACCESS_TOKEN_LENGTH`] alphanumerics (about 380 bits, as sydent), each
+    /// picked by `pick(n)`, a uniform random index below `n` from the caller's CSPRNG. Valid by
+    /// construction: it cannot fail.
+    pub fn generate(mut pick: impl FnMut(usize) -> usize) -> Self {
+        Self(crate::secrets::random_alphanumeric(
+            ACCESS_TOKEN_LENGTH,
+            &mut pick,
+        ))
     }
 
     /// The token, to hand to the client once.
@@ -135,6 +148,16 @@ pub fn unsigned_policies<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_generated_access_token_is_64_alphanumerics_even_from_a_broken_generator() {
+        for pick in [|_| 0, |_| usize::MAX, |n: usize| n - 1] {
+            let token = AccessToken::generate(pick);
+            assert_eq!(token.expose().len(), ACCESS_TOKEN_LENGTH);
+            assert!(token.expose().bytes().all(|b| b.is_ascii_alphanumeric()));
+            assert_eq!(AccessToken::parse(token.expose()), Ok(token));
+        }
+    }
 
     fn policy(name: &str, urls: &[&str]) -> TermsPolicy {
         TermsPolicy {

@@ -61,6 +61,15 @@ impl InviteToken {
         value.len() == INVITE_TOKEN_LENGTH && value.bytes().all(|b| b.is_ascii_alphabetic())
     }
 
+    /// A fresh token of [`INVITE_TOKEN_LENGTH`] letters, each picked by `pick(n)`, a uniform
+    /// random index below `n` from the caller's CSPRNG. Valid by construction: it cannot fail.
+    pub fn generate(mut pick: impl FnMut(usize) -> usize) -> Self {
+        Self(crate::secrets::random_letters(
+            INVITE_TOKEN_LENGTH,
+            &mut pick,
+        ))
+    }
+
     /// The token.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -29,6 +29,15 @@ fn invite() -> Invite {
 }
 
 #[test]
+fn a_generated_invite_token_has_the_generated_shape_even_from_a_broken_generator() {
+    for pick in [|_| 0, |_| usize::MAX, |n: usize| n - 1] {
+        let token = InviteToken::generate(pick);
+        assert!(InviteToken::is_generated_shape(token.as_str()));
+        assert_eq!(InviteToken::parse(token.as_str()), Ok(token));
+    }
+}
+
+#[test]
 fn invite_tokens_follow_the_spec_charset_and_length() {
     for good in ["a", "AbC.0=_-", &"z".repeat(255)] {
         assert_eq!(InviteToken::parse(good).unwrap().as_str(), good);

@@ -32,8 +32,8 @@ mod threepid;
 mod time;
 
 pub use account::{
-    AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy, TokenFingerprint,
-    unsigned_policies,
+    ACCESS_TOKEN_LENGTH, AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy,
+    TokenFingerprint, unsigned_policies,
 };
 pub use association::{ASSOCIATION_LIFETIME, Association};
 pub use canonical_json::{CanonicalJsonError, canonical_json};
@@ -62,7 +62,8 @@ pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, V
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;
 pub use secrets::{
-    ClientSecret, InvalidSecret, SendAttempt, SessionId, TokenKind, ValidationToken,
+    ClientSecret, InvalidSecret, SESSION_ID_LENGTH, SendAttempt, SessionId, TokenKind,
+    ValidationToken,
 };
 pub use session::{
     RequestOutcome, SessionError, SessionMode, SessionParts, SessionRequest, SessionRules,

@@ -40,6 +40,16 @@ impl Pepper {
         }
     }
 
+    /// A fresh pepper of `length` letters and digits (clamped to 1..=[`MAX_PEPPER_LENGTH`]),
+    /// each picked by `pick(n)`, a uniform random index below `n` from the caller's CSPRNG.
+    /// Valid by construction: it cannot fail.
+    pub fn generate(length: usize, mut pick: impl FnMut(usize) -> usize) -> Self {
+        Self(crate::secrets::random_alphanumeric(
+            length.min(MAX_PEPPER_LENGTH),
+            &mut pick,
+        ))
+    }
+
     /// The pepper as published.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -164,6 +174,15 @@ mod tests {
 
     fn pepper(raw: &str) -> Pepper {
         Pepper::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn a_generated_pepper_is_valid_and_of_a_clamped_length() {
+        for (asked, got) in [(0, 1), (20, 20), (255, 255), (10_000, 255)] {
+            let generated = Pepper::generate(asked, |_| usize::MAX);
+            assert_eq!(generated.as_str().len(), got);
+            assert_eq!(Pepper::parse(generated.as_str()), Ok(generated));
+        }
     }
 
     fn threepid(medium: &str, address: &str) -> ThreePid {

@@ -15,6 +15,58 @@ fn is_opaque_id(value: &str) -> bool {
     (1..=255).contains(&value.len()) && value.bytes().all(is_opaque_char)
 }
 
+/// ASCII letters, upper then lower case.
+const LETTERS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// ASCII letters and digits: the alphabet of generated sids, access tokens and peppers.
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// Letters, digits, `-` and `_`: safe in a URL without escaping.
+const URL_SAFE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+const DIGITS: &[u8] = b"0123456789";
+
+/// Length of a generated session id: 24 alphanumerics, about 143 bits.
+pub const SESSION_ID_LENGTH: usize = 24;
+
+/// The longest value any generated secret may have (every secret type accepts 1 to 255).
+const MAX_GENERATED_LENGTH: usize = 255;
+
+/// `length` characters of `alphabet`, each chosen by `pick(alphabet.len())`, which the caller's
+/// random generator must answer with a uniformly drawn index below its argument. The domain owns
+/// the alphabets, so what it builds is valid by construction and no constructor of a generated
+/// secret can fail (a fallible one invites a constant fallback: Sydent's CVE-2019-11842 was a
+/// predictable token). An index out of range, which a correct generator never gives, wraps rather
+/// than panics.
+pub(crate) fn random_string(
+    alphabet: &[u8],
+    length: usize,
+    pick: &mut impl FnMut(usize) -> usize,
+) -> String {
+    (0..length)
+        .filter_map(|_| {
+            let index = pick(alphabet.len()).checked_rem(alphabet.len())?;
+            alphabet.get(index).copied().map(char::from)
+        })
+        .collect()
+}
+
+/// `pick`'s string of `alphabet`, of a length clamped to 1..=255.
+pub(crate) fn random_bounded(
+    alphabet: &[u8],
+    length: usize,
+    pick: &mut impl FnMut(usize) -> usize,
+) -> String {
+    random_string(alphabet, length.clamp(1, MAX_GENERATED_LENGTH), pick)
+}
+
+/// Letters of `length`, for invite tokens.
+pub(crate) fn random_letters(length: usize, pick: &mut impl FnMut(usize) -> usize) -> String {
+    random_bounded(LETTERS, length, pick)
+}
+
+/// Letters and digits of `length`, for access tokens and peppers.
+pub(crate) fn random_alphanumeric(length: usize, pick: &mut impl FnMut(usize) -> usize) -> String {
+    random_bounded(ALPHANUMERIC, length, pick)
+}
+
 /// Compares without an early exit, so the time taken does not depend on where inputs differ.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -92,6 +144,12 @@ impl SessionId {
         }
     }
 
+    /// A fresh sid of [`SESSION_ID_LENGTH`] alphanumerics, each picked by `pick(n)`, a uniform
+    /// random index below `n` from the caller's CSPRNG. Valid by construction: it cannot fail.
+    pub fn generate(mut pick: impl FnMut(usize) -> usize) -> Self {
+        Self(random_string(ALPHANUMERIC, SESSION_ID_LENGTH, &mut pick))
+    }
+
     /// The identifier.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -161,6 +219,16 @@ impl ValidationToken {
         }
     }
 
+    /// A fresh token of `kind` (its length clamped to 1..=255), each character picked by
+    /// `pick(n)`, a uniform random index below `n` from the caller's CSPRNG. Valid by
+    /// construction: it cannot fail.
+    pub fn generate(kind: TokenKind, mut pick: impl FnMut(usize) -> usize) -> Self {
+        Self(match kind {
+            TokenKind::Link { length } => random_bounded(URL_SAFE, length, &mut pick),
+            TokenKind::Digits { length } => random_bounded(DIGITS, length, &mut pick),
+        })
+    }
+
     /// The token, for sending and for storage.
     pub fn expose(&self) -> &str {
         &self.0
@@ -208,6 +276,54 @@ impl SendAttempt {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A "generator" that walks through every index in turn, so every alphabet entry is reached.
+    fn counting() -> impl FnMut(usize) -> usize {
+        let mut next = 0;
+        move |n| {
+            next += 1;
+            (next - 1) % n
+        }
+    }
+
+    #[test]
+    fn generated_secrets_parse_whatever_the_generator_answers() {
+        // Even a broken generator (always 0, always huge) yields valid values of the right length.
+        for mut pick in [
+            Box::new(counting()) as Box<dyn FnMut(usize) -> usize>,
+            Box::new(|_| 0),
+            Box::new(|_| usize::MAX),
+        ] {
+            let sid = SessionId::generate(&mut pick);
+            assert_eq!(SessionId::parse(sid.as_str()), Ok(sid.clone()));
+            assert_eq!(sid.as_str().len(), SESSION_ID_LENGTH);
+            for kind in [TokenKind::EMAIL, TokenKind::SMS] {
+                let token = ValidationToken::generate(kind, &mut pick);
+                assert!(kind.accepts(token.expose()), "{kind:?}");
+                assert!(ValidationToken::parse(token.expose()).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn generated_tokens_use_their_whole_alphabet() {
+        let link = ValidationToken::generate(TokenKind::Link { length: 64 }, counting());
+        assert_eq!(
+            link.expose(),
+            std::str::from_utf8(URL_SAFE).unwrap_or_default()
+        );
+        let digits = ValidationToken::generate(TokenKind::Digits { length: 10 }, counting());
+        assert_eq!(digits.expose(), "0123456789");
+    }
+
+    #[test]
+    fn generated_token_lengths_are_clamped_to_what_parse_accepts() {
+        let empty = ValidationToken::generate(TokenKind::Link { length: 0 }, counting());
+        assert_eq!(empty.expose().len(), 1);
+        let long = ValidationToken::generate(TokenKind::Digits { length: 10_000 }, counting());
+        assert_eq!(long.expose().len(), 255);
+        assert!(ValidationToken::parse(long.expose()).is_ok());
+    }
 
     #[test]
     fn client_secrets_follow_the_spec_charset_and_length() {
