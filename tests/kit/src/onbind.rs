@@ -1,12 +1,14 @@
 //! The fake homeserver's `POST /_matrix/federation/v1/3pid/onbind`: it records every body and
 //! answers 200 `{}`, or fails on request (a status for the next N calls, or for every call until
-//! told otherwise) so that retries can be tested.
-use std::sync::Mutex;
+//! told otherwise) so that retries can be tested, or holds its answer (the call is recorded, the
+//! caller waits) so that a test can act while a delivery is in flight.
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use poem::{Request, Response};
 
 use super::{FakeHomeserver, State, received};
+use crate::gate::Gate;
 use crate::serve::{self, json};
 
 /// The path Verity posts invites to once their address is bound.
@@ -20,31 +22,50 @@ pub(super) struct OnbindState {
     /// Calls still to fail, and with which status.
     failing: usize,
     status: u16,
+    /// Holds answers while closed (see [`FakeHomeserver::hold_onbind`]).
+    gate: Arc<Gate>,
 }
 
-/// Records the call and answers it.
+/// Records the call and answers it, once the gate lets it.
 pub(super) async fn handle(state: &Mutex<State>, mut req: Request) -> Response {
     let method = req.method().to_string();
     let body = req.take_body().into_vec().await.unwrap_or_default();
+    let (answer, gate) = record(state, &req, &method, &body);
+    if let Some(gate) = gate {
+        gate.pass().await;
+    }
+    answer
+}
+
+/// Records the call; the answer, and the gate it waits for (none for a refused method).
+fn record(
+    state: &Mutex<State>,
+    req: &Request,
+    method: &str,
+    body: &[u8],
+) -> (Response, Option<Arc<Gate>>) {
     let mut state = serve::lock(state);
-    state.requests.push(received(&req, ONBIND_PATH));
+    state.requests.push(received(req, ONBIND_PATH));
     if method != "POST" {
-        return json(
+        let refused = json(
             405,
             r#"{"errcode":"M_UNRECOGNIZED","error":"POST only"}"#.to_owned(),
         );
+        return (refused, None);
     }
-    let value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
     let onbind = &mut state.onbind;
     onbind.received.push(value);
-    if onbind.failing > 0 {
+    let answer = if onbind.failing > 0 {
         onbind.failing -= 1;
-        return json(
+        json(
             onbind.status,
             r#"{"errcode":"M_UNKNOWN","error":"failing on purpose"}"#.to_owned(),
-        );
-    }
-    json(200, "{}".to_owned())
+        )
+    } else {
+        json(200, "{}".to_owned())
+    };
+    (answer, Some(Arc::clone(&onbind.gate)))
 }
 
 impl FakeHomeserver {
@@ -53,6 +74,23 @@ impl FakeHomeserver {
         let mut state = self.lock();
         state.onbind.failing = calls;
         state.onbind.status = status;
+    }
+
+    /// From now on, an onbind call is recorded but its answer waits until
+    /// [`release_onbind`](Self::release_onbind): the caller cannot know whether it was taken.
+    pub fn hold_onbind(&self) {
+        self.lock().onbind.gate.close();
+    }
+
+    /// Answers the held onbind calls and every later one at once.
+    pub fn release_onbind(&self) {
+        self.lock().onbind.gate.open();
+    }
+
+    /// Waits until at least `count` onbind calls wait for their answer; panics after `timeout`.
+    pub async fn wait_for_held_onbind(&self, count: usize, timeout: Duration) {
+        let gate = Arc::clone(&self.lock().onbind.gate);
+        gate.wait_for_held(count, timeout).await;
     }
 
     /// Every onbind body received so far (failed calls included), in order.

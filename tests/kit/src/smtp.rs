@@ -4,6 +4,8 @@
 //! self-signed certificate for `localhost` and `127.0.0.1`, made by rcgen at start), implicit TLS,
 //! `AUTH PLAIN` and `AUTH LOGIN` (any credentials are accepted and recorded), `MAIL FROM`,
 //! `RCPT TO` (chosen recipients can be refused with 550), `DATA`, `RSET`, `NOOP` and `QUIT`.
+//! The answer to a message can be held (captured, not yet acknowledged), to catch the sender in
+//! the middle of its conversation.
 //! [`ParsedMail`] takes a captured message apart (headers, decoded text and HTML parts).
 //!
 //! ```no_run
@@ -27,6 +29,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use crate::gate::Gate;
 use crate::serve::{self, Running};
 
 /// Credentials a client authenticated with.
@@ -136,6 +139,8 @@ struct State {
     mails: Mutex<Vec<CapturedMail>>,
     auths: Mutex<Vec<SmtpAuth>>,
     taken: Mutex<usize>,
+    /// Holds the answer to a received message (see [`SmtpServer::hold_replies_to_data`]).
+    data_reply: Gate,
 }
 
 struct Shared {
@@ -205,6 +210,28 @@ impl SmtpServer {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+    }
+
+    /// From now on, a message is captured when its `DATA` ends but its `250` waits until
+    /// [`release_replies_to_data`](Self::release_replies_to_data): the sender is left in the
+    /// middle of its conversation, not knowing whether the message went out.
+    pub fn hold_replies_to_data(&self) {
+        self.state.data_reply.close();
+    }
+
+    /// Answers the held messages and every later one at once.
+    pub fn release_replies_to_data(&self) {
+        self.state.data_reply.open();
+    }
+
+    /// Waits until at least `count` messages wait for their answer; panics after `timeout`.
+    pub async fn wait_for_held_data(&self, count: usize, timeout: Duration) {
+        self.state.data_reply.wait_for_held(count, timeout).await;
+    }
+
+    /// How many messages wait for their answer now.
+    pub fn held_data(&self) -> usize {
+        self.state.data_reply.held()
     }
 
     /// Stops accepting connections (sessions already open finish on their own).
@@ -385,6 +412,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     tls,
                     auth: auth.clone(),
                 });
+                shared.state.data_reply.pass().await;
                 reply(&mut conn, "250 2.0.0 queued\r\n").await?;
             }
             "RSET" => {
