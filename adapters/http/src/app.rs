@@ -3,8 +3,7 @@ use std::sync::Arc;
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
-use poem::http::header;
-use poem::middleware::{CatchPanic, SetHeader};
+use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
 use verity_application::ports::driving::{
     Accounts, Association, Invites, Keys, Lookup, RemoteSessions, Status, Validation,
@@ -12,7 +11,7 @@ use verity_application::ports::driving::{
 
 use crate::api::openapi_service;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
-use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors};
+use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors, SecurityHeaders};
 use crate::pages::Views;
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
@@ -74,13 +73,15 @@ pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response
         .at(OPENAPI_YAML_PATH, service.spec_endpoint_yaml())
         .at(OPENAPI_JSON_PATH, service.spec_endpoint())
         .nest("/", service);
-    with_middleware(routes, config)
+    with_middleware(routes, config, deps.views.has_operator_pages())
 }
 
-/// Wraps `routes` in the server-wide middleware (see [`app`] for the order).
+/// Wraps `routes` in the server-wide middleware (see [`app`] for the order). `operator_pages`:
+/// some `view.*` page is set, so pages get the policy that lets its styles and images load.
 pub(crate) fn with_middleware(
     routes: impl Endpoint + 'static,
     config: HttpConfig,
+    operator_pages: bool,
 ) -> BoxEndpoint<'static, Response> {
     routes
         .with(BodyGuard {
@@ -96,9 +97,7 @@ pub(crate) fn with_middleware(
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
         }))
         .with(Cors)
-        // The pages' URLs carry the session's secret: never send them to a third party an
-        // operator's own page (`view.*`) loads an image or a font from.
-        .with(SetHeader::new().overriding(header::REFERRER_POLICY, "no-referrer"))
+        .with(SecurityHeaders { operator_pages })
         .with(AccessLog)
         .map_to_response()
         .boxed()

@@ -70,7 +70,11 @@ impl EchoApi {
 
 fn echo_client() -> TestClient<BoxEndpoint<'static, Response>> {
     let service = poem_openapi::OpenApiService::new(EchoApi, "echo", "1");
-    TestClient::new(with_middleware(Route::new().nest("/", service), CONFIG))
+    TestClient::new(with_middleware(
+        Route::new().nest("/", service),
+        CONFIG,
+        false,
+    ))
 }
 
 async fn json_of(resp: poem::test::TestResponse) -> Value {

@@ -3,9 +3,11 @@
 mod access_log;
 mod body;
 mod cors;
+mod security_headers;
 mod versions;
 
 pub(crate) use access_log::AccessLog;
 pub(crate) use body::{BodyGuard, RawJsonBody};
 pub(crate) use cors::Cors;
+pub(crate) use security_headers::SecurityHeaders;
 pub(crate) use versions::ApiVersions;

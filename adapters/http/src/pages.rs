@@ -9,6 +9,9 @@ mod remote;
 mod validation;
 mod views;
 
+pub(crate) use layout::BUILT_IN_PAGE_CSP;
+#[cfg(test)]
+pub(crate) use layout::STYLE;
 pub use outcomes::Views;
 pub use views::{CustomPage, PageSyntax};
 

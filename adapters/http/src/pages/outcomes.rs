@@ -30,6 +30,22 @@ pub struct Views {
 }
 
 impl Views {
+    /// Whether any page is the operator's: their pages need a looser Content-Security-Policy
+    /// (inline styles, images from elsewhere) than the built-in ones.
+    pub(crate) fn has_operator_pages(&self) -> bool {
+        [
+            &self.token_success,
+            &self.token_failure,
+            &self.offer_success,
+            &self.request_success,
+            &self.request_failure,
+            &self.check_success,
+            &self.check_failure,
+        ]
+        .iter()
+        .any(|page| page.is_some())
+    }
+
     fn values(&self, message: String) -> PageValues<'_> {
         PageValues {
             domain: &self.domain,
