@@ -14,6 +14,7 @@ pub mod canonical_json;
 mod email;
 mod federation;
 mod invite;
+mod invite_policy;
 mod keys;
 mod lookup;
 mod matrix_ids;
@@ -44,6 +45,10 @@ pub use invite::{
     InviteToken, MAX_RETRY_DELAY, MAX_ROOM_NAME_CHARS, MAX_SENDER_DISPLAY_NAME_CHARS,
     ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
     truncate_display,
+};
+pub use invite_policy::{
+    InviteBlocklist, InviteRefusal, WEB_CLIENT_LOCATION, forbidden_invite_char,
+    is_forbidden_in_invite_text,
 };
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
 pub use lookup::{
