@@ -16,6 +16,7 @@ mod federation;
 mod invite;
 mod invite_policy;
 mod keys;
+mod limits;
 mod lookup;
 mod matrix_ids;
 mod medium;
@@ -51,6 +52,10 @@ pub use invite_policy::{
     is_forbidden_in_invite_text,
 };
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
+pub use limits::{
+    IPV6_REQUESTER_PREFIX, LimitCheck, LimitClass, LimitKey, LimitedRequest, RequesterKey,
+    RetryAfter,
+};
 pub use lookup::{
     InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry, Pepper,
     PlainEntry,

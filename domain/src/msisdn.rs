@@ -82,6 +82,13 @@ impl Msisdn {
             .map(|region| region.id().to_owned())
     }
 
+    /// The country calling code (`44` for `447911123456`): what the per-country SMS limit is
+    /// keyed by (Sydent's `country.ratelimit`); `None` when the numbering plan cannot tell.
+    pub fn calling_code(&self) -> Option<u16> {
+        let number = phonenumber::parse(None, format!("+{}", self.0)).ok()?;
+        Some(number.country().code())
+    }
+
     /// The number in international format for people (`+44 7911 123456`), as requestToken's
     /// `intl_fmt` field expects; falls back to `+digits` when the plan has no format for it.
     pub fn international_format(&self) -> String {
