@@ -24,6 +24,8 @@ pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 const KEY_TLS: &str = "threepid.medium.email.connectors.smtp.tls";
 const KEY_FROM: &str = "threepid.medium.email.identity.from";
 const KEY_CA_FILE: &str = "threepid.medium.email.connectors.smtp.tls_ca_file";
+const KEY_LOGIN: &str = "threepid.medium.email.connectors.smtp.login";
+const KEY_PASSWORD: &str = "threepid.medium.email.connectors.smtp.password";
 
 /// `threepid.medium.email.connectors.smtp`, with mxisd's keys and defaults plus two Verity-only
 /// TLS keys.
@@ -41,7 +43,8 @@ pub struct SmtpConfig {
     /// `tls`: 0 = none, 1 = STARTTLS when the server offers it, 2 = STARTTLS required,
     /// 3 = implicit TLS (SMTPS, usually port 465). Default `1`.
     pub tls: u8,
-    /// `login`. Default none. Credentials are sent when `login` or `password` is non-empty.
+    /// `login`. Default none. Credentials are sent when `login` or `password` is non-empty, and
+    /// only over TLS: with `tls: 0` every email then fails, with `tls: 1` STARTTLS is required.
     pub login: Option<String>,
     /// `password`. Default none. Never logged; `Debug` shows it as `<redacted>`.
     pub password: Option<String>,
@@ -87,6 +90,7 @@ pub enum TlsMode {
     /// `0`: plain SMTP. Tokens cross the network in clear text.
     None,
     /// `1`: STARTTLS when the server offers it, plain otherwise (a network attacker can strip it).
+    /// With credentials, a server that does not offer STARTTLS gets none and the email fails.
     Opportunistic,
     /// `2`: STARTTLS, and fail when the server does not offer it.
     Required,
@@ -123,7 +127,41 @@ pub struct SmtpConnector {
     transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Option<Mailbox>,
     message_id_domain: String,
+    login: Login,
 }
+
+/// Whether credentials are configured, and what the TLS level means for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Login {
+    /// No `login` or `password`: nothing to protect.
+    None,
+    /// Credentials with `tls` 2 or 3: TLS is in place before anything is sent.
+    OverTls,
+    /// Credentials with `tls: 1`: lettre is told STARTTLS is required, so a server that does not
+    /// offer it (or an attacker who strips it from the `EHLO` answer) gets no `AUTH`.
+    StartTlsRequired,
+    /// Credentials with `tls: 0`: they would cross the network in clear text, so nothing is sent.
+    InClear,
+}
+
+impl Login {
+    fn of(config: &SmtpConfig, mode: TlsMode) -> Self {
+        if credentials(config).is_none() {
+            return Self::None;
+        }
+        match mode {
+            TlsMode::None => Self::InClear,
+            TlsMode::Opportunistic => Self::StartTlsRequired,
+            TlsMode::Required | TlsMode::Implicit => Self::OverTls,
+        }
+    }
+}
+
+/// Why an email is not sent with `tls: 0` and a login (the error and the start-up warning).
+const LOGIN_IN_CLEAR: &str = "`threepid.medium.email.connectors.smtp.login`/`password` are set \
+     but `threepid.medium.email.connectors.smtp.tls` is 0: Verity never sends SMTP credentials \
+     unencrypted, so no email is sent; set `tls` to 2 (STARTTLS) or 3 (implicit TLS), or remove \
+     the login";
 
 impl fmt::Debug for SmtpConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,6 +193,16 @@ impl SmtpConnector {
             || "verity.invalid".to_owned(),
             |m| m.email.domain().to_owned(),
         );
+        let login = Login::of(config, mode);
+        match login {
+            Login::InClear => tracing::warn!("{LOGIN_IN_CLEAR}"),
+            Login::StartTlsRequired => tracing::info!(
+                "`{KEY_LOGIN}` is set with `{KEY_TLS}: 1`: STARTTLS is required before the \
+                 credentials are sent; a mail server that does not offer it gets none and the \
+                 email fails"
+            ),
+            Login::None | Login::OverTls => {}
+        }
         let host = config.host.trim();
         let transport = if host.is_empty() {
             tracing::warn!(
@@ -163,12 +211,13 @@ impl SmtpConnector {
             );
             None
         } else {
-            Some(transport(config, host, mode)?)
+            Some(transport(config, host, mode, login)?)
         };
         Ok(Self {
             transport,
             from,
             message_id_domain,
+            login,
         })
     }
 
@@ -215,10 +264,18 @@ fn sender(identity: &SenderIdentity) -> Result<Option<Mailbox>, ConfigError> {
     )))
 }
 
+/// The credentials, when `login` or `password` is non-empty.
+fn credentials(config: &SmtpConfig) -> Option<Credentials> {
+    let login = config.login.clone().unwrap_or_default();
+    let password = config.password.clone().unwrap_or_default();
+    (!login.is_empty() || !password.is_empty()).then(|| Credentials::new(login, password))
+}
+
 fn transport(
     config: &SmtpConfig,
     host: &str,
     mode: TlsMode,
+    login: Login,
 ) -> Result<AsyncSmtpTransport<Tokio1Executor>, ConfigError> {
     let mut builder =
         AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(config.port);
@@ -253,22 +310,33 @@ fn transport(
                 key: KEY_TLS,
                 reason: format!("cannot set up TLS: {error}"),
             })?;
+        // lettre sends `AUTH` on whatever connection it has, encrypted or not (0.11: `connection`
+        // authenticates right after `connect`, which skips STARTTLS when it is not offered), so
+        // with credentials, level 1 asks for STARTTLS outright: lettre checks the server's EHLO
+        // answer on each connection and fails before `AUTH` when STARTTLS is not in it.
         builder = builder.tls(match mode {
+            TlsMode::Opportunistic if login == Login::StartTlsRequired => Tls::Required(params),
             TlsMode::Opportunistic => Tls::Opportunistic(params),
             TlsMode::Required => Tls::Required(params),
             _ => Tls::Wrapper(params),
         });
     }
-    let login = config.login.clone().unwrap_or_default();
-    let password = config.password.clone().unwrap_or_default();
-    if !login.is_empty() || !password.is_empty() {
-        builder = builder.credentials(Credentials::new(login, password));
+    // `tls: 0` gets no credentials at all: `send` refuses before connecting.
+    if let Some(credentials) = credentials(config).filter(|_| login != Login::InClear) {
+        builder = builder.credentials(credentials);
     }
     Ok(builder.timeout(Some(SEND_TIMEOUT)).build())
 }
 
 /// Sorts lettre's errors into the port's two kinds.
-fn map_error(error: &lettre::transport::smtp::Error) -> NotifyError {
+fn map_error(error: &lettre::transport::smtp::Error, login: Login) -> NotifyError {
+    // lettre's own words when a required STARTTLS is not offered.
+    if login == Login::StartTlsRequired && error.is_client() && chain(error).contains("STARTTLS") {
+        return DeliveryFailure::unavailable(format!(
+            "the mail server does not offer STARTTLS, and `{KEY_LOGIN}`/`{KEY_PASSWORD}` are \
+             never sent unencrypted (`{KEY_TLS}` is 1); no credentials were sent"
+        ));
+    }
     if let Some(code) = error.status() {
         let code = u16::from(code);
         if error.is_permanent() && matches!(code, 550 | 551 | 553) {
@@ -308,10 +376,14 @@ impl NotificationConnector for SmtpConnector {
                 "`threepid.medium.email.connectors.smtp.host` is not set, so no email can be sent",
             ));
         };
+        if self.login == Login::InClear {
+            tracing::warn!(%recipient, "email not sent: {LOGIN_IN_CLEAR}");
+            return Err(DeliveryFailure::unavailable(LOGIN_IN_CLEAR));
+        }
         let message = self.message(from, email)?;
         let result = match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(map_error(&error)),
+            Ok(Err(error)) => Err(map_error(&error, self.login)),
             Err(_) => Err(DeliveryFailure::unavailable(format!(
                 "sending took longer than {} s",
                 SEND_TIMEOUT.as_secs()

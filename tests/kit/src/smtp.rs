@@ -43,6 +43,15 @@ pub struct SmtpAuth {
     pub password: String,
 }
 
+/// The `AUTH` commands a server received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthAttempts {
+    /// All of them.
+    pub total: usize,
+    /// Those sent on an unencrypted session: the credentials crossed the network readable.
+    pub in_clear: usize,
+}
+
 /// One message the server accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CapturedMail {
@@ -70,6 +79,7 @@ impl CapturedMail {
 pub struct SmtpServerBuilder {
     starttls: bool,
     implicit_tls: bool,
+    without_auth: bool,
     rejected: Vec<String>,
 }
 
@@ -77,6 +87,12 @@ impl SmtpServerBuilder {
     /// Offers `STARTTLS` in the `EHLO` answer.
     pub fn starttls(mut self) -> Self {
         self.starttls = true;
+        self
+    }
+
+    /// Leaves `AUTH` out of the `EHLO` answer (an `AUTH` command is still recorded and served).
+    pub fn without_auth(mut self) -> Self {
+        self.without_auth = true;
         self
     }
 
@@ -138,6 +154,9 @@ impl SmtpServerBuilder {
 struct State {
     mails: Mutex<Vec<CapturedMail>>,
     auths: Mutex<Vec<SmtpAuth>>,
+    /// One entry per `AUTH` command received, whatever came of it: whether the session was
+    /// encrypted at the time.
+    auth_attempts: Mutex<Vec<bool>>,
     taken: Mutex<usize>,
     /// Holds the answer to a received message (see [`SmtpServer::hold_replies_to_data`]).
     data_reply: Gate,
@@ -191,6 +210,15 @@ impl SmtpServer {
     /// Every `AUTH` the server accepted, in order.
     pub fn auths(&self) -> Vec<SmtpAuth> {
         serve::lock(&self.state.auths).clone()
+    }
+
+    /// How many `AUTH` commands arrived (accepted or not), and how many of them in clear text.
+    pub fn auth_attempts(&self) -> AuthAttempts {
+        let attempts = serve::lock(&self.state.auth_attempts);
+        AuthAttempts {
+            total: attempts.len(),
+            in_clear: attempts.iter().filter(|encrypted| !**encrypted).count(),
+        }
     }
 
     /// The next message not yet returned by this method, waiting up to `timeout` for it.
@@ -356,7 +384,10 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                 if shared.options.starttls && !tls {
                     answer.push_str("250-STARTTLS\r\n");
                 }
-                answer.push_str("250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n");
+                if !shared.options.without_auth {
+                    answer.push_str("250-AUTH PLAIN LOGIN\r\n");
+                }
+                answer.push_str("250-8BITMIME\r\n250 SMTPUTF8\r\n");
                 reply(&mut conn, &answer).await?;
             }
             "HELO" => reply(&mut conn, "250 localhost\r\n").await?,
@@ -370,6 +401,7 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                 auth = None;
             }
             "AUTH" => {
+                serve::lock(&shared.state.auth_attempts).push(tls);
                 if let Some(credentials) = authenticate(&mut conn, argument).await? {
                     serve::lock(&shared.state.auths).push(credentials.clone());
                     auth = Some(credentials);

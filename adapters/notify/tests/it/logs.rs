@@ -71,7 +71,6 @@ async fn email_connectors_log_the_recipient_domain_only_and_never_the_token() {
             host: "127.0.0.1".into(),
             port: server.port(),
             tls: 0,
-            password: Some("smtp-password".into()),
             ..SmtpConfig::default()
         },
         &identity(),
@@ -91,7 +90,42 @@ async fn email_connectors_log_the_recipient_domain_only_and_never_the_token() {
     let logs = logs.text();
     assert_private(&logs, "…@example.org");
     assert!(logs.contains("message for email written to"), "{logs}");
+    assert!(logs.contains("refused the recipient (550)"), "{logs}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_login_with_tls_0_is_warned_about_at_start_up_naming_the_keys_never_the_password() {
+    let (logs, _guard) = capture();
+    let server = SmtpServer::start().await;
+    let smtp = SmtpConnector::new(
+        &SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: server.port(),
+            tls: 0,
+            login: Some("mailer".into()),
+            password: Some("smtp-password".into()),
+            ..SmtpConfig::default()
+        },
+        &identity(),
+    )
+    .unwrap();
+    let at_start = logs.text();
+    assert!(at_start.contains("WARN"), "{at_start}");
+    for key in [
+        "threepid.medium.email.connectors.smtp.login",
+        "threepid.medium.email.connectors.smtp.tls",
+    ] {
+        assert!(at_start.contains(key), "{key} not named in:\n{at_start}");
+    }
+    let generator = generator(Medium::Email, &TemplateConfig::default());
+    let email = Notification::Email(render_email(
+        &generator,
+        &email_notice("alice@example.org", LINK),
+    ));
+    assert!(smtp.send(&email).await.is_err());
+    let logs = logs.text();
     assert!(!logs.contains("smtp-password"), "{logs}");
+    assert_eq!(server.auth_attempts().total, 0);
 }
 
 #[tokio::test(flavor = "current_thread")]

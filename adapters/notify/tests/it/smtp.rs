@@ -205,19 +205,34 @@ async fn implicit_tls_is_verified_too() {
     assert!(received(&server).await.tls);
 }
 
+/// `config` with the login `mailer` / `s3cret`.
+fn with_login(config: SmtpConfig) -> SmtpConfig {
+    SmtpConfig {
+        login: Some("mailer".into()),
+        password: Some("s3cret".into()),
+        ..config
+    }
+}
+
+/// `config` on `localhost`, trusting `server`'s self-signed certificate.
+fn trusting(server: &SmtpServer, dir: &tempfile::TempDir, config: SmtpConfig) -> SmtpConfig {
+    SmtpConfig {
+        host: "localhost".into(),
+        tls_ca_file: Some(write(dir, "ca.pem", server.certificate_pem())),
+        ..config
+    }
+}
+
 #[tokio::test]
 async fn credentials_are_sent_only_when_a_login_or_password_is_set() {
-    let server = SmtpServer::start().await;
-    connector(&config(server.port(), 0))
+    let server = SmtpServer::builder().starttls().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    connector(&trusting(&server, &dir, config(server.port(), 2)))
         .send(&validation_email("alice@example.org"))
         .await
         .unwrap();
     assert!(server.auths().is_empty());
-    let with_login = SmtpConfig {
-        login: Some("mailer".into()),
-        password: Some("s3cret".into()),
-        ..config(server.port(), 0)
-    };
+    let with_login = with_login(trusting(&server, &dir, config(server.port(), 2)));
     connector(&with_login)
         .send(&validation_email("alice@example.org"))
         .await
@@ -228,7 +243,79 @@ async fn credentials_are_sent_only_when_a_login_or_password_is_set() {
         (auths[0].username.as_str(), auths[0].password.as_str()),
         ("mailer", "s3cret")
     );
+    assert_eq!(server.auth_attempts().in_clear, 0);
     assert!(!format!("{with_login:?}").contains("s3cret"));
+}
+
+#[tokio::test]
+async fn with_tls_0_a_login_is_never_sent_and_the_email_fails_saying_why() {
+    let server = SmtpServer::start().await;
+    let error = connector(&with_login(config(server.port(), 0)))
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap_err();
+    let NotifyError::Unavailable(why) = error else {
+        panic!("{error:?}")
+    };
+    let why = why.to_string();
+    assert!(
+        why.contains("never sends SMTP credentials unencrypted") && why.contains("tls"),
+        "{why}"
+    );
+    assert_eq!(server.auth_attempts().total, 0);
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn with_tls_1_a_server_without_starttls_gets_no_login_and_the_email_fails_saying_why() {
+    // The server offers AUTH in clear text, as a stripped EHLO answer would.
+    let server = SmtpServer::start().await;
+    let error = connector(&with_login(config(server.port(), 1)))
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap_err();
+    let NotifyError::Unavailable(why) = error else {
+        panic!("{error:?}")
+    };
+    let why = why.to_string();
+    assert!(why.contains("does not offer STARTTLS"), "{why}");
+    assert_eq!(server.auth_attempts().total, 0);
+    assert!(server.received().is_empty());
+}
+
+#[tokio::test]
+async fn with_tls_1_a_server_offering_starttls_gets_the_login_encrypted() {
+    let server = SmtpServer::builder().starttls().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    connector(&with_login(trusting(
+        &server,
+        &dir,
+        config(server.port(), 1),
+    )))
+    .send(&validation_email("alice@example.org"))
+    .await
+    .unwrap();
+    let mail = received(&server).await;
+    assert!(mail.tls && mail.auth.is_some(), "{mail:?}");
+    assert_eq!(
+        server.auth_attempts(),
+        verity_testkit::smtp::AuthAttempts {
+            total: 1,
+            in_clear: 0
+        }
+    );
+}
+
+#[tokio::test]
+async fn with_tls_1_and_no_login_a_server_without_starttls_still_gets_the_email() {
+    let server = SmtpServer::builder().without_auth().start().await;
+    connector(&config(server.port(), 1))
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap();
+    let mail = received(&server).await;
+    assert!(!mail.tls && mail.auth.is_none());
+    assert_eq!(server.auth_attempts().total, 0);
 }
 
 #[tokio::test]
