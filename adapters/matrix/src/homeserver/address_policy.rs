@@ -26,7 +26,11 @@ const BLOCKED_V4: &[(Ipv4Addr, u8)] = &[
 
 /// IPv6 ranges that are never a public homeserver: loopback, unspecified, link-local, unique
 /// local, multicast, plus (as Synapse also blocks) documentation and the old site-local range.
-/// IPv6 forms that embed an IPv4 address are judged by that address (see [`embedded_v4`]).
+/// IPv6 forms that embed an IPv4 address are judged by that address (see [`embedded_v4`]),
+/// except the tunnelling and translation prefixes below, which are refused whole: a 6to4 or
+/// Teredo address is relayed by whatever gateway happens to be nearest (possibly inside the
+/// operator's network), and the local-use NAT64 prefix is translated by a gateway the operator
+/// runs, into addresses of its choosing.
 const BLOCKED_V6: &[(Ipv6Addr, u8)] = &[
     (Ipv6Addr::LOCALHOST, 128),
     (Ipv6Addr::UNSPECIFIED, 128),
@@ -35,6 +39,12 @@ const BLOCKED_V6: &[(Ipv6Addr, u8)] = &[
     (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),
     (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),
     (Ipv6Addr::new(0x2001, 0x0db8, 0, 0, 0, 0, 0, 0), 32),
+    // 6to4 (RFC 3056).
+    (Ipv6Addr::new(0x2002, 0, 0, 0, 0, 0, 0, 0), 16),
+    // Teredo (RFC 4380): 2001:0000::/32 only, the rest of 2001::/16 is ordinary unicast.
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32),
+    // Local-use IPv4/IPv6 translation (RFC 8215).
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48),
 ];
 
 /// The keys that let Verity reach a homeserver the policy refuses, appended to every refusal so
@@ -162,6 +172,40 @@ mod tests {
             "2001:db8::1",
         ] {
             assert!(!policy.permits(ip(raw)), "{raw} should be refused");
+        }
+    }
+
+    #[test]
+    fn tunnelling_and_local_translation_prefixes_are_refused_whatever_they_embed() {
+        let policy = AddressPolicy::default();
+        for raw in [
+            // 6to4 of a private and of a public IPv4 address, and the prefix's far end.
+            "2002:7f00:1::1",
+            "2002:0808:0808::1",
+            "2002:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            // Teredo.
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:0:ffff:ffff:ffff:ffff:ffff:ffff",
+            // Local-use NAT64, with a public IPv4 address embedded.
+            "64:ff9b:1::808:808",
+            "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+        ] {
+            assert!(!policy.permits(ip(raw)), "{raw} should be refused");
+        }
+    }
+
+    #[test]
+    fn addresses_just_outside_the_tunnelling_prefixes_are_allowed() {
+        let policy = AddressPolicy::default();
+        // 2001::/16 is mostly ordinary unicast: only 2001:0000::/32 is Teredo.
+        for raw in [
+            "2001:1::1",
+            "2001:4860:4860::8888",
+            "2003::1",
+            "2001:ffff::1",
+            "64:ff9b:2::1",
+        ] {
+            assert!(policy.permits(ip(raw)), "{raw} should be allowed");
         }
     }
 
