@@ -9,6 +9,15 @@ pub enum InvalidMatrixId {
     /// Not `host[:port]` as the server-server API defines it.
     #[error("not a valid server name (host[:port])")]
     ServerName,
+    /// The host is a number, or dot-separated numbers, that is not a dotted quad: `127.1`,
+    /// `0x7f.1`, `2130706433`, `0177.0.0.1`. Resolvers and URL parsers read such a host as an
+    /// IPv4 address (often loopback), so it is refused rather than looked up as a DNS name.
+    #[error(
+        "the host ends in a number but is not an IPv4 address written as four decimal numbers \
+         (a.b.c.d); forms such as 127.1, 0x7f.1 or 2130706433 are refused because resolvers read \
+         them as IP addresses"
+    )]
+    NumericHost,
     /// Not `@localpart:server_name`.
     #[error("not a valid Matrix user ID (@localpart:server.name)")]
     UserId,
@@ -60,6 +69,8 @@ impl ServerName {
             };
             let host = if let Ok(ip) = host.parse::<Ipv4Addr>() {
                 Host::Ipv4(ip)
+            } else if ends_in_a_number(host) {
+                return Err(InvalidMatrixId::NumericHost);
             } else if is_dns_name(host) {
                 Host::Dns(host.to_ascii_lowercase())
             } else {
@@ -89,6 +100,20 @@ fn parse_port(raw: &str) -> Result<u16, InvalidMatrixId> {
         return Err(InvalidMatrixId::ServerName);
     }
     raw.parse().map_err(|_| InvalidMatrixId::ServerName)
+}
+
+/// Whether the last label is a number (decimal, octal with a leading 0, or hex with `0x`): the URL
+/// standard's "ends in a number" test. Every host that `inet_aton` would take for an IPv4 address
+/// (`127.1`, `0x7f.0.0.1`, `2130706433`, `0177.0.0.1`) passes it, and so do hosts such as
+/// `1.2.3.256` that a URL parser refuses outright; no top-level domain is a number, so no real
+/// DNS name does. A canonical dotted quad is parsed as an address before this is asked.
+fn ends_in_a_number(host: &str) -> bool {
+    let last = host.rsplit('.').next().unwrap_or(host);
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    hex || (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Dot-separated labels of ASCII letters, digits and inner hyphens (the spec's `dns-name`).
@@ -211,6 +236,48 @@ mod tests {
                 Err(InvalidMatrixId::ServerName),
                 "{bad:?}"
             );
+        }
+    }
+
+    #[test]
+    fn hosts_that_resolvers_read_as_ipv4_addresses_but_are_not_dotted_quads_are_refused() {
+        for bad in [
+            "127.1",
+            "127.0.1",
+            "0x7f.1",
+            "0X7F.0.0.1",
+            "0x7f000001",
+            "2130706433",
+            "0177.0.0.1",
+            "127.0.0.01",
+            "1.2.3",
+            "1.2.3.256",
+            "1.2.3.4.5",
+            "0",
+            "example.123",
+            "example.0x1f",
+            "127.1:8448",
+        ] {
+            assert_eq!(
+                ServerName::parse(bad),
+                Err(InvalidMatrixId::NumericHost),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(UserId::parse("@alice:127.1"), Err(InvalidMatrixId::UserId));
+    }
+
+    #[test]
+    fn dotted_quads_and_names_with_numeric_labels_elsewhere_still_parse() {
+        for (raw, host) in [
+            ("127.0.0.1", Host::Ipv4(Ipv4Addr::LOCALHOST)),
+            ("8.8.8.8:8448", Host::Ipv4(Ipv4Addr::new(8, 8, 8, 8))),
+            ("1.example.org", Host::Dns("1.example.org".to_owned())),
+            ("0x7f.example.org", Host::Dns("0x7f.example.org".to_owned())),
+            ("example.0xg", Host::Dns("example.0xg".to_owned())),
+            ("123abc", Host::Dns("123abc".to_owned())),
+        ] {
+            assert_eq!(ServerName::parse(raw).unwrap().host(), &host, "{raw}");
         }
     }
 

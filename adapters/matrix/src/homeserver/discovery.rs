@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use url::Url;
-use verity_domain::{Host, ServerName};
+use verity_domain::{Host, InvalidMatrixId, ServerName};
 
 use super::address_policy::{AddressPolicy, HOMESERVER_FIX, not_public};
 
@@ -240,6 +240,15 @@ impl Discovery {
         port: u16,
         host_header: String,
     ) -> Result<Endpoint, DiscoveryError> {
+        // An SRV target is not parsed as a server name: one like `127.1` would reach the
+        // resolver, which may read it as an address.
+        if ServerName::parse(connect_to) == Err(InvalidMatrixId::NumericHost) {
+            return Err(DiscoveryError::Blocked(format!(
+                "{connect_to} is a numeric host name that is not a dotted quad \
+                 ({})",
+                InvalidMatrixId::NumericHost
+            )));
+        }
         let addrs = self
             .dns
             .ips(connect_to)

@@ -82,6 +82,26 @@ async fn a_destination_with_any_private_address_is_blocked() {
 }
 
 #[tokio::test]
+async fn an_srv_target_that_is_a_numeric_host_name_is_refused_without_a_lookup() {
+    let s = setup(
+        FakeDns::new()
+            .srv("_matrix-fed._tcp.srv.example.org", 10, 0, 443, "127.1.")
+            .host("127.1", &[PUBLIC]),
+        FakeWellKnown::new(),
+    );
+    let refused = s.discover("srv.example.org").await;
+    assert!(
+        matches!(&refused, Err(DiscoveryError::Blocked(why)) if why.contains("127.1")),
+        "{refused:?}"
+    );
+    assert!(
+        !s.dns.queries().iter().any(|query| query == "A 127.1"),
+        "{:?}",
+        s.dns.queries()
+    );
+}
+
+#[tokio::test]
 async fn allowed_networks_let_a_private_destination_through() {
     let s = setup_with(
         FakeDns::new().host("hs.internal", &["10.1.2.3"]),
