@@ -3,6 +3,7 @@
 mod access_log;
 mod body;
 mod cors;
+mod drain;
 mod security_headers;
 mod versions;
 

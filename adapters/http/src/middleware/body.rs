@@ -9,6 +9,7 @@ use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::web::headers::{ContentLength, HeaderMapExt};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
+use super::drain::{Read, drain_declared, read_limited};
 use crate::error::{ErrCode, MatrixError};
 
 /// The request's JSON body as received, kept for handlers that must see every field (a
@@ -68,7 +69,9 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
 
     async fn call(&self, mut req: Request) -> Result<Self::Output> {
         let declared = req.headers().typed_get::<ContentLength>().map(|len| len.0);
-        if declared.is_some_and(|len| len > self.max_bytes as u64) {
+        if let Some(len) = declared.filter(|len| *len > self.max_bytes as u64) {
+            // Refused unread, but the sender must be able to read the answer (see `drain`).
+            drain_declared(req.take_body(), len).await;
             return Ok(too_large(self.max_bytes));
         }
         if matches!(
@@ -79,12 +82,10 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
         }
         // Read at most max_bytes whatever the headers claim, so a chunked body cannot exhaust
         // memory; the bytes are handed on to the handler unchanged.
-        let bytes = match req.take_body().into_bytes_limit(self.max_bytes).await {
-            Ok(bytes) => bytes,
-            Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-                return Ok(too_large(self.max_bytes));
-            }
-            Err(_) => {
+        let bytes = match read_limited(req.take_body(), self.max_bytes).await {
+            Read::Whole(bytes) => bytes,
+            Read::TooLarge => return Ok(too_large(self.max_bytes)),
+            Read::Failed => {
                 return Ok(bad_request(
                     ErrCode::NotJson,
                     "The request body could not be read",
@@ -96,7 +97,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
-            form_to_json(&bytes).into()
+            form_to_json(&bytes)
         } else {
             bytes
         };
@@ -126,7 +127,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                 );
             }
         }
-        req.set_body(Body::from_bytes(bytes));
+        req.set_body(Body::from_vec(bytes));
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
 }
