@@ -7,6 +7,7 @@ mod hash_index;
 mod import;
 mod invites;
 mod keys;
+mod limits;
 mod lookup;
 mod notifier;
 mod remote_sessions;
@@ -28,6 +29,7 @@ pub use import::{
 };
 pub use invites::{DeliveryReport, DeliveryWake, InviteDeps, InviteService, InviteSettings};
 pub use keys::{KeyService, KeyStartError};
+pub use limits::LimitService;
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};
 pub use notifier::{MediumHandler, Notifier};
 pub use remote_sessions::RemoteSessionService;

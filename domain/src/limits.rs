@@ -81,16 +81,16 @@ pub enum LimitKey {
 }
 
 /// A request that is limited, with what it counts against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LimitedRequest<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LimitedRequest {
     /// `requestToken` for this 3PID.
-    RequestToken(&'a ThreePid),
+    RequestToken(ThreePid),
     /// `store-invite` from `sender` to `threepid`.
     StoreInvite {
         /// The inviting user (Sydent limits invites per sender).
-        sender: &'a UserId,
+        sender: UserId,
         /// The invited address.
-        threepid: &'a ThreePid,
+        threepid: ThreePid,
     },
     /// `account/register`.
     Register,
@@ -111,7 +111,7 @@ pub struct LimitCheck {
     pub cost: u32,
 }
 
-impl LimitedRequest<'_> {
+impl LimitedRequest {
     /// The counts `requester`'s request is checked against, in order: the requester first (the
     /// cheapest refusal, and the one that stops a single source), then the destination, then
     /// the country and the SMS budget last, so a request refused for another reason does not
@@ -119,7 +119,7 @@ impl LimitedRequest<'_> {
     pub fn checks(&self, requester: &RequesterKey) -> Vec<LimitCheck> {
         let one = |key| LimitCheck { key, cost: 1 };
         let by = |class| one(LimitKey::Requester(class, requester.clone()));
-        match *self {
+        match self {
             Self::RequestToken(threepid) => {
                 let mut checks = Vec::with_capacity(4);
                 match threepid {
@@ -153,7 +153,7 @@ impl LimitedRequest<'_> {
             Self::Bind => vec![by(LimitClass::Bind)],
             Self::Lookup(addresses) => vec![LimitCheck {
                 key: LimitKey::Requester(LimitClass::Lookup, requester.clone()),
-                cost: addresses.max(1),
+                cost: (*addresses).max(1),
             }],
         }
     }

@@ -51,7 +51,7 @@ fn an_unknown_address_is_the_unknown_requester() {
 fn an_sms_request_counts_requester_number_country_and_budget_in_that_order() {
     let number = ThreePid::Msisdn(Msisdn::parse("447911123456").unwrap());
     let requester = RequesterKey::Account(user("@alice:example.org"));
-    let keys: Vec<LimitKey> = LimitedRequest::RequestToken(&number)
+    let keys: Vec<LimitKey> = LimitedRequest::RequestToken(number.clone())
         .checks(&requester)
         .into_iter()
         .map(|check| check.key)
@@ -71,7 +71,7 @@ fn an_sms_request_counts_requester_number_country_and_budget_in_that_order() {
 fn an_email_request_counts_requester_then_address() {
     let address = email("bob@example.org");
     let requester = RequesterKey::address(ip("198.51.100.7"));
-    let checks = LimitedRequest::RequestToken(&address).checks(&requester);
+    let checks = LimitedRequest::RequestToken(address.clone()).checks(&requester);
     assert_eq!(
         checks,
         vec![
@@ -92,8 +92,8 @@ fn a_v2_invite_counts_its_sender_once() {
     let sender = user("@alice:example.org");
     let address = email("bob@example.org");
     let request = LimitedRequest::StoreInvite {
-        sender: &sender,
-        threepid: &address,
+        sender: sender.clone(),
+        threepid: address.clone(),
     };
     let checks = request.checks(&RequesterKey::Account(sender.clone()));
     assert_eq!(checks.len(), 2);

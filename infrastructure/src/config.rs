@@ -26,6 +26,7 @@ mod lenient;
 mod logging;
 mod lookup;
 mod notice;
+pub(crate) mod ratelimit;
 mod raw;
 mod read;
 mod recursive;
@@ -131,6 +132,8 @@ mod tests_errors;
 mod tests_federation;
 #[cfg(test)]
 mod tests_policy;
+#[cfg(test)]
+mod tests_ratelimit;
 #[cfg(test)]
 mod tests_spring;
 #[cfg(test)]

@@ -49,10 +49,12 @@ pub struct Settings {
     /// `view.*` (and Sydent's `verify_response_template`): the operator's own pages, read at
     /// start-up.
     pub views: Views,
+    /// `ratelimit.*` and `server.trustedProxies`: the abuse limits.
+    pub ratelimit: crate::config::ratelimit::RateLimitSettings,
 }
 
 /// `invite.*` (mxisd): 3PID room invites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteSettings {
     /// `invite.expiration.enabled` (default true) and `.after` (minutes, default 10080 = 7
     /// days): how long an invite is honoured and its delivery retried; `None`: for ever.
@@ -60,6 +62,10 @@ pub struct InviteSettings {
     /// `invite.fullDisplayName` (default false): the room shows the whole address instead of
     /// a redacted one.
     pub full_display_name: bool,
+    /// `invite.blocklist.keywords`, `.rooms`, `.homeservers` (Verity only; Sydent's
+    /// `email.third_party_invite_*_blocklist`): invites refused with 403 before anything is
+    /// stored or sent.
+    pub blocklist: verity_domain::InviteBlocklist,
 }
 
 /// How binds are kept and lookups answered.

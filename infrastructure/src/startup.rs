@@ -44,6 +44,7 @@ impl Application {
             keys: use_cases.keys.clone(),
             association: use_cases.association.clone(),
             lookup: use_cases.lookup.clone(),
+            limits: wiring::limits::limits(&settings.ratelimit),
             invites: use_cases.invites.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
@@ -107,14 +108,13 @@ impl Application {
 pub(crate) async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlStore> {
     let max_connections = match storage {
         StorageSettings::Sqlite { database } => {
-            if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| {
-                    format!(
-                        "cannot create the directory of storage.provider.sqlite.database ({})",
-                        dir.display()
-                    )
-                })?;
-            }
+            crate::sqlite_file::prepare(database).with_context(|| {
+                format!(
+                    "cannot create storage.provider.sqlite.database ({}) or its directory",
+                    database.display()
+                )
+            })?;
+            crate::sqlite_file::warn_if_too_open(database);
             // SQLite allows one writer at a time; a few connections serve concurrent readers.
             4
         }
@@ -162,6 +162,11 @@ async fn invite_delivery(
     invites: Arc<verity_application::usecases::InviteService>,
     wake: Arc<tokio::sync::Notify>,
 ) {
+    // A bind cut short by a crash stored its binding but not its invites' delivery: queue them
+    // before the first pass (docs/storage.md, "After a crash").
+    if let Err(error) = invites.queue_invites_of_bound_addresses().await {
+        tracing::warn!(error = %error, "queueing the invites of bound addresses failed; retried at the next start");
+    }
     loop {
         match invites.deliver_due().await {
             Ok(report) if report != verity_application::usecases::DeliveryReport::default() => {

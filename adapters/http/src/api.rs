@@ -6,6 +6,7 @@ mod auth;
 mod discovery;
 mod invites;
 mod keys;
+mod limits;
 mod lookup;
 mod pages;
 mod remote;
@@ -18,6 +19,7 @@ use poem_openapi::{OpenApiService, Tags};
 
 use crate::SPEC_VERSION;
 use crate::app::HttpDeps;
+use limits::Gate;
 
 pub use accounts::AccountsApi;
 pub use association::{AssociationApi, AssociationV1Api};
@@ -88,11 +90,12 @@ pub(crate) enum ApiTags {
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
 pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
+    let gate = Gate::new(deps.limits.clone());
     OpenApiService::new(
         (
             DiscoveryApi,
             StatusApi::new(deps.status.clone()),
-            AccountsApi::new(deps.accounts.clone()),
+            AccountsApi::new(deps.accounts.clone(), gate.clone()),
             ValidationApi::new(
                 deps.validation.clone(),
                 deps.accounts.clone(),
@@ -100,6 +103,7 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
                 deps.remote_sessions.is_some(),
                 deps.views.clone(),
                 deps.public_url.clone(),
+                gate.clone(),
             ),
             ValidationV1Api::new(
                 deps.validation.clone(),
@@ -107,20 +111,26 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
                 deps.remote_sessions.is_some(),
                 deps.views.clone(),
                 deps.public_url.clone(),
+                gate.clone(),
             ),
             RemoteSessionsApi::new(
                 deps.remote_sessions.clone(),
                 deps.public_url.clone(),
                 deps.views.clone(),
+                gate.clone(),
             ),
             KeysApi::new(deps.keys.clone(), deps.invites.clone()),
             KeysV1Api::new(deps.keys.clone(), deps.invites.clone()),
-            AssociationApi::new(deps.association.clone(), deps.accounts.clone()),
-            AssociationV1Api::new(deps.association.clone()),
-            InvitesApi::new(deps.invites.clone(), deps.accounts.clone()),
-            InvitesV1Api::new(deps.invites.clone()),
-            LookupApi::new(deps.lookup.clone(), deps.accounts.clone()),
-            LookupV1Api::new(deps.lookup.clone()),
+            AssociationApi::new(
+                deps.association.clone(),
+                deps.accounts.clone(),
+                gate.clone(),
+            ),
+            AssociationV1Api::new(deps.association.clone(), gate.clone()),
+            InvitesApi::new(deps.invites.clone(), deps.accounts.clone(), gate.clone()),
+            InvitesV1Api::new(deps.invites.clone(), gate.clone()),
+            LookupApi::new(deps.lookup.clone(), deps.accounts.clone(), gate.clone()),
+            LookupV1Api::new(deps.lookup.clone(), gate),
         ),
         "Verity identity server",
         SPEC_VERSION,

@@ -56,6 +56,7 @@ fn client(
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(association),
         lookup: Arc::new(MockLookup::new()),
+        limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),

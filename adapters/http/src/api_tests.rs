@@ -37,6 +37,7 @@ fn client(
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: allowed

@@ -6,7 +6,7 @@ use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
 use verity_application::ports::driving::{
-    Accounts, Association, Invites, Keys, Lookup, RemoteSessions, Status, Validation,
+    Accounts, Association, Invites, Keys, Limits, Lookup, RemoteSessions, Status, Validation,
 };
 
 use crate::api::openapi_service;
@@ -34,6 +34,8 @@ pub struct HttpDeps {
     pub association: Arc<dyn Association>,
     /// Lookups.
     pub lookup: Arc<dyn Lookup>,
+    /// The abuse limits, asked before every limited operation.
+    pub limits: Arc<dyn Limits>,
     /// 3PID room invites (and the validity of their ephemeral keys).
     pub invites: Arc<dyn Invites>,
     /// The remote step of validation sessions; `None` when no remote identity server client is

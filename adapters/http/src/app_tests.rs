@@ -40,6 +40,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),

@@ -55,6 +55,8 @@ pub enum ErrCode {
     MessageForClient,
     /// store-invite: the 3PID is already bound (the body names the `mxid`).
     ThreepidInUse,
+    /// An abuse limit refused the request (the body has `retry_after_ms`).
+    LimitExceeded,
     /// Anything unexpected; details are in the server log only.
     Unknown,
 }
@@ -86,6 +88,7 @@ impl ErrCode {
             Self::RemoteIsError => "M_REMOTE_IS_ERROR",
             Self::MessageForClient => "M_MESSAGE_FOR_CLIENT",
             Self::ThreepidInUse => "M_THREEPID_IN_USE",
+            Self::LimitExceeded => "M_LIMIT_EXCEEDED",
             Self::Unknown => "M_UNKNOWN",
         }
     }
@@ -107,6 +110,18 @@ pub struct MatrixError {
     /// `M_THREEPID_IN_USE` only: the Matrix user the 3PID is bound to.
     #[oai(skip_serializing_if_is_none)]
     pub mxid: Option<String>,
+}
+
+/// The body of `M_LIMIT_EXCEEDED` (its own type: the extra field would make every error result
+/// larger).
+#[derive(Debug, Clone, PartialEq, Eq, Object)]
+pub struct LimitExceededError {
+    /// `M_LIMIT_EXCEEDED`.
+    pub errcode: String,
+    /// A human-readable explanation.
+    pub error: String,
+    /// How many milliseconds to wait before retrying.
+    pub retry_after_ms: u64,
 }
 
 impl MatrixError {
@@ -133,6 +148,7 @@ impl MatrixError {
                 body[name] = serde_json::Value::String(value);
             }
         }
+
         poem::web::Json(body).with_status(status).into_response()
     }
 }

@@ -4,12 +4,12 @@
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, InviteError, LookupError, RegistrationError, RemoteFailure,
-    ValidationError,
+    AssociationError, AuthError, InviteError, LimitExceeded, LookupError, RegistrationError,
+    RemoteFailure, ValidationError,
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
-use crate::error::{ErrCode, MatrixError};
+use crate::error::{ErrCode, LimitExceededError, MatrixError};
 
 /// Every error an operation can answer with; the body is always a `MatrixError`.
 #[derive(Debug, ApiResponse)]
@@ -27,6 +27,13 @@ pub enum ApiError {
     /// No such session (`M_NO_VALID_SESSION`) or key (`M_NOT_FOUND`).
     #[oai(status = 404)]
     NotFound(Json<MatrixError>),
+    /// An abuse limit refused the request (`M_LIMIT_EXCEEDED`, with `retry_after_ms`); nothing
+    /// was done. `Retry-After` is the same wait in seconds, rounded up.
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<Box<LimitExceededError>>,
+        #[oai(header = "Retry-After")] u64,
+    ),
     /// An internal error (`M_UNKNOWN`); details are only in the server log.
     #[oai(status = 500)]
     Internal(Json<MatrixError>),
@@ -88,6 +95,19 @@ impl ApiError {
     }
 }
 
+impl From<LimitExceeded> for ApiError {
+    fn from(LimitExceeded(wait): LimitExceeded) -> Self {
+        Self::TooManyRequests(
+            Json(Box::new(LimitExceededError {
+                errcode: ErrCode::LimitExceeded.as_str().to_owned(),
+                error: "Too many requests: retry later".to_owned(),
+                retry_after_ms: wait.as_millis(),
+            })),
+            wait.as_secs_ceil(),
+        )
+    }
+}
+
 impl From<InvalidEmail> for ApiError {
     fn from(error: InvalidEmail) -> Self {
         Self::bad(
@@ -144,7 +164,7 @@ impl From<RegistrationError> for ApiError {
     fn from(error: RegistrationError) -> Self {
         let message = error.to_string();
         match error {
-            RegistrationError::InvalidServerName | RegistrationError::DestinationBlocked => {
+            RegistrationError::InvalidServerName(_) | RegistrationError::DestinationBlocked => {
                 Self::invalid_param(message)
             }
             RegistrationError::Unauthorized(_) => {
@@ -338,6 +358,8 @@ impl From<InviteError> for ApiError {
             InviteError::UnsupportedMedium(_) => Self::bad(ErrCode::Unrecognized, message),
             // sydent: inviting on behalf of another user with a v2 token.
             InviteError::NotTheSender => Self::forbidden(ErrCode::Unauthorized, message),
+            // Sydent's answer to its third_party_invite_*_blocklist.
+            InviteError::NotAllowed => Self::forbidden(ErrCode::Unauthorized, message),
             InviteError::AlreadyBound(mxid) => Self::BadRequest(Json(MatrixError {
                 mxid: Some(mxid.as_str().to_owned()),
                 ..MatrixError::new(ErrCode::ThreepidInUse, "Binding already known")

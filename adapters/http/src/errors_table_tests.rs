@@ -15,7 +15,8 @@ use verity_application::ports::driving::{
     ValidationError,
 };
 use verity_domain::{
-    LookupAlgorithm, MalformedPlainEntry, Medium, RefusalReason, ServerLabel, SigningError, UserId,
+    InvalidMatrixId, LookupAlgorithm, MalformedPlainEntry, Medium, RefusalReason, ServerLabel,
+    SigningError, UserId,
 };
 
 use super::{ApiError, logout_error, new_code_coming, v1_submission_failure};
@@ -170,6 +171,7 @@ fn invite_errors() -> Vec<InviteError> {
     let all = vec![
         InviteError::UnsupportedMedium(Medium::Msisdn),
         InviteError::NotTheSender,
+        InviteError::NotAllowed,
         InviteError::AlreadyBound(user()),
         InviteError::SendFailed { rejected: true },
         InviteError::SendFailed { rejected: false },
@@ -184,6 +186,7 @@ fn invite_errors() -> Vec<InviteError> {
         match error {
             InviteError::UnsupportedMedium(_)
             | InviteError::NotTheSender
+            | InviteError::NotAllowed
             | InviteError::AlreadyBound(_)
             | InviteError::SendFailed { .. }
             | InviteError::UnknownToken
@@ -213,7 +216,8 @@ fn auth_errors() -> Vec<AuthError> {
 
 fn registration_errors() -> Vec<RegistrationError> {
     let all = vec![
-        RegistrationError::InvalidServerName,
+        RegistrationError::InvalidServerName(InvalidMatrixId::ServerName),
+        RegistrationError::InvalidServerName(InvalidMatrixId::NumericHost),
         RegistrationError::DestinationBlocked,
         RegistrationError::Unauthorized("no"),
         RegistrationError::HomeserverUnavailable,
@@ -221,7 +225,7 @@ fn registration_errors() -> Vec<RegistrationError> {
     ];
     for error in &all {
         match error {
-            RegistrationError::InvalidServerName
+            RegistrationError::InvalidServerName(_)
             | RegistrationError::DestinationBlocked
             | RegistrationError::Unauthorized(_)
             | RegistrationError::HomeserverUnavailable
@@ -250,6 +254,11 @@ fn api_errors() -> Vec<ApiError> {
     ));
     all.push(ApiError::from(
         verity_domain::ClientSecret::parse("").unwrap_err(),
+    ));
+    all.push(ApiError::from(
+        verity_application::ports::driving::LimitExceeded(verity_domain::RetryAfter::new(
+            std::time::Duration::from_millis(1500),
+        )),
     ));
     all.push(ApiError::invalid_param("bad"));
     all.push(ApiError::forbidden_with("no"));
@@ -377,6 +386,7 @@ fn every_code() -> Vec<ErrCode> {
         C::RemoteIsError,
         C::MessageForClient,
         C::ThreepidInUse,
+        C::LimitExceeded,
         C::Unknown,
     ];
     for code in &all {
@@ -404,6 +414,7 @@ fn every_code() -> Vec<ErrCode> {
             | C::RemoteIsError
             | C::MessageForClient
             | C::ThreepidInUse
+            | C::LimitExceeded
             | C::Unknown => {}
         }
     }

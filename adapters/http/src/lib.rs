@@ -27,6 +27,8 @@ mod api_invites_tests;
 #[cfg(test)]
 mod api_keys_tests;
 #[cfg(test)]
+mod api_limits_tests;
+#[cfg(test)]
 mod api_lookup_tests;
 #[cfg(test)]
 mod api_public_url_tests;

@@ -18,6 +18,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         keys: Arc::new(MockKeys::new()),
         association: Arc::new(MockAssociation::new()),
         lookup: Arc::new(MockLookup::new()),
+        limits: crate::test_support::admit_all(),
         invites: Arc::new(MockInvites::new()),
         remote_sessions: None,
         next_link_allowed: Arc::from(Vec::new()),
@@ -34,4 +35,11 @@ pub(crate) fn client(deps: &HttpDeps, v1: bool) -> TestClient<AppEndpoint> {
         v2: true,
     };
     TestClient::new(app(deps, config))
+}
+
+/// Limits that admit everything (the tests of limits set their own).
+pub(crate) fn admit_all() -> std::sync::Arc<dyn verity_application::ports::driving::Limits> {
+    let mut limits = verity_application::ports::driving::MockLimits::new();
+    limits.expect_admit().returning(|_, _| Ok(()));
+    std::sync::Arc::new(limits)
 }

@@ -13,6 +13,7 @@ mod import;
 mod invite_store;
 mod key_store;
 mod notify;
+mod rate_limiter;
 mod remote_identity;
 mod secrets;
 mod session_store;
@@ -34,9 +35,10 @@ pub use notify::{
     EmailMessage, InviteNotice, Notification, NotificationConnector, NotificationGenerator,
     NotifyError, SmsMessage, ValidationNotice,
 };
+pub use rate_limiter::RateLimiter;
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
-pub use session_store::{SessionStore, StoreError};
+pub use session_store::{Change, SessionStore, StoreError};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_store::{MockAccountStore, MockTermsStore};
@@ -60,6 +62,8 @@ pub use invite_store::MockInviteStore;
 pub use key_store::MockKeyStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use notify::{MockNotificationConnector, MockNotificationGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use rate_limiter::MockRateLimiter;
 #[cfg(any(test, feature = "mocks"))]
 pub use remote_identity::MockRemoteIdentityServers;
 #[cfg(any(test, feature = "mocks"))]

@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod invites;
 mod keys;
+mod limits;
 mod lookup;
 mod remote_sessions;
 mod status;
@@ -13,6 +14,7 @@ pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
 pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
 pub use invites::{InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 pub use keys::Keys;
+pub use limits::{Caller, LimitExceeded, Limits};
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
@@ -28,6 +30,8 @@ pub use association::MockAssociation;
 pub use invites::MockInvites;
 #[cfg(any(test, feature = "mocks"))]
 pub use keys::MockKeys;
+#[cfg(any(test, feature = "mocks"))]
+pub use limits::MockLimits;
 #[cfg(any(test, feature = "mocks"))]
 pub use lookup::MockLookup;
 #[cfg(any(test, feature = "mocks"))]

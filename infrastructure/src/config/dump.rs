@@ -55,6 +55,7 @@ struct Document<'a> {
     invite: InviteDump,
     forward: ForwardDump,
     view: ViewDump,
+    ratelimit: super::ratelimit::RatelimitDump,
 }
 
 #[derive(Serialize)]
@@ -78,6 +79,7 @@ struct Server<'a> {
     port: u16,
     public_url: &'a str,
     max_body_size: usize,
+    trusted_proxies: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -218,6 +220,12 @@ impl<'a> From<&'a Settings> for Document<'a> {
                 port: s.server.port,
                 public_url: &s.server.public_url,
                 max_body_size: s.server.max_body_bytes,
+                trusted_proxies: s
+                    .ratelimit
+                    .trusted_proxies
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
             },
             key: Key {
                 path: s.key.path.to_string_lossy().into_owned(),
@@ -258,6 +266,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),
             forward: recursive::dump(&s.lookups.recursive).1,
+            ratelimit: super::ratelimit::dump(&s.ratelimit),
         }
     }
 }

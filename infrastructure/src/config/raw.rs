@@ -78,6 +78,9 @@ pub struct RawConfig {
     pub bindings: RawBindings,
     #[serde(deserialize_with = "nullable")]
     pub view: RawView,
+    /// Verity only.
+    #[serde(deserialize_with = "nullable")]
+    pub ratelimit: super::ratelimit::RawRatelimit,
 }
 
 /// `matrix`
@@ -109,6 +112,8 @@ pub struct RawServer {
     pub public_url: Option<Text>,
     /// Verity only.
     pub max_body_size: Option<Int<usize>>,
+    /// Verity only: peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Option<Vec<Text>>,
 }
 
 /// `key`
@@ -322,4 +327,6 @@ pub struct RawFederation {
     pub verify_tls: Option<Flag>,
     pub timeout: Option<Lifetime>,
     pub max_response_bytes: Option<Int<usize>>,
+    pub max_concurrent_requests: Option<Int<usize>>,
+    pub max_concurrent_requests_per_server: Option<Int<usize>>,
 }

@@ -79,7 +79,7 @@ pub fn resolve(
     })
 }
 
-fn networks(key: &str, raw: &[Text]) -> Result<Vec<IpNetwork>, ConfigError> {
+pub(super) fn networks(key: &str, raw: &[Text]) -> Result<Vec<IpNetwork>, ConfigError> {
     raw.iter()
         .enumerate()
         .map(|(index, entry)| {

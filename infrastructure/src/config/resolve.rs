@@ -35,7 +35,8 @@ const DEFAULT_MAX_BODY_BYTES: usize = 512 * 1024;
 /// mxisd required `key.path`; this default sits next to the default database, `verity.db`.
 pub const DEFAULT_KEY_PATH: &str = "keys";
 
-pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
+pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
+    let server_proxies = raw.server.trusted_proxies.take();
     let matrix = matrix(raw.matrix)?;
     let server = server(raw.server, &matrix.domain)?;
     let key = KeySettings {
@@ -57,6 +58,17 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         &raw.forward,
         &matrix.identity_servers,
     )?;
+    // One list of trusted proxies for the whole server; the recursive lookups' older key is
+    // still read when the new one is absent.
+    let trusted_proxies = super::ratelimit::trusted_proxies(
+        server_proxies.as_deref(),
+        &lookups.recursive.trusted_proxies,
+    )?;
+    lookups
+        .recursive
+        .trusted_proxies
+        .clone_from(&trusted_proxies);
+    let ratelimit = super::ratelimit::resolve(raw.ratelimit, trusted_proxies)?;
     let session = session(raw.session, &matrix.identity_servers)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
@@ -75,6 +87,7 @@ pub fn resolve(raw: RawConfig) -> Result<Settings, ConfigError> {
         lookups,
         invites: invites::resolve(&raw.invite)?,
         views,
+        ratelimit,
     })
 }
 

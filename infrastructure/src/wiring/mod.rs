@@ -1,6 +1,7 @@
 //! Turning settings into adapters and use cases: the only place that knows every concrete type.
 //! One file per area; `use_cases` tells which use case gets which adapter, in order.
 mod invites;
+pub(crate) mod limits;
 mod lookups;
 mod notify;
 mod remote;

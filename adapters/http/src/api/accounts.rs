@@ -1,6 +1,7 @@
 //! Accounts and terms (Identity Service API, "Authentication" and "Terms of service").
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use std::collections::BTreeMap;
@@ -8,10 +9,12 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 use verity_application::ports::driven::OpenIdToken;
 use verity_application::ports::driving::{Accounts, Registration};
+use verity_domain::LimitedRequest;
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
+use super::limits::Gate;
 use crate::errors_api::ApiError;
 
 /// The OpenID token a homeserver issued (`POST /_matrix/client/v3/user/{userId}/openid/request_token`).
@@ -60,11 +63,12 @@ pub struct AcceptTerms {
 /// Account endpoints.
 pub struct AccountsApi {
     accounts: Arc<dyn Accounts>,
+    gate: Gate,
 }
 
 impl AccountsApi {
-    pub(crate) fn new(accounts: Arc<dyn Accounts>) -> Self {
-        Self { accounts }
+    pub(crate) fn new(accounts: Arc<dyn Accounts>, gate: Gate) -> Self {
+        Self { accounts, gate }
     }
 }
 
@@ -83,8 +87,11 @@ impl AccountsApi {
     )]
     async fn register(
         &self,
+        http: &Request,
         body: Json<OpenIdCredentials>,
     ) -> Result<Json<RegisterResponse>, ApiError> {
+        // Before the homeserver is asked: each registration makes an outbound call.
+        self.gate.client(http, LimitedRequest::Register)?;
         let body = body.0;
         if body
             .token_type

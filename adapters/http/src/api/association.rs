@@ -9,13 +9,16 @@ use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde::Deserialize;
 use verity_application::ports::driving::{
-    Accounts, Association, Bind, SignedRequest, Unbind, UnbindProof,
+    Accounts, Association, Bind, Caller, SignedRequest, Unbind, UnbindProof,
 };
-use verity_domain::{ClientSecret, Medium, SessionId, ThreePid, UserId, XMatrixAuth};
+use verity_domain::{
+    ClientSecret, LimitedRequest, Medium, SessionId, ThreePid, UserId, XMatrixAuth,
+};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
+use super::limits::{Gate, requester};
 use crate::errors_api::ApiError;
 use crate::middleware::RawJsonBody;
 
@@ -155,14 +158,19 @@ fn signed_by_homeserver(request: &Request) -> Result<Option<SignedRequest>, ApiE
 /// The shared behaviour of both API versions.
 struct Associations {
     association: Arc<dyn Association>,
+    gate: Gate,
 }
 
 impl Associations {
     async fn bind(
         &self,
         body: BindRequest,
+        caller: Caller,
         requester: Option<UserId>,
     ) -> Result<Json<SignedAssociation>, ApiError> {
+        self.gate
+            .admit(&caller, &LimitedRequest::Bind)
+            .map_err(ApiError::from)?;
         let request = Bind {
             sid: SessionId::parse(&body.sid)?,
             client_secret: ClientSecret::parse(&body.client_secret)?,
@@ -216,9 +224,13 @@ pub struct AssociationApi {
 }
 
 impl AssociationApi {
-    pub(crate) fn new(association: Arc<dyn Association>, accounts: Arc<dyn Accounts>) -> Self {
+    pub(crate) fn new(
+        association: Arc<dyn Association>,
+        accounts: Arc<dyn Accounts>,
+        gate: Gate,
+    ) -> Self {
         Self {
-            inner: Associations { association },
+            inner: Associations { association, gate },
             accounts,
         }
     }
@@ -244,7 +256,8 @@ impl AssociationApi {
         body: Json<BindRequest>,
     ) -> Result<Json<SignedAssociation>, ApiError> {
         let requester = self.accounts.authenticate(auth.token(), true).await?;
-        self.inner.bind(body.0, Some(requester)).await
+        let caller = Caller::Account(requester.clone());
+        self.inner.bind(body.0, caller, Some(requester)).await
     }
 
     /// Remove an association between a session and a Matrix user ID.
@@ -274,9 +287,9 @@ pub struct AssociationV1Api {
 }
 
 impl AssociationV1Api {
-    pub(crate) fn new(association: Arc<dyn Association>) -> Self {
+    pub(crate) fn new(association: Arc<dyn Association>, gate: Gate) -> Self {
         Self {
-            inner: Associations { association },
+            inner: Associations { association, gate },
         }
     }
 }
@@ -296,8 +309,13 @@ impl AssociationV1Api {
         deprecated,
         external_docs = "https://spec.matrix.org/legacy/identity_service/r0.3.0.html#post-matrix-identity-api-v1-3pid-bind"
     )]
-    async fn bind_v1(&self, body: Json<BindRequest>) -> Result<Json<SignedAssociation>, ApiError> {
-        self.inner.bind(body.0, None).await
+    async fn bind_v1(
+        &self,
+        http: &Request,
+        body: Json<BindRequest>,
+    ) -> Result<Json<SignedAssociation>, ApiError> {
+        let caller = Caller::Client(requester(http));
+        self.inner.bind(body.0, caller, None).await
     }
 
     /// Remove an association between a session and a Matrix user ID (deprecated v1).

@@ -3,16 +3,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde::Deserialize;
 use verity_application::ports::driving::{
-    Accounts, InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
+    Accounts, Caller, InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
 };
-use verity_domain::{EmailAddress, InviteToken, Medium, ThreePid, UserId};
+use verity_domain::{
+    EmailAddress, InviteToken, LimitedRequest, Medium, ThreePid, UserId, forbidden_invite_char,
+};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::limits::{Gate, requester};
 use crate::errors_api::ApiError;
 
 /// Longest optional display value accepted (`room_name`, `sender_avatar_url`, ...), in bytes.
@@ -105,7 +109,24 @@ fn detail(value: Option<String>, name: &str) -> Result<Option<String>, ApiError>
         Some(value) if value.len() > MAX_DETAIL_BYTES => Err(ApiError::invalid_param(format!(
             "{name} is longer than {MAX_DETAIL_BYTES} bytes"
         ))),
-        other => Ok(other),
+        Some(value) => {
+            clean_text(&value, name)?;
+            Ok(Some(value))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Control characters and bidirectional overrides reach the message's text part as they are
+/// (terminal escapes, fake lines, reordered words): the invite is refused rather than silently
+/// changed, so the homeserver learns that its text was not sent as it was written.
+fn clean_text(value: &str, name: &str) -> Result<(), ApiError> {
+    match forbidden_invite_char(value) {
+        Some(c) => Err(ApiError::invalid_param(format!(
+            "{name} contains the control or direction-override character U+{:04X}",
+            u32::from(c)
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -124,10 +145,12 @@ fn parse_store(
     let sender = UserId::parse(&body.sender)
         .map_err(|_| ApiError::invalid_param("sender is not a valid Matrix user ID"))?;
     let room_id = body.room_id.trim();
-    if room_id.is_empty() || room_id.len() > MAX_ROOM_ID_BYTES || room_id.contains(char::is_control)
+    if room_id.is_empty()
+        || room_id.len() > MAX_ROOM_ID_BYTES
+        || forbidden_invite_char(room_id).is_some()
     {
         return Err(ApiError::invalid_param(
-            "room_id must be 1 to 255 bytes without control characters",
+            "room_id must be 1 to 255 bytes without control or direction-override characters",
         ));
     }
     Ok(StoreInvite {
@@ -175,15 +198,30 @@ fn stored_response(stored: InviteStored) -> StoreInviteResponse {
 /// The shared behaviour of both API versions.
 struct InviteOps {
     invites: Arc<dyn Invites>,
+    gate: Gate,
 }
 
 impl InviteOps {
     async fn store(
         &self,
         body: StoreInviteRequest,
+        caller: Caller,
         requester: Option<UserId>,
     ) -> Result<Json<StoreInviteResponse>, ApiError> {
         let request = parse_store(body, requester)?;
+        // A v2 token inviting as someone else is refused by the use case (sent nothing): it
+        // must not spend that someone's allowance either.
+        let as_itself = request
+            .requester
+            .as_ref()
+            .is_none_or(|requester| requester == &request.sender);
+        if as_itself {
+            let limited = LimitedRequest::StoreInvite {
+                sender: request.sender.clone(),
+                threepid: request.threepid.clone(),
+            };
+            self.gate.admit(&caller, &limited).map_err(ApiError::from)?;
+        }
         let stored = self.invites.store_invite(request).await?;
         Ok(Json(stored_response(stored)))
     }
@@ -210,9 +248,9 @@ pub struct InvitesApi {
 }
 
 impl InvitesApi {
-    pub(crate) fn new(invites: Arc<dyn Invites>, accounts: Arc<dyn Accounts>) -> Self {
+    pub(crate) fn new(invites: Arc<dyn Invites>, accounts: Arc<dyn Accounts>, gate: Gate) -> Self {
         Self {
-            inner: InviteOps { invites },
+            inner: InviteOps { invites, gate },
             accounts,
         }
     }
@@ -238,7 +276,8 @@ impl InvitesApi {
         body: Json<StoreInviteRequest>,
     ) -> Result<Json<StoreInviteResponse>, ApiError> {
         let requester = self.accounts.authenticate(auth.token(), true).await?;
-        self.inner.store(body.0, Some(requester)).await
+        let caller = Caller::Account(requester.clone());
+        self.inner.store(body.0, caller, Some(requester)).await
     }
 
     /// Sign invitation details with the invite's ephemeral key.
@@ -269,9 +308,9 @@ pub struct InvitesV1Api {
 }
 
 impl InvitesV1Api {
-    pub(crate) fn new(invites: Arc<dyn Invites>) -> Self {
+    pub(crate) fn new(invites: Arc<dyn Invites>, gate: Gate) -> Self {
         Self {
-            inner: InviteOps { invites },
+            inner: InviteOps { invites, gate },
         }
     }
 }
@@ -290,9 +329,11 @@ impl InvitesV1Api {
     )]
     async fn store_invite_v1(
         &self,
+        http: &Request,
         body: Json<StoreInviteRequest>,
     ) -> Result<Json<StoreInviteResponse>, ApiError> {
-        self.inner.store(body.0, None).await
+        let caller = Caller::Client(requester(http));
+        self.inner.store(body.0, caller, None).await
     }
 
     /// Sign invitation details with the invite's ephemeral key (deprecated v1).

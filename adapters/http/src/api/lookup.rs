@@ -8,23 +8,17 @@ use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use verity_application::ports::driving::{Accounts, Lookup, LookupRequest};
-use verity_domain::{Medium, Requester, ThreePid};
+use verity_domain::{LimitedRequest, Medium, ThreePid, UserId};
 
 use super::ApiTags;
 use super::association::signed_association;
 use super::auth::IdentityAuth;
+use super::limits::{Gate, requester};
 use crate::errors_api::ApiError;
 
-/// Who asked, as this connection shows it: the peer and the `X-Forwarded-For` headers, unjudged
-/// (the lookup use case decides which proxies to believe, from `lookup.recursive.*`).
-fn requester(request: &Request) -> Requester {
-    let peer = request.remote_addr().as_socket_addr().map(|addr| addr.ip());
-    let forwarded = request
-        .headers()
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|value| value.to_str().ok());
-    Requester::new(peer, forwarded)
+/// What a lookup of `count` addresses costs against `ratelimit.lookup`.
+fn lookup_of(count: usize) -> LimitedRequest {
+    LimitedRequest::Lookup(u32::try_from(count).unwrap_or(u32::MAX))
 }
 
 /// `GET /hash_details`.
@@ -97,16 +91,20 @@ pub struct BulkLookupBody {
 pub struct LookupApi {
     lookup: Arc<dyn Lookup>,
     accounts: Arc<dyn Accounts>,
+    gate: Gate,
 }
 
 impl LookupApi {
-    pub(crate) fn new(lookup: Arc<dyn Lookup>, accounts: Arc<dyn Accounts>) -> Self {
-        Self { lookup, accounts }
+    pub(crate) fn new(lookup: Arc<dyn Lookup>, accounts: Arc<dyn Accounts>, gate: Gate) -> Self {
+        Self {
+            lookup,
+            accounts,
+            gate,
+        }
     }
 
-    async fn authorise(&self, auth: IdentityAuth) -> Result<(), ApiError> {
-        self.accounts.authenticate(auth.token(), true).await?;
-        Ok(())
+    async fn authorise(&self, auth: IdentityAuth) -> Result<UserId, ApiError> {
+        Ok(self.accounts.authenticate(auth.token(), true).await?)
     }
 }
 
@@ -152,12 +150,13 @@ impl LookupApi {
         request: &Request,
         body: Json<LookupBody>,
     ) -> Result<Json<LookupMappings>, ApiError> {
-        self.authorise(auth).await?;
+        let user = self.authorise(auth).await?;
         let LookupBody {
             algorithm,
             pepper,
             addresses,
         } = body.0;
+        self.gate.account(&user, lookup_of(addresses.len()))?;
         let found = self
             .lookup
             .lookup(
@@ -181,11 +180,12 @@ impl LookupApi {
 /// The deprecated v1 lookup endpoints (no authentication, as v1 had none).
 pub struct LookupV1Api {
     lookup: Arc<dyn Lookup>,
+    gate: Gate,
 }
 
 impl LookupV1Api {
-    pub(crate) fn new(lookup: Arc<dyn Lookup>) -> Self {
-        Self { lookup }
+    pub(crate) fn new(lookup: Arc<dyn Lookup>, gate: Gate) -> Self {
+        Self { lookup, gate }
     }
 }
 
@@ -214,6 +214,7 @@ impl LookupV1Api {
         /// The address, in canonical form.
         address: Query<String>,
     ) -> Result<Json<V1LookupAnswer>, ApiError> {
+        self.gate.client(request, lookup_of(1))?;
         let empty = V1LookupAnswer {
             address: None,
             medium: None,
@@ -268,6 +269,8 @@ impl LookupV1Api {
         request: &Request,
         body: Json<BulkLookupBody>,
     ) -> Result<Json<BulkLookupBody>, ApiError> {
+        self.gate
+            .client(request, lookup_of(body.0.threepids.len()))?;
         let mut threepids = Vec::with_capacity(body.0.threepids.len());
         for pair in &body.0.threepids {
             let [medium, address] = pair.as_slice() else {

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Html;
-use verity_application::ports::driving::{SubmitToken, Validation, ValidationError};
-use verity_domain::{ClientSecret, SessionId, SessionMode, ValidationToken};
+use verity_application::ports::driving::{Caller, SubmitToken, Validation, ValidationError};
+use verity_domain::{ClientSecret, LimitedRequest, SessionId, SessionMode, ValidationToken};
+
+use super::limits::Gate;
 
 use crate::errors_api::ApiError;
 use crate::pages::{RemoteLinks, Views, redirect_allowed};
@@ -30,6 +32,9 @@ pub enum PageResponse {
     /// No session matches the link.
     #[oai(status = 404)]
     Unknown(Html<String>),
+    /// An abuse limit refused the request (`ratelimit.submitToken`): wait `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooMany(Html<String>, #[oai(header = "Retry-After")] u64),
     /// Something failed on the server.
     #[oai(status = 500)]
     Failed(Html<String>),
@@ -45,6 +50,7 @@ pub(crate) struct LinkPages {
     views: Arc<Views>,
     /// `server.publicUrl`: the remote step's links and redirects start with it.
     public_url: Arc<str>,
+    gate: Gate,
 }
 
 impl LinkPages {
@@ -54,6 +60,7 @@ impl LinkPages {
         remote_step: bool,
         views: Arc<Views>,
         public_url: Arc<str>,
+        gate: Gate,
     ) -> Self {
         Self {
             validation,
@@ -61,11 +68,13 @@ impl LinkPages {
             remote_step,
             views,
             public_url,
+            gate,
         }
     }
 
     pub(crate) async fn validate(
         &self,
+        caller: Caller,
         sid: Option<String>,
         client_secret: Option<String>,
         token: Option<String>,
@@ -83,6 +92,15 @@ impl LinkPages {
                 "Open the link from the message again, exactly as it was sent.",
             )));
         };
+        if let Err(exceeded) = self.gate.admit(&caller, &LimitedRequest::SubmitToken) {
+            return PageResponse::TooMany(
+                Html(self.views.link_failure(
+                    "Too many attempts from your network.",
+                    "Wait a few minutes, then open the link from the message again.",
+                )),
+                exceeded.0.as_secs_ceil(),
+            );
+        }
         let links = self.remote_step.then(|| {
             RemoteLinks::new(&self.public_url, &submission.sid, &submission.client_secret)
         });

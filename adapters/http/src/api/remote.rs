@@ -2,15 +2,17 @@
 //! so they need no access token (the sid and client secret are the proof, as in the link).
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Html;
 use poem_openapi::{ApiResponse, OpenApi};
 use verity_application::ports::driving::{
-    RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions,
+    Caller, RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions,
 };
-use verity_domain::{ClientSecret, SessionId};
+use verity_domain::{ClientSecret, LimitedRequest, SessionId};
 
 use super::ApiTags;
+use super::limits::{Gate, requester};
 use crate::pages::{RemoteLinks, Views, explain_page};
 
 /// Renders a failure page from its reason and advice: the operator's page for that step
@@ -41,6 +43,9 @@ pub enum RemotePage {
     /// The remote identity server cannot be reached; the session is unchanged.
     #[oai(status = 503)]
     RemoteUnavailable(Html<String>),
+    /// An abuse limit refused the request (`ratelimit.submitToken`): wait `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooMany(Html<String>, #[oai(header = "Retry-After")] u64),
 }
 
 /// mxisd's remote-session pages.
@@ -51,6 +56,7 @@ pub struct RemoteSessionsApi {
     public_url: Arc<str>,
     /// The operator's pages (`view.session.remote.*`), where configured.
     views: Arc<Views>,
+    gate: Gate,
 }
 
 impl RemoteSessionsApi {
@@ -58,12 +64,31 @@ impl RemoteSessionsApi {
         remote: Option<Arc<dyn RemoteSessions>>,
         public_url: Arc<str>,
         views: Arc<Views>,
+        gate: Gate,
     ) -> Self {
         Self {
             remote,
             public_url,
             views,
+            gate,
         }
+    }
+
+    /// Starting and checking make Verity call the remote identity server (which may send a
+    /// message): counted as submissions of the client's address.
+    fn admit(&self, http: &Request, page: FailurePage<'_>) -> Result<(), RemotePage> {
+        let caller = Caller::Client(requester(http));
+        self.gate
+            .admit(&caller, &LimitedRequest::SubmitToken)
+            .map_err(|exceeded| {
+                RemotePage::TooMany(
+                    Html(page(
+                        "Too many attempts from your network.",
+                        "Wait a few minutes, then try again.",
+                    )),
+                    exceeded.0.as_secs_ceil(),
+                )
+            })
     }
 
     fn remote(&self, page: FailurePage<'_>) -> Result<&dyn RemoteSessions, RemotePage> {
@@ -211,6 +236,7 @@ impl RemoteSessionsApi {
     )]
     async fn start(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
@@ -218,6 +244,9 @@ impl RemoteSessionsApi {
         let fail = |reason: &str, advice: &str| {
             views.failure(views.request_failure.as_ref(), reason, advice)
         };
+        if let Err(page) = self.admit(http, &fail) {
+            return page;
+        }
         let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,
@@ -242,6 +271,7 @@ impl RemoteSessionsApi {
     )]
     async fn check(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
     ) -> RemotePage {
@@ -249,6 +279,9 @@ impl RemoteSessionsApi {
         let fail = |reason: &str, advice: &str| {
             views.failure(views.check_failure.as_ref(), reason, advice)
         };
+        if let Err(page) = self.admit(http, &fail) {
+            return page;
+        }
         let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,

@@ -2,14 +2,16 @@
 //! terms gated) and on the deprecated v1 (unauthenticated; Synapse still delegates SMS there).
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use verity_application::ports::driving::{Accounts, TokenAccepted, Validation};
-use verity_domain::{ClientSecret, SessionId, ThreePid};
+use verity_application::ports::driving::{Accounts, Caller, TokenAccepted, Validation};
+use verity_domain::{ClientSecret, LimitedRequest, SessionId, ThreePid, UserId};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::limits::{Gate, requester};
 use super::pages::{LinkPages, PageResponse};
 use super::validation_types::{
     EmailTokenRequest, MsisdnSessionCreated, MsisdnTokenRequest, SessionCreated, SubmissionResult,
@@ -21,14 +23,21 @@ use crate::pages::Views;
 /// The shared behaviour of both API versions.
 pub(crate) struct Sessions {
     pub(super) validation: Arc<dyn Validation>,
+    pub(super) gate: Gate,
 }
 
 impl Sessions {
     pub(super) async fn request_email(
         &self,
+        caller: Caller,
         body: EmailTokenRequest,
     ) -> Result<Json<SessionCreated>, ApiError> {
-        let answer = self.validation.request_token(body.into_domain()?).await?;
+        let request = body.into_domain()?;
+        self.admit(
+            &caller,
+            LimitedRequest::RequestToken(request.threepid.clone()),
+        )?;
+        let answer = self.validation.request_token(request).await?;
         Ok(Json(SessionCreated {
             sid: answer.sid.as_str().to_owned(),
         }))
@@ -36,9 +45,15 @@ impl Sessions {
 
     pub(super) async fn request_msisdn(
         &self,
+        caller: Caller,
         body: MsisdnTokenRequest,
     ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
-        let answer = self.validation.request_token(body.into_domain()?).await?;
+        let request = body.into_domain()?;
+        self.admit(
+            &caller,
+            LimitedRequest::RequestToken(request.threepid.clone()),
+        )?;
+        let answer = self.validation.request_token(request).await?;
         let (msisdn, intl_fmt) = match &answer.threepid {
             ThreePid::Msisdn(number) => (number.as_str().to_owned(), number.international_format()),
             other => (other.address().to_owned(), other.address().to_owned()),
@@ -50,10 +65,16 @@ impl Sessions {
         }))
     }
 
+    fn admit(&self, caller: &Caller, request: LimitedRequest) -> Result<(), ApiError> {
+        self.gate.admit(caller, &request).map_err(ApiError::from)
+    }
+
     pub(super) async fn submit(
         &self,
+        caller: Caller,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
+        self.admit(&caller, LimitedRequest::SubmitToken)?;
         let accepted = self.validation.submit_token(body.0.into_domain()?).await?;
         Ok(Json(Self::submission_result(accepted)))
     }
@@ -62,8 +83,12 @@ impl Sessions {
     /// [`crate::errors_api::v1_submission_failure`]).
     pub(super) async fn submit_v1(
         &self,
+        caller: Caller,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
+        // A refusal is a 429 like everywhere else, not v1's 200 {"success": false}: clients
+        // must see that retrying now is pointless.
+        self.admit(&caller, LimitedRequest::SubmitToken)?;
         match self.validation.submit_token(body.0.into_domain()?).await {
             Ok(accepted) => Ok(Json(Self::submission_result(accepted))),
             Err(error) => {
@@ -126,6 +151,7 @@ impl ValidationApi {
         remote_step: bool,
         views: Arc<Views>,
         public_url: Arc<str>,
+        gate: Gate,
     ) -> Self {
         let pages = LinkPages::new(
             validation.clone(),
@@ -133,17 +159,22 @@ impl ValidationApi {
             remote_step,
             views,
             public_url,
+            gate.clone(),
         );
         Self {
-            sessions: Sessions { validation },
+            sessions: Sessions { validation, gate },
             accounts,
             pages,
         }
     }
 
-    async fn authorise(&self, auth: IdentityAuth) -> Result<(), ApiError> {
-        self.accounts.authenticate(auth.token(), true).await?;
-        Ok(())
+    async fn authorise(&self, auth: IdentityAuth) -> Result<UserId, ApiError> {
+        Ok(self.accounts.authenticate(auth.token(), true).await?)
+    }
+
+    /// The account of an authenticated request, as the limits count it.
+    async fn caller(&self, auth: IdentityAuth) -> Result<Caller, ApiError> {
+        Ok(Caller::Account(self.authorise(auth).await?))
     }
 }
 
@@ -165,8 +196,8 @@ impl ValidationApi {
         auth: IdentityAuth,
         body: Json<EmailTokenRequest>,
     ) -> Result<Json<SessionCreated>, ApiError> {
-        self.authorise(auth).await?;
-        self.sessions.request_email(body.0).await
+        let caller = self.caller(auth).await?;
+        self.sessions.request_email(caller, body.0).await
     }
 
     /// Request a token for validating a phone number.
@@ -181,8 +212,8 @@ impl ValidationApi {
         auth: IdentityAuth,
         body: Json<MsisdnTokenRequest>,
     ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
-        self.authorise(auth).await?;
-        self.sessions.request_msisdn(body.0).await
+        let caller = self.caller(auth).await?;
+        self.sessions.request_msisdn(caller, body.0).await
     }
 
     /// Validate ownership of an email address.
@@ -200,8 +231,8 @@ impl ValidationApi {
         auth: IdentityAuth,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.authorise(auth).await?;
-        self.sessions.submit(body).await
+        let caller = self.caller(auth).await?;
+        self.sessions.submit(caller, body).await
     }
 
     /// Validate ownership of a phone number.
@@ -216,8 +247,8 @@ impl ValidationApi {
         auth: IdentityAuth,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.authorise(auth).await?;
-        self.sessions.submit(body).await
+        let caller = self.caller(auth).await?;
+        self.sessions.submit(caller, body).await
     }
 
     /// Validate ownership of an email address from the emailed link (HTML page or redirect).
@@ -233,11 +264,15 @@ impl ValidationApi {
     )]
     async fn validate_email_by_link(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
         token: Query<Option<String>>,
     ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
+        let caller = Caller::Client(requester(http));
+        self.pages
+            .validate(caller, sid.0, client_secret.0, token.0)
+            .await
     }
 
     /// Validate ownership of a phone number from a link (HTML page or redirect).
@@ -249,11 +284,15 @@ impl ValidationApi {
     )]
     async fn validate_msisdn_by_link(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
         token: Query<Option<String>>,
     ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
+        let caller = Caller::Client(requester(http));
+        self.pages
+            .validate(caller, sid.0, client_secret.0, token.0)
+            .await
     }
 
     /// Determine if a given 3PID has been validated by a user.

@@ -2,12 +2,14 @@
 //! getValidated3pid, unauthenticated as v1 was (Synapse still delegates SMS validation here).
 use std::sync::Arc;
 
+use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
-use verity_application::ports::driving::Validation;
+use verity_application::ports::driving::{Caller, Validation};
 
 use super::ApiTags;
+use super::limits::{Gate, requester};
 use super::pages::{LinkPages, PageResponse};
 use super::validation::Sessions;
 use super::validation_types::{
@@ -30,6 +32,7 @@ impl ValidationV1Api {
         remote_step: bool,
         views: Arc<Views>,
         public_url: Arc<str>,
+        gate: Gate,
     ) -> Self {
         let pages = LinkPages::new(
             validation.clone(),
@@ -37,9 +40,10 @@ impl ValidationV1Api {
             remote_step,
             views,
             public_url,
+            gate.clone(),
         );
         Self {
-            sessions: Sessions { validation },
+            sessions: Sessions { validation, gate },
             pages,
         }
     }
@@ -60,9 +64,10 @@ impl ValidationV1Api {
     )]
     async fn create_email_validation_session_v1(
         &self,
+        http: &Request,
         body: Json<EmailTokenRequest>,
     ) -> Result<Json<SessionCreated>, ApiError> {
-        self.sessions.request_email(body.0).await
+        self.sessions.request_email(client(http), body.0).await
     }
 
     /// Request a token for validating a phone number (deprecated v1; Synapse's SMS delegation).
@@ -75,9 +80,10 @@ impl ValidationV1Api {
     )]
     async fn create_msisdn_validation_session_v1(
         &self,
+        http: &Request,
         body: Json<MsisdnTokenRequest>,
     ) -> Result<Json<MsisdnSessionCreated>, ApiError> {
-        self.sessions.request_msisdn(body.0).await
+        self.sessions.request_msisdn(client(http), body.0).await
     }
 
     /// Validate ownership of an email address (deprecated v1).
@@ -90,9 +96,10 @@ impl ValidationV1Api {
     )]
     async fn validate_email_v1(
         &self,
+        http: &Request,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit_v1(body).await
+        self.sessions.submit_v1(client(http), body).await
     }
 
     /// Validate ownership of a phone number (deprecated v1).
@@ -105,9 +112,10 @@ impl ValidationV1Api {
     )]
     async fn validate_msisdn_v1(
         &self,
+        http: &Request,
         body: Json<TokenSubmission>,
     ) -> Result<Json<SubmissionResult>, ApiError> {
-        self.sessions.submit_v1(body).await
+        self.sessions.submit_v1(client(http), body).await
     }
 
     /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
@@ -121,11 +129,14 @@ impl ValidationV1Api {
     )]
     async fn validate_email_by_link_v1(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
         token: Query<Option<String>>,
     ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
+        self.pages
+            .validate(client(http), sid.0, client_secret.0, token.0)
+            .await
     }
 
     /// Validate ownership of a phone number from a link (deprecated v1 path).
@@ -138,11 +149,14 @@ impl ValidationV1Api {
     )]
     async fn validate_msisdn_by_link_v1(
         &self,
+        http: &Request,
         sid: Query<Option<String>>,
         client_secret: Query<Option<String>>,
         token: Query<Option<String>>,
     ) -> PageResponse {
-        self.pages.validate(sid.0, client_secret.0, token.0).await
+        self.pages
+            .validate(client(http), sid.0, client_secret.0, token.0)
+            .await
     }
 
     /// Determine if a given 3PID has been validated by a user (deprecated v1).
@@ -160,4 +174,9 @@ impl ValidationV1Api {
     ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
         self.sessions.validated(sid.0, client_secret.0).await
     }
+}
+
+/// A v1 request is counted by its client address.
+fn client(http: &Request) -> Caller {
+    Caller::Client(requester(http))
 }

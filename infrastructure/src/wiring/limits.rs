@@ -1,0 +1,48 @@
+//! The abuse limits: the in-memory limiter (or none, when the operator turned them off) behind
+//! the limits use case, and its housekeeping.
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use verity_adapter_limits::{GovernorLimiter, NoLimits};
+use verity_application::ports::driven::RateLimiter;
+use verity_application::ports::driving::Limits;
+use verity_application::usecases::LimitService;
+
+use crate::config::ratelimit::RateLimitSettings;
+
+/// How often entries that are as good as fresh are dropped: often enough that the key cap is
+/// rarely reached by legitimate traffic, rarely enough to cost nothing.
+const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(60);
+
+/// The limits use case over `settings`. Must be called inside the runtime: the housekeeping task
+/// is spawned here, and ends on its own once the limiter is dropped.
+pub fn limits(settings: &RateLimitSettings) -> Arc<dyn Limits> {
+    let trusted: Arc<[_]> = Arc::from(settings.trusted_proxies.clone());
+    if !settings.enabled {
+        tracing::warn!(
+            "ratelimit.enabled is false: no abuse limit applies (anyone can make this server \
+             send mail and SMS without bound)"
+        );
+        return Arc::new(LimitService::new(Arc::new(NoLimits), trusted));
+    }
+    let limiter = Arc::new(GovernorLimiter::new(&settings.limits));
+    tokio::spawn(housekeeping(Arc::downgrade(&limiter)));
+    let port: Arc<dyn RateLimiter> = limiter;
+    Arc::new(LimitService::new(port, trusted))
+}
+
+async fn housekeeping(limiter: Weak<GovernorLimiter>) {
+    let mut ticks = tokio::time::interval(HOUSEKEEPING_PERIOD);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        let Some(limiter) = limiter.upgrade() else {
+            return;
+        };
+        limiter.housekeep();
+        tracing::debug!(
+            keys = limiter.keys(),
+            "rate limit entries after housekeeping"
+        );
+    }
+}
