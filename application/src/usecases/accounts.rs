@@ -89,7 +89,7 @@ fn parse_token(token: Option<String>) -> Result<AccessToken, AuthError> {
 impl Accounts for AccountService {
     async fn register(&self, registration: Registration) -> Result<AccessToken, RegistrationError> {
         let server = ServerName::parse(&registration.matrix_server_name)
-            .map_err(|_| RegistrationError::InvalidServerName)?;
+            .map_err(RegistrationError::InvalidServerName)?;
         let user = self
             .homeserver
             .openid_userinfo(&server, &registration.access_token)

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use mockall::predicate::eq;
-use verity_domain::{PolicyDocument, Timestamp, TokenFingerprint};
+use verity_domain::{InvalidMatrixId, PolicyDocument, Timestamp, TokenFingerprint};
 
 use super::*;
 use crate::ports::driven::{
@@ -138,9 +138,26 @@ async fn a_server_name_that_is_not_one_is_refused_before_any_request() {
         m.homeserver.expect_openid_userinfo().never();
         let error = m.build().register(registration(bad)).await.unwrap_err();
         assert!(
-            matches!(error, RegistrationError::InvalidServerName),
+            matches!(error, RegistrationError::InvalidServerName(_)),
             "{bad}: {error:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_numeric_server_name_is_refused_with_its_reason_before_any_request() {
+    for bad in ["127.1", "0x7f.1", "2130706433", "0177.0.0.1:8448"] {
+        let mut m = Mocks::new();
+        m.homeserver.expect_openid_userinfo().never();
+        let error = m.build().register(registration(bad)).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                RegistrationError::InvalidServerName(InvalidMatrixId::NumericHost)
+            ),
+            "{bad}: {error:?}"
+        );
+        assert!(error.to_string().contains("IPv4"), "{error}");
     }
 }
 

@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use verity_domain::{AccessToken, TermsPolicy, UserId};
+use verity_domain::{AccessToken, InvalidMatrixId, TermsPolicy, UserId};
 
 use crate::ports::driven::{OpenIdToken, StoreError};
 
@@ -30,9 +30,10 @@ pub enum AuthError {
 /// Why registration failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistrationError {
-    /// `matrix_server_name` is not a server name.
-    #[error("matrix_server_name is not a valid server name")]
-    InvalidServerName,
+    /// `matrix_server_name` is not a server name; the reason says why (e.g. a numeric host such
+    /// as `127.1` that resolvers would read as an address).
+    #[error("matrix_server_name: {0}")]
+    InvalidServerName(InvalidMatrixId),
     /// The homeserver is on an address Verity may not contact.
     #[error("the homeserver's address is not allowed")]
     DestinationBlocked,
