@@ -6,6 +6,7 @@ pub mod config;
 pub mod import;
 pub mod memory;
 pub mod settings;
+pub mod sqlite_file;
 pub mod startup;
 pub mod system;
 pub mod telemetry;
