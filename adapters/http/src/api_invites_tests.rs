@@ -112,6 +112,20 @@ async fn store_invite_refuses_bad_input_before_the_use_case() {
             400,
             "M_INVALID_PARAM",
         ),
+        // Control and direction-override characters would reach the mail's text part.
+        (
+            json!({"sender_display_name": "Bob\u{1b}[2J"}),
+            400,
+            "M_INVALID_PARAM",
+        ),
+        (json!({"room_name": "Tea\u{7}"}), 400, "M_INVALID_PARAM"),
+        (json!({"room_name": "one\ntwo"}), 400, "M_INVALID_PARAM"),
+        (
+            json!({"sender_display_name": "\u{202e}evil"}),
+            400,
+            "M_INVALID_PARAM",
+        ),
+        (json!({"room_id": "!a\u{85}b:x"}), 400, "M_INVALID_PARAM"),
     ] {
         let mut body_json = request();
         for (key, value) in change.as_object().unwrap() {
@@ -157,6 +171,24 @@ async fn a_bound_address_is_400_threepid_in_use_with_its_mxid_and_a_foreign_send
         .await;
     resp.assert_status(StatusCode::FORBIDDEN);
     assert_eq!(body(resp).await["errcode"], "M_UNAUTHORIZED");
+}
+
+#[tokio::test]
+async fn a_blocklisted_invite_is_403_m_unauthorized_invite_not_allowed_as_sydent() {
+    let mut invites = MockInvites::new();
+    invites
+        .expect_store_invite()
+        .times(1)
+        .returning(|_| Err(InviteError::NotAllowed));
+    let resp = client(invites)
+        .post("/_matrix/identity/api/v1/store-invite")
+        .body_json(&request())
+        .send()
+        .await;
+    resp.assert_status(StatusCode::FORBIDDEN);
+    let error = body(resp).await;
+    assert_eq!(error["errcode"], "M_UNAUTHORIZED");
+    assert_eq!(error["error"], "Invite not allowed");
 }
 
 #[tokio::test]

@@ -4,8 +4,10 @@ use std::time::Duration;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+use verity_domain::InviteBlocklist;
+
 use super::error::ConfigError;
-use super::lenient::{Flag, Int};
+use super::lenient::{Flag, Int, Text};
 use crate::settings::InviteSettings;
 
 /// mxisd's default: 7 days, in minutes.
@@ -22,6 +24,23 @@ pub struct RawInvite {
     pub resolution: Option<IgnoredAny>,
     /// mxisd's `invite.policy.ifSender.hasRole` (needs its AS and profile features).
     pub policy: Option<IgnoredAny>,
+    /// Verity only: Sydent's `email.third_party_invite_*_blocklist`.
+    pub blocklist: Option<RawBlocklist>,
+}
+
+/// `invite.blocklist` (Sydent's `third_party_invite_keyword_blocklist`,
+/// `third_party_invite_room_blocklist`, `third_party_invite_homeserver_blocklist`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawBlocklist {
+    pub keywords: Option<Vec<Text>>,
+    pub rooms: Option<Vec<Text>>,
+    pub homeservers: Option<Vec<Text>>,
+}
+
+fn texts(list: Option<&Vec<Text>>) -> Vec<String> {
+    list.map(|l| l.iter().map(|Text(t)| t.clone()).collect())
+        .unwrap_or_default()
 }
 
 /// `invite.expiration`
@@ -48,9 +67,15 @@ pub fn resolve(raw: &RawInvite) -> Result<InviteSettings, ConfigError> {
             "must be at least 1 (minutes)",
         ));
     }
+    let blocklist = raw.blocklist.as_ref();
     Ok(InviteSettings {
         expiry: enabled.then(|| Duration::from_secs(minutes.saturating_mul(60))),
         full_display_name: raw.full_display_name.is_some_and(|Flag(on)| on),
+        blocklist: InviteBlocklist::new(
+            texts(blocklist.and_then(|b| b.keywords.as_ref())),
+            texts(blocklist.and_then(|b| b.rooms.as_ref())),
+            texts(blocklist.and_then(|b| b.homeservers.as_ref())),
+        ),
     })
 }
 
@@ -60,6 +85,16 @@ pub fn resolve(raw: &RawInvite) -> Result<InviteSettings, ConfigError> {
 pub struct InviteDump {
     expiration: ExpirationDump,
     full_display_name: bool,
+    blocklist: BlocklistDump,
+}
+
+#[derive(Serialize)]
+struct BlocklistDump {
+    /// Case-folded, as they are matched.
+    keywords: Vec<String>,
+    rooms: Vec<String>,
+    /// Lower-case, as they are matched.
+    homeservers: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -79,6 +114,15 @@ pub fn dump(settings: &InviteSettings) -> InviteDump {
                 .map_or(DEFAULT_EXPIRY_MINUTES, |expiry| expiry.as_secs() / 60),
         },
         full_display_name: settings.full_display_name,
+        blocklist: BlocklistDump {
+            keywords: settings.blocklist.keywords().map(str::to_owned).collect(),
+            rooms: settings.blocklist.rooms().map(str::to_owned).collect(),
+            homeservers: settings
+                .blocklist
+                .homeservers()
+                .map(str::to_owned)
+                .collect(),
+        },
     }
 }
 
@@ -87,6 +131,8 @@ mod tests {
     use std::time::Duration;
 
     use pretty_assertions::assert_eq;
+
+    use verity_domain::InviteBlocklist;
 
     use crate::config::tests::parsed;
     use crate::config::{ConfigWarning, effective_yaml, parse};
@@ -105,6 +151,7 @@ mod tests {
             InviteSettings {
                 expiry: Some(Duration::from_secs(10_080 * 60)),
                 full_display_name: false,
+                blocklist: InviteBlocklist::default(),
             }
         );
     }
@@ -116,6 +163,23 @@ mod tests {
         assert!(s.full_display_name);
         let s = invites("invite: {expiration: {enabled: false, after: 5}}");
         assert_eq!(s.expiry, None);
+    }
+
+    #[test]
+    fn the_blocklist_lists_sydents_keywords_rooms_and_homeservers() {
+        let s = invites(
+            "invite:\n  blocklist:\n    keywords: [Casino, '  ']\n    rooms: ['!spam:example.org']\n    \
+             homeservers: [Evil.Example]\n",
+        );
+        assert_eq!(
+            s.blocklist,
+            InviteBlocklist::new(
+                ["casino".to_owned()],
+                ["!spam:example.org".to_owned()],
+                ["evil.example".to_owned()]
+            )
+        );
+        assert_eq!(s.blocklist.keywords().collect::<Vec<_>>(), ["casino"]);
     }
 
     #[test]
@@ -158,6 +222,7 @@ mod tests {
         for section in [
             "",
             "invite: {expiration: {enabled: false}, fullDisplayName: true}",
+            "invite: {blocklist: {keywords: [Straße, spam], rooms: ['!r:x'], homeservers: [a.example]}}",
         ] {
             let settings = parsed(&format!("matrix: {{domain: example.org}}\n{section}")).settings;
             let again = parse(&effective_yaml(&settings)).unwrap().settings;

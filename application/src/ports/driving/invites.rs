@@ -97,6 +97,10 @@ pub enum InviteError {
     /// v2: the access token belongs to another user than `sender`.
     #[error("the access token does not belong to the sender")]
     NotTheSender,
+    /// The operator's blocklist (`invite.blocklist.*`) names the room, the sender's homeserver
+    /// or a keyword of the invite's text; nothing was stored or sent.
+    #[error("invite not allowed")]
+    NotAllowed,
     /// The 3PID is already bound: the homeserver should invite that user directly.
     #[error("this 3PID is already bound to a Matrix user")]
     AlreadyBound(UserId),
