@@ -110,18 +110,9 @@ pub struct MatrixError {
     /// `M_THREEPID_IN_USE` only: the Matrix user the 3PID is bound to.
     #[oai(skip_serializing_if_is_none)]
     pub mxid: Option<String>,
-}
-
-/// The body of `M_LIMIT_EXCEEDED` (its own type: the extra field would make every error result
-/// larger).
-#[derive(Debug, Clone, PartialEq, Eq, Object)]
-pub struct LimitExceededError {
-    /// `M_LIMIT_EXCEEDED`.
-    pub errcode: String,
-    /// A human-readable explanation.
-    pub error: String,
-    /// How many milliseconds to wait before retrying.
-    pub retry_after_ms: u64,
+    /// `M_LIMIT_EXCEEDED` only: how many milliseconds to wait before retrying.
+    #[oai(skip_serializing_if_is_none)]
+    pub retry_after_ms: Option<u64>,
 }
 
 impl MatrixError {
@@ -133,6 +124,7 @@ impl MatrixError {
             algorithm: None,
             lookup_pepper: None,
             mxid: None,
+            retry_after_ms: None,
         }
     }
 
@@ -147,6 +139,9 @@ impl MatrixError {
             if let Some(value) = value {
                 body[name] = serde_json::Value::String(value);
             }
+        }
+        if let Some(wait) = self.retry_after_ms {
+            body["retry_after_ms"] = serde_json::Value::from(wait);
         }
 
         poem::web::Json(body).with_status(status).into_response()

@@ -9,7 +9,7 @@ use verity_application::ports::driving::{
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
-use crate::error::{ErrCode, LimitExceededError, MatrixError};
+use crate::error::{ErrCode, MatrixError};
 
 /// Every error an operation can answer with; the body is always a `MatrixError`.
 #[derive(Debug, ApiResponse)]
@@ -30,10 +30,7 @@ pub enum ApiError {
     /// An abuse limit refused the request (`M_LIMIT_EXCEEDED`, with `retry_after_ms`); nothing
     /// was done. `Retry-After` is the same wait in seconds, rounded up.
     #[oai(status = 429)]
-    TooManyRequests(
-        Json<Box<LimitExceededError>>,
-        #[oai(header = "Retry-After")] u64,
-    ),
+    TooManyRequests(Json<MatrixError>, #[oai(header = "Retry-After")] u64),
     /// An internal error (`M_UNKNOWN`); details are only in the server log.
     #[oai(status = 500)]
     Internal(Json<MatrixError>),
@@ -98,11 +95,10 @@ impl ApiError {
 impl From<LimitExceeded> for ApiError {
     fn from(LimitExceeded(wait): LimitExceeded) -> Self {
         Self::TooManyRequests(
-            Json(Box::new(LimitExceededError {
-                errcode: ErrCode::LimitExceeded.as_str().to_owned(),
-                error: "Too many requests: retry later".to_owned(),
-                retry_after_ms: wait.as_millis(),
-            })),
+            Json(MatrixError {
+                retry_after_ms: Some(wait.as_millis()),
+                ..MatrixError::new(ErrCode::LimitExceeded, "Too many requests: retry later")
+            }),
             wait.as_secs_ceil(),
         )
     }
