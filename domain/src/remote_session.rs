@@ -9,8 +9,8 @@
 //! Each transition is applied only after the remote server accepted the call, so a stored session
 //! never claims a remote state the remote server does not have.
 use crate::{
-    ClientSecret, SendAttempt, ServerLabel, SessionId, SessionMode, SessionRules, ThreePid,
-    Timestamp, UserId, ValidationSession,
+    ClientSecret, SendAttempt, ServerLabel, SessionError, SessionId, SessionMode, SessionRules,
+    ThreePid, Timestamp, UserId, ValidationSession,
 };
 
 /// The session Verity opened on a remote identity server.
@@ -203,6 +203,34 @@ impl ValidationSession {
             send_attempt: request.send_attempt,
             validated_at,
         });
+    }
+
+    /// Whether the next code submitted to this session is the remote server's (mxisd's second SMS
+    /// code): an SMS session forced to a remote server, validated here, whose remote session is
+    /// started and not yet validated there.
+    pub fn awaits_remote_code(&self) -> bool {
+        matches!(self.threepid(), ThreePid::Msisdn(_))
+            && matches!(self.mode(), SessionMode::RemotePending(_))
+            && self.is_validated()
+            && self.remote().is_some_and(|r| r.validated_at.is_none())
+    }
+
+    /// A code submitted for the remote server: `attempt` is its number, counted by the store
+    /// atomically with the local codes' (one counter, one cap per session), before the code is
+    /// forwarded. Beyond the cap it is refused without being forwarded.
+    ///
+    /// # Errors
+    /// [`SessionError::Locked`] beyond the cap.
+    pub fn count_remote_code(
+        &mut self,
+        attempt: u32,
+        rules: &SessionRules,
+    ) -> Result<(), SessionError> {
+        self.parts_mut().token_attempts = self.parts().token_attempts.max(attempt);
+        if attempt > rules.max_failed_attempts {
+            return Err(SessionError::Locked);
+        }
+        Ok(())
     }
 
     /// Records that the remote server validated `threepid`, which must be this session's 3PID.

@@ -226,3 +226,67 @@ fn users_see_the_host_of_the_server_with_its_port_unless_default() {
         assert_eq!(server_host(base_url), host, "{base_url}");
     }
 }
+
+/// A forced-remote SMS session validated here with its first code (attempt 1).
+fn sms_validated_here() -> ValidationSession {
+    let mut s = ValidationSession::start(
+        SessionRequest {
+            id: SessionId::parse("sms1").unwrap(),
+            client_secret: secret("user"),
+            threepid: ThreePid::parse(Medium::Msisdn, "447911123456").unwrap(),
+            token: ValidationToken::parse("123456").unwrap(),
+            send_attempt: SendAttempt::new(1),
+            next_link: None,
+            mode: SessionMode::RemotePending(label()),
+        },
+        at(T0),
+    );
+    let code = ValidationToken::parse("123456").unwrap();
+    s.accept_token(&code, 1, at(T0), &SessionRules::default())
+        .unwrap();
+    s
+}
+
+#[test]
+fn only_a_started_unfinished_forced_remote_sms_session_awaits_the_remote_code() {
+    let mut sms = sms_validated_here();
+    assert!(!sms.awaits_remote_code(), "not started yet");
+    start(&mut sms, "fresh1");
+    assert!(sms.awaits_remote_code());
+    sms.record_remote_validation(&sms.threepid().clone(), at(T0 + 2))
+        .unwrap();
+    assert!(!sms.awaits_remote_code(), "validated there");
+    let mut email = validated(SessionMode::RemotePending(label()));
+    start(&mut email, "fresh1");
+    assert!(!email.awaits_remote_code(), "email has no second code");
+    let mut offered = sms_validated_here();
+    offered.parts_mut().mode = SessionMode::LocalOfferRemote(label());
+    start(&mut offered, "fresh1");
+    assert!(
+        !offered.awaits_remote_code(),
+        "only forced sessions forward"
+    );
+}
+
+#[test]
+fn remote_codes_count_against_the_same_cap_and_lock_the_session_beyond_it() {
+    let rules = SessionRules {
+        max_failed_attempts: 3,
+        ..SessionRules::default()
+    };
+    let mut s = sms_validated_here();
+    start(&mut s, "fresh1");
+    // The first code was submission 1: two remote codes remain.
+    assert_eq!(s.count_remote_code(2, &rules), Ok(()));
+    assert!(!s.is_locked(&rules));
+    assert_eq!(s.count_remote_code(3, &rules), Ok(()));
+    assert!(
+        s.is_locked(&rules),
+        "the cap is used up before the remote code"
+    );
+    assert_eq!(s.count_remote_code(4, &rules), Err(SessionError::Locked));
+    assert_eq!(s.parts().token_attempts, 4);
+    s.record_remote_validation(&s.threepid().clone(), at(T0 + 2))
+        .unwrap();
+    assert!(!s.is_locked(&rules), "a finished session is not locked");
+}

@@ -254,9 +254,12 @@ impl ValidationSession {
         now > self.expires_at(rules)
     }
 
-    /// Whether the session used up its token submissions without being validated.
+    /// Whether the session used up its code submissions before it was done: not validated here,
+    /// or validated here but still waiting for the remote server's code, which counts against the
+    /// same cap (see [`ValidationSession::awaits_remote_code`]).
     pub fn is_locked(&self, rules: &SessionRules) -> bool {
-        !self.is_validated() && self.0.token_attempts >= rules.max_failed_attempts
+        let done = self.is_validated() && !self.awaits_remote_code();
+        !done && self.0.token_attempts >= rules.max_failed_attempts
     }
 
     /// Whether `client_secret` is this session's secret.
@@ -265,7 +268,9 @@ impl ValidationSession {
     }
 
     /// A repeated `requestToken` with the same medium, address and client secret: send again only
-    /// when `attempt` is greater than the highest attempt seen, and remember it.
+    /// when `attempt` is greater than the highest attempt seen, and remember it. Only
+    /// `send_attempt` changes: the token and the submissions counted so far stay, so a resend
+    /// never gives a guesser more attempts (the cap is per session).
     pub fn request_again(&mut self, attempt: SendAttempt) -> RequestOutcome {
         if attempt > self.0.send_attempt {
             self.0.send_attempt = attempt;

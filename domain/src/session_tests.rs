@@ -307,3 +307,22 @@ fn a_session_is_locked_once_its_submissions_are_used_up_unless_validated() {
         .unwrap();
     assert!(!validated.is_locked(&rules));
 }
+
+#[test]
+fn a_resend_keeps_the_token_and_the_submissions_already_counted() {
+    let rules = SessionRules {
+        max_failed_attempts: 2,
+        ..rules()
+    };
+    let mut s = session();
+    let wrong = token("wrong");
+    assert!(submit(&mut s, &secret("s3cret"), &wrong, at(T0), &rules).is_err());
+    assert_eq!(
+        s.request_again(SendAttempt::new(2)),
+        RequestOutcome::SendAgain
+    );
+    assert_eq!(s.token(), &token("right"));
+    assert_eq!(s.parts().token_attempts, 1, "a resend grants no new guess");
+    assert!(submit(&mut s, &secret("s3cret"), &wrong, at(T0), &rules).is_err());
+    assert!(s.is_locked(&rules));
+}

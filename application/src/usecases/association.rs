@@ -151,13 +151,17 @@ impl AssociationService {
             Some(named) => return Err(rejected(format!("the request is addressed to {named}"))),
             None => check.own_names.first().cloned().unwrap_or_default(),
         };
-        let keys = check.homeserver.server_keys(&signed.auth.origin).await.map_err(|error| {
-            tracing::warn!(origin = %signed.auth.origin, error = %error, "origin keys unavailable");
-            match error {
-                HomeserverError::InvalidResponse(why) => rejected(why),
-                _ => AssociationError::HomeserverUnavailable,
-            }
-        })?;
+        let keys = check
+            .homeserver
+            .server_keys(&signed.auth.origin, &signed.auth.key)
+            .await
+            .map_err(|error| {
+                tracing::warn!(origin = %signed.auth.origin, error = %error, "origin keys unavailable");
+                match error {
+                    HomeserverError::InvalidResponse(why) => rejected(why),
+                    _ => AssociationError::HomeserverUnavailable,
+                }
+            })?;
         signed
             .auth
             .verify(

@@ -44,7 +44,8 @@ impl AssociationService {
             return Ok(());
         }
         session.record_local_bind(user.clone());
-        self.sessions.update(session).await?;
+        // Stale only when the session was purged meanwhile: then no remote step can follow.
+        let _stale_or_not = self.sessions.record_local_bind(session.id(), user).await?;
         Ok(())
     }
 
@@ -89,7 +90,12 @@ impl AssociationService {
                 if !validated {
                     return Err(AssociationError::RemoteNotValidated(target.server));
                 }
-                self.sessions.update(session).await?;
+                // Stale: a concurrent check recorded it first; the remote server said it is
+                // validated either way.
+                let _stale_or_not = self
+                    .sessions
+                    .mark_remote_validated(session.id(), &target.sid, now)
+                    .await?;
                 (target, false)
             }
         };

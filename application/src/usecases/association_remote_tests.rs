@@ -8,8 +8,8 @@ use verity_domain::{
 };
 
 use crate::ports::driven::{
-    BindingStore, IdentityBackend, MockBindingStore, MockRemoteIdentityServers, MockSessionStore,
-    RemoteError, RemoteServer,
+    BindingStore, IdentityBackend, MockBindingStore, MockRemoteIdentityServers, RemoteError,
+    RemoteServer,
 };
 use crate::ports::driving::{Association, AssociationError, Bind, MockKeys, RemoteFailure};
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
@@ -18,6 +18,8 @@ use crate::usecases::test_support::{
 };
 use crate::usecases::{AssociationService, AssociationSettings, Backends, HashIndex};
 use verity_domain::SessionMode;
+
+use crate::usecases::remote_sessions::session_store_fake::holding;
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -75,16 +77,7 @@ struct Harness {
 }
 
 async fn harness(found: ValidationSession, remote: Option<MockRemoteIdentityServers>) -> Harness {
-    let mut sessions = MockSessionStore::new();
-    sessions
-        .expect_find()
-        .returning(move |_| Ok(Some(found.clone())));
-    let updates = Arc::new(Mutex::new(Vec::new()));
-    let seen = updates.clone();
-    sessions.expect_update().returning(move |s| {
-        seen.lock().unwrap().push(s.clone());
-        Ok(())
-    });
+    let (sessions, updates) = holding(found);
     let bound = Arc::new(Mutex::new(0));
     let count = bound.clone();
     let own = FakeBackend::new("bindings", &[]);

@@ -42,7 +42,9 @@ pub(super) fn request(origin: &str, destination: &str, mxid: &str) -> SignedRequ
 
 fn homeserver(answer: fn() -> KeysAnswer) -> Arc<MockHomeserverClient> {
     let mut homeserver = MockHomeserverClient::new();
-    homeserver.expect_server_keys().returning(move |_| answer());
+    homeserver
+        .expect_server_keys()
+        .returning(move |_, _| answer());
     Arc::new(homeserver)
 }
 

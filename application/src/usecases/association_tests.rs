@@ -10,7 +10,7 @@ use verity_domain::{
 
 use super::*;
 use crate::ports::driven::{
-    HashStore, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
+    Change, HashStore, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
 };
 use crate::ports::driving::MockKeys;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
@@ -226,10 +226,10 @@ async fn binding_again_replaces_the_user_in_the_table() {
     )));
     // The remote step is offered: whom it was bound to here is recorded for it.
     store
-        .expect_update()
-        .withf(|s| s.bound_to() == Some(&user("@alice:example.org")))
+        .expect_record_local_bind()
+        .withf(|id, bound| id.as_str() == "sid1" && bound == &user("@alice:example.org"))
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(Change::Applied));
     let service = world.service(store, Some(world.bindings()), settings());
     service
         .bind(bind("@alice:example.org", None))

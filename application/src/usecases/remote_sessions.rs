@@ -11,8 +11,8 @@ use verity_domain::{
 };
 
 use crate::ports::driven::{
-    BindingStore, Clock, RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest,
-    SecretGenerator, SessionStore,
+    BindingStore, Change, Clock, RemoteError, RemoteIdentityServers, RemoteServer,
+    RemoteTokenRequest, SecretGenerator, SessionStore,
 };
 use crate::ports::driving::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 
@@ -66,6 +66,9 @@ impl RemoteSessionService {
         };
         if bindings.find(session.threepid()).await?.as_ref() != Some(user) {
             tracing::info!(sid = %session.id(), "3PID no longer bound here: not published on the remote identity server");
+            // Only that bind is forgotten: a bind to someone else recorded meanwhile stays (and
+            // is not forwarded by this request either).
+            let _stale_or_not = self.sessions.forget_local_bind(session.id(), user).await?;
             session.forget_local_bind();
         }
         Ok(())
@@ -257,6 +260,7 @@ impl RemoteSessions for RemoteSessionService {
         if session.is_remotely_validated() {
             return overview(&session);
         }
+        let previous = session.remote().map(|r| r.send_attempt);
         let now = self.clock.now();
         let request = session
             .next_remote_request(client_secret, self.fresh_secret()?, now, &self.rules)
@@ -285,9 +289,21 @@ impl RemoteSessions for RemoteSessionService {
             .await
             .map_err(failed)?;
         session.record_remote_start(request, server.base_url, remote_sid);
-        self.sessions.update(&session).await?;
-        tracing::info!(%sid, server = %label, "remote validation session started");
-        overview(&session)
+        let Some(started) = session.remote() else {
+            return Err(RemoteSessionError::NotStarted);
+        };
+        match self
+            .sessions
+            .record_remote_start(sid, previous, started)
+            .await?
+        {
+            Change::Applied => {
+                tracing::info!(%sid, server = %label, "remote validation session started");
+                overview(&session)
+            }
+            // A concurrent request started it first: the page shows the session it recorded.
+            Change::Stale => overview(&self.session(sid, client_secret).await?),
+        }
     }
 
     async fn check(
@@ -309,8 +325,22 @@ impl RemoteSessions for RemoteSessionService {
             self.bind_owed(&session).await?;
             // Stored only now: had the remote bind failed, the next check confirms the
             // validation and binds again.
-            self.sessions.update(&session).await?;
-            tracing::info!(%sid, "3PID validated on the remote identity server");
+            let remote_sid = session.remote().map(|r| r.sid.clone());
+            let Some(remote_sid) = remote_sid else {
+                return Err(RemoteSessionError::NotStarted);
+            };
+            match self
+                .sessions
+                .mark_remote_validated(sid, &remote_sid, now)
+                .await?
+            {
+                Change::Applied => {
+                    tracing::info!(%sid, "3PID validated on the remote identity server");
+                }
+                // Recorded by a concurrent check, or the remote session was opened again
+                // meanwhile: the page shows what is stored.
+                Change::Stale => return overview(&self.session(sid, client_secret).await?),
+            }
         }
         overview(&session)
     }
@@ -319,3 +349,8 @@ impl RemoteSessions for RemoteSessionService {
 #[cfg(test)]
 #[path = "remote_sessions_tests.rs"]
 mod tests;
+
+/// A session store double the remote-step tests share (here and in the association).
+#[cfg(test)]
+#[path = "session_store_fake.rs"]
+pub(crate) mod session_store_fake;

@@ -1,4 +1,4 @@
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use mockall::predicate::eq;
 use pretty_assertions::assert_eq;
@@ -12,6 +12,8 @@ use crate::ports::driven::{
     StoreError,
 };
 use crate::usecases::test_support::email;
+
+use crate::usecases::remote_sessions::session_store_fake::{Written, holding};
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -66,20 +68,9 @@ fn forced() -> SessionMode {
     SessionMode::RemotePending(central())
 }
 
-/// A store holding `found`, recording every update into the returned cell.
-fn store(found: ValidationSession) -> (MockSessionStore, Arc<Mutex<Vec<ValidationSession>>>) {
-    let updates = Arc::new(Mutex::new(Vec::new()));
-    let mut store = MockSessionStore::new();
-    store
-        .expect_find()
-        .with(eq(sid()))
-        .returning(move |_| Ok(Some(found.clone())));
-    let seen = updates.clone();
-    store.expect_update().returning(move |s| {
-        seen.lock().unwrap().push(s.clone());
-        Ok(())
-    });
-    (store, updates)
+/// A store holding `found`, recording the session after every change into the returned cell.
+fn store(found: ValidationSession) -> (MockSessionStore, Written) {
+    holding(found)
 }
 
 fn service(store: MockSessionStore, remote: MockRemoteIdentityServers) -> RemoteSessionService {
@@ -516,3 +507,6 @@ fn a_remote_refusal_is_repeated_bounded() {
     assert_eq!(errcode, "M_FORBIDDEN");
     assert_eq!(error.chars().count(), 201);
 }
+
+#[path = "remote_sessions_race_tests.rs"]
+mod races;

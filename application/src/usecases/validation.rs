@@ -10,7 +10,7 @@ use verity_domain::{
 
 use super::notifier::{MediumHandler, Notifier};
 use crate::ports::driven::{
-    Clock, NotifyError, RemoteIdentityServers, SecretGenerator, SessionStore, StoreError,
+    Change, Clock, NotifyError, RemoteIdentityServers, SecretGenerator, SessionStore, StoreError,
     ValidationNotice,
 };
 use crate::ports::driving::{
@@ -163,6 +163,26 @@ fn percent_encode(value: &str) -> String {
         .collect()
 }
 
+impl ValidationService {
+    /// The session a concurrent submission validated while this one was being checked; a session
+    /// gone or not validated (its token changed) refuses this submission.
+    async fn validated_meanwhile(
+        &self,
+        sid: &SessionId,
+    ) -> Result<ValidationSession, ValidationError> {
+        let stored = self
+            .sessions
+            .find(sid)
+            .await?
+            .ok_or(ValidationError::NoValidSession)?;
+        if stored.is_validated() {
+            Ok(stored)
+        } else {
+            Err(ValidationError::TokenIncorrect)
+        }
+    }
+}
+
 #[async_trait]
 impl Validation for ValidationService {
     async fn request_token(
@@ -188,8 +208,19 @@ impl Validation for ValidationService {
         let live = |s: &ValidationSession| !s.is_expired(now, &rules) && !s.is_locked(&rules);
         if let Some(mut session) = existing.filter(live) {
             if session.request_again(request.send_attempt) == RequestOutcome::SendAgain {
+                // Sent before it is recorded, as for a new session: a failed send records
+                // nothing, so the client's retry sends again. Only send_attempt is written, so
+                // the submissions counted meanwhile stay counted.
                 self.send(handler, &session).await?;
-                self.sessions.update(&session).await?;
+                if self
+                    .sessions
+                    .record_resend(session.id(), request.send_attempt)
+                    .await?
+                    == Change::Stale
+                {
+                    // A concurrent resend recorded this attempt or a higher one: same answer.
+                    tracing::debug!(sid = %session.id(), "send_attempt already recorded");
+                }
             }
             return Ok(TokenRequested {
                 sid: session.id().clone(),
@@ -258,8 +289,16 @@ impl Validation for ValidationService {
             .map_err(session_error)?;
         if state == Submission::Pending {
             self.start_remote_sms(&mut session).await?;
-            self.sessions.update(&session).await?;
-            tracing::info!(sid = %session.id(), medium = %session.threepid().medium(), "3PID validated");
+            let recorded = self
+                .sessions
+                .mark_validated(session.id(), &submission.token, now, session.remote())
+                .await?;
+            if recorded == Change::Stale {
+                // A concurrent submission validated it first: answer from what it stored.
+                session = self.validated_meanwhile(&submission.sid).await?;
+            } else {
+                tracing::info!(sid = %session.id(), medium = %session.threepid().medium(), "3PID validated");
+            }
         }
         let parts = session.parts();
         Ok(TokenAccepted {

@@ -8,7 +8,9 @@ use verity_domain::{
 };
 
 use super::ValidationService;
-use crate::ports::driven::{RemoteError, RemoteIdentityServers, RemoteTokenRequest, StoreError};
+use crate::ports::driven::{
+    Change, RemoteError, RemoteIdentityServers, RemoteTokenRequest, StoreError,
+};
 use crate::ports::driving::{TokenAccepted, ValidationError};
 use crate::usecases::remote_sessions::{remote_failure, server_of};
 
@@ -76,6 +78,7 @@ impl ValidationService {
             )
             .await
             .map_err(failed)?;
+        // Stored with the local validation, by the caller, in one conditional change.
         session.record_remote_start(request, server.base_url, remote_sid);
         tracing::info!(sid = %session.id(), server = %label, "remote SMS session started: a second code was sent");
         Ok(())
@@ -96,9 +99,26 @@ impl ValidationService {
         let Some(started) = session.remote().cloned() else {
             return Ok(None);
         };
-        if started.validated_at.is_some() || session.token().matches(token) {
+        if started.validated_at.is_some() {
             return Ok(None);
         }
+        let rules = self.settings.rules;
+        if session.is_locked(&rules) {
+            return Err(ValidationError::TooManyAttempts);
+        }
+        if session.token().matches(token) {
+            return Ok(None);
+        }
+        // The second code counts against the session's cap like the first: counted atomically
+        // before it is forwarded, so concurrent guesses cannot exceed it here either.
+        let attempt = self
+            .sessions
+            .count_token_attempt(session.id())
+            .await?
+            .ok_or(ValidationError::NoValidSession)?;
+        session
+            .count_remote_code(attempt, &rules)
+            .map_err(|_| ValidationError::TooManyAttempts)?;
         remote
             .submit_token(
                 &server_of(&started),
@@ -115,10 +135,27 @@ impl ValidationService {
                 other => ValidationError::Remote(remote_failure(&started.server, other)),
             })?;
         let threepid = session.threepid().clone();
+        let now = self.clock.now();
         session
-            .record_remote_validation(&threepid, self.clock.now())
+            .record_remote_validation(&threepid, now)
             .map_err(|_| ValidationError::NotValidated)?;
-        self.sessions.update(session).await?;
+        let recorded = self
+            .sessions
+            .mark_remote_validated(session.id(), &started.sid, now)
+            .await?;
+        if recorded == Change::Stale {
+            // Validated there by a concurrent request (fine), or the remote session was opened
+            // again meanwhile and this code was for the old one.
+            let stored = self
+                .sessions
+                .find(session.id())
+                .await?
+                .ok_or(ValidationError::NoValidSession)?;
+            if !stored.is_remotely_validated() {
+                return Err(ValidationError::NotValidated);
+            }
+            *session = stored;
+        }
         tracing::info!(sid = %session.id(), server = %started.server, "3PID validated on the remote identity server");
         let parts = session.parts();
         Ok(Some(TokenAccepted {

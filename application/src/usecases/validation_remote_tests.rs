@@ -71,25 +71,67 @@ fn submission(token: &str) -> SubmitToken {
     }
 }
 
+/// What the use case recorded, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Recorded {
+    /// `count_token_attempt`.
+    Counted,
+    /// `mark_validated`, with the remote part stored along.
+    Validated(Option<RemoteSession>),
+    /// `mark_remote_validated` of this remote sid.
+    RemoteValidated(String),
+}
+
 struct Run {
     service: ValidationService,
-    updates: Arc<Mutex<Vec<ValidationSession>>>,
+    updates: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Run {
+    fn recorded(&self) -> Vec<Recorded> {
+        self.updates.lock().unwrap().clone()
+    }
+
+    /// The changes written, without the counted submissions.
+    fn changes(&self) -> Vec<Recorded> {
+        let all = self.recorded().into_iter();
+        all.filter(|r| *r != Recorded::Counted).collect()
+    }
 }
 
 fn run(found: ValidationSession, remote: MockRemoteIdentityServers) -> Run {
+    run_counting(found, remote, 2)
+}
+
+/// As [`run`], the store counting this submission as number `attempt`.
+fn run_counting(found: ValidationSession, remote: MockRemoteIdentityServers, attempt: u32) -> Run {
     let mut sessions = MockSessionStore::new();
     sessions
         .expect_find()
         .returning(move |_| Ok(Some(found.clone())));
-    sessions
-        .expect_count_token_attempt()
-        .returning(|_| Ok(Some(2)));
     let updates = Arc::new(Mutex::new(Vec::new()));
     let seen = updates.clone();
-    sessions.expect_update().returning(move |s| {
-        seen.lock().unwrap().push(s.clone());
-        Ok(())
+    sessions.expect_count_token_attempt().returning(move |_| {
+        seen.lock().unwrap().push(Recorded::Counted);
+        Ok(Some(attempt))
     });
+    let seen = updates.clone();
+    sessions
+        .expect_mark_validated()
+        .returning(move |_, _, _, remote| {
+            seen.lock()
+                .unwrap()
+                .push(Recorded::Validated(remote.cloned()));
+            Ok(Change::Applied)
+        });
+    let seen = updates.clone();
+    sessions
+        .expect_mark_remote_validated()
+        .returning(move |_, remote_sid, _| {
+            let sid = remote_sid.as_str().to_owned();
+            seen.lock().unwrap().push(Recorded::RemoteValidated(sid));
+            Ok(Change::Applied)
+        });
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
     let mut secrets = MockSecretGenerator::new();
@@ -133,10 +175,12 @@ async fn the_local_sms_code_starts_the_remote_session_and_asks_for_a_new_code() 
         .await
         .unwrap();
     assert_eq!(accepted.remote_code_from.as_deref(), Some("central.test"));
-    let updates = run.updates.lock().unwrap();
-    assert_eq!(updates.len(), 1);
-    assert!(updates[0].is_validated());
-    assert_eq!(updates[0].remote().unwrap().sid.as_str(), "remote-sid");
+    let changes = run.changes();
+    assert_eq!(changes.len(), 1, "one conditional change: {changes:?}");
+    let Recorded::Validated(Some(started)) = &changes[0] else {
+        panic!("validated with its remote part: {changes:?}")
+    };
+    assert_eq!(started.sid.as_str(), "remote-sid");
 }
 
 #[tokio::test]
@@ -155,7 +199,7 @@ async fn when_the_remote_server_is_down_the_local_code_is_not_recorded() {
         matches!(&error, ValidationError::Remote(RemoteFailure::Unavailable(l)) if l == &root()),
         "{error:?}"
     );
-    assert!(run.updates.lock().unwrap().is_empty());
+    assert_eq!(run.changes(), vec![]);
 }
 
 #[tokio::test]
@@ -178,7 +222,14 @@ async fn the_second_code_is_forwarded_to_the_remote_server_and_recorded() {
         .await
         .unwrap();
     assert_eq!(accepted.remote_code_from, None);
-    assert!(run.updates.lock().unwrap()[0].is_remotely_validated());
+    assert_eq!(
+        run.recorded(),
+        vec![
+            Recorded::Counted,
+            Recorded::RemoteValidated("remote-sid".into())
+        ],
+        "counted before it is forwarded, then recorded on that remote session"
+    );
 }
 
 #[tokio::test]
@@ -200,7 +251,54 @@ async fn a_mistyped_second_code_is_incorrect_and_changes_nothing() {
         matches!(error, ValidationError::TokenIncorrect),
         "{error:?}"
     );
-    assert!(run.updates.lock().unwrap().is_empty());
+    assert_eq!(
+        run.recorded(),
+        vec![Recorded::Counted],
+        "counted, nothing else"
+    );
+}
+
+#[tokio::test]
+async fn a_second_code_beyond_the_cap_is_refused_without_being_forwarded() {
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_submit_token().never();
+    let cap = SessionRules::default().max_failed_attempts;
+    let run = run_counting(
+        session(phone(), true, Some(remote_part(false))),
+        remote,
+        cap + 1,
+    );
+    let error = run
+        .service
+        .submit_token(submission("000000"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ValidationError::TooManyAttempts),
+        "{error:?}"
+    );
+    assert_eq!(run.recorded(), vec![Recorded::Counted]);
+}
+
+#[tokio::test]
+async fn a_session_whose_attempts_are_used_up_refuses_the_local_code_too() {
+    let mut remote = MockRemoteIdentityServers::new();
+    remote.expect_submit_token().never();
+    let mut parts = session(phone(), true, Some(remote_part(false)))
+        .parts()
+        .clone();
+    parts.token_attempts = SessionRules::default().max_failed_attempts;
+    let run = run(ValidationSession::from_parts(parts), remote);
+    let error = run
+        .service
+        .submit_token(submission("123456"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ValidationError::TooManyAttempts),
+        "{error:?}"
+    );
+    assert_eq!(run.recorded(), vec![]);
 }
 
 #[tokio::test]
@@ -214,6 +312,11 @@ async fn the_local_code_again_is_not_forwarded_and_still_asks_for_the_new_code()
         .await
         .unwrap();
     assert_eq!(accepted.remote_code_from.as_deref(), Some("central.test"));
+    assert_eq!(
+        run.recorded(),
+        vec![],
+        "the local code again is not counted"
+    );
 }
 
 #[tokio::test]
@@ -229,5 +332,5 @@ async fn an_email_link_validates_locally_and_leaves_the_remote_step_to_the_pages
         .await
         .unwrap();
     assert_eq!(accepted.remote_code_from, None);
-    assert!(run.updates.lock().unwrap()[0].remote().is_none());
+    assert_eq!(run.changes(), vec![Recorded::Validated(None)]);
 }

@@ -65,7 +65,7 @@ async fn a_repeated_request_with_the_same_attempt_returns_the_same_sid_and_sends
     m.generator.expect_validation().never();
     m.connector.expect_send().never();
     m.sessions.expect_insert().never();
-    m.sessions.expect_update().never();
+    m.sessions.expect_record_resend().never();
     let service = m.build();
     for attempt in [0, 1] {
         let answer = service
@@ -88,11 +88,13 @@ async fn a_higher_send_attempt_resends_the_same_token_and_remembers_the_attempt(
         .withf(|notice| notice.token.expose() == "oldtoken" && notice.sid.as_str() == "oldsid")
         .returning(|notice| Ok(message_for(&notice.threepid)));
     m.connector.expect_send().times(1).returning(|_| Ok(()));
+    // Only send_attempt is recorded: no whole session is written back over the counted
+    // submissions.
     m.sessions
-        .expect_update()
+        .expect_record_resend()
         .times(1)
-        .withf(|s| s.parts().send_attempt == SendAttempt::new(2))
-        .returning(|_| Ok(()));
+        .withf(|id, attempt| id.as_str() == "oldsid" && *attempt == SendAttempt::new(2))
+        .returning(|_, _| Ok(Change::Applied));
     m.sessions.expect_insert().never();
     let answer = m
         .build()
@@ -100,6 +102,45 @@ async fn a_higher_send_attempt_resends_the_same_token_and_remembers_the_attempt(
         .await
         .unwrap();
     assert_eq!(answer.sid.as_str(), "oldsid");
+}
+
+#[tokio::test]
+async fn a_resend_a_concurrent_one_recorded_first_still_answers_the_same_sid() {
+    let mut m = Mocks::new().delivering();
+    m.sessions
+        .expect_find_latest()
+        .returning(|_, _| Ok(Some(stored(email("alice@example.org"), 1, T0, None))));
+    m.sessions
+        .expect_record_resend()
+        .times(1)
+        .returning(|_, _| Ok(Change::Stale));
+    m.sessions.expect_insert().never();
+    let answer = m
+        .build()
+        .request_token(request(email("alice@example.org"), 2))
+        .await
+        .unwrap();
+    assert_eq!(answer.sid.as_str(), "oldsid");
+}
+
+#[tokio::test]
+async fn a_failed_resend_records_no_send_attempt() {
+    let mut m = Mocks::new();
+    m.sessions
+        .expect_find_latest()
+        .returning(|_, _| Ok(Some(stored(email("alice@example.org"), 1, T0, None))));
+    m.generator
+        .expect_validation()
+        .returning(|notice| Ok(message_for(&notice.threepid)));
+    m.connector
+        .expect_send()
+        .returning(|_| Err(NotifyError::Unavailable("smtp down".into())));
+    m.sessions.expect_record_resend().never();
+    let result = m
+        .build()
+        .request_token(request(email("alice@example.org"), 2))
+        .await;
+    assert!(matches!(result, Err(ValidationError::SendFailed { .. })));
 }
 
 #[tokio::test]
@@ -269,7 +310,7 @@ async fn a_locked_session_is_not_resumed_and_a_fresh_token_is_sent() {
     m.sessions
         .expect_find_latest()
         .returning(move |_, _| Ok(Some(locked.clone())));
-    m.sessions.expect_update().never();
+    m.sessions.expect_record_resend().never();
     m.sessions
         .expect_insert()
         .times(1)

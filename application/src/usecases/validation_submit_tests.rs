@@ -23,11 +23,17 @@ async fn the_right_token_validates_and_stores_the_session() {
         .expect_count_token_attempt()
         .times(1)
         .returning(|_| Ok(Some(1)));
+    // Recorded only if still pending with this token: a concurrent change is never overwritten.
     m.sessions
-        .expect_update()
+        .expect_mark_validated()
         .times(1)
-        .withf(|s| s.parts().validated_at == Some(Timestamp::from_millis(T0 + 10)))
-        .returning(|_| Ok(()));
+        .withf(|id, token, at, remote| {
+            id.as_str() == "oldsid"
+                && token.expose() == "oldtoken"
+                && *at == Timestamp::from_millis(T0 + 10)
+                && remote.is_none()
+        })
+        .returning(|_, _, _, _| Ok(Change::Applied));
     m.now = T0 + 10;
     let accepted = m
         .build()
@@ -43,6 +49,69 @@ async fn the_right_token_validates_and_stores_the_session() {
 }
 
 #[tokio::test]
+async fn a_right_token_a_concurrent_submission_validated_first_is_accepted_as_stored() {
+    let mut m = Mocks::new();
+    let pending = stored(email("alice@example.org"), 1, T0, None);
+    let validated = stored(email("alice@example.org"), 1, T0, Some(T0 + 3));
+    let mut reads = Sequence::new();
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(move |_| Ok(Some(pending.clone())));
+    m.sessions
+        .expect_count_token_attempt()
+        .returning(|_| Ok(Some(2)));
+    m.sessions
+        .expect_mark_validated()
+        .times(1)
+        .returning(|_, _, _, _| Ok(Change::Stale));
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(move |_| Ok(Some(validated.clone())));
+    let accepted = m
+        .build()
+        .submit_token(submission("oldtoken"))
+        .await
+        .unwrap();
+    assert_eq!(accepted.threepid.address(), "alice@example.org");
+}
+
+#[tokio::test]
+async fn a_right_token_whose_session_vanished_meanwhile_finds_no_session() {
+    let mut m = Mocks::new();
+    let pending = stored(email("alice@example.org"), 1, T0, None);
+    let mut reads = Sequence::new();
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(move |_| Ok(Some(pending.clone())));
+    m.sessions
+        .expect_count_token_attempt()
+        .returning(|_| Ok(Some(1)));
+    m.sessions
+        .expect_mark_validated()
+        .returning(|_, _, _, _| Ok(Change::Stale));
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(|_| Ok(None));
+    let error = m
+        .build()
+        .submit_token(submission("oldtoken"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ValidationError::NoValidSession),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_token_is_incorrect_and_the_session_is_not_rewritten() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
@@ -50,7 +119,7 @@ async fn a_wrong_token_is_incorrect_and_the_session_is_not_rewritten() {
         .expect_count_token_attempt()
         .times(1)
         .returning(|_| Ok(Some(2)));
-    m.sessions.expect_update().never();
+    m.sessions.expect_mark_validated().never();
     let error = m
         .build()
         .submit_token(submission("wrong"))
@@ -69,7 +138,7 @@ async fn an_attempt_beyond_the_cap_is_refused_even_with_the_right_token() {
     m.sessions
         .expect_count_token_attempt()
         .returning(|_| Ok(Some(6)));
-    m.sessions.expect_update().never();
+    m.sessions.expect_mark_validated().never();
     let error = m
         .build()
         .submit_token(submission("oldtoken"))
@@ -152,7 +221,7 @@ async fn a_validated_session_accepts_its_token_again_without_counting_or_rewriti
         stored(email("alice@example.org"), 1, T0, Some(T0 + 5)),
     );
     m.sessions.expect_count_token_attempt().never();
-    m.sessions.expect_update().never();
+    m.sessions.expect_mark_validated().never();
     m.build()
         .submit_token(submission("oldtoken"))
         .await

@@ -238,3 +238,7 @@ policy:
     let gone = dave.get_account().await.unwrap_err();
     assert_eq!(gone.status().map(|s| s.as_u16()), Some(401));
 }
+
+/// Races on one session (its own file: this one is near its size limit).
+#[path = "session_races.rs"]
+mod races;

@@ -18,6 +18,8 @@ mod hashes;
 mod import;
 mod import_invites;
 mod invites;
+mod session_changes;
+mod session_races;
 mod sessions;
 mod sqlite;
 mod terms;
@@ -59,8 +61,6 @@ contract_suite! {
     sessions(db => &db.sessions()): [
         a_session_round_trips_every_field,
         inserting_an_existing_sid_is_a_conflict_and_keeps_the_original,
-        updating_an_unknown_sid_is_not_found_and_creates_nothing,
-        an_update_persists_a_validation_and_the_failed_attempts,
         finding_an_unknown_sid_returns_none,
         find_latest_picks_the_newest_session_of_the_3pid_and_secret,
         find_latest_breaks_a_tie_in_creation_time_by_the_greatest_sid,
@@ -70,8 +70,18 @@ contract_suite! {
         concurrent_inserts_of_distinct_sessions_all_land,
         concurrent_token_attempts_each_get_their_own_count,
         a_session_round_trips_with_and_without_its_remote_part,
-        an_update_records_the_remote_part_and_its_validation,
-        an_update_records_whom_the_session_was_bound_to,
+    ],
+    session_changes(db => &db.sessions()): [
+        changes_to_an_unknown_sid_are_stale_and_create_nothing,
+        a_resend_raises_send_attempt_only_and_never_lowers_it,
+        a_validation_is_recorded_once_with_its_remote_part_and_keeps_the_count,
+        a_remote_start_and_its_validation_apply_only_on_the_state_they_follow,
+        a_bind_is_recorded_and_forgotten_only_for_the_user_it_names,
+    ],
+    session_races(db => &db.sessions()): [
+        resends_racing_token_attempts_never_undo_a_count,
+        a_validation_racing_resends_and_guesses_applies_once_and_keeps_every_count,
+        concurrent_remote_starts_from_one_state_apply_exactly_once,
     ],
     accounts(db => &db.accounts()): [
         accounts_round_trip_with_and_without_expiry,
@@ -125,6 +135,7 @@ contract_suite! {
         an_ephemeral_key_is_in_use_while_its_invite_lives,
         purge_deletes_exactly_the_expired_invites_and_delete_removes_one,
         concurrent_binds_of_one_invite_record_exactly_one,
+        unbound_pages_walk_every_live_unbound_invite_of_every_address_once,
     ],
     import(db => &db): [
         imported_bindings_are_served_with_their_times_and_signed_association,

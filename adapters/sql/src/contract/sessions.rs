@@ -1,9 +1,9 @@
 //! What every [`SessionStore`] must do, whatever the database behind it.
 use pretty_assertions::assert_eq;
-use verity_application::ports::driven::{SessionStore, StoreError};
+use verity_application::ports::driven::{Change, SessionStore, StoreError};
 use verity_domain::{
     ClientSecret, Medium, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionMode,
-    SessionParts, ThreePid, Timestamp, UserId, ValidationSession, ValidationToken,
+    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
 };
 
 /// The largest time a signed 64-bit millisecond column holds.
@@ -21,7 +21,7 @@ pub(crate) fn threepid(medium: &str, address: &str) -> ThreePid {
     ThreePid::parse(Medium::parse(medium).unwrap(), address).unwrap()
 }
 
-fn label(raw: &str) -> ServerLabel {
+pub(crate) fn label(raw: &str) -> ServerLabel {
     ServerLabel::parse(raw).unwrap()
 }
 
@@ -47,7 +47,7 @@ pub(crate) fn session(parts: SessionParts) -> ValidationSession {
     ValidationSession::from_parts(parts)
 }
 
-async fn insert_all(store: &dyn SessionStore, sessions: &[ValidationSession]) {
+pub(crate) async fn insert_all(store: &dyn SessionStore, sessions: &[ValidationSession]) {
     for session in sessions {
         store.insert(session).await.unwrap();
     }
@@ -93,40 +93,6 @@ pub(crate) async fn inserting_an_existing_sid_is_a_conflict_and_keeps_the_origin
     let err = store.insert(&intruder).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
     assert_eq!(store.find(&sid("dup")).await.unwrap(), Some(original));
-}
-
-pub(crate) async fn updating_an_unknown_sid_is_not_found_and_creates_nothing(
-    store: &dyn SessionStore,
-) {
-    let ghost = session(parts("ghost", 1_000));
-    let err = store.update(&ghost).await.unwrap_err();
-    assert!(matches!(err, StoreError::NotFound), "{err:?}");
-    assert_eq!(store.find(&sid("ghost")).await.unwrap(), None);
-}
-
-pub(crate) async fn an_update_persists_a_validation_and_the_failed_attempts(
-    store: &dyn SessionStore,
-) {
-    store.insert(&session(parts("upd", 1_000))).await.unwrap();
-    let neighbour = session(parts("neighbour", 1_000));
-    store.insert(&neighbour).await.unwrap();
-    let changed = session(SessionParts {
-        send_attempt: SendAttempt::new(4),
-        validated_at: Some(Timestamp::from_millis(1_500)),
-        token_attempts: 2,
-        ..parts("upd", 1_000)
-    });
-    store.update(&changed).await.unwrap();
-    assert_eq!(
-        store.find(&sid("upd")).await.unwrap(),
-        Some(changed.clone())
-    );
-    // The same state again is still an update of an existing session, not "not found".
-    store.update(&changed).await.unwrap();
-    assert_eq!(
-        store.find(&sid("neighbour")).await.unwrap(),
-        Some(neighbour)
-    );
 }
 
 pub(crate) async fn finding_an_unknown_sid_returns_none(store: &dyn SessionStore) {
@@ -206,9 +172,18 @@ pub(crate) async fn purge_deletes_exactly_the_sessions_last_modified_before_the_
         ],
     )
     .await;
-    // The validation is recorded after the insert: the update must move "last modified" too.
-    let revalidated = validated("validated-later-by-update", 1_000, 20_000);
-    store.update(&revalidated).await.unwrap();
+    // The validation is recorded after the insert: it must move "last modified" too.
+    let pending = session(parts("validated-later-by-update", 1_000));
+    let recorded = store
+        .mark_validated(
+            pending.id(),
+            pending.token(),
+            Timestamp::from_millis(20_000),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(recorded, Change::Applied);
 
     let purged = store
         .purge_modified_before(Timestamp::from_millis(10_000))
@@ -318,7 +293,7 @@ where
 }
 
 /// A locally validated remote-pending session whose remote part is `remote`.
-fn remote_pending(id: &str, remote: Option<RemoteSession>) -> ValidationSession {
+pub(crate) fn remote_pending(id: &str, remote: Option<RemoteSession>) -> ValidationSession {
     session(SessionParts {
         threepid: threepid("email", "bob@gmail.com"),
         mode: SessionMode::RemotePending(label("central")),
@@ -328,7 +303,7 @@ fn remote_pending(id: &str, remote: Option<RemoteSession>) -> ValidationSession 
     })
 }
 
-fn remote_part(validated_at: Option<u64>) -> RemoteSession {
+pub(crate) fn remote_part(validated_at: Option<u64>) -> RemoteSession {
     RemoteSession {
         server: label("central"),
         base_url: "https://central.example.net:8443/prefix".to_owned(),
@@ -352,42 +327,5 @@ pub(crate) async fn a_session_round_trips_with_and_without_its_remote_part(
     .await;
     for expected in [without, started, validated] {
         assert_eq!(store.find(expected.id()).await.unwrap(), Some(expected));
-    }
-}
-
-pub(crate) async fn an_update_records_the_remote_part_and_its_validation(store: &dyn SessionStore) {
-    store
-        .insert(&remote_pending("upd-remote", None))
-        .await
-        .unwrap();
-    for remote in [remote_part(None), remote_part(Some(2_000))] {
-        let changed = remote_pending("upd-remote", Some(remote));
-        store.update(&changed).await.unwrap();
-        assert_eq!(store.find(changed.id()).await.unwrap(), Some(changed));
-    }
-}
-
-pub(crate) async fn an_update_records_whom_the_session_was_bound_to(store: &dyn SessionStore) {
-    let offered = |bound_to: Option<&str>, remote: Option<RemoteSession>| {
-        session(SessionParts {
-            mode: SessionMode::LocalOfferRemote(label("central")),
-            validated_at: Some(Timestamp::from_millis(1_500)),
-            remote,
-            bound_to: bound_to.map(|raw| UserId::parse(raw).unwrap()),
-            ..parts("bound", 1_000)
-        })
-    };
-    store.insert(&offered(None, None)).await.unwrap();
-    assert_eq!(
-        store.find(&sid("bound")).await.unwrap().unwrap().bound_to(),
-        None
-    );
-    for changed in [
-        offered(Some("@alice:example.org"), None),
-        offered(Some("@alice:example.org"), Some(remote_part(Some(2_000)))),
-        offered(Some("@bob:other.example"), Some(remote_part(Some(2_000)))),
-    ] {
-        store.update(&changed).await.unwrap();
-        assert_eq!(store.find(changed.id()).await.unwrap(), Some(changed));
     }
 }

@@ -3,11 +3,15 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
+    UpdateMany,
 };
-use verity_application::ports::driven::{SessionStore, StoreError};
-use verity_domain::{ClientSecret, SessionId, ThreePid, Timestamp, ValidationSession};
+use verity_application::ports::driven::{Change, SessionStore, StoreError};
+use verity_domain::{
+    ClientSecret, RemoteSession, SendAttempt, SessionId, ThreePid, Timestamp, UserId,
+    ValidationSession, ValidationToken,
+};
 
-use crate::errors::from_db;
+use crate::errors::{from_db, to_column};
 
 mod convert;
 mod entity;
@@ -24,6 +28,36 @@ impl SeaOrmSessionStore {
     pub(crate) fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+}
+
+impl SeaOrmSessionStore {
+    /// Runs one conditional UPDATE: the database applies it to the row only while the row
+    /// matches its filter, whatever runs concurrently, so no change undoes another.
+    async fn apply(&self, update: UpdateMany<Entity>) -> Result<Change, StoreError> {
+        let result = update.exec(&self.db).await.map_err(from_db)?;
+        Ok(if result.rows_affected == 0 {
+            Change::Stale
+        } else {
+            Change::Applied
+        })
+    }
+}
+
+/// Sets the columns of a remote start; `remote_validated_at` is left as it is.
+fn set_remote_start(
+    update: UpdateMany<Entity>,
+    remote: &RemoteSession,
+) -> Result<UpdateMany<Entity>, StoreError> {
+    let attempt: i64 = to_column(remote.send_attempt.value(), "remote_send_attempt")?;
+    Ok(update
+        .col_expr(Column::RemoteServer, Expr::value(remote.server.as_str()))
+        .col_expr(Column::RemoteBaseUrl, Expr::value(remote.base_url.as_str()))
+        .col_expr(Column::RemoteSid, Expr::value(remote.sid.as_str()))
+        .col_expr(
+            Column::RemoteClientSecret,
+            Expr::value(remote.client_secret.expose()),
+        )
+        .col_expr(Column::RemoteSendAttempt, Expr::value(attempt)))
 }
 
 #[async_trait]
@@ -43,20 +77,6 @@ impl SessionStore for SeaOrmSessionStore {
             // with one row.
             _ => Err(StoreError::Conflict),
         }
-    }
-
-    async fn update(&self, session: &ValidationSession) -> Result<(), StoreError> {
-        let result = Entity::update_many()
-            .set(convert::to_row(session)?)
-            .filter(Column::Sid.eq(session.id().as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(from_db)?;
-        // Both backends count matched rows, even when no value changed.
-        if result.rows_affected == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
     }
 
     async fn find(&self, id: &SessionId) -> Result<Option<ValidationSession>, StoreError> {
@@ -103,6 +123,89 @@ impl SessionStore for SeaOrmSessionStore {
         rows.first()
             .map(|row| crate::errors::from_column(row.failed_attempts, "failed_attempts"))
             .transpose()
+    }
+
+    async fn record_resend(
+        &self,
+        id: &SessionId,
+        attempt: SendAttempt,
+    ) -> Result<Change, StoreError> {
+        let attempt: i64 = to_column(attempt.value(), "send_attempt")?;
+        let update = Entity::update_many()
+            .col_expr(Column::SendAttempt, Expr::value(attempt))
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(Column::SendAttempt.lt(attempt));
+        self.apply(update).await
+    }
+
+    async fn mark_validated<'a>(
+        &self,
+        id: &SessionId,
+        token: &ValidationToken,
+        at: Timestamp,
+        remote: Option<&'a RemoteSession>,
+    ) -> Result<Change, StoreError> {
+        let at = convert::millis_to_column(at, "validated_at")?;
+        let mut update = Entity::update_many()
+            .col_expr(Column::ValidatedAt, Expr::value(at))
+            .col_expr(Column::ModifiedAt, Expr::value(at));
+        if let Some(remote) = remote {
+            update = set_remote_start(update, remote)?;
+        }
+        let update = update
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(Column::ValidatedAt.is_null())
+            .filter(Column::Token.eq(token.expose()));
+        self.apply(update).await
+    }
+
+    async fn record_remote_start(
+        &self,
+        id: &SessionId,
+        previous: Option<SendAttempt>,
+        remote: &RemoteSession,
+    ) -> Result<Change, StoreError> {
+        let previous_is = match previous {
+            None => Column::RemoteSendAttempt.is_null(),
+            Some(previous) => Column::RemoteSendAttempt.eq(to_column::<_, i64>(
+                previous.value(),
+                "remote_send_attempt",
+            )?),
+        };
+        let update = set_remote_start(Entity::update_many(), remote)?
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(previous_is);
+        self.apply(update).await
+    }
+
+    async fn mark_remote_validated(
+        &self,
+        id: &SessionId,
+        remote_sid: &SessionId,
+        at: Timestamp,
+    ) -> Result<Change, StoreError> {
+        let at = convert::millis_to_column(at, "remote_validated_at")?;
+        let update = Entity::update_many()
+            .col_expr(Column::RemoteValidatedAt, Expr::value(at))
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(Column::RemoteSid.eq(remote_sid.as_str()))
+            .filter(Column::RemoteValidatedAt.is_null());
+        self.apply(update).await
+    }
+
+    async fn record_local_bind(&self, id: &SessionId, user: &UserId) -> Result<Change, StoreError> {
+        let update = Entity::update_many()
+            .col_expr(Column::BoundTo, Expr::value(user.as_str()))
+            .filter(Column::Sid.eq(id.as_str()));
+        self.apply(update).await
+    }
+
+    async fn forget_local_bind(&self, id: &SessionId, user: &UserId) -> Result<Change, StoreError> {
+        let update = Entity::update_many()
+            .col_expr(Column::BoundTo, Expr::value(Option::<String>::None))
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(Column::BoundTo.eq(user.as_str()));
+        self.apply(update).await
     }
 
     async fn purge_modified_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
