@@ -253,3 +253,146 @@ async fn invalid_settings_are_refused_with_the_key_named() {
             .contains("dns.overwrite.homeserver.federation")
     );
 }
+
+/// `config` with both overrides (`example.org` to `first`, `other.example` to `second`) and the
+/// given caps.
+fn capped(
+    first: &FakeHomeserver,
+    second: &FakeHomeserver,
+    overall: usize,
+    per_server: usize,
+) -> FederationConfig {
+    FederationConfig {
+        overrides: vec![
+            ("example.org".to_owned(), first.base_url()),
+            ("other.example".to_owned(), second.base_url()),
+        ],
+        max_concurrent_requests: overall,
+        max_concurrent_requests_per_server: per_server,
+        ..FederationConfig::default()
+    }
+}
+
+/// Starts `count` userinfo calls to `server` that the fake holds, and waits until they are held.
+async fn held_calls(
+    client: &std::sync::Arc<ReqwestHomeserverClient>,
+    hs: &FakeHomeserver,
+    server: &str,
+    count: usize,
+) -> Vec<tokio::task::JoinHandle<Result<UserId, HomeserverError>>> {
+    let calls = (0..count)
+        .map(|_| {
+            let client = std::sync::Arc::clone(client);
+            let server = ServerName::parse(server).unwrap();
+            tokio::spawn(async move {
+                client
+                    .openid_userinfo(&server, &OpenIdToken::new(TOKEN))
+                    .await
+            })
+        })
+        .collect();
+    hs.wait_for_held_userinfo(count, Duration::from_secs(10))
+        .await;
+    calls
+}
+
+async fn userinfo(
+    client: &ReqwestHomeserverClient,
+    server: &str,
+) -> Result<UserId, HomeserverError> {
+    client
+        .openid_userinfo(
+            &ServerName::parse(server).unwrap(),
+            &OpenIdToken::new(TOKEN),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_call_over_the_per_server_cap_fails_at_once_and_other_servers_are_still_called() {
+    let first = FakeHomeserver::builder()
+        .user(TOKEN, "@a:example.org")
+        .start()
+        .await;
+    let second = FakeHomeserver::builder()
+        .user(TOKEN, "@b:other.example")
+        .start()
+        .await;
+    let client =
+        std::sync::Arc::new(ReqwestHomeserverClient::new(capped(&first, &second, 10, 2)).unwrap());
+    first.hold_userinfo();
+    let held = held_calls(&client, &first, "example.org", 2).await;
+
+    let refused = userinfo(&client, "example.org").await.unwrap_err();
+    let HomeserverError::Unreachable(why) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        why.to_string()
+            .contains("requests to example.org are in flight already (federation.maxConcurrentRequestsPerServer)"),
+        "{why}"
+    );
+    assert_eq!(
+        userinfo(&client, "other.example").await.unwrap().as_str(),
+        "@b:other.example"
+    );
+
+    first.release_userinfo();
+    for call in held {
+        assert_eq!(call.await.unwrap().unwrap().as_str(), "@a:example.org");
+    }
+    assert_eq!(first.userinfo_calls(), 2, "the refused call sent nothing");
+    assert!(
+        userinfo(&client, "example.org").await.is_ok(),
+        "the permits came back"
+    );
+}
+
+#[tokio::test]
+async fn a_call_over_the_overall_cap_fails_at_once_whatever_the_server() {
+    let first = FakeHomeserver::builder()
+        .user(TOKEN, "@a:example.org")
+        .start()
+        .await;
+    let second = FakeHomeserver::builder()
+        .user(TOKEN, "@b:other.example")
+        .start()
+        .await;
+    let client =
+        std::sync::Arc::new(ReqwestHomeserverClient::new(capped(&first, &second, 2, 2)).unwrap());
+    first.hold_userinfo();
+    let held = held_calls(&client, &first, "example.org", 2).await;
+
+    let refused = userinfo(&client, "other.example").await.unwrap_err();
+    let HomeserverError::Unreachable(why) = &refused else {
+        panic!("{refused:?}")
+    };
+    assert!(
+        why.to_string()
+            .contains("in flight already (federation.maxConcurrentRequests)"),
+        "{why}"
+    );
+    assert_eq!(second.userinfo_calls(), 0);
+
+    first.release_userinfo();
+    for call in held {
+        call.await.unwrap().unwrap();
+    }
+    assert!(userinfo(&client, "other.example").await.is_ok());
+}
+
+#[tokio::test]
+async fn zero_concurrency_caps_are_refused() {
+    let hs = FakeHomeserver::start().await;
+    for (overall, per_server) in [(0, 1), (1, 0)] {
+        let config = FederationConfig {
+            max_concurrent_requests: overall,
+            max_concurrent_requests_per_server: per_server,
+            ..via_override(&hs.base_url())
+        };
+        assert!(matches!(
+            ReqwestHomeserverClient::new(config),
+            Err(FederationSetupError::MaxConcurrentRequests)
+        ));
+    }
+}

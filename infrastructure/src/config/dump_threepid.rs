@@ -199,6 +199,8 @@ pub struct Federation {
     verify_tls: bool,
     timeout: String,
     max_response_bytes: usize,
+    max_concurrent_requests: usize,
+    max_concurrent_requests_per_server: usize,
 }
 
 pub fn threepid(settings: &ThreepidSettings) -> Threepid {
@@ -359,11 +361,15 @@ pub fn federation(config: &FederationConfig) -> Federation {
         verify_tls,
         timeout,
         max_response_bytes,
+        max_concurrent_requests,
+        max_concurrent_requests_per_server,
     } = config;
     Federation {
         allowed_networks: allowed_networks.iter().map(ToString::to_string).collect(),
         verify_tls: *verify_tls,
         timeout: format_duration(*timeout),
         max_response_bytes: *max_response_bytes,
+        max_concurrent_requests: *max_concurrent_requests,
+        max_concurrent_requests_per_server: *max_concurrent_requests_per_server,
     }
 }

@@ -25,6 +25,16 @@ pub fn resolve(dns: RawDns, raw: RawFederation) -> Result<FederationConfig, Conf
             "must be a number of bytes greater than zero",
         ));
     }
+    let max_concurrent_requests = at_least_one(
+        "federation.maxConcurrentRequests",
+        raw.max_concurrent_requests,
+        defaults.max_concurrent_requests,
+    )?;
+    let max_concurrent_requests_per_server = at_least_one(
+        "federation.maxConcurrentRequestsPerServer",
+        raw.max_concurrent_requests_per_server,
+        defaults.max_concurrent_requests_per_server,
+    )?;
     Ok(FederationConfig {
         overrides: overrides(dns.overwrite.homeserver.federation.unwrap_or_default())?,
         allowed_networks: allowed_networks(raw.allowed_networks.unwrap_or_default())?,
@@ -32,7 +42,21 @@ pub fn resolve(dns: RawDns, raw: RawFederation) -> Result<FederationConfig, Conf
         // `Lifetime` is never zero.
         timeout: raw.timeout.map_or(defaults.timeout, |t| t.0),
         max_response_bytes,
+        max_concurrent_requests,
+        max_concurrent_requests_per_server,
     })
+}
+
+/// A count that must be at least 1 (a cap of 0 would refuse every call).
+fn at_least_one(key: &str, raw: Option<Int<usize>>, default: usize) -> Result<usize, ConfigError> {
+    match raw {
+        None => Ok(default),
+        Some(Int(0)) => Err(ConfigError::invalid(
+            key,
+            "must be a number greater than zero",
+        )),
+        Some(Int(n)) => Ok(n),
+    }
 }
 
 /// mxisd's `[{name, value}]`: a server name and the base URL it is reached at. Both are checked

@@ -37,6 +37,8 @@ federation:
   verifyTls: false
   timeout: 30s
   maxResponseBytes: 5120
+  maxConcurrentRequests: 40
+  maxConcurrentRequestsPerServer: 3
 ";
 
 #[test]
@@ -67,6 +69,13 @@ fn federation_overrides_allowed_networks_and_limits_are_read() {
     assert!(!f.verify_tls);
     assert_eq!(f.timeout, Duration::from_secs(30));
     assert_eq!(f.max_response_bytes, 5120);
+    assert_eq!(
+        (
+            f.max_concurrent_requests,
+            f.max_concurrent_requests_per_server
+        ),
+        (40, 3)
+    );
 }
 
 #[test]
@@ -77,6 +86,13 @@ fn without_dns_or_federation_the_client_defaults_apply() {
     assert!(f.verify_tls);
     assert_eq!(f.timeout, defaults.timeout);
     assert_eq!(f.max_response_bytes, 65_536);
+    assert_eq!(
+        (
+            f.max_concurrent_requests,
+            f.max_concurrent_requests_per_server
+        ),
+        (100, 10)
+    );
 }
 
 #[test]
@@ -134,6 +150,18 @@ fn a_bad_network_or_limit_is_an_error_naming_its_key() {
             "federation.maxResponseBytes",
         ),
         ("federation: {verifyTls: maybe}", "federation.verifyTls"),
+        (
+            "federation: {maxConcurrentRequests: 0}",
+            "federation.maxConcurrentRequests",
+        ),
+        (
+            "federation: {maxConcurrentRequestsPerServer: 0}",
+            "federation.maxConcurrentRequestsPerServer",
+        ),
+        (
+            "federation: {maxConcurrentRequestsPerServer: -2}",
+            "federation.maxConcurrentRequestsPerServer",
+        ),
     ] {
         let yaml = with(&format!("{section}\n"));
         if key.is_empty() {
@@ -189,5 +217,13 @@ fn the_dump_writes_the_federation_settings_back_in_a_form_that_reads_back() {
     assert_eq!(
         (a.verify_tls, a.timeout, a.max_response_bytes),
         (b.verify_tls, b.timeout, b.max_response_bytes)
+    );
+    assert!(yaml.contains("maxConcurrentRequestsPerServer: 3"), "{yaml}");
+    assert_eq!(
+        (
+            a.max_concurrent_requests,
+            a.max_concurrent_requests_per_server
+        ),
+        (40, 3)
     );
 }

@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use poem::Request;
 use verity_domain::{KeyId, SigningKey, sign_json};
 
+use crate::gate::Gate;
 use crate::serve::{self, Running};
 use crate::tls::TlsAcceptor;
 
@@ -84,6 +85,12 @@ struct State {
     tokens: HashMap<String, String>,
     userinfo: UserinfoReply,
     userinfo_calls: usize,
+    /// Holds userinfo answers (see [`FakeHomeserver::hold_userinfo`]).
+    userinfo_gate: Arc<Gate>,
+    /// How many times `/_matrix/key/v2/server` was asked for.
+    key_fetches: usize,
+    /// The `valid_until_ts` published; `None`: a day from each request.
+    keys_valid_until: Option<u64>,
     well_known: Option<WellKnownReply>,
     requests: Vec<ReceivedRequest>,
     /// `3pid/onbind` calls (see `onbind.rs`).
@@ -97,6 +104,9 @@ impl Default for State {
             tokens: HashMap::new(),
             userinfo: UserinfoReply::Tokens,
             userinfo_calls: 0,
+            userinfo_gate: Arc::default(),
+            key_fetches: 0,
+            keys_valid_until: None,
             well_known: None,
             requests: Vec::new(),
             onbind: onbind::OnbindState::default(),
@@ -190,6 +200,10 @@ impl FakeHomeserverBuilder {
                 async move {
                     if req.uri().path() == onbind::ONBIND_PATH {
                         return onbind::handle(&state, req).await;
+                    }
+                    if req.uri().path() == USERINFO_PATH {
+                        let gate = Arc::clone(&serve::lock(&state).userinfo_gate);
+                        gate.pass().await;
                     }
                     handle(&state, req)
                 }
@@ -296,6 +310,34 @@ impl FakeHomeserver {
     /// How many userinfo requests arrived.
     pub fn userinfo_calls(&self) -> usize {
         self.lock().userinfo_calls
+    }
+
+    /// From now on, userinfo requests are received but not answered until
+    /// [`release_userinfo`](Self::release_userinfo) (or until the caller hangs up).
+    pub fn hold_userinfo(&self) {
+        self.lock().userinfo_gate.close();
+    }
+
+    /// Answers the held userinfo requests and every later one at once.
+    pub fn release_userinfo(&self) {
+        self.lock().userinfo_gate.open();
+    }
+
+    /// Waits until `count` userinfo requests are held; panics after `timeout`.
+    pub async fn wait_for_held_userinfo(&self, count: usize, timeout: std::time::Duration) {
+        let gate = Arc::clone(&self.lock().userinfo_gate);
+        gate.wait_for_held(count, timeout).await;
+    }
+
+    /// How many times the key document (`/_matrix/key/v2/server`) was asked for.
+    pub fn key_fetches(&self) -> usize {
+        self.lock().key_fetches
+    }
+
+    /// Publishes `valid_until_ts` (milliseconds since the epoch) in the key document from now
+    /// on, instead of a day from each request.
+    pub fn keys_valid_until(&self, millis: u64) {
+        self.lock().keys_valid_until = Some(millis);
     }
 
     /// Every request received so far, in order.

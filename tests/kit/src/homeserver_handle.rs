@@ -30,10 +30,16 @@ pub(super) fn handle(state: &Mutex<State>, req: Request) -> Response {
     let mut state = serve::lock(state);
     state.requests.push(received(&req, req.uri().path()));
     match req.uri().path() {
-        KEYS_PATH => match &state.signing {
-            Some((name, key)) => json(200, key_document(name, key).to_string()),
-            None => unrecognized(),
-        },
+        KEYS_PATH => {
+            state.key_fetches += 1;
+            match &state.signing {
+                Some((name, key)) => json(
+                    200,
+                    key_document(name, key, state.keys_valid_until).to_string(),
+                ),
+                None => unrecognized(),
+            }
+        }
         USERINFO_PATH => {
             state.userinfo_calls += 1;
             let query: HashMap<String, String> = req.params().unwrap_or_default();
@@ -84,12 +90,15 @@ fn userinfo(state: &State, token: Option<&str>) -> Response {
     }
 }
 
-/// A key document as a homeserver publishes it: valid for a day, self-signed.
-fn key_document(name: &str, key: &SigningKey) -> serde_json::Value {
-    let valid_until = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-        + 86_400_000;
+/// A key document as a homeserver publishes it: valid for a day (or until `valid_until`),
+/// self-signed.
+fn key_document(name: &str, key: &SigningKey, valid_until: Option<u64>) -> serde_json::Value {
+    let valid_until = valid_until.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+            + 86_400_000
+    });
     let mut document = serde_json::json!({
         "server_name": name,
         "valid_until_ts": valid_until,

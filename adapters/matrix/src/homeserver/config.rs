@@ -25,6 +25,12 @@ pub struct FederationConfig {
     pub timeout: Duration,
     /// The largest response body Verity reads from a homeserver (`federation.maxResponseBytes`).
     pub max_response_bytes: usize,
+    /// The most requests to homeservers in flight at once, all servers together
+    /// (`federation.maxConcurrentRequests`); one more fails at once.
+    pub max_concurrent_requests: usize,
+    /// The most requests to one homeserver in flight at once
+    /// (`federation.maxConcurrentRequestsPerServer`); one more fails at once.
+    pub max_concurrent_requests_per_server: usize,
 }
 
 impl FederationConfig {
@@ -32,6 +38,10 @@ impl FederationConfig {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
     /// The default response size limit, 64 KiB.
     pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024;
+    /// The default cap on requests in flight, all homeservers together.
+    pub const DEFAULT_MAX_CONCURRENT_REQUESTS: usize = 100;
+    /// The default cap on requests in flight to one homeserver.
+    pub const DEFAULT_MAX_CONCURRENT_REQUESTS_PER_SERVER: usize = 10;
 }
 
 impl FederationConfig {
@@ -42,6 +52,9 @@ impl FederationConfig {
         }
         if self.max_response_bytes == 0 {
             return Err(FederationSetupError::MaxResponseBytes);
+        }
+        if self.max_concurrent_requests == 0 || self.max_concurrent_requests_per_server == 0 {
+            return Err(FederationSetupError::MaxConcurrentRequests);
         }
         Ok(())
     }
@@ -55,6 +68,8 @@ impl Default for FederationConfig {
             verify_tls: true,
             timeout: Self::DEFAULT_TIMEOUT,
             max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            max_concurrent_requests: Self::DEFAULT_MAX_CONCURRENT_REQUESTS,
+            max_concurrent_requests_per_server: Self::DEFAULT_MAX_CONCURRENT_REQUESTS_PER_SERVER,
         }
     }
 }
@@ -84,6 +99,12 @@ pub enum FederationSetupError {
     /// The response size limit is zero.
     #[error("federation.maxResponseBytes must be at least 1")]
     MaxResponseBytes,
+    /// A concurrency cap is zero.
+    #[error(
+        "federation.maxConcurrentRequests and federation.maxConcurrentRequestsPerServer must be \
+         at least 1"
+    )]
+    MaxConcurrentRequests,
     /// The system's DNS configuration could not be read.
     #[error("cannot read the system DNS configuration: {0}")]
     Dns(String),
@@ -161,5 +182,7 @@ mod tests {
         assert!(config.verify_tls);
         assert_eq!(config.timeout, Duration::from_secs(10));
         assert_eq!(config.max_response_bytes, 65_536);
+        assert_eq!(config.max_concurrent_requests, 100);
+        assert_eq!(config.max_concurrent_requests_per_server, 10);
     }
 }

@@ -6,7 +6,10 @@ mod config;
 pub(crate) mod discovery;
 pub(crate) mod dns;
 pub(crate) mod http;
+mod key_cache;
 mod onbind;
+mod outbound_limit;
+mod server_keys;
 
 #[cfg(test)]
 mod discovery_policy_tests;
@@ -25,14 +28,16 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::HOST;
-use verity_application::ports::driven::{HomeserverClient, HomeserverError, OpenIdToken};
-use verity_domain::{KeyId, PublicKey, ServerName, Timestamp, UserId, verified_server_keys};
+use verity_application::ports::driven::{Clock, HomeserverClient, HomeserverError, OpenIdToken};
+use verity_domain::{Host, KeyId, PublicKey, ServerName, Timestamp, UserId};
 
 pub use config::{FederationConfig, FederationSetupError};
 
 use address_policy::AddressPolicy;
 use discovery::{Destination, Discovery, DiscoveryError, Dns, WellKnownFetch, string_member};
 use http::{BodyError, HttpSettings, HttpWellKnownFetch, read_capped};
+use key_cache::KeyCache;
+use outbound_limit::{OutboundLimit, Permit};
 
 const USERINFO_PATH: &str = "/_matrix/federation/v1/openid/userinfo";
 /// The `errcode`s with which a 403 or 404 means "this token is not valid" (a 401 always does).
@@ -52,10 +57,18 @@ const TOKEN_ERRCODES: [&str; 4] = [
 /// checked against the private-address block list and then connected to directly, so DNS
 /// rebinding cannot slip past the check. Redirects are not followed except for `.well-known`,
 /// where each hop is checked.
+///
+/// Every call (discovery included) first takes a permit from the [`OutboundLimit`]: over
+/// `federation.maxConcurrentRequests` in flight, or `maxConcurrentRequestsPerServer` to one
+/// server, it fails at once as [`HomeserverError::Unreachable`]. Signing keys are cached (see
+/// `key_cache.rs`).
 pub struct ReqwestHomeserverClient {
     discovery: Discovery,
     settings: HttpSettings,
     trusted: reqwest::Client,
+    limit: OutboundLimit,
+    keys: KeyCache,
+    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for ReqwestHomeserverClient {
@@ -115,6 +128,32 @@ impl ReqwestHomeserverClient {
             discovery: Discovery::new(overrides, policy, dns, well_known),
             settings,
             trusted,
+            limit: OutboundLimit::new(
+                config.max_concurrent_requests,
+                config.max_concurrent_requests_per_server,
+            ),
+            keys: KeyCache::new(key_cache::CAPACITY),
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// The same client reading the time from `clock` (to judge keys' `valid_until_ts`); the
+    /// system clock by default.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A permit for one call to `server`, or the reason there is none.
+    fn permit(&self, server: &ServerName) -> Result<Permit, HomeserverError> {
+        let host = match server.host() {
+            Host::Dns(name) => name.clone(),
+            other => other.to_string(),
+        };
+        self.limit.try_acquire(&host).map_err(|busy| {
+            tracing::warn!(error = %busy, "homeserver call refused: too many in flight");
+            HomeserverError::Unreachable(Box::new(busy))
         })
     }
 
@@ -161,7 +200,7 @@ impl From<DiscoveryError> for HomeserverError {
 /// A homeserver answered with a status that means neither success nor a rejected token.
 #[derive(Debug, thiserror::Error)]
 #[error("the homeserver answered HTTP {0}")]
-struct UnexpectedStatus(StatusCode);
+pub(crate) struct UnexpectedStatus(StatusCode);
 
 #[async_trait]
 impl HomeserverClient for ReqwestHomeserverClient {
@@ -171,6 +210,7 @@ impl HomeserverClient for ReqwestHomeserverClient {
         server: &ServerName,
         token: &OpenIdToken,
     ) -> Result<UserId, HomeserverError> {
+        let _permit = self.permit(server)?;
         let destination = self.discovery.discover(server).await.inspect_err(|error| {
             tracing::info!(%error, "homeserver not reachable or not allowed");
         })?;
@@ -196,9 +236,9 @@ impl HomeserverClient for ReqwestHomeserverClient {
     async fn server_keys(
         &self,
         server: &ServerName,
+        key: &KeyId,
     ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError> {
-        let (status, body) = self.get_federation(server, KEYS_PATH).await?;
-        interpret_keys(server, status, body)
+        self.cached_server_keys(server, key).await
     }
 
     #[tracing::instrument(name = "onbind", skip_all, fields(server = %server))]
@@ -211,7 +251,17 @@ impl HomeserverClient for ReqwestHomeserverClient {
     }
 }
 
-const KEYS_PATH: &str = "/_matrix/key/v2/server";
+/// The system's wall clock.
+struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let millis = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        Timestamp::from_millis(millis)
+    }
+}
 
 impl ReqwestHomeserverClient {
     /// `GET path` on `server`, discovered and checked like every federation request; the body,
@@ -221,6 +271,7 @@ impl ReqwestHomeserverClient {
         server: &ServerName,
         path: &str,
     ) -> Result<(StatusCode, Result<Vec<u8>, BodyError>), HomeserverError> {
+        let _permit = self.permit(server)?;
         let destination = self.discovery.discover(server).await.inspect_err(|error| {
             tracing::info!(%error, "homeserver not reachable or not allowed");
         })?;
@@ -240,32 +291,6 @@ impl ReqwestHomeserverClient {
             read_capped(response, self.settings.max_response_bytes).await,
         ))
     }
-}
-
-/// Turns the key document into checked keys.
-fn interpret_keys(
-    server: &ServerName,
-    status: StatusCode,
-    body: Result<Vec<u8>, BodyError>,
-) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError> {
-    if !status.is_success() {
-        return Err(HomeserverError::Unreachable(Box::new(UnexpectedStatus(
-            status,
-        ))));
-    }
-    let body = body.map_err(|error| match error {
-        BodyError::TooLarge => {
-            HomeserverError::InvalidResponse("the key document is too large".into())
-        }
-        BodyError::Transport(error) => HomeserverError::Unreachable(Box::new(error)),
-    })?;
-    let document: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|_| HomeserverError::InvalidResponse("the key document is not JSON".into()))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    verified_server_keys(&document, server, Timestamp::from_millis(now))
-        .map_err(|error| HomeserverError::InvalidResponse(error.to_string()))
 }
 
 /// Turns the userinfo answer into the port's result.

@@ -19,6 +19,7 @@ impl ReqwestHomeserverClient {
         server: &ServerName,
         body: &serde_json::Value,
     ) -> Result<(), HomeserverError> {
+        let _permit = self.permit(server)?;
         let destination = self.discovery.discover(server).await.inspect_err(|error| {
             tracing::info!(%error, "homeserver not reachable or not allowed");
         })?;

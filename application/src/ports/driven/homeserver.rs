@@ -66,7 +66,9 @@ pub trait HomeserverClient: Send + Sync {
     ) -> Result<UserId, HomeserverError>;
 
     /// The current signing keys of `server` (`GET /_matrix/key/v2/server`, reached as
-    /// [`openid_userinfo`](Self::openid_userinfo) reaches it), to check requests it signed.
+    /// [`openid_userinfo`](Self::openid_userinfo) reaches it), to check a request it signed
+    /// with `key`. Implementations may answer from a cache while the keys are valid, and should
+    /// fetch again (rate-limited) when the cached keys do not include `key`.
     ///
     /// Implementations MUST return only keys from a document that names `server`, is signed by
     /// `server` with one of its listed keys and whose `valid_until_ts` is still in the future
@@ -75,6 +77,7 @@ pub trait HomeserverClient: Send + Sync {
     async fn server_keys(
         &self,
         server: &ServerName,
+        key: &KeyId,
     ) -> Result<Vec<(KeyId, PublicKey)>, HomeserverError>;
 
     /// Tells `server` that a 3PID it has pending room invites for was bound
