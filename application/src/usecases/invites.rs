@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
-    Delivery, DeliveryState, Invite, KeyId, MAX_ROOM_NAME_CHARS, MAX_SENDER_DISPLAY_NAME_CHARS,
-    Medium, PublicKey, ServerName, SigningKey, ThreePid, Timestamp, UserId,
-    ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
+    Delivery, DeliveryState, Invite, InviteBlocklist, KeyId, MAX_ROOM_NAME_CHARS,
+    MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SigningKey, ThreePid, Timestamp,
+    UserId, ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
     sign_json, truncate_display,
 };
 
@@ -22,6 +22,12 @@ const DELIVERY_BATCH: u32 = 100;
 
 #[path = "invites_settings.rs"]
 mod settings;
+
+#[path = "invites_policy.rs"]
+mod policy;
+
+#[path = "invites_recover.rs"]
+mod recover;
 pub use settings::{DeliveryReport, DeliveryWake, InviteDeps, InviteSettings};
 
 /// The invite use case.
@@ -29,6 +35,7 @@ pub struct InviteService {
     deps: InviteDeps,
     settings: InviteSettings,
     wake: Option<DeliveryWake>,
+    blocklist: InviteBlocklist,
 }
 
 impl InviteService {
@@ -38,7 +45,17 @@ impl InviteService {
             deps,
             settings,
             wake: None,
+            blocklist: InviteBlocklist::default(),
         }
+    }
+
+    /// Refuses the invites `blocklist` names (`invite.blocklist.*`, Sydent's
+    /// `third_party_invite_*_blocklist`) with [`InviteError::NotAllowed`], before anything is
+    /// stored or sent.
+    #[must_use]
+    pub fn with_blocklist(mut self, blocklist: InviteBlocklist) -> Self {
+        self.blocklist = blocklist;
+        self
     }
 
     /// Calls `wake` whenever a bind queued deliveries, so they go out at once instead of at the
@@ -259,6 +276,11 @@ impl Invites for InviteService {
             .is_some_and(|requester| requester != &request.sender)
         {
             return Err(InviteError::NotTheSender);
+        }
+        if let Some(refusal) = policy::refusal(&self.blocklist, &request) {
+            // What matched, not the text: it may be an address or a spammer's payload.
+            tracing::info!(?refusal, room_id = %request.room_id, sender = %request.sender, "invite refused by invite.blocklist");
+            return Err(InviteError::NotAllowed);
         }
         let medium = request.threepid.medium();
         if medium != Medium::Email || self.deps.notifier.handler(&medium).is_none() {

@@ -60,6 +60,22 @@ impl InviteStore for FakeInviteStore {
         Ok(found)
     }
 
+    async fn unbound_page(
+        &self,
+        now: Timestamp,
+        after: Option<InviteToken>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError> {
+        // The map is ordered by token already.
+        Ok(self
+            .all()
+            .into_iter()
+            .filter(|i| after.as_ref().is_none_or(|after| &i.token > after))
+            .filter(|i| i.delivery.is_none() && !i.is_expired(now))
+            .take(limit as usize)
+            .collect())
+    }
+
     async fn ephemeral_key_in_use(
         &self,
         key: &PublicKey,

@@ -326,3 +326,11 @@ mod sign;
 /// The bind hook and the onbind delivery.
 #[path = "invites_delivery_tests.rs"]
 mod delivery;
+
+/// Queueing the invites of addresses bound already, at start.
+#[path = "invites_recover_tests.rs"]
+mod recover;
+
+/// The operator's blocklists (`invite.blocklist.*`).
+#[path = "invites_blocklist_tests.rs"]
+mod blocklist;

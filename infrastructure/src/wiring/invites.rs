@@ -31,7 +31,8 @@ pub(super) fn invite_service(
         secrets: Arc::new(OsSecretGenerator),
     };
     let service = InviteService::new(deps, invite_settings(settings, keys)?)
-        .with_wake(Arc::new(move || waker.notify_one()));
+        .with_wake(Arc::new(move || waker.notify_one()))
+        .with_blocklist(settings.invites.blocklist.clone());
     Ok((Arc::new(service), wake))
 }
 

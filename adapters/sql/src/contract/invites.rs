@@ -303,3 +303,40 @@ pub(crate) async fn concurrent_binds_of_one_invite_record_exactly_one(
     }
     assert_eq!(recorded, 1);
 }
+
+pub(crate) async fn unbound_pages_walk_every_live_unbound_invite_of_every_address_once(
+    store: &dyn InviteStore,
+) {
+    for (raw, address, expires) in [
+        ("p05", "b@example.org", None),
+        ("p01", "a@example.org", Some(10_000)),
+        ("p03", "c@example.org", None),
+        ("p02", "a@example.org", Some(3_000)),
+        ("p04", "a@example.org", None),
+        ("p06", "d@example.org", None),
+    ] {
+        store
+            .insert(&invite(raw, address, 1_000, expires))
+            .await
+            .unwrap();
+    }
+    assert!(
+        store
+            .record_bind(&token("p04"), &delivery("@a:example.org", 1))
+            .await
+            .unwrap()
+    );
+    let mut walked = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.unbound_page(at(3_000), after, 2).await.unwrap();
+        assert!(page.len() <= 2, "{page:?}");
+        let Some(last) = page.last().map(|i| i.token.clone()) else {
+            break;
+        };
+        walked.extend(page.into_iter().map(|i| i.token.as_str().to_owned()));
+        after = Some(last);
+    }
+    // p02 expired at 3 000, p04 is bound.
+    assert_eq!(walked, ["p01", "p03", "p05", "p06"]);
+}

@@ -161,6 +161,24 @@ impl InviteStore for SeaOrmInviteStore {
         rows.into_iter().map(from_row).collect()
     }
 
+    async fn unbound_page(
+        &self,
+        now: Timestamp,
+        after: Option<InviteToken>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let mut query = Entity::find()
+            .filter(Column::BoundMxid.is_null())
+            .filter(live(millis(now, "now")?))
+            .order_by_asc(Column::Token)
+            .limit(u64::from(limit));
+        if let Some(after) = after {
+            query = query.filter(Column::Token.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(from_db)?;
+        rows.into_iter().map(from_row).collect()
+    }
+
     async fn ephemeral_key_in_use(
         &self,
         key: &PublicKey,

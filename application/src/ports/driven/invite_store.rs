@@ -29,6 +29,16 @@ pub trait InviteStore: Send + Sync {
     async fn unbound(&self, threepid: &ThreePid, now: Timestamp)
     -> Result<Vec<Invite>, StoreError>;
 
+    /// At most `limit` invites, of any address, not expired at `now` and not bound yet (no
+    /// delivery), in token order after `after` (from the first when `None`): the pages of a walk
+    /// through every pending invite.
+    async fn unbound_page(
+        &self,
+        now: Timestamp,
+        after: Option<InviteToken>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError>;
+
     /// Whether an invite not expired at `now` has `key` as its ephemeral public key.
     async fn ephemeral_key_in_use(
         &self,
