@@ -10,11 +10,13 @@ pub mod client;
 mod path_proxy;
 mod peers;
 mod postgres;
+mod process;
 mod spawn;
 
 pub use binary::{stdout_of_success, verity_binary};
 pub use path_proxy::PathProxy;
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};
+pub use process::{Deployment, Verity};
 pub use spawn::{Backend, PUBLIC_URL, TestApp, spawn_app, spawn_app_with};
 pub use verity_testkit::smtp::first_link;

@@ -51,35 +51,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
     init_test_logging();
     let dir = tempfile::tempdir().expect("temp dir");
-    let (storage, database) = match backend {
-        Backend::Sqlite => {
-            let db = dir.path().join("data/verity.db");
-            (
-                json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
-                None,
-            )
-        }
-        Backend::SqliteAt(db) => (
-            json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
-            None,
-        ),
-        Backend::Postgres => {
-            let database = TestDatabase::create().await;
-            let storage = json!({"backend": "postgresql", "provider": {"postgresql": {"database": database.url()}}});
-            (storage, Some(database))
-        }
-    };
-    let mut config = json!({
-        "matrix": {"domain": "example.org"},
-        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": PUBLIC_URL},
-        "key": {"path": dir.path().join("keys")},
-        "storage": storage,
-    });
-    if !extra_yaml.trim().is_empty() {
-        let extra: Value = serde_norway::from_str(extra_yaml).expect("extra_yaml is YAML");
-        merge(&mut config, extra);
-    }
-    let yaml = serde_norway::to_string(&config).expect("config to YAML");
+    let (yaml, database) = test_config(dir.path(), backend, extra_yaml).await;
     let settings = verity::config::parse(&yaml)
         .unwrap_or_else(|e| panic!("test config: {e}\n{yaml}"))
         .settings;
@@ -104,6 +76,45 @@ pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
         server: Some(server),
         _database: database,
     }
+}
+
+/// The YAML of a test server whose data lives in `dir` (keys, SQLite file), on `backend`,
+/// deep-merged with `extra_yaml`; and the PostgreSQL database it uses, if any (dropped with it).
+pub(crate) async fn test_config(
+    dir: &std::path::Path,
+    backend: Backend,
+    extra_yaml: &str,
+) -> (String, Option<TestDatabase>) {
+    let (storage, database) = match backend {
+        Backend::Sqlite => {
+            let db = dir.join("data/verity.db");
+            (
+                json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
+                None,
+            )
+        }
+        Backend::SqliteAt(db) => (
+            json!({"backend": "sqlite", "provider": {"sqlite": {"database": db}}}),
+            None,
+        ),
+        Backend::Postgres => {
+            let database = TestDatabase::create().await;
+            let storage = json!({"backend": "postgresql", "provider": {"postgresql": {"database": database.url()}}});
+            (storage, Some(database))
+        }
+    };
+    let mut config = json!({
+        "matrix": {"domain": "example.org"},
+        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": PUBLIC_URL},
+        "key": {"path": dir.join("keys")},
+        "storage": storage,
+    });
+    if !extra_yaml.trim().is_empty() {
+        let extra: Value = serde_norway::from_str(extra_yaml).expect("extra_yaml is YAML");
+        merge(&mut config, extra);
+    }
+    let yaml = serde_norway::to_string(&config).expect("config to YAML");
+    (yaml, database)
 }
 
 impl TestApp {
@@ -148,7 +159,7 @@ impl Drop for TestApp {
 
 /// reqwest is built without a default TLS provider (one crypto backend, ring, for the whole
 /// workspace), so one must be installed before any client is built.
-fn install_crypto_provider() {
+pub(crate) fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -177,7 +188,7 @@ fn merge(base: &mut Value, extra: Value) {
 /// A plain client that reaches the server at `base_url` for every URL under [`PUBLIC_URL`], as a
 /// browser does through the operator's DNS and reverse proxy: redirects and links Verity builds
 /// on `server.publicUrl` are followed to it (it is the proxy of the `localhost` host).
-fn browser(base_url: &str) -> reqwest::Client {
+pub(crate) fn browser(base_url: &str) -> reqwest::Client {
     let server = base_url.to_owned();
     let proxy = reqwest::Proxy::custom(move |url| {
         (url.scheme() == "http" && url.host_str() == Some("localhost") && url.port().is_none())

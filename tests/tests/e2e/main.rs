@@ -6,21 +6,29 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod architecture;
+mod browser;
+mod crash_safety;
 mod discovery;
 mod errors;
 mod import_ma1sd;
 mod import_sydent;
 mod import_sydent_invites;
+mod invite_blocklist;
 mod invites;
 mod keys;
 mod lifecycle;
+mod limits;
 mod lookups;
+mod outbound;
+mod oversized_bodies;
+mod pages_in_browser;
 mod policies;
 mod public_url_path;
 mod real_synapse;
 mod recursive;
 mod remote_offer;
 mod remote_sessions;
+mod security_headers;
 mod session_rules;
 mod sessions;
 mod synapse;

@@ -1,0 +1,107 @@
+//! SIGKILL while a pending invite is being delivered (`3pid/onbind`): the homeserver has the call
+//! but Verity has not seen its answer.
+use pretty_assertions::assert_eq;
+use verity_tests::Backend;
+use verity_tests::client::types;
+
+use super::{Store, WAIT, deployment, validate};
+
+const INVITEE: &str = "ginger@example.org";
+const MXID: &str = "@ginger:example.org";
+
+pub(super) fn invite_request(address: &str) -> types::StoreInviteRequest {
+    types::StoreInviteRequest {
+        medium: "email".into(),
+        address: address.into(),
+        room_id: "!room:example.org".into(),
+        sender: "@inviter:example.org".into(),
+        room_alias: None,
+        room_avatar_url: None,
+        room_join_rules: None,
+        room_name: Some("Tea".into()),
+        room_type: None,
+        sender_display_name: Some("Inviter".into()),
+        sender_avatar_url: None,
+        guest_user_id: None,
+        guest_access_token: None,
+        org_matrix_web_client_location: None,
+    }
+}
+
+async fn delivery_killed_mid_onbind(backend: Backend) {
+    let (deployment, peers) = deployment(backend).await;
+    let verity = deployment.start().await;
+    let stored = verity
+        .client()
+        .store_invite_v1(&invite_request(INVITEE))
+        .await
+        .expect("store-invite")
+        .into_inner();
+    peers.smtp.wait_for_mail(WAIT).await.expect("invite email");
+    let sid = validate(&verity, &peers, INVITEE, "secretGinger").await;
+
+    peers.homeserver.hold_onbind();
+    verity
+        .client()
+        .bind_v1(&types::BindRequest {
+            sid,
+            client_secret: "secretGinger".into(),
+            mxid: MXID.into(),
+        })
+        .await
+        .expect("bind");
+    // The homeserver has the invite; Verity waits for its answer and is killed.
+    peers.homeserver.wait_for_held_onbind(1, WAIT).await;
+    let first = peers.homeserver.onbind_calls();
+    assert_eq!(
+        first[0]["invites"][0]["signed"]["token"],
+        stored.token.as_str()
+    );
+    verity.kill();
+    peers.homeserver.release_onbind();
+
+    let store = Store::open(&deployment).await;
+    store.assert_intact().await;
+    let invite = format!(
+        "SELECT token, bound_mxid, delivery_state FROM verity_invite WHERE address = '{INVITEE}'"
+    );
+    let columns = ["token", "bound_mxid", "delivery_state"];
+    let row = |state: &str| {
+        vec![vec![
+            Some(stored.token.clone()),
+            Some(MXID.to_owned()),
+            Some(state.to_owned()),
+        ]]
+    };
+    // Not known to be delivered: still due.
+    assert_eq!(store.rows(&invite, &columns).await, row("due"));
+
+    let verity = deployment.start().await;
+    // Delivered again (at least once): the same call, which the homeserver can recognise by the
+    // invite's token.
+    let calls = peers.homeserver.wait_for_onbind(2, WAIT).await;
+    assert_eq!(calls[1], calls[0]);
+    assert_eq!(
+        calls[1]["invites"][0]["signed"]["token"],
+        stored.token.as_str()
+    );
+    // Recorded as delivered, in the one row of the invite.
+    store
+        .wait_for_rows(&invite, &columns, &row("delivered"))
+        .await;
+    verity.kill();
+    assert_eq!(peers.homeserver.onbind_calls().len(), 2);
+}
+
+#[tokio::test]
+async fn sigkill_during_invite_delivery_delivers_it_again_after_the_restart_and_records_it_once() {
+    delivery_killed_mid_onbind(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn sigkill_during_invite_delivery_on_postgresql_delivers_it_again_and_records_it_once() {
+    if verity_tests::postgres_url().is_none() {
+        return;
+    }
+    delivery_killed_mid_onbind(Backend::Postgres).await;
+}
