@@ -44,6 +44,7 @@ fn settings(storage: serde_json::Value, dir: &Path) -> Settings {
         "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
         "key": {"path": dir.join("keys")},
         "storage": storage,
+        "ratelimit": crate::limits::unrefused(),
     });
     let yaml = serde_norway::to_string(&config).expect("config to YAML");
     verity::config::parse(&yaml)

@@ -187,6 +187,7 @@ fn settings(storage: Value, dir: &Path, homeserver: &str) -> Settings {
         "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
         "key": {"path": dir.join("keys")},
         "storage": storage,
+        "ratelimit": crate::limits::unrefused(),
         "dns": {"overwrite": {"homeserver": {"federation": [
             {"name": HOMESERVER, "value": homeserver}]}}},
     });
@@ -294,7 +295,7 @@ async fn authenticated(base_url: &str) -> reqwest::Client {
 }
 
 /// `sha256` of `"<address> <medium> <pepper>"`, unpadded URL-safe base64.
-fn hash(address: &str, pepper: &str) -> String {
+pub fn hash(address: &str, pepper: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} email {pepper}")))
 }
 

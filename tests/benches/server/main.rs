@@ -19,6 +19,10 @@
 //!   at 1 and 8 connections, and the time from a bind of an invited address to `3pid/onbind`
 //!   arriving at the fake homeserver.
 //!
+//! - the limits' cost (`limits`): GET /v2, v2 lookups and new email sessions with every limit
+//!   on and with `ratelimit.enabled: false`, in alternating rounds. Every other section runs with
+//!   the limits on, with allowances no run reaches.
+//!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
 //!
@@ -39,6 +43,7 @@
 
 mod foundation;
 mod invites;
+mod limits;
 mod load;
 mod lookups;
 mod recursive;
@@ -136,8 +141,16 @@ fn main() {
         .collect();
     for section in &sections {
         assert!(
-            ["core", "lookups", "invites", "recursive", "remote"].contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups, invites, recursive or remote"
+            [
+                "core",
+                "lookups",
+                "invites",
+                "recursive",
+                "remote",
+                "limits"
+            ]
+            .contains(&section.as_str()),
+            "unknown section {section:?}: expected core, lookups, invites, recursive, remote or limits"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
@@ -148,6 +161,15 @@ fn main() {
         let sessions = ((200.0 * scale).round() as usize).max(4);
         runtime.block_on(remote::run(&remote::Plan {
             sessions,
+            concurrencies: [1, 8],
+        }));
+    }
+    if wants("limits") {
+        let count = |full: f64, least: usize| ((full * scale).round() as usize).max(least);
+        runtime.block_on(limits::run(&limits::Plan {
+            rounds: if benching { 3 } else { 1 },
+            sessions: count(200.0, 8),
+            requests: count(5_000.0, 8),
             concurrencies: [1, 8],
         }));
     }

@@ -43,7 +43,11 @@ async fn local(central: &TestApp, known: Option<usize>) -> TestApp {
         central.base_url,
         known.map(memory).unwrap_or_default()
     );
-    spawn_app_with(Backend::Sqlite, &yaml).await
+    spawn_app_with(
+        Backend::Sqlite,
+        &format!("{yaml}{}", crate::limits::yaml(&crate::limits::unrefused())),
+    )
+    .await
 }
 
 /// `POST bulk_lookup` of [`BULK`] known 3PIDs starting at `i`, checking all are found.
@@ -89,7 +93,15 @@ async fn single(http: reqwest::Client, url: String, i: usize, n: usize) -> Resul
 pub async fn run(report: &mut Report, plan: &Plan) {
     let n = plan.identities;
     eprintln!("recursive: central with {n} 3PIDs");
-    let central = spawn_app_with(Backend::Sqlite, &memory(n)).await;
+    let central = spawn_app_with(
+        Backend::Sqlite,
+        &format!(
+            "{}{}",
+            memory(n),
+            crate::limits::yaml(&crate::limits::unrefused())
+        ),
+    )
+    .await;
     let forwarding = local(&central, None).await;
     let knowing = local(&central, Some(n)).await;
     for (name, app) in [

@@ -167,6 +167,11 @@ fn ms(duration: Duration) -> String {
     format!("{:.1}", duration.as_secs_f64() * 1000.0)
 }
 
+/// The limits on, never reached (both servers see every request come from loopback).
+fn limits() -> String {
+    crate::limits::yaml(&crate::limits::unrefused())
+}
+
 /// Every measurement, as a Markdown table.
 pub async fn run(plan: &Plan) {
     let n = plan.sessions;
@@ -174,16 +179,17 @@ pub async fn run(plan: &Plan) {
     let central_peers = Peers::start().await;
     let central = spawn_app_with(
         Backend::Sqlite,
-        &format!("{}{CENTRAL}", central_peers.yaml()),
+        &format!("{}{CENTRAL}{}", central_peers.yaml(), limits()),
     )
     .await;
     let peers = Peers::start().await;
     let local = spawn_app_with(
         Backend::Sqlite,
         &format!(
-            "{}\nmatrix:\n  identity:\n    servers:\n      root: ['{}']\n",
+            "{}\nmatrix:\n  identity:\n    servers:\n      root: ['{}']\n{}",
             peers.yaml(),
-            central.base_url
+            central.base_url,
+            limits()
         ),
     )
     .await;

@@ -10,6 +10,7 @@ use verity_tests::client::{Client, types};
 use verity_tests::{TestApp, first_link, spawn_app_with};
 
 use crate::Store;
+use crate::limits;
 use crate::load::drive;
 use crate::report::Report;
 
@@ -25,8 +26,14 @@ pub struct Peers {
 }
 
 /// A server on `store` configured as an operator would (mxisd key names): email through SMTP to
-/// the loopback server, `example.org` resolved to the fake homeserver, one terms policy.
+/// the loopback server, `example.org` resolved to the fake homeserver, one terms policy, the
+/// limits on but never reached ([`limits::unrefused`]).
 pub async fn app(store: Store) -> (TestApp, Peers) {
+    app_with(store, &limits::yaml(&limits::unrefused())).await
+}
+
+/// [`app`] with `extra` YAML (top-level keys) appended to its configuration.
+pub async fn app_with(store: Store, extra: &str) -> (TestApp, Peers) {
     let peers = Peers {
         smtp: SmtpServer::start().await,
         homeserver: FakeHomeserver::start().await,
@@ -63,13 +70,18 @@ policy:
         smtp = peers.smtp.port(),
         homeserver = peers.homeserver.base_url(),
     );
-    let app = spawn_app_with(store.backend(), &yaml).await;
+    let app = spawn_app_with(store.backend(), &format!("{yaml}{extra}")).await;
     (app, peers)
 }
 
 /// Registers `@bench:example.org` with the fake homeserver's OpenID token and accepts the terms,
 /// so every request pays the account and terms checks of a real user.
 async fn register(app: &TestApp, peers: &Peers) -> Client {
+    app.client_as(&register_token(app, peers).await)
+}
+
+/// Registers `@bench:example.org` (as [`register`]) and returns its access token.
+pub async fn register_token(app: &TestApp, peers: &Peers) -> String {
     peers
         .homeserver
         .add_user("openid-bench", &format!("@bench:{HOMESERVER}"));
@@ -84,14 +96,13 @@ async fn register(app: &TestApp, peers: &Peers) -> Client {
         .await
         .expect("register")
         .into_inner();
-    let client = app.client_as(&registered.token);
-    client
+    app.client_as(&registered.token)
         .agree_to_terms(&types::AcceptTerms {
             user_accepts: vec![TERMS_URL.into()],
         })
         .await
         .expect("accept the terms");
-    client
+    registered.token
 }
 
 fn address(set: &str, i: usize) -> String {
@@ -99,7 +110,7 @@ fn address(set: &str, i: usize) -> String {
 }
 
 /// `POST /validate/email/requestToken` for the `i`th address of `set`, attempt 1.
-async fn request_token(client: Arc<Client>, set: Arc<str>, i: usize) -> Result<(), String> {
+pub async fn request_token(client: Arc<Client>, set: Arc<str>, i: usize) -> Result<(), String> {
     client
         .email_request_token_v2(&types::EmailTokenRequest {
             client_secret: format!("secret.{set}.{i}"),
