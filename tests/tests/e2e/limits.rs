@@ -7,7 +7,7 @@ use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 const EMAIL: &str = "/_matrix/identity/api/v1/validate/email/requestToken";
 const MSISDN: &str = "/_matrix/identity/api/v1/validate/msisdn/requestToken";
 
@@ -35,8 +35,9 @@ async fn sms(app: &TestApp, number: &str) -> reqwest::Response {
     post(app, MSISDN, body, None).await
 }
 
-/// Asserts a 429 `M_LIMIT_EXCEEDED` whose header and body agree on the wait.
-async fn assert_refused(response: reqwest::Response) {
+/// Asserts a 429 `M_LIMIT_EXCEEDED` whose header and body agree on the wait (also used by
+/// limits_endpoints.rs).
+pub(crate) async fn assert_refused(response: reqwest::Response) {
     assert_eq!(response.status(), 429);
     let header: u64 = response.headers()["retry-after"]
         .to_str()
@@ -51,7 +52,7 @@ async fn assert_refused(response: reqwest::Response) {
     assert_eq!(header, millis.div_ceil(1000));
 }
 
-async fn mails(peers: &Peers, count: usize) {
+pub(crate) async fn mails(peers: &Peers, count: usize) {
     for _ in 0..count {
         peers.smtp.wait_for_mail(WAIT).await.expect("a mail");
     }

@@ -18,6 +18,7 @@ mod invites;
 mod keys;
 mod lifecycle;
 mod limits;
+mod limits_endpoints;
 mod lookups;
 mod outbound;
 mod oversized_bodies;
