@@ -100,6 +100,10 @@ pub enum LimitedRequest {
     Bind,
     /// A lookup of this many addresses.
     Lookup(u32),
+    /// A message Verity sends on its own to this 3PID (the unbind notification): whoever made
+    /// the request that caused it, the destination (and an SMS's country and the SMS budget)
+    /// pay for it, so that a stream of accepted unbinds naming a victim cannot mail-bomb them.
+    Notification(ThreePid),
 }
 
 /// One check: a key and what the request costs against it.
@@ -151,6 +155,14 @@ impl LimitedRequest {
             Self::Register => vec![by(LimitClass::Register)],
             Self::SubmitToken => vec![by(LimitClass::SubmitToken)],
             Self::Bind => vec![by(LimitClass::Bind)],
+            Self::Notification(threepid) => {
+                let mut checks = vec![one(LimitKey::Destination(threepid.clone()))];
+                if let ThreePid::Msisdn(number) = threepid {
+                    checks.push(one(LimitKey::Country(number.calling_code().unwrap_or(0))));
+                    checks.push(one(LimitKey::SmsBudget));
+                }
+                checks
+            }
             Self::Lookup(addresses) => vec![LimitCheck {
                 key: LimitKey::Requester(LimitClass::Lookup, requester.clone()),
                 cost: (*addresses).max(1),

@@ -120,3 +120,25 @@ fn retry_after_rounds_up_and_is_never_zero() {
     assert_eq!(RetryAfter::new(Duration::ZERO).as_millis(), 1);
     assert_eq!(RetryAfter::new(Duration::ZERO).as_secs_ceil(), 1);
 }
+
+#[test]
+fn a_notification_is_paid_by_its_destination_whoever_caused_it() {
+    let keys = |threepid: &ThreePid| -> Vec<LimitKey> {
+        LimitedRequest::Notification(threepid.clone())
+            .checks(&RequesterKey::Account(user("@mallory:example.org")))
+            .into_iter()
+            .map(|check| check.key)
+            .collect()
+    };
+    let address = email("victim@example.org");
+    assert_eq!(keys(&address), vec![LimitKey::Destination(address.clone())]);
+    let number = ThreePid::Msisdn(Msisdn::parse("447911123456").unwrap());
+    assert_eq!(
+        keys(&number),
+        vec![
+            LimitKey::Destination(number.clone()),
+            LimitKey::Country(44),
+            LimitKey::SmsBudget,
+        ]
+    );
+}

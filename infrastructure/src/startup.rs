@@ -44,7 +44,7 @@ impl Application {
             keys: use_cases.keys.clone(),
             association: use_cases.association.clone(),
             lookup: use_cases.lookup.clone(),
-            limits: wiring::limits::limits(&settings.ratelimit),
+            limits: use_cases.limits.clone(),
             invites: use_cases.invites.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),

@@ -14,8 +14,8 @@ use self::remote::Forwarded;
 use super::hash_index::{HashIndex, IndexError};
 use super::invites::InviteService;
 use crate::ports::driven::{
-    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, RemoteIdentityServers,
-    SessionStore,
+    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, RateLimiter,
+    RemoteIdentityServers, SessionStore,
 };
 use crate::ports::driving::{
     Association, AssociationError, Bind, Keys, SignedRequest, Unbind, UnbindProof,
@@ -47,6 +47,8 @@ pub struct AssociationService {
     invites: Option<Arc<InviteService>>,
     /// Tells the owner of an unbound 3PID (`association_notify.rs`); `None`: nobody is told.
     unbind_notifier: Option<super::Notifier>,
+    /// Counts each unbind notification against its destination (see `association_notify.rs`).
+    notification_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 /// What checking a homeserver-signed request needs.
@@ -80,6 +82,7 @@ impl AssociationService {
             remote: None,
             invites: None,
             unbind_notifier: None,
+            notification_limiter: None,
         }
     }
 

@@ -4,14 +4,14 @@ use std::sync::Arc;
 
 use mockall::predicate::eq;
 use verity_domain::{
-    ClientSecret, EmailAddress, Medium, SendAttempt, SessionId, SessionMode, SessionParts,
-    ThreePid, Timestamp, ValidationSession, ValidationToken,
+    ClientSecret, EmailAddress, LimitKey, Medium, RetryAfter, SendAttempt, SessionId, SessionMode,
+    SessionParts, ThreePid, Timestamp, ValidationSession, ValidationToken,
 };
 
 use super::*;
 use crate::ports::driven::{
     EmailMessage, IdentityBackend, MockBindingStore, MockNotificationConnector,
-    MockNotificationGenerator, MockSessionStore, Notification, NotifyError,
+    MockNotificationGenerator, MockRateLimiter, MockSessionStore, Notification, NotifyError,
 };
 use crate::ports::driving::MockKeys;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
@@ -231,5 +231,39 @@ async fn a_3pid_whose_medium_has_no_handler_is_unbound_without_a_message() {
     let service = service(Some(bindings(true)))
         .await
         .with_unbind_notifications(sms_only);
+    service.unbind(unbind_alice()).await.unwrap();
+}
+
+#[tokio::test]
+async fn past_the_destinations_allowance_the_unbind_stands_and_nobody_is_notified() {
+    let mut connector = MockNotificationConnector::new();
+    connector.expect_send().never();
+    let mut limiter = MockRateLimiter::new();
+    limiter
+        .expect_check()
+        .withf(|key, cost| *key == LimitKey::Destination(alice()) && *cost == 1)
+        .times(1)
+        .returning(|_, _| Err(RetryAfter::new(std::time::Duration::from_secs(60))));
+    let service = service(Some(bindings(true)))
+        .await
+        .with_unbind_notifications(notifier(generator(0), connector))
+        .with_notification_limits(Arc::new(limiter));
+    service.unbind(unbind_alice()).await.unwrap();
+}
+
+#[tokio::test]
+async fn within_the_destinations_allowance_the_notification_is_counted_and_sent() {
+    let mut connector = MockNotificationConnector::new();
+    connector.expect_send().times(1).returning(|_| Ok(()));
+    let mut limiter = MockRateLimiter::new();
+    limiter
+        .expect_check()
+        .withf(|key, _| *key == LimitKey::Destination(alice()))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service(None)
+        .await
+        .with_unbind_notifications(notifier(generator(1), connector))
+        .with_notification_limits(Arc::new(limiter));
     service.unbind(unbind_alice()).await.unwrap();
 }

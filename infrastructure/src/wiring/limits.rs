@@ -14,21 +14,28 @@ use crate::config::ratelimit::RateLimitSettings;
 /// rarely reached by legitimate traffic, rarely enough to cost nothing.
 const HOUSEKEEPING_PERIOD: Duration = Duration::from_secs(60);
 
-/// The limits use case over `settings`. Must be called inside the runtime: the housekeeping task
-/// is spawned here, and ends on its own once the limiter is dropped.
-pub fn limits(settings: &RateLimitSettings) -> Arc<dyn Limits> {
-    let trusted: Arc<[_]> = Arc::from(settings.trusted_proxies.clone());
+/// The in-memory limiter over `settings` (one for the whole server: the requests' limits and the
+/// unbind notifications count in it together), or none when the operator turned the limits
+/// off. Must be called inside the runtime: the housekeeping task is spawned here, and ends on
+/// its own once the limiter is dropped.
+pub fn rate_limiter(settings: &RateLimitSettings) -> Arc<dyn RateLimiter> {
     if !settings.enabled {
         tracing::warn!(
             "ratelimit.enabled is false: no abuse limit applies (anyone can make this server \
              send mail and SMS without bound)"
         );
-        return Arc::new(LimitService::new(Arc::new(NoLimits), trusted));
+        return Arc::new(NoLimits);
     }
     let limiter = Arc::new(GovernorLimiter::new(&settings.limits));
     tokio::spawn(housekeeping(Arc::downgrade(&limiter)));
-    let port: Arc<dyn RateLimiter> = limiter;
-    Arc::new(LimitService::new(port, trusted))
+    limiter
+}
+
+/// The limits use case: requests counted in `limiter`, client addresses resolved through the
+/// trusted proxies of `settings`.
+pub fn limits(settings: &RateLimitSettings, limiter: Arc<dyn RateLimiter>) -> Arc<dyn Limits> {
+    let trusted: Arc<[_]> = Arc::from(settings.trusted_proxies.clone());
+    Arc::new(LimitService::new(limiter, trusted))
 }
 
 async fn housekeeping(limiter: Weak<GovernorLimiter>) {

@@ -13,6 +13,7 @@ use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::{
     BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, SecretGenerator,
 };
+use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
@@ -43,6 +44,8 @@ pub struct UseCases {
     pub invite_wake: Arc<tokio::sync::Notify>,
     /// The remote step of validation sessions.
     pub remote_sessions: Arc<RemoteSessionService>,
+    /// The abuse limits.
+    pub limits: Arc<dyn Limits>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Whether the stored hash table must be brought up to date with the backends (it was
@@ -86,8 +89,11 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
+    let limiter = limits::rate_limiter(&settings.ratelimit);
     if settings.lookups.unbind_notifications {
-        association = association.with_unbind_notifications(notifier.clone());
+        association = association
+            .with_unbind_notifications(notifier.clone())
+            .with_notification_limits(limiter.clone());
     }
     let mut remote_sessions = RemoteSessionService::new(
         Arc::new(store.session_store()),
@@ -120,6 +126,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         invites,
         invite_wake,
         remote_sessions: Arc::new(remote_sessions),
+        limits: limits::limits(&settings.ratelimit, limiter),
         index,
         rebuild_due,
     })

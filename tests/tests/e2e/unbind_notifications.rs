@@ -11,8 +11,8 @@ const SECRET: &str = "unbindNotice";
 const WAIT: Duration = Duration::from_secs(10);
 
 /// Validates `address` by its emailed link, binds it to `mxid` (v1, as an older homeserver
-/// does), then unbinds it by session.
-async fn bind_then_unbind(app: &TestApp, peers: &Peers, address: &str, mxid: &str) {
+/// does), then unbinds it by session; the session's sid.
+async fn bind_then_unbind(app: &TestApp, peers: &Peers, address: &str, mxid: &str) -> String {
     let sid = app
         .client
         .email_request_token_v1(&types::EmailTokenRequest {
@@ -34,6 +34,12 @@ async fn bind_then_unbind(app: &TestApp, peers: &Peers, address: &str, mxid: &st
         })
         .await
         .expect("bind");
+    unbind(app, address, mxid, sid.clone()).await;
+    sid
+}
+
+/// Unbinds `address` from `mxid` by the session `sid` (v1).
+async fn unbind(app: &TestApp, address: &str, mxid: &str, sid: String) {
     app.client
         .unbind_v1(&types::UnbindRequest {
             mxid: mxid.into(),
@@ -75,4 +81,31 @@ async fn ma1sds_key_turns_the_notification_off() {
     bind_then_unbind(&app, &peers, "gail@example.org", "@gail:example.org").await;
     // The notice is sent before the unbind answers, so it would be there already.
     assert_eq!(peers.smtp.received().len(), 1, "only the validation email");
+}
+
+#[tokio::test]
+async fn unbinds_naming_one_address_notify_it_only_within_its_allowance() {
+    let peers = Peers::start().await;
+    // The requestToken and the first notice spend the address's allowance.
+    let yaml = format!(
+        "{}ratelimit: {{email: {{destination: {{burst: 2, perSeconds: 3600}}}}}}\n",
+        peers.yaml()
+    );
+    let app = spawn_app_with(Backend::Sqlite, &yaml).await;
+    let (address, mxid) = ("hugo@example.org", "@hugo:example.org");
+    let sid = bind_then_unbind(&app, &peers, address, mxid).await;
+    // (The validation email was read by `open_emailed_link`.)
+    peers
+        .smtp
+        .wait_for_mail(WAIT)
+        .await
+        .expect("the first notice");
+
+    // Accepted again (as ma1sd, even with nothing bound), but not mailed again.
+    unbind(&app, address, mxid, sid).await;
+    assert_eq!(
+        peers.smtp.received().len(),
+        2,
+        "the validation email and one notice"
+    );
 }
