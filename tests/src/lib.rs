@@ -18,5 +18,5 @@ pub use path_proxy::PathProxy;
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};
 pub use process::{Deployment, Verity};
-pub use spawn::{Backend, PUBLIC_URL, TestApp, spawn_app, spawn_app_with};
+pub use spawn::{Backend, PUBLIC_URL, TestApp, bearer_http, spawn_app, spawn_app_with};
 pub use verity_testkit::smtp::first_link;

@@ -139,15 +139,7 @@ impl Verity {
 
     /// A generated client that sends `Authorization: Bearer <token>`.
     pub fn client_as(&self, token: &str) -> Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        let value =
-            reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token");
-        headers.insert(reqwest::header::AUTHORIZATION, value);
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client");
-        Client::new_with_client(&self.base_url, http)
+        Client::new_with_client(&self.base_url, crate::bearer_http(token))
     }
 
     /// Kills the process with SIGKILL, as a power cut or the OOM killer would: no shutdown,

@@ -117,18 +117,21 @@ pub(crate) async fn test_config(
     (yaml, database)
 }
 
+/// A `reqwest` client that sends `Authorization: Bearer <token>` with every request.
+pub fn bearer_http(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token");
+    headers.insert(reqwest::header::AUTHORIZATION, value);
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
     /// A generated client that sends `Authorization: Bearer <token>`.
     pub fn client_as(&self, token: &str) -> Client {
-        let mut headers = reqwest::header::HeaderMap::new();
-        let value =
-            reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token");
-        headers.insert(reqwest::header::AUTHORIZATION, value);
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client");
-        Client::new_with_client(&self.base_url, http)
+        Client::new_with_client(&self.base_url, crate::bearer_http(token))
     }
 
     /// `base_url` + `path`; a URL under [`PUBLIC_URL`] (a link Verity made) is taken as its path.

@@ -175,3 +175,52 @@ fn housekeeping_drops_only_entries_that_are_as_good_as_fresh() {
     assert!(limits.check(&account("busy"), 1).is_ok());
     assert!(limits.check(&account("busy"), 1).is_err());
 }
+
+/// Collects what is logged while the guard lives.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn errors(&self) -> usize {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|line| line.contains("ERROR") && line.contains("hourlyBudget"))
+            .count()
+    }
+}
+
+#[test]
+fn a_spent_sms_budget_is_logged_as_an_error_at_most_once_an_hour() {
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let _guard = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish()
+        .set_default();
+    let (limits, clock) = limiter(&settings());
+    for _ in 0..2 {
+        limits.check(&LimitKey::SmsBudget, 1).unwrap();
+    }
+    assert_eq!(logs.errors(), 0, "not spent yet");
+    for _ in 0..3 {
+        assert!(limits.check(&LimitKey::SmsBudget, 1).is_err());
+    }
+    assert_eq!(logs.errors(), 1, "once, however many are refused");
+    clock.advance(Duration::from_secs(3600));
+    for _ in 0..3 {
+        limits.check(&LimitKey::SmsBudget, 1).ok();
+    }
+    assert_eq!(logs.errors(), 2, "again an hour later, while still spent");
+}

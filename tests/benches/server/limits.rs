@@ -12,7 +12,7 @@ use verity_tests::TestApp;
 
 use crate::Store;
 use crate::load::{Run, drive};
-use crate::lookups::{ADDRESSES, hash};
+use crate::lookups::{ADDRESSES, hash, pepper};
 use crate::sessions::{self, Peers};
 
 /// How much to measure.
@@ -84,19 +84,9 @@ async fn measure(
     plan: &Plan,
 ) {
     let token = sessions::register_token(app, peers).await;
-    let http = bearer(&token);
+    let http = verity_tests::bearer_http(&token);
     let v2 = app.url("/_matrix/identity/v2");
-    let pepper = http
-        .get(format!("{v2}/hash_details"))
-        .send()
-        .await
-        .expect("hash_details")
-        .json::<Value>()
-        .await
-        .expect("hash_details JSON")["lookup_pepper"]
-        .as_str()
-        .expect("a lookup_pepper")
-        .to_owned();
+    let pepper = pepper(&http, &app.base_url).await;
     let bodies: Arc<Vec<String>> = Arc::new((0..64).map(|i| body(&pepper, i)).collect());
     let client = Arc::new(app.client_as(&token));
     for &c in &plan.concurrencies {
@@ -142,18 +132,6 @@ fn body(pepper: &str, i: usize) -> String {
         .map(|k| hash(&format!("nobody{i}.{k}@example.net"), pepper))
         .collect();
     json!({"algorithm": "sha256", "pepper": pepper, "addresses": addresses}).to_string()
-}
-
-fn bearer(token: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("token"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
 }
 
 /// Sends `request`, which must answer 200; the body is read so the connection is reused.

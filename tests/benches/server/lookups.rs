@@ -149,17 +149,7 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
 /// Looks up at each concurrency, after a short warm-up.
 async fn measure(figures: &mut Figures, name: &'static str, base_url: &str, plan: &Plan) {
     let http = authenticated(base_url).await;
-    let pepper = http
-        .get(format!("{base_url}/_matrix/identity/v2/hash_details"))
-        .send()
-        .await
-        .expect("hash_details")
-        .json::<Value>()
-        .await
-        .expect("hash_details JSON")["lookup_pepper"]
-        .as_str()
-        .expect("a lookup_pepper")
-        .to_owned();
+    let pepper = pepper(&http, base_url).await;
     let bodies = Arc::new(bodies(&pepper, plan.bindings, plan.requests.min(POOL)));
     let url = format!("{base_url}/_matrix/identity/v2/lookup");
     for &concurrency in &plan.concurrencies {
@@ -282,16 +272,21 @@ async fn authenticated(base_url: &str) -> reqwest::Client {
         .await
         .expect("register")
         .into_inner();
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert(
-        reqwest::header::AUTHORIZATION,
-        reqwest::header::HeaderValue::from_str(&format!("Bearer {}", registered.token))
-            .expect("token"),
-    );
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
+    verity_tests::bearer_http(&registered.token)
+}
+
+/// The server's current lookup pepper (`GET /v2/hash_details`, as `http`).
+pub async fn pepper(http: &reqwest::Client, base_url: &str) -> String {
+    http.get(format!("{base_url}/_matrix/identity/v2/hash_details"))
+        .send()
+        .await
+        .expect("hash_details")
+        .json::<Value>()
+        .await
+        .expect("hash_details JSON")["lookup_pepper"]
+        .as_str()
+        .expect("a lookup_pepper")
+        .to_owned()
 }
 
 /// `sha256` of `"<address> <medium> <pepper>"`, unpadded URL-safe base64.
