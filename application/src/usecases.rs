@@ -19,7 +19,9 @@ mod invites_test_support;
 #[cfg(test)]
 mod test_support;
 
-pub use accounts::{AccountService, AccountSettings};
+pub use accounts::{
+    AccountService, AccountSettings, DEFAULT_ACCOUNT_CACHE_CAPACITY, DEFAULT_ACCOUNT_CACHE_LIFETIME,
+};
 pub use association::{AssociationService, AssociationSettings};
 pub use backends::Backends;
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};

@@ -183,6 +183,9 @@ pub struct AccountsSettings {
     /// `accountConfig.tokenLifetime` (Verity only): how long an access token works; `None`
     /// (the default) means until logout, as sydent.
     pub token_lifetime: Option<Duration>,
+    /// `accountConfig.cacheLifetime` (Verity only): how long an account read from the store is
+    /// served from memory (10 s by default; zero turns the cache off).
+    pub cache_lifetime: Duration,
     /// `policy.policies.<name>.{version, terms.<lang>.{name, url}}`, in name order.
     pub policies: Vec<TermsPolicy>,
 }

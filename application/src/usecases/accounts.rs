@@ -14,8 +14,22 @@ use crate::ports::driven::{
 };
 use crate::ports::driving::{Accounts, AuthError, Registration, RegistrationError};
 
+#[path = "accounts_cache.rs"]
+mod cache;
+use cache::AccountCache;
+
 /// How many URLs one `POST /terms` may accept (there are only as many as configured documents).
 const MAX_ACCEPTED_URLS: usize = 100;
+
+/// How many accounts the cache holds at most. An entry is a fingerprint (64 hex digits), a user
+/// ID and two timestamps, about 250 bytes with the map's overhead, so this is a few MiB at
+/// most; 10,000 tokens used within one cache lifetime is far more than one instance serves.
+pub const DEFAULT_ACCOUNT_CACHE_CAPACITY: usize = 10_000;
+
+/// How long an account read from the store is trusted without reading it again
+/// (`accountConfig.cacheLifetime`'s default). A logout on another instance takes effect within
+/// this; a client's burst of lookups (a user typing in an invite dialog) falls within it.
+pub const DEFAULT_ACCOUNT_CACHE_LIFETIME: Duration = Duration::from_secs(10);
 
 /// What the account use case needs from configuration.
 #[derive(Debug, Clone)]
@@ -29,6 +43,11 @@ pub struct AccountSettings {
     pub token_lifetime: Option<Duration>,
     /// `policy.policies`, the terms users must accept.
     pub policies: Vec<TermsPolicy>,
+    /// `accountConfig.cacheLifetime`: how long an authenticated account is served from memory
+    /// before the store is read again; zero turns the cache off.
+    pub cache_lifetime: Duration,
+    /// How many accounts the cache holds at most ([`DEFAULT_ACCOUNT_CACHE_CAPACITY`]).
+    pub cache_capacity: usize,
 }
 
 /// The account and terms use cases.
@@ -38,6 +57,7 @@ pub struct AccountService {
     homeserver: Arc<dyn HomeserverClient>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretGenerator>,
+    cache: AccountCache,
     settings: AccountSettings,
 }
 
@@ -57,6 +77,7 @@ impl AccountService {
             homeserver,
             clock,
             secrets,
+            cache: AccountCache::new(settings.cache_lifetime, settings.cache_capacity),
             settings,
         }
     }
@@ -144,12 +165,22 @@ impl Accounts for AccountService {
     ) -> Result<UserId, AuthError> {
         let token = parse_token(token)?;
         let fingerprint = token.fingerprint();
-        let account = self
-            .accounts
-            .find(&fingerprint)
-            .await?
-            .ok_or(AuthError::Unauthorized)?;
-        if !account.is_valid_at(self.clock.now()) {
+        let now = self.clock.now();
+        let account = match self.cache.get(&fingerprint, now) {
+            Some(account) => account,
+            None => {
+                let account = self
+                    .accounts
+                    .find(&fingerprint)
+                    .await?
+                    .ok_or(AuthError::Unauthorized)?;
+                self.cache.put(account.clone(), now);
+                account
+            }
+        };
+        // Checked on every request, cached or not: a token is never accepted past its expiry.
+        if !account.is_valid_at(now) {
+            self.cache.remove(&fingerprint);
             self.accounts.delete(&fingerprint).await?;
             return Err(AuthError::Unauthorized);
         }
@@ -164,7 +195,11 @@ impl Accounts for AccountService {
 
     async fn logout(&self, token: Option<String>) -> Result<(), AuthError> {
         let token = parse_token(token)?;
-        if self.accounts.delete(&token.fingerprint()).await? {
+        let fingerprint = token.fingerprint();
+        // Evicted first: from here on this instance reads the store for the token, even if the
+        // delete below fails.
+        self.cache.remove(&fingerprint);
+        if self.accounts.delete(&fingerprint).await? {
             Ok(())
         } else {
             Err(AuthError::Unauthorized)

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mockall::predicate::eq;
 use verity_domain::{InvalidMatrixId, PolicyDocument, Timestamp, TokenFingerprint};
@@ -16,6 +17,8 @@ struct Mocks {
     terms: MockTermsStore,
     homeserver: MockHomeserverClient,
     settings: AccountSettings,
+    /// What the clock says, in milliseconds; tests move it forward.
+    now: Arc<AtomicU64>,
 }
 
 fn user(raw: &str) -> UserId {
@@ -47,7 +50,10 @@ impl Mocks {
                 allow_only_trusted_domain: true,
                 token_lifetime: None,
                 policies: vec![],
+                cache_lifetime: DEFAULT_ACCOUNT_CACHE_LIFETIME,
+                cache_capacity: DEFAULT_ACCOUNT_CACHE_CAPACITY,
             },
+            now: Arc::new(AtomicU64::new(T0)),
         }
     }
 
@@ -60,7 +66,10 @@ impl Mocks {
 
     fn build(self) -> AccountService {
         let mut clock = MockClock::new();
-        clock.expect_now().returning(|| Timestamp::from_millis(T0));
+        let now = self.now;
+        clock
+            .expect_now()
+            .returning(move || Timestamp::from_millis(now.load(Ordering::SeqCst)));
         let mut secrets = MockSecretGenerator::new();
         secrets
             .expect_access_token()
@@ -390,4 +399,132 @@ async fn a_store_failure_is_internal() {
         .await
         .unwrap_err();
     assert!(matches!(error, AuthError::Internal(_)), "{error:?}");
+}
+
+// The account cache (accountConfig.cacheLifetime, 10 s in these tests).
+
+fn token(name: &str) -> TokenFingerprint {
+    AccessToken::parse(name).unwrap().fingerprint()
+}
+
+/// A store that knows every token, as `@alice`, and expects `reads` reads of `name`.
+fn expect_reads(m: &mut Mocks, name: &str, reads: usize) {
+    m.accounts
+        .expect_find()
+        .with(eq(token(name)))
+        .times(reads)
+        .returning(|fingerprint| {
+            Ok(Some(Account {
+                token: fingerprint.clone(),
+                ..account("@alice:example.org", None)
+            }))
+        });
+}
+
+async fn authenticates(service: &AccountService, name: &str) -> bool {
+    service.authenticate(Some(name.into()), false).await.is_ok()
+}
+
+#[tokio::test]
+async fn a_second_authentication_within_the_cache_lifetime_does_not_read_the_store() {
+    let mut m = Mocks::new();
+    expect_reads(&mut m, "issued", 1);
+    let now = m.now.clone();
+    let service = m.build();
+    assert!(authenticates(&service, "issued").await);
+    now.store(T0 + 9_999, Ordering::SeqCst);
+    assert!(authenticates(&service, "issued").await);
+}
+
+#[tokio::test]
+async fn once_the_cache_lifetime_has_passed_the_store_is_read_again() {
+    let mut m = Mocks::new();
+    expect_reads(&mut m, "issued", 2);
+    let now = m.now.clone();
+    let service = m.build();
+    assert!(authenticates(&service, "issued").await);
+    now.store(T0 + 10_000, Ordering::SeqCst);
+    assert!(authenticates(&service, "issued").await);
+    assert!(authenticates(&service, "issued").await, "cached again");
+}
+
+#[tokio::test]
+async fn logout_evicts_the_cached_account_so_the_token_is_refused_at_once() {
+    let mut m = Mocks::new();
+    let mut stored = true;
+    m.accounts.expect_find().times(2).returning(move |_| {
+        let found = stored.then(|| account("@alice:example.org", None));
+        stored = false;
+        Ok(found)
+    });
+    m.accounts
+        .expect_delete()
+        .with(eq(fingerprint()))
+        .times(1)
+        .returning(|_| Ok(true));
+    let service = m.build();
+    assert!(authenticates(&service, "issued").await);
+    service.logout(Some("issued".into())).await.unwrap();
+    let error = service
+        .authenticate(Some("issued".into()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::Unauthorized), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_cached_account_is_refused_once_its_token_expires() {
+    let mut m = Mocks::new();
+    m.accounts
+        .expect_find()
+        .times(1)
+        .returning(|_| Ok(Some(account("@alice:example.org", Some(T0 + 5_000)))));
+    m.accounts
+        .expect_delete()
+        .with(eq(fingerprint()))
+        .times(1)
+        .returning(|_| Ok(true));
+    let now = m.now.clone();
+    let service = m.build();
+    assert!(authenticates(&service, "issued").await);
+    now.store(T0 + 5_000, Ordering::SeqCst);
+    let error = service
+        .authenticate(Some("issued".into()), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::Unauthorized), "{error:?}");
+}
+
+#[tokio::test]
+async fn unknown_tokens_are_not_cached() {
+    let mut m = Mocks::new();
+    m.accounts.expect_find().times(2).returning(|_| Ok(None));
+    let service = m.build();
+    assert!(!authenticates(&service, "unknown").await);
+    assert!(!authenticates(&service, "unknown").await);
+}
+
+#[tokio::test]
+async fn the_cache_holds_at_most_its_capacity_and_evicts_the_oldest() {
+    let mut m = Mocks::new();
+    m.settings.cache_capacity = 2;
+    expect_reads(&mut m, "first", 2);
+    expect_reads(&mut m, "second", 1);
+    expect_reads(&mut m, "third", 1);
+    let service = m.build();
+    for name in ["first", "second", "third", "first", "third"] {
+        assert!(authenticates(&service, name).await, "{name}");
+    }
+    assert_eq!(service.cache.len(), 2);
+}
+
+#[tokio::test]
+async fn a_zero_cache_lifetime_reads_the_store_every_time() {
+    let mut m = Mocks::new();
+    m.settings.cache_lifetime = Duration::ZERO;
+    expect_reads(&mut m, "issued", 3);
+    let service = m.build();
+    for _ in 0..3 {
+        assert!(authenticates(&service, "issued").await);
+    }
 }

@@ -12,9 +12,14 @@ use super::lenient::{Flag, format_duration};
 use super::raw::{RawAccountConfig, RawNextLink, RawPolicy, RawTerms, RawTermsPolicy};
 use super::resolve::text;
 use crate::settings::AccountsSettings;
+use verity_application::usecases::DEFAULT_ACCOUNT_CACHE_LIFETIME;
 
 /// Longer than this is a mistake (a unit left out, a number of milliseconds): ten years.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3_650 * 86_400);
+
+/// Longer than this would let a logged-out token work on other instances for too long: the cache
+/// only needs to outlast a client's burst of requests.
+const MAX_CACHE_LIFETIME: Duration = Duration::from_secs(300);
 
 pub fn accounts(
     account: RawAccountConfig,
@@ -31,9 +36,23 @@ pub fn accounts(
             ),
         ));
     }
+    let cache_lifetime = account
+        .cache_lifetime
+        .map_or(DEFAULT_ACCOUNT_CACHE_LIFETIME, |lifetime| lifetime.0);
+    if cache_lifetime > MAX_CACHE_LIFETIME {
+        return Err(ConfigError::invalid(
+            "accountConfig.cacheLifetime",
+            format!(
+                "{} is longer than 5 minutes (5m): a logout on another instance would take that \
+                 long to take effect there; the default is 10s, and 0 turns the cache off",
+                format_duration(cache_lifetime)
+            ),
+        ));
+    }
     Ok(AccountsSettings {
         allow_only_trusted_domain: account.allow_only_trust_domains.is_none_or(|Flag(b)| b),
         token_lifetime,
+        cache_lifetime,
         policies: policies(policy)?,
     })
 }

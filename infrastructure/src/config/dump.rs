@@ -179,6 +179,7 @@ struct AccountConfig {
     allow_only_trust_domains: bool,
     /// `null` (until logout) is written out rather than left out, so the key shows.
     token_lifetime: Option<String>,
+    cache_lifetime: String,
 }
 
 #[derive(Serialize)]
@@ -345,6 +346,7 @@ fn account_config(accounts: &AccountsSettings) -> AccountConfig {
     AccountConfig {
         allow_only_trust_domains: accounts.allow_only_trusted_domain,
         token_lifetime: accounts.token_lifetime.map(format_duration),
+        cache_lifetime: format_duration(accounts.cache_lifetime),
     }
 }
 

@@ -168,6 +168,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "session.nextLink.allowed",
     "accountConfig.allowOnlyTrustDomains",
     "accountConfig.tokenLifetime",
+    "accountConfig.cacheLifetime",
     "policy.policies",
     "policy.policies.*.version",
     "policy.policies.*.terms",

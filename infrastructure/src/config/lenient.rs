@@ -147,6 +147,50 @@ impl<'de> Deserialize<'de> for Lifetime {
     }
 }
 
+/// A duration that may be zero (which turns the feature off): `0`, `0s`, or a [`Lifetime`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationOrZero(pub Duration);
+
+const DURATION_OR_ZERO_EXPECTED: &str =
+    "a duration such as `30s`, `1m` or a number of seconds, or `0` for none";
+
+impl<'de> Deserialize<'de> for DurationOrZero {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DurationOrZeroVisitor;
+        impl Visitor<'_> for DurationOrZeroVisitor {
+            type Value = DurationOrZero;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(DURATION_OR_ZERO_EXPECTED)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<DurationOrZero, E> {
+                Ok(DurationOrZero(Duration::from_secs(v)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<DurationOrZero, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<DurationOrZero, E> {
+                if let Some(duration) = parse_duration(v) {
+                    return Ok(DurationOrZero(duration));
+                }
+                // `0`, `0s`, `0m` (what `--dump-config` writes for zero is `0s`).
+                let zero = v.trim().starts_with('0')
+                    && v.trim()
+                        .chars()
+                        .all(|c| matches!(c, '0' | 'd' | 'h' | 'm' | 's'));
+                if zero {
+                    Ok(DurationOrZero(Duration::ZERO))
+                } else {
+                    Err(E::invalid_value(Unexpected::Str(v), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(DurationOrZeroVisitor)
+    }
+}
+
 /// Parses `24h`, `1h30m`, `90s` or `90`; `None` for anything else, zero included.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use super::invites::RawInvite;
-use super::lenient::{Flag, Int, Lifetime, Text};
+use super::lenient::{DurationOrZero, Flag, Int, Lifetime, Text};
 use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
 use super::recursive::RawForward;
 use super::synapse::RawSynapseSql;
@@ -254,6 +254,8 @@ pub struct RawAccountConfig {
     pub allow_only_trust_domains: Option<Flag>,
     /// Verity only.
     pub token_lifetime: Option<Lifetime>,
+    /// Verity only.
+    pub cache_lifetime: Option<DurationOrZero>,
 }
 
 /// `policy` (ma1sd's terms of service)

@@ -73,6 +73,7 @@ fn by_default_only_the_trusted_domain_registers_tokens_last_until_logout_no_term
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
     assert!(s.accounts.allow_only_trusted_domain);
     assert_eq!(s.accounts.token_lifetime, None);
+    assert_eq!(s.accounts.cache_lifetime, Duration::from_secs(10));
     assert!(s.accounts.policies.is_empty());
     assert!(s.session.next_link_allowed.is_empty());
 
@@ -106,6 +107,28 @@ fn account_config_is_read_with_ma1sd_names_and_a_token_lifetime() {
         ten_years.settings.accounts.token_lifetime,
         Some(Duration::from_secs(3_650 * 86_400))
     );
+}
+
+#[test]
+fn the_account_cache_lifetime_is_a_duration_up_to_five_minutes_and_zero_turns_it_off() {
+    for (lifetime, seconds) in [("30s", 30), ("1m", 60), ("5m", 300), ("20", 20)] {
+        let s = parsed(&format!(
+            "{DOMAIN}accountConfig: {{cacheLifetime: {lifetime}}}\n"
+        ))
+        .settings;
+        assert_eq!(
+            s.accounts.cache_lifetime,
+            Duration::from_secs(seconds),
+            "{lifetime}"
+        );
+    }
+    for off in ["0", "'0'", "0s"] {
+        let s = parsed(&format!(
+            "{DOMAIN}accountConfig: {{cacheLifetime: {off}}}\n"
+        ))
+        .settings;
+        assert_eq!(s.accounts.cache_lifetime, Duration::ZERO, "{off}");
+    }
 }
 
 #[test]
@@ -236,6 +259,23 @@ fn next_link_prefixes_are_absolute_http_urls_kept_in_normal_form() {
 }
 
 #[test]
+fn a_cache_lifetime_that_is_no_duration_or_longer_than_five_minutes_is_refused() {
+    for (lifetime, says) in [
+        ("-1", "or `0` for none"),
+        ("10x", "or `0` for none"),
+        ("0x", "or `0` for none"),
+        ("301", "longer than 5 minutes"),
+        ("1h", "longer than 5 minutes"),
+    ] {
+        refused_with(
+            &format!("accountConfig: {{cacheLifetime: {lifetime}}}\n"),
+            "accountConfig.cacheLifetime",
+            says,
+        );
+    }
+}
+
+#[test]
 fn every_accounts_terms_and_redirect_error_names_its_key() {
     let terms = |en: &str| {
         format!("policy: {{policies: {{privacy: {{version: 1, terms: {{en: {en}}}}}}}}}\n")
@@ -332,13 +372,14 @@ fn every_accounts_terms_and_redirect_error_names_its_key() {
 fn the_effective_yaml_round_trips_accounts_terms_and_redirects() {
     let first = parsed(&format!(
         "{DOMAIN}{MA1SD_POLICY}accountConfig: {{allowOnlyTrustDomains: false, \
-         tokenLifetime: 1d}}\nsession: {{nextLink: {{allowed: ['https://app.element.io']}}}}\n"
+         tokenLifetime: 1d, cacheLifetime: 30s}}\nsession: {{nextLink: {{allowed: ['https://app.element.io']}}}}\n"
     ))
     .settings;
     let yaml = effective_yaml(&first);
     for shows in [
         "allowOnlyTrustDomains: false",
         "tokenLifetime: 24h",
+        "cacheLifetime: 30s",
         "- https://app.element.io/",
         "version: '1.0'",
         "url: https://ma1sd.host.tld/term_de.html",
@@ -353,6 +394,10 @@ fn the_effective_yaml_round_trips_accounts_terms_and_redirects() {
         again.settings.accounts.token_lifetime,
         first.accounts.token_lifetime
     );
+    assert_eq!(
+        again.settings.accounts.cache_lifetime,
+        Duration::from_secs(30)
+    );
     assert!(!again.settings.accounts.allow_only_trusted_domain);
     assert_eq!(
         again.settings.session.next_link_allowed,
@@ -364,6 +409,7 @@ fn the_effective_yaml_round_trips_accounts_terms_and_redirects() {
     for shows in [
         "allowOnlyTrustDomains: true",
         "tokenLifetime: null",
+        "cacheLifetime: 10s",
         "policies: {}",
         "allowed: []",
     ] {
@@ -375,4 +421,12 @@ fn the_effective_yaml_round_trips_accounts_terms_and_redirects() {
     let again = parsed(&defaults);
     assert_eq!(again.settings.accounts.token_lifetime, None);
     assert_eq!(effective_yaml(&again.settings), defaults);
+
+    let off = parsed(&format!("{DOMAIN}accountConfig: {{cacheLifetime: 0}}\n")).settings;
+    let yaml = effective_yaml(&off);
+    assert!(yaml.contains("cacheLifetime: 0s"), "{yaml}");
+    assert_eq!(
+        parsed(&yaml).settings.accounts.cache_lifetime,
+        Duration::ZERO
+    );
 }

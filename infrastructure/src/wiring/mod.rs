@@ -16,9 +16,9 @@ use verity_application::ports::driven::{
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
-    AccountService, AccountSettings, AssociationService, AssociationSettings, Backends, HashIndex,
-    KeyService, LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
-    ValidationSettings,
+    AccountService, AccountSettings, AssociationService, AssociationSettings, Backends,
+    DEFAULT_ACCOUNT_CACHE_CAPACITY, HashIndex, KeyService, LookupService, Notifier,
+    RemoteSessionService, StatusService, ValidationService, ValidationSettings,
 };
 
 use crate::settings::Settings;
@@ -151,6 +151,8 @@ fn accounts(
             allow_only_trusted_domain: settings.accounts.allow_only_trusted_domain,
             token_lifetime: settings.accounts.token_lifetime,
             policies: settings.accounts.policies.clone(),
+            cache_lifetime: settings.accounts.cache_lifetime,
+            cache_capacity: DEFAULT_ACCOUNT_CACHE_CAPACITY,
         },
     )
 }

@@ -5,6 +5,7 @@
 // Test helpers outside #[test] functions are not "tests" to clippy; panicking is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod accounts;
 mod architecture;
 mod browser;
 mod crash_safety;
