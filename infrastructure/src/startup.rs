@@ -79,10 +79,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.server.local_addr(), "verity is listening");
-        let maintenance = tokio::spawn(lookup_maintenance(
-            self.use_cases.index.clone(),
-            self.use_cases.rebuild_due,
-        ));
+        let maintenance = tokio::spawn(lookup_maintenance(self.use_cases.index.clone()));
         let delivery = tokio::spawn(invite_delivery(
             self.use_cases.invites.clone(),
             self.use_cases.invite_wake.clone(),
@@ -134,16 +131,32 @@ pub(crate) async fn open_store(storage: &StorageSettings) -> anyhow::Result<SqlS
 /// How often the pepper's rotation policy is checked.
 const ROTATION_CHECK_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Keeps the lookup hash table up to date in the background: first brings a table loaded at start
-/// in line with the backends, then makes a new pepper whenever `hashing.rotationPolicy` asks. The
-/// published table answers throughout.
-async fn lookup_maintenance(index: Arc<HashIndex>, rebuild_due: bool) {
-    if rebuild_due && let Err(error) = index.rebuild(Rebuild::SamePepper).await {
-        tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "bringing the lookup hash table up to date failed; the stored table keeps answering");
-    }
+/// The longest wait between two attempts to build the lookup hash table after failures.
+const BUILD_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Keeps the lookup hash table in the background. Its first build starts with the use cases
+/// (`wiring::lookups`); while no table is complete and none is being built (that build failed),
+/// a build is tried again, waiting twice as long each time up to a minute (hashed lookups answer
+/// 503 meanwhile). Then a new pepper is made whenever `hashing.rotationPolicy` asks; the
+/// published pepper and its table answer throughout a rotation.
+async fn lookup_maintenance(index: Arc<HashIndex>) {
+    let mut retry = ROTATION_CHECK_PERIOD;
+    let mut next_build = tokio::time::Instant::now();
     let mut every = tokio::time::interval(ROTATION_CHECK_PERIOD);
     loop {
         every.tick().await;
+        if index.build_due() {
+            let now = tokio::time::Instant::now();
+            if now >= next_build
+                && let Err(error) = index.rebuild(Rebuild::SamePepper).await
+            {
+                tracing::warn!(error = %error, source = ?std::error::Error::source(&error), retry_in_s = retry.as_secs(), "building the lookup hash table failed; hashed lookups answer 503 until it is built");
+                next_build = now + retry;
+                retry = (retry * 2).min(BUILD_RETRY_MAX);
+            }
+            continue;
+        }
+        retry = ROTATION_CHECK_PERIOD;
         if index.rotation_due()
             && let Err(error) = index.rebuild(Rebuild::NewPepper).await
         {

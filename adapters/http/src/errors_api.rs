@@ -39,6 +39,7 @@ pub enum ApiError {
     #[oai(status = 502)]
     BadGateway(Json<MatrixError>),
     /// A remote identity server cannot be reached (`M_REMOTE_IS_ERROR`); nothing was changed.
+    /// Or the lookup hash table is still being built (`M_UNKNOWN`, with `retry_after_ms`).
     #[oai(status = 503)]
     ServiceUnavailable(Json<MatrixError>),
 }
@@ -330,9 +331,19 @@ impl From<LookupError> for ApiError {
             LookupError::Signing(error) => Self::internal(&error),
             LookupError::Internal(error) => Self::internal(&error),
             LookupError::Backend(error) => Self::internal(&error),
+            // Retryable, and never "not bound": Synapse fails the invite (500) instead of
+            // sending a 3PID invite to an address that may be bound (docs/lookups.md).
+            LookupError::NotReady => Self::ServiceUnavailable(Json(MatrixError {
+                retry_after_ms: Some(LOOKUP_RETRY_MS),
+                ..MatrixError::new(ErrCode::Unknown, message)
+            })),
         }
     }
 }
+
+/// The wait, in milliseconds, a hashed lookup refused while the table is built suggests
+/// (`retry_after_ms`): a million bindings take about a second to read.
+const LOOKUP_RETRY_MS: u64 = 1_000;
 
 /// Not an error: after the first SMS code of a phone number published remotely, the client
 /// must ask for the remote server's NEW code (mxisd answered 200 `M_MESSAGE_FOR_CLIENT`).

@@ -152,6 +152,7 @@ fn lookup_errors() -> Vec<LookupError> {
         LookupError::Signing(SigningError::NotAnObject),
         LookupError::Internal(store()),
         LookupError::Backend(backend()),
+        LookupError::NotReady,
     ];
     for error in &all {
         match error {
@@ -161,7 +162,8 @@ fn lookup_errors() -> Vec<LookupError> {
             | LookupError::MalformedEntry(_)
             | LookupError::Signing(_)
             | LookupError::Internal(_)
-            | LookupError::Backend(_) => {}
+            | LookupError::Backend(_)
+            | LookupError::NotReady => {}
         }
     }
     all

@@ -10,10 +10,10 @@ use verity_domain::{
 
 use super::*;
 use crate::ports::driven::{
-    Change, HashStore, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
+    Change, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
 };
 use crate::ports::driving::MockKeys;
-use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
+use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
 };
@@ -70,16 +70,14 @@ fn keys() -> MockKeys {
 
 struct World {
     own: Arc<FakeBackend>,
-    hashes: Arc<FakeHashStore>,
     index: Arc<HashIndex>,
 }
 
 /// An index over one backend, `own`, that the mocked binding store writes through to.
 async fn world() -> World {
     let own = FakeBackend::new("bindings", &[]);
-    let hashes = Arc::new(FakeHashStore::default());
     let index = Arc::new(HashIndex::new(
-        hashes.clone(),
+        Arc::new(FakeHashStore::default()),
         Backends::new(vec![own.clone() as Arc<dyn IdentityBackend>]),
         Arc::new(CountingPeppers::default()),
         FakeClock::at(NOW),
@@ -91,7 +89,8 @@ async fn world() -> World {
         },
     ));
     index.start().await.unwrap();
-    World { own, hashes, index }
+    index.rebuild(Rebuild::SamePepper).await.unwrap();
+    World { own, index }
 }
 
 impl World {
@@ -139,12 +138,11 @@ impl World {
     async fn hashed(&self, threepid: &ThreePid) -> Option<UserId> {
         let table = self.index.published().unwrap();
         let hash = LookupHash::of(threepid, &table.pepper);
-        self.hashes
-            .find(&table.pepper, &[hash])
-            .await
+        self.index
+            .find(table.pepper.as_str(), &[hash])
             .unwrap()
             .pop()
-            .map(|entry| entry.binding.user_id)
+            .map(|(_, user_id)| user_id)
     }
 }
 

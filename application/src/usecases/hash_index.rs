@@ -1,18 +1,21 @@
-//! The precomputed table of lookup hashes that `sha256` lookups are answered from: built from
-//! every backend's feed, kept up to date after each bind and unbind, and rebuilt (at start-up
-//! under the same pepper, on rotation under a new one) in the background without disturbing the
-//! published table.
+//! The table of lookup hashes that `sha256` lookups are answered from, held in memory: built
+//! from every backend's feed in the background at start-up (and under a new pepper on rotation),
+//! kept in step with every bind and unbind made through this process. Only the pepper is stored
+//! (so that clients' peppers stay valid across restarts).
 //!
 //! ```text
-//!  rebuild:  new table (pepper, generation) ─ fill from the feeds ─┐
-//!  bind/unbind ─ refresh(3PID) ─ published table, and remembered ──┤ (writes lock)
-//!                                                                  └─ redo the remembered 3PIDs
-//!                                                                     in the new table, publish
+//!  start:    stored pepper (or a new one, stored) ─ published, no table: lookups "not ready"
+//!  rebuild:  fill a new table from the feeds ──────────────────────┐
+//!  bind/unbind ─ refresh(3PID) ─ the complete table, and remembered ┤ (writes lock)
+//!                                                                   └─ redo the remembered 3PIDs
+//!                                                                      in the new table, swap
 //! ```
 //! Every write to a table (a refresh, and the end of a rebuild) holds one async lock, so the last
 //! refresh of a 3PID is the last write for it: a refresh reads the backends' current answer and
-//! writes it, and a rebuild redoes every 3PID refreshed while it filled its table.
-use std::collections::BTreeSet;
+//! writes it, and a rebuild redoes every 3PID refreshed while it filled its table. A lookup never
+//! sees half a table: until the first table is complete it is told to retry
+//! ([`Unanswered::NotReady`]), and a rotation swaps the pepper and its complete table at once.
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -22,7 +25,7 @@ use verity_domain::{LookupHash, ThreePid, Timestamp, UserId};
 
 use super::backends::{Backends, OnFailure};
 use crate::ports::driven::{
-    BackendError, Binding, Clock, HashEntry, HashStore, HashTable, SecretGenerator, StoreError,
+    BackendError, Clock, HashStore, HashTable, SecretGenerator, StoreError,
 };
 
 /// When the pepper changes.
@@ -52,9 +55,9 @@ pub struct HashingSettings {
 /// Which pepper a rebuild uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rebuild {
-    /// The published pepper: brings the table in line with the backends (at start-up).
+    /// The published pepper: builds the table of the pepper loaded at start-up.
     SamePepper,
-    /// A new pepper (rotation, or the first table).
+    /// A new pepper (rotation).
     NewPepper,
 }
 
@@ -69,6 +72,27 @@ pub enum IndexError {
     Backend(#[from] BackendError),
 }
 
+/// Why a hashed lookup cannot be answered from the table now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unanswered {
+    /// The table of the published pepper is still being built (or its build failed and is
+    /// retried): answering from part of it could say "not bound" of a bound address.
+    NotReady,
+    /// The lookup's pepper is not the published one (it changed since it was checked).
+    OtherPepper(String),
+}
+
+/// A hash as the table keys it: the 43 characters of an unpadded base64 SHA-256, as sent. A
+/// client's hash of another length cannot be in the table.
+type Key = [u8; 43];
+
+fn key(hash: &LookupHash) -> Option<Key> {
+    hash.as_str().as_bytes().try_into().ok()
+}
+
+/// A complete table: every published 3PID's hash under its pepper, to its user.
+type Entries = HashMap<Key, UserId>;
+
 /// A rebuild in progress: the 3PIDs refreshed since it began.
 struct Building {
     touched: BTreeSet<ThreePid>,
@@ -76,7 +100,10 @@ struct Building {
 
 #[derive(Default)]
 struct State {
+    /// The pepper clients are given; set at start-up, changed only with its complete table.
     published: Option<HashTable>,
+    /// The table of `published`, once complete.
+    entries: Option<Entries>,
     published_at: Option<Timestamp>,
     building: Option<Building>,
 }
@@ -104,7 +131,7 @@ impl Drop for RebuildGuard<'_> {
 }
 
 impl HashIndex {
-    /// The index over `hashes`, fed by `backends` (highest priority first).
+    /// The index whose pepper is kept in `hashes`, fed by `backends` (highest priority first).
     pub fn new(
         hashes: Arc<dyn HashStore>,
         backends: Backends,
@@ -130,38 +157,84 @@ impl HashIndex {
         self.settings.enabled
     }
 
-    /// Loads the published table, and returns `true` when one was found (the caller then runs
-    /// [`rebuild`](Self::rebuild) with [`Rebuild::SamePepper`] in the background, which answers
-    /// from the stored table meanwhile). On the first start there is none: the first table is
-    /// built now, with a new pepper, so that no lookup is ever answered from half a table.
+    /// Publishes the stored pepper, or on the first start a new one (stored now), and returns
+    /// `true` when hashing is on: the caller then runs [`rebuild`](Self::rebuild) with
+    /// [`Rebuild::SamePepper`] in the background. Nothing is read from the backends here, so the
+    /// server can listen at once; hashed lookups are [`Unanswered::NotReady`] until the table is
+    /// complete.
     ///
     /// # Errors
-    /// [`IndexError`] when the store or, on the first start, a backend fails.
+    /// [`IndexError`] when the store fails.
     pub async fn start(&self) -> Result<bool, IndexError> {
         if !self.settings.enabled {
             return Ok(false);
         }
-        match self.hashes.published().await? {
+        let table = match self.hashes.published().await? {
             Some(table) => {
                 tracing::info!(
                     generation = table.generation,
-                    "lookup hash table loaded; bringing it up to date in the background"
+                    "lookup pepper loaded; its hash table is built in the background"
                 );
-                let mut state = self.write_state();
-                state.published = Some(table);
-                state.published_at = Some(self.clock.now());
-                Ok(true)
+                table
             }
             None => {
-                self.rebuild(Rebuild::NewPepper).await?;
-                Ok(false)
+                let table = self.next_table(None, Rebuild::NewPepper);
+                self.hashes.publish(&table).await?;
+                tracing::info!(
+                    "first lookup pepper made; its hash table is built in the background"
+                );
+                table
             }
-        }
+        };
+        let mut state = self.write_state();
+        state.published = Some(table);
+        state.published_at = Some(self.clock.now());
+        Ok(true)
     }
 
-    /// The published table, if hashing is on and a table exists.
+    /// The published pepper and generation, if hashing is on (clients are given this pepper even
+    /// while its table is being built).
     pub fn published(&self) -> Option<HashTable> {
         self.read_state().published.clone()
+    }
+
+    /// Whether the published pepper's table is complete (hashed lookups are answered).
+    pub fn is_ready(&self) -> bool {
+        self.read_state().entries.is_some()
+    }
+
+    /// Whether a build of the published pepper's table is due: hashing is on, no table is
+    /// complete (the build at start failed) and no build runs.
+    pub fn build_due(&self) -> bool {
+        self.settings.enabled
+            && !self.rebuilding.load(Ordering::Acquire)
+            && self.read_state().entries.is_none()
+    }
+
+    /// The users of the `hashes` that are in the table of `pepper`, each with the hash as sent.
+    ///
+    /// # Errors
+    /// [`Unanswered`] when the table is not complete yet, or `pepper` is not the published one.
+    pub fn find(
+        &self,
+        pepper: &str,
+        hashes: &[LookupHash],
+    ) -> Result<Vec<(LookupHash, UserId)>, Unanswered> {
+        let state = self.read_state();
+        let published = state.published.as_ref().map(|t| t.pepper.as_str());
+        if published != Some(pepper) {
+            return Err(Unanswered::OtherPepper(
+                published.unwrap_or_default().to_owned(),
+            ));
+        }
+        let entries = state.entries.as_ref().ok_or(Unanswered::NotReady)?;
+        Ok(hashes
+            .iter()
+            .filter_map(|hash| {
+                let user = entries.get(&key(hash)?)?;
+                Some((hash.clone(), user.clone()))
+            })
+            .collect())
     }
 
     /// Counts one `/lookup` request (for [`RotationPolicy::PerRequests`]).
@@ -184,10 +257,11 @@ impl HashIndex {
         }
     }
 
-    /// Builds a new generation of the table from every backend's feed, lowest priority first so
-    /// that a 3PID several backends know ends with the answer of the highest, then publishes it
-    /// atomically. The published table answers until then; a failed rebuild leaves it published.
-    /// Returns `false` when hashing is off or another rebuild is running.
+    /// Builds a table from every backend's feed, lowest priority first so that a 3PID several
+    /// backends know ends with the answer of the highest, then swaps it in with its pepper at
+    /// once (a new pepper is stored first). The published pepper and its table answer until
+    /// then; a failed rebuild leaves them as they were. Returns `false` when hashing is off or
+    /// another rebuild is running.
     ///
     /// # Errors
     /// [`IndexError`] when the store or a backend fails.
@@ -198,13 +272,6 @@ impl HashIndex {
         let _guard = RebuildGuard(&self.rebuilding);
         let published = self.published();
         let table = self.next_table(published.as_ref(), kind);
-        // Tables of earlier peppers are kept until the next rebuild, so that a lookup that
-        // checked its pepper just before a rotation still finds its table.
-        let keep = published.as_ref().map_or(&table.pepper, |p| &p.pepper);
-        let pruned = self.hashes.prune_other_peppers(keep).await?;
-        if pruned > 0 {
-            tracing::debug!(pruned, "old lookup hash tables deleted");
-        }
         {
             let _writes = self.writes.lock().await;
             self.write_state().building = Some(Building {
@@ -215,51 +282,91 @@ impl HashIndex {
 
         let _writes = self.writes.lock().await;
         let building = self.write_state().building.take();
-        let count = filled?;
+        let mut entries = filled?;
         // 3PIDs bound or unbound while the table was filled: their feed entries may be older
         // than the change, so they are looked up again.
         for threepid in building.map(|b| b.touched).unwrap_or_default() {
             let user = self.backends.lookup(&threepid, OnFailure::Fail).await?;
-            self.write(&table, &threepid, user).await?;
+            write(&mut entries, &table, &threepid, user);
         }
-        self.hashes.publish(&table).await?;
+        let new_pepper = published.as_ref().is_none_or(|p| p.pepper != table.pepper);
+        if new_pepper {
+            // Stored before clients are given it: a restart then finds it.
+            self.hashes.publish(&table).await?;
+        }
+        let count = entries.len();
         {
             let mut state = self.write_state();
+            state.entries = Some(entries);
             state.published = Some(table.clone());
-            state.published_at = Some(self.clock.now());
+            if new_pepper {
+                state.published_at = Some(self.clock.now());
+            }
         }
-        self.lookups.store(0, Ordering::Relaxed);
+        drop(_writes);
+        if new_pepper {
+            self.lookups.store(0, Ordering::Relaxed);
+        }
         tracing::info!(
-            generation = table.generation,
             entries = count,
-            new_pepper = kind == Rebuild::NewPepper,
-            "lookup hash table published"
+            new_pepper,
+            "lookup hash table complete; hashed lookups are answered from it"
         );
+        self.prune(&table, new_pepper).await;
         Ok(true)
     }
 
-    /// Brings the entry of `threepid` in line with the backends, in the published table, after a
+    /// Deletes the hash rows earlier versions kept in the store (the table was stored then; it
+    /// is only in memory now), and those of other peppers. A failure is logged: the rows are
+    /// only dead weight, and the next rebuild tries again.
+    async fn prune(&self, table: &HashTable, published: bool) {
+        // `publish` also deletes the rows of the pepper marked with an older generation.
+        let swept = if published {
+            Ok(())
+        } else {
+            self.hashes.publish(table).await
+        };
+        let pruned = self.hashes.prune_other_peppers(&table.pepper).await;
+        match (swept, pruned) {
+            (Ok(()), Ok(0)) => {}
+            (Ok(()), Ok(rows)) => tracing::debug!(rows, "old lookup hash rows deleted"),
+            (Err(error), _) | (_, Err(error)) => tracing::warn!(
+                %error,
+                "deleting stored lookup hash rows failed; retried at the next rebuild"
+            ),
+        }
+    }
+
+    /// Brings the entry of `threepid` in line with the backends in the complete table, after a
     /// bind or an unbind; a rebuild running meanwhile redoes it in its own table.
     ///
     /// # Errors
-    /// [`IndexError`] when the store or a backend fails.
+    /// [`IndexError`] when a backend fails.
     pub async fn refresh(&self, threepid: &ThreePid) -> Result<(), IndexError> {
         if !self.settings.enabled {
             return Ok(());
         }
         let _writes = self.writes.lock().await;
-        let published = {
+        let complete = {
             let mut state = self.write_state();
             if let Some(building) = state.building.as_mut() {
                 building.touched.insert(threepid.clone());
             }
-            state.published.clone()
+            state.entries.is_some()
         };
-        let Some(table) = published else {
+        // Without a complete table, the next build reads this 3PID's current answer anyway.
+        if !complete {
             return Ok(());
-        };
+        }
         let user = self.backends.lookup(threepid, OnFailure::Fail).await?;
-        self.write(&table, threepid, user).await
+        let mut state = self.write_state();
+        let State {
+            published, entries, ..
+        } = &mut *state;
+        if let (Some(table), Some(entries)) = (published.as_ref(), entries.as_mut()) {
+            write(entries, table, threepid, user);
+        }
+        Ok(())
     }
 
     /// The next table: a generation above the published one (the time in milliseconds when that
@@ -279,9 +386,9 @@ impl HashIndex {
         HashTable { pepper, generation }
     }
 
-    /// Puts every backend's bindings into `table`, lowest priority first; returns how many.
-    async fn fill(&self, table: &HashTable) -> Result<u64, IndexError> {
-        let mut count = 0u64;
+    /// Every backend's bindings hashed under `table`'s pepper, lowest priority first.
+    async fn fill(&self, table: &HashTable) -> Result<Entries, IndexError> {
+        let mut entries = Entries::new();
         for backend in self.backends.iter().rev() {
             let mut after: Option<ThreePid> = None;
             loop {
@@ -297,42 +404,20 @@ impl HashIndex {
                     ))
                     .into());
                 }
-                let entries: Vec<HashEntry> = page
-                    .into_iter()
-                    .map(|binding| HashEntry {
-                        hash: LookupHash::of(&binding.threepid, &table.pepper),
-                        binding,
-                    })
-                    .collect();
-                self.hashes.put(table, &entries).await?;
-                count += entries.len() as u64;
+                entries.reserve(page.len());
+                for binding in page {
+                    write(
+                        &mut entries,
+                        table,
+                        &binding.threepid,
+                        Some(binding.user_id),
+                    );
+                }
                 after = Some(last);
             }
         }
-        Ok(count)
-    }
-
-    async fn write(
-        &self,
-        table: &HashTable,
-        threepid: &ThreePid,
-        user: Option<UserId>,
-    ) -> Result<(), IndexError> {
-        let hash = LookupHash::of(threepid, &table.pepper);
-        match user {
-            Some(user_id) => {
-                let entry = HashEntry {
-                    hash,
-                    binding: Binding {
-                        threepid: threepid.clone(),
-                        user_id,
-                    },
-                };
-                self.hashes.put(table, &[entry]).await?;
-            }
-            None => self.hashes.remove(&table.pepper, &hash).await?,
-        }
-        Ok(())
+        entries.shrink_to_fit();
+        Ok(entries)
     }
 
     fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -341,6 +426,23 @@ impl HashIndex {
 
     fn write_state(&self) -> std::sync::RwLockWriteGuard<'_, State> {
         self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Sets (or, for `None`, removes) the entry of `threepid` in `entries`, `table`'s.
+fn write(entries: &mut Entries, table: &HashTable, threepid: &ThreePid, user: Option<UserId>) {
+    let hash = LookupHash::of(threepid, &table.pepper);
+    // A hash this module computes is always 43 characters; anything else is never asked for.
+    let Some(key) = key(&hash) else {
+        return;
+    };
+    match user {
+        Some(user_id) => {
+            entries.insert(key, user_id);
+        }
+        None => {
+            entries.remove(&key);
+        }
     }
 }
 

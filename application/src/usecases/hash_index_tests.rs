@@ -50,20 +50,30 @@ fn world(backends: &[Arc<FakeBackend>], rotation: RotationPolicy) -> World {
     }
 }
 
-async fn answer(world: &World, address: &str) -> Option<String> {
+/// What the published table answers for `address`: `Ok(None)` when it is not bound.
+fn lookup(world: &World, address: &str) -> Result<Option<String>, Unanswered> {
     let table = world.index.published().unwrap();
     let hash = LookupHash::of(&email(address), &table.pepper);
-    world
-        .store
-        .find(&table.pepper, &[hash])
-        .await
-        .unwrap()
+    Ok(world
+        .index
+        .find(table.pepper.as_str(), &[hash])?
         .first()
-        .map(|entry| entry.binding.user_id.as_str().to_owned())
+        .map(|(_, user)| user.as_str().to_owned()))
+}
+
+fn answer(world: &World, address: &str) -> Option<String> {
+    lookup(world, address).unwrap()
+}
+
+/// Started and built, as after the background build of a start.
+async fn started(world: &World) {
+    assert!(world.index.start().await.unwrap(), "a build is due");
+    assert!(world.index.rebuild(Rebuild::SamePepper).await.unwrap());
 }
 
 #[tokio::test]
-async fn the_first_start_builds_and_publishes_a_table_under_a_new_pepper() {
+async fn the_first_start_stores_a_new_pepper_at_once_and_answers_not_ready_until_its_table_is_built()
+ {
     let own = FakeBackend::new(
         "bindings",
         &[
@@ -73,28 +83,42 @@ async fn the_first_start_builds_and_publishes_a_table_under_a_new_pepper() {
         ],
     );
     let world = world(&[own], RotationPolicy::Never);
-    assert!(
-        !world.index.start().await.unwrap(),
-        "nothing to bring up to date"
-    );
+    assert!(world.index.start().await.unwrap(), "a build is due");
     let table = world.index.published().unwrap();
     assert_eq!(table.pepper, pepper("pepper1"));
     assert_eq!(
         world.store.published.lock().unwrap().clone(),
-        Some(table.clone())
+        Some(table.clone()),
+        "stored before any client is given it"
     );
-    assert_eq!(world.store.table(&table.pepper).len(), 3);
+    assert!(!world.index.is_ready());
+    assert!(world.index.build_due());
+    assert_eq!(lookup(&world, "c@example.org"), Err(Unanswered::NotReady));
     assert_eq!(
-        answer(&world, "c@example.org").await.as_deref(),
+        lookup(&world, "nobody@example.org"),
+        Err(Unanswered::NotReady)
+    );
+
+    assert!(world.index.rebuild(Rebuild::SamePepper).await.unwrap());
+    assert!(world.index.is_ready());
+    assert!(!world.index.build_due());
+    assert_eq!(world.index.published().unwrap().pepper, table.pepper);
+    assert_eq!(
+        answer(&world, "c@example.org").as_deref(),
         Some("@c:example.org")
+    );
+    assert_eq!(answer(&world, "nobody@example.org"), None);
+    assert!(
+        world.store.rows.lock().unwrap().is_empty(),
+        "the table is not written to the store"
     );
 }
 
 #[tokio::test]
-async fn a_stored_table_is_answered_from_at_once_and_brought_up_to_date_by_a_rebuild() {
+async fn a_restart_keeps_the_stored_pepper_and_builds_its_table_from_the_backends_as_they_are() {
     let own = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     let world = world(std::slice::from_ref(&own), RotationPolicy::Never);
-    world.index.start().await.unwrap();
+    started(&world).await;
     let first = world.index.published().unwrap();
 
     // A restart: the same store, a backend that changed meanwhile.
@@ -108,29 +132,59 @@ async fn a_stored_table_is_answered_from_at_once_and_brought_up_to_date_by_a_reb
         settings(RotationPolicy::Never),
     );
     world.clock.advance(1);
-    assert!(restarted.start().await.unwrap(), "a rebuild is due");
-    assert_eq!(restarted.published(), Some(first.clone()));
     let world = World {
         index: restarted,
         ..world
     };
-    assert_eq!(
-        answer(&world, "a@example.org").await.as_deref(),
-        Some("@a:example.org")
-    );
+    assert!(world.index.start().await.unwrap(), "a build is due");
+    assert_eq!(world.index.published(), Some(first.clone()));
+    assert_eq!(lookup(&world, "new@example.org"), Err(Unanswered::NotReady));
 
     assert!(world.index.rebuild(Rebuild::SamePepper).await.unwrap());
-    let second = world.index.published().unwrap();
-    assert_eq!(second.pepper, first.pepper, "the pepper is kept");
-    assert!(second.generation > first.generation);
     assert_eq!(
-        answer(&world, "a@example.org").await,
+        world.index.published().unwrap().pepper,
+        first.pepper,
+        "the pepper is kept"
+    );
+    assert_eq!(answer(&world, "a@example.org"), None);
+    assert_eq!(
+        answer(&world, "new@example.org").as_deref(),
+        Some("@new:example.org")
+    );
+}
+
+#[tokio::test]
+async fn the_hash_rows_earlier_versions_stored_are_deleted_once_the_table_is_built() {
+    let own = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
+    let world = world(&[own], RotationPolicy::Never);
+    let stored = HashTable {
+        pepper: pepper("stored"),
+        generation: 5,
+    };
+    *world.store.published.lock().unwrap() = Some(stored.clone());
+    let row = |pepper: &str| {
+        let binding = binding("old@example.org", "@old:example.org");
+        let hash = LookupHash::of(&binding.threepid, &self::pepper(pepper));
+        ((pepper.to_owned(), hash.as_str().to_owned()), (binding, 5))
+    };
+    world
+        .store
+        .rows
+        .lock()
+        .unwrap()
+        .extend([row("stored"), row("older")]);
+
+    started(&world).await;
+    assert_eq!(world.index.published().unwrap().pepper, stored.pepper);
+    assert!(world.store.rows.lock().unwrap().is_empty());
+    assert_eq!(
+        answer(&world, "old@example.org"),
         None,
-        "stale entries are swept"
+        "answered from the backends' feeds"
     );
     assert_eq!(
-        answer(&world, "new@example.org").await.as_deref(),
-        Some("@new:example.org")
+        answer(&world, "a@example.org").as_deref(),
+        Some("@a:example.org")
     );
 }
 
@@ -145,13 +199,13 @@ async fn the_highest_priority_backend_wins_in_the_table() {
         ],
     );
     let world = world(&[memory, own], RotationPolicy::Never);
-    world.index.start().await.unwrap();
+    started(&world).await;
     assert_eq!(
-        answer(&world, "x@example.org").await.as_deref(),
+        answer(&world, "x@example.org").as_deref(),
         Some("@memory:example.org")
     );
     assert_eq!(
-        answer(&world, "y@example.org").await.as_deref(),
+        answer(&world, "y@example.org").as_deref(),
         Some("@own:example.org")
     );
 }
@@ -161,7 +215,7 @@ async fn a_refresh_adds_and_removes_one_entry_following_the_backends() {
     let memory = FakeBackend::new("memory", &[binding("m@example.org", "@memory:example.org")]);
     let own = FakeBackend::new("bindings", &[]);
     let world = world(&[memory.clone(), own.clone()], RotationPolicy::Never);
-    world.index.start().await.unwrap();
+    started(&world).await;
 
     own.set(&binding("new@example.org", "@new:example.org"));
     world
@@ -170,7 +224,7 @@ async fn a_refresh_adds_and_removes_one_entry_following_the_backends() {
         .await
         .unwrap();
     assert_eq!(
-        answer(&world, "new@example.org").await.as_deref(),
+        answer(&world, "new@example.org").as_deref(),
         Some("@new:example.org")
     );
 
@@ -180,7 +234,7 @@ async fn a_refresh_adds_and_removes_one_entry_following_the_backends() {
         .refresh(&email("new@example.org"))
         .await
         .unwrap();
-    assert_eq!(answer(&world, "new@example.org").await, None);
+    assert_eq!(answer(&world, "new@example.org"), None);
 
     // Unbinding a 3PID that a higher-priority backend also knows leaves that backend's answer.
     own.set(&binding("m@example.org", "@own:example.org"));
@@ -188,32 +242,57 @@ async fn a_refresh_adds_and_removes_one_entry_following_the_backends() {
     own.unset(&email("m@example.org"));
     world.index.refresh(&email("m@example.org")).await.unwrap();
     assert_eq!(
-        answer(&world, "m@example.org").await.as_deref(),
+        answer(&world, "m@example.org").as_deref(),
         Some("@memory:example.org")
     );
 }
 
 #[tokio::test]
-async fn a_rotation_publishes_a_new_pepper_and_keeps_the_old_table_until_the_next_rebuild() {
+async fn a_bind_before_the_first_build_is_in_the_built_table() {
+    let own = FakeBackend::new("bindings", &[]);
+    let world = world(std::slice::from_ref(&own), RotationPolicy::Never);
+    world.index.start().await.unwrap();
+    own.set(&binding("early@example.org", "@early:example.org"));
+    world
+        .index
+        .refresh(&email("early@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(
+        lookup(&world, "early@example.org"),
+        Err(Unanswered::NotReady)
+    );
+    world.index.rebuild(Rebuild::SamePepper).await.unwrap();
+    assert_eq!(
+        answer(&world, "early@example.org").as_deref(),
+        Some("@early:example.org")
+    );
+}
+
+#[tokio::test]
+async fn a_rotation_swaps_in_a_new_stored_pepper_with_its_complete_table() {
     let own = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     let world = world(&[own], RotationPolicy::Never);
-    world.index.start().await.unwrap();
+    started(&world).await;
     let first = world.index.published().unwrap();
 
     assert!(world.index.rebuild(Rebuild::NewPepper).await.unwrap());
     let second = world.index.published().unwrap();
     assert_eq!(second.pepper, pepper("pepper2"));
+    assert!(second.generation > first.generation);
     assert_eq!(
-        answer(&world, "a@example.org").await.as_deref(),
+        world.store.published.lock().unwrap().clone(),
+        Some(second.clone())
+    );
+    assert_eq!(
+        answer(&world, "a@example.org").as_deref(),
         Some("@a:example.org")
     );
-    // A lookup that checked the old pepper just before the swap still finds its table.
-    assert_eq!(world.store.table(&first.pepper).len(), 1);
-
-    world.index.rebuild(Rebuild::NewPepper).await.unwrap();
-    assert!(
-        world.store.table(&first.pepper).is_empty(),
-        "pruned at the next rebuild"
+    // A lookup that checked the old pepper just before the swap is told the new one.
+    let hash = LookupHash::of(&email("a@example.org"), &first.pepper);
+    assert_eq!(
+        world.index.find(first.pepper.as_str(), &[hash]),
+        Err(Unanswered::OtherPepper("pepper2".into()))
     );
 }
 
@@ -226,7 +305,7 @@ async fn binds_during_a_rebuild_are_in_the_new_table() {
             .collect::<Vec<_>>(),
     );
     let world = Arc::new(world(std::slice::from_ref(&own), RotationPolicy::Never));
-    world.index.start().await.unwrap();
+    started(&world).await;
 
     // The backend changes while the rebuild reads it: the refreshes run concurrently with the
     // rebuild, and whatever the interleaving, the published table ends up as the backend is.
@@ -251,28 +330,43 @@ async fn binds_during_a_rebuild_are_in_the_new_table() {
         refresh.await.unwrap();
     }
     assert!(rebuild.await.unwrap());
-    let table = world.index.published().unwrap();
-    assert_eq!(table.pepper, pepper("pepper2"));
-    let expected: Vec<_> = (0..7)
-        .step_by(2)
-        .map(|n| binding(&format!("u{n}@example.org"), "@new:example.org"))
-        .collect();
-    assert_eq!(world.store.table(&table.pepper), expected);
+    assert_eq!(world.index.published().unwrap().pepper, pepper("pepper2"));
+    for n in 0..7 {
+        let expected = (n % 2 == 0).then(|| "@new:example.org".to_owned());
+        assert_eq!(
+            answer(&world, &format!("u{n}@example.org")),
+            expected,
+            "u{n}"
+        );
+    }
 }
 
 #[tokio::test]
-async fn a_failed_rebuild_leaves_the_published_table_answering() {
+async fn a_failed_first_build_leaves_lookups_not_ready_and_a_build_due() {
     let own = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     let world = world(std::slice::from_ref(&own), RotationPolicy::Never);
     world.index.start().await.unwrap();
+    own.fail();
+    assert!(world.index.rebuild(Rebuild::SamePepper).await.is_err());
+    assert_eq!(lookup(&world, "a@example.org"), Err(Unanswered::NotReady));
+    assert!(world.index.build_due(), "the build is tried again");
+}
+
+#[tokio::test]
+async fn a_failed_rotation_leaves_the_published_pepper_and_table_answering() {
+    let own = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
+    let world = world(std::slice::from_ref(&own), RotationPolicy::Never);
+    started(&world).await;
     let first = world.index.published().unwrap();
     own.fail();
     assert!(world.index.rebuild(Rebuild::NewPepper).await.is_err());
-    assert_eq!(world.index.published(), Some(first));
+    assert_eq!(world.index.published(), Some(first.clone()));
+    assert_eq!(world.store.published.lock().unwrap().clone(), Some(first));
     assert_eq!(
-        answer(&world, "a@example.org").await.as_deref(),
+        answer(&world, "a@example.org").as_deref(),
         Some("@a:example.org")
     );
+    assert!(!world.index.build_due());
     // The failure does not leave the index stuck "rebuilding".
     assert!(world.index.rebuild(Rebuild::SamePepper).await.is_err());
 }
@@ -287,14 +381,15 @@ async fn with_hashing_off_nothing_is_built_or_published() {
     world.index.refresh(&email("a@example.org")).await.unwrap();
     world.index.count_lookup();
     assert!(!world.index.rotation_due());
+    assert!(!world.index.build_due());
     assert_eq!(world.index.published(), None);
-    assert!(world.store.rows.lock().unwrap().is_empty());
+    assert_eq!(world.store.published.lock().unwrap().clone(), None);
 }
 
 #[tokio::test]
 async fn rotation_is_never_due_by_default() {
     let world = world(&[FakeBackend::new("bindings", &[])], RotationPolicy::Never);
-    world.index.start().await.unwrap();
+    started(&world).await;
     for _ in 0..1000 {
         world.index.count_lookup();
     }

@@ -12,8 +12,8 @@ use verity_domain::{
 };
 
 use super::backends::{Backends, OnFailure};
-use super::hash_index::HashIndex;
-use crate::ports::driven::{Binding, Clock, HashStore, Published, RemoteIdentityServers};
+use super::hash_index::{HashIndex, Unanswered};
+use crate::ports::driven::{Binding, Clock, Published, RemoteIdentityServers};
 use crate::ports::driving::{HashDetails, Keys, Lookup, LookupError, LookupRequest};
 
 /// sydent's cap on the addresses of one request.
@@ -44,7 +44,6 @@ pub struct RecursionSettings {
 /// The lookup use case.
 pub struct LookupService {
     index: Arc<HashIndex>,
-    hashes: Arc<dyn HashStore>,
     backends: Backends,
     keys: Arc<dyn Keys>,
     clock: Arc<dyn Clock>,
@@ -56,7 +55,6 @@ impl LookupService {
     /// Wires the use case.
     pub fn new(
         index: Arc<HashIndex>,
-        hashes: Arc<dyn HashStore>,
         backends: Backends,
         keys: Arc<dyn Keys>,
         clock: Arc<dyn Clock>,
@@ -64,7 +62,6 @@ impl LookupService {
     ) -> Self {
         Self {
             index,
-            hashes,
             backends,
             keys,
             clock,
@@ -203,23 +200,29 @@ impl LookupService {
         Ok(())
     }
 
-    async fn hashed(
+    /// The asked hashes that are bound, from the index's table in memory.
+    fn hashed(
         &self,
+        pepper: &str,
         addresses: Vec<String>,
     ) -> Result<BTreeMap<String, UserId>, LookupError> {
-        let Some(table) = self.index.published() else {
+        if self.index.published().is_none() {
             return Ok(BTreeMap::new());
-        };
-        let asked: BTreeSet<LookupHash> =
-            addresses.into_iter().map(LookupHash::from_client).collect();
-        let asked: Vec<LookupHash> = asked.into_iter().collect();
-        let entries = self.hashes.find(&table.pepper, &asked).await?;
-        // Only hashes the client sent: Element throws on any other.
-        Ok(entries
-            .into_iter()
-            .filter(|entry| asked.binary_search(&entry.hash).is_ok())
-            .map(|entry| (entry.hash.as_str().to_owned(), entry.binding.user_id))
-            .collect())
+        }
+        let asked: Vec<LookupHash> = addresses.into_iter().map(LookupHash::from_client).collect();
+        // Only hashes the client sent, each as sent: Element throws on any other key.
+        match self.index.find(pepper, &asked) {
+            Ok(found) => Ok(found
+                .into_iter()
+                .map(|(hash, user_id)| (hash.as_str().to_owned(), user_id))
+                .collect()),
+            Err(Unanswered::NotReady) => Err(LookupError::NotReady),
+            // The pepper rotated since it was checked: the client asks again with the new one.
+            Err(Unanswered::OtherPepper(lookup_pepper)) => Err(LookupError::InvalidPepper {
+                algorithm: LookupAlgorithm::Sha256,
+                lookup_pepper,
+            }),
+        }
     }
 
     async fn plain(
@@ -270,7 +273,7 @@ impl Lookup for LookupService {
         }
         self.index.count_lookup();
         match algorithm {
-            LookupAlgorithm::Sha256 => self.hashed(request.addresses).await,
+            LookupAlgorithm::Sha256 => self.hashed(&request.pepper, request.addresses),
             LookupAlgorithm::None => self.plain(request.addresses, requester).await,
         }
     }

@@ -53,9 +53,9 @@ fn expect_server(
 
 /// The service over one local backend knowing `a@example.org`, forwarding to `remote`.
 async fn recursive_service(remote: MockRemoteIdentityServers, labels: &[&str]) -> LookupService {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let local = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
-    service(index, hashes, vec![local], settings(100, both()))
+    service(index, vec![local], settings(100, both()))
         .with_recursion(Arc::new(remote), recursion(labels))
 }
 
@@ -243,8 +243,8 @@ async fn v2_none_lookups_are_forwarded_with_the_clients_spelling_and_hashes_neve
 
 #[tokio::test]
 async fn without_forward_servers_nothing_is_forwarded_even_for_allowed_requesters() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index, hashes, vec![], settings(10, both()))
+    let index = index(&[], true).await;
+    let service = service(index, vec![], settings(10, both()))
         .with_recursion(Arc::new(MockRemoteIdentityServers::new()), recursion(&[]));
     let found = service
         .lookup_bulk(&[email("b@example.org")], &from("10.0.0.1"))

@@ -29,12 +29,11 @@ fn backend(published: Published) -> Arc<dyn IdentityBackend> {
 }
 
 async fn signed_answer(published: Published, keys: MockKeys) -> Value {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
     let service = LookupService::new(
         index,
-        hashes,
         Backends::new(vec![backend(published)]),
         Arc::new(keys),
         Arc::new(clock),

@@ -7,7 +7,7 @@ use verity_domain::{Association, LookupHash, Medium, Pepper, Requester, Timestam
 use super::*;
 use crate::ports::driven::{IdentityBackend, MockClock, MockIdentityBackend};
 use crate::ports::driving::MockKeys;
-use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
+use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
 };
@@ -25,11 +25,11 @@ fn settings(max_addresses: usize, algorithms: Vec<LookupAlgorithm>) -> LookupSet
     }
 }
 
-/// An index published over `indexed` (pepper `pepper1`), with hashing on or off.
-async fn index(indexed: &[Binding], enabled: bool) -> (Arc<HashIndex>, Arc<FakeHashStore>) {
-    let hashes = Arc::new(FakeHashStore::default());
+/// An index published over `indexed` (pepper `pepper1`), its table built, with hashing on or
+/// off.
+async fn index(indexed: &[Binding], enabled: bool) -> Arc<HashIndex> {
     let index = Arc::new(HashIndex::new(
-        hashes.clone(),
+        Arc::new(FakeHashStore::default()),
         Backends::new(vec![
             FakeBackend::new("bindings", indexed) as Arc<dyn IdentityBackend>
         ]),
@@ -43,12 +43,12 @@ async fn index(indexed: &[Binding], enabled: bool) -> (Arc<HashIndex>, Arc<FakeH
         },
     ));
     index.start().await.unwrap();
-    (index, hashes)
+    index.rebuild(Rebuild::SamePepper).await.unwrap();
+    index
 }
 
 fn service(
     index: Arc<HashIndex>,
-    hashes: Arc<FakeHashStore>,
     backends: Vec<Arc<dyn IdentityBackend>>,
     settings: LookupSettings,
 ) -> LookupService {
@@ -61,7 +61,6 @@ fn service(
     });
     LookupService::new(
         index,
-        hashes,
         Backends::new(backends),
         Arc::new(keys),
         Arc::new(clock),
@@ -97,8 +96,8 @@ fn untouchable() -> Arc<dyn IdentityBackend> {
 
 #[tokio::test]
 async fn hash_details_give_the_published_pepper_and_the_algorithms() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index, hashes, vec![], settings(10, both()));
+    let index = index(&[], true).await;
+    let service = service(index, vec![], settings(10, both()));
     assert_eq!(
         service.hash_details().await,
         HashDetails {
@@ -110,7 +109,7 @@ async fn hash_details_give_the_published_pepper_and_the_algorithms() {
 
 #[tokio::test]
 async fn sha256_lookups_answer_the_asked_hashes_from_the_table_without_asking_the_backends() {
-    let (index, hashes) = index(
+    let index = index(
         &[
             binding("alice@example.org", "@alice:example.org"),
             binding("bob@example.org", "@bob:example.org"),
@@ -118,7 +117,7 @@ async fn sha256_lookups_answer_the_asked_hashes_from_the_table_without_asking_th
         true,
     )
     .await;
-    let service = service(index, hashes, vec![untouchable()], settings(10, both()));
+    let service = service(index, vec![untouchable()], settings(10, both()));
     let asked = [
         hash("alice@example.org"),
         hash("nobody@example.org"),
@@ -135,10 +134,87 @@ async fn sha256_lookups_answer_the_asked_hashes_from_the_table_without_asking_th
     );
 }
 
+/// An index over `indexed` that has loaded its pepper (`pepper1`) but not built its table yet:
+/// the state right after a start.
+async fn building(indexed: &[Binding]) -> Arc<HashIndex> {
+    let index = Arc::new(HashIndex::new(
+        Arc::new(FakeHashStore::default()),
+        Backends::new(vec![
+            FakeBackend::new("bindings", indexed) as Arc<dyn IdentityBackend>
+        ]),
+        Arc::new(CountingPeppers::default()),
+        FakeClock::at(NOW),
+        HashingSettings {
+            enabled: true,
+            pepper_length: 20,
+            rotation: RotationPolicy::Never,
+            page_size: 100,
+        },
+    ));
+    assert!(index.start().await.unwrap(), "a build is due");
+    index
+}
+
+#[tokio::test]
+async fn while_the_table_is_built_a_sha256_lookup_is_refused_as_retryable_never_answered_empty() {
+    let index = building(&[binding("alice@example.org", "@alice:example.org")]).await;
+    let service = service(index.clone(), vec![untouchable()], settings(10, both()));
+    assert_eq!(
+        service.hash_details().await.lookup_pepper,
+        "pepper1",
+        "the pepper is given at once"
+    );
+    let asked = [hash("alice@example.org"), hash("nobody@example.org")];
+    let err = service
+        .lookup(request("sha256", "pepper1", &asked), &nobody())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LookupError::NotReady), "{err:?}");
+
+    index.rebuild(Rebuild::SamePepper).await.unwrap();
+    let mappings = service
+        .lookup(request("sha256", "pepper1", &asked), &nobody())
+        .await
+        .unwrap();
+    assert_eq!(
+        mappings,
+        BTreeMap::from([(hash("alice@example.org"), user("@alice:example.org"))])
+    );
+}
+
+#[tokio::test]
+async fn while_the_table_is_built_none_lookups_are_answered_through_the_backends() {
+    let index = building(&[]).await;
+    let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
+    let service = service(index, vec![backend], settings(10, both()));
+    let mappings = service
+        .lookup(
+            request("none", "pepper1", &["a@example.org email".to_owned()]),
+            &nobody(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        mappings,
+        BTreeMap::from([("a@example.org email".to_owned(), user("@a:example.org"))])
+    );
+}
+
+#[tokio::test]
+async fn a_lookup_whose_pepper_rotated_after_it_was_checked_is_told_the_new_one() {
+    let index = index(&[binding("a@example.org", "@a:example.org")], true).await;
+    index.rebuild(Rebuild::NewPepper).await.unwrap();
+    let asked = LookupHash::from_client(hash("a@example.org"));
+    assert_eq!(
+        index.find("pepper1", &[asked]),
+        Err(Unanswered::OtherPepper("pepper2".into()))
+    );
+}
+
 #[tokio::test]
 async fn a_wrong_pepper_is_refused_with_the_current_one() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index, hashes, vec![], settings(10, both()));
+    let index = index(&[], true).await;
+    let service = service(index, vec![], settings(10, both()));
     for algorithm in ["sha256", "none"] {
         let err = service
             .lookup(request(algorithm, "stale", &[]), &nobody())
@@ -157,13 +233,8 @@ async fn a_wrong_pepper_is_refused_with_the_current_one() {
 
 #[tokio::test]
 async fn an_algorithm_not_offered_is_refused() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(
-        index,
-        hashes,
-        vec![],
-        settings(10, vec![LookupAlgorithm::Sha256]),
-    );
+    let index = index(&[], true).await;
+    let service = service(index, vec![], settings(10, vec![LookupAlgorithm::Sha256]));
     for algorithm in ["md5", "SHA256", "none"] {
         let err = service
             .lookup(request(algorithm, "pepper1", &[]), &nobody())
@@ -178,8 +249,8 @@ async fn an_algorithm_not_offered_is_refused() {
 
 #[tokio::test]
 async fn too_many_addresses_are_refused_before_anything_else() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index, hashes, vec![untouchable()], settings(2, both()));
+    let index = index(&[], true).await;
+    let service = service(index, vec![untouchable()], settings(2, both()));
     let three = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
     let err = service
         .lookup(request("md5", "wrong", &three), &nobody())
@@ -195,7 +266,7 @@ async fn too_many_addresses_are_refused_before_anything_else() {
 
 #[tokio::test]
 async fn none_lookups_pass_the_unresolved_rest_to_the_next_backend_and_echo_the_client_strings() {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let mut first = MockIdentityBackend::new();
     first.expect_name().return_const("memory");
     first
@@ -218,7 +289,6 @@ async fn none_lookups_pass_the_unresolved_rest_to_the_next_backend_and_echo_the_
         });
     let service = service(
         index,
-        hashes,
         vec![Arc::new(first), Arc::new(second)],
         settings(10, both()),
     );
@@ -245,8 +315,8 @@ async fn none_lookups_pass_the_unresolved_rest_to_the_next_backend_and_echo_the_
 
 #[tokio::test]
 async fn a_none_entry_that_is_not_an_address_and_a_medium_is_refused() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index, hashes, vec![untouchable()], settings(10, both()));
+    let index = index(&[], true).await;
+    let service = service(index, vec![untouchable()], settings(10, both()));
     let err = service
         .lookup(
             request("none", "pepper1", &["alice@example.org".to_owned()]),
@@ -259,11 +329,10 @@ async fn a_none_entry_that_is_not_an_address_and_a_medium_is_refused() {
 
 #[tokio::test]
 async fn with_hashing_off_the_pepper_is_empty_and_only_none_is_offered() {
-    let (index, hashes) = index(&[], false).await;
+    let index = index(&[], false).await;
     let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     let service = service(
         index,
-        hashes,
         vec![backend],
         settings(10, vec![LookupAlgorithm::None]),
     );
@@ -289,8 +358,8 @@ async fn with_hashing_off_the_pepper_is_empty_and_only_none_is_offered() {
 
 #[tokio::test]
 async fn lookups_count_towards_a_per_requests_rotation() {
-    let (index, hashes) = index(&[], true).await;
-    let service = service(index.clone(), hashes, vec![], settings(10, both()));
+    let index = index(&[], true).await;
+    let service = service(index.clone(), vec![], settings(10, both()));
     service
         .lookup(request("sha256", "pepper1", &[]), &nobody())
         .await
@@ -310,9 +379,9 @@ async fn lookups_count_towards_a_per_requests_rotation() {
 
 #[tokio::test]
 async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
-    let service = service(index, hashes, vec![backend], settings(10, both()));
+    let service = service(index, vec![backend], settings(10, both()));
     let signed = service
         .lookup_signed(&email("a@example.org"), &nobody())
         .await
@@ -336,10 +405,10 @@ async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
 #[tokio::test]
 async fn the_v1_lookup_answers_the_association_made_at_bind_time_not_a_new_one() {
     const BOUND: u64 = NOW - 86_400_000;
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let backend = FakeBackend::new("bindings", &[binding("a@example.org", "@a:example.org")]);
     backend.bound_at(Timestamp::from_millis(BOUND));
-    let service = service(index, hashes, vec![backend], settings(10, both()));
+    let service = service(index, vec![backend], settings(10, both()));
     let signed = service
         .lookup_signed(&email("a@example.org"), &nobody())
         .await
@@ -359,7 +428,7 @@ async fn the_v1_lookup_answers_the_association_made_at_bind_time_not_a_new_one()
 
 #[tokio::test]
 async fn the_v1_bulk_lookup_answers_in_the_order_asked_and_skips_a_failing_backend() {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let broken = FakeBackend::new("synapseSql", &[]);
     broken.fail();
     let backend = FakeBackend::new(
@@ -370,7 +439,7 @@ async fn the_v1_bulk_lookup_answers_in_the_order_asked_and_skips_a_failing_backe
         ],
     );
     let phone = ThreePid::parse(Medium::Msisdn, "447911123456").unwrap();
-    let service = service(index, hashes, vec![broken, backend], settings(10, both()));
+    let service = service(index, vec![broken, backend], settings(10, both()));
     let found = service
         .lookup_bulk(
             &[
@@ -394,10 +463,10 @@ async fn the_v1_bulk_lookup_answers_in_the_order_asked_and_skips_a_failing_backe
 
 #[tokio::test]
 async fn lookups_fail_when_every_backend_fails() {
-    let (index, hashes) = index(&[], true).await;
+    let index = index(&[], true).await;
     let broken = FakeBackend::new("bindings", &[]);
     broken.fail();
-    let service = service(index, hashes, vec![broken], settings(10, both()));
+    let service = service(index, vec![broken], settings(10, both()));
     assert!(matches!(
         service
             .lookup_signed(&email("a@example.org"), &nobody())

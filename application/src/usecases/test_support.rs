@@ -37,22 +37,6 @@ pub(crate) struct FakeHashStore {
     pub(crate) rows: Mutex<BTreeMap<(String, String), (Binding, u64)>>,
 }
 
-impl FakeHashStore {
-    /// The bindings of `pepper`'s table, sorted.
-    pub(crate) fn table(&self, pepper: &Pepper) -> Vec<Binding> {
-        let mut bindings: Vec<Binding> = self
-            .rows
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|((p, _), _)| p == pepper.as_str())
-            .map(|(_, (binding, _))| binding.clone())
-            .collect();
-        bindings.sort();
-        bindings
-    }
-}
-
 #[async_trait]
 impl HashStore for FakeHashStore {
     async fn published(&self) -> Result<Option<HashTable>, StoreError> {

@@ -7,14 +7,21 @@ use verity_application::ports::driven::{
     Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{
-    Backends, HashIndex, KeyService, LookupService, LookupSettings, RecursionSettings,
+    Backends, HashIndex, KeyService, LookupService, LookupSettings, Rebuild, RecursionSettings,
 };
 
 use crate::memory::MemoryBackend;
 use crate::settings::Settings;
 
-/// The lookup hash table over `backends`, started, and whether the stored table must be brought
-/// up to date with the backends (it was loaded rather than built).
+/// How long start-up waits for the first build of the lookup hash table before it listens. A
+/// small table (up to some 100,000 bindings) is complete by then, so its hashed lookups are
+/// answered from the first request; a larger one goes on building in the background while
+/// hashed lookups answer 503 (docs/lookups.md).
+const FIRST_BUILD_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The lookup hash table over `backends`, started (its pepper loaded, or made and stored on the
+/// first start), its table built in a task of its own, waited for up to [`FIRST_BUILD_WAIT`];
+/// and whether the table is still being built (or its build failed: `startup` retries it).
 pub(super) async fn hash_index(
     settings: &Settings,
     hashes: Arc<dyn HashStore>,
@@ -32,19 +39,42 @@ pub(super) async fn hash_index(
         clock,
         lookups.hashing,
     ));
-    let rebuild_due = index
+    let build_due = index
         .start()
         .await
-        .context("cannot build the lookup hash table (hashing.*, the identity backends)")?;
-    tracing::info!(backends = ?backends.names(), hashing = lookups.hashing.enabled, "lookups ready");
-    Ok((index, rebuild_due))
+        .context("cannot read or store the lookup pepper (hashing.*, storage.*)")?;
+    if build_due {
+        let building = index.clone();
+        let build = tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match building.rebuild(Rebuild::SamePepper).await {
+                Ok(_) => tracing::info!(
+                    elapsed_ms = started.elapsed().as_millis(),
+                    "lookup hash table built"
+                ),
+                Err(error) => tracing::warn!(
+                    error = %error,
+                    source = ?std::error::Error::source(&error),
+                    "building the lookup hash table failed; retried in the background, hashed lookups answer 503 until it is built"
+                ),
+            }
+        });
+        // Not cancelled when the wait ends: the build goes on in its task.
+        let _ = tokio::time::timeout(FIRST_BUILD_WAIT, build).await;
+    }
+    tracing::info!(
+        backends = ?backends.names(),
+        hashing = lookups.hashing.enabled,
+        table_ready = index.is_ready(),
+        "lookups ready"
+    );
+    Ok((index.clone(), build_due && !index.is_ready()))
 }
 
 /// The lookup use case (`lookup.*`), forwarding as configured.
 pub(super) fn lookup_service(
     settings: &Settings,
     index: &Arc<HashIndex>,
-    hashes: Arc<dyn HashStore>,
     backends: Backends,
     keys: &Arc<KeyService>,
     clock: Arc<dyn Clock>,
@@ -52,7 +82,6 @@ pub(super) fn lookup_service(
 ) -> LookupService {
     let lookup = LookupService::new(
         index.clone(),
-        hashes,
         backends,
         keys.clone(),
         clock,

@@ -48,8 +48,8 @@ pub struct UseCases {
     pub limits: Arc<dyn Limits>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
-    /// Whether the stored hash table must be brought up to date with the backends (it was
-    /// loaded rather than built at start).
+    /// Whether the lookup hash table was still being built (or its first build had failed) when
+    /// the use cases were made; it is completed in the background.
     pub rebuild_due: bool,
 }
 
@@ -74,14 +74,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let keys = Arc::new(keys);
     let backends = Backends::new(lookups::identity_backends(settings, store).await?);
     let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
-    let (index, rebuild_due) = lookups::hash_index(
-        settings,
-        hashes.clone(),
-        &backends,
-        secrets.clone(),
-        clock.clone(),
-    )
-    .await?;
+    let (index, rebuild_due) =
+        lookups::hash_index(settings, hashes, &backends, secrets.clone(), clock.clone()).await?;
     let notifier = notify::notifier(settings)?;
     let (invites, invite_wake) =
         invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
@@ -108,7 +102,6 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let lookup = lookups::lookup_service(
         settings,
         &index,
-        hashes,
         backends,
         &keys,
         clock.clone(),

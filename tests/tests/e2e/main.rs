@@ -21,6 +21,7 @@ mod lifecycle;
 mod limits;
 mod limits_endpoints;
 mod lookups;
+mod lookups_first_start;
 mod outbound;
 mod oversized_bodies;
 mod pages_in_browser;

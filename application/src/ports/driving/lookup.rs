@@ -58,6 +58,10 @@ pub enum LookupError {
     /// Every identity backend failed.
     #[error("the identity backends failed")]
     Backend(#[from] BackendError),
+    /// The table of hashes is still being built (after a start): a hashed lookup cannot be
+    /// answered right yet, and is to be retried shortly.
+    #[error("the lookup table is being built: retry in a moment")]
+    NotReady,
 }
 
 /// Finding the Matrix user behind 3PIDs (Identity Service API, "Association lookup"; the v1
