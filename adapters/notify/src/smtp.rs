@@ -1,14 +1,17 @@
 //! The `smtp` connector: sends emails through an SMTP server with lettre.
 
+mod pool;
+
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
+use lettre::{Address, Message};
 use serde::Deserialize;
 use verity_application::ports::driven::{
     EmailMessage, Notification, NotificationConnector, NotifyError,
@@ -17,6 +20,7 @@ use verity_application::ports::driven::{
 use crate::error::{DeliveryFailure, chain};
 use crate::template::{MAX_SUBJECT_CHARS, one_line};
 use crate::{ConfigError, SenderIdentity, redact};
+use pool::{Connector, Failure, Pool, Security};
 
 /// Longest a whole delivery may take (connection, TLS, authentication and transfer).
 pub(crate) const SEND_TIMEOUT: Duration = Duration::from_secs(30);
@@ -119,12 +123,15 @@ impl TlsMode {
 /// `Message-ID` in the sender's domain and a `User-Agent`. No rendered value can therefore add a
 /// header or a part (CVE-2021-29432).
 ///
+/// Connections are opened with `TCP_NODELAY` and kept for the next email (see `pool`): up to 10
+/// idle, each checked with `NOOP` before reuse and closed after 60 s unused.
+///
 /// Errors: a permanent refusal of the recipient (550, 551, 553) is [`NotifyError::Rejected`];
 /// everything else (connection, TLS, authentication, 4xx, timeouts after
 /// 30 s) is [`NotifyError::Unavailable`], described without the server's reply text, which can
-/// quote the address.
+/// quote the address. A failed email is never sent again by the connector.
 pub struct SmtpConnector {
-    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    pool: Option<Arc<Pool>>,
     from: Option<Mailbox>,
     message_id_domain: String,
     login: Login,
@@ -166,7 +173,7 @@ const LOGIN_IN_CLEAR: &str = "`threepid.medium.email.connectors.smtp.login`/`pas
 impl fmt::Debug for SmtpConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpConnector")
-            .field("configured", &self.transport.is_some())
+            .field("configured", &self.pool.is_some())
             .field("from", &self.from.as_ref().map(ToString::to_string))
             .finish_non_exhaustive()
     }
@@ -204,17 +211,17 @@ impl SmtpConnector {
             Login::None | Login::OverTls => {}
         }
         let host = config.host.trim();
-        let transport = if host.is_empty() {
+        let pool = if host.is_empty() {
             tracing::warn!(
                 "`threepid.medium.email.connectors.smtp.host` is not set: every email will fail \
                  until it is"
             );
             None
         } else {
-            Some(transport(config, host, mode, login)?)
+            Some(Pool::new(connector(config, host, mode, login)?))
         };
         Ok(Self {
-            transport,
+            pool,
             from,
             message_id_domain,
             login,
@@ -271,61 +278,80 @@ fn credentials(config: &SmtpConfig) -> Option<Credentials> {
     (!login.is_empty() || !password.is_empty()).then(|| Credentials::new(login, password))
 }
 
-fn transport(
+fn connector(
     config: &SmtpConfig,
     host: &str,
     mode: TlsMode,
     login: Login,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, ConfigError> {
-    let mut builder =
-        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(config.port);
-    if mode != TlsMode::None {
-        let mut params = TlsParameters::builder(host.to_owned());
-        if config.insecure_skip_tls_verify {
-            tracing::warn!(
-                "`threepid.medium.email.connectors.smtp.insecure_skip_tls_verify` is on: the SMTP \
-                 server's certificate and host name are not checked, so anyone on the network \
-                 path can read validation links"
-            );
-            params = params
-                .dangerous_accept_invalid_certs(true)
-                .dangerous_accept_invalid_hostnames(true);
+) -> Result<Connector, ConfigError> {
+    // lettre sends `AUTH` on whatever connection it is given, so with credentials, level 1 asks
+    // for STARTTLS outright: the server's EHLO answer is checked on each connection and the
+    // connection fails before `AUTH` when STARTTLS is not in it.
+    let security = match mode {
+        TlsMode::None => Security::Plain,
+        TlsMode::Opportunistic if login == Login::StartTlsRequired => {
+            Security::StartTls(tls_parameters(config, host)?)
         }
-        if let Some(path) = &config.tls_ca_file {
-            let pem = std::fs::read(path).map_err(|source| ConfigError::Path {
-                key: KEY_CA_FILE,
-                path: path.clone(),
-                source,
-            })?;
-            let certificate =
-                Certificate::from_pem(&pem).map_err(|error| ConfigError::Invalid {
-                    key: KEY_CA_FILE,
-                    reason: format!("{}: {error}", path.display()),
-                })?;
-            params = params.add_root_certificate(certificate);
-        }
-        let params = params
-            .build_rustls()
-            .map_err(|error| ConfigError::Invalid {
-                key: KEY_TLS,
-                reason: format!("cannot set up TLS: {error}"),
-            })?;
-        // lettre sends `AUTH` on whatever connection it has, encrypted or not (0.11: `connection`
-        // authenticates right after `connect`, which skips STARTTLS when it is not offered), so
-        // with credentials, level 1 asks for STARTTLS outright: lettre checks the server's EHLO
-        // answer on each connection and fails before `AUTH` when STARTTLS is not in it.
-        builder = builder.tls(match mode {
-            TlsMode::Opportunistic if login == Login::StartTlsRequired => Tls::Required(params),
-            TlsMode::Opportunistic => Tls::Opportunistic(params),
-            TlsMode::Required => Tls::Required(params),
-            _ => Tls::Wrapper(params),
-        });
-    }
+        TlsMode::Opportunistic => Security::StartTlsIfOffered(tls_parameters(config, host)?),
+        TlsMode::Required => Security::StartTls(tls_parameters(config, host)?),
+        TlsMode::Implicit => Security::Implicit(tls_parameters(config, host)?),
+    };
     // `tls: 0` gets no credentials at all: `send` refuses before connecting.
-    if let Some(credentials) = credentials(config).filter(|_| login != Login::InClear) {
-        builder = builder.credentials(credentials);
+    let credentials = credentials(config).filter(|_| login != Login::InClear);
+    Ok(Connector::new(
+        host,
+        config.port,
+        security,
+        credentials,
+        SEND_TIMEOUT,
+    ))
+}
+
+/// lettre's TLS parameters: the server's certificate and host name checked against the public
+/// roots and `tls_ca_file`, unless `insecure_skip_tls_verify`.
+fn tls_parameters(config: &SmtpConfig, host: &str) -> Result<TlsParameters, ConfigError> {
+    let mut params = TlsParameters::builder(host.to_owned());
+    if config.insecure_skip_tls_verify {
+        tracing::warn!(
+            "`threepid.medium.email.connectors.smtp.insecure_skip_tls_verify` is on: the SMTP \
+             server's certificate and host name are not checked, so anyone on the network path \
+             can read validation links"
+        );
+        params = params
+            .dangerous_accept_invalid_certs(true)
+            .dangerous_accept_invalid_hostnames(true);
     }
-    Ok(builder.timeout(Some(SEND_TIMEOUT)).build())
+    if let Some(path) = &config.tls_ca_file {
+        let pem = std::fs::read(path).map_err(|source| ConfigError::Path {
+            key: KEY_CA_FILE,
+            path: path.clone(),
+            source,
+        })?;
+        let certificate = Certificate::from_pem(&pem).map_err(|error| ConfigError::Invalid {
+            key: KEY_CA_FILE,
+            reason: format!("{}: {error}", path.display()),
+        })?;
+        params = params.add_root_certificate(certificate);
+    }
+    params.build_rustls().map_err(|error| ConfigError::Invalid {
+        key: KEY_TLS,
+        reason: format!("cannot set up TLS: {error}"),
+    })
+}
+
+/// Sorts a failed delivery into the port's two kinds.
+fn map_failure(failure: &Failure, login: Login) -> NotifyError {
+    match failure {
+        Failure::Smtp(error) => map_error(error, login),
+        Failure::Connect(error) => DeliveryFailure::unavailable(format!(
+            "the mail server could not be used: cannot connect: {}",
+            chain(error)
+        )),
+        Failure::NotEncrypted => DeliveryFailure::unavailable(format!(
+            "the connection to the mail server is not encrypted, and `{KEY_LOGIN}`/\
+             `{KEY_PASSWORD}` are never sent unencrypted; no credentials were sent"
+        )),
+    }
 }
 
 /// Sorts lettre's errors into the port's two kinds.
@@ -370,7 +396,7 @@ impl NotificationConnector for SmtpConnector {
                 "`{KEY_FROM}` is not set, so no email can be sent"
             )));
         };
-        let Some(transport) = &self.transport else {
+        let Some(pool) = &self.pool else {
             tracing::warn!(%recipient, "email not sent: the SMTP host is not set");
             return Err(DeliveryFailure::unavailable(
                 "`threepid.medium.email.connectors.smtp.host` is not set, so no email can be sent",
@@ -381,14 +407,17 @@ impl NotificationConnector for SmtpConnector {
             return Err(DeliveryFailure::unavailable(LOGIN_IN_CLEAR));
         }
         let message = self.message(from, email)?;
-        let result = match tokio::time::timeout(SEND_TIMEOUT, transport.send(message)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(error)) => Err(map_error(&error, self.login)),
-            Err(_) => Err(DeliveryFailure::unavailable(format!(
-                "sending took longer than {} s",
-                SEND_TIMEOUT.as_secs()
-            ))),
-        };
+        let envelope = message.envelope().clone();
+        let formatted = message.formatted();
+        let result =
+            match tokio::time::timeout(SEND_TIMEOUT, pool.send(&envelope, &formatted)).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(failure)) => Err(map_failure(&failure, self.login)),
+                Err(_) => Err(DeliveryFailure::unavailable(format!(
+                    "sending took longer than {} s",
+                    SEND_TIMEOUT.as_secs()
+                ))),
+            };
         match &result {
             Ok(()) => tracing::info!(%recipient, "email sent"),
             Err(error) => tracing::warn!(%recipient, error = %chain(error), "email not sent"),

@@ -5,7 +5,8 @@
 //! `AUTH PLAIN` and `AUTH LOGIN` (any credentials are accepted and recorded), `MAIL FROM`,
 //! `RCPT TO` (chosen recipients can be refused with 550), `DATA`, `RSET`, `NOOP` and `QUIT`.
 //! The answer to a message can be held (captured, not yet acknowledged), to catch the sender in
-//! the middle of its conversation.
+//! the middle of its conversation. It counts the connections it accepted, and can close them all
+//! (as a server closing idle clients does) or hang up right after a message, before its answer.
 //! [`ParsedMail`] takes a captured message apart (headers, decoded text and HTML parts).
 //!
 //! ```no_run
@@ -19,12 +20,14 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -135,10 +138,20 @@ impl SmtpServerBuilder {
         });
         let running = Running::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // rustls writes the end of its handshake and the next reply separately; with
+                // Nagle's algorithm on, the reply would wait for the client's delayed ACK
+                // (40 ms), which a test or a benchmark would then take for the client's cost.
+                let _ = stream.set_nodelay(true);
+                let state = shared.state.clone();
+                *serve::lock(&state.connections) += 1;
+                // Held from before the session starts until its handle is stored, so whoever
+                // has seen the session can close it.
+                let mut open = serve::lock(&state.sessions);
+                open.retain(|session| !session.is_finished());
                 let shared = shared.clone();
-                tokio::spawn(async move {
+                open.push(tokio::spawn(async move {
                     let _ = session(stream, shared).await;
-                });
+                }));
             }
         });
         SmtpServer {
@@ -160,6 +173,12 @@ struct State {
     taken: Mutex<usize>,
     /// Holds the answer to a received message (see [`SmtpServer::hold_replies_to_data`]).
     data_reply: Gate,
+    /// Connections accepted so far.
+    connections: Mutex<usize>,
+    /// The sessions that may still be open.
+    sessions: Mutex<Vec<JoinHandle<()>>>,
+    /// Close the connection after the next message, without answering it.
+    hang_up: AtomicBool,
 }
 
 struct Shared {
@@ -260,6 +279,27 @@ impl SmtpServer {
     /// How many messages wait for their answer now.
     pub fn held_data(&self) -> usize {
         self.state.data_reply.held()
+    }
+
+    /// How many connections the server accepted so far.
+    pub fn connections(&self) -> usize {
+        *serve::lock(&self.state.connections)
+    }
+
+    /// Closes every open connection from the server's side, as a server dropping idle clients
+    /// does; returns once they are closed. New connections are still accepted.
+    pub async fn close_connections(&self) {
+        let sessions = std::mem::take(&mut *serve::lock(&self.state.sessions));
+        for session in sessions {
+            session.abort();
+            let _ = session.await;
+        }
+    }
+
+    /// The next message is captured, then its connection is closed without an answer: the
+    /// sender cannot know whether it was taken.
+    pub fn hang_up_after_next_message(&self) {
+        self.state.hang_up.store(true, Ordering::SeqCst);
     }
 
     /// Stops accepting connections (sessions already open finish on their own).
@@ -363,6 +403,34 @@ async fn read_data(conn: &mut Conn) -> std::io::Result<Option<String>> {
     }
 }
 
+/// After `DATA`: reads the message, captures it and answers it (unless told to hang up).
+/// `false` when the connection is to end.
+async fn take_message(
+    conn: &mut Conn,
+    state: &State,
+    (from, to): (String, Vec<String>),
+    tls: bool,
+    auth: &Option<SmtpAuth>,
+) -> std::io::Result<bool> {
+    reply(conn, "354 end data with <CR><LF>.<CR><LF>\r\n").await?;
+    let Some(data) = read_data(conn).await? else {
+        return Ok(false);
+    };
+    serve::lock(&state.mails).push(CapturedMail {
+        from,
+        to,
+        data,
+        tls,
+        auth: auth.clone(),
+    });
+    if state.hang_up.swap(false, Ordering::SeqCst) {
+        return Ok(false);
+    }
+    state.data_reply.pass().await;
+    reply(conn, "250 2.0.0 queued\r\n").await?;
+    Ok(true)
+}
+
 async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> {
     let mut tls = shared.options.implicit_tls;
     let io: Box<dyn Io> = if tls {
@@ -433,19 +501,10 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     reply(&mut conn, "503 5.5.1 no valid recipients\r\n").await?;
                     continue;
                 }
-                reply(&mut conn, "354 end data with <CR><LF>.<CR><LF>\r\n").await?;
-                let Some(data) = read_data(&mut conn).await? else {
+                let envelope = (from.take().unwrap_or_default(), std::mem::take(&mut to));
+                if !take_message(&mut conn, &shared.state, envelope, tls, &auth).await? {
                     return Ok(());
-                };
-                serve::lock(&shared.state.mails).push(CapturedMail {
-                    from: from.take().unwrap_or_default(),
-                    to: std::mem::take(&mut to),
-                    data,
-                    tls,
-                    auth: auth.clone(),
-                });
-                shared.state.data_reply.pass().await;
-                reply(&mut conn, "250 2.0.0 queued\r\n").await?;
+                }
             }
             "RSET" => {
                 from = None;

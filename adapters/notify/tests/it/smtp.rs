@@ -338,6 +338,183 @@ async fn a_recipient_refused_with_550_is_rejected() {
 }
 
 #[tokio::test]
+async fn one_connection_carries_email_after_email() {
+    let server = SmtpServer::start().await;
+    let connector = connector(&config(server.port(), 0));
+    for i in 0..5 {
+        connector
+            .send(&validation_email(&format!("user{i}@example.org")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(server.received().len(), 5);
+    assert_eq!(server.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_is_replaced_and_the_email_still_goes_out_once() {
+    let server = SmtpServer::start().await;
+    let connector = connector(&config(server.port(), 0));
+    connector
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap();
+    server.close_connections().await;
+    connector
+        .send(&validation_email("bob@example.org"))
+        .await
+        .unwrap();
+    let to: Vec<_> = server.received().into_iter().map(|mail| mail.to).collect();
+    assert_eq!(
+        to,
+        vec![
+            vec!["alice@example.org".to_owned()],
+            vec!["bob@example.org".to_owned()]
+        ]
+    );
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn an_email_whose_answer_never_came_fails_and_is_not_sent_again() {
+    let server = SmtpServer::start().await;
+    let connector = connector(&config(server.port(), 0));
+    server.hang_up_after_next_message();
+    let error = connector
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, NotifyError::Unavailable(_)), "{error:?}");
+    // The next email goes out on a new connection, and the first one is not repeated with it.
+    connector
+        .send(&validation_email("bob@example.org"))
+        .await
+        .unwrap();
+    let to: Vec<_> = server.received().into_iter().map(|mail| mail.to).collect();
+    assert_eq!(
+        to,
+        vec![
+            vec!["alice@example.org".to_owned()],
+            vec!["bob@example.org".to_owned()]
+        ]
+    );
+    assert_eq!(server.connections(), 2);
+}
+
+#[tokio::test]
+async fn after_a_refused_recipient_the_next_email_still_goes_out() {
+    let server = SmtpServer::builder()
+        .reject_recipient("gone@example.org")
+        .start()
+        .await;
+    let connector = connector(&config(server.port(), 0));
+    let refused = connector.send(&validation_email("gone@example.org")).await;
+    assert!(
+        matches!(refused, Err(NotifyError::Rejected(_))),
+        "{refused:?}"
+    );
+    connector
+        .send(&validation_email("alice@example.org"))
+        .await
+        .unwrap();
+    assert_eq!(
+        received(&server).await.to,
+        vec!["alice@example.org".to_owned()]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emails_sent_at_once_each_get_a_connection_and_the_connections_are_kept() {
+    let server = SmtpServer::start().await;
+    let connector = std::sync::Arc::new(connector(&config(server.port(), 0)));
+    // Eight emails in the middle of their transfer at the same time, on eight connections.
+    let at_once = |round: usize| {
+        server.hold_replies_to_data();
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let connector = connector.clone();
+                tokio::spawn(async move {
+                    connector
+                        .send(&validation_email(&format!("r{round}.u{i}@example.org")))
+                        .await
+                })
+            })
+            .collect();
+        let server = &server;
+        async move {
+            server.wait_for_held_data(8, WAIT).await;
+            server.release_replies_to_data();
+            for task in tasks {
+                task.await.unwrap().unwrap();
+            }
+        }
+    };
+    at_once(0).await;
+    assert_eq!(server.connections(), 8);
+    at_once(1).await;
+    at_once(2).await;
+    assert_eq!(server.received().len(), 24);
+    assert_eq!(server.connections(), 8, "the idle connections were reused");
+}
+
+/// Two emails through `config` to `server`: both encrypted, over one connection that
+/// authenticated once when there is a login, never in clear text.
+async fn two_emails_over_one_encrypted_connection(server: &SmtpServer, config: &SmtpConfig) {
+    let connector = connector(config);
+    for to in ["alice@example.org", "bob@example.org"] {
+        connector.send(&validation_email(to)).await.unwrap();
+        assert!(received(server).await.tls);
+    }
+    assert_eq!(server.connections(), 1);
+    let logins = usize::from(config.login.is_some());
+    assert_eq!(
+        server.auth_attempts(),
+        verity_testkit::smtp::AuthAttempts {
+            total: logins,
+            in_clear: 0
+        }
+    );
+}
+
+#[tokio::test]
+async fn every_tls_level_keeps_its_connection_for_the_next_email() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1 with a login (STARTTLS required), 1 without (STARTTLS because offered), 2, 3.
+    let server = SmtpServer::builder().starttls().start().await;
+    let level_1 = with_login(trusting(&server, &dir, config(server.port(), 1)));
+    two_emails_over_one_encrypted_connection(&server, &level_1).await;
+    let server = SmtpServer::builder().starttls().start().await;
+    let level_1 = trusting(&server, &dir, config(server.port(), 1));
+    two_emails_over_one_encrypted_connection(&server, &level_1).await;
+    let server = SmtpServer::builder().starttls().start().await;
+    let level_2 = with_login(trusting(&server, &dir, config(server.port(), 2)));
+    two_emails_over_one_encrypted_connection(&server, &level_2).await;
+    let server = SmtpServer::builder().implicit_tls().start().await;
+    let level_3 = with_login(trusting(&server, &dir, config(server.port(), 3)));
+    two_emails_over_one_encrypted_connection(&server, &level_3).await;
+}
+
+#[tokio::test]
+async fn implicit_tls_with_a_trusted_certificate_authenticates_encrypted() {
+    let server = SmtpServer::builder().implicit_tls().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    connector(&with_login(trusting(
+        &server,
+        &dir,
+        config(server.port(), 3),
+    )))
+    .send(&validation_email("alice@example.org"))
+    .await
+    .unwrap();
+    let mail = received(&server).await;
+    assert!(mail.tls, "{mail:?}");
+    assert_eq!(
+        mail.auth.map(|auth| (auth.username, auth.password)),
+        Some(("mailer".to_owned(), "s3cret".to_owned()))
+    );
+}
+
+#[tokio::test]
 async fn a_server_that_is_down_is_unavailable() {
     let port = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
