@@ -106,9 +106,9 @@ async fn binds_killed_in_flight(backend: Backend) {
     }
 
     let verity = deployment.start().await;
-    // Lookups answer from the stored hash table until it was brought in line with the bindings.
+    // Hashed lookups answer 503 until the table in memory is built from the bindings.
     verity
-        .wait_for_log("lookup hash table published", WAIT)
+        .wait_for_log("lookup hash table complete", WAIT)
         .await;
     let store = Store::open(&deployment).await;
     store.assert_intact().await;
@@ -238,7 +238,7 @@ async fn sigkill_between_storing_a_bind_and_queueing_its_invites_still_delivers_
         .await;
     let user = register(&verity, &peers, "looker").await;
     verity
-        .wait_for_log("lookup hash table published", WAIT)
+        .wait_for_log("lookup hash table complete", WAIT)
         .await;
     let found = looked_up(&verity, &user, INVITEE).await;
     assert_eq!(
