@@ -386,16 +386,15 @@ impl HashIndex {
         HashTable { pepper, generation }
     }
 
-    /// Every backend's bindings hashed under `table`'s pepper, lowest priority first.
+    /// Every backend's bindings hashed under `table`'s pepper, lowest priority first. The next
+    /// page is asked for before the current one is hashed, so that the store reads it meanwhile
+    /// (SQLite on its own thread, PostgreSQL in its own process).
     async fn fill(&self, table: &HashTable) -> Result<Entries, IndexError> {
         let mut entries = Entries::new();
         for backend in self.backends.iter().rev() {
             let mut after: Option<ThreePid> = None;
-            loop {
-                let page = backend.feed(after.clone(), self.settings.page_size).await?;
-                let Some(last) = page.last().map(|binding| binding.threepid.clone()) else {
-                    break;
-                };
+            let mut page = backend.feed(None, self.settings.page_size).await?;
+            while let Some(last) = page.last().map(|binding| binding.threepid.clone()) {
                 // A feed that does not move on would never end.
                 if after.as_ref() == Some(&last) {
                     return Err(BackendError::Corrupt(format!(
@@ -404,15 +403,20 @@ impl HashIndex {
                     ))
                     .into());
                 }
-                entries.reserve(page.len());
-                for binding in page {
-                    write(
-                        &mut entries,
-                        table,
-                        &binding.threepid,
-                        Some(binding.user_id),
-                    );
-                }
+                let next = backend.feed(Some(last.clone()), self.settings.page_size);
+                let hashed = async {
+                    entries.reserve(page.len());
+                    for binding in page {
+                        write(
+                            &mut entries,
+                            table,
+                            &binding.threepid,
+                            Some(binding.user_id),
+                        );
+                    }
+                };
+                let (next, ()) = futures_util::future::join(next, hashed).await;
+                page = next?;
                 after = Some(last);
             }
         }

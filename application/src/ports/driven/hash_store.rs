@@ -23,8 +23,11 @@ pub struct HashEntry {
     pub binding: Binding,
 }
 
-/// The precomputed hashes `/lookup` answers `sha256` queries from (never by hashing every binding
-/// per request), and which table is published.
+/// Which lookup pepper is published, kept across restarts. The table of hashes itself is kept in
+/// memory by the hash index, which uses only `published`, `publish` and `prune_other_peppers`:
+/// the last two delete the hash rows earlier versions stored. The entry methods (`put`,
+/// `remove`, `find`) are no longer called by Verity; the SQL adapter's contract tests still use
+/// them to make such rows.
 ///
 /// Implementations MUST make [`publish`](HashStore::publish) atomic: a reader sees either the old
 /// published table or the new one, never a mixture, and MUST be safe to call concurrently.
