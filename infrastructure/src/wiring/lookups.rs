@@ -14,7 +14,7 @@ use crate::memory::MemoryBackend;
 use crate::settings::Settings;
 
 /// How long start-up waits for the first build of the lookup hash table before it listens. A
-/// small table (up to some 100,000 bindings) is complete by then, so its hashed lookups are
+/// small table (tens of thousands of bindings) is complete by then, so its hashed lookups are
 /// answered from the first request; a larger one goes on building in the background while
 /// hashed lookups answer 503 (docs/lookups.md).
 const FIRST_BUILD_WAIT: std::time::Duration = std::time::Duration::from_millis(250);

@@ -117,7 +117,7 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
     );
     figures
         .memory
-        .push(Memory::now(format!("{name}: after the table build")));
+        .push(Memory::now(format!("{name}: listening, table being built")));
     let size = size(store, &url, dir.path()).await;
     figures.setups.push(Setup {
         store: name,
@@ -144,6 +144,9 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
     if let Some(setup) = figures.setups.last_mut() {
         setup.ready = ready;
     }
+    figures
+        .memory
+        .push(Memory::now(format!("{name}: table built")));
     measure(figures, name, &base_url, plan).await;
     figures
         .memory
