@@ -307,11 +307,7 @@ impl HashIndex {
         if new_pepper {
             self.lookups.store(0, Ordering::Relaxed);
         }
-        tracing::info!(
-            entries = count,
-            new_pepper,
-            "lookup hash table complete; hashed lookups are answered from it"
-        );
+        tracing::info!(entries = count, new_pepper, "lookup hash table complete");
         self.prune(&table, new_pepper).await;
         Ok(true)
     }
