@@ -3,7 +3,10 @@
 use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait as _, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement, TransactionTrait,
+};
 use verity_application::ports::driven::{HashEntry, HashStore, HashTable, StoreError};
 use verity_domain::{LookupHash, Pepper};
 
@@ -129,32 +132,77 @@ impl HashStore for SeaOrmHashStore {
             pepper: Set(table.pepper.as_str().to_owned()),
             generation: Set(generation),
         };
-        // Readers see the old row and entries until the commit, then the new ones.
-        let txn = self.db.begin().await.map_err(from_db)?;
         pepper::Entity::insert(row)
             .on_conflict(
                 OnConflict::column(pepper::Column::Id)
                     .update_columns([pepper::Column::Pepper, pepper::Column::Generation])
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(&self.db)
             .await
             .map_err(from_db)?;
-        hash::Entity::delete_many()
-            .filter(hash::Column::Pepper.eq(table.pepper.as_str()))
-            .filter(hash::Column::Generation.lt(generation))
-            .exec(&txn)
-            .await
-            .map_err(from_db)?;
-        txn.commit().await.map_err(from_db)
+        self.delete_in_batches(
+            "pepper = ? AND generation < ?",
+            vec![table.pepper.as_str().into(), generation.into()],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError> {
-        let result = hash::Entity::delete_many()
-            .filter(hash::Column::Pepper.ne(keep.as_str()))
-            .exec(&self.db)
+        self.delete_in_batches("pepper <> ?", vec![keep.as_str().into()])
             .await
-            .map_err(from_db)?;
-        Ok(result.rows_affected)
+    }
+}
+
+/// Rows deleted per statement when hash rows are swept. The table is in memory now, and the
+/// rows earlier versions stored (1,000,000 for as many bindings) are deleted once: in short
+/// statements, so that on SQLite binds and sessions get the store's one writer in between
+/// instead of waiting out a delete of every row.
+const ROWS_PER_DELETE: u64 = 10_000;
+
+impl SeaOrmHashStore {
+    /// Deletes the hash rows matching `condition` (`?` placeholders, bound to `values`),
+    /// [`ROWS_PER_DELETE`] at a time; returns how many.
+    async fn delete_in_batches(
+        &self,
+        condition: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<u64, StoreError> {
+        let backend = self.db.get_database_backend();
+        let condition = match backend {
+            DbBackend::Postgres => {
+                let mut numbered = String::new();
+                for (i, part) in condition.split('?').enumerate() {
+                    if i > 0 {
+                        numbered.push_str(&format!("${i}"));
+                    }
+                    numbered.push_str(part);
+                }
+                numbered
+            }
+            _ => condition.to_owned(),
+        };
+        let sql = format!(
+            "DELETE FROM verity_lookup_hash WHERE (pepper, hash) IN \
+             (SELECT pepper, hash FROM verity_lookup_hash WHERE {condition} \
+             LIMIT {ROWS_PER_DELETE})"
+        );
+        let mut deleted = 0;
+        loop {
+            let result = self
+                .db
+                .execute_raw(Statement::from_sql_and_values(
+                    backend,
+                    sql.as_str(),
+                    values.clone(),
+                ))
+                .await
+                .map_err(from_db)?;
+            deleted += result.rows_affected();
+            if result.rows_affected() < ROWS_PER_DELETE {
+                return Ok(deleted);
+            }
+        }
     }
 }

@@ -29,8 +29,8 @@ pub struct HashEntry {
 /// `remove`, `find`) are no longer called by Verity; the SQL adapter's contract tests still use
 /// them to make such rows.
 ///
-/// Implementations MUST make [`publish`](HashStore::publish) atomic: a reader sees either the old
-/// published table or the new one, never a mixture, and MUST be safe to call concurrently.
+/// Implementations MUST record the published table atomically (a reader sees the old one or the
+/// new one) and MUST be safe to call concurrently.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait HashStore: Send + Sync {
@@ -54,8 +54,8 @@ pub trait HashStore: Send + Sync {
         hashes: &[LookupHash],
     ) -> Result<Vec<HashEntry>, StoreError>;
 
-    /// In one transaction: records `table` as the published table, and deletes the entries of its
-    /// pepper marked with an older generation (those a rebuild did not see again).
+    /// Records `table` as the published table, then deletes the entries of its pepper marked with
+    /// an older generation (possibly in several statements: no lookup reads the entries).
     async fn publish(&self, table: &HashTable) -> Result<(), StoreError>;
 
     /// Deletes every entry of any pepper but `keep`, and returns how many were deleted.
