@@ -3,6 +3,7 @@
 mod accounts;
 mod association;
 mod backends;
+mod binding_changes;
 mod hash_index;
 mod import;
 mod invites;
@@ -24,6 +25,7 @@ pub use accounts::{
 };
 pub use association::{AssociationService, AssociationSettings};
 pub use backends::Backends;
+pub use binding_changes::{BindingFollower, CHANGES_KEPT, GAP_WAIT};
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
 pub use import::{
     DEFAULT_PAGE_SIZE, ImportError, ImportOptions, ImportReport, ImportService, ImportTable,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use verity_adapter_http::{AppEndpoint, BoundServer, HttpConfig, HttpDeps};
 use verity_adapter_sql::SqlStore;
-use verity_application::usecases::{HashIndex, Rebuild};
+use verity_application::usecases::{BindingFollower, HashIndex, Rebuild};
 
 use crate::settings::{Settings, StorageSettings};
 use crate::wiring;
@@ -80,6 +80,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.server.local_addr(), "verity is listening");
         let maintenance = tokio::spawn(lookup_maintenance(self.use_cases.index.clone()));
+        let following = self
+            .use_cases
+            .follower
+            .clone()
+            .map(|follower| tokio::spawn(follow_bindings(follower)));
         let delivery = tokio::spawn(invite_delivery(
             self.use_cases.invites.clone(),
             self.use_cases.invite_wake.clone(),
@@ -94,6 +99,9 @@ impl Application {
         // Stopped before the store closes; what it had not delivered is still due in the store.
         delivery.abort();
         maintenance.abort();
+        if let Some(following) = following {
+            following.abort();
+        }
         if let Err(error) = self.store.close().await {
             tracing::warn!(error = %error, "closing the store failed");
         }
@@ -165,6 +173,39 @@ async fn lookup_maintenance(index: Arc<HashIndex>) {
     }
 }
 
+/// How often the binding changes recorded by the other instances on the database are read: a
+/// bind or unbind made through one instance is in every instance's lookup table this long after
+/// it (plus the time to read it and ask the backends again).
+const FOLLOW_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps the lookup hash table in step with the binds and unbinds made through the other
+/// instances on the same database (docs/lookups.md, "Several instances on one database"). A
+/// failed pass is logged and its changes are read again at the next one.
+async fn follow_bindings(follower: Arc<BindingFollower>) {
+    let mut every = tokio::time::interval(FOLLOW_PERIOD);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut failing = false;
+    loop {
+        every.tick().await;
+        match follower.poll().await {
+            Ok(0) => {}
+            Ok(count) => tracing::debug!(count, "binding changes followed into the lookup table"),
+            Err(error) => {
+                // Once per failure streak: the pass is retried every second.
+                if !failing {
+                    tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "following the binding changes of the other instances failed; retrying every second");
+                }
+                failing = true;
+                continue;
+            }
+        }
+        if failing {
+            tracing::info!("following the binding changes of the other instances again");
+            failing = false;
+        }
+    }
+}
+
 /// How often the invite delivery worker looks for due deliveries when no bind woke it.
 const DELIVERY_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -198,7 +239,8 @@ async fn invite_delivery(
 /// How often expired sessions and accounts are deleted.
 const HOUSEKEEPING_PERIOD: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// Deletes expired sessions and access tokens, now and then every [`HOUSEKEEPING_PERIOD`].
+/// Deletes expired sessions, access tokens and invites, and the binding changes older than an
+/// hour, now and then every [`HOUSEKEEPING_PERIOD`].
 async fn housekeeping(use_cases: wiring::UseCases) {
     let mut every = tokio::time::interval(HOUSEKEEPING_PERIOD);
     loop {
@@ -212,6 +254,13 @@ async fn housekeeping(use_cases: wiring::UseCases) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "expired access tokens deleted"),
             Err(error) => tracing::warn!(error = %error, "deleting expired access tokens failed"),
+        }
+        if let Some(follower) = &use_cases.follower {
+            match follower.purge().await {
+                Ok(0) => {}
+                Ok(count) => tracing::debug!(count, "binding changes older than an hour deleted"),
+                Err(error) => tracing::warn!(error = %error, "deleting old binding changes failed"),
+            }
         }
         match use_cases.invites.purge_expired().await {
             Ok(0) => {}

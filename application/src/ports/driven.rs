@@ -19,7 +19,7 @@ mod secrets;
 mod session_store;
 
 pub use account_store::{AccountStore, TermsStore};
-pub use binding_store::BindingStore;
+pub use binding_store::{BindingChange, BindingStore};
 pub use clock::Clock;
 pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;

@@ -283,7 +283,7 @@ impl Association for AssociationService {
             user_id: request.user_id,
         };
         let removed = match &self.bindings {
-            Some(bindings) => bindings.unbind(&binding).await?,
+            Some(bindings) => bindings.unbind(&binding, self.clock.now()).await?,
             None => false,
         };
         if removed {

@@ -61,7 +61,7 @@ fn sessions() -> MockSessionStore {
 /// A binding store where the unbind removes (or finds nothing to remove: `removed`).
 fn bindings(removed: bool) -> MockBindingStore {
     let mut bindings = MockBindingStore::new();
-    bindings.expect_unbind().returning(move |_| Ok(removed));
+    bindings.expect_unbind().returning(move |_, _| Ok(removed));
     bindings
 }
 
@@ -177,9 +177,9 @@ async fn a_notification_that_cannot_be_sent_does_not_fail_the_unbind() {
     let mut store = MockBindingStore::new();
     store
         .expect_unbind()
-        .withf(|binding| binding.threepid == alice())
+        .withf(|binding, _| binding.threepid == alice())
         .times(1)
-        .returning(|_| Ok(true));
+        .returning(|_, _| Ok(true));
     let service = service(Some(store))
         .await
         .with_unbind_notifications(notifier(generator(1), connector));

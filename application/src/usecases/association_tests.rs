@@ -106,7 +106,7 @@ impl World {
                 Ok(())
             });
         let own = self.own.clone();
-        store.expect_unbind().returning(move |binding| {
+        store.expect_unbind().returning(move |binding, _| {
             let bound = own.bindings.lock().unwrap().get(&binding.threepid).cloned();
             let removed = bound.as_ref() == Some(&binding.user_id);
             if removed {

@@ -1,7 +1,8 @@
 //! The table of lookup hashes that `sha256` lookups are answered from, held in memory: built
 //! from every backend's feed in the background at start-up (and under a new pepper on rotation),
-//! kept in step with every bind and unbind made through this process. Only the pepper is stored
-//! (so that clients' peppers stay valid across restarts).
+//! kept in step with every bind and unbind made through this process, and with those of the other
+//! instances on the same database through [`BindingFollower`](super::BindingFollower). Only the
+//! pepper is stored (so that clients' peppers stay valid across restarts).
 //!
 //! ```text
 //!  start:    stored pepper (or a new one, stored) ─ published, no table: lookups "not ready"

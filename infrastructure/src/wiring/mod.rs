@@ -17,8 +17,8 @@ use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AccountSettings, AssociationService, AssociationSettings, Backends,
-    DEFAULT_ACCOUNT_CACHE_CAPACITY, HashIndex, KeyService, LookupService, Notifier,
-    RemoteSessionService, StatusService, ValidationService, ValidationSettings,
+    BindingFollower, DEFAULT_ACCOUNT_CACHE_CAPACITY, HashIndex, KeyService, LookupService,
+    Notifier, RemoteSessionService, StatusService, ValidationService, ValidationSettings,
 };
 
 use crate::settings::Settings;
@@ -48,6 +48,9 @@ pub struct UseCases {
     pub limits: Arc<dyn Limits>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
+    /// Follows the binds and unbinds of the other instances on the database into `index`; `None`
+    /// when Verity's own binding store is off (`lookups.bindings: false`).
+    pub follower: Option<Arc<BindingFollower>>,
     /// Whether the lookup hash table was still being built (or its first build had failed) when
     /// the use cases were made; it is completed in the background.
     pub rebuild_due: bool,
@@ -74,8 +77,29 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let keys = Arc::new(keys);
     let backends = Backends::new(lookups::identity_backends(settings, store).await?);
     let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
+    // Where following the other instances' changes starts: read before the first build of the
+    // table starts, which reads every binding made until then.
+    let follow_from = if settings.lookups.bindings {
+        Some(
+            store
+                .binding_store()
+                .last_change()
+                .await
+                .context("cannot read the binding changes (storage.*)")?,
+        )
+    } else {
+        None
+    };
     let (index, rebuild_due) =
         lookups::hash_index(settings, hashes, &backends, secrets.clone(), clock.clone()).await?;
+    let follower = follow_from.map(|floor| {
+        Arc::new(BindingFollower::new(
+            Arc::new(store.binding_store()),
+            index.clone(),
+            clock.clone(),
+            floor,
+        ))
+    });
     let notifier = notify::notifier(settings)?;
     let (invites, invite_wake) =
         invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
@@ -121,6 +145,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         remote_sessions: Arc::new(remote_sessions),
         limits: limits::limits(&settings.ratelimit, limiter),
         index,
+        follower,
         rebuild_due,
     })
 }

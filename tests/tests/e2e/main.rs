@@ -22,6 +22,7 @@ mod limits;
 mod limits_endpoints;
 mod lookups;
 mod lookups_first_start;
+mod lookups_instances;
 mod outbound;
 mod oversized_bodies;
 mod pages_in_browser;

@@ -6,11 +6,11 @@ use async_trait::async_trait;
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait as _, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement, TransactionTrait, Value,
 };
 use verity_application::ports::driven::{
-    BackendError, Binding, BindingStore, IdentityBackend, Published, StoreError,
+    BackendError, Binding, BindingChange, BindingStore, IdentityBackend, Published, StoreError,
 };
 use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
@@ -70,6 +70,31 @@ fn published_of(user_id: UserId, row: &Model) -> Result<Published, StoreError> {
     Ok(published)
 }
 
+/// Records a change of `threepid` at `at` in `verity_binding_change`, on `db` (the transaction of
+/// the change).
+async fn record_change(
+    db: &impl ConnectionTrait,
+    threepid: &ThreePid,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO verity_binding_change (medium, address, changed_at) VALUES ($1, $2, $3)"
+        }
+        _ => "INSERT INTO verity_binding_change (medium, address, changed_at) VALUES (?, ?, ?)",
+    };
+    let values: Vec<Value> = vec![
+        threepid.medium().as_str().into(),
+        threepid.address().into(),
+        to_column::<u64, i64>(at.as_millis(), "changed_at")?.into(),
+    ];
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await
+        .map_err(from_db)?;
+    Ok(())
+}
+
 /// What the `bindings` backend reports for a store failure.
 fn backend_error(error: StoreError) -> BackendError {
     match error {
@@ -92,6 +117,8 @@ impl BindingStore for SeaOrmBindingStore {
         };
         // One statement: concurrent binds of the same 3PID serialise on the key, and the last
         // one wins. A bind here replaces what an import stored (window, signed association).
+        // The change row goes in the same transaction: a binding is never left without it.
+        let txn = self.db.begin().await.map_err(from_db)?;
         Entity::insert(row)
             .on_conflict(
                 OnConflict::columns([Column::Medium, Column::Address])
@@ -104,21 +131,29 @@ impl BindingStore for SeaOrmBindingStore {
                     ])
                     .to_owned(),
             )
-            .exec_without_returning(&self.db)
+            .exec_without_returning(&txn)
             .await
             .map_err(from_db)?;
-        Ok(())
+        record_change(&txn, &binding.threepid, at).await?;
+        txn.commit().await.map_err(from_db)
     }
 
-    async fn unbind(&self, binding: &Binding) -> Result<bool, StoreError> {
+    async fn unbind(&self, binding: &Binding, at: Timestamp) -> Result<bool, StoreError> {
+        let txn = self.db.begin().await.map_err(from_db)?;
         let result = Entity::delete_many()
             .filter(Column::Medium.eq(binding.threepid.medium().as_str()))
             .filter(Column::Address.eq(binding.threepid.address()))
             .filter(Column::Mxid.eq(binding.user_id.as_str()))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(from_db)?;
-        Ok(result.rows_affected > 0)
+        let removed = result.rows_affected > 0;
+        // An unbind that removed nothing changed nothing the others must follow.
+        if removed {
+            record_change(&txn, &binding.threepid, at).await?;
+        }
+        txn.commit().await.map_err(from_db)?;
+        Ok(removed)
     }
 
     async fn find(&self, threepid: &ThreePid) -> Result<Option<UserId>, StoreError> {
@@ -185,6 +220,81 @@ impl BindingStore for SeaOrmBindingStore {
         rows.iter()
             .map(|(medium, address, mxid)| binding_of(medium, address, mxid))
             .collect()
+    }
+
+    async fn changes(&self, after: u64, limit: u32) -> Result<Vec<BindingChange>, StoreError> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => {
+                "SELECT id, medium, address, changed_at FROM verity_binding_change \
+                 WHERE id > $1 ORDER BY id LIMIT $2"
+            }
+            _ => {
+                "SELECT id, medium, address, changed_at FROM verity_binding_change \
+                 WHERE id > ? ORDER BY id LIMIT ?"
+            }
+        };
+        let values: Vec<Value> = vec![
+            to_column::<u64, i64>(after, "id")?.into(),
+            i64::from(limit).into(),
+        ];
+        let rows = self
+            .db
+            .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(from_db)?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("", "id").map_err(from_db)?;
+                let medium: String = row.try_get("", "medium").map_err(from_db)?;
+                let address: String = row.try_get("", "address").map_err(from_db)?;
+                let changed_at: i64 = row.try_get("", "changed_at").map_err(from_db)?;
+                let medium = Medium::parse(&medium).map_err(|_| {
+                    StoreError::Corrupt(format!("a stored medium is invalid: {medium:?}"))
+                })?;
+                let threepid = ThreePid::parse(medium, &address).map_err(|e| {
+                    StoreError::Corrupt(format!("a stored address is invalid: {e}"))
+                })?;
+                Ok(BindingChange {
+                    id: from_column::<i64, u64>(id, "id")?,
+                    threepid,
+                    at: Timestamp::from_millis(from_column::<i64, u64>(changed_at, "changed_at")?),
+                })
+            })
+            .collect()
+    }
+
+    async fn last_change(&self) -> Result<u64, StoreError> {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                backend,
+                "SELECT COALESCE(MAX(id), 0) AS last FROM verity_binding_change",
+            ))
+            .await
+            .map_err(from_db)?;
+        let last: i64 = match row {
+            Some(row) => row.try_get("", "last").map_err(from_db)?,
+            None => 0,
+        };
+        from_column::<i64, u64>(last, "id")
+    }
+
+    async fn purge_changes(&self, before: Timestamp) -> Result<u64, StoreError> {
+        let backend = self.db.get_database_backend();
+        let sql = match backend {
+            DbBackend::Postgres => "DELETE FROM verity_binding_change WHERE changed_at < $1",
+            _ => "DELETE FROM verity_binding_change WHERE changed_at < ?",
+        };
+        let values: Vec<Value> =
+            vec![to_column::<u64, i64>(before.as_millis(), "changed_at")?.into()];
+        let result = self
+            .db
+            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .await
+            .map_err(from_db)?;
+        Ok(result.rows_affected())
     }
 }
 

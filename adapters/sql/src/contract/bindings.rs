@@ -81,9 +81,9 @@ pub(crate) async fn unbind_removes_the_binding_of_that_user_only(store: &dyn Bin
     store.bind(&bob, AT).await.unwrap();
     // Another user's claim on alice's address removes nothing.
     let mallory = binding("email", "alice@example.org", "@mallory:example.org");
-    assert!(!store.unbind(&mallory).await.unwrap());
-    assert!(store.unbind(&alice).await.unwrap());
-    assert!(!store.unbind(&alice).await.unwrap(), "already gone");
+    assert!(!store.unbind(&mallory, AT).await.unwrap());
+    assert!(store.unbind(&alice, AT).await.unwrap());
+    assert!(!store.unbind(&alice, AT).await.unwrap(), "already gone");
     assert_eq!(store.find(&alice.threepid).await.unwrap(), None);
     assert_eq!(everything(store, 10).await, vec![bob]);
 }
@@ -259,7 +259,7 @@ where
             let b = binding("email", &format!("u{n}@example.org"), "@u:example.org");
             store.bind(&b, AT).await?;
             if n % 2 == 0 {
-                store.unbind(&b).await?;
+                store.unbind(&b, AT).await?;
             }
             Ok::<_, StoreError>(())
         });

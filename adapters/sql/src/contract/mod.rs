@@ -11,6 +11,7 @@
 //! PostgreSQL: see [`harness`] for `VERITY_TEST_POSTGRES_URL` and `CI`.
 
 mod accounts;
+mod binding_changes;
 mod bindings;
 mod database;
 mod harness;
@@ -113,6 +114,13 @@ contract_suite! {
         the_bindings_backend_says_when_each_3pid_was_bound,
         concurrent_binds_of_one_3pid_leave_exactly_one,
         concurrent_binds_and_unbinds_end_as_each_3pid_last_left_it,
+    ],
+    binding_changes(db => &db.bindings()): [
+        an_empty_store_has_no_changes,
+        binds_and_unbinds_that_removed_a_binding_are_recorded_in_order,
+        a_refused_bind_records_no_change,
+        the_purge_deletes_exactly_the_changes_before_the_cutoff,
+        ids_are_not_reused_after_every_change_was_purged,
     ],
     hashes(db => &db.hashes()): [
         nothing_is_published_in_a_new_store,

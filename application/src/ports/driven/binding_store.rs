@@ -3,6 +3,19 @@ use verity_domain::{ThreePid, Timestamp, UserId};
 
 use super::{Binding, StoreError};
 
+/// A bind, or an unbind that removed a binding, as recorded for the other instances on the same
+/// database (whose lookup tables follow it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindingChange {
+    /// Increasing in the order the changes were written; on PostgreSQL a change may become
+    /// visible after one with a higher id (its transaction committed later).
+    pub id: u64,
+    /// The 3PID bound or unbound.
+    pub threepid: ThreePid,
+    /// When, by the clock of the instance that made it.
+    pub at: Timestamp,
+}
+
 /// Verity's own record of the 3PIDs users bound through `/3pid/bind` (mxisd stored none, so its
 /// lookups only knew what a backend such as Synapse's database knew).
 ///
@@ -12,12 +25,14 @@ use super::{Binding, StoreError};
 #[async_trait]
 pub trait BindingStore: Send + Sync {
     /// Binds `binding.threepid` to `binding.user_id` at `at`, replacing the Matrix ID (and the
-    /// time) of an existing binding of the same 3PID.
+    /// time) of an existing binding of the same 3PID, and records a [`BindingChange`] at `at` in
+    /// the same transaction.
     async fn bind(&self, binding: &Binding, at: Timestamp) -> Result<(), StoreError>;
 
     /// Removes the binding of `binding.threepid` if it leads to `binding.user_id`, and says
     /// whether one was removed. A binding of the 3PID to another user is left alone (as sydent).
-    async fn unbind(&self, binding: &Binding) -> Result<bool, StoreError>;
+    /// A removal records a [`BindingChange`] at `at` in the same transaction.
+    async fn unbind(&self, binding: &Binding, at: Timestamp) -> Result<bool, StoreError>;
 
     /// The user `threepid` is bound to, if any.
     ///
@@ -28,4 +43,13 @@ pub trait BindingStore: Send + Sync {
     /// One page of every binding, ordered by (medium, address), strictly after `after` (from the
     /// beginning when `None`), at most `limit` long; an empty page means the end.
     async fn feed(&self, after: Option<ThreePid>, limit: u32) -> Result<Vec<Binding>, StoreError>;
+
+    /// The recorded changes whose id is above `after`, by id, at most `limit` of them.
+    async fn changes(&self, after: u64, limit: u32) -> Result<Vec<BindingChange>, StoreError>;
+
+    /// The highest id of a recorded change, 0 when there is none.
+    async fn last_change(&self) -> Result<u64, StoreError>;
+
+    /// Deletes the recorded changes made before `before`; returns how many.
+    async fn purge_changes(&self, before: Timestamp) -> Result<u64, StoreError>;
 }
