@@ -197,6 +197,38 @@ pub async fn execute(url: &str, statements: &[&str]) {
     let _ = db.close().await;
 }
 
+/// Creates the schema on `url` (the migrations) and writes `count` bindings straight into
+/// `verity_binding` with one statement, as if that many 3PIDs had been bound here:
+/// `user<i>@example.org` to `@user<i>:example.org`, `i` from 0. No pepper or hash table exists
+/// afterwards. For the lookup benchmark and the first-start tests.
+pub async fn seed_bindings(url: &str, count: usize) {
+    crate::connect(url, 1)
+        .await
+        .expect("the store opens and migrates")
+        .close()
+        .await
+        .expect("the store closes");
+    let db = Database::connect(url).await.expect("the store opens");
+    let last = count.saturating_sub(1);
+    let numbers = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            format!("SELECT i FROM generate_series(0, {last}) AS s(i)")
+        }
+        _ => format!(
+            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
+             SELECT i FROM s"
+        ),
+    };
+    db.execute_unprepared(&format!(
+        "INSERT INTO verity_binding (medium, address, mxid, created_at) \
+         SELECT 'email', 'user' || i || '@example.org', '@user' || i || ':example.org', 0 \
+         FROM ({numbers}) AS n"
+    ))
+    .await
+    .expect("the bindings are written");
+    db.close().await.expect("the store closes");
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

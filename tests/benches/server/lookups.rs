@@ -101,7 +101,7 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
 
     eprintln!("  {name}: seeding {} bindings", plan.bindings);
     let started = Instant::now();
-    seed(&url, plan.bindings).await;
+    verity_adapter_sql::testing::seed_bindings(&url, plan.bindings).await;
     let seed_time = started.elapsed();
 
     // No table is stored yet: `Application::build` builds the first one before it listens.
@@ -230,34 +230,6 @@ fn settings(storage: Value, dir: &Path, homeserver: &str) -> Settings {
 /// The `i`th bound address (and `@user<i>:example.org` its Matrix ID).
 fn bound(i: usize) -> String {
     format!("user{i}@example.org")
-}
-
-/// Creates the schema (the adapter's migrations), then writes `count` rows into `verity_binding`
-/// in one statement, as if that many 3PIDs had been bound. No hash table exists afterwards.
-async fn seed(url: &str, count: usize) {
-    verity_adapter_sql::connect(url, 1)
-        .await
-        .expect("the store opens and migrates")
-        .close()
-        .await
-        .expect("the store closes");
-    let db = Database::connect(url).await.expect("the store opens");
-    let last = count.saturating_sub(1);
-    let numbers = match db.get_database_backend() {
-        DatabaseBackend::Postgres => format!("SELECT i FROM generate_series(0, {last}) AS s(i)"),
-        _ => format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             SELECT i FROM s"
-        ),
-    };
-    db.execute_unprepared(&format!(
-        "INSERT INTO verity_binding (medium, address, mxid, created_at) \
-         SELECT 'email', 'user' || i || '@example.org', '@user' || i || ':example.org', 0 \
-         FROM ({numbers}) AS n"
-    ))
-    .await
-    .expect("the bindings are written");
-    db.close().await.expect("the store closes");
 }
 
 /// The store's size on disk after the build: the SQLite file and its WAL, or PostgreSQL's

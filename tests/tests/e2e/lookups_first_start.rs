@@ -9,7 +9,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pretty_assertions::assert_eq;
-use sea_orm::{ConnectionTrait as _, Database, DatabaseBackend};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use verity_tests::client::types;
@@ -32,34 +31,6 @@ fn bound(i: usize) -> String {
 
 fn hash(address: &str, pepper: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} email {pepper}")))
-}
-
-/// Creates the schema (the SQL adapter's migrations) and writes `count` bindings in one
-/// statement. No lookup hash table or pepper exists afterwards.
-async fn seed(url: &str, count: usize) {
-    verity_adapter_sql::connect(url, 1)
-        .await
-        .expect("the store opens and migrates")
-        .close()
-        .await
-        .expect("the store closes");
-    let db = Database::connect(url).await.expect("the store opens");
-    let last = count - 1;
-    let numbers = match db.get_database_backend() {
-        DatabaseBackend::Postgres => format!("SELECT i FROM generate_series(0, {last}) AS s(i)"),
-        _ => format!(
-            "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < {last}) \
-             SELECT i FROM s"
-        ),
-    };
-    db.execute_unprepared(&format!(
-        "INSERT INTO verity_binding (medium, address, mxid, created_at) \
-         SELECT 'email', 'user' || i || '@example.org', '@user' || i || ':example.org', 0 \
-         FROM ({numbers}) AS n"
-    ))
-    .await
-    .expect("the bindings are written");
-    db.close().await.expect("the store closes");
 }
 
 /// A client with the access token of `@looker:example.org`, registered through the fake
@@ -175,7 +146,7 @@ async fn never_a_wrong_answer_after_a_start(backend: Backend) {
     let deployment = Deployment::new(backend, &yaml).await;
     // The SQLite file's directory, which the server would make itself.
     std::fs::create_dir_all(deployment.dir().join("data")).expect("the data directory");
-    seed(deployment.database_url(), BINDINGS).await;
+    verity_adapter_sql::testing::seed_bindings(deployment.database_url(), BINDINGS).await;
 
     let verity = deployment.start().await;
     let first_pepper = every_answer_is_right_or_retryable(&verity, &peers).await;
