@@ -24,7 +24,7 @@ async fn start(backend: Backend, extra: &str) -> (TestApp, Peers) {
     (app, peers)
 }
 
-fn invite_request(address: &str) -> types::StoreInviteRequest {
+pub(crate) fn invite_request(address: &str) -> types::StoreInviteRequest {
     types::StoreInviteRequest {
         medium: "email".into(),
         address: address.into(),

@@ -177,7 +177,7 @@ async fn sigkill_between_storing_a_bind_and_queueing_its_invites_still_delivers_
     let verity = deployment.start().await;
     let stored = verity
         .client()
-        .store_invite_v1(&super::delivery::invite_request(INVITEE))
+        .store_invite_v1(&crate::invites::invite_request(INVITEE))
         .await
         .expect("store-invite")
         .into_inner();

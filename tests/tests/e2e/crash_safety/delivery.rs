@@ -9,31 +9,12 @@ use super::{Store, WAIT, deployment, validate};
 const INVITEE: &str = "ginger@example.org";
 const MXID: &str = "@ginger:example.org";
 
-pub(super) fn invite_request(address: &str) -> types::StoreInviteRequest {
-    types::StoreInviteRequest {
-        medium: "email".into(),
-        address: address.into(),
-        room_id: "!room:example.org".into(),
-        sender: "@inviter:example.org".into(),
-        room_alias: None,
-        room_avatar_url: None,
-        room_join_rules: None,
-        room_name: Some("Tea".into()),
-        room_type: None,
-        sender_display_name: Some("Inviter".into()),
-        sender_avatar_url: None,
-        guest_user_id: None,
-        guest_access_token: None,
-        org_matrix_web_client_location: None,
-    }
-}
-
 async fn delivery_killed_mid_onbind(backend: Backend) {
     let (deployment, peers) = deployment(backend).await;
     let verity = deployment.start().await;
     let stored = verity
         .client()
-        .store_invite_v1(&invite_request(INVITEE))
+        .store_invite_v1(&crate::invites::invite_request(INVITEE))
         .await
         .expect("store-invite")
         .into_inner();
