@@ -38,7 +38,7 @@ pub use notify::{
 pub use rate_limiter::RateLimiter;
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
-pub use session_store::{Change, SessionStore, StoreError};
+pub use session_store::{Change, Counted, SessionStore, StoreError};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_store::{MockAccountStore, MockTermsStore};

@@ -163,26 +163,6 @@ fn percent_encode(value: &str) -> String {
         .collect()
 }
 
-impl ValidationService {
-    /// The session a concurrent submission validated while this one was being checked; a session
-    /// gone or not validated (its token changed) refuses this submission.
-    async fn validated_meanwhile(
-        &self,
-        sid: &SessionId,
-    ) -> Result<ValidationSession, ValidationError> {
-        let stored = self
-            .sessions
-            .find(sid)
-            .await?
-            .ok_or(ValidationError::NoValidSession)?;
-        if stored.is_validated() {
-            Ok(stored)
-        } else {
-            Err(ValidationError::TokenIncorrect)
-        }
-    }
-}
-
 #[async_trait]
 impl Validation for ValidationService {
     async fn request_token(
@@ -276,30 +256,9 @@ impl Validation for ValidationService {
         {
             return Ok(accepted);
         }
-        let attempt = match state {
-            Submission::AlreadyValidated => 0,
-            Submission::Pending => self
-                .sessions
-                .count_token_attempt(&submission.sid)
-                .await?
-                .ok_or(ValidationError::NoValidSession)?,
-        };
-        session
-            .accept_token(&submission.token, attempt, now, &rules)
-            .map_err(session_error)?;
-        if state == Submission::Pending {
-            self.start_remote_sms(&mut session).await?;
-            let recorded = self
-                .sessions
-                .mark_validated(session.id(), &submission.token, now, session.remote())
-                .await?;
-            if recorded == Change::Stale {
-                // A concurrent submission validated it first: answer from what it stored.
-                session = self.validated_meanwhile(&submission.sid).await?;
-            } else {
-                tracing::info!(sid = %session.id(), medium = %session.threepid().medium(), "3PID validated");
-            }
-        }
+        let session = self
+            .record_submission(session, state, &submission, now)
+            .await?;
         let parts = session.parts();
         Ok(TokenAccepted {
             threepid: parts.threepid.clone(),
@@ -327,6 +286,9 @@ impl Validation for ValidationService {
 
 #[path = "validation_remote.rs"]
 mod remote;
+
+#[path = "validation_submit.rs"]
+mod submit;
 
 #[cfg(test)]
 #[path = "validation_tests.rs"]

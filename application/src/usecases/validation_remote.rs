@@ -23,7 +23,7 @@ impl ValidationService {
     }
 
     /// The remote client and label when `session` is an SMS session forced to a remote server.
-    fn sms_remote<'a>(
+    pub(super) fn sms_remote<'a>(
         &'a self,
         session: &'a ValidationSession,
     ) -> Option<(&'a Arc<dyn RemoteIdentityServers>, &'a ServerLabel)> {

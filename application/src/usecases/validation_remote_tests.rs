@@ -8,7 +8,8 @@ use verity_domain::{
 
 use super::*;
 use crate::ports::driven::{
-    MockClock, MockRemoteIdentityServers, MockSecretGenerator, MockSessionStore, RemoteServer,
+    Counted, MockClock, MockRemoteIdentityServers, MockSecretGenerator, MockSessionStore,
+    RemoteServer,
 };
 use crate::ports::driving::{RemoteFailure, SubmitToken, Validation};
 use crate::usecases::{Notifier, ValidationSettings};
@@ -106,10 +107,25 @@ fn run(found: ValidationSession, remote: MockRemoteIdentityServers) -> Run {
 /// As [`run`], the store counting this submission as number `attempt`.
 fn run_counting(found: ValidationSession, remote: MockRemoteIdentityServers, attempt: u32) -> Run {
     let mut sessions = MockSessionStore::new();
+    let right = found.token().clone();
     sessions
         .expect_find()
         .returning(move |_| Ok(Some(found.clone())));
     let updates = Arc::new(Mutex::new(Vec::new()));
+    let seen = updates.clone();
+    // Sessions without a remote start: counted and validated in one change.
+    sessions
+        .expect_count_and_validate()
+        .returning(move |_, token, cap, _| {
+            let mut seen = seen.lock().unwrap();
+            seen.push(Recorded::Counted);
+            if right.matches(token) && attempt <= cap {
+                seen.push(Recorded::Validated(None));
+                Ok(Counted::Validated { attempt })
+            } else {
+                Ok(Counted::Refused { attempt })
+            }
+        });
     let seen = updates.clone();
     sessions.expect_count_token_attempt().returning(move |_| {
         seen.lock().unwrap().push(Recorded::Counted);

@@ -1,5 +1,6 @@
 //! submitToken and getValidated3pid.
 use super::*;
+use crate::ports::driven::Counted;
 
 fn submission(token: &str) -> SubmitToken {
     SubmitToken {
@@ -19,21 +20,20 @@ fn finding(m: &mut Mocks, session: ValidationSession) {
 async fn the_right_token_validates_and_stores_the_session() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
+    // Counted and recorded in one conditional change, only while pending and within the cap:
+    // a concurrent change is never overwritten.
     m.sessions
-        .expect_count_token_attempt()
+        .expect_count_and_validate()
         .times(1)
-        .returning(|_| Ok(Some(1)));
-    // Recorded only if still pending with this token: a concurrent change is never overwritten.
-    m.sessions
-        .expect_mark_validated()
-        .times(1)
-        .withf(|id, token, at, remote| {
+        .withf(|id, token, cap, at| {
             id.as_str() == "oldsid"
                 && token.expose() == "oldtoken"
+                && *cap == 5
                 && *at == Timestamp::from_millis(T0 + 10)
-                && remote.is_none()
         })
-        .returning(|_, _, _, _| Ok(Change::Applied));
+        .returning(|_, _, _, _| Ok(Counted::Validated { attempt: 1 }));
+    m.sessions.expect_count_token_attempt().never();
+    m.sessions.expect_mark_validated().never();
     m.now = T0 + 10;
     let accepted = m
         .build()
@@ -60,12 +60,9 @@ async fn a_right_token_a_concurrent_submission_validated_first_is_accepted_as_st
         .in_sequence(&mut reads)
         .returning(move |_| Ok(Some(pending.clone())));
     m.sessions
-        .expect_count_token_attempt()
-        .returning(|_| Ok(Some(2)));
-    m.sessions
-        .expect_mark_validated()
+        .expect_count_and_validate()
         .times(1)
-        .returning(|_, _, _, _| Ok(Change::Stale));
+        .returning(|_, _, _, _| Ok(Counted::Stale));
     m.sessions
         .expect_find()
         .times(1)
@@ -90,11 +87,8 @@ async fn a_right_token_whose_session_vanished_meanwhile_finds_no_session() {
         .in_sequence(&mut reads)
         .returning(move |_| Ok(Some(pending.clone())));
     m.sessions
-        .expect_count_token_attempt()
-        .returning(|_| Ok(Some(1)));
-    m.sessions
-        .expect_mark_validated()
-        .returning(|_, _, _, _| Ok(Change::Stale));
+        .expect_count_and_validate()
+        .returning(|_, _, _, _| Ok(Counted::Stale));
     m.sessions
         .expect_find()
         .times(1)
@@ -112,14 +106,43 @@ async fn a_right_token_whose_session_vanished_meanwhile_finds_no_session() {
 }
 
 #[tokio::test]
+async fn a_wrong_token_that_lost_the_race_to_a_validation_is_incorrect() {
+    let mut m = Mocks::new();
+    let pending = stored(email("alice@example.org"), 1, T0, None);
+    let validated = stored(email("alice@example.org"), 1, T0, Some(T0 + 3));
+    let mut reads = Sequence::new();
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(move |_| Ok(Some(pending.clone())));
+    m.sessions
+        .expect_count_and_validate()
+        .returning(|_, _, _, _| Ok(Counted::Stale));
+    m.sessions
+        .expect_find()
+        .times(1)
+        .in_sequence(&mut reads)
+        .returning(move |_| Ok(Some(validated.clone())));
+    let error = m
+        .build()
+        .submit_token(submission("wrong"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, ValidationError::TokenIncorrect),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_token_is_incorrect_and_the_session_is_not_rewritten() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
     m.sessions
-        .expect_count_token_attempt()
+        .expect_count_and_validate()
         .times(1)
-        .returning(|_| Ok(Some(2)));
-    m.sessions.expect_mark_validated().never();
+        .returning(|_, _, _, _| Ok(Counted::Refused { attempt: 2 }));
     let error = m
         .build()
         .submit_token(submission("wrong"))
@@ -136,9 +159,8 @@ async fn an_attempt_beyond_the_cap_is_refused_even_with_the_right_token() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
     m.sessions
-        .expect_count_token_attempt()
-        .returning(|_| Ok(Some(6)));
-    m.sessions.expect_mark_validated().never();
+        .expect_count_and_validate()
+        .returning(|_, _, _, _| Ok(Counted::Refused { attempt: 6 }));
     let error = m
         .build()
         .submit_token(submission("oldtoken"))
@@ -169,7 +191,7 @@ async fn an_unknown_sid_is_no_valid_session() {
 async fn another_client_secret_is_no_valid_session_and_counts_no_attempt() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
-    m.sessions.expect_count_token_attempt().never();
+    m.sessions.expect_count_and_validate().never();
     let mut wrong = submission("oldtoken");
     wrong.client_secret = secret("guess");
     let error = m.build().submit_token(wrong).await.unwrap_err();
@@ -184,7 +206,7 @@ async fn an_expired_session_cannot_be_validated() {
     let mut m = Mocks::new();
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
     m.now = T0 + DAY + 1;
-    m.sessions.expect_count_token_attempt().never();
+    m.sessions.expect_count_and_validate().never();
     let error = m
         .build()
         .submit_token(submission("oldtoken"))
@@ -201,7 +223,7 @@ async fn a_policy_that_now_refuses_the_scope_refuses_the_submission() {
     let mut m = Mocks::new();
     m.settings.policy.enabled = false;
     finding(&mut m, stored(email("alice@example.org"), 1, T0, None));
-    m.sessions.expect_count_token_attempt().never();
+    m.sessions.expect_count_and_validate().never();
     let error = m
         .build()
         .submit_token(submission("oldtoken"))
@@ -220,6 +242,7 @@ async fn a_validated_session_accepts_its_token_again_without_counting_or_rewriti
         &mut m,
         stored(email("alice@example.org"), 1, T0, Some(T0 + 5)),
     );
+    m.sessions.expect_count_and_validate().never();
     m.sessions.expect_count_token_attempt().never();
     m.sessions.expect_mark_validated().never();
     m.build()

@@ -76,6 +76,7 @@ contract_suite! {
         changes_to_an_unknown_sid_are_stale_and_create_nothing,
         a_resend_raises_send_attempt_only_and_never_lowers_it,
         a_validation_is_recorded_once_with_its_remote_part_and_keeps_the_count,
+        a_counted_submission_validates_only_with_the_right_token_within_the_cap,
         a_remote_start_and_its_validation_apply_only_on_the_state_they_follow,
         a_bind_is_recorded_and_forgotten_only_for_the_user_it_names,
     ],
@@ -83,6 +84,8 @@ contract_suite! {
         resends_racing_token_attempts_never_undo_a_count,
         a_validation_racing_resends_and_guesses_applies_once_and_keeps_every_count,
         concurrent_remote_starts_from_one_state_apply_exactly_once,
+        wrong_tokens_racing_resends_are_each_counted_once_and_never_validate,
+        the_right_token_racing_wrong_ones_and_resends_validates_once_and_ends_the_count,
     ],
     accounts(db => &db.accounts()): [
         accounts_round_trip_with_and_without_expiry,

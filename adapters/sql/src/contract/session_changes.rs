@@ -1,7 +1,7 @@
 //! The conditional changes of a stored session: each writes only its own fields, and only while
 //! the session is in the state it was computed from (issue 13, "Atomic session state").
 use pretty_assertions::assert_eq;
-use verity_application::ports::driven::{Change, SessionStore};
+use verity_application::ports::driven::{Change, Counted, SessionStore};
 use verity_domain::{
     RemoteSession, SendAttempt, SessionId, SessionMode, SessionParts, Timestamp, UserId,
     ValidationToken,
@@ -130,6 +130,62 @@ pub(crate) async fn a_validation_is_recorded_once_with_its_remote_part_and_keeps
         ..forced
     };
     assert_eq!(stored(store, "forced").await, expected);
+}
+
+pub(crate) async fn a_counted_submission_validates_only_with_the_right_token_within_the_cap(
+    store: &dyn SessionStore,
+) {
+    store
+        .insert(&session(parts("counted", 1_000)))
+        .await
+        .unwrap();
+    store.insert(&session(parts("other", 1_000))).await.unwrap();
+    let id = sid("counted");
+    let wrong = ValidationToken::parse("AnotherToken").unwrap();
+    let submit = |token: ValidationToken, cap: u32, when: u64| {
+        let id = id.clone();
+        async move {
+            store
+                .count_and_validate(&id, &token, cap, at(when))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        submit(wrong.clone(), 3, 1_100).await,
+        Counted::Refused { attempt: 1 },
+        "another token"
+    );
+    assert_eq!(
+        submit(token(), 1, 1_200).await,
+        Counted::Refused { attempt: 2 },
+        "the right token past the cap"
+    );
+    assert_eq!(stored(store, "counted").await.validated_at, None);
+    assert_eq!(
+        submit(token(), 3, 1_300).await,
+        Counted::Validated { attempt: 3 },
+        "the right token, third of at most three"
+    );
+    for (token, when) in [(token(), 1_400), (wrong, 1_500)] {
+        assert_eq!(
+            submit(token, 3, when).await,
+            Counted::Stale,
+            "validated already: nothing counted"
+        );
+    }
+    let expected = SessionParts {
+        validated_at: Some(at(1_300)),
+        token_attempts: 3,
+        ..parts("counted", 1_000)
+    };
+    assert_eq!(stored(store, "counted").await, expected);
+    assert_eq!(stored(store, "other").await, parts("other", 1_000));
+    let ghost = store
+        .count_and_validate(&sid("ghost"), &token(), 3, at(5))
+        .await;
+    assert_eq!(ghost.unwrap(), Counted::Stale);
+    assert_eq!(store.find(&sid("ghost")).await.unwrap(), None);
 }
 
 pub(crate) async fn a_remote_start_and_its_validation_apply_only_on_the_state_they_follow(

@@ -3,7 +3,7 @@
 //! (cloned) handle.
 use pretty_assertions::assert_eq;
 use tokio::task::JoinSet;
-use verity_application::ports::driven::{Change, SessionStore};
+use verity_application::ports::driven::{Change, Counted, SessionStore};
 use verity_domain::{RemoteSession, SendAttempt, Timestamp, ValidationToken};
 
 use super::sessions::{parts, remote_part, remote_pending, session, sid};
@@ -131,4 +131,129 @@ where
     assert_eq!(applied.len(), 1, "exactly one start from 'not started'");
     let stored = store.find(&sid("started")).await.unwrap().unwrap();
     assert_eq!(stored.remote(), applied.first());
+}
+
+/// `GUESSES` wrong tokens and `rights` right ones submitted through
+/// [`SessionStore::count_and_validate`] with `cap`, interleaved with `RESENDS` resends; returns
+/// what each submission got, with the time it would have validated at.
+async fn submissions_and_resends<S>(
+    store: &S,
+    id: &str,
+    rights: u64,
+    cap: u32,
+) -> Vec<(Counted, Timestamp)>
+where
+    S: SessionStore + Clone + 'static,
+{
+    let right = session(parts(id, 1_000)).token().clone();
+    let wrong = ValidationToken::parse("WrongToken").unwrap();
+    let mut tasks = JoinSet::new();
+    for n in 0..u64::from(GUESSES) {
+        let token = if n % 5 == 4 && n / 5 < rights {
+            right.clone()
+        } else {
+            wrong.clone()
+        };
+        let (submitter, submitted, at) =
+            (store.clone(), sid(id), Timestamp::from_millis(2_000 + n));
+        tasks.spawn(async move {
+            let counted = submitter
+                .count_and_validate(&submitted, &token, cap, at)
+                .await;
+            Some((counted.expect("count"), at))
+        });
+        if n < RESENDS {
+            let (store, id) = (store.clone(), sid(id));
+            tasks.spawn(async move {
+                let _change = store.record_resend(&id, SendAttempt::new(2 + n)).await;
+                None
+            });
+        }
+    }
+    tasks.join_all().await.into_iter().flatten().collect()
+}
+
+/// The submission numbers the store handed out, sorted.
+fn numbers(answers: &[(Counted, Timestamp)]) -> Vec<u32> {
+    let mut numbers: Vec<u32> = answers
+        .iter()
+        .filter_map(|(counted, _)| match counted {
+            Counted::Validated { attempt } | Counted::Refused { attempt } => Some(*attempt),
+            Counted::Stale => None,
+        })
+        .collect();
+    numbers.sort_unstable();
+    numbers
+}
+
+pub(crate) async fn wrong_tokens_racing_resends_are_each_counted_once_and_never_validate<S>(
+    store: &S,
+) where
+    S: SessionStore + Clone + 'static,
+{
+    store
+        .insert(&session(parts("guessed", 1_000)))
+        .await
+        .unwrap();
+    let answers = submissions_and_resends(store, "guessed", 0, 5).await;
+    assert_eq!(numbers(&answers), (1..=GUESSES).collect::<Vec<_>>());
+    assert!(
+        answers
+            .iter()
+            .all(|(counted, _)| matches!(counted, Counted::Refused { .. })),
+        "{answers:?}"
+    );
+    // Past the cap, the right token counts and is refused like any other.
+    let pending = session(parts("guessed", 1_000));
+    let late = store
+        .count_and_validate(
+            &sid("guessed"),
+            pending.token(),
+            5,
+            Timestamp::from_millis(9),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        late,
+        Counted::Refused {
+            attempt: GUESSES + 1
+        }
+    );
+    let stored = store.find(&sid("guessed")).await.unwrap().unwrap();
+    assert_eq!(stored.parts().validated_at, None);
+    assert_eq!(stored.parts().token_attempts, GUESSES + 1);
+    assert_eq!(stored.parts().send_attempt, SendAttempt::new(1 + RESENDS));
+}
+
+pub(crate) async fn the_right_token_racing_wrong_ones_and_resends_validates_once_and_ends_the_count<
+    S,
+>(
+    store: &S,
+) where
+    S: SessionStore + Clone + 'static,
+{
+    store.insert(&session(parts("raced", 1_000))).await.unwrap();
+    // A cap no submission reaches: the first right token to run validates.
+    let answers = submissions_and_resends(store, "raced", 8, 1_000).await;
+    let validated: Vec<(u32, Timestamp)> = answers
+        .iter()
+        .filter_map(|(counted, at)| match counted {
+            Counted::Validated { attempt } => Some((*attempt, *at)),
+            _ => None,
+        })
+        .collect();
+    let [(attempt, at)] = validated[..] else {
+        panic!("exactly one validation applies: {answers:?}");
+    };
+    assert_eq!(
+        numbers(&answers),
+        (1..=attempt).collect::<Vec<_>>(),
+        "distinct numbers, and none after the validation"
+    );
+    let stored = store.find(&sid("raced")).await.unwrap().unwrap();
+    assert_eq!(stored.parts().validated_at, Some(at));
+    assert_eq!(stored.parts().token_attempts, attempt);
+    assert_eq!(stored.parts().send_attempt, SendAttempt::new(1 + RESENDS));
+    assert_eq!(stored.token(), session(parts("raced", 1_000)).token());
 }

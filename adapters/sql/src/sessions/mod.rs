@@ -2,10 +2,10 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, TryInsertResult,
-    UpdateMany,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    TryInsertResult, UpdateMany,
 };
-use verity_application::ports::driven::{Change, SessionStore, StoreError};
+use verity_application::ports::driven::{Change, Counted, SessionStore, StoreError};
 use verity_domain::{
     ClientSecret, RemoteSession, SendAttempt, SessionId, ThreePid, Timestamp, UserId,
     ValidationSession, ValidationToken,
@@ -123,6 +123,59 @@ impl SessionStore for SeaOrmSessionStore {
         rows.first()
             .map(|row| crate::errors::from_column(row.failed_attempts, "failed_attempts"))
             .transpose()
+    }
+
+    async fn count_and_validate(
+        &self,
+        id: &SessionId,
+        token: &ValidationToken,
+        cap: u32,
+        at: Timestamp,
+    ) -> Result<Counted, StoreError> {
+        // One UPDATE … RETURNING: the count and the validation in the same statement, one
+        // commit. Every expression reads the row as it was before this statement (SQL's rule
+        // for UPDATE, on SQLite and PostgreSQL alike), so `failed_attempts < cap` is "this
+        // submission's number is at most cap". The database serialises concurrent statements on
+        // the row: each gets its own number, and once one validated, `validated_at IS NULL`
+        // keeps every later one from counting or validating again.
+        let cap: i32 = to_column(cap, "failed_attempts")?;
+        let at = convert::millis_to_column(at, "validated_at")?;
+        let right_token_within_cap = || {
+            Condition::all()
+                .add(Column::Token.eq(token.expose()))
+                .add(Column::FailedAttempts.lt(cap))
+        };
+        let rows = Entity::update_many()
+            .col_expr(
+                Column::FailedAttempts,
+                Expr::col(Column::FailedAttempts).add(1),
+            )
+            .col_expr(
+                Column::ValidatedAt,
+                Expr::case(right_token_within_cap(), at)
+                    .finally(Expr::col(Column::ValidatedAt))
+                    .into(),
+            )
+            .col_expr(
+                Column::ModifiedAt,
+                Expr::case(right_token_within_cap(), at)
+                    .finally(Expr::col(Column::ModifiedAt))
+                    .into(),
+            )
+            .filter(Column::Sid.eq(id.as_str()))
+            .filter(Column::ValidatedAt.is_null())
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(from_db)?;
+        let Some(row) = rows.first() else {
+            return Ok(Counted::Stale);
+        };
+        let attempt = crate::errors::from_column(row.failed_attempts, "failed_attempts")?;
+        Ok(if row.validated_at.is_some() {
+            Counted::Validated { attempt }
+        } else {
+            Counted::Refused { attempt }
+        })
     }
 
     async fn record_resend(

@@ -36,6 +36,28 @@ pub enum Change {
     Stale,
 }
 
+/// What one counted submission of a token did to a pending session
+/// ([`SessionStore::count_and_validate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Counted {
+    /// Counted as submission number `attempt`, and the token was the session's within the cap:
+    /// the session is validated now, by this submission.
+    Validated {
+        /// This submission's number.
+        attempt: u32,
+    },
+    /// Counted as submission number `attempt`; not validated (another token, or `attempt` past
+    /// the cap).
+    Refused {
+        /// This submission's number.
+        attempt: u32,
+    },
+    /// Nothing written: no session has the sid, or it is validated already (a concurrent
+    /// submission won). The caller re-reads the session to answer.
+    Stale,
+}
+
 /// Verity's validation sessions, which must survive restarts.
 ///
 /// Implementations MUST store and return every field of [`verity_domain::SessionParts`] unchanged
@@ -77,6 +99,25 @@ pub trait SessionStore: Send + Sync {
     /// `None` when no session has that sid. Concurrent calls MUST each see a distinct count (the
     /// cap on guesses depends on it), and no other method may lower the count.
     async fn count_token_attempt(&self, id: &SessionId) -> Result<Option<u32>, StoreError>;
+
+    /// A token submission to a pending session, counted and, when it is the right one, recorded
+    /// in ONE conditional change (one commit): only if the session is not validated, counts one
+    /// more submission, and if `token` is the session's token and this submission's number is at
+    /// most `cap`, also sets `validated_at` (and the last-modified time) to `at`.
+    ///
+    /// Concurrent calls MUST each see a distinct number, as for
+    /// [`count_token_attempt`](Self::count_token_attempt), and at most one of them validates.
+    /// [`Counted::Stale`] when no session has the sid or it is validated already (nothing is
+    /// counted then). Sessions that open a remote session as their code is accepted use
+    /// [`count_token_attempt`](Self::count_token_attempt) and
+    /// [`mark_validated`](Self::mark_validated) instead, with the remote call in between.
+    async fn count_and_validate(
+        &self,
+        id: &SessionId,
+        token: &ValidationToken,
+        cap: u32,
+        at: Timestamp,
+    ) -> Result<Counted, StoreError>;
 
     /// Records a resend: sets `send_attempt` to `attempt` only if the stored one is lower. The
     /// token and the submissions counted are left alone (a resend grants no new guess).
