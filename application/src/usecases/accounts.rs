@@ -166,8 +166,8 @@ impl Accounts for AccountService {
         let token = parse_token(token)?;
         let fingerprint = token.fingerprint();
         let now = self.clock.now();
-        let account = match self.cache.get(&fingerprint, now) {
-            Some(account) => account,
+        let (account, terms_signed) = match self.cache.get(&fingerprint, now) {
+            Some(cached) => cached,
             None => {
                 let account = self
                     .accounts
@@ -175,7 +175,7 @@ impl Accounts for AccountService {
                     .await?
                     .ok_or(AuthError::Unauthorized)?;
                 self.cache.put(account.clone(), now);
-                account
+                (account, false)
             }
         };
         // Checked on every request, cached or not: a token is never accepted past its expiry.
@@ -184,11 +184,12 @@ impl Accounts for AccountService {
             self.accounts.delete(&fingerprint).await?;
             return Err(AuthError::Unauthorized);
         }
-        if require_terms && !self.settings.policies.is_empty() {
+        if require_terms && !terms_signed && !self.settings.policies.is_empty() {
             let accepted = self.terms.accepted(&account.user_id).await?;
             if !unsigned_policies(&self.settings.policies, &accepted).is_empty() {
                 return Err(AuthError::TermsNotSigned);
             }
+            self.cache.mark_terms_signed(&fingerprint);
         }
         Ok(account.user_id)
     }

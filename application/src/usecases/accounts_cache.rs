@@ -22,6 +22,11 @@ struct Entry {
     /// Which push onto `Inner::order` belongs to this entry (older pushes of the same
     /// fingerprint are stale).
     stamp: u64,
+    /// Whether its user was seen to have accepted every current terms policy. Acceptances are
+    /// only ever added and the policies change only with a restart, so once true it stays true:
+    /// later requests skip the terms read. A "not yet" is never cached (the user may accept on
+    /// any instance at any moment).
+    terms_signed: bool,
 }
 
 #[derive(Default)]
@@ -61,13 +66,14 @@ impl AccountCache {
     }
 
     /// The account cached for `token`, unless it ran out at `now`.
-    pub(super) fn get(&self, token: &TokenFingerprint, now: Timestamp) -> Option<Account> {
+    /// The cached account of `token`, and whether its user was seen to have signed the terms.
+    pub(super) fn get(&self, token: &TokenFingerprint, now: Timestamp) -> Option<(Account, bool)> {
         if !self.enabled() {
             return None;
         }
         let mut inner = self.lock();
         match inner.entries.get(token) {
-            Some(entry) if now < entry.until => Some(entry.account.clone()),
+            Some(entry) if now < entry.until => Some((entry.account.clone(), entry.terms_signed)),
             Some(_) => {
                 inner.entries.remove(token);
                 None
@@ -94,12 +100,23 @@ impl AccountCache {
                 account,
                 until,
                 stamp,
+                terms_signed: false,
             },
         );
         inner.evict(self.capacity, now);
     }
 
     /// Forgets `token` (a logout, or an account found expired).
+    /// Remembers, until the entry runs out, that the user of `token` signed every terms policy.
+    pub(super) fn mark_terms_signed(&self, token: &TokenFingerprint) {
+        if !self.enabled() {
+            return;
+        }
+        if let Some(entry) = self.lock().entries.get_mut(token) {
+            entry.terms_signed = true;
+        }
+    }
+
     pub(super) fn remove(&self, token: &TokenFingerprint) {
         if !self.enabled() {
             return;

@@ -24,7 +24,10 @@ fn account(n: usize) -> Account {
 fn a_cached_account_is_served_until_its_lifetime_runs_out() {
     let cache = AccountCache::new(LIFETIME, 10);
     cache.put(account(1), at(0));
-    assert_eq!(cache.get(&account(1).token, at(9_999)), Some(account(1)));
+    assert_eq!(
+        cache.get(&account(1).token, at(9_999)),
+        Some((account(1), false))
+    );
     assert_eq!(cache.get(&account(1).token, at(10_000)), None);
     assert_eq!(cache.len(), 0, "the entry that ran out is dropped");
 }
@@ -54,7 +57,10 @@ fn a_full_cache_evicts_the_oldest_entry() {
     assert_eq!(cache.get(&account(0).token, at(5)), None);
     assert_eq!(cache.get(&account(1).token, at(5)), None);
     for n in 2..5 {
-        assert_eq!(cache.get(&account(n).token, at(5)), Some(account(n)));
+        assert_eq!(
+            cache.get(&account(n).token, at(5)),
+            Some((account(n), false))
+        );
     }
 }
 
@@ -76,7 +82,10 @@ fn caching_an_account_again_renews_it_and_keeps_one_entry() {
     cache.put(account(3), at(5_001));
     assert_eq!(cache.len(), 2);
     assert_eq!(cache.get(&account(2).token, at(5_002)), None, "the oldest");
-    assert_eq!(cache.get(&account(1).token, at(14_999)), Some(account(1)));
+    assert_eq!(
+        cache.get(&account(1).token, at(14_999)),
+        Some((account(1), false))
+    );
 }
 
 #[test]

@@ -528,3 +528,60 @@ async fn a_zero_cache_lifetime_reads_the_store_every_time() {
         assert!(authenticates(&service, "issued").await);
     }
 }
+
+#[tokio::test]
+async fn signed_terms_are_read_once_while_the_account_is_cached() {
+    let mut m = Mocks::new();
+    m.settings.policies = vec![policy("tos", "https://example.org/tos-1")];
+    expect_reads(&mut m, "issued", 1);
+    m.terms
+        .expect_accepted()
+        .times(1)
+        .returning(|_| Ok(BTreeSet::from(["https://example.org/tos-1".to_owned()])));
+    let service = m.build();
+    for _ in 0..3 {
+        assert!(
+            service
+                .authenticate(Some("issued".into()), true)
+                .await
+                .is_ok()
+        );
+    }
+}
+
+#[tokio::test]
+async fn unsigned_terms_are_read_again_on_every_request_until_they_are_signed() {
+    let mut m = Mocks::new();
+    m.settings.policies = vec![policy("tos", "https://example.org/tos-1")];
+    expect_reads(&mut m, "issued", 1);
+    let mut reads = 0;
+    m.terms.expect_accepted().times(3).returning(move |_| {
+        reads += 1;
+        // Accepted (on any instance) between the second and the third request.
+        Ok(if reads < 3 {
+            BTreeSet::new()
+        } else {
+            BTreeSet::from(["https://example.org/tos-1".to_owned()])
+        })
+    });
+    let service = m.build();
+    for _ in 0..2 {
+        let error = service
+            .authenticate(Some("issued".into()), true)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, AuthError::TermsNotSigned), "{error:?}");
+    }
+    assert!(
+        service
+            .authenticate(Some("issued".into()), true)
+            .await
+            .is_ok()
+    );
+    assert!(
+        service
+            .authenticate(Some("issued".into()), true)
+            .await
+            .is_ok()
+    );
+}
