@@ -11,6 +11,7 @@ mod lookup;
 mod pages;
 mod remote;
 mod status;
+mod typed_json;
 mod validation;
 mod validation_types;
 mod validation_v1;

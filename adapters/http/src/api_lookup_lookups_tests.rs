@@ -65,6 +65,40 @@ async fn a_lookup_answers_the_mappings() {
 }
 
 #[tokio::test]
+async fn a_lookup_body_that_is_not_a_valid_request_never_reaches_the_use_case() {
+    let mut lookup = MockLookup::new();
+    lookup.expect_lookup().never();
+    let cli = client(MockAssociation::new(), lookup);
+    for (raw, errcode) in [
+        ("{nope", "M_NOT_JSON"),
+        ("\"text\"", "M_BAD_JSON"),
+        (r#"["sha256", "pepper1", []]"#, "M_BAD_JSON"),
+        (
+            r#"{"algorithm": "sha256", "pepper": "pepper1"}"#,
+            "M_BAD_JSON",
+        ),
+        (
+            r#"{"algorithm": "sha256", "pepper": "pepper1", "addresses": "h1"}"#,
+            "M_BAD_JSON",
+        ),
+        (
+            r#"{"algorithm": "sha256", "pepper": "pepper1", "addresses": [7]}"#,
+            "M_BAD_JSON",
+        ),
+    ] {
+        let resp = cli
+            .post(format!("{V2}/lookup"))
+            .header("Authorization", "Bearer good")
+            .content_type("application/json")
+            .body(raw)
+            .send()
+            .await;
+        resp.assert_status(StatusCode::BAD_REQUEST);
+        assert_eq!(body(resp).await["errcode"], errcode, "{raw}");
+    }
+}
+
+#[tokio::test]
 async fn a_wrong_pepper_answers_the_algorithm_and_the_current_pepper() {
     let mut lookup = MockLookup::new();
     lookup.expect_lookup().returning(|_, _| {

@@ -238,6 +238,18 @@ async fn a_body_that_is_not_json_is_400_m_not_json() {
 }
 
 #[tokio::test]
+async fn a_body_with_bytes_that_are_not_utf8_inside_a_string_is_400_m_not_json() {
+    let resp = echo_client()
+        .post("/echo")
+        .content_type("application/json")
+        .body(b"{\"name\": \"\xff\xfe\"}".to_vec())
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(json_of(resp).await["errcode"], "M_NOT_JSON");
+}
+
+#[tokio::test]
 async fn json_that_is_not_an_object_or_misses_a_key_is_400_m_bad_json() {
     for body in [
         "[1,2]",

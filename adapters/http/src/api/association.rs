@@ -141,7 +141,7 @@ fn signed_by_homeserver(request: &Request) -> Result<Option<SignedRequest>, ApiE
     let content = request
         .extensions()
         .get::<RawJsonBody>()
-        .map(|body| body.0.clone())
+        .and_then(RawJsonBody::value)
         .unwrap_or_else(|| serde_json::json!({}));
     let uri = request.uri().path_and_query().map_or_else(
         || request.uri().path().to_owned(),

@@ -14,6 +14,7 @@ use super::ApiTags;
 use super::association::signed_association;
 use super::auth::IdentityAuth;
 use super::limits::{Gate, requester};
+use super::typed_json::TypedJson;
 use crate::errors_api::ApiError;
 
 /// What a lookup of `count` addresses costs against `ratelimit.lookup`.
@@ -30,8 +31,9 @@ pub struct HashDetailsBody {
     pub algorithms: Vec<String>,
 }
 
+// Read by serde in one pass (`TypedJson`); the `Object` derive only describes it.
 /// `POST /lookup`.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Deserialize)]
 pub struct LookupBody {
     /// `sha256` or `none`.
     pub algorithm: String,
@@ -148,7 +150,7 @@ impl LookupApi {
         &self,
         auth: IdentityAuth,
         request: &Request,
-        body: Json<LookupBody>,
+        body: TypedJson<LookupBody>,
     ) -> Result<Json<LookupMappings>, ApiError> {
         let user = self.authorise(auth).await?;
         let LookupBody {

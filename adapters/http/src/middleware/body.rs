@@ -12,10 +12,34 @@ use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
 use super::drain::{Read, drain_declared, read_limited};
 use crate::error::{ErrCode, MatrixError};
 
-/// The request's JSON body as received, kept for handlers that must see every field (a
-/// homeserver's signature covers the whole body, declared fields or not).
+/// The request's JSON body as received (checked to be a JSON object), kept for handlers that
+/// must see every field (a homeserver's signature covers the whole body, declared fields or
+/// not). Kept as bytes and parsed only by the handler that asks: most requests never need it.
 #[derive(Debug, Clone)]
-pub(crate) struct RawJsonBody(pub serde_json::Value);
+pub(crate) struct RawJsonBody(pub std::sync::Arc<[u8]>);
+
+impl RawJsonBody {
+    /// The body as a JSON value (it was checked to be a JSON object, so this succeeds).
+    pub(crate) fn value(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.0).ok()
+    }
+}
+
+/// Whether `bytes` is JSON at all, and whether it is an object, checked in one pass that builds
+/// nothing (the handler's typed parse is the only one that allocates).
+fn check_json(bytes: &[u8]) -> Result<(), ErrCode> {
+    // JSON is UTF-8 (RFC 8259); checked apart because skipping over a string does not.
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ErrCode::NotJson);
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(ErrCode::NotJson);
+    }
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => Ok(()),
+        _ => Err(ErrCode::BadJson),
+    }
+}
 
 pub(crate) struct BodyGuard {
     pub max_bytes: usize,
@@ -102,21 +126,19 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
             bytes
         };
         if !bytes.is_empty() {
-            match serde_json::from_slice::<serde_json::Value>(&bytes) {
-                Err(_) => {
+            match check_json(&bytes) {
+                Err(ErrCode::NotJson) => {
                     return Ok(bad_request(
                         ErrCode::NotJson,
                         "The request body is not JSON",
                     ));
                 }
-                Ok(value) if !value.is_object() => {
-                    return Ok(bad_request(
-                        ErrCode::BadJson,
-                        "The request body must be a JSON object",
-                    ));
+                Err(code) => {
+                    return Ok(bad_request(code, "The request body must be a JSON object"));
                 }
-                Ok(value) => {
-                    req.extensions_mut().insert(RawJsonBody(value));
+                Ok(()) => {
+                    req.extensions_mut()
+                        .insert(RawJsonBody(std::sync::Arc::from(bytes.as_slice())));
                 }
             }
             // Clients are not required to send a Content-Type; the body is JSON, so say so.
