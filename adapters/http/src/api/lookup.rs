@@ -44,8 +44,9 @@ pub struct LookupBody {
     pub addresses: Vec<String>,
 }
 
+// Written by serde in one pass (`TypedJson`); the `Object` derive only describes it.
 /// The addresses that are bound.
-#[derive(Debug, Object)]
+#[derive(Debug, Object, serde::Serialize)]
 pub struct LookupMappings {
     /// Each bound address, exactly as sent, with its Matrix user ID; unbound ones are absent.
     pub mappings: BTreeMap<String, String>,
@@ -151,7 +152,7 @@ impl LookupApi {
         auth: IdentityAuth,
         request: &Request,
         body: TypedJson<LookupBody>,
-    ) -> Result<Json<LookupMappings>, ApiError> {
+    ) -> Result<TypedJson<LookupMappings>, ApiError> {
         let user = self.authorise(auth).await?;
         let LookupBody {
             algorithm,
@@ -170,7 +171,7 @@ impl LookupApi {
                 &requester(request),
             )
             .await?;
-        Ok(Json(LookupMappings {
+        Ok(TypedJson(LookupMappings {
             mappings: found
                 .into_iter()
                 .map(|(address, user)| (address, user.as_str().to_owned()))

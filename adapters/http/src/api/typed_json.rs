@@ -1,20 +1,21 @@
-//! A JSON request body read in one typed pass, for the endpoints where the body is large and hot
-//! (the v2 lookup's hashes).
+//! JSON bodies read and written in one typed pass, for the endpoints where they are large and hot
+//! (the v2 lookup's hashes and mappings).
 //!
-//! poem-openapi's `Json<T>` parses the body into a `serde_json::Value` and then walks that tree
-//! into `T`, so every string is allocated twice. `TypedJson<T>` deserializes straight into `T`
-//! with serde; the OpenAPI document still describes `T` through its `Object` schema. Both derive
-//! from the same struct with plain field names, and a test in this module checks that the two
-//! agree on what they accept.
-use poem::{FromRequest, Request, RequestBody, Result};
+//! poem-openapi's `Json<T>` parses a request body into a `serde_json::Value` and then walks that
+//! tree into `T`, and writes an answer by building a `Value` first, so every string is copied
+//! twice. `TypedJson<T>` goes straight between bytes and `T` with serde; the OpenAPI document
+//! still describes `T` through its `Object` schema. Both derive from the same struct with plain
+//! field names, and the tests in this module check that the two agree.
+use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, Result};
 use poem_openapi::error::ParseRequestPayloadError;
-use poem_openapi::impl_apirequest_for_payload;
 use poem_openapi::payload::{Json, ParsePayload, Payload};
-use poem_openapi::registry::{MetaSchemaRef, Registry};
+use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
 use poem_openapi::types::Type;
+use poem_openapi::{ApiResponse, impl_apirequest_for_payload};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// A request body of type `T`, parsed by serde in one pass.
+/// A request or answer body of type `T`, read or written by serde in one pass.
 #[derive(Debug)]
 pub struct TypedJson<T>(pub T);
 
@@ -53,12 +54,42 @@ impl<T: Type + DeserializeOwned> ParsePayload for TypedJson<T> {
 
 impl_apirequest_for_payload!(TypedJson<T>, T: Type + DeserializeOwned);
 
+impl<T: Serialize + Send> IntoResponse for TypedJson<T> {
+    fn into_response(self) -> Response {
+        poem::web::Json(self.0).into_response()
+    }
+}
+
+impl<T: Type + Serialize> ApiResponse for TypedJson<T> {
+    /// The same 200 as `Json<T>` documents.
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: vec![MetaResponse {
+                description: "",
+                status: Some(200),
+                status_range: None,
+                content: vec![MetaMediaType {
+                    content_type: Self::CONTENT_TYPE,
+                    schema: Self::schema_ref(),
+                }],
+                headers: vec![],
+            }],
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use poem_openapi::types::ParseFromJSON;
+    use std::collections::BTreeMap;
+
+    use poem_openapi::types::{ParseFromJSON, ToJSON};
     use serde_json::json;
 
-    use super::super::lookup::LookupBody;
+    use super::super::lookup::{LookupBody, LookupMappings};
 
     /// Whether serde and poem-openapi's `Object` parse accept `body` as a `LookupBody`, and
     /// to the same fields.
@@ -102,6 +133,23 @@ mod tests {
             let (serde, object) = both(&body);
             assert!(serde.is_none(), "{body}");
             assert!(object.is_some(), "poem-openapi converts numbers: {body}");
+        }
+    }
+
+    #[test]
+    fn serde_writes_the_lookup_mappings_as_the_documented_schema_does() {
+        for mappings in [
+            BTreeMap::new(),
+            BTreeMap::from([
+                ("h1".to_owned(), "@alice:example.org".to_owned()),
+                ("h\"2\u{e9}".to_owned(), "@b:example.org".to_owned()),
+            ]),
+        ] {
+            let answer = LookupMappings { mappings };
+            assert_eq!(
+                serde_json::to_value(&answer).unwrap(),
+                answer.to_json().unwrap()
+            );
         }
     }
 }
