@@ -24,7 +24,9 @@ pub use clock::Clock;
 pub use hash_store::{HashEntry, HashStore, HashTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
-pub use identity::{BackendError, Binding, IdentityBackend, Published};
+pub use identity::{
+    BackendError, Binding, FeedCursor, FeedRow, FeedRows, IdentityBackend, Published,
+};
 pub use import::{
     AcceptedTerms, ImportSink, ImportSource, ImportedBinding, ImportedInvite, PageOutcome,
     SourceCounts, SourceError, SourceRow,

@@ -16,83 +16,28 @@
 //! writes it, and a rebuild redoes every 3PID refreshed while it filled its table. A lookup never
 //! sees half a table: until the first table is complete it is told to retry
 //! ([`Unanswered::NotReady`]), and a rotation swaps the pepper and its complete table at once.
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
 
 use futures_util::lock::Mutex;
-use verity_domain::{LookupHash, ThreePid, Timestamp, UserId};
+use verity_domain::{LookupHash, Pepper, ThreePid, Timestamp, UserId};
 
+use self::hash_fill::{FillError, Filled, Filler};
+use self::hash_table::{Table, decode, digest};
 use super::backends::{Backends, OnFailure};
 use crate::ports::driven::{
-    BackendError, Clock, HashStore, HashTable, SecretGenerator, StoreError,
+    BackendError, Clock, FeedCursor, HashStore, HashTable, SecretGenerator, StoreError,
 };
 
-/// When the pepper changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RotationPolicy {
-    /// Never on its own (Verity's default): a pepper is made on the first start and kept.
-    Never,
-    /// After this many `/lookup` requests (ma1sd's `per_requests`).
-    PerRequests(u64),
-    /// When the pepper is this old (ma1sd's `per_seconds`).
-    Every(Duration),
-}
+pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unanswered};
 
-/// `hashing.*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HashingSettings {
-    /// Whether `sha256` lookups are offered and the table kept.
-    pub enabled: bool,
-    /// The length of new peppers.
-    pub pepper_length: usize,
-    /// When the pepper changes.
-    pub rotation: RotationPolicy,
-    /// How many bindings a rebuild reads from a backend at once.
-    pub page_size: u32,
-}
-
-/// Which pepper a rebuild uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rebuild {
-    /// The published pepper: builds the table of the pepper loaded at start-up.
-    SamePepper,
-    /// A new pepper (rotation).
-    NewPepper,
-}
-
-/// Why the table could not be read, built or updated.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    /// The hash store failed.
-    #[error("the lookup hash store failed")]
-    Store(#[from] StoreError),
-    /// A backend failed.
-    #[error("an identity backend failed")]
-    Backend(#[from] BackendError),
-}
-
-/// Why a hashed lookup cannot be answered from the table now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unanswered {
-    /// The table of the published pepper is still being built (or its build failed and is
-    /// retried): answering from part of it could say "not bound" of a bound address.
-    NotReady,
-    /// The lookup's pepper is not the published one (it changed since it was checked).
-    OtherPepper(String),
-}
-
-/// A hash as the table keys it: the 43 characters of an unpadded base64 SHA-256, as sent. A
-/// client's hash of another length cannot be in the table.
-type Key = [u8; 43];
-
-fn key(hash: &LookupHash) -> Option<Key> {
-    hash.as_str().as_bytes().try_into().ok()
-}
-
-/// A complete table: every published 3PID's hash under its pepper, to its user.
-type Entries = HashMap<Key, UserId>;
+#[path = "hash_fill.rs"]
+mod hash_fill;
+#[path = "hash_table.rs"]
+mod hash_table;
+#[path = "hash_index_types.rs"]
+mod types;
 
 /// A rebuild in progress: the 3PIDs refreshed since it began.
 struct Building {
@@ -104,7 +49,7 @@ struct State {
     /// The pepper clients are given; set at start-up, changed only with its complete table.
     published: Option<HashTable>,
     /// The table of `published`, once complete.
-    entries: Option<Entries>,
+    entries: Option<Table>,
     published_at: Option<Timestamp>,
     building: Option<Building>,
 }
@@ -232,8 +177,10 @@ impl HashIndex {
         Ok(hashes
             .iter()
             .filter_map(|hash| {
-                let user = entries.get(&key(hash)?)?;
-                Some((hash.clone(), user.clone()))
+                let user = entries.get(&decode(hash)?)?;
+                // Every user in the table was a valid `UserId` when it was written.
+                let user = UserId::parse(user).ok()?;
+                Some((hash.clone(), user))
             })
             .collect())
     }
@@ -283,12 +230,15 @@ impl HashIndex {
 
         let _writes = self.writes.lock().await;
         let building = self.write_state().building.take();
-        let mut entries = filled?;
+        let Filled {
+            table: mut entries,
+            skipped,
+        } = filled?;
         // 3PIDs bound or unbound while the table was filled: their feed entries may be older
         // than the change, so they are looked up again.
         for threepid in building.map(|b| b.touched).unwrap_or_default() {
             let user = self.backends.lookup(&threepid, OnFailure::Fail).await?;
-            write(&mut entries, &table, &threepid, user);
+            write(&mut entries, &table.pepper, &threepid, user.as_ref())?;
         }
         let new_pepper = published.as_ref().is_none_or(|p| p.pepper != table.pepper);
         if new_pepper {
@@ -296,6 +246,7 @@ impl HashIndex {
             self.hashes.publish(&table).await?;
         }
         let count = entries.len();
+        let mib = entries.bytes() / (1 << 20);
         {
             let mut state = self.write_state();
             state.entries = Some(entries);
@@ -308,7 +259,19 @@ impl HashIndex {
         if new_pepper {
             self.lookups.store(0, Ordering::Relaxed);
         }
-        tracing::info!(entries = count, new_pepper, "lookup hash table complete");
+        tracing::info!(
+            entries = count,
+            mib,
+            new_pepper,
+            "lookup hash table complete"
+        );
+        for (backend, rows) in skipped {
+            tracing::warn!(
+                backend,
+                rows,
+                "bindings the backend published are invalid and were left out of the lookup table"
+            );
+        }
         self.prune(&table, new_pepper).await;
         Ok(true)
     }
@@ -361,7 +324,7 @@ impl HashIndex {
             published, entries, ..
         } = &mut *state;
         if let (Some(table), Some(entries)) = (published.as_ref(), entries.as_mut()) {
-            write(entries, table, threepid, user);
+            write(entries, &table.pepper, threepid, user.as_ref())?;
         }
         Ok(())
     }
@@ -383,15 +346,31 @@ impl HashIndex {
         HashTable { pepper, generation }
     }
 
-    /// Every backend's bindings hashed under `table`'s pepper, lowest priority first. The next
-    /// page is asked for before the current one is hashed, so that the store reads it meanwhile
-    /// (SQLite on its own thread, PostgreSQL in its own process).
-    async fn fill(&self, table: &HashTable) -> Result<Entries, IndexError> {
-        let mut entries = Entries::new();
+    /// Every backend's bindings hashed under `table`'s pepper, lowest priority first, into a
+    /// table sized from the backends' counts. A page is checked and hashed here, then inserted
+    /// on a thread of its own while the next page is read (SQLite on its own thread, PostgreSQL
+    /// in its own process): see [`hash_fill`].
+    async fn fill(&self, table: &HashTable) -> Result<Filled, IndexError> {
+        let mut expected: u64 = 0;
+        for backend in self.backends.iter() {
+            expected = expected.saturating_add(backend.feed_len().await?.unwrap_or(0));
+        }
+        // A count far beyond any table is not worth reserving for.
+        let capacity = usize::try_from(expected.min(1 << 28)).unwrap_or_default();
+        let mut filler = Filler::start(table.pepper.clone(), capacity).map_err(failed)?;
         for backend in self.backends.iter().rev() {
-            let mut after: Option<ThreePid> = None;
-            let mut page = backend.feed(None, self.settings.page_size).await?;
-            while let Some(last) = page.last().map(|binding| binding.threepid.clone()) {
+            let mut after: Option<FeedCursor> = None;
+            loop {
+                let mut page = filler.empty().await.map_err(failed)?;
+                backend
+                    .feed_rows(after.clone(), self.settings.page_size, &mut page.rows)
+                    .await?;
+                let last = page.rows.cursor();
+                // An empty page goes back to the thread too: it is the buffer of a later page.
+                filler.hash(page, backend.name());
+                let Some(last) = last else {
+                    break;
+                };
                 // A feed that does not move on would never end.
                 if after.as_ref() == Some(&last) {
                     return Err(BackendError::Corrupt(format!(
@@ -400,25 +379,10 @@ impl HashIndex {
                     ))
                     .into());
                 }
-                let next = backend.feed(Some(last.clone()), self.settings.page_size);
-                let hashed = async {
-                    entries.reserve(page.len());
-                    for binding in page {
-                        write(
-                            &mut entries,
-                            table,
-                            &binding.threepid,
-                            Some(binding.user_id),
-                        );
-                    }
-                };
-                let (next, ()) = futures_util::future::join(next, hashed).await;
-                page = next?;
                 after = Some(last);
             }
         }
-        entries.shrink_to_fit();
-        Ok(entries)
+        filler.finish().await.map_err(failed)
     }
 
     fn read_state(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -430,21 +394,28 @@ impl HashIndex {
     }
 }
 
-/// Sets (or, for `None`, removes) the entry of `threepid` in `entries`, `table`'s.
-fn write(entries: &mut Entries, table: &HashTable, threepid: &ThreePid, user: Option<UserId>) {
-    let hash = LookupHash::of(threepid, &table.pepper);
-    // A hash this module computes is always 43 characters; anything else is never asked for.
-    let Some(key) = key(&hash) else {
-        return;
-    };
+/// Sets (or, for `None`, removes) the entry of `threepid` in `entries`, the table of `pepper`.
+fn write(
+    entries: &mut Table,
+    pepper: &Pepper,
+    threepid: &ThreePid,
+    user: Option<&UserId>,
+) -> Result<(), IndexError> {
+    let digest = digest(
+        threepid.address(),
+        threepid.medium().as_str(),
+        pepper.as_str(),
+    );
     match user {
-        Some(user_id) => {
-            entries.insert(key, user_id);
-        }
-        None => {
-            entries.remove(&key);
-        }
+        Some(user_id) => entries.insert(digest, user_id.as_str()),
+        None => entries.remove(&digest),
     }
+    .map_err(|full| failed(full.into()))
+}
+
+/// A table that could not be filled or written, as the failure of the store it replaced.
+fn failed(error: FillError) -> IndexError {
+    IndexError::Store(StoreError::Unavailable(Box::new(error)))
 }
 
 #[cfg(test)]

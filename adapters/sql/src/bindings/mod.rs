@@ -10,13 +10,15 @@ use sea_orm::{
     Statement, TransactionTrait, Value,
 };
 use verity_application::ports::driven::{
-    BackendError, Binding, BindingChange, BindingStore, IdentityBackend, Published, StoreError,
+    BackendError, Binding, BindingChange, BindingStore, FeedCursor, FeedRows, IdentityBackend,
+    Published, StoreError,
 };
 use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
 use crate::errors::{from_column, from_db, to_column};
 
 pub(crate) mod entity;
+mod feed;
 
 use entity::{ActiveModel, Column, Entity, Model};
 
@@ -168,55 +170,18 @@ impl BindingStore for SeaOrmBindingStore {
         .transpose()
     }
 
-    /// One page as one row: a JSON array of `[medium, address, mxid]` in key order. The drivers
-    /// hand a result over row by row (sqlx's SQLite worker sends each row through a channel to
-    /// the task), which made reading 1,000,000 bindings for the lookup table take 6 s on SQLite;
-    /// one aggregated row per page avoids that cost. Paging is a row-value comparison,
-    /// `(medium, address) > (?, ?)`, which both SQLite and PostgreSQL answer by seeking in the
-    /// primary key, so each page costs the same. The equivalent `medium > ? OR (medium = ? AND
-    /// address > ?)` made both scan from the start for every page, so building the lookup table
-    /// was quadratic.
     async fn feed(&self, after: Option<ThreePid>, limit: u32) -> Result<Vec<Binding>, StoreError> {
-        let backend = self.db.get_database_backend();
-        let mut values: Vec<Value> = Vec::with_capacity(3);
-        let filter = match &after {
-            Some(after) => {
-                values.push(after.medium().as_str().into());
-                values.push(after.address().into());
-                match backend {
-                    DbBackend::Postgres => "WHERE (medium, address) > ($1, $2)",
-                    _ => "WHERE (medium, address) > (?, ?)",
-                }
-            }
-            None => "",
-        };
-        values.push(i64::from(limit).into());
-        let sql = match backend {
-            DbBackend::Postgres => format!(
-                "SELECT COALESCE(json_agg(json_build_array(medium, address, mxid) \
-                 ORDER BY medium, address), '[]'::json)::text AS page \
-                 FROM (SELECT medium, address, mxid FROM verity_binding {filter} \
-                 ORDER BY medium, address LIMIT ${}) AS p",
-                values.len()
-            ),
-            _ => format!(
-                "SELECT json_group_array(json_array(medium, address, mxid) \
-                 ORDER BY medium, address) AS page \
-                 FROM (SELECT medium, address, mxid FROM verity_binding {filter} \
-                 ORDER BY medium, address LIMIT ?) AS p"
-            ),
-        };
-        let row = self
-            .db
-            .query_one_raw(Statement::from_sql_and_values(backend, sql, values))
-            .await
-            .map_err(from_db)?;
-        let Some(row) = row else {
+        let after = after.map(|after| {
+            (
+                after.medium().as_str().to_owned(),
+                after.address().to_owned(),
+            )
+        });
+        let Some(page) = self.page_by_key(after.as_ref(), limit).await? else {
             return Ok(Vec::new());
         };
-        let page: String = row.try_get("", "page").map_err(from_db)?;
-        let rows: Vec<(String, String, String)> = serde_json::from_str(&page)
-            .map_err(|e| StoreError::Corrupt(format!("a page of bindings is not JSON: {e}")))?;
+        let rows: Vec<(String, String, String)> =
+            serde_json::from_str(&page).map_err(feed::not_json)?;
         rows.iter()
             .map(|(medium, address, mxid)| binding_of(medium, address, mxid))
             .collect()
@@ -365,6 +330,21 @@ impl IdentityBackend for SeaOrmBindingStore {
         limit: u32,
     ) -> Result<Vec<Binding>, BackendError> {
         BindingStore::feed(self, after, limit)
+            .await
+            .map_err(backend_error)
+    }
+
+    async fn feed_len(&self) -> Result<Option<u64>, BackendError> {
+        self.count().await.map(Some).map_err(backend_error)
+    }
+
+    async fn feed_rows(
+        &self,
+        after: Option<FeedCursor>,
+        limit: u32,
+        rows: &mut FeedRows,
+    ) -> Result<(), BackendError> {
+        self.page_of_rows(after, limit, rows)
             .await
             .map_err(backend_error)
     }

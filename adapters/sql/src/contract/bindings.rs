@@ -2,7 +2,9 @@
 use std::collections::BTreeSet;
 
 use pretty_assertions::assert_eq;
-use verity_application::ports::driven::{Binding, BindingStore, IdentityBackend, StoreError};
+use verity_application::ports::driven::{
+    Binding, BindingStore, FeedRows, IdentityBackend, StoreError,
+};
 use verity_domain::{Timestamp, UserId};
 
 use super::accounts::user;
@@ -278,4 +280,64 @@ where
         .collect();
     expected.sort();
     assert_eq!(left, expected);
+}
+
+/// The rows the lookup table is built from: every binding exactly once, as stored, whatever the
+/// page size (an address with characters JSON escapes included), and a count of them.
+pub(crate) async fn the_raw_feed_hands_over_every_row_once_and_counts_them<S>(store: &S)
+where
+    S: BindingStore + IdentityBackend,
+{
+    let mut expected = BTreeSet::new();
+    for n in 0..45 {
+        let b = binding("email", &format!("u{n:02}@example.org"), "@u:example.org");
+        BindingStore::bind(store, &b, AT).await.unwrap();
+        expected.insert((
+            "email".to_owned(),
+            format!("u{n:02}@example.org"),
+            "@u:example.org".to_owned(),
+        ));
+    }
+    for (medium, address, mxid) in [
+        ("msisdn", "447911123456", "@phone:example.org"),
+        ("matrix.id", "quote\" and \\ backslash", "@odd:example.org"),
+    ] {
+        BindingStore::bind(store, &binding(medium, address, mxid), AT)
+            .await
+            .unwrap();
+        expected.insert((medium.to_owned(), address.to_owned(), mxid.to_owned()));
+    }
+    assert_eq!(store.feed_len().await.unwrap(), Some(47));
+    for page in [1, 4, 100] {
+        let mut fed = Vec::new();
+        let mut rows = FeedRows::default();
+        let mut after = None;
+        loop {
+            store
+                .feed_rows(after.clone(), page, &mut rows)
+                .await
+                .unwrap();
+            assert!(
+                rows.len() <= page as usize,
+                "a page is at most `limit` long"
+            );
+            let Some(cursor) = rows.cursor() else {
+                break;
+            };
+            fed.extend(rows.iter().map(|row| {
+                (
+                    row.medium.to_owned(),
+                    row.address.to_owned(),
+                    row.user_id.to_owned(),
+                )
+            }));
+            after = Some(cursor);
+        }
+        assert_eq!(fed.len(), expected.len(), "page {page}: no repeats");
+        assert_eq!(
+            fed.into_iter().collect::<BTreeSet<_>>(),
+            expected,
+            "page {page}"
+        );
+    }
 }

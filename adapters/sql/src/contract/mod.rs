@@ -112,6 +112,7 @@ contract_suite! {
         unbind_removes_the_binding_of_that_user_only,
         the_feed_pages_through_every_binding_in_order_without_gaps_or_repeats,
         an_empty_store_feeds_nothing,
+        the_raw_feed_hands_over_every_row_once_and_counts_them,
         a_time_past_the_storable_range_is_refused_and_binds_nothing,
         the_bindings_backend_answers_lookups_from_the_table,
         the_bindings_backend_says_when_each_3pid_was_bound,

@@ -1,7 +1,7 @@
 use std::error::Error as StdError;
 
 use async_trait::async_trait;
-use verity_domain::{SignedAssociation, ThreePid, Timestamp, UserId};
+use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
 /// A 3PID published for a Matrix user: what lookups answer.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,6 +38,113 @@ impl Published {
             window: None,
             signed: None,
         }
+    }
+}
+
+/// A page of a backend's feed as the backend stores it, for the hashed-lookup table, which checks
+/// every row itself: each row's medium, address and user ID in one buffer for the whole page,
+/// rather than a [`ThreePid`] and a [`UserId`] (four allocations and a Unicode case fold) a row.
+/// The table reuses the buffer from page to page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedRows {
+    text: String,
+    /// Where each field ends in `text`: three a row.
+    ends: Vec<usize>,
+    /// Where the backend resumes after this page, when not after its last row's key.
+    position: Option<i64>,
+}
+
+/// Where a page of [`IdentityBackend::feed_rows`] starts, as the previous page left it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedCursor {
+    /// After the row of this medium and address, as stored (the order of [`IdentityBackend::feed`]).
+    Key {
+        /// The medium of the last row read.
+        medium: String,
+        /// Its address.
+        address: String,
+    },
+    /// After this position in the backend's own order ([`FeedRows::set_position`]).
+    Position(i64),
+}
+
+/// One row of [`FeedRows`], as stored (not checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedRow<'a> {
+    /// The medium.
+    pub medium: &'a str,
+    /// The address.
+    pub address: &'a str,
+    /// The Matrix user ID.
+    pub user_id: &'a str,
+}
+
+impl FeedRows {
+    /// Empties the page, keeping its memory.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+        self.position = None;
+    }
+
+    /// Says that the next page starts after `position` in the backend's own order (a backend
+    /// that reads its rows in storage order, which is cheaper than in key order, and needs no
+    /// order for the table).
+    pub fn set_position(&mut self, position: i64) {
+        self.position = Some(position);
+    }
+
+    /// Adds a row.
+    pub fn push(&mut self, medium: &str, address: &str, user_id: &str) {
+        for field in [medium, address, user_id] {
+            self.text.push_str(field);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.ends.len() / 3
+    }
+
+    /// Whether there is no row (the end of the feed).
+    pub fn is_empty(&self) -> bool {
+        self.ends.len() < 3
+    }
+
+    /// The `index`th row.
+    pub fn row(&self, index: usize) -> Option<FeedRow<'_>> {
+        let field = |n: usize| {
+            let start = match n.checked_sub(1) {
+                Some(before) => *self.ends.get(before)?,
+                None => 0,
+            };
+            self.text.get(start..*self.ends.get(n)?)
+        };
+        let first = index.checked_mul(3)?;
+        Some(FeedRow {
+            medium: field(first)?,
+            address: field(first + 1)?,
+            user_id: field(first + 2)?,
+        })
+    }
+
+    /// The rows in order.
+    pub fn iter(&self) -> impl Iterator<Item = FeedRow<'_>> {
+        (0..self.len()).filter_map(|index| self.row(index))
+    }
+
+    /// Where the next page starts: the position the backend set, or after the last row; `None`
+    /// for an empty page (the end).
+    pub fn cursor(&self) -> Option<FeedCursor> {
+        let last = self.row(self.len().checked_sub(1)?)?;
+        Some(match self.position {
+            Some(position) => FeedCursor::Position(position),
+            None => FeedCursor::Key {
+                medium: last.medium.to_owned(),
+                address: last.address.to_owned(),
+            },
+        })
     }
 }
 
@@ -89,4 +196,54 @@ pub trait IdentityBackend: Send + Sync {
     /// hashed-lookup table is built from. An empty page means the end.
     async fn feed(&self, after: Option<ThreePid>, limit: u32)
     -> Result<Vec<Binding>, BackendError>;
+
+    /// About how many bindings [`feed`](Self::feed) returns in all, when the backend can count
+    /// them in one cheap query, so that the table is sized once (growing a map of a million
+    /// entries holds its old and new arrays at once); `None` when it cannot. Need not be exact.
+    async fn feed_len(&self) -> Result<Option<u64>, BackendError> {
+        Ok(None)
+    }
+
+    /// The bindings of [`feed`](Self::feed), a page into `rows` (emptied first), as stored:
+    /// starting strictly after `after`, the [`FeedRows::cursor`] of the previous page. The order
+    /// may be the backend's own (every binding once, whatever the order). The hashed-lookup table reads it without building a [`Binding`] a row, checks each
+    /// row itself (the address is put in canonical form) and leaves out, with a warning, a row that
+    /// is not a valid binding. The default goes through `feed`; a backend overrides it where its
+    /// rows can be handed over as stored and ordered by the stored (medium, address).
+    async fn feed_rows(
+        &self,
+        after: Option<FeedCursor>,
+        limit: u32,
+        rows: &mut FeedRows,
+    ) -> Result<(), BackendError> {
+        // `after` is the last row of a page this default made, from a valid binding.
+        let after = match after {
+            None => None,
+            Some(FeedCursor::Key { medium, address }) => Some(
+                Medium::parse(&medium)
+                    .ok()
+                    .and_then(|medium| ThreePid::parse(medium, &address).ok())
+                    .ok_or_else(|| {
+                        BackendError::Corrupt(format!(
+                            "the feed cannot resume after {medium}:{address}"
+                        ))
+                    })?,
+            ),
+            Some(FeedCursor::Position(_)) => {
+                return Err(BackendError::Corrupt(
+                    "the feed was given a position it never returned".into(),
+                ));
+            }
+        };
+        let page = self.feed(after, limit).await?;
+        rows.clear();
+        for binding in &page {
+            rows.push(
+                binding.threepid.medium().as_str(),
+                binding.threepid.address(),
+                binding.user_id.as_str(),
+            );
+        }
+        Ok(())
+    }
 }

@@ -1,0 +1,291 @@
+//! The table of one pepper: each published 3PID's `sha256` lookup hash to its user, held compactly
+//! so that 1,000,000 entries take about 100 MiB. An entry is the raw 32-byte digest (not its 43
+//! characters of base64: a client's hash is decoded once per lookup instead) and a 4-byte slot in
+//! one buffer of user IDs (not a `UserId` of 24 bytes and an allocation of its own).
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest as _, Sha256};
+use verity_domain::LookupHash;
+
+/// A `sha256` lookup hash before its base64 encoding.
+pub(super) type Digest = [u8; 32];
+
+/// The digest of `"<address> <medium> <pepper>"`: [`LookupHash::of`] before the encoding, with
+/// no string put together first.
+pub(super) fn digest(address: &str, medium: &str, pepper: &str) -> Digest {
+    let mut sha = Sha256::new();
+    sha.update(address.as_bytes());
+    sha.update(b" ");
+    sha.update(medium.as_bytes());
+    sha.update(b" ");
+    sha.update(pepper.as_bytes());
+    sha.finalize().into()
+}
+
+/// A client's hash as a digest, or `None` when it is not the unpadded URL-safe base64 of 32 bytes
+/// in its one canonical spelling (43 characters, the unused low bits of the last one zero): such a
+/// hash is never one the server computed, so it matches nothing, as it did when the table was keyed
+/// by the text.
+pub(super) fn decode(hash: &LookupHash) -> Option<Digest> {
+    let raw = hash.as_str().as_bytes();
+    if raw.len() != 43 {
+        return None;
+    }
+    // Room for the decoder's estimate (33 bytes for 43 characters).
+    let mut decoded = [0_u8; 36];
+    let length = URL_SAFE_NO_PAD.decode_slice(raw, &mut decoded).ok()?;
+    decoded.get(..length)?.try_into().ok()
+}
+
+/// Why an entry could not be added.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the lookup table's user IDs passed 4 GiB")]
+pub struct TableFull;
+
+/// The user IDs of a table, one after the other in one buffer; slot `i` ends at `ends[i]`. A slot
+/// no entry uses any more (a user changed or removed) stays until the dead bytes are half the
+/// buffer, then every live one is copied to a new buffer.
+#[derive(Debug, Default)]
+struct Users {
+    text: String,
+    ends: Vec<u32>,
+    dead: usize,
+}
+
+/// Dead bytes below this are never worth a copy.
+const MIN_COMPACTION: usize = 1 << 20;
+
+impl Users {
+    fn push(&mut self, user: &str) -> Result<u32, TableFull> {
+        let slot = u32::try_from(self.ends.len()).map_err(|_| TableFull)?;
+        let end =
+            u32::try_from(self.text.len().saturating_add(user.len())).map_err(|_| TableFull)?;
+        self.text.push_str(user);
+        self.ends.push(end);
+        Ok(slot)
+    }
+
+    fn get(&self, slot: u32) -> &str {
+        let slot = slot as usize;
+        let start = match slot.checked_sub(1) {
+            Some(before) => self.ends.get(before).copied().unwrap_or_default(),
+            None => 0,
+        };
+        let end = self.ends.get(slot).copied().unwrap_or_default();
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn free(&mut self, slot: u32) {
+        self.dead = self.dead.saturating_add(self.get(slot).len());
+    }
+
+    fn bytes(&self) -> usize {
+        self.text.capacity() + self.ends.capacity() * size_of::<u32>()
+    }
+}
+
+/// Every entry of one pepper's table: digest to user.
+#[derive(Debug, Default)]
+pub(super) struct Table {
+    entries: HashMap<Digest, u32>,
+    users: Users,
+}
+
+impl Table {
+    /// An empty table with room for `entries` entries and their user IDs, so that a build whose
+    /// count was right never grows the map (a growth holds its old and new arrays at once).
+    pub(super) fn with_capacity(entries: usize) -> Self {
+        Self {
+            entries: HashMap::with_capacity(entries),
+            users: Users {
+                // `@user123456:example.org`: a guess, grown like any string if short.
+                text: String::with_capacity(entries.saturating_mul(24)),
+                ends: Vec::with_capacity(entries),
+                dead: 0,
+            },
+        }
+    }
+
+    /// The number of entries.
+    pub(super) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The user of `digest`, if it is in the table.
+    pub(super) fn get(&self, digest: &Digest) -> Option<&str> {
+        self.entries.get(digest).map(|&slot| self.users.get(slot))
+    }
+
+    /// Sets the user of `digest`.
+    ///
+    /// # Errors
+    /// [`TableFull`] when the user IDs would pass 4 GiB.
+    pub(super) fn insert(&mut self, digest: Digest, user: &str) -> Result<(), TableFull> {
+        // One probe: each one misses the caches in a large table.
+        match self.entries.entry(digest) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(self.users.push(user)?);
+                Ok(())
+            }
+            Entry::Occupied(mut occupied) => {
+                let old = *occupied.get();
+                if self.users.get(old) == user {
+                    return Ok(());
+                }
+                occupied.insert(self.users.push(user)?);
+                self.users.free(old);
+                self.compact_if_worth_it()
+            }
+        }
+    }
+
+    /// Removes the entry of `digest`, if any.
+    pub(super) fn remove(&mut self, digest: &Digest) -> Result<(), TableFull> {
+        if let Some(old) = self.entries.remove(digest) {
+            self.users.free(old);
+            self.compact_if_worth_it()?;
+        }
+        Ok(())
+    }
+
+    /// About how many bytes the table holds (its map's buckets, the user IDs), for the log.
+    pub(super) fn bytes(&self) -> usize {
+        // hashbrown: a bucket per entry of capacity * 8/7 rounded up to a power of two, plus one
+        // control byte each.
+        let buckets = (self.entries.capacity().saturating_mul(8) / 7)
+            .max(1)
+            .next_power_of_two();
+        buckets * (size_of::<(Digest, u32)>() + 1) + self.users.bytes()
+    }
+
+    fn compact_if_worth_it(&mut self) -> Result<(), TableFull> {
+        let users = &self.users;
+        if users.dead < MIN_COMPACTION || users.dead < users.text.len() / 2 {
+            return Ok(());
+        }
+        let live = users.text.len().saturating_sub(users.dead);
+        let mut compacted = Users {
+            text: String::with_capacity(live),
+            ends: Vec::with_capacity(self.entries.len()),
+            dead: 0,
+        };
+        for slot in self.entries.values_mut() {
+            *slot = compacted.push(self.users.get(*slot))?;
+        }
+        self.users = compacted;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use pretty_assertions::assert_eq;
+    use verity_domain::{Medium, Pepper, ThreePid};
+
+    use super::*;
+
+    fn lookup_hash(address: &str, pepper: &str) -> LookupHash {
+        let threepid = ThreePid::parse(Medium::Email, address).unwrap();
+        LookupHash::of(&threepid, &Pepper::parse(pepper).unwrap())
+    }
+
+    #[test]
+    fn a_digest_is_the_specification_s_hash_before_its_encoding() {
+        for (address, pepper) in [
+            ("alice@example.com", "matrixrocks"),
+            ("strauss@example.org", "p3pper"),
+        ] {
+            let hash = lookup_hash(address, pepper);
+            let computed = digest(address, "email", pepper);
+            assert_eq!(decode(&hash), Some(computed), "{address}");
+            assert_eq!(URL_SAFE_NO_PAD.encode(computed), hash.as_str());
+        }
+        // The specification's example.
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(digest("alice@example.com", "email", "matrixrocks")),
+            "4kenr7N9drpCJ4AfalmlGQVsOn3o2RHjkADUpXJWZUc"
+        );
+    }
+
+    #[test]
+    fn a_hash_in_another_spelling_or_of_another_length_decodes_to_nothing() {
+        let hash = lookup_hash("alice@example.com", "matrixrocks");
+        let text = hash.as_str();
+        for other in [
+            // Padded, standard alphabet, truncated, longer, empty, not base64.
+            format!("{text}="),
+            text.replace('_', "/").replace('-', "+"),
+            text[..42].to_owned(),
+            format!("{text}A"),
+            String::new(),
+            "!".repeat(43),
+        ] {
+            if other != text {
+                assert_eq!(
+                    decode(&LookupHash::from_client(other.clone())),
+                    None,
+                    "{other}"
+                );
+            }
+        }
+        // The last character carries 4 bits of the digest and 2 unused ones: the same digest
+        // with those set is another string, never the server's.
+        let last = text.as_bytes()[42];
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let index = alphabet.iter().position(|&c| c == last).unwrap();
+        let sibling = alphabet[index ^ 1] as char;
+        let other = format!("{}{sibling}", &text[..42]);
+        assert_eq!(decode(&LookupHash::from_client(other)), None);
+    }
+
+    #[test]
+    fn entries_are_set_replaced_and_removed() {
+        let mut table = Table::with_capacity(2);
+        let (a, b) = ([1_u8; 32], [2_u8; 32]);
+        table.insert(a, "@a:example.org").unwrap();
+        table.insert(b, "@b:example.org").unwrap();
+        assert_eq!(table.get(&a), Some("@a:example.org"));
+        assert_eq!(table.get(&b), Some("@b:example.org"));
+        table.insert(a, "@other:example.org").unwrap();
+        assert_eq!(table.get(&a), Some("@other:example.org"));
+        table.remove(&b).unwrap();
+        assert_eq!(table.get(&b), None);
+        assert_eq!(table.len(), 1);
+        table.remove(&b).unwrap();
+        assert_eq!(table.get(&[3_u8; 32]), None);
+    }
+
+    #[test]
+    fn replaced_users_are_compacted_away_and_every_entry_keeps_its_user() {
+        let mut table = Table::with_capacity(0);
+        let long = "x".repeat(200);
+        for round in 0..20_u8 {
+            for i in 0..1_000_u32 {
+                let mut key = [0_u8; 32];
+                key[..4].copy_from_slice(&i.to_le_bytes());
+                table
+                    .insert(key, &format!("@{long}{i}r{round}:example.org"))
+                    .unwrap();
+            }
+        }
+        assert!(
+            // 4.3 MB were written; at most the live ones and twice the threshold remain.
+            table.users.text.len() < 1_000 * 220 + 2 * MIN_COMPACTION,
+            "the dead user IDs were dropped: {} bytes",
+            table.users.text.len()
+        );
+        for i in 0..1_000_u32 {
+            let mut key = [0_u8; 32];
+            key[..4].copy_from_slice(&i.to_le_bytes());
+            assert_eq!(
+                table.get(&key),
+                Some(format!("@{long}{i}r19:example.org").as_str())
+            );
+        }
+    }
+}
