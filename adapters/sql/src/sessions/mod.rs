@@ -2,7 +2,7 @@
 use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait as _, OnConflict};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    ColumnTrait, Condition, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     TryInsertResult, UpdateMany,
 };
 use verity_application::ports::driven::{Change, Counted, SessionStore, StoreError};
@@ -15,6 +15,9 @@ use crate::errors::{from_db, to_column};
 
 mod convert;
 mod entity;
+mod group_commit;
+
+use group_commit::GroupCommit;
 
 use entity::{Column, Entity};
 
@@ -22,11 +25,15 @@ use entity::{Column, Entity};
 #[derive(Clone)]
 pub struct SeaOrmSessionStore {
     db: DatabaseConnection,
+    /// SQLite only: token submissions committed together ([`group_commit`]).
+    group: Option<GroupCommit>,
 }
 
 impl SeaOrmSessionStore {
     pub(crate) fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        let group =
+            (db.get_database_backend() == DbBackend::Sqlite).then(|| GroupCommit::new(db.clone()));
+        Self { db, group }
     }
 }
 
@@ -145,7 +152,7 @@ impl SessionStore for SeaOrmSessionStore {
                 .add(Column::Token.eq(token.expose()))
                 .add(Column::FailedAttempts.lt(cap))
         };
-        let rows = Entity::update_many()
+        let update = Entity::update_many()
             .col_expr(
                 Column::FailedAttempts,
                 Expr::col(Column::FailedAttempts).add(1),
@@ -163,10 +170,14 @@ impl SessionStore for SeaOrmSessionStore {
                     .into(),
             )
             .filter(Column::Sid.eq(id.as_str()))
-            .filter(Column::ValidatedAt.is_null())
-            .exec_with_returning(&self.db)
-            .await
-            .map_err(from_db)?;
+            .filter(Column::ValidatedAt.is_null());
+        let rows = match &self.group {
+            Some(group) => group.run(update).await?,
+            None => update
+                .exec_with_returning(&self.db)
+                .await
+                .map_err(from_db)?,
+        };
         let Some(row) = rows.first() else {
             return Ok(Counted::Stale);
         };
