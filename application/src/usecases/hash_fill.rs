@@ -1,10 +1,9 @@
 //! Filling a new table on a thread of its own while the backends' feeds are read, so that the
 //! work spreads over the cores: the store reads (the SQLite worker, or PostgreSQL), the reader's
-//! task checks and hashes each page's rows, and the thread inserts them into the table (1,000,000
-//! inserts into a map of 75 MB miss the caches at almost every one). Pages travel as [`Page`]
-//! buffers that go back and forth: the reader waits for an empty one, fills it from a backend,
-//! hashes it and hands it over; the thread inserts its entries and gives it back. Two buffers:
-//! one being read while the other is inserted.
+//! task turns each page's JSON into rows, and the thread checks and hashes the rows, takes them
+//! into the table and sorts it at the end. Pages travel as [`Page`] buffers that go back and
+//! forth: the reader waits for an empty one, fills it from a backend and hands it over; the thread
+//! takes its rows and gives it back. Two buffers: one being read while the other is hashed.
 //!
 //! No async runtime is used here (the use cases do not depend on one): the thread blocks on a
 //! standard channel, and the reader's futures are woken by the thread.
@@ -43,18 +42,18 @@ pub(super) struct Filled {
     pub(super) skipped: BTreeMap<&'static str, u64>,
 }
 
-/// A page in flight: the rows as read, and the digest of each valid one with its index.
+/// A page in flight: the rows as read, and the backend they come from.
 #[derive(Default)]
 pub(super) struct Page {
     pub(super) rows: FeedRows,
-    entries: Vec<(Digest, usize)>,
+    backend: &'static str,
 }
 
 /// What the thread and the reader share.
 #[derive(Default)]
 struct Shared {
     empty: Vec<Page>,
-    done: Option<Result<Table, FillError>>,
+    done: Option<Result<Filled, FillError>>,
     /// The reader's task, waiting for an empty buffer or the end.
     waiter: Option<Waker>,
 }
@@ -69,8 +68,6 @@ fn lock(shared: &SharedRef) -> std::sync::MutexGuard<'_, Shared> {
 pub(super) struct Filler {
     shared: SharedRef,
     full: Sender<Page>,
-    pepper: Pepper,
-    skipped: BTreeMap<&'static str, u64>,
 }
 
 impl Filler {
@@ -84,16 +81,11 @@ impl Filler {
             .name("lookup-table".into())
             .spawn(move || {
                 let ended = Ended(thread_shared.clone());
-                let filled = fill(capacity, &pages, &thread_shared);
+                let filled = fill(&pepper, capacity, &pages, &thread_shared);
                 ended.finish(filled);
             })
             .map_err(FillError::Thread)?;
-        Ok(Self {
-            shared,
-            full,
-            pepper,
-            skipped: BTreeMap::new(),
-        })
+        Ok(Self { shared, full })
     }
 
     /// An empty buffer for the next page, once the thread has given one back.
@@ -117,32 +109,10 @@ impl Filler {
         .await
     }
 
-    /// Checks and hashes the rows of `page`, read from `backend`, and hands it over to be
-    /// inserted (later pages overwrite earlier ones' entries). A row that is not a valid binding
-    /// is left out and counted; the first of each backend is logged.
-    pub(super) fn hash(&mut self, mut page: Page, backend: &'static str) {
-        page.entries.clear();
-        for (index, row) in page.rows.iter().enumerate() {
-            match entry(row, &self.pepper) {
-                Ok(digest) => page.entries.push((digest, index)),
-                Err(skip) => {
-                    let count = self.skipped.entry(backend).or_default();
-                    if *count == 0 {
-                        tracing::warn!(
-                            backend,
-                            medium = row.medium,
-                            address = row.address,
-                            reason = skip.reason(),
-                            "a binding the backend published is invalid and left out of the lookup \
-                             table (the count of such rows follows when the table is complete)"
-                        );
-                    }
-                    // A lower backend's answer for the 3PID stays, as a `none` or v1 lookup
-                    // passes over the failing backend to it.
-                    *count += 1;
-                }
-            }
-        }
+    /// Hands `page`, read from `backend`, over to be checked, hashed and taken into the table
+    /// (later pages overwrite earlier ones' entries).
+    pub(super) fn hash(&self, mut page: Page, backend: &'static str) {
+        page.backend = backend;
         // The thread only hangs up when it ended; `empty` or `finish` then says why.
         let _ = self.full.send(page);
     }
@@ -152,19 +122,13 @@ impl Filler {
     /// # Errors
     /// [`FillError`] when the thread failed.
     pub(super) async fn finish(self) -> Result<Filled, FillError> {
-        let Self {
-            shared,
-            full,
-            skipped,
-            ..
-        } = self;
+        let Self { shared, full } = self;
         drop(full);
-        let table = Wait {
+        Wait {
             shared: &shared,
             take: |shared: &mut Shared| shared.done.take(),
         }
-        .await?;
-        Ok(Filled { table, skipped })
+        .await
     }
 }
 
@@ -194,7 +158,7 @@ impl<T, F: FnMut(&mut Shared) -> Option<T> + Unpin> Future for Wait<'_, F> {
 struct Ended(SharedRef);
 
 impl Ended {
-    fn finish(self, filled: Result<Table, FillError>) {
+    fn finish(self, filled: Result<Filled, FillError>) {
         lock(&self.0).done = Some(filled);
         // `drop` wakes the reader.
     }
@@ -212,13 +176,39 @@ impl Drop for Ended {
     }
 }
 
-/// The thread: every page's entries into one table, until the reader hangs up.
-fn fill(capacity: usize, pages: &Receiver<Page>, shared: &SharedRef) -> Result<Table, FillError> {
-    let mut table = Table::with_capacity(capacity);
+/// The thread: every page's rows checked, hashed and into one table, until the reader hangs up;
+/// then the table sorted. A row that is not a valid binding is left out and counted; the first
+/// of each backend is logged.
+fn fill(
+    pepper: &Pepper,
+    capacity: usize,
+    pages: &Receiver<Page>,
+    shared: &SharedRef,
+) -> Result<Filled, FillError> {
+    let mut filled = Filled {
+        table: Table::with_capacity(capacity),
+        skipped: BTreeMap::new(),
+    };
     while let Ok(page) = pages.recv() {
-        for &(digest, index) in &page.entries {
-            if let Some(row) = page.rows.row(index) {
-                table.insert(digest, row.user_id)?;
+        for row in page.rows.iter() {
+            match entry(row, pepper) {
+                Ok(digest) => filled.table.push(digest, row.user_id)?,
+                Err(skip) => {
+                    let count = filled.skipped.entry(page.backend).or_default();
+                    if *count == 0 {
+                        tracing::warn!(
+                            backend = page.backend,
+                            medium = row.medium,
+                            address = row.address,
+                            reason = skip.reason(),
+                            "a binding the backend published is invalid and left out of the lookup \
+                             table (the count of such rows follows when the table is complete)"
+                        );
+                    }
+                    // A lower backend's answer for the 3PID stays, as a `none` or v1 lookup
+                    // passes over the failing backend to it.
+                    *count += 1;
+                }
             }
         }
         let mut shared = lock(shared);
@@ -227,7 +217,8 @@ fn fill(capacity: usize, pages: &Receiver<Page>, shared: &SharedRef) -> Result<T
             waiter.wake();
         }
     }
-    Ok(table)
+    filled.table.seal()?;
+    Ok(filled)
 }
 
 /// Why a row is left out.

@@ -357,7 +357,7 @@ impl HashIndex {
         }
         // A count far beyond any table is not worth reserving for.
         let capacity = usize::try_from(expected.min(1 << 28)).unwrap_or_default();
-        let mut filler = Filler::start(table.pepper.clone(), capacity).map_err(failed)?;
+        let filler = Filler::start(table.pepper.clone(), capacity).map_err(failed)?;
         for backend in self.backends.iter().rev() {
             let mut after: Option<FeedCursor> = None;
             loop {
