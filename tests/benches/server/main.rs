@@ -23,6 +23,11 @@
 //!   on and with `ratelimit.enabled: false`, in alternating rounds. Every other section runs with
 //!   the limits on, with allowances no run reaches.
 //!
+//! - issue 14's table (`targets`, run by `scripts/bench`): the release `verity` binary as a
+//!   child process on 1,000,000 bindings, each row driven by wrk, with its targets. Not part of a
+//!   `cargo bench` run that names no section (it takes minutes and needs the release binary and
+//!   wrk); part of the smoke pass, which skips it, saying why, when either is missing.
+//!
 //! Sections can be run alone by name: `cargo bench -p verity-tests --bench server -- lookups`
 //! (`core` is everything before the lookups).
 //!
@@ -41,6 +46,8 @@
     clippy::print_stdout
 )]
 
+mod child;
+mod first_start;
 mod foundation;
 mod invites;
 mod limits;
@@ -50,6 +57,8 @@ mod recursive;
 mod remote;
 mod report;
 mod sessions;
+mod targets;
+mod wrk;
 
 use report::{Memory, Report};
 use verity_tests::Backend;
@@ -147,13 +156,19 @@ fn main() {
                 "invites",
                 "recursive",
                 "remote",
-                "limits"
+                "limits",
+                "targets"
             ]
             .contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups, invites, recursive, remote or limits"
+            "unknown section {section:?}: expected core, lookups, invites, recursive, remote, limits \
+             or targets"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
+    if sections.len() == 1 && sections[0] == "targets" {
+        runtime.block_on(targets::run(&targets_plan(benching, scale)));
+        return;
+    }
     let (core, lookups) = (wants("core"), wants("lookups"));
     let recursive = wants("recursive");
     runtime.block_on(run(Plan::scaled(scale), scale, core, lookups, recursive));
@@ -172,6 +187,24 @@ fn main() {
             requests: count(5_000.0, 8),
             concurrencies: [1, 8],
         }));
+    }
+    // Named, or the smoke pass: a whole run would take minutes longer with it.
+    if sections.iter().any(|s| s == "targets") || (sections.is_empty() && !benching) {
+        runtime.block_on(targets::run(&targets_plan(benching, scale)));
+    }
+}
+
+/// `targets`: 1,000,000 bindings × the scale, and 10 s a row (1 s in the smoke pass), or
+/// `VERITY_BENCH_SECONDS`.
+fn targets_plan(benching: bool, scale: f64) -> targets::Plan {
+    let seconds = std::env::var("VERITY_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .unwrap_or(if benching { 10 } else { 1 })
+        .max(1);
+    targets::Plan {
+        bindings: ((1_000_000.0 * scale).round() as usize).max(1_000),
+        seconds,
     }
 }
 

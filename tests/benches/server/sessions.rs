@@ -214,7 +214,7 @@ pub async fn flows(
 }
 
 /// The submission each captured email's link carries, by recipient.
-fn submissions(mails: &[CapturedMail]) -> HashMap<String, types::TokenSubmission> {
+pub fn submissions(mails: &[CapturedMail]) -> HashMap<String, types::TokenSubmission> {
     mails
         .iter()
         .map(|mail| {
