@@ -23,7 +23,7 @@ session:
 /// stay within a per-number SMS limit.
 const GUESSES: usize = 12;
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Answer {
     Accepted,
     Incorrect,
@@ -114,6 +114,52 @@ async fn the_attempt_cap_holds_while_resends_race_wrong_codes() {
 async fn the_attempt_cap_holds_while_resends_race_wrong_codes_on_postgresql() {
     if verity_tests::postgres_url().is_some() {
         the_cap_holds_while_resends_race_wrong_codes(Backend::Postgres).await;
+    }
+}
+
+/// The right code submitted more times at once than the cap allows (a link clicked again and
+/// again, a client retrying): the first to be counted validates, and every other one, counted or
+/// not, is answered as a submission to the validated session. Nothing locks it, and the
+/// validation time is the first one.
+async fn clicks_of_the_right_code_at_once_all_succeed(backend: Backend) {
+    const CLICKS: usize = 8;
+    let peers = Peers::start().await;
+    let app = spawn_app_with(backend, &format!("{}{CONFIG}", peers.yaml())).await;
+    let sid = request(&app.client, 1).await;
+    let code = code_of(&peers.twilio.messages()[0].body);
+    let mut clicks = tokio::task::JoinSet::new();
+    for _ in 0..CLICKS {
+        let (client, sid, code) = (app.client.clone(), sid.clone(), code.clone());
+        clicks.spawn(async move { submit(&client, &sid, &code).await });
+    }
+    let answers = clicks.join_all().await;
+    assert_eq!(
+        answers,
+        vec![Answer::Accepted; CLICKS],
+        "more clicks than the cap of {CAP}"
+    );
+    let validated = || async {
+        app.client
+            .get_validated3pid_v1(SECRET, &sid)
+            .await
+            .expect("getValidated3pid")
+            .into_inner()
+            .validated_at
+    };
+    let first = validated().await;
+    assert_eq!(submit(&app.client, &sid, &code).await, Answer::Accepted);
+    assert_eq!(validated().await, first, "validated once");
+}
+
+#[tokio::test]
+async fn clicks_of_the_right_code_beyond_the_cap_at_once_all_succeed() {
+    clicks_of_the_right_code_at_once_all_succeed(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn clicks_of_the_right_code_beyond_the_cap_at_once_all_succeed_on_postgresql() {
+    if verity_tests::postgres_url().is_some() {
+        clicks_of_the_right_code_at_once_all_succeed(Backend::Postgres).await;
     }
 }
 
