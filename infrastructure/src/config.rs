@@ -129,6 +129,8 @@ mod tests_dropin;
 #[cfg(test)]
 mod tests_errors;
 #[cfg(test)]
+mod tests_every_key;
+#[cfg(test)]
 mod tests_federation;
 #[cfg(test)]
 mod tests_policy;

@@ -169,6 +169,9 @@ struct Remote {
 
 #[derive(Serialize)]
 struct Logging<'a> {
+    /// Left out when the file does not set it: it then follows `-v` and the environment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    root: Option<&'a str>,
     app: &'a str,
     format: LogFormat,
 }
@@ -247,7 +250,8 @@ impl<'a> From<&'a Settings> for Document<'a> {
                 },
             },
             logging: Logging {
-                app: &s.logging.filter,
+                root: s.logging.root.as_deref(),
+                app: s.logging.app(),
                 format: s.logging.format,
             },
             account_config: account_config(&s.accounts),

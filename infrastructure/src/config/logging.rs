@@ -95,6 +95,21 @@ pub fn log_level_override(
 }
 
 impl LoggingSettings {
+    /// `logging.app` as `--dump-config` writes it next to `logging.root`: the filter without the
+    /// root level that [`resolve`] put in front, so that both keys read back give this filter.
+    pub fn app(&self) -> &str {
+        let Some(root) = self.root.as_deref() else {
+            return &self.filter;
+        };
+        let rest = self.filter.strip_prefix(root);
+        match rest.and_then(|r| r.strip_prefix(",verity=")) {
+            Some(level) if log_level(level).is_some() => level,
+            _ => rest
+                .and_then(|r| r.strip_prefix(','))
+                .unwrap_or(&self.filter),
+        }
+    }
+
     /// These settings with Verity's own logs at `level`; everything else stays at
     /// `logging.root` (`info` when unset, slf4j's default that ma1sd's `-v` kept).
     #[must_use]

@@ -1,0 +1,506 @@
+//! The guard over the whole configuration: every key Verity reads is set (to a value other than
+//! its default) in one of three files, each file survives `--dump-config` unchanged with its secrets
+//! masked, and every key is documented in `docs/configuration.md`. A key added to `raw` but
+//! forgotten in the dump, in `keys` or in the docs fails here.
+use std::path::Path;
+
+use pretty_assertions::assert_eq;
+use serde_norway::Value;
+
+use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
+use super::tests::parsed;
+use super::*;
+use crate::settings::StorageSettings;
+
+/// PostgreSQL storage, SMTP and Twilio, the Synapse database on PostgreSQL, peppers rotated by
+/// request count, a current and an older view key. `{dir}` is a directory holding the pages.
+const FIRST: &str = "
+matrix:
+  domain: example.org
+  v1: false
+  v2: false
+  identity:
+    servers:
+      root: ['https://vector.im']
+      corp: ['https://id.corp.example:8443', 'id.example.net:8090']
+server:
+  name: id.example.org
+  hostname: 127.0.0.1
+  port: 9090
+  publicUrl: 'https://id.example.org/identity'
+  maxBodySize: 1024
+  trustedProxies: ['10.0.0.1/32']
+key:
+  path: /var/lib/verity/keys
+storage:
+  backend: postgresql
+  provider:
+    postgresql:
+      database: '//db.example.org:5433/verity?sslmode=require'
+      username: verity
+      password: 'storage-secret'
+      maxConnections: 4
+      pool: true
+      maxConnectionsFree: 5
+      maxConnectionAgeMillis: 60000
+      checkConnectionsEveryMillis: 1000
+      testBeforeGetFromPool: true
+session:
+  lifetime: 90m
+  maxFailedAttempts: 3
+  policy:
+    validation:
+      enabled: true
+      forLocal:
+        enabled: true
+        toLocal: false
+        toRemote: {enabled: true, server: corp}
+      forRemote:
+        enabled: true
+        toLocal: true
+        toRemote: {enabled: false, server: nowhere}
+    unbind:
+      enabled: false
+      notifications: false
+  nextLink:
+    allowed: ['https://app.element.io/']
+logging:
+  root: warn
+  app: debug
+  format: json
+accountConfig:
+  allowOnlyTrustDomains: false
+  tokenLifetime: 7d
+  cacheLifetime: 30s
+policy:
+  policies:
+    privacy:
+      version: '1.0'
+      terms:
+        en: {name: Privacy notice, url: 'https://example.org/privacy-en.html'}
+        fr: {name: Confidentialité, url: 'https://example.org/privacy-fr.html'}
+threepid:
+  medium:
+    email:
+      identity: {from: 'id@example.org', name: Example Identity}
+      connector: smtp
+      generator: template
+      connectors:
+        smtp:
+          host: smtp.example.org
+          port: 465
+          tls: 3
+          login: mailer
+          password: 'smtp-secret'
+          insecure_skip_tls_verify: true
+          tls_ca_file: /etc/verity/ca.pem
+      generators:
+        template:
+          invite: /etc/verity/invite.eml
+          session:
+            validation: /etc/verity/validate.eml
+            unbind:
+              notification: /etc/verity/unbind.eml
+              fraudulent: /etc/verity/fraudulent.eml
+          generic:
+            matrixId: /etc/verity/mxid.eml
+          placeholder:
+            REGISTER_URL: 'https://app.example.org/#/register'
+    msisdn:
+      connector: twilio
+      generator: template
+      connectors:
+        twilio:
+          account_sid: AC0123
+          auth_token: 'twilio-secret'
+          number: '+15550100'
+          api_url: 'https://twilio.example.org'
+      generators:
+        template:
+          session:
+            validation: {local: /etc/verity/local.txt, remote: /etc/verity/remote.txt}
+notification:
+  handler: {email: raw, msisdn: raw}
+dns:
+  overwrite:
+    homeserver:
+      federation:
+        - {name: example.org, value: 'http://127.0.0.1:8008'}
+federation:
+  allowedNetworks: ['10.0.0.0/8']
+  verifyTls: false
+  timeout: 30s
+  maxResponseBytes: 5120
+  maxConcurrentRequests: 40
+  maxConcurrentRequestsPerServer: 3
+synapseSql:
+  enabled: true
+  type: postgresql
+  connection: '//synapse.example.org:5432/synapse?user=syn&password=synapse-secret'
+  maxConnections: 2
+  identity:
+    enabled: true
+    type: uid
+    query: 'SELECT user_id AS uid FROM t WHERE medium = ? AND address = ?'
+    medium: {msisdn: 'SELECT u AS uid FROM p WHERE n = :address'}
+  lookup:
+    query: 'SELECT user_id AS mxid, medium, address FROM t'
+bindings:
+  enabled: false
+hashing:
+  enabled: true
+  pepperLength: 32
+  rotationPolicy: per_requests
+  requests: 100000
+  algorithms: [sha256]
+memory:
+  enabled: true
+  hashEnabled: false
+  identities:
+    - username: alice
+      password: 'memory-secret'
+      displayName: Alice
+      roles: [admin]
+      threepids:
+        - {medium: email, address: alice@example.org}
+lookup:
+  maxAddresses: 50
+  recursive:
+    enabled: true
+    allowedCidr: ['192.168.0.0/16']
+forward:
+  servers: [corp]
+invite:
+  expiration: {enabled: true, after: 60}
+  fullDisplayName: true
+  blocklist:
+    keywords: [spam]
+    rooms: ['!bad:example.org']
+    homeservers: [bad.example]
+ratelimit:
+  enabled: true
+  maxKeys: 500
+  email:
+    requester: {burst: 1, perSeconds: 2}
+    destination: {burst: 3, perSeconds: 4}
+  msisdn:
+    requester: {burst: 5, perSeconds: 6}
+    destination: {burst: 7, perSeconds: 8}
+    country: {burst: 9, perSeconds: 10}
+    hourlyBudget: 11
+  invite: {burst: 12, perSeconds: 13}
+  register: {burst: 14, perSeconds: 15}
+  submitToken: {burst: 16, perSeconds: 17}
+  bind: {burst: 18, perSeconds: 19}
+  lookup: {burst: 20, perSeconds: 0.5}
+view:
+  session:
+    onTokenSubmit: {success: '{dir}/success.html'}
+    local:
+      onTokenSubmit: {failure: '{dir}/failure.html'}
+    localRemote:
+      onTokenSubmit: {success: '{dir}/local-remote.html'}
+    remote:
+      onRequest: {success: '{dir}/request-ok.html', failure: '{dir}/request-failed.html'}
+      onCheck: {success: '{dir}/check-ok.html', failure: '{dir}/check-failed.html'}
+";
+
+/// The other choices: SQLite storage, `file` connectors, the Synapse database on SQLite, peppers
+/// rotated by age, the ratelimits off, the view keys the other way round.
+const SECOND: &str = "
+matrix: {domain: example.org}
+storage:
+  backend: sqlite
+  provider:
+    sqlite: {database: /var/lib/verity/verity.db}
+session:
+  policy:
+    validation: {enabled: false}
+threepid:
+  medium:
+    email:
+      connector: file
+      connectors:
+        file: {directory: /var/lib/verity/outbox}
+    msisdn:
+      connector: file
+      connectors:
+        file: {directory: /var/lib/verity/sms}
+synapseSql:
+  enabled: true
+  type: sqlite
+  connection: /var/lib/synapse/homeserver.db
+  identity:
+    enabled: false
+hashing:
+  rotationPolicy: per_seconds
+  delay: 1h
+lookup:
+  recursive:
+    enabled: false
+    trustedProxies: ['10.0.0.2']
+invite:
+  expiration: {enabled: false}
+ratelimit:
+  enabled: false
+view:
+  session:
+    onTokenSubmit: {failure: '{dir}/failure.html'}
+    local:
+      onTokenSubmit: {success: '{dir}/success.html'}
+";
+
+/// Sydent's one page stands in only for what no view key sets.
+const THIRD: &str = "
+matrix: {domain: example.org}
+view: {verify_response_template: '{dir}/sydent.html'}
+";
+
+/// The values of the secrets in the files; none may appear in a dump.
+const SECRETS: [&str; 5] = [
+    "storage-secret",
+    "smtp-secret",
+    "twilio-secret",
+    "synapse-secret",
+    "memory-secret",
+];
+
+/// A key Verity reads only to warn that it has no effect, so a file setting it is not quiet.
+const WARNED_WHENEVER_SET: &[&str] = &["hashing.hashStorageType"];
+
+/// Writes the pages the files name into a temporary directory and returns both files.
+fn files(dir: &Path) -> [String; 3] {
+    for page in [
+        "success",
+        "failure",
+        "local-remote",
+        "request-ok",
+        "request-failed",
+        "check-ok",
+        "check-failed",
+        "sydent",
+    ] {
+        std::fs::write(dir.join(format!("{page}.html")), format!("<p>{page}</p>")).unwrap();
+    }
+    let dir = dir.to_str().unwrap();
+    [FIRST, SECOND, THIRD].map(|file| file.replace("{dir}", dir))
+}
+
+/// The names along a path; a list's items are a name of their own, `[*]`.
+fn segments(path: &str) -> Vec<String> {
+    path.replace("[*]", ".[*]")
+        .split('.')
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `pattern` names `path`: same length, `*` in either standing for any one name.
+fn names(pattern: &[String], path: &[String]) -> bool {
+    pattern.len() == path.len()
+        && pattern
+            .iter()
+            .zip(path)
+            .all(|(p, s)| *p == "*" || *s == "*" || p == s)
+}
+
+/// `path` is `pattern` or lies inside it.
+fn within(pattern: &[String], path: &[String]) -> bool {
+    path.len() >= pattern.len() && names(pattern, &path[..pattern.len()])
+}
+
+/// Every value's dotted path in a YAML document; items of a list of mappings are `[*]`, a list
+/// of scalars is one value.
+fn value_paths(value: &Value, path: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Mapping(map) => {
+            for (key, child) in map {
+                let key = key.as_str().unwrap();
+                let child_path = if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                };
+                value_paths(child, &child_path, out);
+            }
+        }
+        Value::Sequence(items) if items.iter().any(Value::is_mapping) => {
+            for item in items {
+                value_paths(item, &format!("{path}[*]"), out);
+            }
+        }
+        _ => out.push(path.to_owned()),
+    }
+}
+
+/// The known keys that hold a value rather than more keys.
+fn known_values() -> Vec<&'static str> {
+    KNOWN_KEYS
+        .iter()
+        .copied()
+        .filter(|key| {
+            !KNOWN_KEYS
+                .iter()
+                .any(|other| other.len() > key.len() && within(&segments(key), &segments(other)))
+        })
+        .collect()
+}
+
+/// Keys Verity reports instead of following.
+fn reported(key: &str) -> bool {
+    LATER_KEYS.contains(&key)
+        || WARNED_WHENEVER_SET.contains(&key)
+        || IGNORED_KEYS.iter().any(|(ignored, _)| *ignored == key)
+}
+
+#[test]
+fn every_key_verity_reads_is_set_in_one_of_the_guard_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut set = Vec::new();
+    for file in files(dir.path()) {
+        let document: Value = serde_norway::from_str(&file).unwrap();
+        value_paths(&document, "", &mut set);
+    }
+    let missing: Vec<&str> = known_values()
+        .into_iter()
+        .filter(|key| !reported(key))
+        .filter(|key| {
+            !set.iter()
+                .any(|path| within(&segments(key), &segments(path)))
+        })
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new(), "keys no guard file sets");
+}
+
+#[test]
+fn a_file_with_every_key_set_survives_the_dump_unchanged_but_for_its_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in files(dir.path()) {
+        let first = parsed(&file);
+        assert_eq!(first.warnings, [], "{file}");
+        let dumped = effective_yaml(&first.settings);
+        for secret in SECRETS {
+            assert!(
+                !dumped.contains(secret),
+                "{secret} is in the dump:\n{dumped}"
+            );
+        }
+        let again = parsed(&dumped);
+        assert_eq!(again.warnings, [], "{dumped}");
+        // `Debug` shows everything but the secrets, which it masks as the dump does.
+        assert_eq!(
+            format!("{:#?}", again.settings),
+            format!("{:#?}", first.settings),
+            "{dumped}"
+        );
+        assert_eq!(effective_yaml(&again.settings), dumped);
+        // The secrets come back as the mask itself, in the place they were taken from.
+        let masked = |url: &str| url.replace("storage-secret", "%3Credacted%3E");
+        assert_eq!(
+            again.settings.storage.url(),
+            masked(&first.settings.storage.url())
+        );
+        if let StorageSettings::Postgresql { .. } = first.settings.storage {
+            assert!(dumped.contains("password: <redacted>"), "{dumped}");
+        }
+        let synapse = |s: &crate::settings::Settings| {
+            s.synapse_sql.as_ref().map(|c| match &c.database {
+                verity_adapter_sql::SynapseDatabase::Postgres { url } => {
+                    url.replace("synapse-secret", "%3Credacted%3E")
+                }
+                sqlite => format!("{sqlite:?}"),
+            })
+        };
+        assert_eq!(synapse(&again.settings), synapse(&first.settings));
+    }
+}
+
+/// The keys of the tables under `## Keys`, in full: `<name>` is `*`, and `.failure` after
+/// `view.session.local.onTokenSubmit.success` is `view.session.local.onTokenSubmit.failure`.
+fn documented_keys(docs: &str) -> Vec<String> {
+    let start = docs.find("\n## Keys").unwrap();
+    let end = start + docs[start + 1..].find("\n## ").unwrap();
+    let mut keys = Vec::new();
+    for line in docs[start..end].lines() {
+        let Some(cell) = line.strip_prefix("| `") else {
+            continue;
+        };
+        let cell = &cell[..cell.find(" |").unwrap_or(cell.len())];
+        let mut previous = String::new();
+        for key in format!("`{cell}").split('`').skip(1).step_by(2) {
+            let mut key = key.to_owned();
+            while let (Some(open), Some(close)) = (key.find('<'), key.find('>')) {
+                key.replace_range(open..=close, "*");
+            }
+            if let Some(last) = key.strip_prefix('.') {
+                let parent = previous.rsplit_once('.').map_or("", |(parent, _)| parent);
+                key = format!("{parent}.{last}");
+            }
+            previous.clone_from(&key);
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// A row documents the key it names and, when it names a map (`ratelimit.bind`,
+/// `email.connectors.smtp.*`), the keys inside. Rows of a section's own tables may leave out
+/// the section (`email.identity.from` under `threepid.medium`), so a row of two names or more
+/// may match the end of a key's path.
+fn documents(row: &str, key: &str) -> bool {
+    let row = segments(row.strip_suffix(".*").unwrap_or(row));
+    let key = segments(key);
+    (0..key.len())
+        .filter(|&from| from == 0 || row.len() >= 2)
+        .any(|from| within(&row, &key[from..]))
+}
+
+#[test]
+fn every_key_verity_reads_is_documented_in_the_configuration_page() {
+    let docs = include_str!("../../../docs/configuration.md");
+    let rows = documented_keys(docs);
+    let undocumented: Vec<&str> = known_values()
+        .into_iter()
+        .filter(|key| !rows.iter().any(|row| documents(row, key)))
+        .collect();
+    assert_eq!(
+        undocumented,
+        Vec::<&str>::new(),
+        "keys docs/configuration.md does not name"
+    );
+}
+
+#[test]
+fn every_key_the_configuration_page_names_is_known() {
+    let docs = include_str!("../../../docs/configuration.md");
+    let sections: Vec<&str> = KNOWN_KEYS
+        .iter()
+        .chain(LATER_SECTIONS)
+        .copied()
+        .filter(|key| !key.contains('.'))
+        .collect();
+    let known: Vec<&str> = KNOWN_KEYS
+        .iter()
+        .chain(LATER_KEYS)
+        .copied()
+        .chain(IGNORED_KEYS.iter().map(|(key, _)| *key))
+        .collect();
+    // A row may name a value inside a key that holds a map (`matrix.identity.servers.*`).
+    let maps: Vec<&str> = known_values()
+        .into_iter()
+        .chain(LATER_KEYS.iter().copied())
+        .chain(IGNORED_KEYS.iter().map(|(key, _)| *key))
+        .collect();
+    let unknown: Vec<String> = documented_keys(docs)
+        .into_iter()
+        .filter(|row| sections.contains(&row.split(['.', '[']).next().unwrap_or_default()))
+        .filter(|row| {
+            let whole = segments(row.strip_suffix(".*").unwrap_or(row));
+            let named = known.iter().any(|key| {
+                let key = segments(key);
+                names(&key, &whole) || within(&whole, &key)
+            });
+            !named && !maps.iter().any(|key| within(&segments(key), &whole))
+        })
+        .collect();
+    assert_eq!(unknown, Vec::<String>::new(), "keys Verity does not know");
+}
