@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use verity_adapter_http::Views;
+use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
@@ -50,7 +51,19 @@ pub struct Settings {
     /// start-up.
     pub views: Views,
     /// `ratelimit.*` and `server.trustedProxies`: the abuse limits.
-    pub ratelimit: crate::config::ratelimit::RateLimitSettings,
+    pub ratelimit: RateLimitSettings,
+}
+
+/// `ratelimit.*` and the trusted proxies, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitSettings {
+    /// `ratelimit.enabled` (default true): off only when the operator says so.
+    pub enabled: bool,
+    /// Every limit.
+    pub limits: LimitSettings,
+    /// `server.trustedProxies` (or the older `lookup.recursive.trustedProxies`): peers whose
+    /// `X-Forwarded-For` is believed, for the limits and the recursive lookups alike.
+    pub trusted_proxies: Vec<IpNetwork>,
 }
 
 /// `invite.*` (mxisd): 3PID room invites.
@@ -265,7 +278,7 @@ impl fmt::Debug for StorageSettings {
                 max_connections, ..
             } => f
                 .debug_struct("Postgresql")
-                .field("url", &"<redacted>")
+                .field("url", &REDACTED)
                 .field("max_connections", max_connections)
                 .finish(),
         }
@@ -307,6 +320,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// What a secret is shown as, in `Debug` output and in `--dump-config`.
+pub const REDACTED: &str = "<redacted>";
+
 /// A configuration value that must never be printed: `Debug` and `Serialize` show a marker.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -325,12 +341,12 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
+        f.write_str(REDACTED)
     }
 }
 
 impl Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(if self.0.is_empty() { "" } else { "<redacted>" })
+        serializer.serialize_str(if self.0.is_empty() { "" } else { REDACTED })
     }
 }

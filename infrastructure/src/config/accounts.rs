@@ -8,9 +8,8 @@ use url::Url;
 use verity_domain::{PolicyDocument, TermsPolicy};
 
 use super::error::ConfigError;
-use super::lenient::{Flag, format_duration};
+use super::lenient::{Flag, format_duration, text};
 use super::raw::{RawAccountConfig, RawNextLink, RawPolicy, RawTerms, RawTermsPolicy};
-use super::resolve::text;
 use crate::settings::AccountsSettings;
 use verity_application::usecases::DEFAULT_ACCOUNT_CACHE_LIFETIME;
 

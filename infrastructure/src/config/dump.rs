@@ -11,15 +11,12 @@ use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::invites::{self, InviteDump};
-use super::lenient::format_duration;
+use super::lenient::{format_duration, percent_decode};
 use super::lookup::{self, LookupsDump};
 use super::recursive::{self, ForwardDump};
-use super::storage::percent_decode;
 use super::synapse::{self, SynapseSqlDump};
 use super::view::{self, ViewDump};
-use crate::settings::{AccountsSettings, LogFormat, Settings, StorageSettings};
-
-pub(super) const REDACTED: &str = "<redacted>";
+use crate::settings::{AccountsSettings, LogFormat, REDACTED, Settings, StorageSettings};
 
 /// Renders `settings` as a complete YAML configuration file, defaults included and every secret
 /// shown as `<redacted>`.

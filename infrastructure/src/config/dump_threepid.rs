@@ -10,9 +10,8 @@ use verity_adapter_notify::{
     SplitValidationTemplates, TemplateConfig, TwilioConfig, UnbindTemplates, ValidationTemplates,
 };
 
-use super::dump::REDACTED;
 use super::lenient::format_duration;
-use crate::settings::{ConnectorSettings, MediumSettings, ThreepidSettings};
+use crate::settings::{ConnectorSettings, MediumSettings, REDACTED, ThreepidSettings};
 
 #[derive(Serialize)]
 pub struct Threepid {

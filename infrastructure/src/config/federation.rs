@@ -8,9 +8,8 @@ use verity_adapter_matrix::FederationConfig;
 use verity_domain::ServerName;
 
 use super::error::ConfigError;
-use super::lenient::{Flag, Int, Text};
+use super::lenient::{Flag, Int, Text, text};
 use super::raw::{RawDns, RawFederation, RawOverride};
-use super::resolve::text;
 
 const OVERRIDES: &str = "dns.overwrite.homeserver.federation";
 

@@ -5,6 +5,10 @@
 //! `enabled: yes` is a boolean, and an unquoted `password: 12345` becomes the string `"12345"`.
 //! serde_norway follows YAML 1.2 and serde is strict, so existing files relying on any of this
 //! would be refused; these wrappers accept the same spellings instead.
+//!
+//! The small readers every section shares (blank text as unset, durations, percent-decoding)
+//! live here too, so that no section imports another for them: this module uses none of its
+//! siblings.
 use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -45,6 +49,14 @@ impl<'de> Deserialize<'de> for Text {
         }
         deserializer.deserialize_str(TextVisitor)
     }
+}
+
+/// The trimmed value, or `None` when absent or blank: ma1sd's example config ships blank
+/// placeholders (`name: ''`), and ma1sd treats blank values as absent.
+pub fn text(value: Option<Text>) -> Option<String> {
+    value
+        .map(|Text(s)| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 /// A boolean; also `'true'`/`'false'` and the YAML 1.1 words `yes`/`no`/`on`/`off`.
@@ -230,4 +242,28 @@ pub fn format_duration(duration: Duration) -> String {
             || format!("{seconds}s"),
             |(unit, suffix)| format!("{}{suffix}", seconds / unit),
         )
+}
+
+/// Decodes `%XX` escapes (the URL's user part is stored encoded).
+pub fn percent_decode(encoded: &str) -> String {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let decoded = (bytes[i] == b'%')
+            .then(|| encoded.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match decoded {
+            Some(byte) => {
+                out.push(byte);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }

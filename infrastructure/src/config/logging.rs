@@ -1,7 +1,7 @@
 //! `logging.*` -> [`LoggingSettings`]: mxisd's two levels merged into one `EnvFilter` directive.
 use super::error::ConfigError;
+use super::lenient::text;
 use super::raw::RawLogging;
-use super::resolve::text;
 use crate::settings::{LogFormat, LoggingSettings};
 
 const DEFAULT_LOG_LEVEL: &str = "info";

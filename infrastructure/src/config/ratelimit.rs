@@ -9,6 +9,7 @@ use verity_domain::IpNetwork;
 
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
+use crate::settings::RateLimitSettings;
 
 /// Keys per kind of limit (about 50 bytes each: 5 MB per kind at the cap).
 const DEFAULT_MAX_KEYS: usize = 100_000;
@@ -54,18 +55,6 @@ pub struct RawMsisdn {
 pub struct RawLimit {
     pub burst: Option<Int<u32>>,
     pub per_seconds: Option<f64>,
-}
-
-/// `ratelimit.*` and the trusted proxies, resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RateLimitSettings {
-    /// `ratelimit.enabled` (default true): off only when the operator says so.
-    pub enabled: bool,
-    /// Every limit.
-    pub limits: LimitSettings,
-    /// `server.trustedProxies` (or the older `lookup.recursive.trustedProxies`): peers whose
-    /// `X-Forwarded-For` is believed, for the limits and the recursive lookups alike.
-    pub trusted_proxies: Vec<IpNetwork>,
 }
 
 fn limit(burst: u32, per_seconds: f64) -> Limit {

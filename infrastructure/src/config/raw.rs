@@ -14,7 +14,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::invites::RawInvite;
 use super::lenient::{DurationOrZero, Flag, Int, Lifetime, Text};
-use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory};
+use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory, RawUnbind};
 use super::recursive::RawForward;
 use super::synapse::RawSynapseSql;
 use super::view::RawView;
@@ -226,15 +226,6 @@ pub struct RawScope {
 pub struct RawRemote {
     pub enabled: Option<Flag>,
     pub server: Option<Text>,
-}
-
-/// `session.policy.unbind` (ma1sd): `enabled` switches unbinding on or off; `notifications`
-/// the message telling the owner of an unbound 3PID.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
-pub struct RawUnbind {
-    pub enabled: Option<Flag>,
-    pub notifications: Option<Flag>,
 }
 
 /// `logging`

@@ -2,7 +2,7 @@
 use super::error::{ConfigError, ConfigWarning};
 use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
 use super::raw::RawConfig;
-use super::{lookup, recursive, spring, threepid, unsupported};
+use super::{lookup, recursive, spring, threepid, unsupported, view};
 
 /// Deserializes `yaml`, returning the raw configuration and a warning per ignored key.
 pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> {
@@ -28,9 +28,12 @@ pub fn read(yaml: &str) -> Result<(RawConfig, Vec<ConfigWarning>), ConfigError> 
     unsupported::check(&document)?;
     let mut warnings: Vec<ConfigWarning> = ignored.into_iter().map(classify).collect();
     warnings.extend(threepid::warnings(&raw));
-    warnings.extend(lookup::warnings(&raw));
-    warnings.extend(recursive::warnings(&raw));
-    warnings.extend(super::view::warnings(&raw));
+    warnings.extend(lookup::warnings(&raw.hashing, &raw.memory));
+    warnings.extend(recursive::warnings(
+        raw.lookup.recursive.as_ref(),
+        &raw.forward,
+    ));
+    warnings.extend(view::warnings(&raw.view));
     Ok((raw, warnings))
 }
 

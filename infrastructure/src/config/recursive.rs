@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use verity_domain::{DEFAULT_RECURSION_NETWORKS, IpNetwork, ServerLabel};
 
 use super::error::{ConfigError, ConfigWarning};
-use super::lenient::{Flag, Text};
-use super::raw::RawConfig;
-use super::resolve::text;
+use super::lenient::{Flag, Text, text};
 use crate::settings::RecursiveSettings;
 
 /// `lookup.recursive` (mxisd; `trustedProxies` is Verity's).
@@ -92,15 +90,12 @@ pub(super) fn networks(key: &str, raw: &[Text]) -> Result<Vec<IpNetwork>, Config
 }
 
 /// Keys that do nothing in this combination.
-pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
+pub fn warnings(recursive: Option<&RawRecursive>, forward: &RawForward) -> Vec<ConfigWarning> {
     let mut warnings = Vec::new();
-    let disabled = raw
-        .lookup
-        .recursive
-        .as_ref()
+    let disabled = recursive
         .and_then(|recursive| recursive.enabled)
         .is_some_and(|Flag(on)| !on);
-    if disabled && raw.forward.servers.as_ref().is_some_and(|s| !s.is_empty()) {
+    if disabled && forward.servers.as_ref().is_some_and(|s| !s.is_empty()) {
         warnings.push(ConfigWarning::Unused {
             path: "forward.servers".into(),
             reason: "lookup.recursive.enabled is false: no lookup is forwarded".into(),

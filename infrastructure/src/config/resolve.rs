@@ -13,7 +13,7 @@ use verity_domain::{
 };
 
 use super::error::ConfigError;
-use super::lenient::{Flag, Int, Text};
+use super::lenient::{Flag, Int, Text, text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
 use super::view;
 use super::{
@@ -89,13 +89,6 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         views,
         ratelimit,
     })
-}
-
-/// The trimmed value, or `None` when absent or blank.
-pub fn text(value: Option<Text>) -> Option<String> {
-    value
-        .map(|Text(s)| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
 }
 
 fn flag(value: Option<Flag>, default: bool) -> bool {

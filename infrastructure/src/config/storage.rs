@@ -4,9 +4,8 @@ use std::path::PathBuf;
 use url::Url;
 
 use super::error::ConfigError;
-use super::lenient::Int;
+use super::lenient::{Int, percent_decode, text};
 use super::raw::{RawPostgresql, RawStorage};
-use super::resolve::text;
 use crate::settings::{Secret, StorageSettings};
 
 /// mxisd required `storage.provider.sqlite.database`; Verity defaults to a file in the working
@@ -122,28 +121,4 @@ fn parse_database(database: &str) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
-}
-
-/// Decodes `%XX` escapes (the URL's user part is stored encoded).
-pub fn percent_decode(encoded: &str) -> String {
-    let bytes = encoded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let decoded = (bytes[i] == b'%')
-            .then(|| encoded.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match decoded {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -10,11 +10,9 @@ use verity_adapter_sql::{
 };
 use verity_domain::{MatrixDomain, Medium};
 
-use super::dump::REDACTED;
 use super::error::ConfigError;
-use super::lenient::{Flag, Int, Text};
-use super::resolve::text;
-use super::storage::percent_decode;
+use super::lenient::{Flag, Int, Text, percent_decode, text};
+use crate::settings::REDACTED;
 
 const SECTION: &str = "synapseSql";
 const SQLITE: &str = "sqlite";

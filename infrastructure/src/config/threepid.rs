@@ -11,9 +11,8 @@ use verity_adapter_notify::{
 };
 
 use super::error::{ConfigError, ConfigWarning};
-use super::lenient::{Flag, Int, Text};
+use super::lenient::{Flag, Int, Text, text};
 use super::raw::{RawConfig, RawEmail, RawMsisdn, RawSmtp};
-use super::resolve::text;
 use crate::settings::{ConnectorSettings, MediumSettings, ThreepidSettings};
 
 const EMAIL: &str = "threepid.medium.email";

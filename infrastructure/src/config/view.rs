@@ -7,9 +7,7 @@ use serde::{Deserialize, Serialize};
 use verity_adapter_http::{CustomPage, PageSyntax, Views};
 
 use super::error::{ConfigError, ConfigWarning};
-use super::lenient::Text;
-use super::raw::RawConfig;
-use super::resolve::text;
+use super::lenient::{Text, text};
 
 /// Largest page file accepted, as for the mail templates.
 const MAX_PAGE_BYTES: u64 = 1024 * 1024;
@@ -195,8 +193,8 @@ fn load(key: &str, value: &str, syntax: PageSyntax) -> Result<Option<CustomPage>
 }
 
 /// Keys that are set but lose to another one.
-pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
-    let Some(session) = raw.view.session.as_ref() else {
+pub fn warnings(raw: &RawView) -> Vec<ConfigWarning> {
+    let Some(session) = raw.session.as_ref() else {
         return sydent_unused(raw, false, false);
     };
     let set = |value: Option<&Text>| text(value.cloned()).is_some();
@@ -226,8 +224,8 @@ pub fn warnings(raw: &RawConfig) -> Vec<ConfigWarning> {
     warnings
 }
 
-fn sydent_unused(raw: &RawConfig, success_set: bool, failure_set: bool) -> Vec<ConfigWarning> {
-    let sydent = text(raw.view.verify_response_template.clone()).is_some();
+fn sydent_unused(raw: &RawView, success_set: bool, failure_set: bool) -> Vec<ConfigWarning> {
+    let sydent = text(raw.verify_response_template.clone()).is_some();
     (sydent && success_set && failure_set)
         .then(|| ConfigWarning::Unused {
             path: SYDENT_KEY.to_owned(),

@@ -8,7 +8,7 @@ use verity_application::ports::driven::RateLimiter;
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::LimitService;
 
-use crate::config::ratelimit::RateLimitSettings;
+use crate::settings::RateLimitSettings;
 
 /// How often entries that are as good as fresh are dropped: often enough that the key cap is
 /// rarely reached by legitimate traffic, rarely enough to cost nothing.
