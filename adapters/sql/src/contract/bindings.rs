@@ -300,7 +300,11 @@ where
     }
     for (medium, address, mxid) in [
         ("msisdn", "447911123456", "@phone:example.org"),
-        ("matrix.id", "quote\" and \\ backslash", "@odd:example.org"),
+        (
+            "matrix.id",
+            "quote\" and \\ backslash: 3:\u{fc}",
+            "@odd:example.org",
+        ),
     ] {
         BindingStore::bind(store, &binding(medium, address, mxid), AT)
             .await
