@@ -13,10 +13,10 @@ use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
-use verity_application::usecases::HashingSettings;
+use verity_application::usecases::{HashingSettings, LookupSettings};
 use verity_domain::{
-    DEFAULT_RECURSION_NETWORKS, IpNetwork, LookupAlgorithm, MatrixDomain, ServerLabel,
-    SessionRules, TermsPolicy, ThreePid, UserId, ValidationPolicy,
+    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, SessionRules, TermsPolicy,
+    ThreePid, UserId, ValidationPolicy,
 };
 
 /// Everything Verity needs to start.
@@ -89,10 +89,9 @@ pub struct LookupsSettings {
     pub bindings: bool,
     /// `hashing.*` (ma1sd): the `sha256` table and its pepper.
     pub hashing: HashingSettings,
-    /// `hashing.algorithms`: what `/lookup` accepts.
-    pub algorithms: Vec<LookupAlgorithm>,
-    /// `lookup.maxAddresses` (Verity only, default 10000): addresses per lookup request.
-    pub max_addresses: usize,
+    /// `hashing.algorithms` (what `/lookup` accepts) and `lookup.maxAddresses` (Verity only,
+    /// default 10000: addresses per lookup request), as the lookup use case takes them.
+    pub lookup: LookupSettings,
     /// `memory.*` (mxisd): a static list of users and 3PIDs; `None` unless enabled.
     pub memory: Option<MemorySettings>,
     /// `session.policy.unbind.enabled` (ma1sd, default true).

@@ -106,7 +106,7 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_unused_or_rotati
         verity_application::usecases::RotationPolicy::PerRequests(10)
     );
     assert_eq!(
-        s.lookups.algorithms,
+        s.lookups.lookup.algorithms,
         [LookupAlgorithm::None, LookupAlgorithm::Sha256]
     );
     // ma1sd's `//host/db?user=...&password=...` becomes one URL with the credentials in it.

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Deserialize;
-use verity_application::usecases::{DEFAULT_MAX_ADDRESSES, HashingSettings, RotationPolicy};
+use verity_application::usecases::{
+    DEFAULT_MAX_ADDRESSES, HashingSettings, LookupSettings, RotationPolicy,
+};
 use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, ThreePid, UserId};
 
 use super::error::{ConfigError, ConfigWarning};
@@ -131,8 +133,10 @@ pub fn resolve(raw: Sections<'_>, domain: &MatrixDomain) -> Result<LookupsSettin
     Ok(LookupsSettings {
         bindings: raw.bindings.enabled.is_none_or(|Flag(on)| on),
         hashing,
-        algorithms,
-        max_addresses,
+        lookup: LookupSettings {
+            max_addresses,
+            algorithms,
+        },
         memory: memory(raw.memory, domain)?,
         unbind_enabled: raw.unbind.enabled.is_none_or(|Flag(on)| on),
         unbind_notifications: raw.unbind.notifications.is_none_or(|Flag(on)| on),

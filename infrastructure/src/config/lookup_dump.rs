@@ -107,11 +107,16 @@ pub fn dump(settings: &LookupsSettings) -> LookupsDump {
             rotation_policy,
             requests,
             delay,
-            algorithms: settings.algorithms.iter().map(|a| a.as_str()).collect(),
+            algorithms: settings
+                .lookup
+                .algorithms
+                .iter()
+                .map(|a| a.as_str())
+                .collect(),
         },
         memory,
         lookup: LookupDump {
-            max_addresses: settings.max_addresses,
+            max_addresses: settings.lookup.max_addresses,
             recursive: recursive::dump(&settings.recursive).0,
         },
     }

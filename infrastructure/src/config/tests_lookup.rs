@@ -37,10 +37,10 @@ fn by_default_binds_are_kept_hashing_is_on_and_the_pepper_never_rotates_on_its_o
         }
     );
     assert_eq!(
-        s.algorithms,
+        s.lookup.algorithms,
         [LookupAlgorithm::None, LookupAlgorithm::Sha256]
     );
-    assert_eq!(s.max_addresses, 10_000);
+    assert_eq!(s.lookup.max_addresses, 10_000);
     assert_eq!(s.memory, None);
     assert!(s.unbind_enabled);
 }
@@ -68,9 +68,9 @@ fn ma1sd_rotation_policies_are_followed_as_written() {
 fn without_hashing_only_none_is_offered() {
     let s = lookups("hashing: {enabled: false}");
     assert!(!s.hashing.enabled);
-    assert_eq!(s.algorithms, [LookupAlgorithm::None]);
+    assert_eq!(s.lookup.algorithms, [LookupAlgorithm::None]);
     let s = lookups("hashing: {algorithms: [sha256]}");
-    assert_eq!(s.algorithms, [LookupAlgorithm::Sha256]);
+    assert_eq!(s.lookup.algorithms, [LookupAlgorithm::Sha256]);
     let err = refused(&with("hashing: {enabled: false, algorithms: [sha256]}"));
     assert_eq!(err.key(), Some("hashing.algorithms"));
 }
@@ -221,7 +221,7 @@ fn the_dump_parses_back_into_the_same_settings_without_the_memory_passwords() {
     let again = parsed(&yaml).settings.lookups;
     assert_eq!(again.memory, original.lookups.memory);
     assert_eq!(again.hashing, original.lookups.hashing);
-    assert_eq!(again.algorithms, original.lookups.algorithms);
-    assert_eq!(again.max_addresses, 50);
+    assert_eq!(again.lookup.algorithms, original.lookups.lookup.algorithms);
+    assert_eq!(again.lookup.max_addresses, 50);
     assert!(!again.bindings && !again.unbind_enabled);
 }

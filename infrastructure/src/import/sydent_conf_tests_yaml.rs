@@ -45,7 +45,7 @@ fn an_operators_sydent_becomes_a_yaml_verity_loads_with_the_same_meaning() {
     assert_eq!(s.server.name, "id.example.org");
     assert_eq!(s.server.public_url, "https://id.example.org");
     assert_eq!(s.server.port, 8091);
-    assert_eq!(s.lookups.max_addresses, 500);
+    assert_eq!(s.lookups.lookup.max_addresses, 500);
     assert!(!s.accounts.allow_only_trusted_domain);
     assert_eq!(s.accounts.policies.len(), 1);
     let ConnectorSettings::Smtp(smtp) = &s.threepid.email.connector else {

@@ -7,7 +7,7 @@ use verity_application::ports::driven::{
     Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{
-    Backends, HashIndex, KeyService, LookupService, LookupSettings, Rebuild, RecursionSettings,
+    Backends, HashIndex, KeyService, LookupService, Rebuild, RecursionSettings,
 };
 
 use crate::memory::MemoryBackend;
@@ -85,10 +85,7 @@ pub(super) fn lookup_service(
         backends,
         keys.clone(),
         clock,
-        LookupSettings {
-            max_addresses: settings.lookups.max_addresses,
-            algorithms: settings.lookups.algorithms.clone(),
-        },
+        settings.lookups.lookup.clone(),
     );
     with_recursion(lookup, settings, remote)
 }
