@@ -13,7 +13,7 @@ use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
-use verity_application::usecases::{HashingSettings, LookupSettings};
+use verity_application::usecases::{HashingSettings, LookupSettings, RecursionSettings};
 use verity_domain::{
     DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, SessionRules, TermsPolicy,
     ThreePid, UserId, ValidationPolicy,
@@ -108,26 +108,26 @@ pub struct LookupsSettings {
 pub struct RecursiveSettings {
     /// `lookup.recursive.enabled` (default true; nothing is forwarded without `forward.servers`).
     pub enabled: bool,
-    /// `forward.servers`: labels of `matrix.identity.servers`, asked in order (default none).
-    pub servers: Vec<ServerLabel>,
-    /// `lookup.recursive.allowedCidr`: requesters whose lookups may be forwarded (default
-    /// loopback and private ranges).
-    pub allowed: Vec<IpNetwork>,
-    /// `lookup.recursive.trustedProxies`: peers whose `X-Forwarded-For` is believed (default
-    /// none).
-    pub trusted_proxies: Vec<IpNetwork>,
+    /// As the lookup use case takes them: `forward.servers` (labels of
+    /// `matrix.identity.servers`, asked in order; default none), `lookup.recursive.allowedCidr`
+    /// (requesters whose lookups may be forwarded; default loopback and private ranges) and
+    /// `lookup.recursive.trustedProxies` (peers whose `X-Forwarded-For` is believed; default
+    /// none). Kept when `enabled` is false, so `--dump-config` still shows them.
+    pub forwarding: RecursionSettings,
 }
 
 impl Default for RecursiveSettings {
     fn default() -> Self {
         Self {
             enabled: true,
-            servers: Vec::new(),
-            allowed: DEFAULT_RECURSION_NETWORKS
-                .iter()
-                .filter_map(|net| IpNetwork::parse(net).ok())
-                .collect(),
-            trusted_proxies: Vec::new(),
+            forwarding: RecursionSettings {
+                servers: Vec::new(),
+                allowed: DEFAULT_RECURSION_NETWORKS
+                    .iter()
+                    .filter_map(|net| IpNetwork::parse(net).ok())
+                    .collect(),
+                trusted_proxies: Vec::new(),
+            },
         }
     }
 }

@@ -8,6 +8,8 @@ use verity_domain::{DEFAULT_RECURSION_NETWORKS, IpNetwork, ServerLabel};
 
 use super::error::{ConfigError, ConfigWarning};
 use super::lenient::{Flag, Text, text};
+use verity_application::usecases::RecursionSettings;
+
 use crate::settings::RecursiveSettings;
 
 /// `lookup.recursive` (mxisd; `trustedProxies` is Verity's).
@@ -71,9 +73,11 @@ pub fn resolve(
     }
     Ok(RecursiveSettings {
         enabled: raw.enabled.is_none_or(|Flag(on)| on),
-        servers,
-        allowed,
-        trusted_proxies,
+        forwarding: RecursionSettings {
+            servers,
+            allowed,
+            trusted_proxies,
+        },
     })
 }
 
@@ -124,8 +128,14 @@ pub fn dump(settings: &RecursiveSettings) -> (RecursiveDump, ForwardDump) {
     (
         RecursiveDump {
             enabled: settings.enabled,
-            allowed_cidr: settings.allowed.iter().map(ToString::to_string).collect(),
+            allowed_cidr: settings
+                .forwarding
+                .allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             trusted_proxies: settings
+                .forwarding
                 .trusted_proxies
                 .iter()
                 .map(ToString::to_string)
@@ -133,6 +143,7 @@ pub fn dump(settings: &RecursiveSettings) -> (RecursiveDump, ForwardDump) {
         },
         ForwardDump {
             servers: settings
+                .forwarding
                 .servers
                 .iter()
                 .map(|label| label.as_str().to_owned())

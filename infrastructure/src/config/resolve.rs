@@ -62,10 +62,11 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     // still read when the new one is absent.
     let trusted_proxies = super::ratelimit::trusted_proxies(
         server_proxies.as_deref(),
-        &lookups.recursive.trusted_proxies,
+        &lookups.recursive.forwarding.trusted_proxies,
     )?;
     lookups
         .recursive
+        .forwarding
         .trusted_proxies
         .clone_from(&trusted_proxies);
     let ratelimit = super::ratelimit::resolve(raw.ratelimit, trusted_proxies)?;

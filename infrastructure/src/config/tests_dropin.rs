@@ -32,7 +32,10 @@ fn the_matrix_org_label_is_predefined_as_in_ma1sd_and_forward_and_to_remote_can_
         s.matrix.identity_servers[&label("matrix-org")],
         ["https://matrix.org"]
     );
-    assert_eq!(s.lookups.recursive.servers, [label("matrix-org")]);
+    assert_eq!(
+        s.lookups.recursive.forwarding.servers,
+        [label("matrix-org")]
+    );
     assert_eq!(
         s.session.policy.for_remote.to_remote.server,
         label("matrix-org")

@@ -94,7 +94,10 @@ fn server_trusted_proxies_serve_the_limits_and_the_recursive_lookups() {
     let settings = parsed(&with("server: {trustedProxies: ['10.0.0.0/8']}\n")).settings;
     let expected = vec![IpNetwork::parse("10.0.0.0/8").unwrap()];
     assert_eq!(settings.ratelimit.trusted_proxies, expected);
-    assert_eq!(settings.lookups.recursive.trusted_proxies, expected);
+    assert_eq!(
+        settings.lookups.recursive.forwarding.trusted_proxies,
+        expected
+    );
 }
 
 #[test]

@@ -31,9 +31,9 @@ fn nets(raw: &[&str]) -> Vec<IpNetwork> {
 fn by_default_recursion_is_on_for_private_requesters_but_forwards_to_no_server() {
     let s = recursive("");
     assert!(s.enabled);
-    assert!(s.servers.is_empty());
+    assert!(s.forwarding.servers.is_empty());
     assert_eq!(
-        s.allowed,
+        s.forwarding.allowed,
         nets(&[
             "127.0.0.0/8",
             "10.0.0.0/8",
@@ -43,7 +43,7 @@ fn by_default_recursion_is_on_for_private_requesters_but_forwards_to_no_server()
             "fc00::/7"
         ])
     );
-    assert!(s.trusted_proxies.is_empty());
+    assert!(s.forwarding.trusted_proxies.is_empty());
 }
 
 #[test]
@@ -58,14 +58,17 @@ fn forward_servers_name_labels_and_the_networks_are_read() {
     .lookups
     .recursive;
     assert_eq!(
-        s.servers,
+        s.forwarding.servers,
         [
             ServerLabel::parse("central").unwrap(),
             ServerLabel::parse("root").unwrap()
         ]
     );
-    assert_eq!(s.allowed, nets(&["10.1.0.0/16", "2001:db8::1/128"]));
-    assert_eq!(s.trusted_proxies, nets(&["127.0.0.1/32"]));
+    assert_eq!(
+        s.forwarding.allowed,
+        nets(&["10.1.0.0/16", "2001:db8::1/128"])
+    );
+    assert_eq!(s.forwarding.trusted_proxies, nets(&["127.0.0.1/32"]));
 }
 
 #[test]

@@ -6,9 +6,7 @@ use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
     Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
 };
-use verity_application::usecases::{
-    Backends, HashIndex, KeyService, LookupService, Rebuild, RecursionSettings,
-};
+use verity_application::usecases::{Backends, HashIndex, KeyService, LookupService, Rebuild};
 
 use crate::memory::MemoryBackend;
 use crate::settings::Settings;
@@ -99,12 +97,13 @@ fn with_recursion(
     remote: &Arc<dyn RemoteIdentityServers>,
 ) -> LookupService {
     let recursive = &settings.lookups.recursive;
-    if !recursive.enabled || recursive.servers.is_empty() {
+    let forwarding = &recursive.forwarding;
+    if !recursive.enabled || forwarding.servers.is_empty() {
         return lookup;
     }
     let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
-    if recursive.trusted_proxies.is_empty()
-        && verity_domain::in_networks(&recursive.allowed, loopback)
+    if forwarding.trusted_proxies.is_empty()
+        && verity_domain::in_networks(&forwarding.allowed, loopback)
     {
         tracing::warn!(
             "lookup.recursive.allowedCidr includes the loopback and lookup.recursive.trustedProxies \
@@ -112,15 +111,8 @@ fn with_recursion(
              and is forwarded; list the proxy in lookup.recursive.trustedProxies"
         );
     }
-    tracing::info!(servers = ?recursive.servers.iter().map(|l| l.as_str()).collect::<Vec<_>>(), "recursive lookups forward to these labels");
-    lookup.with_recursion(
-        Arc::clone(remote),
-        RecursionSettings {
-            servers: recursive.servers.clone(),
-            allowed: recursive.allowed.clone(),
-            trusted_proxies: recursive.trusted_proxies.clone(),
-        },
-    )
+    tracing::info!(servers = ?forwarding.servers.iter().map(|l| l.as_str()).collect::<Vec<_>>(), "recursive lookups forward to these labels");
+    lookup.with_recursion(Arc::clone(remote), forwarding.clone())
 }
 
 /// The identity backends, highest priority first: `memory` (the operator's own list, as mxisd
