@@ -13,10 +13,12 @@ use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
-use verity_application::usecases::{HashingSettings, LookupSettings, RecursionSettings};
+use verity_application::usecases::{
+    AccountSettings, HashingSettings, LookupSettings, RecursionSettings,
+};
 use verity_domain::{
-    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, SessionRules, TermsPolicy,
-    ThreePid, UserId, ValidationPolicy,
+    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, SessionRules, ThreePid,
+    UserId, ValidationPolicy,
 };
 
 /// Everything Verity needs to start.
@@ -34,8 +36,9 @@ pub struct Settings {
     pub session: SessionSettings,
     /// `logging.*`
     pub logging: LoggingSettings,
-    /// `accountConfig.*` and `policy.policies`: v2 accounts and terms of service.
-    pub accounts: AccountsSettings,
+    /// `accountConfig.*` and `policy.policies` (with `matrix.domain`): v2 accounts and terms of
+    /// service, as the account use case takes them.
+    pub accounts: AccountSettings,
     /// `dns.overwrite.homeserver.federation` and `federation.*`: how homeservers are reached.
     pub federation: FederationConfig,
     /// `threepid.medium.*`: how validation messages are generated and sent.
@@ -184,22 +187,6 @@ pub enum ConnectorSettings {
     File(FileConfig),
     /// `none`: messages are dropped.
     None,
-}
-
-/// `accountConfig.*` (ma1sd) and `policy.policies` (ma1sd's terms of service).
-#[derive(Debug, Clone)]
-pub struct AccountsSettings {
-    /// `accountConfig.allowOnlyTrustDomains` (default true, as ma1sd): only users whose homeserver
-    /// is `matrix.domain` may register.
-    pub allow_only_trusted_domain: bool,
-    /// `accountConfig.tokenLifetime` (Verity only): how long an access token works; `None`
-    /// (the default) means until logout, as sydent.
-    pub token_lifetime: Option<Duration>,
-    /// `accountConfig.cacheLifetime` (Verity only): how long an account read from the store is
-    /// served from memory (10 s by default; zero turns the cache off).
-    pub cache_lifetime: Duration,
-    /// `policy.policies.<name>.{version, terms.<lang>.{name, url}}`, in name order.
-    pub policies: Vec<TermsPolicy>,
 }
 
 /// `matrix.*`

@@ -1,17 +1,18 @@
-//! `accountConfig` (ma1sd) and `policy` (ma1sd's terms of service) -> [`AccountsSettings`], and
+//! `accountConfig` (ma1sd) and `policy` (ma1sd's terms of service) -> [`AccountSettings`], and
 //! `session.nextLink.allowed` (Verity only): the settings of v2 accounts and of the pages users
 //! land on from the validation email.
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use url::Url;
-use verity_domain::{PolicyDocument, TermsPolicy};
+use verity_application::usecases::{
+    AccountSettings, DEFAULT_ACCOUNT_CACHE_CAPACITY, DEFAULT_ACCOUNT_CACHE_LIFETIME,
+};
+use verity_domain::{MatrixDomain, PolicyDocument, TermsPolicy};
 
 use super::error::ConfigError;
 use super::lenient::{Flag, format_duration, text};
 use super::raw::{RawAccountConfig, RawNextLink, RawPolicy, RawTerms, RawTermsPolicy};
-use crate::settings::AccountsSettings;
-use verity_application::usecases::DEFAULT_ACCOUNT_CACHE_LIFETIME;
 
 /// Longer than this is a mistake (a unit left out, a number of milliseconds): ten years.
 const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(3_650 * 86_400);
@@ -23,7 +24,8 @@ const MAX_CACHE_LIFETIME: Duration = Duration::from_secs(300);
 pub fn accounts(
     account: RawAccountConfig,
     policy: RawPolicy,
-) -> Result<AccountsSettings, ConfigError> {
+    domain: &MatrixDomain,
+) -> Result<AccountSettings, ConfigError> {
     let token_lifetime = account.token_lifetime.map(|lifetime| lifetime.0);
     if let Some(lifetime) = token_lifetime.filter(|l| *l > MAX_TOKEN_LIFETIME) {
         return Err(ConfigError::invalid(
@@ -48,11 +50,13 @@ pub fn accounts(
             ),
         ));
     }
-    Ok(AccountsSettings {
+    Ok(AccountSettings {
+        domain: domain.clone(),
         allow_only_trusted_domain: account.allow_only_trust_domains.is_none_or(|Flag(b)| b),
         token_lifetime,
-        cache_lifetime,
         policies: policies(policy)?,
+        cache_lifetime,
+        cache_capacity: DEFAULT_ACCOUNT_CACHE_CAPACITY,
     })
 }
 

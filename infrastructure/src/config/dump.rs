@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use url::Url;
+use verity_application::usecases::AccountSettings;
 use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::dump_threepid::{self, Dns, Federation, Threepid};
@@ -16,7 +17,8 @@ use super::lookup::{self, LookupsDump};
 use super::recursive::{self, ForwardDump};
 use super::synapse::{self, SynapseSqlDump};
 use super::view::{self, ViewDump};
-use crate::settings::{AccountsSettings, LogFormat, REDACTED, Settings, StorageSettings};
+
+use crate::settings::{LogFormat, REDACTED, Settings, StorageSettings};
 
 /// Renders `settings` as a complete YAML configuration file, defaults included and every secret
 /// shown as `<redacted>`.
@@ -343,7 +345,7 @@ fn scope(rules: &ScopePolicy) -> Scope {
     }
 }
 
-fn account_config(accounts: &AccountsSettings) -> AccountConfig {
+fn account_config(accounts: &AccountSettings) -> AccountConfig {
     AccountConfig {
         allow_only_trust_domains: accounts.allow_only_trusted_domain,
         token_lifetime: accounts.token_lifetime.map(format_duration),

@@ -74,6 +74,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
+    let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
     Ok(Settings {
         matrix,
         server,
@@ -81,7 +82,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         storage,
         session,
         logging,
-        accounts: accounts::accounts(raw.account_config, raw.policy)?,
+        accounts,
         federation: federation::resolve(raw.dns, raw.federation)?,
         threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
         synapse_sql,

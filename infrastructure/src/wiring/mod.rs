@@ -16,9 +16,9 @@ use verity_application::ports::driven::{
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
-    AccountService, AccountSettings, AssociationService, AssociationSettings, Backends,
-    BindingFollower, DEFAULT_ACCOUNT_CACHE_CAPACITY, HashIndex, KeyService, LookupService,
-    Notifier, RemoteSessionService, StatusService, ValidationService, ValidationSettings,
+    AccountService, AssociationService, AssociationSettings, Backends, BindingFollower, HashIndex,
+    KeyService, LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
+    ValidationSettings,
 };
 
 use crate::settings::Settings;
@@ -164,14 +164,7 @@ fn accounts(
         homeserver.clone(),
         clock.clone(),
         secrets.clone(),
-        AccountSettings {
-            domain: settings.matrix.domain.clone(),
-            allow_only_trusted_domain: settings.accounts.allow_only_trusted_domain,
-            token_lifetime: settings.accounts.token_lifetime,
-            policies: settings.accounts.policies.clone(),
-            cache_lifetime: settings.accounts.cache_lifetime,
-            cache_capacity: DEFAULT_ACCOUNT_CACHE_CAPACITY,
-        },
+        settings.accounts.clone(),
     )
 }
 
