@@ -163,9 +163,16 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
         .expect("server task")
         .expect("the server stops cleanly");
 
-    // A later start on the same store: the pepper is loaded and the table built again.
+    restart(figures, name, &settings, plan.bindings).await;
+    if let Some(database) = database {
+        database.drop_database().await;
+    }
+}
+
+/// A later start on the same store: the pepper is loaded and the table built again.
+async fn restart(figures: &mut Figures, name: &str, settings: &Settings, bindings: usize) {
     let started = Instant::now();
-    let app = Application::build(&settings)
+    let app = Application::build(settings)
         .await
         .expect("the server builds again");
     let rebuild = started.elapsed();
@@ -174,7 +181,7 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
     }));
-    let ready = until_ready(&base_url, plan.bindings).await + rebuild;
+    let ready = until_ready(&base_url, bindings).await + rebuild;
     eprintln!(
         "  {name}: after a restart, every lookup answers right {:.2} s after the start",
         ready.as_secs_f64()
@@ -190,9 +197,6 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
         .await
         .expect("server task")
         .expect("the server stops cleanly");
-    if let Some(database) = database {
-        database.drop_database().await;
-    }
 }
 
 /// How long until a hashed lookup of a bound address is answered with its mapping (polled every
