@@ -12,8 +12,10 @@
 //!    the policy refers to, ...), producing [`Settings`] or a [`ConfigError`] naming the key.
 //! 3. [`dump`] renders the resulting settings back as YAML for `--dump-config`, secrets masked.
 //!
-//! `docs/configuration.md` documents every key; keep it, and the key lists in `keys`, in step
-//! with `raw`.
+//! `docs/configuration.md` documents every key; keep it, the key lists in `keys` and the dump in
+//! step with `raw`: `tests_every_key` sets every known key, and fails when one does not survive
+//! the dump or is missing from the docs' tables. The sections share their small readers through
+//! `lenient`, which imports none of its siblings, so no two files here import each other.
 
 mod accounts;
 mod dump;

@@ -88,7 +88,7 @@ const ONLY_EMAIL_AND_MSISDN: &str =
     "Verity validates email addresses and phone numbers only: the media are `email` and `msisdn`";
 
 /// Every section and key Verity reads, to suggest a spelling for an unknown one. Keep in step
-/// with `raw`. `*` stands for one name chosen by the operator (a policy, a language, or here
+/// with `raw` (`tests_every_key` sets each of these keys and finds it in the docs). `*` stands for one name chosen by the operator (a policy, a language, or here
 /// also a medium), `[*]` for a list item.
 pub const KNOWN_KEYS: &[&str] = &[
     // invite: docs/invites.md.

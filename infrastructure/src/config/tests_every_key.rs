@@ -369,6 +369,21 @@ fn every_key_verity_reads_is_set_in_one_of_the_guard_files() {
         })
         .collect();
     assert_eq!(missing, Vec::<&str>::new(), "keys no guard file sets");
+    // And the other way round: a key read (the files load without a warning) but not known.
+    let values = known_values();
+    let unknown: Vec<&String> = set
+        .iter()
+        .filter(|path| {
+            let path = segments(path);
+            !KNOWN_KEYS.iter().any(|key| names(&segments(key), &path))
+                && !values.iter().any(|key| within(&segments(key), &path))
+        })
+        .collect();
+    assert_eq!(
+        unknown,
+        Vec::<&String>::new(),
+        "keys the guard files set but keys.rs lacks"
+    );
 }
 
 #[test]
