@@ -86,6 +86,7 @@ contract_suite! {
         concurrent_remote_starts_from_one_state_apply_exactly_once,
         wrong_tokens_racing_resends_are_each_counted_once_and_never_validate,
         the_right_token_racing_wrong_ones_and_resends_validates_once_and_ends_the_count,
+        concurrent_submissions_to_many_sessions_each_count_and_validate_their_own,
     ],
     accounts(db => &db.accounts()): [
         accounts_round_trip_with_and_without_expiry,

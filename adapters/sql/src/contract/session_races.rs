@@ -257,3 +257,47 @@ pub(crate) async fn the_right_token_racing_wrong_ones_and_resends_validates_once
     assert_eq!(stored.parts().send_attempt, SendAttempt::new(1 + RESENDS));
     assert_eq!(stored.token(), session(parts("raced", 1_000)).token());
 }
+
+pub(crate) async fn concurrent_submissions_to_many_sessions_each_count_and_validate_their_own<S>(
+    store: &S,
+) where
+    S: SessionStore + Clone + 'static,
+{
+    const SESSIONS: u64 = 24;
+    let ids: Vec<String> = (0..SESSIONS).map(|n| format!("many{n}")).collect();
+    for id in &ids {
+        store.insert(&session(parts(id, 1_000))).await.unwrap();
+    }
+    let right = session(parts("many0", 1_000)).token().clone();
+    let wrong = ValidationToken::parse("WrongToken").unwrap();
+    // Each session: one wrong token, then the right one, racing every other session's (on
+    // SQLite they share commits).
+    let mut tasks = JoinSet::new();
+    for (n, id) in ids.iter().enumerate() {
+        let (store, id, right, wrong) = (store.clone(), sid(id), right.clone(), wrong.clone());
+        tasks.spawn(async move {
+            let at = Timestamp::from_millis(2_000 + n as u64);
+            let first = store.count_and_validate(&id, &wrong, 5, at).await;
+            let second = store.count_and_validate(&id, &right, 5, at).await;
+            (first.expect("count"), second.expect("count"))
+        });
+    }
+    for answers in tasks.join_all().await {
+        assert_eq!(
+            answers,
+            (
+                Counted::Refused { attempt: 1 },
+                Counted::Validated { attempt: 2 }
+            )
+        );
+    }
+    for (n, id) in ids.iter().enumerate() {
+        let stored = store.find(&sid(id)).await.unwrap().unwrap();
+        assert_eq!(stored.parts().token_attempts, 2, "{id}");
+        assert_eq!(
+            stored.parts().validated_at,
+            Some(Timestamp::from_millis(2_000 + n as u64)),
+            "{id}"
+        );
+    }
+}
