@@ -1,7 +1,7 @@
-//! The guard over the whole configuration: every key Verity reads is set (to a value other than
-//! its default) in one of three files, each file survives `--dump-config` unchanged with its secrets
-//! masked, and every key is documented in `docs/configuration.md`. A key added to `raw` but
-//! forgotten in the dump, in `keys` or in the docs fails here.
+//! The guard over the whole configuration: every key Verity reads is set (mostly to a value other
+//! than its default) in one of three files, each file survives `--dump-config` unchanged with its
+//! secrets masked, and every key is documented in `docs/configuration.md`. A key added to `raw`
+//! but forgotten in the dump, in `keys` or in the docs fails here.
 use std::path::Path;
 
 use pretty_assertions::assert_eq;
@@ -13,247 +13,14 @@ use super::*;
 
 /// PostgreSQL storage, SMTP and Twilio, the Synapse database on PostgreSQL, peppers rotated by
 /// request count, a current and an older view key. `{dir}` is a directory holding the pages.
-const FIRST: &str = "
-matrix:
-  domain: example.org
-  v1: false
-  v2: false
-  identity:
-    servers:
-      root: ['https://vector.im']
-      corp: ['https://id.corp.example:8443', 'id.example.net:8090']
-server:
-  name: id.example.org
-  hostname: 127.0.0.1
-  port: 9090
-  publicUrl: 'https://id.example.org/identity'
-  maxBodySize: 1024
-  trustedProxies: ['10.0.0.1/32']
-key:
-  path: /var/lib/verity/keys
-storage:
-  backend: postgresql
-  provider:
-    postgresql:
-      database: '//db.example.org:5433/verity?sslmode=require'
-      username: verity
-      password: 'storage-secret'
-      maxConnections: 4
-      pool: true
-      maxConnectionsFree: 5
-      maxConnectionAgeMillis: 60000
-      checkConnectionsEveryMillis: 1000
-      testBeforeGetFromPool: true
-session:
-  lifetime: 90m
-  maxFailedAttempts: 3
-  policy:
-    validation:
-      enabled: true
-      forLocal:
-        enabled: true
-        toLocal: false
-        toRemote: {enabled: true, server: corp}
-      forRemote:
-        enabled: true
-        toLocal: true
-        toRemote: {enabled: false, server: nowhere}
-    unbind:
-      enabled: false
-      notifications: false
-  nextLink:
-    allowed: ['https://app.element.io/']
-logging:
-  root: warn
-  app: debug
-  format: json
-accountConfig:
-  allowOnlyTrustDomains: false
-  tokenLifetime: 7d
-  cacheLifetime: 30s
-policy:
-  policies:
-    privacy:
-      version: '1.0'
-      terms:
-        en: {name: Privacy notice, url: 'https://example.org/privacy-en.html'}
-        fr: {name: Confidentialité, url: 'https://example.org/privacy-fr.html'}
-threepid:
-  medium:
-    email:
-      identity: {from: 'id@example.org', name: Example Identity}
-      connector: smtp
-      generator: template
-      connectors:
-        smtp:
-          host: smtp.example.org
-          port: 465
-          tls: 3
-          login: mailer
-          password: 'smtp-secret'
-          insecure_skip_tls_verify: true
-          tls_ca_file: /etc/verity/ca.pem
-      generators:
-        template:
-          invite: /etc/verity/invite.eml
-          session:
-            validation: /etc/verity/validate.eml
-            unbind:
-              notification: /etc/verity/unbind.eml
-              fraudulent: /etc/verity/fraudulent.eml
-          generic:
-            matrixId: /etc/verity/mxid.eml
-          placeholder:
-            REGISTER_URL: 'https://app.example.org/#/register'
-    msisdn:
-      connector: twilio
-      generator: template
-      connectors:
-        twilio:
-          account_sid: AC0123
-          auth_token: 'twilio-secret'
-          number: '+15550100'
-          api_url: 'https://twilio.example.org'
-      generators:
-        template:
-          session:
-            validation: {local: /etc/verity/local.txt, remote: /etc/verity/remote.txt}
-notification:
-  handler: {email: raw, msisdn: raw}
-dns:
-  overwrite:
-    homeserver:
-      federation:
-        - {name: example.org, value: 'http://127.0.0.1:8008'}
-federation:
-  allowedNetworks: ['10.0.0.0/8']
-  verifyTls: false
-  timeout: 30s
-  maxResponseBytes: 5120
-  maxConcurrentRequests: 40
-  maxConcurrentRequestsPerServer: 3
-synapseSql:
-  enabled: true
-  type: postgresql
-  connection: '//synapse.example.org:5432/synapse?user=syn&password=synapse-secret'
-  maxConnections: 2
-  identity:
-    enabled: true
-    type: uid
-    query: 'SELECT user_id AS uid FROM t WHERE medium = ? AND address = ?'
-    medium: {msisdn: 'SELECT u AS uid FROM p WHERE n = :address'}
-  lookup:
-    query: 'SELECT user_id AS mxid, medium, address FROM t'
-bindings:
-  enabled: false
-hashing:
-  enabled: true
-  pepperLength: 32
-  rotationPolicy: per_requests
-  requests: 100000
-  algorithms: [sha256]
-memory:
-  enabled: true
-  hashEnabled: false
-  identities:
-    - username: alice
-      password: 'memory-secret'
-      displayName: Alice
-      roles: [admin]
-      threepids:
-        - {medium: email, address: alice@example.org}
-lookup:
-  maxAddresses: 50
-  recursive:
-    enabled: true
-    allowedCidr: ['192.168.0.0/16']
-forward:
-  servers: [corp]
-invite:
-  expiration: {enabled: true, after: 60}
-  fullDisplayName: true
-  blocklist:
-    keywords: [spam]
-    rooms: ['!bad:example.org']
-    homeservers: [bad.example]
-ratelimit:
-  enabled: true
-  maxKeys: 500
-  email:
-    requester: {burst: 1, perSeconds: 2}
-    destination: {burst: 3, perSeconds: 4}
-  msisdn:
-    requester: {burst: 5, perSeconds: 6}
-    destination: {burst: 7, perSeconds: 8}
-    country: {burst: 9, perSeconds: 10}
-    hourlyBudget: 11
-  invite: {burst: 12, perSeconds: 13}
-  register: {burst: 14, perSeconds: 15}
-  submitToken: {burst: 16, perSeconds: 17}
-  bind: {burst: 18, perSeconds: 19}
-  lookup: {burst: 20, perSeconds: 0.5}
-view:
-  session:
-    onTokenSubmit: {success: '{dir}/success.html'}
-    local:
-      onTokenSubmit: {failure: '{dir}/failure.html'}
-    localRemote:
-      onTokenSubmit: {success: '{dir}/local-remote.html'}
-    remote:
-      onRequest: {success: '{dir}/request-ok.html', failure: '{dir}/request-failed.html'}
-      onCheck: {success: '{dir}/check-ok.html', failure: '{dir}/check-failed.html'}
-";
+const FIRST: &str = include_str!("every_key/first.yaml");
 
 /// The other choices: SQLite storage, `file` connectors, the Synapse database on SQLite, peppers
 /// rotated by age, the ratelimits off, the view keys the other way round.
-const SECOND: &str = "
-matrix: {domain: example.org}
-storage:
-  backend: sqlite
-  provider:
-    sqlite: {database: /var/lib/verity/verity.db}
-session:
-  policy:
-    validation: {enabled: false}
-threepid:
-  medium:
-    email:
-      connector: file
-      connectors:
-        file: {directory: /var/lib/verity/outbox}
-    msisdn:
-      connector: file
-      connectors:
-        file: {directory: /var/lib/verity/sms}
-synapseSql:
-  enabled: true
-  type: sqlite
-  connection: /var/lib/synapse/homeserver.db
-  identity:
-    enabled: false
-hashing:
-  rotationPolicy: per_seconds
-  delay: 1h
-lookup:
-  recursive:
-    enabled: false
-    trustedProxies: ['10.0.0.2']
-invite:
-  expiration: {enabled: false}
-ratelimit:
-  enabled: false
-view:
-  session:
-    onTokenSubmit: {failure: '{dir}/failure.html'}
-    local:
-      onTokenSubmit: {success: '{dir}/success.html'}
-";
+const SECOND: &str = include_str!("every_key/second.yaml");
 
 /// Sydent's one page stands in only for what no view key sets.
-const THIRD: &str = "
-matrix: {domain: example.org}
-view: {verify_response_template: '{dir}/sydent.html'}
-";
+const THIRD: &str = include_str!("every_key/third.yaml");
 
 /// The values of the secrets in the files; none may appear in a dump.
 const SECRETS: [&str; 5] = [
@@ -267,7 +34,7 @@ const SECRETS: [&str; 5] = [
 /// A key Verity reads only to warn that it has no effect, so a file setting it is not quiet.
 const WARNED_WHENEVER_SET: &[&str] = &["hashing.hashStorageType"];
 
-/// Writes the pages the files name into a temporary directory and returns both files.
+/// Writes the pages the files name into a temporary directory and returns the three files.
 fn files(dir: &Path) -> [String; 3] {
     for page in [
         "success",
