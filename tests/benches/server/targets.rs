@@ -74,6 +74,9 @@ pub async fn run(plan: &Plan) {
     println!("- load generator: {wrk}, {} s a row", plan.seconds);
     println!("- stores: {}; {} bindings", names.join(", "), plan.bindings);
     println!("- took {:.0} s", started.elapsed().as_secs_f64());
+    if cfg!(debug_assertions) {
+        println!("- smoke pass (debug build, small store, 1 s rows): the figures mean nothing");
+    }
     for (store, rows) in tables {
         println!("\n### {store}\n");
         println!("| what | target | measured | met? |");
