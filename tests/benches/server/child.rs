@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use tempfile::TempDir;
 use verity_tests::TestDatabase;
+use verity_tests::client::{Client, types};
 
 use crate::Store;
 
@@ -210,4 +211,26 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Registers `@bench:example.org` through the fake homeserver's OpenID token and accepts the
+/// terms, so every request pays the account and terms checks of a real user.
+pub async fn register(base_url: &str) -> String {
+    let registered = Client::new_with_client(base_url, reqwest::Client::new())
+        .register_account(&types::OpenIdCredentials {
+            access_token: "openid-bench".into(),
+            token_type: Some("Bearer".into()),
+            matrix_server_name: HOMESERVER.into(),
+            expires_in: Some(3600),
+        })
+        .await
+        .expect("register")
+        .into_inner();
+    Client::new_with_client(base_url, verity_tests::bearer_http(&registered.token))
+        .agree_to_terms(&types::AcceptTerms {
+            user_accepts: vec![TERMS_URL.into()],
+        })
+        .await
+        .expect("accept the terms");
+    registered.token
 }

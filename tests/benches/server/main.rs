@@ -283,11 +283,7 @@ fn section_wanted(name: &str) -> bool {
 
 /// What was measured, where.
 fn header(stores: &[Store], scale: f64) {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .map_or("unknown", |rest| rest.trim_start_matches([' ', '\t', ':']));
+    let cpu = cpu_model();
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let profile = if cfg!(debug_assertions) {
         "debug (numbers are not representative)"
@@ -302,6 +298,16 @@ fn header(stores: &[Store], scale: f64) {
     println!("- stores: {}", stores.join(", "));
     println!("- load average before: {}", load_average());
     eprintln!("running (progress on stderr, tables on stdout at the end)");
+}
+
+/// `/proc/cpuinfo`'s first model name.
+fn cpu_model() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    cpuinfo
+        .lines()
+        .find_map(|line| line.strip_prefix("model name"))
+        .map_or("unknown", |rest| rest.trim_start_matches([' ', '\t', ':']))
+        .to_owned()
 }
 
 /// `/proc/loadavg`'s 1, 5 and 15 minute figures: above the core count, something else was

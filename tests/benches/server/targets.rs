@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 use verity_testkit::homeserver::FakeHomeserver;
 use verity_testkit::smtp::SmtpServer;
-use verity_tests::client::{Client, types};
+use verity_tests::client::Client;
 
 use crate::Store;
-use crate::child::{self, Deployment, HOMESERVER, Server, TERMS_URL};
+use crate::child::{self, Deployment, HOMESERVER, Server};
 use crate::first_start::{self, Ready};
 use crate::load::drive;
 use crate::wrk::{self, Load, Script, Summary};
@@ -65,7 +65,11 @@ pub async fn run(plan: &Plan) {
     }
     println!("\n## Issue 14 targets (scripts/bench)\n");
     println!("- commit: {}", commit());
-    println!("- machine: {} cores (nproc), {}", cores(), cpu());
+    println!(
+        "- machine: {} cores (nproc), {}",
+        cores(),
+        crate::cpu_model()
+    );
     println!(
         "- load average before: {load}; after: {}",
         crate::load_average()
@@ -123,7 +127,7 @@ async fn run_store(store: Store, plan: &Plan, binary: &Path) -> Vec<Row> {
     // listens, so this start's time includes registering.
     let server = deployment.spawn();
     let listening = first_start::until_listening(&server).await;
-    let token = register(&server.base_url).await;
+    let token = child::register(&server.base_url).await;
     let http = verity_tests::bearer_http(&token);
     let pepper = crate::lookups::pepper(&http, &server.base_url).await;
     let check = first_start::check(&pepper, n);
@@ -358,28 +362,6 @@ async fn one_mail_each(
     received.len()
 }
 
-/// Registers `@bench:example.org` through the fake homeserver's OpenID token and accepts the
-/// terms, so every request pays the account and terms checks of a real user.
-async fn register(base_url: &str) -> String {
-    let registered = Client::new_with_client(base_url, reqwest::Client::new())
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-bench".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
-        .await
-        .expect("register")
-        .into_inner();
-    Client::new_with_client(base_url, verity_tests::bearer_http(&registered.token))
-        .agree_to_terms(&types::AcceptTerms {
-            user_accepts: vec![TERMS_URL.into()],
-        })
-        .await
-        .expect("accept the terms");
-    registered.token
-}
-
 /// `git rev-parse --short HEAD`, and whether the work tree had changes.
 fn commit() -> String {
     let git = |args: &[&str]| {
@@ -405,17 +387,6 @@ fn commit() -> String {
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(0, usize::from)
-}
-
-fn cpu() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .map_or("unknown CPU", |rest| {
-            rest.trim_start_matches([' ', '\t', ':'])
-        })
-        .to_owned()
 }
 
 fn ms(duration: Duration) -> String {
