@@ -138,3 +138,51 @@ fn replaced_users_are_compacted_away_and_every_entry_keeps_its_user() {
         );
     }
 }
+
+#[test]
+fn every_entry_is_found_whatever_the_directory_size_before_and_after_merges() {
+    let digest_of = |i: u32| digest(&format!("user{i}@example.org"), "email", "pepper");
+    for entries in [0_u32, 1, 2, 255, 256, 257, 3_000, 70_000] {
+        let mut table = Table::with_capacity(entries as usize);
+        for i in 0..entries {
+            table
+                .push(digest_of(i), &format!("@u{i}:example.org"))
+                .unwrap();
+        }
+        table.seal().unwrap();
+        assert_eq!(table.len(), entries as usize);
+        // Enough changes to be merged back (and the directory resized) at least once.
+        let added = MIN_MERGE as u32 * 2 + 1;
+        for i in entries..entries + added {
+            table
+                .insert(digest_of(i), &format!("@u{i}:example.org"))
+                .unwrap();
+        }
+        for i in (0..entries + added).step_by(7) {
+            table.remove(&digest_of(i)).unwrap();
+        }
+        for i in 0..entries + added {
+            let expected = (i % 7 != 0).then(|| format!("@u{i}:example.org"));
+            assert_eq!(
+                table.get(&digest_of(i)).map(str::to_owned),
+                expected,
+                "{entries}: {i}"
+            );
+        }
+        assert_eq!(table.get(&digest_of(entries + added)), None, "{entries}");
+    }
+}
+
+#[test]
+fn the_directory_has_about_one_bucket_an_entry_within_its_bounds() {
+    assert_eq!(directory_bits(0), MIN_BITS);
+    assert_eq!(directory_bits(256), 8);
+    assert_eq!(directory_bits(257), 9);
+    assert_eq!(directory_bits(1_000_000), 20);
+    assert_eq!(directory_bits(usize::MAX), MAX_BITS);
+    let low = [0_u8; 32];
+    let high = [0xff_u8; 32];
+    assert_eq!(bucket(&low, 20), 0);
+    assert_eq!(bucket(&high, 20), (1 << 20) - 1);
+    assert_eq!(bucket(&high, MAX_BITS), (1 << MAX_BITS) - 1);
+}
