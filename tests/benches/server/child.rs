@@ -52,17 +52,7 @@ pub struct Deployment {
 impl Deployment {
     /// A new data directory, and a new PostgreSQL database on `Store::Postgres`.
     pub async fn new(binary: &Path, store: Store, smtp_port: u16, homeserver: &str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = match store {
-            Store::Sqlite => None,
-            Store::Postgres => Some(TestDatabase::create().await),
-        };
-        let storage = match &database {
-            None => json!({"backend": "sqlite", "provider": {"sqlite": {
-                "database": dir.path().join("verity.db")}}}),
-            Some(database) => json!({"backend": "postgresql", "provider": {"postgresql": {
-                "database": database.url()}}}),
-        };
+        let (dir, database, storage) = crate::foundation::scratch_store(store, "verity.db").await;
         let mut deployment = Self {
             dir,
             binary: binary.to_owned(),

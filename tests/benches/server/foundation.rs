@@ -12,22 +12,32 @@ use crate::Store;
 use crate::load::drive;
 use crate::report::{Report, Start};
 
+/// A new data directory, a new PostgreSQL database on `Store::Postgres`, and the `storage`
+/// section that points at one or the other (the SQLite file at `sqlite_file` in the directory).
+pub async fn scratch_store(
+    store: Store,
+    sqlite_file: &str,
+) -> (tempfile::TempDir, Option<TestDatabase>, serde_json::Value) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = match store {
+        Store::Sqlite => None,
+        Store::Postgres => Some(TestDatabase::create().await),
+    };
+    let storage = match &database {
+        None => json!({"backend": "sqlite", "provider": {"sqlite": {
+            "database": dir.path().join(sqlite_file)}}}),
+        Some(database) => json!({"backend": "postgresql", "provider": {"postgresql": {
+            "database": database.url()}}}),
+    };
+    (dir, database, storage)
+}
+
 /// `runs` cold starts on `store`, each in a fresh data directory (or a fresh PostgreSQL
 /// database), so every one opens a new store and runs every migration.
 pub async fn cold_starts(store: Store, runs: usize) -> Vec<Start> {
     let mut starts = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let database = match store {
-            Store::Sqlite => None,
-            Store::Postgres => Some(TestDatabase::create().await),
-        };
-        let storage = match &database {
-            None => json!({"backend": "sqlite", "provider": {"sqlite": {
-                "database": dir.path().join("data/verity.db")}}}),
-            Some(database) => json!({"backend": "postgresql", "provider": {"postgresql": {
-                "database": database.url()}}}),
-        };
+        let (dir, database, storage) = scratch_store(store, "data/verity.db").await;
         let settings = settings(storage, dir.path());
         starts.push(cold_start(&settings).await);
         if let Some(database) = database {

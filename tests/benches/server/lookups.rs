@@ -21,7 +21,6 @@ use tokio::sync::oneshot;
 use verity::Application;
 use verity::settings::Settings;
 use verity_testkit::homeserver::FakeHomeserver;
-use verity_tests::TestDatabase;
 use verity_tests::client::{Client, types};
 
 use crate::Store;
@@ -85,17 +84,7 @@ pub async fn run(figures: &mut Figures, store: Store, plan: &Plan) {
     figures
         .memory
         .push(Memory::now(format!("{name}: before seeding")));
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = match store {
-        Store::Sqlite => None,
-        Store::Postgres => Some(TestDatabase::create().await),
-    };
-    let storage = match &database {
-        None => json!({"backend": "sqlite", "provider": {"sqlite": {
-            "database": dir.path().join("verity.db")}}}),
-        Some(database) => json!({"backend": "postgresql", "provider": {"postgresql": {
-            "database": database.url()}}}),
-    };
+    let (dir, database, storage) = crate::foundation::scratch_store(store, "verity.db").await;
     let homeserver = FakeHomeserver::builder()
         .user("openid-bench", &format!("@bench:{HOMESERVER}"))
         .start()
@@ -265,11 +254,6 @@ fn settings(storage: Value, dir: &Path, homeserver: &str) -> Settings {
         .settings
 }
 
-/// The `i`th bound address (and `@user<i>:example.org` its Matrix ID).
-fn bound(i: usize) -> String {
-    format!("user{i}@example.org")
-}
-
 /// The store's size on disk after the build: the SQLite file and its WAL, or PostgreSQL's
 /// `pg_database_size` and the hash table's share of it.
 async fn size(store: Store, url: &str, dir: &Path) -> String {
@@ -345,32 +329,11 @@ pub fn hash(address: &str, pepper: &str) -> String {
 }
 
 /// `count` request bodies of `ADDRESSES` hashes: `KNOWN` distinct bound addresses drawn at random
-/// among `bindings`, the rest addresses nobody bound.
+/// among `bindings`, the rest addresses nobody bound (the pool of the `targets` section).
 fn bodies(pepper: &str, bindings: usize, count: usize) -> Vec<String> {
-    let mut random = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        // xorshift64: reproducible, no dependency.
-        random ^= random << 13;
-        random ^= random >> 7;
-        random ^= random << 17;
-        random
-    };
-    (0..count)
-        .map(|_| {
-            let mut known: Vec<usize> = Vec::with_capacity(KNOWN);
-            while known.len() < KNOWN.min(bindings) {
-                let i = (next() % bindings as u64) as usize;
-                if !known.contains(&i) {
-                    known.push(i);
-                }
-            }
-            let mut addresses: Vec<String> =
-                known.iter().map(|&i| hash(&bound(i), pepper)).collect();
-            while addresses.len() < ADDRESSES {
-                addresses.push(hash(&format!("nobody{}@example.net", next()), pepper));
-            }
-            json!({"algorithm": "sha256", "pepper": pepper, "addresses": addresses}).to_string()
-        })
+    crate::first_start::pool(pepper, bindings, count)
+        .into_iter()
+        .map(|lookup| lookup.body)
         .collect()
 }
 
