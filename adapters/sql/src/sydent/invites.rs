@@ -25,9 +25,6 @@ pub(super) const INVITES: &str = "SELECT id, CAST(medium AS TEXT), CAST(address 
 pub(super) const EPHEMERAL_KEYS: &str = "SELECT id, CAST(public_key AS TEXT) \
      FROM ephemeral_public_keys WHERE id > ? ORDER BY id LIMIT ?";
 
-/// The tables with invites and their keys (in every Sydent schema since invites exist).
-pub(super) const INVITE_TABLES: [&str; 2] = ["invite_tokens", "ephemeral_public_keys"];
-
 /// A pending `invite_tokens` row (columns: id, medium, address, room_id, sender, token,
 /// received_ts). The label names the room, never the token.
 pub(super) fn invite(row: &QueryResult) -> Result<SourceRow<ImportedInvite>, SourceError> {

@@ -6,7 +6,6 @@ use sea_orm::{
 use verity_application::ports::driven::{SourceCounts, SourceError};
 
 use super::ACCOUNTS_SCHEMA_VERSION;
-use super::invites::INVITE_TABLES;
 
 /// SQLite's result code for a file that is not a database (`SQLITE_NOTADB`).
 const SQLITE_NOTADB: &str = "26";
@@ -19,6 +18,10 @@ const ASSOCIATION_TABLES: [&str; 2] = [
 
 /// The tables schema version 4 added.
 const ACCOUNT_TABLES: [&str; 3] = ["accounts", "tokens", "accepted_terms_urls"];
+
+/// The tables with invites and their keys (in every Sydent schema since invites exist). Listed
+/// here with the other tables, not in `invites`, so this module stays a leaf the row readers use.
+const INVITE_TABLES: [&str; 2] = ["invite_tokens", "ephemeral_public_keys"];
 
 /// How many origin servers an error about the server name lists.
 const ORIGINS_SHOWN: i64 = 5;
