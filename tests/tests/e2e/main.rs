@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
-mod architecture;
 mod browser;
 mod crash_safety;
 mod discovery;
