@@ -6,5 +6,7 @@
 //! No type of an I/O library appears here: adapters translate at the boundary.
 #![warn(missing_docs)]
 
+#[cfg(any(test, feature = "contract"))]
+pub mod contract;
 pub mod ports;
 pub mod usecases;
