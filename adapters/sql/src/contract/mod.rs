@@ -9,6 +9,9 @@
 //! A new table joins by adding a module of cases and a group line below, e.g.
 //! `terms(db => &db.terms()): [a_user_who_accepted_nothing_has_an_empty_set, ...]`.
 //! PostgreSQL: see [`harness`] for `VERITY_TEST_POSTGRES_URL` and `CI`.
+//!
+//! The `bindings` table is also an identity backend: [`identity`] runs the identity backend
+//! contract suite of `verity-application` on it, on every database.
 
 mod accounts;
 mod binding_changes;
@@ -16,6 +19,7 @@ mod bindings;
 mod database;
 mod harness;
 mod hashes;
+mod identity;
 mod import;
 mod import_invites;
 mod invites;
@@ -111,11 +115,9 @@ contract_suite! {
         a_binding_round_trips_for_every_medium,
         binding_a_bound_3pid_again_replaces_its_user,
         unbind_removes_the_binding_of_that_user_only,
-        the_feed_pages_through_every_binding_in_order_without_gaps_or_repeats,
-        an_empty_store_feeds_nothing,
-        the_raw_feed_hands_over_every_row_once_and_counts_them,
+        the_raw_feed_counts_every_binding,
         a_time_past_the_storable_range_is_refused_and_binds_nothing,
-        the_bindings_backend_answers_lookups_from_the_table,
+        the_bindings_backend_is_named_bindings,
         the_bindings_backend_says_when_each_3pid_was_bound,
         concurrent_binds_of_one_3pid_leave_exactly_one,
         concurrent_binds_and_unbinds_end_as_each_3pid_last_left_it,

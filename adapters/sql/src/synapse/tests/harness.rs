@@ -2,6 +2,7 @@
 //! when `VERITY_TEST_POSTGRES_URL` is set, on PostgreSQL ([`crate::testing`] says when it is
 //! skipped and when it fails).
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use verity_application::contract::identity::Identity;
 
 use crate::synapse::{SynapseDatabase, SynapseSqlBackend, SynapseSqlConfig};
 use crate::testing::{ScratchDatabase, postgres_url};
@@ -111,6 +112,39 @@ impl SynapseDb {
     pub(crate) async fn share(&self, user: &str, medium: &str, address: &str) {
         self.add(user, medium, address).await;
         self.bind_at(user, medium, address, ID_SERVER).await;
+    }
+
+    /// What Synapse holds when each of `identities` was added to its user's account and shared,
+    /// written as typed (`Identity::written`): two statements, whatever their number.
+    pub(crate) async fn seed(&self, identities: &[Identity]) {
+        if identities.is_empty() {
+            return;
+        }
+        let rows = |extra: &str| {
+            identities
+                .iter()
+                .map(|identity| {
+                    format!(
+                        "({}, {}, {}, {extra})",
+                        quote(identity.user_id.as_str()),
+                        quote(identity.threepid.medium().as_str()),
+                        quote(&identity.written)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.execute(&format!(
+            "INSERT INTO user_threepids (user_id, medium, address, validated_at, added_at) \
+             VALUES {}",
+            rows("1000, 1000")
+        ))
+        .await;
+        self.execute(&format!(
+            "INSERT INTO user_threepid_id_server (user_id, medium, address, id_server) VALUES {}",
+            rows(&quote(ID_SERVER))
+        ))
+        .await;
     }
 
     /// The default configuration for this database.

@@ -2,16 +2,18 @@
 //! (`synapse::tests::<backend>::<case>`), each in a fresh database.
 mod cases;
 mod harness;
+mod queries;
 
-/// For each backend, a `#[tokio::test]` per case; a case is `async fn(&SynapseDb)`.
+/// For each backend, a `#[tokio::test]` per case; a case is `async fn(&SynapseDb)` of the module
+/// its group names.
 macro_rules! synapse_suite {
-    ($($case:ident),* $(,)?) => {
-        synapse_suite!(@backend sqlite, Sqlite; $($case),*);
-        synapse_suite!(@backend postgres, Postgres; $($case),*);
+    ($($module:ident: [$($case:ident),* $(,)?]),* $(,)?) => {
+        synapse_suite!(@backend sqlite, Sqlite; $($module: [$($case),*]),*);
+        synapse_suite!(@backend postgres, Postgres; $($module: [$($case),*]),*);
     };
-    (@backend $backend:ident, $kind:ident; $($case:ident),*) => {
+    (@backend $backend:ident, $kind:ident; $($module:ident: [$($case:ident),*]),*) => {
         mod $backend {
-            $(
+            $($(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $case() {
                     let kind = crate::synapse::tests::harness::Kind::$kind;
@@ -19,38 +21,72 @@ macro_rules! synapse_suite {
                     else {
                         return;
                     };
-                    crate::synapse::tests::cases::$case(&db).await;
+                    crate::synapse::tests::$module::$case(&db).await;
                     db.finish().await;
                 }
-            )*
+            )*)*
         }
     };
 }
 
 synapse_suite! {
-    the_backend_is_named_as_mxisd_named_the_section,
-    a_shared_email_and_phone_number_are_found,
-    an_unknown_3pid_is_not_found,
-    emails_stored_with_capitals_are_found_and_published_in_canonical_form,
-    a_3pid_only_on_the_account_is_neither_found_nor_published,
-    a_3pid_unbound_by_its_user_is_no_longer_found,
-    a_3pid_bound_at_several_identity_servers_is_one_binding,
-    lookup_many_returns_exactly_the_known_3pids_of_a_mixed_request,
-    lookup_many_of_more_3pids_than_one_statement_binds_finds_them_all,
-    lookup_many_of_nothing_is_empty,
-    the_feed_pages_in_medium_then_address_order,
-    the_feed_resumes_after_a_3pid_it_does_not_hold,
-    the_feed_orders_by_bytes_whatever_the_database_collation,
-    the_feed_of_an_empty_database_or_a_zero_limit_is_empty,
-    a_custom_identity_query_replaces_the_default,
-    a_per_medium_query_takes_precedence_and_named_placeholders_work,
-    a_localpart_query_is_completed_with_the_domain,
-    a_custom_lookup_query_feeds_the_hash_table,
-    identity_lookups_can_be_switched_off_while_the_feed_stays,
-    a_row_with_an_invalid_user_id_is_corrupt_and_named,
-    a_row_with_an_invalid_3pid_is_corrupt_in_the_feed,
-    the_connection_cannot_write,
-    a_missing_table_or_a_broken_custom_query_stops_start_up,
+    cases: [
+        the_backend_is_named_as_mxisd_named_the_section,
+        a_3pid_only_on_the_account_is_neither_found_nor_published,
+        a_3pid_unbound_by_its_user_is_no_longer_found,
+        a_3pid_bound_at_several_identity_servers_is_one_binding,
+        lookup_many_answers_a_3pid_asked_twice_once,
+        the_feed_orders_by_bytes_whatever_the_database_collation,
+        a_row_with_an_invalid_user_id_is_corrupt_and_named,
+        a_row_with_an_invalid_3pid_is_corrupt_in_the_feed,
+        the_connection_cannot_write,
+    ],
+    queries: [
+        a_custom_identity_query_replaces_the_default,
+        a_per_medium_query_takes_precedence_and_named_placeholders_work,
+        a_localpart_query_is_completed_with_the_domain,
+        a_custom_lookup_query_feeds_the_hash_table,
+        identity_lookups_can_be_switched_off_while_the_feed_stays,
+        a_missing_table_or_a_broken_custom_query_stops_start_up,
+    ],
+}
+
+/// The identity backend contract ([`verity_application::contract::identity`]), every case, on
+/// each database (`synapse::tests::contract::<backend>::<case>`): the identities are what
+/// Synapse holds when users add and share them, as they typed them.
+mod contract {
+    macro_rules! synapse_contract {
+        ($($case:ident),* $(,)?) => {
+            synapse_contract!(@backend sqlite, Sqlite; $($case),*);
+            synapse_contract!(@backend postgres, Postgres; $($case),*);
+        };
+        (@backend $backend:ident, $kind:ident; $($case:ident),*) => {
+            mod $backend {
+                $(
+                    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                    async fn $case() {
+                        use verity_application::contract::identity::Identity;
+                        let kind = crate::synapse::tests::harness::Kind::$kind;
+                        let Some(db) = crate::synapse::tests::harness::SynapseDb::open(kind).await
+                        else {
+                            return;
+                        };
+                        let seeded = async |identities: Vec<Identity>| {
+                            db.seed(&identities).await;
+                            db.backend().await
+                        };
+                        let outcome = verity_application::contract::identity::$case(seeded).await;
+                        db.finish().await;
+                        if let Err(failure) = outcome {
+                            panic!("{failure}");
+                        }
+                    }
+                )*
+            }
+        };
+    }
+
+    verity_application::identity_backend_contract!(synapse_contract);
 }
 
 // SQLite only: the file itself.
