@@ -14,11 +14,11 @@ use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
 use verity_application::usecases::{
-    AccountSettings, HashingSettings, LookupSettings, RecursionSettings,
+    AccountSettings, AssociationSettings, HashingSettings, LookupSettings, RecursionSettings,
+    ValidationSettings,
 };
 use verity_domain::{
-    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, SessionRules, ThreePid,
-    UserId, ValidationPolicy,
+    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, ThreePid, UserId,
 };
 
 /// Everything Verity needs to start.
@@ -46,7 +46,7 @@ pub struct Settings {
     /// `synapseSql.*`: the Synapse database as an identity backend; `None` unless enabled.
     pub synapse_sql: Option<SynapseSqlConfig>,
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
-    /// `session.policy.unbind.enabled`: binds, lookups and their backends.
+    /// `session.policy.unbind.notifications`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
     /// `invite.*`: 3PID room invites.
     pub invites: InviteSettings,
@@ -97,8 +97,6 @@ pub struct LookupsSettings {
     pub lookup: LookupSettings,
     /// `memory.*` (mxisd): a static list of users and 3PIDs; `None` unless enabled.
     pub memory: Option<MemorySettings>,
-    /// `session.policy.unbind.enabled` (ma1sd, default true).
-    pub unbind_enabled: bool,
     /// `session.policy.unbind.notifications` (ma1sd, default true): tell the owner of a 3PID
     /// when it is unbound (the `session.unbind.notification` template).
     pub unbind_notifications: bool,
@@ -271,13 +269,16 @@ impl fmt::Debug for StorageSettings {
     }
 }
 
-/// `session.*`
+/// `session.*`, as the use cases take it.
 #[derive(Debug, Clone)]
 pub struct SessionSettings {
-    /// `session.policy.validation`
-    pub policy: ValidationPolicy,
-    /// `session.lifetime` and `session.maxFailedAttempts` (Verity only).
-    pub rules: SessionRules,
+    /// `session.policy.validation`, `session.lifetime` and `session.maxFailedAttempts` (Verity
+    /// only), with `matrix.domain` and the base of the token link (`server.publicUrl` and the v2
+    /// path, or the v1 path when `matrix.v2` is off): the validation use case's settings.
+    pub validation: ValidationSettings,
+    /// `session.policy.unbind.enabled` (ma1sd, default true) and the session rules: the
+    /// association use case's settings.
+    pub association: AssociationSettings,
     /// `session.nextLink.allowed` (Verity only): URL prefixes the validation page may redirect a
     /// `next_link` to; empty (the default) never redirects, so no link becomes an open redirect.
     pub next_link_allowed: Vec<String>,

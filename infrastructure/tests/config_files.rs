@@ -23,7 +23,7 @@ fn the_sample_configuration_loads_without_a_single_warning() {
     assert_eq!(s.key.path, Path::new("data/keys"));
     assert_eq!(s.storage.url(), "sqlite://data/verity.db?mode=rwc");
     assert_eq!(
-        s.session.policy,
+        s.session.validation.policy,
         ValidationPolicy::defaults(ServerLabel::parse("root").unwrap())
     );
     // Email goes to files in data/outbox, so the whole flow works without an SMTP server; SMS is

@@ -236,14 +236,14 @@ impl<'a> From<&'a Settings> for Document<'a> {
             storage: storage(&s.storage),
             session: Session {
                 policy: Policy {
-                    validation: validation(&s.session.policy),
+                    validation: validation(&s.session.validation.policy),
                     unbind: Unbind {
-                        enabled: s.lookups.unbind_enabled,
+                        enabled: s.session.association.unbind_enabled,
                         notifications: s.lookups.unbind_notifications,
                     },
                 },
-                lifetime: format_duration(s.session.rules.lifetime),
-                max_failed_attempts: s.session.rules.max_failed_attempts,
+                lifetime: format_duration(s.session.validation.rules.lifetime),
+                max_failed_attempts: s.session.validation.rules.max_failed_attempts,
                 next_link: NextLink {
                     allowed: &s.session.next_link_allowed,
                 },

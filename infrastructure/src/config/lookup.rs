@@ -1,6 +1,7 @@
 //! Bindings and lookups: `bindings.*` (Verity only), `hashing.*` (ma1sd), `memory.*` (mxisd's
-//! memory identity store), `lookup.maxAddresses` (Verity only) and `session.policy.unbind.*`
-//! (ma1sd) -> [`LookupsSettings`], their warnings, and their rendering for `--dump-config`.
+//! memory identity store), `lookup.maxAddresses` (Verity only) and
+//! `session.policy.unbind.notifications` (ma1sd; `enabled` is the session's) ->
+//! [`LookupsSettings`], their warnings, and their rendering for `--dump-config`.
 //! See docs/lookups.md.
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -138,7 +139,6 @@ pub fn resolve(raw: Sections<'_>, domain: &MatrixDomain) -> Result<LookupsSettin
             algorithms,
         },
         memory: memory(raw.memory, domain)?,
-        unbind_enabled: raw.unbind.enabled.is_none_or(|Flag(on)| on),
         unbind_notifications: raw.unbind.notifications.is_none_or(|Flag(on)| on),
         // Resolved with `forward.servers` against the labels, by `resolve`.
         recursive: crate::settings::RecursiveSettings::default(),

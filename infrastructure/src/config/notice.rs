@@ -71,7 +71,13 @@ pub fn notices(policy_written: bool, settings: &Settings) -> Vec<ConfigNotice> {
     if policy_written {
         return Vec::new();
     }
-    let label = &settings.session.policy.for_remote.to_remote.server;
+    let label = &settings
+        .session
+        .validation
+        .policy
+        .for_remote
+        .to_remote
+        .server;
     vec![ConfigNotice::DefaultPolicy {
         domain: settings.matrix.domain.as_str().to_owned(),
         label: label.as_str().to_owned(),

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use url::Url;
+use verity_application::usecases::{AssociationSettings, ValidationSettings};
 use verity_domain::{
     MatrixDomain, RemotePolicy, ScopePolicy, ServerLabel, SessionRules, ValidationPolicy,
 };
@@ -70,7 +71,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         .trusted_proxies
         .clone_from(&trusted_proxies);
     let ratelimit = super::ratelimit::resolve(raw.ratelimit, trusted_proxies)?;
-    let session = session(raw.session, &matrix.identity_servers)?;
+    let session = session(raw.session, &matrix, &server)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
@@ -244,9 +245,21 @@ fn public_url(raw: Option<String>, server_name: &str) -> Result<String, ConfigEr
     Ok(value)
 }
 
+/// Where the token link points: the v2 path (its GET works without an access token in Verity),
+/// or the v1 path when v2 is off, under `server.publicUrl`.
+fn link_base(matrix: &MatrixSettings, server: &ServerSettings) -> String {
+    let api = if matrix.v2 {
+        "/_matrix/identity/v2"
+    } else {
+        "/_matrix/identity/api/v1"
+    };
+    format!("{}{api}", server.public_url)
+}
+
 fn session(
     raw: RawSession,
-    servers: &BTreeMap<ServerLabel, Vec<String>>,
+    matrix: &MatrixSettings,
+    server: &ServerSettings,
 ) -> Result<SessionSettings, ConfigError> {
     let defaults = SessionRules::default();
     let max_failed_attempts = int(raw.max_failed_attempts, defaults.max_failed_attempts);
@@ -257,11 +270,20 @@ fn session(
             "must be at least 1",
         ));
     }
+    let rules = SessionRules {
+        lifetime: raw.lifetime.map_or(defaults.lifetime, |l| l.0),
+        max_failed_attempts,
+    };
     Ok(SessionSettings {
-        policy: policy(raw.policy.validation, servers)?,
-        rules: SessionRules {
-            lifetime: raw.lifetime.map_or(defaults.lifetime, |l| l.0),
-            max_failed_attempts,
+        validation: ValidationSettings {
+            domain: matrix.domain.clone(),
+            policy: policy(raw.policy.validation, &matrix.identity_servers)?,
+            rules,
+            link_base: link_base(matrix, server),
+        },
+        association: AssociationSettings {
+            rules,
+            unbind_enabled: flag(raw.policy.unbind.enabled, true),
         },
         next_link_allowed: accounts::next_link_allowed(raw.next_link)?,
     })

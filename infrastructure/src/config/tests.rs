@@ -47,9 +47,15 @@ fn a_file_with_only_matrix_domain_gets_every_default() {
     assert!(
         matches!(&s.storage, StorageSettings::Sqlite { database } if database == Path::new("verity.db"))
     );
-    assert_eq!(s.session.policy, ValidationPolicy::defaults(label("root")));
-    assert_eq!(s.session.rules.lifetime, Duration::from_secs(86_400));
-    assert_eq!(s.session.rules.max_failed_attempts, 5);
+    assert_eq!(
+        s.session.validation.policy,
+        ValidationPolicy::defaults(label("root"))
+    );
+    assert_eq!(
+        s.session.validation.rules.lifetime,
+        Duration::from_secs(86_400)
+    );
+    assert_eq!(s.session.validation.rules.max_failed_attempts, 5);
     assert_eq!(s.logging.filter, "info");
     assert_eq!(s.logging.format, LogFormat::Text);
 }
@@ -160,9 +166,12 @@ fn every_key_verity_reads_is_taken_from_the_file() {
         "postgres://verity:s3cr3t%2F%40%3A@db.example.org:5433/verity?sslmode=require"
     );
     assert_eq!(*max_connections, 4);
-    assert_eq!(s.session.rules.lifetime, Duration::from_secs(5_400));
-    assert_eq!(s.session.rules.max_failed_attempts, 3);
-    let policy = &s.session.policy;
+    assert_eq!(
+        s.session.validation.rules.lifetime,
+        Duration::from_secs(5_400)
+    );
+    assert_eq!(s.session.validation.rules.max_failed_attempts, 3);
+    let policy = &s.session.validation.policy;
     assert_eq!(policy.for_local.to_remote.server, label("corp"));
     assert!(!policy.for_remote.enabled && policy.for_remote.to_local);
     assert_eq!(policy.for_remote.to_remote.server, label("nowhere"));
@@ -274,8 +283,11 @@ fn scalars_are_read_as_leniently_as_mxisd_read_them() {
     assert_eq!((s.server.port, s.server.max_body_bytes), (8091, 2048));
     // The scalar's own text, not the number YAML would read (12345).
     assert_eq!(s.storage.url(), "postgres://ma1sd:012345@localhost/ma1sd");
-    assert_eq!(s.session.rules.lifetime, Duration::from_secs(600));
-    assert_eq!(s.session.rules.max_failed_attempts, 2);
+    assert_eq!(
+        s.session.validation.rules.lifetime,
+        Duration::from_secs(600)
+    );
+    assert_eq!(s.session.validation.rules.max_failed_attempts, 2);
 }
 
 #[test]
@@ -337,7 +349,10 @@ fn the_effective_yaml_masks_secrets_and_parses_back_to_the_same_settings() {
         again.settings.storage.url(),
         "postgres://verity:%3Credacted%3E@db.example.org:5433/verity?sslmode=require"
     );
-    assert_eq!(again.settings.session.policy, first.session.policy);
+    assert_eq!(
+        again.settings.session.validation.policy,
+        first.session.validation.policy
+    );
 
     let minimal = parsed("matrix: {domain: example.org}").settings;
     let yaml = effective_yaml(&minimal);

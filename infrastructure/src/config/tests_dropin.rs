@@ -37,7 +37,7 @@ fn the_matrix_org_label_is_predefined_as_in_ma1sd_and_forward_and_to_remote_can_
         [label("matrix-org")]
     );
     assert_eq!(
-        s.session.policy.for_remote.to_remote.server,
+        s.session.validation.policy.for_remote.to_remote.server,
         label("matrix-org")
     );
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);

@@ -42,7 +42,15 @@ fn by_default_binds_are_kept_hashing_is_on_and_the_pepper_never_rotates_on_its_o
     );
     assert_eq!(s.lookup.max_addresses, 10_000);
     assert_eq!(s.memory, None);
-    assert!(s.unbind_enabled);
+    assert!(unbind_enabled(""));
+}
+
+fn unbind_enabled(sections: &str) -> bool {
+    parsed(&with(sections))
+        .settings
+        .session
+        .association
+        .unbind_enabled
 }
 
 #[test]
@@ -120,17 +128,17 @@ fn keys_without_effect_are_reported() {
 
 #[test]
 fn the_binding_store_and_unbinding_can_be_switched_off() {
-    let s = lookups("bindings: {enabled: false}\nsession: {policy: {unbind: {enabled: false}}}");
-    assert!(!s.bindings);
-    assert!(!s.unbind_enabled);
+    let sections = "bindings: {enabled: false}\nsession: {policy: {unbind: {enabled: false}}}";
+    assert!(!lookups(sections).bindings);
+    assert!(!unbind_enabled(sections));
 }
 
 #[test]
 fn unbind_notifications_are_on_unless_ma1sds_key_turns_them_off() {
     assert!(lookups("").unbind_notifications);
-    let off = lookups("session: {policy: {unbind: {notifications: false}}}");
-    assert!(!off.unbind_notifications);
-    assert!(off.unbind_enabled);
+    let sections = "session: {policy: {unbind: {notifications: false}}}";
+    assert!(!lookups(sections).unbind_notifications);
+    assert!(unbind_enabled(sections));
 }
 
 const MEMORY: &str = "
@@ -218,10 +226,12 @@ fn the_dump_parses_back_into_the_same_settings_without_the_memory_passwords() {
     .settings;
     let yaml = effective_yaml(&original);
     assert!(!yaml.contains(": secret"), "{yaml}");
-    let again = parsed(&yaml).settings.lookups;
+    let again = parsed(&yaml).settings;
+    assert!(!again.session.association.unbind_enabled);
+    let again = again.lookups;
     assert_eq!(again.memory, original.lookups.memory);
     assert_eq!(again.hashing, original.lookups.hashing);
     assert_eq!(again.lookup.algorithms, original.lookups.lookup.algorithms);
     assert_eq!(again.lookup.max_addresses, 50);
-    assert!(!again.bindings && !again.unbind_enabled);
+    assert!(!again.bindings);
 }

@@ -9,7 +9,7 @@ use super::*;
 fn policy_of(yaml: &str) -> ValidationPolicy {
     let loaded = parsed(&format!("matrix:\n  domain: example.org\n{yaml}"));
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    loaded.settings.session.policy
+    loaded.settings.session.validation.policy
 }
 
 fn scope(enabled: bool, to_local: bool, to_remote: bool, server: &str) -> ScopePolicy {
@@ -143,7 +143,7 @@ session:
     );
     let settings = loaded.settings;
     assert_eq!(
-        settings.session.policy,
+        settings.session.validation.policy,
         ValidationPolicy::defaults(label("configExample"))
     );
     // Adding a label keeps the predefined `root` and `matrix-org` lists.

@@ -43,7 +43,7 @@ fn the_v1_2_docs_dotted_policy_blocks_set_the_policy() {
          session.policy.validation.forRemote:\n  enabled: true\n  toLocal: true\n\
          \x20 toRemote:\n    enabled: false\n",
     );
-    let policy = &loaded.settings.session.policy;
+    let policy = &loaded.settings.session.validation.policy;
     let mut local_only = ValidationPolicy::defaults(label("root"));
     local_only.for_local.to_remote.enabled = false;
     local_only.for_remote.to_local = true;

@@ -55,7 +55,7 @@ fn invite_settings(
     Ok(verity_application::usecases::InviteSettings {
         server_name: settings.server.name.clone(),
         server_key,
-        key_validity_base: super::link_base(settings),
+        key_validity_base: settings.session.validation.link_base.clone(),
         sign_url: format!("{public_url}{sign_api}/sign-ed25519"),
         full_display_name: settings.invites.full_display_name,
         expiry: settings.invites.expiry,

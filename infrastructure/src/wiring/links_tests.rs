@@ -1,10 +1,14 @@
 //! The URLs the use cases put in emails and answers start with `server.publicUrl`, its path
 //! included.
-use super::link_base;
 use crate::config;
 
 fn base(yaml: &str) -> String {
-    link_base(&config::parse(yaml).unwrap().settings)
+    config::parse(yaml)
+        .unwrap()
+        .settings
+        .session
+        .validation
+        .link_base
 }
 
 #[test]

@@ -16,9 +16,8 @@ use verity_application::ports::driven::{
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
-    AccountService, AssociationService, AssociationSettings, Backends, BindingFollower, HashIndex,
-    KeyService, LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
-    ValidationSettings,
+    AccountService, AssociationService, Backends, BindingFollower, HashIndex, KeyService,
+    LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
 };
 
 use crate::settings::Settings;
@@ -118,7 +117,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         remote_identity_servers.clone(),
         clock.clone(),
         secrets.clone(),
-        settings.session.rules,
+        settings.session.validation.rules,
     );
     if settings.lookups.bindings {
         remote_sessions = remote_sessions.with_bindings(Arc::new(store.binding_store()));
@@ -186,10 +185,7 @@ fn association(
         index.clone(),
         keys.clone(),
         clock.clone(),
-        AssociationSettings {
-            rules: settings.session.rules,
-            unbind_enabled: settings.lookups.unbind_enabled,
-        },
+        settings.session.association,
     )
 }
 
@@ -206,12 +202,7 @@ fn validation(
         notifier,
         clock,
         secrets,
-        ValidationSettings {
-            domain: settings.matrix.domain.clone(),
-            policy: settings.session.policy.clone(),
-            rules: settings.session.rules,
-            link_base: link_base(settings),
-        },
+        settings.session.validation.clone(),
     )
 }
 
@@ -233,17 +224,6 @@ async fn keys(
                 path.display()
             )
         })
-}
-
-/// Where the token link points: the v2 path (its GET works without an access token in Verity),
-/// or the v1 path when v2 is off.
-fn link_base(settings: &Settings) -> String {
-    let api = if settings.matrix.v2 {
-        "/_matrix/identity/v2"
-    } else {
-        "/_matrix/identity/api/v1"
-    };
-    format!("{}{api}", settings.server.public_url)
 }
 
 #[cfg(test)]
