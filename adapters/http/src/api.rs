@@ -19,7 +19,7 @@ mod validation_v1;
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::SPEC_VERSION;
-use crate::app::HttpDeps;
+use crate::deps::HttpDeps;
 use limits::Gate;
 
 pub use accounts::AccountsApi;

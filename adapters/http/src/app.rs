@@ -1,56 +1,18 @@
 //! The complete HTTP application: routes plus the middleware every request goes through.
-use std::sync::Arc;
-
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Response, Route};
-use verity_application::ports::driving::{
-    Accounts, Association, Invites, Keys, Limits, Lookup, RemoteSessions, Status, Validation,
-};
 
 use crate::api::openapi_service;
+use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors, SecurityHeaders};
-use crate::pages::Views;
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
 pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
 /// Path of the OpenAPI document as JSON.
 pub const OPENAPI_JSON_PATH: &str = "/_verity/openapi.json";
-
-/// The use cases the HTTP API drives, and what the routes need to know.
-#[derive(Clone)]
-pub struct HttpDeps {
-    /// Health and version.
-    pub status: Arc<dyn Status>,
-    /// Accounts, authentication and terms.
-    pub accounts: Arc<dyn Accounts>,
-    /// Validation sessions.
-    pub validation: Arc<dyn Validation>,
-    /// The server's keys.
-    pub keys: Arc<dyn Keys>,
-    /// Bind and unbind.
-    pub association: Arc<dyn Association>,
-    /// Lookups.
-    pub lookup: Arc<dyn Lookup>,
-    /// The abuse limits, asked before every limited operation.
-    pub limits: Arc<dyn Limits>,
-    /// 3PID room invites (and the validity of their ephemeral keys).
-    pub invites: Arc<dyn Invites>,
-    /// The remote step of validation sessions; `None` when no remote identity server client is
-    /// wired (remote-forced sessions then stop after the local validation).
-    pub remote_sessions: Option<Arc<dyn RemoteSessions>>,
-    /// URL prefixes `next_link` may redirect to after a validation by link
-    /// (`session.nextLink.allowed`); empty: never redirect.
-    pub next_link_allowed: Arc<[String]>,
-    /// The operator's own pages (`view.*`); [`Views::default`] serves the built-in ones.
-    pub views: Arc<Views>,
-    /// `server.publicUrl` without a trailing slash (it may have a path, behind a reverse proxy):
-    /// every link, form action and redirect the pages make starts with it. Empty: they start at
-    /// the root of the host the request came to (tests).
-    pub public_url: Arc<str>,
-}
 
 /// HTTP behaviour chosen by the operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

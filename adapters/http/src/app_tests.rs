@@ -1,14 +1,17 @@
 //! The middleware stack and the discovery/status routes, in process through poem's test client.
+use std::sync::Arc;
+
 use poem::test::TestClient;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use serde_json::{Value, json};
 use verity_application::ports::driving::{
     CheckReport, MockAccounts, MockAssociation, MockKeys, MockLookup, MockStatus, MockValidation,
-    ServerStatus, VersionInfo,
+    ServerStatus, Status, VersionInfo,
 };
 
 use super::*;
+use crate::deps::HttpDeps;
 
 const CONFIG: HttpConfig = HttpConfig {
     max_body_bytes: 64,

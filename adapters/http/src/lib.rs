@@ -11,6 +11,7 @@
 
 mod api;
 mod app;
+mod deps;
 mod error;
 mod errors_api;
 mod middleware;
@@ -18,7 +19,8 @@ mod pages;
 mod server;
 
 pub use api::{Api, openapi_service};
-pub use app::{HttpConfig, HttpDeps, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
+pub use app::{HttpConfig, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
+pub use deps::HttpDeps;
 pub use pages::{CustomPage, PageSyntax, Views};
 pub use server::BoundServer;
 

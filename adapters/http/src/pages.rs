@@ -8,6 +8,7 @@ mod redirect;
 mod remote;
 mod validation;
 mod views;
+mod wording;
 
 pub(crate) use layout::BUILT_IN_PAGE_CSP;
 #[cfg(test)]

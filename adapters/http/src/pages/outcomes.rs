@@ -3,9 +3,10 @@
 use verity_application::ports::driving::RemoteOverview;
 use verity_domain::{SessionMode, ThreePid};
 
-use super::remote::{RemoteLinks, message_kind, not_yet_page, remote_success_page, started_page};
-use super::validation::{failure_page, success_page, what};
+use super::remote::{RemoteLinks, not_yet_page, remote_success_page, started_page};
+use super::validation::{failure_page, success_page};
 use super::views::{CustomPage, PageValues};
+use super::wording::{message_kind, what};
 
 /// The operator's pages, by outcome; `None` keeps the built-in page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use maud::{Markup, html};
 use verity_application::ports::driving::RemoteOverview;
-use verity_domain::{ClientSecret, Medium, SessionId};
+use verity_domain::{ClientSecret, SessionId};
 
 use super::layout::page;
-use super::validation::what;
+use super::wording::{message_kind, what};
 
 /// Where the remote pages live (mxisd's paths).
 pub(crate) const REMOTE_BASE: &str = "/_matrix/identity/remote/api/v1/validate";
@@ -141,14 +141,6 @@ pub(crate) fn explain_page(overview: &RemoteOverview, links: &RemoteLinks) -> St
         }
     };
     page(&format!("Publish your {kind} on {server}?"), body)
-}
-
-/// The message the remote server sends, with its article.
-pub(super) fn message_kind(medium: &Medium) -> &'static str {
-    match medium {
-        Medium::Msisdn => "a text message",
-        _ => "an email",
-    }
 }
 
 fn plural(kind: &str) -> String {

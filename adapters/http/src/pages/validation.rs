@@ -1,16 +1,9 @@
 use maud::html;
-use verity_domain::{Medium, SessionMode, ThreePid};
+use verity_domain::{SessionMode, ThreePid};
 
 use super::layout::page;
 use super::remote::RemoteLinks;
-
-pub(super) fn what(threepid: &ThreePid) -> &'static str {
-    match threepid.medium() {
-        Medium::Email => "email address",
-        Medium::Msisdn => "phone number",
-        Medium::Other(_) => "address",
-    }
-}
+use super::wording::what;
 
 /// After a successful validation. `remote` links the remote step when this server can take it.
 pub(crate) fn success_page(
