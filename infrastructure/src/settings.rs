@@ -97,11 +97,37 @@ pub struct LookupsSettings {
     pub lookup: LookupSettings,
     /// `memory.*` (mxisd): a static list of users and 3PIDs; `None` unless enabled.
     pub memory: Option<MemorySettings>,
+    /// `memory.priority`, `bindings.priority` and `synapseSql.identity.priority`: the order in
+    /// which the identity backends are asked.
+    pub priorities: BackendPriorities,
     /// `session.policy.unbind.notifications` (ma1sd, default true): tell the owner of a 3PID
     /// when it is unbound (the `session.unbind.notification` template).
     pub unbind_notifications: bool,
     /// `lookup.recursive.*` and `forward.servers`: forwarding lookups to other identity servers.
     pub recursive: RecursiveSettings,
+}
+
+/// The identity backends' priorities (Verity only; ma1sd fixed them in code, and had a key for
+/// its `exec` store only, `exec.identity.priority`): the backend with the highest number is asked
+/// first. Equal numbers keep the order memory, bindings, synapseSql (docs/backends.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendPriorities {
+    /// `memory.priority` (default 2147483647, ma1sd's `Integer.MAX_VALUE`: asked first).
+    pub memory: u32,
+    /// `bindings.priority` (default 20, the number ma1sd gave its own stores).
+    pub bindings: u32,
+    /// `synapseSql.identity.priority` (default 20, ma1sd's).
+    pub synapse_sql: u32,
+}
+
+impl Default for BackendPriorities {
+    fn default() -> Self {
+        Self {
+            memory: 2_147_483_647,
+            bindings: 20,
+            synapse_sql: 20,
+        }
+    }
 }
 
 /// `lookup.recursive.*` (mxisd; `trustedProxies` is Verity's) and `forward.servers` (mxisd).

@@ -265,7 +265,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             threepid: dump_threepid::threepid(&s.threepid),
             dns: dump_threepid::dns(&s.federation),
             federation: dump_threepid::federation(&s.federation),
-            synapse_sql: synapse::dump(s.synapse_sql.as_ref()),
+            synapse_sql: synapse::dump(s.synapse_sql.as_ref(), s.lookups.priorities.synapse_sql),
             invite: invites::dump(&s.invites),
             view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),

@@ -15,7 +15,8 @@ use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, Th
 use super::error::{ConfigError, ConfigWarning};
 use super::lenient::{Flag, Int, Lifetime, Text, text};
 use super::recursive::RawRecursive;
-use crate::settings::{LookupsSettings, MemoryIdentity, MemorySettings};
+use super::synapse::RawSynapseIdentity;
+use crate::settings::{BackendPriorities, LookupsSettings, MemoryIdentity, MemorySettings};
 
 #[path = "lookup_dump.rs"]
 mod dump;
@@ -41,6 +42,7 @@ const PER_SECONDS: &str = "per_seconds";
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawBindings {
     pub enabled: Option<Flag>,
+    pub priority: Option<Int<u32>>,
 }
 
 /// `hashing` (ma1sd)
@@ -62,6 +64,8 @@ pub struct RawHashing {
 pub struct RawMemory {
     pub enabled: Option<Flag>,
     pub hash_enabled: Option<Flag>,
+    /// Verity only.
+    pub priority: Option<Int<u32>>,
     pub identities: Option<Vec<RawMemoryIdentity>>,
 }
 
@@ -115,6 +119,8 @@ pub struct Sections<'a> {
     pub memory: &'a RawMemory,
     pub lookup: &'a RawLookup,
     pub unbind: &'a RawUnbind,
+    /// `synapseSql.identity`, for its `priority`.
+    pub synapse_identity: Option<&'a RawSynapseIdentity>,
 }
 
 /// Resolves the sections of this module.
@@ -139,10 +145,26 @@ pub fn resolve(raw: Sections<'_>, domain: &MatrixDomain) -> Result<LookupsSettin
             algorithms,
         },
         memory: memory(raw.memory, domain)?,
+        priorities: priorities(&raw),
         unbind_notifications: raw.unbind.notifications.is_none_or(|Flag(on)| on),
         // Resolved with `forward.servers` against the labels, by `resolve`.
         recursive: crate::settings::RecursiveSettings::default(),
     })
+}
+
+/// `*.priority`, each defaulted on its own; read whether or not its backend is on, so that
+/// switching a backend on later keeps the order the file asks for.
+fn priorities(raw: &Sections<'_>) -> BackendPriorities {
+    let defaults = BackendPriorities::default();
+    let or = |value: Option<Int<u32>>, default: u32| value.map_or(default, |Int(n)| n);
+    BackendPriorities {
+        memory: or(raw.memory.priority, defaults.memory),
+        bindings: or(raw.bindings.priority, defaults.bindings),
+        synapse_sql: or(
+            raw.synapse_identity.and_then(|identity| identity.priority),
+            defaults.synapse_sql,
+        ),
+    }
 }
 
 fn hashing(raw: &RawHashing) -> Result<HashingSettings, ConfigError> {

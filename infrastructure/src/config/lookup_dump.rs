@@ -21,6 +21,7 @@ pub struct LookupsDump {
 #[derive(Serialize)]
 struct BindingsDump {
     enabled: bool,
+    priority: u32,
 }
 
 #[derive(Serialize)]
@@ -43,6 +44,7 @@ struct MemoryDump {
     enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash_enabled: Option<bool>,
+    priority: u32,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     identities: Vec<MemoryIdentityDump>,
 }
@@ -73,11 +75,13 @@ pub fn dump(settings: &LookupsSettings) -> LookupsDump {
         None => MemoryDump {
             enabled: false,
             hash_enabled: None,
+            priority: settings.priorities.memory,
             identities: Vec::new(),
         },
         Some(memory) => MemoryDump {
             enabled: true,
             hash_enabled: Some(memory.hash_enabled),
+            priority: settings.priorities.memory,
             identities: memory
                 .identities
                 .iter()
@@ -100,6 +104,7 @@ pub fn dump(settings: &LookupsSettings) -> LookupsDump {
     LookupsDump {
         bindings: BindingsDump {
             enabled: settings.bindings,
+            priority: settings.priorities.bindings,
         },
         hashing: HashingDump {
             enabled: hashing.enabled,

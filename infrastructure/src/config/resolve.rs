@@ -51,6 +51,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
             memory: &raw.memory,
             lookup: &raw.lookup,
             unbind: &raw.session.policy.unbind,
+            synapse_identity: raw.synapse_sql.identity.as_ref(),
         },
         &matrix.domain,
     )?;

@@ -44,6 +44,8 @@ pub struct RawSynapseIdentity {
     pub query: Option<Text>,
     /// Medium -> query; `None` values are media written without a query.
     pub medium: Option<BTreeMap<String, Option<Text>>>,
+    /// Verity only (ma1sd's `exec.identity.priority`): resolved by `lookup`.
+    pub priority: Option<Int<u32>>,
 }
 
 /// `synapseSql.lookup`
@@ -260,13 +262,16 @@ pub struct SynapseSqlDump {
 
 #[derive(Serialize)]
 struct IdentityDump {
-    enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     query: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     medium: BTreeMap<String, String>,
+    /// Written whether or not the backend is on, as it is read (by `lookup`).
+    priority: u32,
 }
 
 #[derive(Serialize)]
@@ -274,14 +279,21 @@ struct LookupDump {
     query: String,
 }
 
-pub fn dump(config: Option<&SynapseSqlConfig>) -> SynapseSqlDump {
+/// `synapseSql` from its settings and `synapseSql.identity.priority`.
+pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump {
     let Some(config) = config else {
         return SynapseSqlDump {
             enabled: false,
             kind: None,
             connection: None,
             max_connections: None,
-            identity: None,
+            identity: Some(IdentityDump {
+                enabled: None,
+                kind: None,
+                query: None,
+                medium: BTreeMap::new(),
+                priority,
+            }),
             lookup: None,
         };
     };
@@ -291,13 +303,15 @@ pub fn dump(config: Option<&SynapseSqlConfig>) -> SynapseSqlDump {
     };
     let identity = match &config.identity {
         None => IdentityDump {
-            enabled: false,
+            enabled: Some(false),
             kind: None,
             query: None,
             medium: BTreeMap::new(),
+            priority,
         },
         Some(identity) => IdentityDump {
-            enabled: true,
+            enabled: Some(true),
+            priority,
             kind: Some(match identity.id_type {
                 IdentityType::Mxid => "mxid",
                 IdentityType::Localpart(_) => "uid",

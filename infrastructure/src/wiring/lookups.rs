@@ -115,24 +115,65 @@ fn with_recursion(
     lookup.with_recursion(Arc::clone(remote), forwarding.clone())
 }
 
-/// The identity backends, highest priority first: `memory` (the operator's own list, as mxisd
-/// put it first), `bindings` (binds made here), `synapseSql`. See docs/backends.md.
+/// An identity backend the settings can switch on. The order of the variants is the one that
+/// breaks a tie of priorities (docs/backends.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BackendKind {
+    /// `memory` (the operator's own list, as mxisd put it first).
+    Memory,
+    /// `bindings` (binds made here).
+    Bindings,
+    /// `synapseSql`.
+    SynapseSql,
+}
+
+/// The backends `settings` switch on, highest priority first (`memory.priority`,
+/// `bindings.priority`, `synapseSql.identity.priority`); equal priorities keep the order of
+/// [`BackendKind`].
+fn backend_order(settings: &Settings) -> Vec<BackendKind> {
+    let priorities = &settings.lookups.priorities;
+    let mut on = Vec::new();
+    if settings.lookups.memory.is_some() {
+        on.push((BackendKind::Memory, priorities.memory));
+    }
+    if settings.lookups.bindings {
+        on.push((BackendKind::Bindings, priorities.bindings));
+    }
+    if settings.synapse_sql.is_some() {
+        on.push((BackendKind::SynapseSql, priorities.synapse_sql));
+    }
+    // A stable sort, so ties keep the order they were pushed in.
+    on.sort_by_key(|&(_, priority)| std::cmp::Reverse(priority));
+    on.into_iter().map(|(kind, _)| kind).collect()
+}
+
+/// The identity backends, highest priority first (see [`backend_order`] and docs/backends.md).
 pub(super) async fn identity_backends(
     settings: &Settings,
     store: &SqlStore,
 ) -> anyhow::Result<Vec<Arc<dyn IdentityBackend>>> {
     let mut backends: Vec<Arc<dyn IdentityBackend>> = Vec::new();
-    if let Some(memory) = &settings.lookups.memory {
-        backends.push(Arc::new(MemoryBackend::new(memory)));
-    }
-    if settings.lookups.bindings {
-        backends.push(Arc::new(store.binding_store()));
-    }
-    if let Some(synapse) = &settings.synapse_sql {
-        let backend = SynapseSqlBackend::connect(synapse)
-            .await
-            .context("cannot open the Synapse database (synapseSql.*)")?;
-        backends.push(Arc::new(backend));
+    for kind in backend_order(settings) {
+        match kind {
+            BackendKind::Memory => {
+                if let Some(memory) = &settings.lookups.memory {
+                    backends.push(Arc::new(MemoryBackend::new(memory)));
+                }
+            }
+            BackendKind::Bindings => backends.push(Arc::new(store.binding_store())),
+            BackendKind::SynapseSql => {
+                if let Some(synapse) = &settings.synapse_sql {
+                    let backend = SynapseSqlBackend::connect(synapse)
+                        .await
+                        .context("cannot open the Synapse database (synapseSql.*)")?;
+                    backends.push(Arc::new(backend));
+                }
+            }
+        }
     }
     Ok(backends)
 }
+
+#[cfg(test)]
+#[path = "lookups_tests.rs"]
+mod tests;

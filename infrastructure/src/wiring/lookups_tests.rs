@@ -1,0 +1,120 @@
+//! The identity backends are asked in the order of their priorities (`memory.priority`,
+//! `bindings.priority`, `synapseSql.identity.priority`), ties in the order memory, bindings,
+//! synapseSql.
+use verity_application::ports::driven::{Binding, BindingStore as _};
+use verity_application::ports::driving::Lookup as _;
+use verity_domain::{Medium, Requester, ThreePid, Timestamp, UserId};
+
+use super::BackendKind::{Bindings, Memory, SynapseSql};
+use super::{BackendKind, backend_order};
+use crate::config;
+
+/// The `memory` backend with one user, memo, who has `shared@example.org`; `{priority}` is a
+/// line of its own or nothing.
+fn memory(priority: &str) -> String {
+    format!(
+        "memory:\n  enabled: true\n{priority}  identities:\n    - username: memo\n      \
+         threepids:\n        - {{medium: email, address: shared@example.org}}\n"
+    )
+}
+
+/// Parsing opens no database, so the Synapse file need not exist.
+const SYNAPSE: &str = "synapseSql:\n  enabled: true\n  connection: /nowhere/synapse.db\n";
+
+fn order(sections: &str) -> Vec<BackendKind> {
+    let yaml = format!("matrix: {{domain: example.org}}\n{sections}");
+    backend_order(&config::parse(&yaml).unwrap().settings)
+}
+
+#[test]
+fn by_default_memory_is_asked_first_then_the_bindings_then_synapse() {
+    assert_eq!(
+        order(&format!("{}{SYNAPSE}", memory(""))),
+        [Memory, Bindings, SynapseSql]
+    );
+}
+
+#[test]
+fn a_higher_priority_moves_a_backend_ahead_and_a_lower_one_behind() {
+    let synapse_first = format!("{SYNAPSE}  identity: {{priority: 30}}\n");
+    assert_eq!(
+        order(&format!("{}{synapse_first}", memory(""))),
+        [Memory, SynapseSql, Bindings]
+    );
+    let memory_last = memory("  priority: 0\n");
+    assert_eq!(
+        order(&format!("{memory_last}{SYNAPSE}")),
+        [Bindings, SynapseSql, Memory]
+    );
+    let bindings_first = "bindings: {priority: 3000000000}\n";
+    assert_eq!(
+        order(&format!("{}{SYNAPSE}{bindings_first}", memory(""))),
+        [Bindings, Memory, SynapseSql]
+    );
+}
+
+#[test]
+fn equal_priorities_keep_the_order_memory_bindings_synapse() {
+    let all_five = format!(
+        "{}{SYNAPSE}  identity: {{priority: 5}}\nbindings: {{priority: 5}}\n",
+        memory("  priority: 5\n")
+    );
+    assert_eq!(order(&all_five), [Memory, Bindings, SynapseSql]);
+}
+
+#[test]
+fn only_the_backends_switched_on_are_ordered() {
+    assert_eq!(order(""), [Bindings]);
+    assert_eq!(order("bindings: {enabled: false}\n"), []);
+    assert_eq!(
+        order(&format!("{}bindings: {{enabled: false}}\n", memory(""))),
+        [Memory]
+    );
+}
+
+/// Builds the whole server's use cases over a fresh SQLite file in which `shared@example.org`
+/// is bound to alice, with the `memory` backend saying it is memo's, and asks a bulk lookup
+/// who has it.
+async fn who_has_the_shared_address(memory_priority: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("verity.db");
+    let yaml = format!(
+        "matrix: {{domain: example.org}}\nkey: {{path: ':memory:'}}\nstorage:\n  backend: \
+         sqlite\n  provider: {{sqlite: {{database: '{}'}}}}\n{}",
+        database.display(),
+        memory(memory_priority)
+    );
+    let settings = config::parse(&yaml).unwrap().settings;
+    let store = crate::startup::open_store(&settings.storage).await.unwrap();
+    let shared = ThreePid::parse(Medium::Email, "shared@example.org").unwrap();
+    let alice = Binding {
+        threepid: shared.clone(),
+        user_id: UserId::parse("@alice:example.org").unwrap(),
+    };
+    store
+        .binding_store()
+        .bind(&alice, Timestamp::from_millis(1_000))
+        .await
+        .unwrap();
+    let use_cases = super::super::use_cases(&settings, &store).await.unwrap();
+    let found = use_cases
+        .lookup
+        .lookup_bulk(&[shared], &Requester::new(None, []))
+        .await
+        .unwrap();
+    found
+        .into_iter()
+        .map(|binding| binding.user_id.as_str().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_backend_with_the_higher_priority_answers_for_a_3pid_two_backends_know() {
+    // By default the operator's own list wins, as in mxisd.
+    assert_eq!(who_has_the_shared_address("").await, ["@memo:example.org"]);
+    // Below the bindings' 20, the binds made here win.
+    assert_eq!(
+        who_has_the_shared_address("  priority: 19\n").await,
+        ["@alice:example.org"]
+    );
+}
