@@ -12,9 +12,9 @@
 //!    the policy refers to, ...), producing [`Settings`] or a [`ConfigError`] naming the key.
 //! 3. [`dump`] renders the resulting settings back as YAML for `--dump-config`, secrets masked.
 //!
-//! `docs/configuration.md` documents every key; keep it, the key lists in `keys` and the dump in
-//! step with `raw`: `tests_every_key` sets every known key, and fails when one does not survive
-//! the dump or is missing from the docs' tables. The sections share their small readers through
+//! The keys Verity reads are found in `raw` itself (`known`); `docs/configuration.md` documents
+//! every one of them, and `tests_every_key` sets every one in its guard files, failing when one is
+//! not set there, does not survive the dump or is missing from the docs' tables. The sections share their small readers through
 //! `lenient`, which imports none of its siblings, so no two files here import each other.
 
 mod accounts;
@@ -24,6 +24,7 @@ mod error;
 mod federation;
 mod invites;
 mod keys;
+mod known;
 mod lenient;
 mod logging;
 mod lookup;

@@ -1,6 +1,7 @@
 //! YAML text -> raw structs, with the path of every ignored key and of the first bad value.
 use super::error::{ConfigError, ConfigWarning};
-use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
+use super::keys::{IGNORED_KEYS, LATER_KEYS, LATER_SECTIONS};
+use super::known::known_keys;
 use super::raw::RawConfig;
 use super::{lookup, recursive, spring, threepid, unsupported, view};
 
@@ -133,10 +134,11 @@ fn classify(keys: Vec<String>) -> ConfigWarning {
 fn suggest(keys: &[String]) -> Option<String> {
     let (leaf, parent) = keys.split_last()?;
     let leaf = leaf.to_ascii_lowercase();
-    KNOWN_KEYS
+    known_keys()
         .iter()
-        .chain(LATER_SECTIONS.iter())
-        .chain(IGNORED_KEYS.iter().map(|(key, _)| key))
+        .map(String::as_str)
+        .chain(LATER_SECTIONS.iter().copied())
+        .chain(IGNORED_KEYS.iter().map(|(key, _)| *key))
         .filter_map(|known| {
             let (known_parent, known_leaf) = known.rsplit_once('.').unwrap_or(("", known));
             if known_leaf == "*" {

@@ -15,7 +15,8 @@
 use serde_norway::{Mapping, Value};
 
 use super::error::ConfigError;
-use super::keys::{KNOWN_KEYS, LATER_SECTIONS};
+use super::keys::LATER_SECTIONS;
+use super::known::known_keys;
 
 /// `yaml` with its dotted top-level keys expanded and its placeholders replaced, or `None` when
 /// it has neither (then the text is read as written, and error positions point into the
@@ -143,7 +144,7 @@ fn lookup(document: &Mapping, key: &str) -> Option<String> {
 fn dotted_section(key: &Value) -> Option<&str> {
     let name = key.as_str()?;
     let (section, rest) = name.split_once('.')?;
-    let known = KNOWN_KEYS.contains(&section) || LATER_SECTIONS.contains(&section);
+    let known = known_keys().iter().any(|key| key == section) || LATER_SECTIONS.contains(&section);
     (known && !rest.is_empty() && !name.split('.').any(str::is_empty)).then_some(name)
 }
 

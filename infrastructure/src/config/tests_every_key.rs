@@ -1,13 +1,15 @@
-//! The guard over the whole configuration: every key Verity reads is set (mostly to a value other
-//! than its default) in one of three files, each file survives `--dump-config` unchanged with its
-//! secrets masked, and every key is documented in `docs/configuration.md`. A key added to `raw`
-//! but forgotten in the dump, in `keys` or in the docs fails here.
+//! The guard over the whole configuration: every key Verity reads (found in `raw` by `known`) is
+//! set (mostly to a value other than its default) in one of four files, each file survives
+//! `--dump-config` unchanged with its secrets masked, and every key is documented in
+//! `docs/configuration.md`. A field added to `raw` but forgotten in the guard files, the dump or
+//! the docs fails here.
 use std::path::Path;
 
 use pretty_assertions::assert_eq;
 use serde_norway::Value;
 
-use super::keys::{IGNORED_KEYS, KNOWN_KEYS, LATER_KEYS, LATER_SECTIONS};
+use super::keys::{IGNORED_KEYS, LATER_KEYS, LATER_SECTIONS};
+use super::known::known_keys;
 use super::tests::parsed;
 use super::*;
 
@@ -19,8 +21,13 @@ const FIRST: &str = include_str!("every_key/first.yaml");
 /// rotated by age, the ratelimits off, the view keys the other way round.
 const SECOND: &str = include_str!("every_key/second.yaml");
 
-/// Sydent's one page stands in only for what no view key sets.
+/// Sydent's one page stands in only for what no view key sets; Twilio's keys as mxisd's docs
+/// spelt them (camelCase).
 const THIRD: &str = include_str!("every_key/third.yaml");
+
+/// The last spellings: Twilio's keys as Spring Boot also read them (kebab-case), and the Sydent
+/// page's camelCase name.
+const FOURTH: &str = include_str!("every_key/fourth.yaml");
 
 /// The values of the secrets in the files; none may appear in a dump.
 const SECRETS: [&str; 5] = [
@@ -34,8 +41,8 @@ const SECRETS: [&str; 5] = [
 /// A key Verity reads only to warn that it has no effect, so a file setting it is not quiet.
 const WARNED_WHENEVER_SET: &[&str] = &["hashing.hashStorageType"];
 
-/// Writes the pages the files name into a temporary directory and returns the three files.
-fn files(dir: &Path) -> [String; 3] {
+/// Writes the pages the files name into a temporary directory and returns the four files.
+fn files(dir: &Path) -> [String; 4] {
     for page in [
         "success",
         "failure",
@@ -49,7 +56,7 @@ fn files(dir: &Path) -> [String; 3] {
         std::fs::write(dir.join(format!("{page}.html")), format!("<p>{page}</p>")).unwrap();
     }
     let dir = dir.to_str().unwrap();
-    [FIRST, SECOND, THIRD].map(|file| file.replace("{dir}", dir))
+    [FIRST, SECOND, THIRD, FOURTH].map(|file| file.replace("{dir}", dir))
 }
 
 /// The names along a path; a list's items are a name of their own, `[*]`.
@@ -98,14 +105,16 @@ fn value_paths(value: &Value, path: &str, out: &mut Vec<String>) {
     }
 }
 
+/// Every known key.
+fn known() -> impl Iterator<Item = &'static str> {
+    known_keys().iter().map(String::as_str)
+}
+
 /// The known keys that hold a value rather than more keys.
 fn known_values() -> Vec<&'static str> {
-    KNOWN_KEYS
-        .iter()
-        .copied()
+    known()
         .filter(|key| {
-            !KNOWN_KEYS
-                .iter()
+            !known()
                 .any(|other| other.len() > key.len() && within(&segments(key), &segments(other)))
         })
         .collect()
@@ -141,14 +150,14 @@ fn every_key_verity_reads_is_set_in_one_of_the_guard_files() {
         .iter()
         .filter(|path| {
             let path = segments(path);
-            !KNOWN_KEYS.iter().any(|key| names(&segments(key), &path))
+            !known().any(|key| names(&segments(key), &path))
                 && !values.iter().any(|key| within(&segments(key), &path))
         })
         .collect();
     assert_eq!(
         unknown,
         Vec::<&String>::new(),
-        "keys the guard files set but keys.rs lacks"
+        "keys the guard files set but raw lacks"
     );
 }
 
@@ -261,16 +270,12 @@ fn every_key_verity_reads_is_documented_in_the_configuration_page() {
 #[test]
 fn every_key_the_configuration_page_names_is_known() {
     let docs = include_str!("../../../docs/configuration.md");
-    let sections: Vec<&str> = KNOWN_KEYS
-        .iter()
-        .chain(LATER_SECTIONS)
-        .copied()
+    let sections: Vec<&str> = known()
+        .chain(LATER_SECTIONS.iter().copied())
         .filter(|key| !key.contains('.'))
         .collect();
-    let known: Vec<&str> = KNOWN_KEYS
-        .iter()
-        .chain(LATER_KEYS)
-        .copied()
+    let known: Vec<&str> = known()
+        .chain(LATER_KEYS.iter().copied())
         .chain(IGNORED_KEYS.iter().map(|(key, _)| *key))
         .collect();
     // A row may name a value inside a key that holds a map (`matrix.identity.servers.*`).

@@ -27,9 +27,10 @@ fn an_unknown_key_inside_a_connector_or_generator_block_warns_with_its_full_path
             "threepid.medium.email.generators.template.sesion",
             "threepid.medium.email.generators.template.session",
         ),
+        // Every spelling Twilio's block reads is a known key; the nearest one is suggested.
         (
             "threepid.medium.msisdn.connectors.twilio.acountSid",
-            "threepid.medium.msisdn.connectors.twilio.account_sid",
+            "threepid.medium.msisdn.connectors.twilio.accountSid",
         ),
     ];
     assert_eq!(shown.len(), expect.len(), "{shown:?}");
