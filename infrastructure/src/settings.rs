@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
-use verity_adapter_http::Views;
+use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
@@ -28,6 +28,11 @@ pub struct Settings {
     pub matrix: MatrixSettings,
     /// `server.*`
     pub server: ServerSettings,
+    /// `matrix.v1`, `matrix.v2` and `server.maxBodySize`, as the HTTP adapter takes them: which
+    /// APIs are served (v1 by default, as mxisd; v2 by default, as every current client needs,
+    /// though ma1sd's code default was off) and the largest request body in bytes (default
+    /// 524288, as sydent; larger ones get 413 `M_TOO_LARGE`).
+    pub http: HttpConfig,
     /// `key.*`
     pub key: KeySettings,
     /// `storage.*`
@@ -220,10 +225,6 @@ pub struct MatrixSettings {
     pub domain: MatrixDomain,
     /// `matrix.identity.servers`: label -> entries (URLs or domain names), `root` by default.
     pub identity_servers: BTreeMap<ServerLabel, Vec<String>>,
-    /// `matrix.v1`: serve the deprecated v1 API as well (default true, as mxisd).
-    pub v1: bool,
-    /// `matrix.v2`: serve the v2 API (default true).
-    pub v2: bool,
 }
 
 /// `server.*`
@@ -238,9 +239,6 @@ pub struct ServerSettings {
     /// `server.publicUrl`: the URL users and servers reach Verity at (default
     /// `https://{server.name}`), without a trailing slash.
     pub public_url: String,
-    /// `server.maxBodySize` (Verity only): request bodies larger than this many bytes are refused
-    /// with 413 `M_TOO_LARGE` (default 524288, as sydent).
-    pub max_body_bytes: usize,
 }
 
 /// `key.*`

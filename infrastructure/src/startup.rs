@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use verity_adapter_http::{AppEndpoint, BoundServer, HttpConfig, HttpDeps};
+use verity_adapter_http::{AppEndpoint, BoundServer, HttpDeps};
 use verity_adapter_sql::SqlStore;
 use verity_application::usecases::{BindingFollower, HashIndex, Rebuild};
 
@@ -51,12 +51,7 @@ impl Application {
             views: Arc::new(settings.views.clone()),
             public_url: Arc::from(settings.server.public_url.as_str()),
         };
-        let config = HttpConfig {
-            max_body_bytes: settings.server.max_body_bytes,
-            v1: settings.matrix.v1,
-            v2: settings.matrix.v2,
-        };
-        let app = verity_adapter_http::app(&deps, config);
+        let app = verity_adapter_http::app(&deps, settings.http);
         Ok(Self {
             server,
             app,

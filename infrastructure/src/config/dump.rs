@@ -214,15 +214,15 @@ impl<'a> From<&'a Settings> for Document<'a> {
                         .map(|(label, list)| (label.as_str(), list.as_slice()))
                         .collect(),
                 },
-                v1: s.matrix.v1,
-                v2: s.matrix.v2,
+                v1: s.http.v1,
+                v2: s.http.v2,
             },
             server: Server {
                 name: &s.server.name,
                 hostname: &s.server.hostname,
                 port: s.server.port,
                 public_url: &s.server.public_url,
-                max_body_size: s.server.max_body_bytes,
+                max_body_size: s.http.max_body_bytes,
                 trusted_proxies: s
                     .ratelimit
                     .trusted_proxies

@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use url::Url;
+use verity_adapter_http::HttpConfig;
 use verity_application::usecases::{AssociationSettings, ValidationSettings};
 use verity_domain::{
     MatrixDomain, RemotePolicy, ScopePolicy, ServerLabel, SessionRules, ValidationPolicy,
@@ -38,8 +39,11 @@ pub const DEFAULT_KEY_PATH: &str = "keys";
 
 pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let server_proxies = raw.server.trusted_proxies.take();
+    let apis = (raw.matrix.v1, raw.matrix.v2);
+    let max_body_size = raw.server.max_body_size;
     let matrix = matrix(raw.matrix)?;
     let server = server(raw.server, &matrix.domain)?;
+    let http = http(apis, max_body_size)?;
     let key = KeySettings {
         path: PathBuf::from(text(raw.key.path).unwrap_or_else(|| DEFAULT_KEY_PATH.to_owned())),
     };
@@ -72,7 +76,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         .trusted_proxies
         .clone_from(&trusted_proxies);
     let ratelimit = super::ratelimit::resolve(raw.ratelimit, trusted_proxies)?;
-    let session = session(raw.session, &matrix, &server)?;
+    let session = session(raw.session, &matrix, &server, &http)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
@@ -80,6 +84,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     Ok(Settings {
         matrix,
         server,
+        http,
         key,
         storage,
         session,
@@ -115,9 +120,26 @@ fn matrix(raw: RawMatrix) -> Result<MatrixSettings, ConfigError> {
     Ok(MatrixSettings {
         domain,
         identity_servers: identity_servers(raw.identity.servers)?,
-        v1: flag(raw.v1, true),
+    })
+}
+
+/// `matrix.v1`, `matrix.v2` and `server.maxBodySize`.
+fn http(
+    (v1, v2): (Option<Flag>, Option<Flag>),
+    max_body_size: Option<Int<usize>>,
+) -> Result<HttpConfig, ConfigError> {
+    let max_body_bytes = int(max_body_size, DEFAULT_MAX_BODY_BYTES);
+    if max_body_bytes == 0 {
+        return Err(ConfigError::invalid(
+            "server.maxBodySize",
+            "must be a number of bytes greater than zero",
+        ));
+    }
+    Ok(HttpConfig {
+        max_body_bytes,
+        v1: flag(v1, true),
         // ma1sd's code default is false, but its example config and every current client need v2.
-        v2: flag(raw.v2, true),
+        v2: flag(v2, true),
     })
 }
 
@@ -205,19 +227,11 @@ fn server(raw: RawServer, domain: &MatrixDomain) -> Result<ServerSettings, Confi
         ));
     }
     let public_url = public_url(text(raw.public_url), &name)?;
-    let max_body_bytes = int(raw.max_body_size, DEFAULT_MAX_BODY_BYTES);
-    if max_body_bytes == 0 {
-        return Err(ConfigError::invalid(
-            "server.maxBodySize",
-            "must be a number of bytes greater than zero",
-        ));
-    }
     Ok(ServerSettings {
         name,
         hostname,
         port: int(raw.port, DEFAULT_PORT),
         public_url,
-        max_body_bytes,
     })
 }
 
@@ -248,8 +262,8 @@ fn public_url(raw: Option<String>, server_name: &str) -> Result<String, ConfigEr
 
 /// Where the token link points: the v2 path (its GET works without an access token in Verity),
 /// or the v1 path when v2 is off, under `server.publicUrl`.
-fn link_base(matrix: &MatrixSettings, server: &ServerSettings) -> String {
-    let api = if matrix.v2 {
+fn link_base(http: &HttpConfig, server: &ServerSettings) -> String {
+    let api = if http.v2 {
         "/_matrix/identity/v2"
     } else {
         "/_matrix/identity/api/v1"
@@ -261,6 +275,7 @@ fn session(
     raw: RawSession,
     matrix: &MatrixSettings,
     server: &ServerSettings,
+    http: &HttpConfig,
 ) -> Result<SessionSettings, ConfigError> {
     let defaults = SessionRules::default();
     let max_failed_attempts = int(raw.max_failed_attempts, defaults.max_failed_attempts);
@@ -280,7 +295,7 @@ fn session(
             domain: matrix.domain.clone(),
             policy: policy(raw.policy.validation, &matrix.identity_servers)?,
             rules,
-            link_base: link_base(matrix, server),
+            link_base: link_base(http, server),
         },
         association: AssociationSettings {
             rules,

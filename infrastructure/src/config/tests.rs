@@ -37,12 +37,12 @@ fn a_file_with_only_matrix_domain_gets_every_default() {
         Some(&vec!["https://matrix.org".to_owned()])
     );
     assert_eq!(s.matrix.identity_servers.len(), 2);
-    assert!(s.matrix.v1 && s.matrix.v2);
+    assert!(s.http.v1 && s.http.v2);
     assert_eq!(s.server.name, "example.org");
     assert_eq!(s.server.hostname, "0.0.0.0");
     assert_eq!(s.server.port, 8090);
     assert_eq!(s.server.public_url, "https://example.org");
-    assert_eq!(s.server.max_body_bytes, 524_288);
+    assert_eq!(s.http.max_body_bytes, 524_288);
     assert_eq!(s.key.path, PathBuf::from("keys"));
     assert!(
         matches!(&s.storage, StorageSettings::Sqlite { database } if database == Path::new("verity.db"))
@@ -135,7 +135,7 @@ fn every_key_verity_reads_is_taken_from_the_file() {
     let loaded = parsed(EVERY_KEY);
     let s = &loaded.settings;
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
-    assert!(!s.matrix.v1 && s.matrix.v2);
+    assert!(!s.http.v1 && s.http.v2);
     assert_eq!(
         s.matrix.identity_servers[&label("root")],
         ["https://vector.im"]
@@ -152,7 +152,7 @@ fn every_key_verity_reads_is_taken_from_the_file() {
     assert_eq!(s.server.hostname, "127.0.0.1");
     assert_eq!(s.server.port, 9090);
     assert_eq!(s.server.public_url, "https://id.example.org/identity");
-    assert_eq!(s.server.max_body_bytes, 1024);
+    assert_eq!(s.http.max_body_bytes, 1024);
     assert_eq!(s.key.path, PathBuf::from("/var/lib/verity/keys"));
     let StorageSettings::Postgresql {
         url,
@@ -279,8 +279,8 @@ fn scalars_are_read_as_leniently_as_mxisd_read_them() {
          session: {lifetime: 600, maxFailedAttempts: '2'}\n",
     );
     let s = &loaded.settings;
-    assert!(!s.matrix.v1 && s.matrix.v2);
-    assert_eq!((s.server.port, s.server.max_body_bytes), (8091, 2048));
+    assert!(!s.http.v1 && s.http.v2);
+    assert_eq!((s.server.port, s.http.max_body_bytes), (8091, 2048));
     // The scalar's own text, not the number YAML would read (12345).
     assert_eq!(s.storage.url(), "postgres://ma1sd:012345@localhost/ma1sd");
     assert_eq!(

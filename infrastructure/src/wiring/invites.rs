@@ -44,7 +44,7 @@ fn invite_settings(
     keys: &KeyService,
 ) -> anyhow::Result<verity_application::usecases::InviteSettings> {
     let public_url = &settings.server.public_url;
-    let sign_api = if settings.matrix.v1 {
+    let sign_api = if settings.http.v1 {
         "/_matrix/identity/api/v1"
     } else {
         "/_matrix/identity/v2"
