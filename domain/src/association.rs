@@ -2,9 +2,9 @@
 //! Service API, "Association lookup" / the object `/3pid/bind` returns), before it is signed.
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
-use crate::{ThreePid, Timestamp, UserId};
+use crate::{JsonObject, ThreePid, Timestamp, UserId};
 
 /// How long an association stays valid: 100 years (of 365 days), as sydent.
 pub const ASSOCIATION_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
@@ -41,20 +41,30 @@ impl Association {
 
     /// The object to sign: `address`, `medium`, `mxid`, `not_before`, `not_after` and `ts`.
     pub fn to_json(&self) -> Value {
-        json!({
-            "address": self.threepid.address(),
-            "medium": self.threepid.medium().as_str(),
-            "mxid": self.user_id.as_str(),
-            "not_before": self.not_before.as_millis(),
-            "not_after": self.not_after.as_millis(),
-            "ts": self.ts.as_millis(),
-        })
+        Value::Object(self.members())
+    }
+
+    /// [`to_json`](Self::to_json) as the object a signer signs.
+    pub fn to_object(&self) -> JsonObject {
+        JsonObject::from_map(self.members())
+    }
+
+    fn members(&self) -> Map<String, Value> {
+        let mut members = Map::new();
+        members.insert("address".to_owned(), self.threepid.address().into());
+        members.insert("medium".to_owned(), self.threepid.medium().as_str().into());
+        members.insert("mxid".to_owned(), self.user_id.as_str().into());
+        members.insert("not_before".to_owned(), self.not_before.as_millis().into());
+        members.insert("not_after".to_owned(), self.not_after.as_millis().into());
+        members.insert("ts".to_owned(), self.ts.as_millis().into());
+        members
     }
 }
 
 #[cfg(test)]
 mod tests {
     use pretty_assertions::assert_eq;
+    use serde_json::json;
 
     use super::*;
     use crate::{Medium, SigningKey, sign_json, verify_json};

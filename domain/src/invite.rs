@@ -7,9 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use crate::{PublicKey, ThreePid, Timestamp, UserId};
+use crate::{JsonObject, PublicKey, ThreePid, Timestamp, UserId};
 
 /// Length of the tokens Verity makes, as sydent (128 letters).
 pub const INVITE_TOKEN_LENGTH: usize = 128;
@@ -203,8 +203,11 @@ impl Invite {
 
     /// The object the identity server signs when the address is bound to `mxid`: `{mxid, token}`
     /// (Identity Service API, "Invitation storage": the `signed` object).
-    pub fn signed_object(&self, mxid: &UserId) -> Value {
-        json!({ "mxid": mxid.as_str(), "token": self.token.as_str() })
+    pub fn signed_object(&self, mxid: &UserId) -> JsonObject {
+        let mut members = Map::new();
+        members.insert("mxid".to_owned(), Value::from(mxid.as_str()));
+        members.insert("token".to_owned(), Value::from(self.token.as_str()));
+        JsonObject::from_map(members)
     }
 
     /// One entry of the onbind `invites` array (and of the bind's `invites`): `{medium, address,
@@ -225,13 +228,13 @@ impl Invite {
 }
 
 /// The body of `POST /_matrix/federation/v1/3pid/onbind`: `{medium, address, mxid, invites}`.
-pub fn onbind_body(threepid: &ThreePid, mxid: &UserId, invites: Vec<Value>) -> Value {
-    json!({
-        "medium": threepid.medium().as_str(),
-        "address": threepid.address(),
-        "mxid": mxid.as_str(),
-        "invites": invites,
-    })
+pub fn onbind_body(threepid: &ThreePid, mxid: &UserId, invites: Vec<Value>) -> JsonObject {
+    let mut members = Map::new();
+    members.insert("medium".to_owned(), threepid.medium().as_str().into());
+    members.insert("address".to_owned(), threepid.address().into());
+    members.insert("mxid".to_owned(), mxid.as_str().into());
+    members.insert("invites".to_owned(), Value::Array(invites));
+    JsonObject::from_map(members)
 }
 
 /// The object `/sign-ed25519` signs with the invite's ephemeral key: `{mxid, sender, token}`.

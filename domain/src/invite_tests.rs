@@ -100,13 +100,13 @@ fn the_signed_object_and_the_onbind_body_have_the_spec_fields() {
     let mxid = user("@ginger:example.com");
     let signed = invite.signed_object(&mxid);
     assert_eq!(
-        signed,
+        signed.to_value(),
         json!({"mxid": "@ginger:example.com", "token": "tok"})
     );
-    let entry = invite.onbind_entry(&mxid, &signed);
+    let entry = invite.onbind_entry(&mxid, &signed.to_value());
     let body = onbind_body(&invite.threepid, &mxid, vec![entry]);
     assert_eq!(
-        body,
+        body.to_value(),
         json!({
             "medium": "email",
             "address": "ginger@example.com",

@@ -29,6 +29,8 @@ mod scope;
 mod secrets;
 mod session;
 mod signed_association;
+mod signed_invite;
+mod signed_json;
 mod signing;
 mod threepid;
 mod time;
@@ -80,6 +82,8 @@ pub use session::{
     Submission, ValidatedThreePid, ValidationSession, token_kind_for,
 };
 pub use signed_association::{InvalidSignedAssociation, SignedAssociation};
+pub use signed_invite::SignedInvite;
+pub use signed_json::{InvalidSignedJson, JsonObject, NotAJsonObject, SignatureRef, SignedJson};
 pub use signing::{SigningError, VerificationError, sign_json, verify_json};
 pub use threepid::{InvalidThreePid, ThreePid};
 pub use time::Timestamp;

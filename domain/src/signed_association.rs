@@ -1,21 +1,31 @@
-//! An association as the server that made it signed it at bind time (sydent's `sgAssoc`), kept
-//! verbatim: the v1 lookup hands out exactly what that server signed, so signatures that
-//! homeservers stored keep verifying after a migration.
-use serde_json::{Map, Value};
+//! A signed association (the object `/3pid/bind` and the v1 lookup answer), kept as its exact
+//! signed JSON: the association it vouches for, read from it, and the text the signers signed,
+//! which is what is handed out. An association another server signed (sydent's `sgAssoc`, a
+//! remote server's bind answer) thus keeps verifying after it passed through here, whatever
+//! fields it carries beyond the association's own.
+use serde_json::Value;
 
+use crate::signed_json::{InvalidSignedJson, SignatureRef, SignedJson};
+use crate::signing::SigningError;
 use crate::{Association, Medium, ThreePid, Timestamp, UserId};
 
-/// Why a stored signed association was refused.
+/// Why a signed association was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a signed association: {0}")]
 pub struct InvalidSignedAssociation(pub String);
 
+impl From<InvalidSignedJson> for InvalidSignedAssociation {
+    fn from(error: InvalidSignedJson) -> Self {
+        Self(error.0)
+    }
+}
+
 /// A signed association JSON object: the association's fields (and any others the signing server
-/// added) with a `signatures` object, kept as it was written.
+/// added, such as `invites`) with a `signatures` object, kept as it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedAssociation {
     association: Association,
-    json: String,
+    signed: SignedJson,
 }
 
 impl SignedAssociation {
@@ -25,35 +35,33 @@ impl SignedAssociation {
     /// # Errors
     /// [`InvalidSignedAssociation`] naming what is missing or malformed.
     pub fn parse(json: &str) -> Result<Self, InvalidSignedAssociation> {
-        let invalid = |what: &str| InvalidSignedAssociation(what.to_owned());
-        let value: Value = serde_json::from_str(json).map_err(|_| invalid("not JSON"))?;
-        let object = value
-            .as_object()
-            .ok_or_else(|| invalid("not a JSON object"))?;
+        Self::from_signed_json(SignedJson::parse(json)?)
+    }
+
+    /// The association `signed` vouches for.
+    ///
+    /// # Errors
+    /// [`InvalidSignedAssociation`] naming what is missing or malformed.
+    pub fn from_signed_json(signed: SignedJson) -> Result<Self, InvalidSignedAssociation> {
+        let value = signed.to_value();
         let text = |name: &str| {
-            object
+            value
                 .get(name)
                 .and_then(Value::as_str)
                 .ok_or_else(|| InvalidSignedAssociation(format!("no string `{name}`")))
         };
         let millis = |name: &str| {
-            object
+            value
                 .get(name)
                 .and_then(Value::as_u64)
                 .map(Timestamp::from_millis)
                 .ok_or_else(|| InvalidSignedAssociation(format!("no integer `{name}`")))
         };
+        let invalid = |what: &str| InvalidSignedAssociation(what.to_owned());
         let medium = Medium::parse(text("medium")?).map_err(|_| invalid("unknown medium"))?;
         let threepid =
             ThreePid::parse(medium, text("address")?).map_err(|_| invalid("invalid address"))?;
         let user_id = UserId::parse(text("mxid")?).map_err(|_| invalid("invalid mxid"))?;
-        let signed = object
-            .get("signatures")
-            .and_then(Value::as_object)
-            .is_some_and(|signatures| !signatures.is_empty());
-        if !signed {
-            return Err(invalid("no signatures"));
-        }
         Ok(Self {
             association: Association {
                 threepid,
@@ -62,8 +70,20 @@ impl SignedAssociation {
                 not_before: millis("not_before")?,
                 not_after: millis("not_after")?,
             },
-            json: json.to_owned(),
+            signed,
         })
+    }
+
+    /// What a signer made of `association`'s object: checked to vouch for exactly
+    /// `association`, so a signer can add signatures but never change what is vouched for.
+    ///
+    /// # Errors
+    /// [`SigningError::Altered`] when it vouches for something else, or for nothing.
+    pub fn signed_by(association: &Association, signed: SignedJson) -> Result<Self, SigningError> {
+        match Self::from_signed_json(signed) {
+            Ok(made) if made.association == *association => Ok(made),
+            _ => Err(SigningError::Altered),
+        }
     }
 
     /// The association it vouches for.
@@ -71,14 +91,29 @@ impl SignedAssociation {
         &self.association
     }
 
-    /// The JSON as it was stored.
+    /// The signed JSON.
+    pub fn signed(&self) -> &SignedJson {
+        &self.signed
+    }
+
+    /// The JSON as it was signed (or stored, or received).
     pub fn as_str(&self) -> &str {
-        &self.json
+        self.signed.as_str()
     }
 
     /// The JSON object (parsed again: it was checked to be one).
     pub fn to_value(&self) -> Value {
-        serde_json::from_str(&self.json).unwrap_or_else(|_| Value::Object(Map::new()))
+        self.signed.to_value()
+    }
+
+    /// The member names the signatures cover, sorted.
+    pub fn signed_keys(&self) -> Vec<String> {
+        self.signed.signed_keys()
+    }
+
+    /// Who signed it, with which key.
+    pub fn signatures(&self) -> Vec<SignatureRef> {
+        self.signed.signatures()
     }
 
     /// The fields beyond the association's own and `signatures`, sorted (sydent 2.6.1 signed a
@@ -93,33 +128,24 @@ impl SignedAssociation {
             "signatures",
             "ts",
         ];
-        let mut extra: Vec<String> = self
-            .to_value()
-            .as_object()
-            .map(|object| {
-                object
-                    .keys()
-                    .filter(|key| !OWN.contains(&key.as_str()))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
-        extra.sort();
-        extra
+        self.signed
+            .to_object()
+            .keys()
+            .into_iter()
+            .filter(|key| !OWN.contains(&key.as_str()))
+            .collect()
     }
 
     /// Whether `server` is among the signers.
     pub fn is_signed_by(&self, server: &str) -> bool {
-        self.to_value()
-            .get("signatures")
-            .and_then(|signatures| signatures.get(server))
-            .is_some()
+        self.signed.is_signed_by(server)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{JsonObject, KeyId, SigningKey};
 
     const SYDENT: &str = r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org","not_after":4920825600000,"not_before":1767225600000,"signatures":{"id.example.org":{"ed25519:0":"c2ln"}},"ts":1767225600000}"#;
 
@@ -132,13 +158,22 @@ mod tests {
         assert!(signed.is_signed_by("id.example.org"));
         assert!(!signed.is_signed_by("other.example.org"));
         assert!(signed.extra_fields().is_empty());
+        assert_eq!(
+            signed.signatures(),
+            [SignatureRef {
+                server: "id.example.org".to_owned(),
+                key_id: "ed25519:0".to_owned()
+            }]
+        );
     }
 
     #[test]
-    fn fields_beyond_the_associations_own_are_named() {
+    fn fields_beyond_the_associations_own_are_named_and_signed() {
         let with_invites = SYDENT.replacen('{', r#"{"invites":[{"token":"t"}],"#, 1);
         let signed = SignedAssociation::parse(&with_invites).unwrap();
         assert_eq!(signed.extra_fields(), ["invites"]);
+        assert!(signed.signed_keys().contains(&"invites".to_owned()));
+        assert_eq!(signed.as_str(), with_invites);
     }
 
     #[test]
@@ -147,10 +182,28 @@ mod tests {
             "[]",
             "{",
             r#"{"address":"a@b.c","medium":"email","mxid":"@a:b.c","ts":1,"not_before":1,"not_after":2}"#,
+            r#"{"address":"a@b.c","medium":"email","mxid":"@a:b.c","ts":1,"not_before":1,"not_after":2,"signatures":{}}"#,
             r#"{"address":"a@b.c","medium":"email","mxid":"@a:b.c","ts":1,"not_before":1,"signatures":{"s":{}}}"#,
             r#"{"address":"a@b.c","medium":"email","mxid":"alice","ts":1,"not_before":1,"not_after":2,"signatures":{"s":{}}}"#,
         ] {
             assert!(SignedAssociation::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_signer_may_add_its_signature_but_not_change_the_association() {
+        let stored = SignedAssociation::parse(SYDENT).unwrap();
+        let key = SigningKey::from_seed(KeyId::parse("ed25519:1").unwrap(), &[3; 32]);
+        let countersigned =
+            SignedJson::sign(&stored.signed().to_object(), "new.example.org", &key).unwrap();
+        let made = SignedAssociation::signed_by(stored.association(), countersigned).unwrap();
+        assert!(made.is_signed_by("id.example.org") && made.is_signed_by("new.example.org"));
+
+        let other = SYDENT.replace("@alice:", "@mallory:");
+        let altered = SignedJson::sign(&JsonObject::parse(&other).unwrap(), "s", &key).unwrap();
+        assert_eq!(
+            SignedAssociation::signed_by(stored.association(), altered),
+            Err(SigningError::Altered)
+        );
     }
 }

@@ -18,6 +18,10 @@ pub enum SigningError {
     /// The object has no canonical encoding.
     #[error(transparent)]
     Canonical(#[from] CanonicalJsonError),
+    /// What came back signed is not the object that was to be signed (a signer must only add
+    /// its signature).
+    #[error("the signed object is not the one that was to be signed")]
+    Altered,
 }
 
 /// Why a signature did not check out.

@@ -10,6 +10,7 @@ mod limits;
 mod lookup;
 mod pages;
 mod remote;
+mod signed_body;
 mod status;
 mod typed_json;
 mod validation;

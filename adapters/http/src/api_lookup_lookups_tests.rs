@@ -159,7 +159,7 @@ async fn the_v1_lookup_answers_the_signed_association_or_an_empty_object() {
     lookup
         .expect_lookup_signed()
         .withf(|threepid, _| threepid == &email("alice@example.org"))
-        .returning(|_, _| Ok(Some(signed())));
+        .returning(|_, _| Ok(Some(as_signed(&signed()))));
     lookup.expect_lookup_signed().returning(|_, _| Ok(None));
     let cli = client(MockAssociation::new(), lookup);
     let resp = cli
@@ -188,7 +188,7 @@ async fn the_v1_lookup_hands_out_an_imported_associations_invites_as_stored() {
     let mut stored = signed();
     stored["invites"] =
         json!([{"medium": "email", "address": "x@example.org", "room_id": "!r:example.org"}]);
-    let answer = stored.clone();
+    let answer = as_signed(&stored);
     let mut lookup = MockLookup::new();
     lookup
         .expect_lookup_signed()

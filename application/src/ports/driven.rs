@@ -17,6 +17,7 @@ mod rate_limiter;
 mod remote_identity;
 mod secrets;
 mod session_store;
+mod signer;
 
 pub use account_store::{AccountStore, TermsStore};
 pub use binding_store::{BindingChange, BindingStore};
@@ -41,6 +42,7 @@ pub use rate_limiter::RateLimiter;
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
 pub use session_store::{Change, Counted, SessionStore, StoreError};
+pub use signer::Signer;
 
 #[cfg(any(test, feature = "mocks"))]
 pub use account_store::{MockAccountStore, MockTermsStore};
@@ -72,3 +74,5 @@ pub use remote_identity::MockRemoteIdentityServers;
 pub use secrets::MockSecretGenerator;
 #[cfg(any(test, feature = "mocks"))]
 pub use session_store::MockSessionStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use signer::MockSigner;

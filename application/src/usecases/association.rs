@@ -6,8 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
-    Association as Vouched, ClientSecret, ServerName, SessionError, SessionId, SessionRules,
-    UserId, ValidatedThreePid, ValidationSession,
+    Association, ClientSecret, JsonObject, ServerName, SessionError, SessionId, SessionRules,
+    SignedAssociation, UserId, ValidatedThreePid, ValidationSession,
 };
 
 use self::remote::Forwarded;
@@ -15,11 +15,9 @@ use super::hash_index::{HashIndex, IndexError};
 use super::invites::InviteService;
 use crate::ports::driven::{
     Binding, BindingStore, Clock, HomeserverClient, HomeserverError, RateLimiter,
-    RemoteIdentityServers, SessionStore,
+    RemoteIdentityServers, SessionStore, Signer,
 };
-use crate::ports::driving::{
-    Association, AssociationError, Bind, Keys, SignedRequest, Unbind, UnbindProof,
-};
+use crate::ports::driving::{self, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
 
 /// What the association use case needs from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +33,7 @@ pub struct AssociationService {
     sessions: Arc<dyn SessionStore>,
     bindings: Option<Arc<dyn BindingStore>>,
     index: Arc<HashIndex>,
-    keys: Arc<dyn Keys>,
+    signer: Arc<dyn Signer>,
     clock: Arc<dyn Clock>,
     settings: AssociationSettings,
     /// How homeserver-signed unbinds are checked; `None`: they are refused.
@@ -67,7 +65,7 @@ impl AssociationService {
         sessions: Arc<dyn SessionStore>,
         bindings: Option<Arc<dyn BindingStore>>,
         index: Arc<HashIndex>,
-        keys: Arc<dyn Keys>,
+        signer: Arc<dyn Signer>,
         clock: Arc<dyn Clock>,
         settings: AssociationSettings,
     ) -> Self {
@@ -75,7 +73,7 @@ impl AssociationService {
             sessions,
             bindings,
             index,
-            keys,
+            signer,
             clock,
             settings,
             federation: None,
@@ -94,24 +92,26 @@ impl AssociationService {
         self
     }
 
-    /// The association as a bind answers it: with the signed pending invites of its 3PID, if
-    /// any (sydent's `invites`). An invite failure never fails the bind, which already happened.
-    async fn with_pending_invites(&self, association: &Vouched) -> Value {
-        let mut json = association.to_json();
+    /// The object a bind signs: the association with the signed pending invites of its 3PID,
+    /// if any (sydent's `invites`). An invite failure never fails the bind, which already
+    /// happened.
+    async fn with_pending_invites(&self, association: &Association) -> JsonObject {
         let Some(invites) = &self.invites else {
-            return json;
+            return association.to_object();
         };
         match invites
             .on_bind(&association.threepid, &association.user_id)
             .await
         {
-            Ok(entries) if !entries.is_empty() => json["invites"] = Value::Array(entries),
-            Ok(_) => {}
+            Ok(entries) if !entries.is_empty() => association
+                .to_object()
+                .with_member("invites", Value::Array(entries)),
+            Ok(_) => association.to_object(),
             Err(error) => {
                 tracing::error!(error = %error, "the pending invites of a bound 3PID could not be queued");
+                association.to_object()
             }
         }
-        json
     }
 
     /// Accepts unbinds signed by the user's homeserver (`Authorization: X-Matrix`), checked
@@ -171,7 +171,7 @@ impl AssociationService {
                 &signed.method,
                 &signed.uri,
                 &destination,
-                Some(&signed.content),
+                Some(&signed.content.to_value()),
                 &keys,
             )
             .map_err(|error| rejected(error.to_string()))
@@ -216,8 +216,8 @@ impl From<IndexError> for AssociationError {
 }
 
 #[async_trait]
-impl Association for AssociationService {
-    async fn bind(&self, request: Bind) -> Result<Value, AssociationError> {
+impl driving::Association for AssociationService {
+    async fn bind(&self, request: Bind) -> Result<SignedAssociation, AssociationError> {
         // v2 (sydent): a token binds its own user only. v1 had no token to compare with.
         if let Some(requester) = &request.requester
             && requester != &request.user_id
@@ -242,10 +242,12 @@ impl Association for AssociationService {
         self.record_local_bind(&mut session, &binding.user_id)
             .await?;
         tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
-        let association = Vouched::vouched_at(binding.threepid, binding.user_id, now);
-        Ok(self
-            .keys
-            .sign(self.with_pending_invites(&association).await)?)
+        let association = Association::vouched_at(binding.threepid, binding.user_id, now);
+        let object = self.with_pending_invites(&association).await;
+        Ok(SignedAssociation::signed_by(
+            &association,
+            self.signer.sign(&object)?,
+        )?)
     }
 
     async fn unbind(&self, request: Unbind) -> Result<(), AssociationError> {

@@ -11,10 +11,11 @@ use verity_domain::{
 };
 
 use super::*;
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
     InviteStore, MockClock, MockHomeserverClient, MockSecretGenerator, MockSessionStore,
 };
-use crate::ports::driving::MockKeys;
+use crate::ports::driving::Association as _;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
 use crate::usecases::invites_test_support::FakeInviteStore;
 use crate::usecases::test_support::{CountingPeppers, FakeClock, FakeHashStore, email, user};
@@ -55,11 +56,14 @@ fn sessions() -> MockSessionStore {
 }
 
 /// Signs by adding a marker that names what was signed, so nesting shows.
-fn keys() -> Arc<MockKeys> {
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(|mut value| {
-        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
-        Ok(value)
+fn keys() -> Arc<MockSigner> {
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(|object| {
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
+        Ok(verity_domain::SignedJson::parse(signed.as_str()).unwrap())
     });
     Arc::new(keys)
 }
@@ -98,7 +102,7 @@ async fn service(store: Arc<FakeInviteStore>) -> AssociationService {
         store,
         backends: Backends::new(vec![]),
         notifier: Notifier::new(),
-        keys: keys(),
+        signer: keys(),
         homeserver: Arc::new(MockHomeserverClient::new()),
         clock: clock.clone(),
         secrets: Arc::new(MockSecretGenerator::new()),
@@ -148,7 +152,12 @@ async fn a_bind_returns_the_signed_pending_invites_inside_the_signed_association
         .insert(&invite("other", "someone@example.com"))
         .await
         .unwrap();
-    let association = service(store.clone()).await.bind(bind()).await.unwrap();
+    let association = service(store.clone())
+        .await
+        .bind(bind())
+        .await
+        .unwrap()
+        .to_value();
     let signed = json!({
         "mxid": "@ginger:example.com",
         "token": "tok1",
@@ -185,7 +194,8 @@ async fn a_bind_without_pending_invites_has_no_invites_field() {
         .await
         .bind(bind())
         .await
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(association.get("invites"), None);
     assert_eq!(association["address"], "ginger@example.com");
 }

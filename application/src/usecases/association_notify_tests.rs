@@ -9,11 +9,12 @@ use verity_domain::{
 };
 
 use super::*;
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
     EmailMessage, IdentityBackend, MockBindingStore, MockNotificationConnector,
     MockNotificationGenerator, MockRateLimiter, MockSessionStore, Notification, NotifyError,
 };
-use crate::ports::driving::MockKeys;
+use crate::ports::driving::Association as _;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, email, user,
@@ -89,7 +90,7 @@ async fn service(bindings: Option<MockBindingStore>) -> AssociationService {
         Arc::new(sessions()),
         bindings.map(|b| Arc::new(b) as Arc<dyn BindingStore>),
         index().await,
-        Arc::new(MockKeys::new()),
+        Arc::new(MockSigner::new()),
         FakeClock::at(NOW),
         AssociationSettings {
             rules: SessionRules::default(),

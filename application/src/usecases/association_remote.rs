@@ -3,8 +3,7 @@
 //! secret), and, when the policy also keeps it here, bound here afterwards.
 use std::sync::Arc;
 
-use serde_json::Value;
-use verity_domain::{BindRoute, SessionMode, UserId, ValidationSession};
+use verity_domain::{BindRoute, SessionMode, SignedAssociation, UserId, ValidationSession};
 
 use super::AssociationService;
 use crate::ports::driven::RemoteIdentityServers;
@@ -18,7 +17,7 @@ pub(super) enum Forwarded {
     /// Bound remotely; bind here too (an offered remote step that was taken).
     AlsoLocal,
     /// Bound remotely only: this is the remote server's association, and nothing is stored here.
-    Only(Value),
+    Only(SignedAssociation),
 }
 
 impl AssociationService {

@@ -4,14 +4,15 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_domain::{
     ClientSecret, RemoteSession, SendAttempt, ServerLabel, SessionId, SessionParts, SessionRules,
-    Timestamp, ValidationSession, ValidationToken,
+    SignedAssociation, Timestamp, ValidationSession, ValidationToken,
 };
 
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
     BindingStore, IdentityBackend, MockBindingStore, MockRemoteIdentityServers, RemoteError,
     RemoteServer,
 };
-use crate::ports::driving::{Association, AssociationError, Bind, MockKeys, RemoteFailure};
+use crate::ports::driving::{Association, AssociationError, Bind, RemoteFailure};
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, email, user,
@@ -64,9 +65,14 @@ fn session(mode: SessionMode, remote: Option<RemoteSession>) -> ValidationSessio
     })
 }
 
-fn remote_association() -> serde_json::Value {
-    json!({"address": "bob@gmail.com", "medium": "email", "mxid": "@bob:example.org",
-           "signatures": {"central.test": {"ed25519:0": "remote-sig"}}})
+/// The remote server's answer, with a field of its own: handed on exactly as received.
+fn remote_association() -> SignedAssociation {
+    SignedAssociation::parse(
+        r#"{"address": "bob@gmail.com", "medium": "email", "mxid": "@bob:example.org",
+            "not_before": 1, "not_after": 2, "ts": 1, "org.example.extra": [1],
+            "signatures": {"central.test": {"ed25519:0": "remote-sig"}}}"#,
+    )
+    .unwrap()
 }
 
 /// The service, what it stored locally and what it updated.
@@ -101,10 +107,13 @@ async fn harness(found: ValidationSession, remote: Option<MockRemoteIdentityServ
         },
     ));
     index.start().await.unwrap();
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(|mut value| {
-        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
-        Ok(value)
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(|object| {
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
+        Ok(verity_domain::SignedJson::parse(signed.as_str()).unwrap())
     });
     let mut service = AssociationService::new(
         Arc::new(sessions),
@@ -139,7 +148,7 @@ fn bind() -> Bind {
 /// A remote that expects exactly `binds` forwarded binds of the remote session, answering `answer`.
 fn remote_binding(
     binds: usize,
-    answer: fn() -> Result<serde_json::Value, RemoteError>,
+    answer: fn() -> Result<SignedAssociation, RemoteError>,
 ) -> MockRemoteIdentityServers {
     let mut remote = MockRemoteIdentityServers::new();
     remote
@@ -238,7 +247,7 @@ async fn an_offered_remote_step_that_was_taken_binds_remotely_then_here() {
         Some(remote_binding(1, || Ok(remote_association()))),
     )
     .await;
-    let answer = h.service.bind(bind()).await.unwrap();
+    let answer = h.service.bind(bind()).await.unwrap().to_value();
     assert_eq!(
         answer["signatures"],
         json!({"id.example.org": {"ed25519:0": "sig"}})

@@ -36,7 +36,7 @@ pub(super) fn request(origin: &str, destination: &str, mxid: &str) -> SignedRequ
         auth: XMatrixAuth::parse(&header).unwrap(),
         method: "POST".into(),
         uri: URI.into(),
-        content,
+        content: JsonObject::from_value(content).unwrap(),
     }
 }
 
@@ -121,7 +121,9 @@ async fn a_tampered_body_or_an_unknown_key_is_refused() {
     let world = bound_world().await;
     let service = service(&world, homeserver(|| Ok(hs_keys())));
     let mut tampered = request("example.org", "id.example.org", "@alice:example.org");
-    tampered.content["mxid"] = json!("@alice:example.org ");
+    tampered.content = tampered
+        .content
+        .with_member("mxid", json!("@alice:example.org "));
     let err = service
         .unbind(unbind(UnbindProof::HomeserverSignature(tampered)))
         .await

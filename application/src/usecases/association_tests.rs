@@ -9,10 +9,11 @@ use verity_domain::{
 };
 
 use super::*;
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
     Change, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
 };
-use crate::ports::driving::MockKeys;
+use crate::ports::driving::Association as _;
 use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
@@ -59,11 +60,14 @@ fn sessions(found: Option<ValidationSession>) -> MockSessionStore {
 }
 
 /// Signs by adding a marker, so the test sees exactly what was signed.
-fn keys() -> MockKeys {
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(|mut value| {
-        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
-        Ok(value)
+fn keys() -> MockSigner {
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(|object| {
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
+        Ok(verity_domain::SignedJson::parse(signed.as_str()).unwrap())
     });
     keys
 }
@@ -188,7 +192,8 @@ async fn a_bind_stores_the_binding_updates_the_table_and_answers_the_signed_asso
     let signed = service
         .bind(bind("@alice:example.org", Some("@alice:example.org")))
         .await
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(
         signed,
         json!({
@@ -269,7 +274,8 @@ async fn v1_binds_any_user_as_v1_had_no_token() {
     let signed = service
         .bind(bind("@bob:other.example", None))
         .await
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(signed["mxid"], "@bob:other.example");
 }
 
@@ -345,7 +351,8 @@ async fn with_the_binding_store_off_a_bind_is_only_signed() {
     let signed = service
         .bind(bind("@alice:example.org", None))
         .await
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(signed["mxid"], "@alice:example.org");
     assert_eq!(world.hashed(&email("alice@example.org")).await, None);
 }

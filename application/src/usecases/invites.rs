@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
     Delivery, DeliveryState, Invite, InviteBlocklist, KeyId, MAX_ROOM_NAME_CHARS,
-    MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SigningKey, ThreePid, Timestamp,
-    UserId, ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
-    sign_json, truncate_display,
+    MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SignedInvite, SigningKey,
+    ThreePid, Timestamp, UserId, invite_display_name, invite_expiry, onbind_body, retry_delay,
+    truncate_display,
 };
 
 use super::backends::OnFailure;
@@ -82,7 +82,11 @@ impl InviteService {
         let pending = self.deps.store.unbound(threepid, now).await?;
         let mut entries = Vec::with_capacity(pending.len());
         for invite in pending {
-            let signed = self.deps.keys.sign(invite.signed_object(mxid))?;
+            let signed = self
+                .deps
+                .signer
+                .sign(&invite.signed_object(mxid))?
+                .to_value();
             let delivery = Delivery {
                 mxid: mxid.clone(),
                 signed: signed.clone(),
@@ -325,7 +329,7 @@ impl Invites for InviteService {
         })
     }
 
-    async fn sign_ed25519(&self, request: SignEd25519) -> Result<Value, InviteError> {
+    async fn sign_ed25519(&self, request: SignEd25519) -> Result<SignedInvite, InviteError> {
         let now = self.deps.clock.now();
         let invite = self
             .deps
@@ -351,9 +355,13 @@ impl Invites for InviteService {
         if !allowed {
             return Err(InviteError::WrongPrivateKey);
         }
-        let mut object = ephemeral_signed_object(&request.mxid, &invite.sender, &invite.token);
-        sign_json(&mut object, &self.settings.server_name, &key)?;
-        Ok(object)
+        Ok(SignedInvite::sign(
+            &request.mxid,
+            &invite.sender,
+            &invite.token,
+            &self.settings.server_name,
+            &key,
+        )?)
     }
 
     async fn is_valid_ephemeral(&self, public_key: &str) -> Result<bool, InviteError> {

@@ -50,7 +50,7 @@ async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
 }
 
 /// The onbind calls a fake homeserver received: (server, body).
-type Calls = Arc<std::sync::Mutex<Vec<(String, Value)>>>;
+type Calls = Arc<std::sync::Mutex<Vec<(String, verity_domain::JsonObject)>>>;
 
 /// A world whose homeserver answers with `answers`, in order, recording every call.
 fn delivering(answers: Vec<Result<(), HomeserverError>>) -> (World, Calls) {
@@ -94,7 +94,7 @@ async fn due_invites_go_to_the_bound_users_homeserver_in_one_onbind_call_and_are
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].0, "example.com");
     assert_eq!(
-        calls[0].1,
+        calls[0].1.to_value(),
         json!({
             "medium": "email",
             "address": "ginger@example.com",

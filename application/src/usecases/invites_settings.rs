@@ -7,8 +7,7 @@ use verity_domain::PublicKey;
 
 use super::super::backends::Backends;
 use super::super::notifier::Notifier;
-use crate::ports::driven::{Clock, HomeserverClient, InviteStore, SecretGenerator};
-use crate::ports::driving::Keys;
+use crate::ports::driven::{Clock, HomeserverClient, InviteStore, SecretGenerator, Signer};
 
 /// The invite use case's collaborators.
 pub struct InviteDeps {
@@ -18,8 +17,8 @@ pub struct InviteDeps {
     pub backends: Backends,
     /// Sends the invite messages.
     pub notifier: Notifier,
-    /// Signs for binds.
-    pub keys: Arc<dyn Keys>,
+    /// Signs the invites of a bound address as this server.
+    pub signer: Arc<dyn Signer>,
     /// Delivers bound invites (`3pid/onbind`).
     pub homeserver: Arc<dyn HomeserverClient>,
     /// Now, for expiry and retries.

@@ -7,11 +7,12 @@ use serde_json::json;
 use verity_domain::{EmailAddress, InviteToken, KeyId, Medium, SigningKey, ThreePid, Timestamp};
 
 use super::*;
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
     EmailMessage, IdentityBackend, MockHomeserverClient, MockNotificationConnector,
     MockNotificationGenerator, MockSecretGenerator, Notification,
 };
-use crate::ports::driving::{InviteDetails, MockKeys};
+use crate::ports::driving::InviteDetails;
 use crate::usecases::invites_test_support::FakeInviteStore;
 use crate::usecases::test_support::{FakeBackend, FakeClock, binding, email, user};
 use crate::usecases::{Backends, MediumHandler, Notifier};
@@ -43,11 +44,14 @@ fn settings() -> InviteSettings {
 }
 
 /// Signs by adding a marker, so the test sees exactly what was signed.
-fn keys() -> MockKeys {
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(|mut value| {
-        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
-        Ok(value)
+fn keys() -> MockSigner {
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(|object| {
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
+        Ok(verity_domain::SignedJson::parse(signed.as_str()).unwrap())
     });
     keys
 }
@@ -122,7 +126,7 @@ impl World {
             store: self.store.clone(),
             backends: Backends::new(vec![self.backend as Arc<dyn IdentityBackend>]),
             notifier,
-            keys: Arc::new(keys()),
+            signer: Arc::new(keys()),
             homeserver: Arc::new(self.homeserver),
             clock: self.clock.clone(),
             secrets: Arc::new(secrets()),

@@ -1,11 +1,10 @@
 //! The server's ed25519 keys: choosing (or, on first start, making) the key that signs, answering
-//! the `/pubkey` endpoints, and signing JSON.
+//! the `/pubkey` endpoints, and signing JSON as this server (the driven `Signer` port).
 use std::sync::Arc;
 
-use serde_json::Value;
-use verity_domain::{KeyId, KeyKind, PublicKey, SigningError, SigningKey, sign_json};
+use verity_domain::{JsonObject, KeyId, KeyKind, PublicKey, SignedJson, SigningError, SigningKey};
 
-use crate::ports::driven::{Clock, KeyStore, SecretGenerator, StoreError, StoredKey};
+use crate::ports::driven::{Clock, KeyStore, SecretGenerator, Signer, StoreError, StoredKey};
 use crate::ports::driving::Keys;
 
 /// How many fresh seeds a first start tries before giving up on identifiers that are taken (one
@@ -171,10 +170,11 @@ impl Keys for KeyService {
             .iter()
             .any(|key| key.is_encoded_as(public_key))
     }
+}
 
-    fn sign(&self, mut value: Value) -> Result<Value, SigningError> {
-        sign_json(&mut value, &self.server_name, &self.signing)?;
-        Ok(value)
+impl Signer for KeyService {
+    fn sign(&self, object: &JsonObject) -> Result<SignedJson, SigningError> {
+        SignedJson::sign(object, &self.server_name, &self.signing)
     }
 }
 

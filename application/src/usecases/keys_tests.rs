@@ -238,12 +238,13 @@ async fn signing_uses_the_current_key_under_the_server_name_and_keeps_other_sign
     .await
     .unwrap();
     let signed = keys
-        .sign(json!({
+        .sign(&object(json!({
             "mxid": "@alice:example.org",
             "ts": 1,
             "signatures": {"other.example": {"ed25519:0": "c2ln"}}
-        }))
-        .unwrap();
+        })))
+        .unwrap()
+        .to_value();
     assert_eq!(verify_json(&signed, SERVER, &id("cur"), &public(2)), Ok(()));
     assert_eq!(
         verify_json(&signed, SERVER, &id("old"), &public(1)),
@@ -260,9 +261,18 @@ async fn what_cannot_be_signed_is_an_error() {
     let keys = start(store(Some("cur"), vec![stored("cur", 2, true)], vec![]))
         .await
         .unwrap();
-    assert_eq!(keys.sign(json!([1])), Err(SigningError::NotAnObject));
+    // Only an object can be handed to the signer at all.
+    assert!(JsonObject::from_value(json!([1])).is_err());
     assert!(matches!(
-        keys.sign(json!({"a": 0.5})),
+        keys.sign(&object(json!({"a": 0.5}))),
         Err(SigningError::Canonical(_))
     ));
+    assert_eq!(
+        keys.sign(&object(json!({"a": 1, "signatures": "x"}))),
+        Err(SigningError::MalformedSignatures)
+    );
+}
+
+fn object(value: serde_json::Value) -> JsonObject {
+    JsonObject::from_value(value).unwrap()
 }

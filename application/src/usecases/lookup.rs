@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use verity_domain::{
     Association, IpNetwork, LookupAlgorithm, LookupHash, PlainEntry, Requester, ServerLabel,
     SignedAssociation, ThreePid, UserId, in_networks,
@@ -13,8 +12,8 @@ use verity_domain::{
 
 use super::backends::{Backends, OnFailure};
 use super::hash_index::{HashIndex, Unanswered};
-use crate::ports::driven::{Binding, Clock, Published, RemoteIdentityServers};
-use crate::ports::driving::{HashDetails, Keys, Lookup, LookupError, LookupRequest};
+use crate::ports::driven::{Binding, Clock, Published, RemoteIdentityServers, Signer};
+use crate::ports::driving::{HashDetails, Lookup, LookupError, LookupRequest};
 
 /// sydent's cap on the addresses of one request.
 pub const DEFAULT_MAX_ADDRESSES: usize = 10_000;
@@ -45,7 +44,7 @@ pub struct RecursionSettings {
 pub struct LookupService {
     index: Arc<HashIndex>,
     backends: Backends,
-    keys: Arc<dyn Keys>,
+    signer: Arc<dyn Signer>,
     clock: Arc<dyn Clock>,
     settings: LookupSettings,
     recursion: Option<(Arc<dyn RemoteIdentityServers>, RecursionSettings)>,
@@ -56,14 +55,14 @@ impl LookupService {
     pub fn new(
         index: Arc<HashIndex>,
         backends: Backends,
-        keys: Arc<dyn Keys>,
+        signer: Arc<dyn Signer>,
         clock: Arc<dyn Clock>,
         settings: LookupSettings,
     ) -> Self {
         Self {
             index,
             backends,
-            keys,
+            signer,
             clock,
             settings,
             recursion: None,
@@ -166,21 +165,19 @@ impl LookupService {
     /// server is among its signers, else with this server's signature added beside the stored
     /// ones. Signing adds an entry under this server's name, so the signers' names change exactly
     /// when this server was not among them.
-    fn countersigned(&self, signed: &SignedAssociation) -> Result<Value, LookupError> {
-        let stored = signed.to_value();
-        let resigned = self.keys.sign(stored.clone())?;
-        let signers = |value: &Value| -> BTreeSet<String> {
-            value
-                .get("signatures")
-                .and_then(Value::as_object)
-                .map(|signers| signers.keys().cloned().collect())
-                .unwrap_or_default()
-        };
-        Ok(if signers(&resigned) == signers(&stored) {
-            stored
+    fn countersigned(&self, signed: &SignedAssociation) -> Result<SignedAssociation, LookupError> {
+        let resigned = self.signer.sign(&signed.signed().to_object())?;
+        Ok(if resigned.signers() == signed.signed().signers() {
+            signed.clone()
         } else {
-            resigned
+            SignedAssociation::signed_by(signed.association(), resigned)?
         })
+    }
+
+    /// `association` signed by this server.
+    fn sign(&self, association: &Association) -> Result<SignedAssociation, LookupError> {
+        let signed = self.signer.sign(&association.to_object())?;
+        Ok(SignedAssociation::signed_by(association, signed)?)
     }
 
     /// The published pepper, `""` when hashing is off (as ma1sd).
@@ -282,7 +279,7 @@ impl Lookup for LookupService {
         &self,
         threepid: &ThreePid,
         requester: &Requester,
-    ) -> Result<Option<Value>, LookupError> {
+    ) -> Result<Option<SignedAssociation>, LookupError> {
         let mut published = self
             .backends
             .lookup_published(threepid, OnFailure::Skip)
@@ -310,7 +307,7 @@ impl Lookup for LookupService {
                 ?extra,
                 "a stored association's extra fields are not handed out"
             );
-            return Ok(Some(self.keys.sign(signed.association().to_json())?));
+            return Ok(Some(self.sign(signed.association())?));
         }
         // The association made at bind time, as sydent hands it out: same `ts`, `not_before`
         // and `not_after` (and so the same signature) as the bind's answer. A backend that keeps
@@ -322,7 +319,7 @@ impl Lookup for LookupService {
             association.not_before = not_before;
             association.not_after = not_after;
         }
-        Ok(Some(self.keys.sign(association.to_json())?))
+        Ok(Some(self.sign(&association)?))
     }
 
     async fn lookup_bulk(

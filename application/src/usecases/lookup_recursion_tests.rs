@@ -197,7 +197,8 @@ async fn a_single_v1_lookup_answered_remotely_is_signed_by_this_server() {
         .lookup_signed(&email("b@example.org"), &from("10.0.0.1"))
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(signed["mxid"], "@b:remote.org");
     assert_eq!(signed["address"], "b@example.org");
     assert_eq!(signed["ts"], NOW);

@@ -1,19 +1,19 @@
 //! The v1 lookup of a binding imported with the signed association its first server made
 //! (sydent's `sgAssoc`): handed out verbatim, countersigned when this server did not sign it.
 use pretty_assertions::assert_eq;
-use verity_domain::{KeyId, SignedAssociation, SigningKey, sign_json};
+use serde_json::Value;
+use verity_domain::{KeyId, SignedAssociation, SignedJson, SigningKey};
 
 use super::*;
 
 const SYDENT: &str = r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org","not_after":4920825600000,"not_before":1767225600000,"signatures":{"old.example.org":{"ed25519:0":"c2ln"}},"ts":1767225600000}"#;
 
 /// Keys signing as `name` with a real key, keeping the signatures already there.
-fn keys_named(name: &'static str) -> MockKeys {
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(move |mut value| {
+fn keys_named(name: &'static str) -> MockSigner {
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(move |object| {
         let key = SigningKey::from_seed(KeyId::parse("ed25519:0").unwrap(), &[9; 32]);
-        sign_json(&mut value, name, &key)?;
-        Ok(value)
+        SignedJson::sign(object, name, &key)
     });
     keys
 }
@@ -28,7 +28,7 @@ fn backend(published: Published) -> Arc<dyn IdentityBackend> {
     Arc::new(backend)
 }
 
-async fn signed_answer(published: Published, keys: MockKeys) -> Value {
+async fn signed_answer(published: Published, keys: MockSigner) -> Value {
     let index = index(&[], true).await;
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
@@ -44,6 +44,7 @@ async fn signed_answer(published: Published, keys: MockKeys) -> Value {
         .await
         .unwrap()
         .unwrap()
+        .to_value()
 }
 
 fn alice() -> UserId {

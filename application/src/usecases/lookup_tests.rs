@@ -5,8 +5,8 @@ use serde_json::json;
 use verity_domain::{Association, LookupHash, Medium, Pepper, Requester, Timestamp, UserId};
 
 use super::*;
+use crate::ports::driven::MockSigner;
 use crate::ports::driven::{IdentityBackend, MockClock, MockIdentityBackend};
-use crate::ports::driving::MockKeys;
 use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
@@ -54,10 +54,13 @@ fn service(
 ) -> LookupService {
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
-    let mut keys = MockKeys::new();
-    keys.expect_sign().returning(|mut value| {
-        value["signatures"] = json!({"id.example.org": {"ed25519:0": "sig"}});
-        Ok(value)
+    let mut keys = MockSigner::new();
+    keys.expect_sign().returning(|object| {
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
+        Ok(verity_domain::SignedJson::parse(signed.as_str()).unwrap())
     });
     LookupService::new(
         index,
@@ -386,7 +389,8 @@ async fn the_v1_lookup_answers_a_signed_association_or_nothing() {
         .lookup_signed(&email("a@example.org"), &nobody())
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .to_value();
     assert_eq!(signed["mxid"], "@a:example.org");
     assert_eq!(signed["address"], "a@example.org");
     assert_eq!(signed["ts"], NOW);
@@ -413,7 +417,8 @@ async fn the_v1_lookup_answers_the_association_made_at_bind_time_not_a_new_one()
         .lookup_signed(&email("a@example.org"), &nobody())
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .to_value();
     let made_at_bind = Association::vouched_at(
         email("a@example.org"),
         UserId::parse("@a:example.org").unwrap(),

@@ -321,9 +321,17 @@ fn bob() -> UserId {
     UserId::parse("@bob:example.org").unwrap()
 }
 
+/// What the remote server's bind answers.
+fn remote_association() -> verity_domain::SignedAssociation {
+    verity_domain::SignedAssociation::parse(
+        r#"{"address":"bob@gmail.com","medium":"email","mxid":"@bob:example.org","not_after":2,"not_before":1,"signatures":{"central.test":{"ed25519:0":"c2ln"}},"ts":1}"#,
+    )
+    .unwrap()
+}
+
 /// A remote server that validated bob's address and whose bind answers `bind` once.
 fn validated_remote(
-    bind: fn() -> Result<serde_json::Value, RemoteError>,
+    bind: fn() -> Result<verity_domain::SignedAssociation, RemoteError>,
 ) -> MockRemoteIdentityServers {
     let mut remote = MockRemoteIdentityServers::new();
     remote
@@ -346,7 +354,7 @@ fn validated_remote(
 async fn an_offered_step_completed_after_the_bind_here_binds_the_same_user_there_before_recording()
 {
     let (store, updates) = store(offered_bound_here_then_started());
-    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+    let overview = service(store, validated_remote(|| Ok(remote_association())))
         .check(&sid(), &secret())
         .await
         .unwrap();
@@ -374,7 +382,7 @@ async fn a_failed_remote_bind_records_nothing_and_the_next_check_binds_again() {
 
     // The stored session is unchanged, so the retry confirms and binds again.
     let (store, updates) = store(offered_bound_here_then_started());
-    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+    let overview = service(store, validated_remote(|| Ok(remote_association())))
         .check(&sid(), &secret())
         .await
         .unwrap();
@@ -396,7 +404,7 @@ fn bindings(bound: Option<&'static str>) -> Arc<MockBindingStore> {
 #[tokio::test]
 async fn an_offered_step_after_the_bind_here_is_forwarded_while_the_address_is_still_bound_here() {
     let (store, updates) = store(offered_bound_here_then_started());
-    let overview = service(store, validated_remote(|| Ok(serde_json::json!({}))))
+    let overview = service(store, validated_remote(|| Ok(remote_association())))
         .with_bindings(bindings(Some("@bob:example.org")))
         .check(&sid(), &secret())
         .await

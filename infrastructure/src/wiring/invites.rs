@@ -25,7 +25,7 @@ pub(super) fn invite_service(
         store: Arc::new(store.invite_store()),
         backends: backends.clone(),
         notifier: notifier.clone(),
-        keys: keys.clone(),
+        signer: keys.clone(),
         homeserver: homeserver.clone(),
         clock: Arc::new(SystemClock),
         secrets: Arc::new(OsSecretGenerator),

@@ -7,18 +7,18 @@ use poem::Request;
 use poem::http::header;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde::Deserialize;
 use verity_application::ports::driving::{
     Accounts, Association, Bind, Caller, SignedRequest, Unbind, UnbindProof,
 };
 use verity_domain::{
-    ClientSecret, LimitedRequest, Medium, SessionId, ThreePid, UserId, XMatrixAuth,
+    ClientSecret, JsonObject, LimitedRequest, Medium, SessionId, ThreePid, UserId, XMatrixAuth,
 };
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
 use super::limits::{Gate, requester};
+use super::signed_body::SignedBody;
 use crate::errors_api::ApiError;
 use crate::middleware::RawJsonBody;
 
@@ -33,8 +33,11 @@ pub struct BindRequest {
     pub mxid: String,
 }
 
-/// An association the server vouches for, signed with its key.
-#[derive(Debug, Object, Deserialize)]
+// Describes the answer only: it is sent as the signed text (`SignedBody`), byte for byte.
+/// An association the server vouches for, signed with its key. Sent exactly as signed: an
+/// association another identity server made (a bind forwarded to it) is sent exactly as that
+/// server answered, and may carry further fields its signatures cover.
+#[derive(Debug, Object)]
 pub struct SignedAssociation {
     /// The canonical 3PID address.
     pub address: String,
@@ -58,7 +61,7 @@ pub struct SignedAssociation {
 }
 
 /// A pending invite of a bound address, as the bind and `3pid/onbind` carry it.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Object)]
 pub struct BoundInvite {
     /// `email`.
     pub medium: String,
@@ -75,7 +78,7 @@ pub struct BoundInvite {
 }
 
 /// `{mxid, token}` signed by this server's long-term key.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Object)]
 pub struct SignedInviteToken {
     /// The user the address was bound to.
     pub mxid: String,
@@ -119,7 +122,7 @@ fn threepid(body: &ThreePidBody) -> Result<ThreePid, ApiError> {
 }
 
 /// The homeserver-signed request, when the request carries `Authorization: X-Matrix ...`: the
-/// header, and the method, URI and body exactly as received (the body as the JSON value the body
+/// header, and the method, URI and body exactly as received (the body as the text the body
 /// guard kept, so fields this API does not declare still count for the signature).
 fn signed_by_homeserver(request: &Request) -> Result<Option<SignedRequest>, ApiError> {
     let Some(header) = request
@@ -141,8 +144,9 @@ fn signed_by_homeserver(request: &Request) -> Result<Option<SignedRequest>, ApiE
     let content = request
         .extensions()
         .get::<RawJsonBody>()
-        .and_then(RawJsonBody::value)
-        .unwrap_or_else(|| serde_json::json!({}));
+        .and_then(RawJsonBody::text)
+        .and_then(|text| JsonObject::parse(text).ok())
+        .unwrap_or_else(JsonObject::empty);
     let uri = request.uri().path_and_query().map_or_else(
         || request.uri().path().to_owned(),
         |pq| pq.as_str().to_owned(),
@@ -167,7 +171,7 @@ impl Associations {
         body: BindRequest,
         caller: Caller,
         requester: Option<UserId>,
-    ) -> Result<Json<SignedAssociation>, ApiError> {
+    ) -> Result<SignedBody<SignedAssociation>, ApiError> {
         self.gate
             .admit(&caller, &LimitedRequest::Bind)
             .map_err(ApiError::from)?;
@@ -178,7 +182,7 @@ impl Associations {
             requester,
         };
         let signed = self.association.bind(request).await?;
-        signed_association(signed).map(Json)
+        Ok(SignedBody::new(signed.as_str()))
     }
 
     async fn unbind(
@@ -210,11 +214,6 @@ impl Associations {
             .await?;
         Ok(Json(Empty {}))
     }
-}
-
-/// The signed JSON as the documented type; the use case signs exactly these fields.
-pub(crate) fn signed_association(signed: serde_json::Value) -> Result<SignedAssociation, ApiError> {
-    serde_json::from_value(signed).map_err(|error| ApiError::internal(&error))
 }
 
 /// The v2 association endpoints.
@@ -254,7 +253,7 @@ impl AssociationApi {
         &self,
         auth: IdentityAuth,
         body: Json<BindRequest>,
-    ) -> Result<Json<SignedAssociation>, ApiError> {
+    ) -> Result<SignedBody<SignedAssociation>, ApiError> {
         let requester = self.accounts.authenticate(auth.token(), true).await?;
         let caller = Caller::Account(requester.clone());
         self.inner.bind(body.0, caller, Some(requester)).await
@@ -313,7 +312,7 @@ impl AssociationV1Api {
         &self,
         http: &Request,
         body: Json<BindRequest>,
-    ) -> Result<Json<SignedAssociation>, ApiError> {
+    ) -> Result<SignedBody<SignedAssociation>, ApiError> {
         let caller = Caller::Client(requester(http));
         self.inner.bind(body.0, caller, None).await
     }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
-use serde::Deserialize;
 use verity_application::ports::driving::{
     Accounts, Caller, InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
 };
@@ -17,6 +16,7 @@ use verity_domain::{
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::limits::{Gate, requester};
+use super::signed_body::SignedBody;
 use crate::errors_api::ApiError;
 
 /// Longest optional display value accepted (`room_name`, `sender_avatar_url`, ...), in bytes.
@@ -91,8 +91,9 @@ pub struct SignEd25519Request {
     pub private_key: String,
 }
 
+// Describes the answer only: it is sent as the signed text (`SignedBody`), byte for byte.
 /// `{mxid, sender, token}` signed with the invite's ephemeral key under this server's name.
-#[derive(Debug, Object, Deserialize)]
+#[derive(Debug, Object)]
 pub struct SignedEd25519 {
     /// The invitee.
     pub mxid: String,
@@ -226,7 +227,7 @@ impl InviteOps {
         Ok(Json(stored_response(stored)))
     }
 
-    async fn sign(&self, body: SignEd25519Request) -> Result<Json<SignedEd25519>, ApiError> {
+    async fn sign(&self, body: SignEd25519Request) -> Result<SignedBody<SignedEd25519>, ApiError> {
         let request = SignEd25519 {
             mxid: UserId::parse(&body.mxid)
                 .map_err(|_| ApiError::invalid_param("mxid is not a valid Matrix user ID"))?,
@@ -235,9 +236,7 @@ impl InviteOps {
             private_key: body.private_key,
         };
         let signed = self.invites.sign_ed25519(request).await?;
-        serde_json::from_value(signed)
-            .map(Json)
-            .map_err(|error| ApiError::internal(&error))
+        Ok(SignedBody::new(signed.signed().as_str()))
     }
 }
 
@@ -296,7 +295,7 @@ impl InvitesApi {
         &self,
         auth: IdentityAuth,
         body: Json<SignEd25519Request>,
-    ) -> Result<Json<SignedEd25519>, ApiError> {
+    ) -> Result<SignedBody<SignedEd25519>, ApiError> {
         self.accounts.authenticate(auth.token(), true).await?;
         self.inner.sign(body.0).await
     }
@@ -349,7 +348,7 @@ impl InvitesV1Api {
     async fn sign_ed25519_v1(
         &self,
         body: Json<SignEd25519Request>,
-    ) -> Result<Json<SignedEd25519>, ApiError> {
+    ) -> Result<SignedBody<SignedEd25519>, ApiError> {
         self.inner.sign(body.0).await
     }
 }

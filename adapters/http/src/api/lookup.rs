@@ -11,9 +11,9 @@ use verity_application::ports::driving::{Accounts, Lookup, LookupRequest};
 use verity_domain::{LimitedRequest, Medium, ThreePid, UserId};
 
 use super::ApiTags;
-use super::association::signed_association;
 use super::auth::IdentityAuth;
 use super::limits::{Gate, requester};
+use super::signed_body::SignedBody;
 use super::typed_json::TypedJson;
 use crate::errors_api::ApiError;
 
@@ -52,7 +52,9 @@ pub struct LookupMappings {
     pub mappings: BTreeMap<String, String>,
 }
 
-/// The v1 single lookup's answer: a signed association, or `{}`.
+// Describes the answer only: it is sent as the signed text (`SignedBody`), byte for byte.
+/// The v1 single lookup's answer: a signed association, or `{}`. Sent exactly as signed (an
+/// association imported from another server keeps every field its signatures cover).
 #[derive(Debug, Object)]
 pub struct V1LookupAnswer {
     /// The 3PID address.
@@ -216,45 +218,18 @@ impl LookupV1Api {
         medium: Query<String>,
         /// The address, in canonical form.
         address: Query<String>,
-    ) -> Result<Json<V1LookupAnswer>, ApiError> {
+    ) -> Result<SignedBody<V1LookupAnswer>, ApiError> {
         self.gate.client(request, lookup_of(1))?;
-        let empty = V1LookupAnswer {
-            address: None,
-            medium: None,
-            mxid: None,
-            not_before: None,
-            not_after: None,
-            ts: None,
-            signatures: None,
-            invites: None,
-        };
         let Some(threepid) = parse_threepid(&medium.0, &address.0) else {
-            return Ok(Json(empty));
+            return Ok(SignedBody::new("{}"));
         };
-        let Some(signed) = self
+        let signed = self
             .lookup
             .lookup_signed(&threepid, &requester(request))
-            .await?
-        else {
-            return Ok(Json(empty));
-        };
-        // Taken as stored (Sydent's list carries fields this server's invites do not).
-        let mut signed = signed;
-        let invites = match signed.as_object_mut().and_then(|o| o.remove("invites")) {
-            Some(serde_json::Value::Array(invites)) => Some(invites),
-            _ => None,
-        };
-        let signed = signed_association(signed)?;
-        Ok(Json(V1LookupAnswer {
-            address: Some(signed.address),
-            medium: Some(signed.medium),
-            mxid: Some(signed.mxid),
-            not_before: Some(signed.not_before),
-            not_after: Some(signed.not_after),
-            ts: Some(signed.ts),
-            signatures: Some(signed.signatures),
-            invites,
-        }))
+            .await?;
+        Ok(SignedBody::new(
+            signed.as_ref().map_or("{}", |signed| signed.as_str()),
+        ))
     }
 
     /// Look up the Matrix user IDs of several 3PIDs (deprecated v1).

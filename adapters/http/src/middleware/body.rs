@@ -19,9 +19,9 @@ use crate::error::{ErrCode, MatrixError};
 pub(crate) struct RawJsonBody(pub std::sync::Arc<[u8]>);
 
 impl RawJsonBody {
-    /// The body as a JSON value (it was checked to be a JSON object, so this succeeds).
-    pub(crate) fn value(&self) -> Option<serde_json::Value> {
-        serde_json::from_slice(&self.0).ok()
+    /// The body as text (it was checked to be a JSON object, so this succeeds).
+    pub(crate) fn text(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
     }
 }
 

@@ -245,7 +245,7 @@ impl HomeserverClient for ReqwestHomeserverClient {
     async fn onbind(
         &self,
         server: &ServerName,
-        body: &serde_json::Value,
+        body: &verity_domain::JsonObject,
     ) -> Result<(), HomeserverError> {
         self.post_onbind(server, body).await
     }

@@ -17,7 +17,7 @@ impl ReqwestHomeserverClient {
     pub(super) async fn post_onbind(
         &self,
         server: &ServerName,
-        body: &serde_json::Value,
+        body: &verity_domain::JsonObject,
     ) -> Result<(), HomeserverError> {
         let _permit = self.permit(server)?;
         let destination = self.discovery.discover(server).await.inspect_err(|error| {
@@ -27,7 +27,7 @@ impl ReqwestHomeserverClient {
         let mut request = client
             .post(url)
             .header(CONTENT_TYPE, "application/json")
-            .body(body.to_string());
+            .body(body.as_str().to_owned());
         if let Some(host) = host {
             request = request.header(HOST, host);
         }

@@ -20,8 +20,11 @@ fn client(allowed: &[&str]) -> ReqwestHomeserverClient {
     ReqwestHomeserverClient::with_dns(config, dns, None).unwrap()
 }
 
-fn body() -> serde_json::Value {
-    json!({"medium": "email", "address": "a@example.org", "mxid": "@a:hs.test", "invites": []})
+fn body() -> verity_domain::JsonObject {
+    verity_domain::JsonObject::from_value(
+        json!({"medium": "email", "address": "a@example.org", "mxid": "@a:hs.test", "invites": []}),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -34,7 +37,7 @@ async fn the_invites_are_posted_to_the_onbind_path_with_the_spec_host_header() {
         .await
         .unwrap();
 
-    assert_eq!(homeserver.onbind_calls(), vec![body()]);
+    assert_eq!(homeserver.onbind_calls(), vec![body().to_value()]);
     let requests = homeserver.requests();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].method, "POST");

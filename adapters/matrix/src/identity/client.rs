@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use reqwest::StatusCode;
 use serde_json::{Map, Value, json};
 use verity_application::ports::driven::{RemoteError, RemoteTokenRequest};
-use verity_domain::{Medium, ThreePid, UserId};
+use verity_domain::{Medium, SignedAssociation, ThreePid, UserId};
 
 use crate::homeserver::http::BodyError;
 
@@ -51,12 +51,14 @@ pub(crate) fn request_token_body(request: &RemoteTokenRequest) -> Result<Value, 
 }
 
 /// The answer as a JSON object, or the error it stands for: a Matrix error (`errcode`) is a
-/// refusal, a 5xx or a broken connection is "unreachable", anything else is invalid.
+/// refusal, a 5xx or a broken connection is "unreachable", anything else is invalid. The
+/// object comes with the answer's exact bytes, for answers handed on as received (a signed
+/// association).
 pub(crate) fn interpret(
     status: StatusCode,
     body: Result<Vec<u8>, BodyError>,
     limit: usize,
-) -> Result<Map<String, Value>, RemoteError> {
+) -> Result<(Map<String, Value>, Vec<u8>), RemoteError> {
     let body = match body {
         Ok(body) => body,
         Err(BodyError::TooLarge) => {
@@ -87,7 +89,7 @@ pub(crate) fn interpret(
         });
     }
     match object {
-        Some(object) if status.is_success() => Ok(object),
+        Some(object) if status.is_success() => Ok((object, body)),
         Some(_) => Err(RemoteError::InvalidResponse(format!(
             "HTTP {status} without a Matrix error"
         ))),
@@ -104,6 +106,14 @@ pub(crate) fn string(object: &Map<String, Value>, key: &str) -> Result<String, R
         .and_then(Value::as_str)
         .map(str::to_owned)
         .ok_or_else(|| RemoteError::InvalidResponse(format!("no string `{key}`")))
+}
+
+/// The `3pid/bind` answer: a signed association, kept byte for byte; anything else is an invalid
+/// answer, so nothing is stored or handed on.
+pub(crate) fn signed_association(body: &[u8]) -> Result<SignedAssociation, RemoteError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| RemoteError::InvalidResponse("the association is not UTF-8".into()))?;
+    SignedAssociation::parse(text).map_err(|error| RemoteError::InvalidResponse(error.to_string()))
 }
 
 /// The `submitToken` answer: v1 servers say `{"success": true}`; `false` is a wrong token.
@@ -200,8 +210,9 @@ mod tests {
 
     #[test]
     fn statuses_and_bodies_map_to_refusals_outages_and_invalid_answers() {
-        let ok = interpret(StatusCode::OK, Ok(br#"{"sid":"1"}"#.to_vec()), 100).unwrap();
+        let (ok, bytes) = interpret(StatusCode::OK, Ok(br#"{"sid":"1"}"#.to_vec()), 100).unwrap();
         assert_eq!(ok["sid"], "1");
+        assert_eq!(bytes, br#"{"sid":"1"}"#);
         let refused = interpret(
             StatusCode::BAD_REQUEST,
             Ok(br#"{"errcode":"M_TOKEN_INCORRECT","error":"no"}"#.to_vec()),

@@ -150,14 +150,12 @@ async fn a_url_entry_is_probed_once_and_then_used_for_every_call() {
         Some("sid=remote-1&client_secret=verity-secret")
     );
 
-    let signed = r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org","signatures":{"remote":{"ed25519:0":"abc"}}}"#;
+    // Spaced, unsorted and with a field of the remote's own: kept byte for byte.
+    let signed = r#"{"mxid": "@alice:example.org", "address":"alice@example.org","medium":"email","ts":1,"not_before":1,"not_after":2,"org.example.note":{"a":[1]},"signatures":{"remote":{"ed25519:0":"abc"}}}"#;
     is.respond("POST", BIND, 200, signed);
     let alice = UserId::parse("@alice:example.org").unwrap();
     let answer = client.bind(&server, &sid, &secret, &alice).await.unwrap();
-    assert_eq!(
-        answer,
-        serde_json::from_str::<serde_json::Value>(signed).unwrap()
-    );
+    assert_eq!(answer.as_str(), signed);
     assert_eq!(
         is.requests().pop().unwrap().body.unwrap()["mxid"],
         "@alice:example.org"
@@ -296,6 +294,22 @@ async fn refusals_outages_and_nonsense_are_told_apart() {
         submit().await,
         Err(RemoteError::InvalidResponse(_))
     ));
+    // A bind answer that is not a signed association is refused, never handed on.
+    let alice = UserId::parse("@alice:example.org").unwrap();
+    for malformed in [
+        r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org"}"#,
+        r#"{"address":"alice@example.org","medium":"email","mxid":"@alice:example.org","ts":1,"not_before":1,"not_after":2}"#,
+        r#"{"address":"alice@example.org","medium":"email","mxid":"alice","ts":1,"not_before":1,"not_after":2,"signatures":{"r":{"ed25519:0":"x"}}}"#,
+    ] {
+        is.respond("POST", BIND, 200, malformed);
+        assert!(
+            matches!(
+                client.bind(&server, &sid, &secret, &alice).await,
+                Err(RemoteError::InvalidResponse(_))
+            ),
+            "{malformed}"
+        );
+    }
     is.respond("POST", BULK_LOOKUP_PATH, 200, r#"{"threepids": 3}"#);
     assert!(matches!(
         client.lookup(&server, &[email("a@example.org")]).await,

@@ -19,7 +19,9 @@ use serde_json::{Map, Value, json};
 use verity_application::ports::driven::{
     RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest,
 };
-use verity_domain::{ClientSecret, ServerLabel, SessionId, ThreePid, UserId, ValidationToken};
+use verity_domain::{
+    ClientSecret, ServerLabel, SessionId, SignedAssociation, ThreePid, UserId, ValidationToken,
+};
 
 pub use config::{IdentityServersConfig, IdentitySetupError};
 
@@ -155,6 +157,19 @@ impl ReqwestIdentityServers {
         body: Option<&Value>,
         query: &[(&str, &str)],
     ) -> Result<Map<String, Value>, RemoteError> {
+        self.call_raw(server, path, body, query)
+            .await
+            .map(|(object, _)| object)
+    }
+
+    /// [`call`](Self::call), with the answer's exact bytes beside the object.
+    async fn call_raw(
+        &self,
+        server: &RemoteServer,
+        path: &str,
+        body: Option<&Value>,
+        query: &[(&str, &str)],
+    ) -> Result<(Map<String, Value>, Vec<u8>), RemoteError> {
         let candidate = self
             .resolver
             .candidate_for(&server.base_url)
@@ -307,14 +322,18 @@ impl RemoteIdentityServers for ReqwestIdentityServers {
         sid: &SessionId,
         client_secret: &ClientSecret,
         user: &UserId,
-    ) -> Result<Value, RemoteError> {
+    ) -> Result<SignedAssociation, RemoteError> {
         let body = json!({
             "sid": sid.as_str(),
             "client_secret": client_secret.expose(),
             "mxid": user.as_str(),
         });
-        let answer = self.call(server, "/3pid/bind", Some(&body), &[]).await?;
-        Ok(Value::Object(answer))
+        let (_, answer) = self
+            .call_raw(server, "/3pid/bind", Some(&body), &[])
+            .await?;
+        client::signed_association(&answer).inspect_err(|error| {
+            tracing::info!(%error, label = server.label.as_str(), "identity server's bind answer refused");
+        })
     }
 
     async fn lookup(

@@ -2,8 +2,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use async_trait::async_trait;
-use serde_json::Value;
-use verity_domain::{KeyId, PublicKey, ServerName, UserId};
+use verity_domain::{JsonObject, KeyId, PublicKey, ServerName, UserId};
 
 /// The OpenID access token a homeserver issued to a user, which the user hands to Verity to prove
 /// who they are. A secret: `Debug` shows a marker.
@@ -87,5 +86,5 @@ pub trait HomeserverClient: Send + Sync {
     ///
     /// Implementations MUST return `Ok` only for a 2xx answer; any other status is
     /// [`HomeserverError::Unreachable`] (the caller retries).
-    async fn onbind(&self, server: &ServerName, body: &Value) -> Result<(), HomeserverError>;
+    async fn onbind(&self, server: &ServerName, body: &JsonObject) -> Result<(), HomeserverError>;
 }

@@ -1,9 +1,9 @@
 use std::error::Error as StdError;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use verity_domain::{
-    ClientSecret, SendAttempt, ServerLabel, SessionId, ThreePid, UserId, ValidationToken,
+    ClientSecret, SendAttempt, ServerLabel, SessionId, SignedAssociation, ThreePid, UserId,
+    ValidationToken,
 };
 
 /// The identity server chosen for a label of `matrix.identity.servers`: where requests go.
@@ -97,14 +97,18 @@ pub trait RemoteIdentityServers: Send + Sync {
     ) -> Result<Option<ThreePid>, RemoteError>;
 
     /// Binds the remotely validated 3PID to `user` there (`3pid/bind`); returns the remote's
-    /// signed association exactly as received.
+    /// signed association exactly as received (its text, byte for byte).
+    ///
+    /// # Errors
+    /// [`RemoteError::InvalidResponse`] when the answer is not a signed association (nothing
+    /// is bound here then).
     async fn bind(
         &self,
         server: &RemoteServer,
         sid: &SessionId,
         client_secret: &ClientSecret,
         user: &UserId,
-    ) -> Result<Value, RemoteError>;
+    ) -> Result<SignedAssociation, RemoteError>;
 
     /// The Matrix IDs the remote server knows for `threepids` (`bulk_lookup`); 3PIDs it does
     /// not know are absent from the answer.

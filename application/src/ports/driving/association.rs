@@ -1,6 +1,8 @@
 use async_trait::async_trait;
-use serde_json::Value;
-use verity_domain::{ClientSecret, ServerLabel, SessionId, ThreePid, UserId, XMatrixAuth};
+use verity_domain::{
+    ClientSecret, JsonObject, ServerLabel, SessionId, SignedAssociation, ThreePid, UserId,
+    XMatrixAuth,
+};
 
 use crate::ports::driven::{BackendError, StoreError};
 use crate::ports::driving::RemoteFailure;
@@ -45,7 +47,7 @@ pub struct SignedRequest {
     /// The path and query, exactly as received.
     pub uri: String,
     /// The JSON body, exactly as received (every field counts, known or not).
-    pub content: Value,
+    pub content: JsonObject,
 }
 
 /// `POST /3pid/unbind`.
@@ -130,8 +132,9 @@ pub enum AssociationError {
 #[async_trait]
 pub trait Association: Send + Sync {
     /// Binds the session's validated 3PID to the user and returns the signed association
-    /// (`address, medium, mxid, not_before, not_after, ts, signatures`).
-    async fn bind(&self, request: Bind) -> Result<Value, AssociationError>;
+    /// (`address, medium, mxid, not_before, not_after, ts, signatures`, and `invites` when the
+    /// address had pending invites), or a remote server's exactly as it answered.
+    async fn bind(&self, request: Bind) -> Result<SignedAssociation, AssociationError>;
 
     /// Removes the binding of the 3PID to the user. Unbinding what is not bound succeeds.
     async fn unbind(&self, request: Unbind) -> Result<(), AssociationError>;

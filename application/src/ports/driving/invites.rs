@@ -1,6 +1,5 @@
 use async_trait::async_trait;
-use serde_json::Value;
-use verity_domain::{InviteToken, Medium, PublicKey, ThreePid, UserId};
+use verity_domain::{InviteToken, Medium, PublicKey, SignedInvite, ThreePid, UserId};
 
 use crate::ports::driven::{BackendError, StoreError};
 
@@ -141,7 +140,7 @@ pub trait Invites: Send + Sync {
 
     /// `{mxid, sender, token}` signed with the invite's ephemeral private key, which the caller
     /// proves it has by sending it.
-    async fn sign_ed25519(&self, request: SignEd25519) -> Result<Value, InviteError>;
+    async fn sign_ed25519(&self, request: SignEd25519) -> Result<SignedInvite, InviteError>;
 
     /// Whether `public_key` is exactly the unpadded standard or URL-safe base64 of the ephemeral
     /// key of an invite that is still honoured.

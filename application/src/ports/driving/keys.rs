@@ -1,8 +1,7 @@
-use serde_json::Value;
-use verity_domain::{KeyId, PublicKey, SigningError};
+use verity_domain::{KeyId, PublicKey};
 
-/// The server's keys as the Identity Service API exposes them (§Key management), and signing with
-/// the current one (for associations, invites and `/sign-ed25519`).
+/// The server's keys as the Identity Service API exposes them (§Key management). Signing with the
+/// current one is the driven [`Signer`](crate::ports::driven::Signer) port.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait Keys: Send + Sync {
     /// The public half of the long-term key `id`, valid or not; `None` for an unknown key.
@@ -15,12 +14,4 @@ pub trait Keys: Send + Sync {
     /// Whether `public_key` is exactly the unpadded standard or URL-safe base64 of a valid
     /// ephemeral key (one a 3PID invite made and that is still honoured).
     fn is_valid_ephemeral(&self, public_key: &str) -> bool;
-
-    /// `value` signed by this server (its `server.name`) with the current long-term key, every
-    /// signature it already carries kept.
-    ///
-    /// # Errors
-    /// [`SigningError`] when `value` is not an object or has no canonical JSON (a float, an integer
-    /// beyond ±(2^53−1)).
-    fn sign(&self, value: Value) -> Result<Value, SigningError>;
 }

@@ -1,8 +1,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use serde_json::Value;
-use verity_domain::{LookupAlgorithm, Requester, ThreePid, UserId};
+use verity_domain::{LookupAlgorithm, Requester, SignedAssociation, ThreePid, UserId};
 
 use crate::ports::driven::{BackendError, Binding, StoreError};
 
@@ -87,7 +86,7 @@ pub trait Lookup: Send + Sync {
         &self,
         threepid: &ThreePid,
         requester: &Requester,
-    ) -> Result<Option<Value>, LookupError>;
+    ) -> Result<Option<SignedAssociation>, LookupError>;
 
     /// The v1 bulk lookup: the bound 3PIDs among `threepids`, each with its user (completed by
     /// the remote identity servers for an allowed `requester`).
