@@ -34,6 +34,7 @@ mod remote_sessions;
 mod security_headers;
 mod session_rules;
 mod sessions;
+mod signed_associations;
 mod synapse;
 mod unbind_notifications;
 mod views;
