@@ -1,5 +1,5 @@
 use pretty_assertions::assert_eq;
-use verity_application::usecases::{RowIssue, TableReport};
+use verity_application::usecases::{ImportTable, KeyOutcome, RowIssue, TableReport};
 
 use super::*;
 

@@ -131,7 +131,7 @@ pub fn run(args: Ma1sdArgs, config: Option<PathBuf>) -> std::process::ExitCode {
 
 /// The shared summary with its key line replaced by what the key check found.
 pub fn summary(check: &KeyCheck, report: &ImportReport) -> String {
-    let shared = super::cli::summary(report);
+    let shared = super::report::summary(report);
     let rest = shared.split_once('\n').map_or("", |(_, rest)| rest);
     format!("{}\n{rest}", check.0)
 }
@@ -194,7 +194,7 @@ pub async fn import_ma1sd(
             dry_run: args.dry_run,
             page_size: args.page_size,
             signing_key: None,
-            progress: Some(Box::new(super::cli::print_progress)),
+            progress: Some(Box::new(super::report::print_progress)),
         })
         .await;
     source.close().await;

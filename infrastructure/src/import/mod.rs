@@ -2,4 +2,5 @@
 
 pub mod cli;
 pub mod ma1sd_cli;
+mod report;
 pub mod sydent_conf;
