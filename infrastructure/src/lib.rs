@@ -4,7 +4,6 @@
 
 pub mod config;
 pub mod import;
-pub mod memory;
 pub mod settings;
 pub mod sqlite_file;
 pub mod startup;

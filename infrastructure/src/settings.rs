@@ -11,15 +11,15 @@ use serde::Serialize;
 use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
+// `memory.*` is the memory adapter's own type, which config/lookup.rs builds.
+pub use verity_adapter_memory::{MemoryIdentity, MemorySettings};
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
 use verity_application::usecases::{
     AccountSettings, AssociationSettings, HashingSettings, LookupSettings, RecursionSettings,
     ValidationSettings,
 };
-use verity_domain::{
-    DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel, ThreePid, UserId,
-};
+use verity_domain::{DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel};
 
 /// Everything Verity needs to start.
 #[derive(Debug, Clone)]
@@ -162,24 +162,6 @@ impl Default for RecursiveSettings {
             },
         }
     }
-}
-
-/// `memory.*`
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemorySettings {
-    /// `memory.hashEnabled`: whether these 3PIDs are in the hash table too (default true).
-    pub hash_enabled: bool,
-    /// `memory.identities`.
-    pub identities: Vec<MemoryIdentity>,
-}
-
-/// `memory.identities[i]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemoryIdentity {
-    /// `username`, completed with `matrix.domain` when it is a localpart.
-    pub user_id: UserId,
-    /// `threepids`, canonical.
-    pub threepids: Vec<ThreePid>,
 }
 
 /// `threepid.medium.email` and `threepid.medium.msisdn`.

@@ -2,13 +2,13 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use verity_adapter_memory::MemoryBackend;
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
     Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{Backends, HashIndex, KeyService, LookupService, Rebuild};
 
-use crate::memory::MemoryBackend;
 use crate::settings::Settings;
 
 /// How long start-up waits for the first build of the lookup hash table before it listens. A

@@ -165,7 +165,10 @@ pub enum BackendError {
 ///
 /// Implementations MUST compare addresses in their canonical form (emails case-folded, msisdns as
 /// E.164 digits), MUST NOT return a binding for a 3PID they were not asked about, and SHOULD
-/// answer `lookup_many` in one round trip where the technology allows.
+/// answer `lookup_many` in one round trip where the technology allows. A 3PID of a medium the
+/// backend does not hold is simply not found (not an error). The contract suite
+/// `contract::identity` of this crate (feature `contract`), which every backend's tests run,
+/// checks what each implementation must answer.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait IdentityBackend: Send + Sync {
