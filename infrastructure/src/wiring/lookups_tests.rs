@@ -2,8 +2,8 @@
 //! `bindings.priority`, `synapseSql.identity.priority`), ties in the order memory, bindings,
 //! synapseSql.
 use verity_application::ports::driven::{Binding, BindingStore as _};
-use verity_application::ports::driving::Lookup as _;
-use verity_domain::{Medium, Requester, ThreePid, Timestamp, UserId};
+use verity_application::ports::driving::{Lookup as _, LookupRequest};
+use verity_domain::{LookupHash, Medium, Pepper, Requester, ThreePid, Timestamp, UserId};
 
 use super::BackendKind::{Bindings, Memory, SynapseSql};
 use super::{BackendKind, backend_order};
@@ -73,9 +73,10 @@ fn only_the_backends_switched_on_are_ordered() {
 }
 
 /// Builds the whole server's use cases over a fresh SQLite file in which `shared@example.org`
-/// is bound to alice, with the `memory` backend saying it is memo's, and asks a bulk lookup
-/// who has it.
-async fn who_has_the_shared_address(memory_priority: &str) -> Vec<String> {
+/// is bound to alice, with the `memory` backend saying it is memo's, and asks who has it: a v1
+/// bulk lookup (the backends, asked in order) and a v2 `sha256` lookup (the hash table, built
+/// from every backend's feed).
+async fn who_has_the_shared_address(memory_priority: &str) -> (Vec<String>, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("verity.db");
     let yaml = format!(
@@ -97,24 +98,49 @@ async fn who_has_the_shared_address(memory_priority: &str) -> Vec<String> {
         .await
         .unwrap();
     let use_cases = super::super::use_cases(&settings, &store).await.unwrap();
-    let found = use_cases
+    let requester = Requester::new(None, []);
+    let bulk = use_cases
         .lookup
-        .lookup_bulk(&[shared], &Requester::new(None, []))
+        .lookup_bulk(std::slice::from_ref(&shared), &requester)
         .await
-        .unwrap();
-    found
+        .unwrap()
         .into_iter()
         .map(|binding| binding.user_id.as_str().to_owned())
-        .collect()
+        .collect();
+    // The first table of two entries is built in a moment, in the background.
+    for _ in 0..100 {
+        if use_cases.index.is_ready() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let pepper = use_cases.lookup.hash_details().await.lookup_pepper;
+    let hash = LookupHash::of(&shared, &Pepper::parse(&pepper).unwrap());
+    let request = LookupRequest {
+        algorithm: "sha256".into(),
+        pepper,
+        addresses: vec![hash.as_str().to_owned()],
+    };
+    let hashed = use_cases
+        .lookup
+        .lookup(request, &requester)
+        .await
+        .unwrap()
+        .into_values()
+        .map(|user| user.as_str().to_owned())
+        .collect();
+    (bulk, hashed)
 }
 
 #[tokio::test]
 async fn the_backend_with_the_higher_priority_answers_for_a_3pid_two_backends_know() {
-    // By default the operator's own list wins, as in mxisd.
-    assert_eq!(who_has_the_shared_address("").await, ["@memo:example.org"]);
+    // By default the operator's own list wins, as in mxisd, in the backends and the hash table.
+    let memo = vec!["@memo:example.org".to_owned()];
+    assert_eq!(who_has_the_shared_address("").await, (memo.clone(), memo));
     // Below the bindings' 20, the binds made here win.
+    let alice = vec!["@alice:example.org".to_owned()];
     assert_eq!(
         who_has_the_shared_address("  priority: 19\n").await,
-        ["@alice:example.org"]
+        (alice.clone(), alice)
     );
 }
