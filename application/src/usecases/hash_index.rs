@@ -174,12 +174,17 @@ impl HashIndex {
             ));
         }
         let entries = state.entries.as_ref().ok_or(Unanswered::NotReady)?;
-        Ok(hashes
+        // A hash that is not a digest's one spelling matches nothing.
+        let (asked, digests): (Vec<&LookupHash>, Vec<_>) = hashes
             .iter()
-            .filter_map(|hash| {
-                let user = entries.get(&decode(hash)?)?;
+            .filter_map(|hash| Some((hash, decode(hash)?)))
+            .unzip();
+        Ok(asked
+            .into_iter()
+            .zip(entries.get_many(&digests))
+            .filter_map(|(hash, user)| {
                 // Every user in the table was a valid `UserId` when it was written.
-                let user = UserId::parse(user).ok()?;
+                let user = UserId::parse(user?).ok()?;
                 Some((hash.clone(), user))
             })
             .collect())

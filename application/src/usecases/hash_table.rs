@@ -5,6 +5,7 @@
 //! array rather than a hash map (whose buckets are half empty after its last growth, and whose
 //! million inserts each miss the caches).
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -102,8 +103,37 @@ fn directory_bits(entries: usize) -> u32 {
     bits.clamp(MIN_BITS, MAX_BITS)
 }
 
+/// Hashes a digest for the map of changes by taking 8 of its bytes: they are already a SHA-256
+/// output, uniform and not chosen by anyone (the server hashes only 3PIDs it validated or its
+/// backends hold), so SipHash's work on each of a lookup's 100 digests would buy nothing.
+#[derive(Debug, Default)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // A digest is written as its length then its 32 bytes; only the bytes count.
+        let mut word = [0_u8; 8];
+        for (to, from) in word.iter_mut().zip(bytes.iter().skip(8)) {
+            *to = *from;
+        }
+        self.0 ^= u64::from_le_bytes(word);
+    }
+}
+
+type Changes = HashMap<Digest, Option<u32>, BuildHasherDefault<DigestHasher>>;
+
 /// Below this many changes since the build, they are never merged into the sorted entries.
 const MIN_MERGE: usize = 4_096;
+
+/// The first 8 bytes of `digest`, as one number to compare.
+fn prefix(digest: &Digest) -> u64 {
+    let [a, b, c, d, e, f, g, h, ..] = *digest;
+    u64::from_be_bytes([a, b, c, d, e, f, g, h])
+}
 
 /// The bucket of `digest` in a directory of `2^bits` buckets: its first `bits` bits, so that the
 /// buckets in order hold the digests in order.
@@ -128,7 +158,7 @@ pub(super) struct Table {
     /// The directory's buckets are the digests' first `bits` bits.
     bits: u32,
     /// Entries set (`Some`) or removed (`None`) since the build.
-    changes: HashMap<Digest, Option<u32>>,
+    changes: Changes,
     users: Users,
     len: usize,
 }
@@ -210,9 +240,61 @@ impl Table {
         self.len
     }
 
-    /// The user of `digest`, if it is in the table.
+    /// The user of `digest`, if it is in the table: [`get_many`](Self::get_many) of one.
+    #[cfg(test)]
     pub(super) fn get(&self, digest: &Digest) -> Option<&str> {
-        self.slot(digest).map(|slot| self.users.get(slot))
+        self.get_many(std::slice::from_ref(digest)).pop().flatten()
+    }
+
+    /// The users of many digests, in their order: [`get`](Self::get) for each, done in phases
+    /// (every bucket's bounds, then the first 8 bytes of every bucket's entries, then the whole
+    /// digest of each candidate, then every user), each a short loop whose iterations do not
+    /// wait for one another, so that the cache misses of different digests overlap instead of
+    /// following one another: at 1,000,000 entries each phase's first read misses the caches,
+    /// and one lookup asks for up to 100 digests (a profile put the misses at a quarter of the
+    /// lookup's server time when they came one after the other).
+    pub(super) fn get_many(&self, digests: &[Digest]) -> Vec<Option<&str>> {
+        let ranges: Vec<(usize, usize)> = digests
+            .iter()
+            .map(|digest| {
+                let b = bucket(digest, self.bits);
+                let from = self.starts.get(b).map_or(0, |&at| at as usize);
+                let to = self.starts.get(b + 1).map_or(from, |&at| at as usize);
+                (from, to)
+            })
+            .collect();
+        // A bucket holds about one entry; most digests asked are in no table, and their first
+        // 8 bytes already differ from every entry's.
+        let candidates: Vec<Option<usize>> = digests
+            .iter()
+            .zip(&ranges)
+            .map(|(digest, &(from, to))| {
+                let wanted = prefix(digest);
+                let entries = self.sorted.get(from..to)?;
+                let at = entries.iter().position(|(d, _)| prefix(d) == wanted)?;
+                Some(from + at)
+            })
+            .collect();
+        let mut slots: Vec<Option<u32>> = digests
+            .iter()
+            .zip(candidates)
+            .map(|(digest, candidate)| match self.sorted.get(candidate?) {
+                Some((d, slot)) if d == digest => Some(*slot),
+                // Two digests of one bucket with the same first 8 bytes: search it.
+                _ => self.sorted_slot(digest),
+            })
+            .collect();
+        if !self.changes.is_empty() {
+            for (digest, slot) in digests.iter().zip(&mut slots) {
+                if let Some(change) = self.changes.get(digest) {
+                    *slot = *change;
+                }
+            }
+        }
+        slots
+            .into_iter()
+            .map(|slot| slot.map(|slot| self.users.get(slot)))
+            .collect()
     }
 
     fn slot(&self, digest: &Digest) -> Option<u32> {

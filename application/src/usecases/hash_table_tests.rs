@@ -94,6 +94,34 @@ fn a_sealed_table_finds_the_last_pushed_entry_of_each_digest_and_every_later_cha
 }
 
 #[test]
+fn many_digests_asked_at_once_are_answered_in_their_order_with_every_change() {
+    let d = |i: u32| digest(&format!("u{i}@example.org"), "email", "pepper");
+    let mut table = Table::with_capacity(1_000);
+    for i in 0..1_000 {
+        table.push(d(i), &format!("@u{i}:example.org")).unwrap();
+    }
+    table.seal().unwrap();
+    table.remove(&d(3)).unwrap();
+    table.insert(d(4), "@changed:example.org").unwrap();
+    table.insert(d(5_000), "@new:example.org").unwrap();
+    // Unsorted, repeated, and a digest nobody has.
+    let asked = [d(999), d(3), d(4), d(5_000), d(0), d(6_000), d(999)];
+    assert_eq!(
+        table.get_many(&asked),
+        vec![
+            Some("@u999:example.org"),
+            None,
+            Some("@changed:example.org"),
+            Some("@new:example.org"),
+            Some("@u0:example.org"),
+            None,
+            Some("@u999:example.org"),
+        ]
+    );
+    assert_eq!(table.get_many(&[]), Vec::<Option<&str>>::new());
+}
+
+#[test]
 fn entries_are_set_replaced_and_removed() {
     let mut table = Table::with_capacity(2);
     let (a, b) = ([1_u8; 32], [2_u8; 32]);
