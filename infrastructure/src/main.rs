@@ -6,6 +6,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use verity::{Application, config, telemetry};
 
+/// mimalloc instead of the system's malloc: a hashed lookup of 100 addresses allocates a few
+/// hundred small blocks (the addresses, the answer), and glibc's malloc and free took a sixth of
+/// its server time; mimalloc's thread-local free lists take a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A Matrix identity server that puts the operator in control of where 3PIDs are validated and
 /// published.
 #[derive(Debug, Parser)]
