@@ -171,6 +171,29 @@ impl Server {
         (field("VmRSS:"), field("VmHWM:"))
     }
 
+    /// The CPU time the process has used so far, user and system, on every core: the cost of
+    /// a row in server time, which other processes on the machine (wrk, a build) do not change
+    /// the way they change its rate.
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))
+            .expect("/proc/<pid>/stat of the server");
+        // The fields after the command's name, which is in parentheses and may hold spaces.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        // utime and stime are fields 14 and 15 of the file, 12 and 13 after `) state`.
+        let ticks: u64 = [11, 12]
+            .iter()
+            .map(|&i| {
+                fields
+                    .get(i)
+                    .and_then(|f| f.parse::<u64>().ok())
+                    .expect("utime, stime")
+            })
+            .sum();
+        // USER_HZ is 100 on every Linux this runs on.
+        Duration::from_millis(ticks * 10)
+    }
+
     /// The end of the server's log, for a failure message.
     pub fn log_tail(&self) -> String {
         let text = std::fs::read_to_string(&self.log).unwrap_or_default();
