@@ -122,13 +122,15 @@ const ADAPTERS: &[(&str, Allowed)] = &[
 ];
 
 /// Configuration (YAML, CLI), start-up, logs. `rustls` only to install the process-wide crypto
-/// provider the adapters' TLS clients share; every protocol stays in its adapter.
+/// provider the adapters' TLS clients share; every protocol stays in its adapter. `mimalloc` is
+/// the binary's allocator (docs/benchmarks.md).
 const INFRASTRUCTURE: Allowed = Allowed {
     runtime: &[
         "anyhow",
         "async-trait",
         "clap",
         "ipnet",
+        "mimalloc",
         "rand",
         "rustls",
         "serde",
