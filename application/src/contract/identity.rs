@@ -12,7 +12,8 @@
 //!     ($($case:ident),* $(,)?) => {$(
 //!         #[tokio::test]
 //!         async fn $case() {
-//!             let seeded = async |identities: Vec<Identity>| MemoryBackend::holding(identities);
+//!             // `holding`: the test's own helper, the backend configured with these identities.
+//!             let seeded = async |identities: Vec<Identity>| holding(identities, true);
 //!             if let Err(failure) = verity_application::contract::identity::$case(seeded).await {
 //!                 panic!("{failure}");
 //!             }
@@ -24,6 +25,11 @@
 //!
 //! The cases: [`lookups`] (canonical form, only what was asked, single and bulk, unknown media)
 //! and [`feed`] (order, resuming, the raw rows, empty results).
+//!
+//! Left to each backend's own tests, because the port leaves them to the backend: what
+//! `lookup_published` says beyond the user (when, the window, a signed association), how close
+//! `feed_len` counts, how broken source data is reported (`BackendError::Corrupt`), and its
+//! configuration (what its source holds but does not publish).
 use std::collections::BTreeSet;
 
 use verity_domain::{Medium, ThreePid, UserId};
