@@ -12,7 +12,9 @@ mod identity;
 mod import;
 mod invite_store;
 mod key_store;
+mod lookup_index;
 mod notify;
+mod pending_invites;
 mod rate_limiter;
 mod remote_identity;
 mod secrets;
@@ -34,10 +36,12 @@ pub use import::{
 };
 pub use invite_store::InviteStore;
 pub use key_store::{KeyStore, StoredKey};
+pub use lookup_index::{HashLookups, IndexError, IndexRefresh, Unanswered};
 pub use notify::{
     EmailMessage, InviteNotice, Notification, NotificationConnector, NotificationGenerator,
     NotifyError, SmsMessage, ValidationNotice,
 };
+pub use pending_invites::PendingInvites;
 pub use rate_limiter::RateLimiter;
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
@@ -65,7 +69,11 @@ pub use invite_store::MockInviteStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use key_store::MockKeyStore;
 #[cfg(any(test, feature = "mocks"))]
+pub use lookup_index::{MockHashLookups, MockIndexRefresh};
+#[cfg(any(test, feature = "mocks"))]
 pub use notify::{MockNotificationConnector, MockNotificationGenerator};
+#[cfg(any(test, feature = "mocks"))]
+pub use pending_invites::MockPendingInvites;
 #[cfg(any(test, feature = "mocks"))]
 pub use rate_limiter::MockRateLimiter;
 #[cfg(any(test, feature = "mocks"))]

@@ -11,11 +11,9 @@ use verity_domain::{
 };
 
 use self::remote::Forwarded;
-use super::hash_index::{HashIndex, IndexError};
-use super::invites::InviteService;
 use crate::ports::driven::{
-    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, RateLimiter,
-    RemoteIdentityServers, SessionStore, Signer,
+    Binding, BindingStore, Clock, HomeserverClient, HomeserverError, IndexError, IndexRefresh,
+    PendingInvites, RateLimiter, RemoteIdentityServers, SessionStore, Signer,
 };
 use crate::ports::driving::{self, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
 
@@ -32,7 +30,8 @@ pub struct AssociationSettings {
 pub struct AssociationService {
     sessions: Arc<dyn SessionStore>,
     bindings: Option<Arc<dyn BindingStore>>,
-    index: Arc<HashIndex>,
+    /// The lookup table, refreshed after each bind and unbind of Verity's own store.
+    index: Arc<dyn IndexRefresh>,
     signer: Arc<dyn Signer>,
     clock: Arc<dyn Clock>,
     settings: AssociationSettings,
@@ -42,7 +41,7 @@ pub struct AssociationService {
     /// `None`: remote-pending sessions are refused.
     remote: Option<Arc<dyn RemoteIdentityServers>>,
     /// The pending 3PID invites a bind signs and queues; `None`: binds ignore invites.
-    invites: Option<Arc<InviteService>>,
+    invites: Option<Arc<dyn PendingInvites>>,
     /// Tells the owner of an unbound 3PID (`association_notify.rs`); `None`: nobody is told.
     unbind_notifier: Option<super::Notifier>,
     /// Counts each unbind notification against its destination (see `association_notify.rs`).
@@ -64,7 +63,7 @@ impl AssociationService {
     pub fn new(
         sessions: Arc<dyn SessionStore>,
         bindings: Option<Arc<dyn BindingStore>>,
-        index: Arc<HashIndex>,
+        index: Arc<dyn IndexRefresh>,
         signer: Arc<dyn Signer>,
         clock: Arc<dyn Clock>,
         settings: AssociationSettings,
@@ -87,7 +86,7 @@ impl AssociationService {
     /// After each bind, signs the pending room invites of the bound 3PID, returns them in the
     /// association's `invites` and queues their delivery to the user's homeserver.
     #[must_use]
-    pub fn with_invites(mut self, invites: Arc<InviteService>) -> Self {
+    pub fn with_invites(mut self, invites: Arc<dyn PendingInvites>) -> Self {
         self.invites = Some(invites);
         self
     }

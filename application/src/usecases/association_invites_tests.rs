@@ -19,7 +19,7 @@ use crate::ports::driving::Association as _;
 use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
 use crate::usecases::invites_test_support::FakeInviteStore;
 use crate::usecases::test_support::{CountingPeppers, FakeClock, FakeHashStore, email, user};
-use crate::usecases::{Backends, InviteDeps, InviteSettings, Notifier};
+use crate::usecases::{Backends, HashIndex, InviteDeps, InviteService, InviteSettings, Notifier};
 use verity_domain::SessionMode;
 
 const NOW: u64 = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 //! Following the binds and unbinds made by the other instances on the same database: each
-//! instance keeps its lookup hash table in memory ([`HashIndex`]) and refreshes its own binds and
+//! instance keeps its lookup hash table in memory ([`HashIndex`](super::HashIndex)) and refreshes its own binds and
 //! unbinds at once; the binding store records every change with an increasing id
 //! ([`BindingChange`]), and [`BindingFollower::poll`] (every second, `startup`) refreshes the
 //! 3PIDs of the changes it has not seen yet.
@@ -20,8 +20,7 @@ use std::time::Duration;
 use futures_util::lock::Mutex;
 use verity_domain::Timestamp;
 
-use super::hash_index::{HashIndex, IndexError};
-use crate::ports::driven::{BindingStore, Clock, StoreError};
+use crate::ports::driven::{BindingStore, Clock, IndexError, IndexRefresh, StoreError};
 
 /// How long an id missing below seen ones is waited for (a transaction that took its id earlier
 /// and has not committed yet) before it is taken for rolled back.
@@ -58,7 +57,7 @@ impl Cursor {
 /// Keeps this instance's lookup table in step with the changes recorded in the binding store.
 pub struct BindingFollower {
     bindings: Arc<dyn BindingStore>,
-    index: Arc<HashIndex>,
+    index: Arc<dyn IndexRefresh>,
     clock: Arc<dyn Clock>,
     cursor: Mutex<Cursor>,
 }
@@ -70,7 +69,7 @@ impl BindingFollower {
     /// [`last_change`]: BindingStore::last_change
     pub fn new(
         bindings: Arc<dyn BindingStore>,
-        index: Arc<HashIndex>,
+        index: Arc<dyn IndexRefresh>,
         clock: Arc<dyn Clock>,
         floor: u64,
     ) -> Self {
@@ -88,7 +87,7 @@ impl BindingFollower {
     /// Refreshes the table's entry of every 3PID changed since the last poll (those this
     /// instance changed too: a refresh asks the backends again, so doing it twice is harmless)
     /// and returns how many changes it refreshed. While the table is being built, a refresh is
-    /// redone by the build ([`HashIndex::refresh`]).
+    /// redone by the build ([`IndexRefresh::refresh`]).
     ///
     /// # Errors
     /// [`IndexError`] when the store or a backend fails; the changes not refreshed are read

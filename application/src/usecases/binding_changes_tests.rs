@@ -6,7 +6,7 @@ use verity_domain::LookupHash;
 use super::*;
 use crate::ports::driven::{BindingChange, IdentityBackend, MockBindingStore};
 use crate::usecases::Backends;
-use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
+use crate::usecases::hash_index::{HashIndex, HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email,
 };

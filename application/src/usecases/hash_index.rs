@@ -36,6 +36,8 @@ pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unan
 mod hash_fill;
 #[path = "hash_table.rs"]
 mod hash_table;
+#[path = "hash_index_ports.rs"]
+mod ports;
 #[path = "hash_index_types.rs"]
 mod types;
 

@@ -2,7 +2,8 @@
 //! lookup fails.
 use std::time::Duration;
 
-use crate::ports::driven::{BackendError, StoreError};
+// Defined beside the ports the other use cases read and refresh the table through.
+pub use crate::ports::driven::{IndexError, Unanswered};
 
 /// When the pepper changes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,25 +36,4 @@ pub enum Rebuild {
     SamePepper,
     /// A new pepper (rotation).
     NewPepper,
-}
-
-/// Why the table could not be read, built or updated.
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    /// The hash store failed.
-    #[error("the lookup hash store failed")]
-    Store(#[from] StoreError),
-    /// A backend failed.
-    #[error("an identity backend failed")]
-    Backend(#[from] BackendError),
-}
-
-/// Why a hashed lookup cannot be answered from the table now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Unanswered {
-    /// The table of the published pepper is still being built (or its build failed and is
-    /// retried): answering from part of it could say "not bound" of a bound address.
-    NotReady,
-    /// The lookup's pepper is not the published one (it changed since it was checked).
-    OtherPepper(String),
 }

@@ -14,7 +14,9 @@ use verity_domain::{
 };
 
 use super::backends::OnFailure;
-use crate::ports::driven::{HomeserverError, InviteNotice, NotifyError, StoreError};
+use crate::ports::driven::{
+    HomeserverError, InviteNotice, NotifyError, PendingInvites, StoreError,
+};
 use crate::ports::driving::{InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 
 /// Invites delivered per pass of [`InviteService::deliver_due`].
@@ -379,6 +381,19 @@ impl Invites for InviteService {
             .ephemeral_key_in_use(&key, self.deps.clock.now())
             .await?
             || self.deps.store.imported_ephemeral_key(&key).await?)
+    }
+}
+
+/// What a bind sees of the invites: the composition root hands this use case to the association
+/// use case behind the port.
+#[async_trait]
+impl PendingInvites for InviteService {
+    async fn on_bind(
+        &self,
+        threepid: &ThreePid,
+        user_id: &UserId,
+    ) -> Result<Vec<Value>, InviteError> {
+        InviteService::on_bind(self, threepid, user_id).await
     }
 }
 

@@ -11,8 +11,9 @@ use verity_domain::{
 };
 
 use super::backends::{Backends, OnFailure};
-use super::hash_index::{HashIndex, Unanswered};
-use crate::ports::driven::{Binding, Clock, Published, RemoteIdentityServers, Signer};
+use crate::ports::driven::{
+    Binding, Clock, HashLookups, Published, RemoteIdentityServers, Signer, Unanswered,
+};
 use crate::ports::driving::{HashDetails, Lookup, LookupError, LookupRequest};
 
 /// sydent's cap on the addresses of one request.
@@ -42,7 +43,8 @@ pub struct RecursionSettings {
 
 /// The lookup use case.
 pub struct LookupService {
-    index: Arc<HashIndex>,
+    /// The table `sha256` lookups are answered from.
+    index: Arc<dyn HashLookups>,
     backends: Backends,
     signer: Arc<dyn Signer>,
     clock: Arc<dyn Clock>,
@@ -53,7 +55,7 @@ pub struct LookupService {
 impl LookupService {
     /// Wires the use case.
     pub fn new(
-        index: Arc<HashIndex>,
+        index: Arc<dyn HashLookups>,
         backends: Backends,
         signer: Arc<dyn Signer>,
         clock: Arc<dyn Clock>,
@@ -183,8 +185,8 @@ impl LookupService {
     /// The published pepper, `""` when hashing is off (as ma1sd).
     fn lookup_pepper(&self) -> String {
         self.index
-            .published()
-            .map(|table| table.pepper.as_str().to_owned())
+            .pepper()
+            .map(|pepper| pepper.as_str().to_owned())
             .unwrap_or_default()
     }
 
@@ -203,7 +205,7 @@ impl LookupService {
         pepper: &str,
         addresses: Vec<String>,
     ) -> Result<BTreeMap<String, UserId>, LookupError> {
-        if self.index.published().is_none() {
+        if self.index.pepper().is_none() {
             return Ok(BTreeMap::new());
         }
         let asked: Vec<LookupHash> = addresses.into_iter().map(LookupHash::from_client).collect();

@@ -7,7 +7,7 @@ use verity_domain::{Association, LookupHash, Medium, Pepper, Requester, Timestam
 use super::*;
 use crate::ports::driven::MockSigner;
 use crate::ports::driven::{IdentityBackend, MockClock, MockIdentityBackend};
-use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
+use crate::usecases::hash_index::{HashIndex, HashingSettings, Rebuild, RotationPolicy};
 use crate::usecases::test_support::{
     CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
 };

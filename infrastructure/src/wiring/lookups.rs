@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use verity_adapter_memory::MemoryBackend;
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
-    Clock, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
+    Clock, HashLookups, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{Backends, HashIndex, KeyService, LookupService, Rebuild};
 
@@ -72,14 +72,14 @@ pub(super) async fn hash_index(
 /// The lookup use case (`lookup.*`), forwarding as configured.
 pub(super) fn lookup_service(
     settings: &Settings,
-    index: &Arc<HashIndex>,
+    index: Arc<dyn HashLookups>,
     backends: Backends,
     keys: &Arc<KeyService>,
     clock: Arc<dyn Clock>,
     remote: &Arc<dyn RemoteIdentityServers>,
 ) -> LookupService {
     let lookup = LookupService::new(
-        index.clone(),
+        index,
         backends,
         keys.clone(),
         clock,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::{
-    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, SecretGenerator,
+    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IndexRefresh, SecretGenerator,
 };
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
@@ -89,6 +89,9 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     } else {
         None
     };
+    // Only the start-up tasks hold the index and the invites whole: the other use cases get them
+    // behind narrow ports (refresh a 3PID, read hashes, the invites waiting for a 3PID), so a
+    // use case never holds another.
     let (index, rebuild_due) =
         lookups::hash_index(settings, hashes, &backends, secrets.clone(), clock.clone()).await?;
     let follower = follow_from.map(|floor| {
@@ -102,7 +105,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let notifier = notify::notifier(settings)?;
     let (invites, invite_wake) =
         invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
-    let mut association = association(settings, store, &index, &keys, &clock)
+    let mut association = association(settings, store, index.clone(), &keys, &clock)
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
@@ -124,7 +127,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     }
     let lookup = lookups::lookup_service(
         settings,
-        &index,
+        index.clone(),
         backends,
         &keys,
         clock.clone(),
@@ -171,7 +174,7 @@ fn accounts(
 fn association(
     settings: &Settings,
     store: &SqlStore,
-    index: &Arc<HashIndex>,
+    index: Arc<dyn IndexRefresh>,
     keys: &Arc<KeyService>,
     clock: &Arc<dyn Clock>,
 ) -> AssociationService {
@@ -182,7 +185,7 @@ fn association(
     AssociationService::new(
         Arc::new(store.session_store()),
         bindings,
-        index.clone(),
+        index,
         keys.clone(),
         clock.clone(),
         settings.session.association,
