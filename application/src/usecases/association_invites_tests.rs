@@ -1,25 +1,20 @@
-//! A bind picks up the pending room invites of the bound 3PID (sydent's `invites`).
+//! A bind picks up the pending room invites of the bound 3PID (sydent's `invites`); what the
+//! invites use case signs and queues is tested with it (`invites_delivery_tests.rs`).
 use std::sync::Arc;
-use std::time::Duration;
 
 use mockall::predicate::eq;
 use pretty_assertions::assert_eq;
-use serde_json::json;
+use serde_json::{Value, json};
 use verity_domain::{
-    ClientSecret, DeliveryState, Invite, InviteToken, KeyId, SendAttempt, SessionId, SessionParts,
-    SessionRules, SigningKey, Timestamp, ValidationSession, ValidationToken,
+    ClientSecret, SendAttempt, SessionId, SessionParts, SessionRules, Timestamp, ValidationSession,
+    ValidationToken,
 };
 
 use super::*;
-use crate::ports::driven::MockSigner;
-use crate::ports::driven::{
-    InviteStore, MockClock, MockHomeserverClient, MockSecretGenerator, MockSessionStore,
-};
-use crate::ports::driving::Association as _;
-use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
-use crate::usecases::invites_test_support::FakeInviteStore;
-use crate::usecases::test_support::{CountingPeppers, FakeClock, FakeHashStore, email, user};
-use crate::usecases::{Backends, HashIndex, InviteDeps, InviteService, InviteSettings, Notifier};
+use crate::ports::driven::{MockClock, MockIndexRefresh, MockPendingInvites, MockSessionStore};
+use crate::ports::driven::{MockSigner, StoreError};
+use crate::ports::driving::{Association as _, InviteError};
+use crate::usecases::test_support::{email, user};
 use verity_domain::SessionMode;
 
 const NOW: u64 = 1_700_000_000_000;
@@ -55,7 +50,7 @@ fn sessions() -> MockSessionStore {
     sessions
 }
 
-/// Signs by adding a marker that names what was signed, so nesting shows.
+/// Signs by adding a marker, so the test sees exactly what was signed.
 fn keys() -> Arc<MockSigner> {
     let mut keys = MockSigner::new();
     keys.expect_sign().returning(|object| {
@@ -68,62 +63,47 @@ fn keys() -> Arc<MockSigner> {
     Arc::new(keys)
 }
 
-fn invite(token: &str, address: &str) -> Invite {
-    Invite {
-        token: InviteToken::parse(token).unwrap(),
-        threepid: email(address),
-        room_id: "!room:example.org".into(),
-        sender: user("@inviter:example.org"),
-        ephemeral_key: Some(SigningKey::from_seed(KeyId::ephemeral(), &[3; 32]).public_key()),
-        created_at: Timestamp::from_millis(NOW - 10_000),
-        expires_at: None,
-        delivery: None,
-    }
+/// One invite as the invites use case answers a bind.
+fn entry() -> Value {
+    json!({
+        "medium": "email",
+        "address": "ginger@example.com",
+        "mxid": "@ginger:example.com",
+        "room_id": "!room:example.org",
+        "sender": "@inviter:example.org",
+        "signed": {
+            "mxid": "@ginger:example.com",
+            "token": "tok1",
+            "signatures": {"id.example.org": {"ed25519:0": "inviter-sig"}},
+        },
+    })
 }
 
-async fn service(store: Arc<FakeInviteStore>) -> AssociationService {
-    let index = Arc::new(HashIndex::new(
-        Arc::new(FakeHashStore::default()),
-        Backends::new(vec![]),
-        Arc::new(CountingPeppers::default()),
-        FakeClock::at(NOW),
-        HashingSettings {
-            enabled: false,
-            pepper_length: 20,
-            rotation: RotationPolicy::Never,
-            page_size: 100,
-        },
-    ));
-    index.start().await.unwrap();
+/// Invites that expect one bind of ginger@example.com to @ginger:example.com and answer
+/// `answer` to it.
+fn invites(answer: fn() -> Result<Vec<Value>, InviteError>) -> MockPendingInvites {
+    let mut invites = MockPendingInvites::new();
+    invites
+        .expect_on_bind()
+        .with(
+            eq(email("ginger@example.com")),
+            eq(user("@ginger:example.com")),
+        )
+        .times(1)
+        .returning(move |_, _| answer());
+    invites
+}
+
+/// The use case without a binding store (so nothing is refreshed), with `invites`.
+fn service(invites: MockPendingInvites) -> AssociationService {
     let mut clock = MockClock::new();
     clock.expect_now().returning(|| Timestamp::from_millis(NOW));
-    let clock = Arc::new(clock);
-    let deps = InviteDeps {
-        store,
-        backends: Backends::new(vec![]),
-        notifier: Notifier::new(),
-        signer: keys(),
-        homeserver: Arc::new(MockHomeserverClient::new()),
-        clock: clock.clone(),
-        secrets: Arc::new(MockSecretGenerator::new()),
-    };
-    let invites = InviteService::new(
-        deps,
-        InviteSettings {
-            server_name: "id.example.org".into(),
-            server_key: SigningKey::from_seed(KeyId::ephemeral(), &[1; 32]).public_key(),
-            key_validity_base: "https://id.example.org/_matrix/identity/v2".into(),
-            sign_url: "https://id.example.org/_matrix/identity/api/v1/sign-ed25519".into(),
-            full_display_name: false,
-            expiry: Some(Duration::from_secs(60)),
-        },
-    );
     AssociationService::new(
         Arc::new(sessions()),
         None,
-        index,
+        Arc::new(MockIndexRefresh::new()),
         keys(),
-        clock,
+        Arc::new(clock),
         AssociationSettings {
             rules: SessionRules::default(),
             unbind_enabled: true,
@@ -143,59 +123,45 @@ fn bind() -> Bind {
 
 #[tokio::test]
 async fn a_bind_returns_the_signed_pending_invites_inside_the_signed_association() {
-    let store = Arc::new(FakeInviteStore::default());
-    store
-        .insert(&invite("tok1", "ginger@example.com"))
-        .await
-        .unwrap();
-    store
-        .insert(&invite("other", "someone@example.com"))
-        .await
-        .unwrap();
-    let association = service(store.clone())
-        .await
+    let association = service(invites(|| Ok(vec![entry()])))
         .bind(bind())
         .await
         .unwrap()
         .to_value();
-    let signed = json!({
-        "mxid": "@ginger:example.com",
-        "token": "tok1",
-        "signatures": {"id.example.org": {"ed25519:0": "sig"}},
-    });
+    // The invites are signed with the association: one signature over both.
     assert_eq!(
-        association["invites"],
-        json!([{
-            "medium": "email",
+        association,
+        json!({
             "address": "ginger@example.com",
+            "medium": "email",
             "mxid": "@ginger:example.com",
-            "room_id": "!room:example.org",
-            "sender": "@inviter:example.org",
-            "signed": signed,
-        }])
+            "not_before": NOW,
+            "not_after": NOW + 3_153_600_000_000u64,
+            "ts": NOW,
+            "invites": [entry()],
+            "signatures": {"id.example.org": {"ed25519:0": "sig"}},
+        })
     );
-    assert_eq!(association["mxid"], "@ginger:example.com");
-    assert!(association.get("signatures").is_some());
-    let queued = store
-        .get(&InviteToken::parse("tok1").unwrap())
-        .unwrap()
-        .delivery
-        .unwrap();
-    assert_eq!(queued.state, DeliveryState::Due);
-    assert_eq!(queued.mxid, user("@ginger:example.com"));
-    // The other address's invite is untouched.
-    let other = store.get(&InviteToken::parse("other").unwrap()).unwrap();
-    assert_eq!(other.delivery, None);
 }
 
 #[tokio::test]
 async fn a_bind_without_pending_invites_has_no_invites_field() {
-    let association = service(Arc::new(FakeInviteStore::default()))
-        .await
+    let association = service(invites(|| Ok(vec![])))
         .bind(bind())
         .await
         .unwrap()
         .to_value();
     assert_eq!(association.get("invites"), None);
     assert_eq!(association["address"], "ginger@example.com");
+}
+
+#[tokio::test]
+async fn invites_that_cannot_be_queued_do_not_fail_the_bind_which_already_happened() {
+    let association = service(invites(|| Err(StoreError::NotFound.into())))
+        .bind(bind())
+        .await
+        .unwrap()
+        .to_value();
+    assert_eq!(association.get("invites"), None);
+    assert_eq!(association["mxid"], "@ginger:example.com");
 }

@@ -11,15 +11,12 @@ use verity_domain::{
 use super::*;
 use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
-    EmailMessage, IdentityBackend, MockBindingStore, MockNotificationConnector,
+    EmailMessage, MockBindingStore, MockIndexRefresh, MockNotificationConnector,
     MockNotificationGenerator, MockRateLimiter, MockSessionStore, Notification, NotifyError,
 };
 use crate::ports::driving::Association as _;
-use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
-use crate::usecases::test_support::{
-    CountingPeppers, FakeBackend, FakeClock, FakeHashStore, email, user,
-};
-use crate::usecases::{Backends, HashIndex, MediumHandler, Notifier};
+use crate::usecases::test_support::{FakeClock, email, user};
+use crate::usecases::{MediumHandler, Notifier};
 
 const NOW: u64 = 1_700_000_000_000;
 
@@ -66,30 +63,19 @@ fn bindings(removed: bool) -> MockBindingStore {
     bindings
 }
 
-async fn index() -> Arc<HashIndex> {
-    let index = Arc::new(HashIndex::new(
-        Arc::new(FakeHashStore::default()),
-        Backends::new(vec![
-            FakeBackend::new("bindings", &[]) as Arc<dyn IdentityBackend>
-        ]),
-        Arc::new(CountingPeppers::default()),
-        FakeClock::at(NOW),
-        HashingSettings {
-            enabled: true,
-            pepper_length: 20,
-            rotation: RotationPolicy::Never,
-            page_size: 100,
-        },
-    ));
-    index.start().await.unwrap();
-    index
+/// The lookup table: refreshed after an unbind that removed something, which is not what these
+/// tests are about.
+fn index() -> Arc<MockIndexRefresh> {
+    let mut index = MockIndexRefresh::new();
+    index.expect_refresh().returning(|_| Ok(()));
+    Arc::new(index)
 }
 
 async fn service(bindings: Option<MockBindingStore>) -> AssociationService {
     AssociationService::new(
         Arc::new(sessions()),
         bindings.map(|b| Arc::new(b) as Arc<dyn BindingStore>),
-        index().await,
+        index(),
         Arc::new(MockSigner::new()),
         FakeClock::at(NOW),
         AssociationSettings {

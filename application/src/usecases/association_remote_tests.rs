@@ -9,15 +9,12 @@ use verity_domain::{
 
 use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
-    BindingStore, IdentityBackend, MockBindingStore, MockRemoteIdentityServers, RemoteError,
+    BindingStore, MockBindingStore, MockIndexRefresh, MockRemoteIdentityServers, RemoteError,
     RemoteServer,
 };
 use crate::ports::driving::{Association, AssociationError, Bind, RemoteFailure};
-use crate::usecases::hash_index::{HashingSettings, RotationPolicy};
-use crate::usecases::test_support::{
-    CountingPeppers, FakeBackend, FakeClock, FakeHashStore, email, user,
-};
-use crate::usecases::{AssociationService, AssociationSettings, Backends, HashIndex};
+use crate::usecases::test_support::{FakeClock, email, user};
+use crate::usecases::{AssociationService, AssociationSettings};
 use verity_domain::SessionMode;
 
 use crate::usecases::remote_sessions::session_store_fake::holding;
@@ -86,27 +83,14 @@ async fn harness(found: ValidationSession, remote: Option<MockRemoteIdentityServ
     let (sessions, updates) = holding(found);
     let bound = Arc::new(Mutex::new(0));
     let count = bound.clone();
-    let own = FakeBackend::new("bindings", &[]);
     let mut bindings = MockBindingStore::new();
-    let writes = own.clone();
-    bindings.expect_bind().returning(move |binding, _| {
+    bindings.expect_bind().returning(move |_, _| {
         *count.lock().unwrap() += 1;
-        writes.set(binding);
         Ok(())
     });
-    let index = Arc::new(HashIndex::new(
-        Arc::new(FakeHashStore::default()),
-        Backends::new(vec![own as Arc<dyn IdentityBackend>]),
-        Arc::new(CountingPeppers::default()),
-        FakeClock::at(NOW),
-        HashingSettings {
-            enabled: true,
-            pepper_length: 20,
-            rotation: RotationPolicy::Never,
-            page_size: 100,
-        },
-    ));
-    index.start().await.unwrap();
+    // The lookup table: refreshed after each bind here, which is not what these tests are about.
+    let mut index = MockIndexRefresh::new();
+    index.expect_refresh().returning(|_| Ok(()));
     let mut keys = MockSigner::new();
     keys.expect_sign().returning(|object| {
         let signed = object.with_member(
@@ -118,7 +102,7 @@ async fn harness(found: ValidationSession, remote: Option<MockRemoteIdentityServ
     let mut service = AssociationService::new(
         Arc::new(sessions),
         Some(Arc::new(bindings) as Arc<dyn BindingStore>),
-        index,
+        Arc::new(index),
         Arc::new(keys),
         FakeClock::at(NOW),
         AssociationSettings {

@@ -1,24 +1,21 @@
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use mockall::Sequence;
 use mockall::predicate::eq;
 use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_domain::{
-    ClientSecret, LookupHash, SendAttempt, ServerLabel, SessionId, SessionParts, ThreePid,
-    Timestamp, UserId, ValidationSession, ValidationToken,
+    ClientSecret, SendAttempt, ServerLabel, SessionId, SessionParts, Timestamp, ValidationSession,
+    ValidationToken,
 };
 
 use super::*;
 use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
-    Change, IdentityBackend, MockBindingStore, MockClock, MockSessionStore,
+    BackendError, Change, MockBindingStore, MockClock, MockIndexRefresh, MockSessionStore,
 };
 use crate::ports::driving::Association as _;
-use crate::usecases::hash_index::{HashingSettings, Rebuild, RotationPolicy};
-use crate::usecases::test_support::{
-    CountingPeppers, FakeBackend, FakeClock, FakeHashStore, binding, email, user,
-};
-use crate::usecases::{Backends, HashIndex};
+use crate::usecases::test_support::{binding, email, user};
 use verity_domain::SessionMode;
 
 const NOW: u64 = 1_700_000_000_000;
@@ -72,82 +69,65 @@ fn keys() -> MockSigner {
     keys
 }
 
-struct World {
-    own: Arc<FakeBackend>,
-    index: Arc<HashIndex>,
+/// The lookup table as a bind sees it: expects exactly `addresses` refreshed, in this order, and
+/// fails the test on any other refresh (none given: nothing may be refreshed).
+fn refreshes(addresses: &[&str]) -> MockIndexRefresh {
+    let mut index = MockIndexRefresh::new();
+    let mut order = Sequence::new();
+    for address in addresses {
+        index
+            .expect_refresh()
+            .with(eq(email(address)))
+            .times(1)
+            .in_sequence(&mut order)
+            .returning(|_| Ok(()));
+    }
+    index
 }
 
-/// An index over one backend, `own`, that the mocked binding store writes through to.
-async fn world() -> World {
-    let own = FakeBackend::new("bindings", &[]);
-    let index = Arc::new(HashIndex::new(
-        Arc::new(FakeHashStore::default()),
-        Backends::new(vec![own.clone() as Arc<dyn IdentityBackend>]),
-        Arc::new(CountingPeppers::default()),
-        FakeClock::at(NOW),
-        HashingSettings {
-            enabled: true,
-            pepper_length: 20,
-            rotation: RotationPolicy::Never,
-            page_size: 100,
-        },
-    ));
-    index.start().await.unwrap();
-    index.rebuild(Rebuild::SamePepper).await.unwrap();
-    World { own, index }
-}
-
-impl World {
-    /// A binding store that records into `own`.
-    fn bindings(&self) -> MockBindingStore {
-        let mut store = MockBindingStore::new();
-        let own = self.own.clone();
-        store
-            .expect_bind()
-            .withf(|_, at| at.as_millis() == NOW)
-            .returning(move |binding, _| {
-                own.set(binding);
-                Ok(())
-            });
-        let own = self.own.clone();
-        store.expect_unbind().returning(move |binding, _| {
-            let bound = own.bindings.lock().unwrap().get(&binding.threepid).cloned();
-            let removed = bound.as_ref() == Some(&binding.user_id);
-            if removed {
-                own.unset(&binding.threepid);
-            }
-            Ok(removed)
+/// A binding store where alice@example.org is bound to `bound`, if anyone: a bind at `NOW`
+/// records its binding, an unbind removes the binding only when it names the bound user.
+fn bindings(bound: Option<&str>) -> MockBindingStore {
+    let bound = Arc::new(Mutex::new(bound.map(user)));
+    let mut store = MockBindingStore::new();
+    let on_bind = bound.clone();
+    store
+        .expect_bind()
+        .withf(|binding, at| {
+            binding.threepid == email("alice@example.org") && at.as_millis() == NOW
+        })
+        .returning(move |binding, _| {
+            *on_bind.lock().unwrap() = Some(binding.user_id.clone());
+            Ok(())
         });
-        store
-    }
+    store.expect_unbind().returning(move |binding, _| {
+        let mut bound = bound.lock().unwrap();
+        let removed = bound.as_ref() == Some(&binding.user_id);
+        if removed {
+            *bound = None;
+        }
+        Ok(removed)
+    });
+    store
+}
 
-    fn service(
-        &self,
-        sessions: MockSessionStore,
-        bindings: Option<MockBindingStore>,
-        settings: AssociationSettings,
-    ) -> AssociationService {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(|| Timestamp::from_millis(NOW));
-        AssociationService::new(
-            Arc::new(sessions),
-            bindings.map(|b| Arc::new(b) as Arc<dyn BindingStore>),
-            self.index.clone(),
-            Arc::new(keys()),
-            Arc::new(clock),
-            settings,
-        )
-    }
-
-    async fn hashed(&self, threepid: &ThreePid) -> Option<UserId> {
-        let table = self.index.published().unwrap();
-        let hash = LookupHash::of(threepid, &table.pepper);
-        self.index
-            .find(table.pepper.as_str(), &[hash])
-            .unwrap()
-            .pop()
-            .map(|(_, user_id)| user_id)
-    }
+/// The use case over mocks of its ports: `index` is the lookup table it refreshes.
+fn service(
+    sessions: MockSessionStore,
+    bindings: Option<MockBindingStore>,
+    index: MockIndexRefresh,
+    settings: AssociationSettings,
+) -> AssociationService {
+    let mut clock = MockClock::new();
+    clock.expect_now().returning(|| Timestamp::from_millis(NOW));
+    AssociationService::new(
+        Arc::new(sessions),
+        bindings.map(|b| Arc::new(b) as Arc<dyn BindingStore>),
+        Arc::new(index),
+        Arc::new(keys()),
+        Arc::new(clock),
+        settings,
+    )
 }
 
 fn settings() -> AssociationSettings {
@@ -182,11 +162,30 @@ fn by_session() -> UnbindProof {
 }
 
 #[tokio::test]
-async fn a_bind_stores_the_binding_updates_the_table_and_answers_the_signed_association() {
-    let world = world().await;
-    let service = world.service(
+async fn a_bind_stores_the_binding_then_refreshes_its_3pid_and_answers_the_signed_association() {
+    let mut order = Sequence::new();
+    let mut store = MockBindingStore::new();
+    store
+        .expect_bind()
+        .with(
+            eq(binding("alice@example.org", "@alice:example.org")),
+            eq(Timestamp::from_millis(NOW)),
+        )
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _| Ok(()));
+    // The table reads the backends again: the binding must be stored before.
+    let mut index = MockIndexRefresh::new();
+    index
+        .expect_refresh()
+        .with(eq(email("alice@example.org")))
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(()));
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
-        Some(world.bindings()),
+        Some(store),
+        index,
         settings(),
     );
     let signed = service
@@ -206,23 +205,10 @@ async fn a_bind_stores_the_binding_updates_the_table_and_answers_the_signed_asso
             "signatures": {"id.example.org": {"ed25519:0": "sig"}},
         })
     );
-    assert_eq!(
-        world.hashed(&email("alice@example.org")).await,
-        Some(user("@alice:example.org"))
-    );
 }
 
 #[tokio::test]
-async fn binding_again_replaces_the_user_in_the_table() {
-    let world = world().await;
-    world
-        .own
-        .set(&binding("alice@example.org", "@old:example.org"));
-    world
-        .index
-        .refresh(&email("alice@example.org"))
-        .await
-        .unwrap();
+async fn binding_again_stores_the_new_user_refreshes_the_3pid_and_records_it_for_the_remote_step() {
     let mut store = sessions(Some(session(
         Some(0),
         SessionMode::LocalOfferRemote(label()),
@@ -233,24 +219,34 @@ async fn binding_again_replaces_the_user_in_the_table() {
         .withf(|id, bound| id.as_str() == "sid1" && bound == &user("@alice:example.org"))
         .times(1)
         .returning(|_, _| Ok(Change::Applied));
-    let service = world.service(store, Some(world.bindings()), settings());
+    let mut recorded = MockBindingStore::new();
+    recorded
+        .expect_bind()
+        .with(
+            eq(binding("alice@example.org", "@alice:example.org")),
+            eq(Timestamp::from_millis(NOW)),
+        )
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service(
+        store,
+        Some(recorded),
+        refreshes(&["alice@example.org"]),
+        settings(),
+    );
     service
         .bind(bind("@alice:example.org", None))
         .await
         .unwrap();
-    assert_eq!(
-        world.hashed(&email("alice@example.org")).await,
-        Some(user("@alice:example.org"))
-    );
 }
 
 #[tokio::test]
 async fn a_v2_token_may_bind_its_own_user_only() {
-    let world = world().await;
-    // Neither the session nor the store is touched.
-    let service = world.service(
+    // Neither the session, the store nor the table is touched.
+    let service = service(
         MockSessionStore::new(),
         Some(MockBindingStore::new()),
+        refreshes(&[]),
         settings(),
     );
     let err = service
@@ -265,10 +261,19 @@ async fn a_v2_token_may_bind_its_own_user_only() {
 
 #[tokio::test]
 async fn v1_binds_any_user_as_v1_had_no_token() {
-    let world = world().await;
-    let service = world.service(
+    let mut store = MockBindingStore::new();
+    store
+        .expect_bind()
+        .with(
+            eq(binding("alice@example.org", "@bob:other.example")),
+            eq(Timestamp::from_millis(NOW)),
+        )
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
-        Some(world.bindings()),
+        Some(store),
+        refreshes(&["alice@example.org"]),
         settings(),
     );
     let signed = service
@@ -285,10 +290,11 @@ fn label() -> ServerLabel {
 
 #[tokio::test]
 async fn a_remote_only_session_is_not_bound_here() {
-    let world = world().await;
-    let service = world.service(
+    // Nothing is stored and the table is not refreshed.
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::RemotePending(label())))),
         Some(MockBindingStore::new()),
+        refreshes(&[]),
         settings(),
     );
     let err = service
@@ -299,7 +305,6 @@ async fn a_remote_only_session_is_not_bound_here() {
         matches!(&err, AssociationError::RemoteValidationRequired(l) if l.as_str() == "root"),
         "{err:?}"
     );
-    assert_eq!(world.hashed(&email("alice@example.org")).await, None);
 }
 
 /// A stored session, another client secret to present, and the error expected.
@@ -311,7 +316,6 @@ type Case = (
 
 #[tokio::test]
 async fn only_a_validated_live_session_of_this_client_binds() {
-    let world = world().await;
     let cases: [Case; 4] = [
         (None, None, |e| {
             matches!(e, AssociationError::NoValidSession)
@@ -330,7 +334,12 @@ async fn only_a_validated_live_session_of_this_client_binds() {
         }),
     ];
     for (found, other_secret, expected) in cases {
-        let service = world.service(sessions(found), Some(MockBindingStore::new()), settings());
+        let service = service(
+            sessions(found),
+            Some(MockBindingStore::new()),
+            refreshes(&[]),
+            settings(),
+        );
         let mut request = bind("@alice:example.org", None);
         if let Some(other) = other_secret {
             request.client_secret = ClientSecret::parse(other).unwrap();
@@ -342,10 +351,11 @@ async fn only_a_validated_live_session_of_this_client_binds() {
 
 #[tokio::test]
 async fn with_the_binding_store_off_a_bind_is_only_signed() {
-    let world = world().await;
-    let service = world.service(
+    // No store, and the table (which only Verity's store feeds) is not refreshed.
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
         None,
+        refreshes(&[]),
         settings(),
     );
     let signed = service
@@ -354,62 +364,41 @@ async fn with_the_binding_store_off_a_bind_is_only_signed() {
         .unwrap()
         .to_value();
     assert_eq!(signed["mxid"], "@alice:example.org");
-    assert_eq!(world.hashed(&email("alice@example.org")).await, None);
 }
 
 #[tokio::test]
-async fn an_unbind_by_session_removes_the_binding_and_its_hash() {
-    let world = world().await;
-    world
-        .own
-        .set(&binding("alice@example.org", "@alice:example.org"));
-    world
-        .index
-        .refresh(&email("alice@example.org"))
-        .await
-        .unwrap();
-    let service = world.service(
+async fn an_unbind_by_session_removes_the_binding_and_refreshes_its_3pid() {
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
-        Some(world.bindings()),
+        Some(bindings(Some("@alice:example.org"))),
+        // Once: the second unbind removes nothing.
+        refreshes(&["alice@example.org"]),
         settings(),
     );
     service.unbind(unbind(by_session())).await.unwrap();
-    assert_eq!(world.hashed(&email("alice@example.org")).await, None);
     // Again: nothing is bound any more, and that is not an error.
     service.unbind(unbind(by_session())).await.unwrap();
 }
 
 #[tokio::test]
-async fn an_unbind_for_another_user_leaves_the_binding() {
-    let world = world().await;
-    world
-        .own
-        .set(&binding("alice@example.org", "@alice:example.org"));
-    world
-        .index
-        .refresh(&email("alice@example.org"))
-        .await
-        .unwrap();
-    let service = world.service(
+async fn an_unbind_for_another_user_leaves_the_binding_and_the_table() {
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
-        Some(world.bindings()),
+        Some(bindings(Some("@alice:example.org"))),
+        refreshes(&[]),
         settings(),
     );
     let mut request = unbind(by_session());
     request.user_id = user("@mallory:example.org");
     service.unbind(request).await.unwrap();
-    assert_eq!(
-        world.hashed(&email("alice@example.org")).await,
-        Some(user("@alice:example.org"))
-    );
 }
 
 #[tokio::test]
 async fn an_unbind_needs_a_session_of_the_same_3pid() {
-    let world = world().await;
-    let service = world.service(
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
         Some(MockBindingStore::new()),
+        refreshes(&[]),
         settings(),
     );
     let mut request = unbind(by_session());
@@ -420,10 +409,10 @@ async fn an_unbind_needs_a_session_of_the_same_3pid() {
 
 #[tokio::test]
 async fn an_unproven_unbind_is_refused_and_signatures_need_a_homeserver_client() {
-    let world = world().await;
-    let service = world.service(
+    let service = service(
         MockSessionStore::new(),
         Some(MockBindingStore::new()),
+        refreshes(&[]),
         settings(),
     );
     let err = service.unbind(unbind(UnbindProof::None)).await.unwrap_err();
@@ -444,10 +433,10 @@ mod signed;
 
 #[tokio::test]
 async fn unbinding_can_be_switched_off() {
-    let world = world().await;
-    let service = world.service(
+    let service = service(
         MockSessionStore::new(),
         Some(MockBindingStore::new()),
+        refreshes(&[]),
         AssociationSettings {
             unbind_enabled: false,
             ..settings()
@@ -458,15 +447,15 @@ async fn unbinding_can_be_switched_off() {
 }
 
 #[tokio::test]
-async fn a_failing_store_is_an_internal_error_and_publishes_nothing() {
-    let world = world().await;
+async fn a_failing_store_is_an_internal_error_and_refreshes_nothing() {
     let mut store = MockBindingStore::new();
     store
         .expect_bind()
         .returning(|_, _| Err(crate::ports::driven::StoreError::NotFound));
-    let service = world.service(
+    let service = service(
         sessions(Some(session(Some(0), SessionMode::Local))),
         Some(store),
+        refreshes(&[]),
         settings(),
     );
     let err = service
@@ -474,4 +463,24 @@ async fn a_failing_store_is_an_internal_error_and_publishes_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, AssociationError::Internal(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_backend_failing_while_the_table_is_refreshed_fails_the_bind_as_a_backend_error() {
+    let mut index = MockIndexRefresh::new();
+    index
+        .expect_refresh()
+        .times(1)
+        .returning(|_| Err(BackendError::Corrupt("down".into()).into()));
+    let service = service(
+        sessions(Some(session(Some(0), SessionMode::Local))),
+        Some(bindings(None)),
+        index,
+        settings(),
+    );
+    let err = service
+        .bind(bind("@alice:example.org", None))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AssociationError::Backend(_)), "{err:?}");
 }

@@ -13,6 +13,12 @@ use super::*;
 async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
     let (service, store, _, wakes) = World::new().sending().service();
     stored_invite(&service).await;
+    // Another address's invite, left waiting.
+    let other = InviteToken::parse("other").unwrap();
+    let mut waiting = store.get(&token()).unwrap();
+    waiting.token = other.clone();
+    waiting.threepid = email("someone@example.com");
+    store.invites.lock().unwrap().insert(other.clone(), waiting);
     let mxid = user("@ginger:example.com");
     let entries = service
         .on_bind(&email("ginger@example.com"), &mxid)
@@ -40,6 +46,7 @@ async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
     assert_eq!(delivery.state, DeliveryState::Due);
     assert_eq!(delivery.next_attempt, Timestamp::from_millis(NOW));
     assert_eq!(wakes.load(Ordering::SeqCst), 1);
+    assert_eq!(store.get(&other).unwrap().delivery, None);
     // A second bind finds nothing left to queue, and does not wake anyone.
     let again = service
         .on_bind(&email("ginger@example.com"), &mxid)
