@@ -102,9 +102,10 @@ impl AssociationService {
             .on_bind(&association.threepid, &association.user_id)
             .await
         {
-            Ok(entries) if !entries.is_empty() => association
-                .to_object()
-                .with_member("invites", Value::Array(entries)),
+            Ok(entries) if !entries.is_empty() => association.to_object().with_member(
+                "invites",
+                Value::Array(entries.iter().map(JsonObject::to_value).collect()),
+            ),
             Ok(_) => association.to_object(),
             Err(error) => {
                 tracing::error!(error = %error, "the pending invites of a bound 3PID could not be queued");

@@ -81,7 +81,7 @@ fn entry() -> Value {
 
 /// Invites that expect one bind of ginger@example.com to @ginger:example.com and answer
 /// `answer` to it.
-fn invites(answer: fn() -> Result<Vec<Value>, InviteError>) -> MockPendingInvites {
+fn invites(answer: fn() -> Result<Vec<JsonObject>, InviteError>) -> MockPendingInvites {
     let mut invites = MockPendingInvites::new();
     invites
         .expect_on_bind()
@@ -123,11 +123,13 @@ fn bind() -> Bind {
 
 #[tokio::test]
 async fn a_bind_returns_the_signed_pending_invites_inside_the_signed_association() {
-    let association = service(invites(|| Ok(vec![entry()])))
-        .bind(bind())
-        .await
-        .unwrap()
-        .to_value();
+    let association = service(invites(|| {
+        Ok(vec![JsonObject::from_value(entry()).unwrap()])
+    }))
+    .bind(bind())
+    .await
+    .unwrap()
+    .to_value();
     // The invites are signed with the association: one signature over both.
     assert_eq!(
         association,

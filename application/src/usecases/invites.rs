@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde_json::Value;
 use verity_domain::{
-    Delivery, DeliveryState, Invite, InviteBlocklist, KeyId, MAX_ROOM_NAME_CHARS,
+    Delivery, DeliveryState, Invite, InviteBlocklist, JsonObject, KeyId, MAX_ROOM_NAME_CHARS,
     MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SignedInvite, SigningKey,
     ThreePid, Timestamp, UserId, invite_display_name, invite_expiry, onbind_body, retry_delay,
     truncate_display,
@@ -392,8 +392,13 @@ impl PendingInvites for InviteService {
         &self,
         threepid: &ThreePid,
         user_id: &UserId,
-    ) -> Result<Vec<Value>, InviteError> {
-        InviteService::on_bind(self, threepid, user_id).await
+    ) -> Result<Vec<JsonObject>, InviteError> {
+        let entries = InviteService::on_bind(self, threepid, user_id).await?;
+        // Every entry is the object `Invite::onbind_entry` writes: none is left out here.
+        Ok(entries
+            .into_iter()
+            .filter_map(|entry| JsonObject::from_value(entry).ok())
+            .collect())
     }
 }
 

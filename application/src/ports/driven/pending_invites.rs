@@ -1,6 +1,5 @@
 use async_trait::async_trait;
-use serde_json::Value;
-use verity_domain::{ThreePid, UserId};
+use verity_domain::{JsonObject, ThreePid, UserId};
 
 use crate::ports::driving::InviteError;
 
@@ -11,7 +10,7 @@ use crate::ports::driving::InviteError;
 pub trait PendingInvites: Send + Sync {
     /// Signs the unexpired invites waiting for `threepid` for `user_id`, queues their delivery
     /// to the user's homeserver (`3pid/onbind`), and returns them as sydent's bind answer lists
-    /// them (`invites`).
+    /// them (`invites`: `{medium, address, mxid, room_id, sender, signed}` each).
     ///
     /// Implementations MUST queue each invite at most once, however often a 3PID is bound, and
     /// return only the invites queued by this call.
@@ -23,5 +22,5 @@ pub trait PendingInvites: Send + Sync {
         &self,
         threepid: &ThreePid,
         user_id: &UserId,
-    ) -> Result<Vec<Value>, InviteError>;
+    ) -> Result<Vec<JsonObject>, InviteError>;
 }
