@@ -86,12 +86,23 @@ async fn server_key(client: &Client, signed: &Value) -> (String, VerifyingKey) {
     (key_id, verifying_key(&public))
 }
 
-/// Validates `address` by its emailed link and binds it to the caller; returns the association.
+/// Validates [`INVITEE`] by its emailed link and binds it to the caller; returns the association.
 async fn validate_and_bind(app: &TestApp, peers: &Peers, user: &Client, mxid: &str) -> Value {
+    validate_and_bind_address(app, peers, user, INVITEE, mxid).await
+}
+
+/// Validates `address` by its emailed link and binds it to the caller; returns the association.
+async fn validate_and_bind_address(
+    app: &TestApp,
+    peers: &Peers,
+    user: &Client,
+    address: &str,
+    mxid: &str,
+) -> Value {
     let sid = user
         .email_request_token_v2(&types::EmailTokenRequest {
             client_secret: "secret".into(),
-            email: INVITEE.into(),
+            email: address.into(),
             send_attempt: "1".into(),
             next_link: None,
         })
@@ -279,8 +290,33 @@ async fn the_invite_flow(backend: Backend) {
         other => panic!("expected M_THREEPID_IN_USE, got {other:?}"),
     }
     // One delivery only.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    assert_eq!(peers.homeserver.onbind_calls().len(), 1);
+    assert_no_delivery_repeated(&app, &peers, &inviter, 1).await;
+}
+
+/// An address that sorts after [`INVITEE`]: a delivery pass sends its invite after `INVITEE`'s.
+const LATER: &str = "zoe@example.org";
+
+/// Shows that none of the `delivered` onbind calls made so far is made again, by waiting for an
+/// event instead of for time: invites [`LATER`], binds it (which wakes the delivery worker) and
+/// waits for its onbind call. A pass delivers the due invites one at a time in address order, so
+/// an invite still due (delivered, but not recorded as such) would reach the homeserver again in
+/// that same pass, before `LATER`'s.
+async fn assert_no_delivery_repeated(
+    app: &TestApp,
+    peers: &Peers,
+    inviter: &Client,
+    delivered: usize,
+) {
+    inviter
+        .store_invite_v2(&invite_request(LATER))
+        .await
+        .expect("store-invite");
+    peers.smtp.wait_for_mail(WAIT).await.expect("invite email");
+    let zoe = peers.register(app, "zoe").await;
+    validate_and_bind_address(app, peers, &zoe, LATER, "@zoe:example.org").await;
+    let calls = peers.homeserver.wait_for_onbind(delivered + 1, WAIT).await;
+    assert_eq!(calls.len(), delivered + 1, "{calls:#?}");
+    assert_eq!(calls[delivered]["address"], LATER, "{calls:#?}");
 }
 
 #[tokio::test]
@@ -393,6 +429,6 @@ async fn a_restart_while_the_homeserver_fails_still_delivers_the_invite() {
         &key,
     );
     // Delivered: no further calls.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
-    assert_eq!(peers.homeserver.onbind_calls().len(), calls.len());
+    let inviter = peers.register(&restarted, "inviter").await;
+    assert_no_delivery_repeated(&restarted, &peers, &inviter, calls.len()).await;
 }
