@@ -23,6 +23,7 @@ mod medium;
 mod msisdn;
 mod names;
 mod network;
+mod percent;
 mod policy;
 mod remote_session;
 mod scope;
@@ -70,6 +71,7 @@ pub use network::{
     DEFAULT_RECURSION_NETWORKS, InvalidNetwork, IpNetwork, MAX_FORWARDED_HOPS, Requester,
     in_networks,
 };
+pub use percent::percent_encode;
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use verity_domain::{
     ClientSecret, MatrixDomain, RefusalReason, RequestOutcome, Scope, SessionError, SessionId,
     SessionMode, SessionRequest, SessionRules, Submission, ValidatedThreePid, ValidationDecision,
-    ValidationPolicy, ValidationSession, token_kind_for,
+    ValidationPolicy, ValidationSession, percent_encode, token_kind_for,
 };
 
 use super::notifier::{MediumHandler, Notifier};
@@ -148,19 +148,6 @@ fn session_error(error: SessionError) -> ValidationError {
         SessionError::Locked => ValidationError::TooManyAttempts,
         SessionError::NotValidated => ValidationError::NotValidated,
     }
-}
-
-/// RFC 3986 percent-encoding of everything but unreserved characters.
-fn percent_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[async_trait]
