@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use verity_domain::{
-    ClientSecret, RemoteSession, RemoteStepError, ServerLabel, SessionId, SessionMode,
-    SessionRules, ValidationSession, server_host,
+    ClientSecret, RemoteRequest, RemoteSession, RemoteStepError, ServerLabel, SessionId,
+    SessionMode, SessionRules, ValidationSession, server_host,
 };
 
 use crate::ports::driven::{
     BindingStore, Change, Clock, RemoteError, RemoteIdentityServers, RemoteServer,
-    RemoteTokenRequest, SecretGenerator, SessionStore,
+    RemoteTokenRequest, SecretGenerator, SessionStore, StoreError,
 };
 use crate::ports::driving::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 
@@ -105,17 +105,50 @@ impl RemoteSessionService {
         tracing::info!(sid = %session.id(), server = %target.server, "3PID bound here bound on the remote identity server too");
         Ok(())
     }
+}
 
-    /// A fresh secret for a remote session. Session ids are drawn from the same charset as
-    /// client secrets (`[0-9a-zA-Z.=_-]`) by a CSPRNG, so one serves as an unguessable secret.
-    fn fresh_secret(&self) -> Result<ClientSecret, RemoteSessionError> {
-        let raw = self.secrets.session_id();
-        ClientSecret::parse(raw.as_str()).map_err(|_| {
-            RemoteSessionError::Internal(crate::ports::driven::StoreError::Corrupt(
-                "the secret generator made an invalid client secret".to_owned(),
-            ))
-        })
-    }
+/// A fresh secret for a remote session. Session ids are drawn from the same charset as client
+/// secrets (`[0-9a-zA-Z.=_-]`) by a CSPRNG, so one serves as an unguessable secret.
+pub(crate) fn fresh_secret(secrets: &dyn SecretGenerator) -> Result<ClientSecret, StoreError> {
+    ClientSecret::parse(secrets.session_id().as_str()).map_err(|_| {
+        StoreError::Corrupt("the secret generator made an invalid client secret".to_owned())
+    })
+}
+
+/// Sends `request`, the next remote `requestToken` of `session` (a new remote session goes to
+/// the first usable server of its label, a started one to the server that has it), and records
+/// the remote session in `session` only: the caller stores it in one conditional change.
+///
+/// # Errors
+/// [`RemoteFailure`] when no server of the label is usable or the remote server refuses;
+/// `session` is then unchanged.
+pub(crate) async fn request_remote_token(
+    remote: &dyn RemoteIdentityServers,
+    session: &mut ValidationSession,
+    request: RemoteRequest,
+) -> Result<(), RemoteFailure> {
+    let label = request.server.clone();
+    let failed = |error| remote_failure(&label, error);
+    let server = match &request.base_url {
+        Some(base_url) => RemoteServer {
+            label: label.clone(),
+            base_url: base_url.clone(),
+        },
+        None => remote.resolve(&label).await.map_err(failed)?,
+    };
+    let remote_sid = remote
+        .request_token(
+            &server,
+            &RemoteTokenRequest {
+                threepid: session.threepid().clone(),
+                client_secret: request.client_secret.clone(),
+                send_attempt: request.send_attempt,
+            },
+        )
+        .await
+        .map_err(failed)?;
+    session.record_remote_start(request, server.base_url, remote_sid);
+    Ok(())
 }
 
 /// What the pages show for `session` (which passed the remote-step checks), once its remote
@@ -262,33 +295,14 @@ impl RemoteSessions for RemoteSessionService {
         }
         let previous = session.remote().map(|r| r.send_attempt);
         let now = self.clock.now();
+        let fresh = fresh_secret(self.secrets.as_ref())?;
         let request = session
-            .next_remote_request(client_secret, self.fresh_secret()?, now, &self.rules)
+            .next_remote_request(client_secret, fresh, now, &self.rules)
             .map_err(step_error)?;
         let label = request.server.clone();
-        let failed = |error| RemoteSessionError::Remote(remote_failure(&label, error));
-        // A started session lives on the server that has it; a new one goes to the label's
-        // first usable server.
-        let server = match &request.base_url {
-            Some(base_url) => RemoteServer {
-                label: label.clone(),
-                base_url: base_url.clone(),
-            },
-            None => self.remote.resolve(&label).await.map_err(failed)?,
-        };
-        let remote_sid = self
-            .remote
-            .request_token(
-                &server,
-                &RemoteTokenRequest {
-                    threepid: session.threepid().clone(),
-                    client_secret: request.client_secret.clone(),
-                    send_attempt: request.send_attempt,
-                },
-            )
+        request_remote_token(self.remote.as_ref(), &mut session, request)
             .await
-            .map_err(failed)?;
-        session.record_remote_start(request, server.base_url, remote_sid);
+            .map_err(RemoteSessionError::Remote)?;
         let Some(started) = session.remote() else {
             return Err(RemoteSessionError::NotStarted);
         };

@@ -4,15 +4,15 @@
 use std::sync::Arc;
 
 use verity_domain::{
-    ClientSecret, Medium, ServerLabel, SessionMode, ValidationSession, ValidationToken, server_host,
+    Medium, ServerLabel, SessionMode, ValidationSession, ValidationToken, server_host,
 };
 
 use super::ValidationService;
-use crate::ports::driven::{
-    Change, RemoteError, RemoteIdentityServers, RemoteTokenRequest, StoreError,
-};
+use crate::ports::driven::{Change, RemoteError, RemoteIdentityServers};
 use crate::ports::driving::{TokenAccepted, ValidationError};
-use crate::usecases::remote_sessions::{remote_failure, server_of};
+use crate::usecases::remote_sessions::{
+    fresh_secret, remote_failure, request_remote_token, server_of,
+};
 
 impl ValidationService {
     /// Starts remote sessions for SMS the policy publishes elsewhere, and forwards their codes.
@@ -54,32 +54,19 @@ impl ValidationService {
             return Ok(());
         };
         let (remote, label) = (remote.clone(), label.clone());
-        // Session ids and client secrets share the charset `[0-9a-zA-Z.=_-]`, and ids come from
-        // the CSPRNG: one makes an unguessable secret for the remote session.
-        let fresh = ClientSecret::parse(self.secrets.session_id().as_str()).map_err(|_| {
-            ValidationError::Internal(StoreError::Corrupt(
-                "the secret generator made an invalid client secret".to_owned(),
-            ))
-        })?;
         let own_secret = session.parts().client_secret.clone();
         let request = session
-            .next_remote_request(&own_secret, fresh, self.clock.now(), &self.settings.rules)
-            .map_err(|_| ValidationError::NotValidated)?;
-        let failed = |error| ValidationError::Remote(remote_failure(&label, error));
-        let server = remote.resolve(&label).await.map_err(failed)?;
-        let remote_sid = remote
-            .request_token(
-                &server,
-                &RemoteTokenRequest {
-                    threepid: session.threepid().clone(),
-                    client_secret: request.client_secret.clone(),
-                    send_attempt: request.send_attempt,
-                },
+            .next_remote_request(
+                &own_secret,
+                fresh_secret(self.secrets.as_ref())?,
+                self.clock.now(),
+                &self.settings.rules,
             )
-            .await
-            .map_err(failed)?;
+            .map_err(|_| ValidationError::NotValidated)?;
         // Stored with the local validation, by the caller, in one conditional change.
-        session.record_remote_start(request, server.base_url, remote_sid);
+        request_remote_token(remote.as_ref(), session, request)
+            .await
+            .map_err(ValidationError::Remote)?;
         tracing::info!(sid = %session.id(), server = %label, "remote SMS session started: a second code was sent");
         Ok(())
     }

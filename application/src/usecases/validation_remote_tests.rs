@@ -2,8 +2,8 @@ use std::sync::{Arc, Mutex};
 
 use pretty_assertions::assert_eq;
 use verity_domain::{
-    MatrixDomain, Msisdn, RemoteSession, SendAttempt, SessionId, SessionParts, SessionRules,
-    ThreePid, Timestamp, ValidationPolicy,
+    ClientSecret, MatrixDomain, Msisdn, RemoteSession, SendAttempt, SessionId, SessionParts,
+    SessionRules, ThreePid, Timestamp, ValidationPolicy,
 };
 
 use super::*;
