@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use maud::{Markup, html};
 use verity_application::ports::driving::RemoteOverview;
-use verity_domain::{ClientSecret, SessionId};
+use verity_domain::{ClientSecret, SessionId, percent_encode};
 
 use super::layout::page;
 use super::wording::{message_kind, what};
@@ -34,11 +34,13 @@ impl RemoteLinks {
         }
     }
 
+    /// Sids and secrets are already in a URL-safe charset; encoding keeps the links right
+    /// whatever they hold.
     fn query(&self) -> String {
         format!(
             "sid={}&client_secret={}",
-            encode(&self.sid),
-            encode(&self.client_secret)
+            percent_encode(&self.sid),
+            percent_encode(&self.client_secret)
         )
     }
 
@@ -60,20 +62,6 @@ impl RemoteLinks {
     fn check_action(&self) -> String {
         format!("{}{REMOTE_BASE}/check", self.public_url)
     }
-}
-
-/// Percent-encodes everything but unreserved characters (sids and secrets are already in a
-/// URL-safe charset; this keeps the links right whatever they hold).
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn publicly(overview: &RemoteOverview) -> Markup {
