@@ -60,7 +60,11 @@ impl SessionMode {
     }
 }
 
-/// What a new session starts from.
+/// What a new session starts from: what the client asked for, with the id and token drawn for
+/// it. Not the same thing as [`SessionParts`], the state a session is stored as: that one also
+/// carries what happens to the session later (validation, counted attempts, the remote session,
+/// the bound user), which [`ValidationSession::start`] sets empty, and its `send_attempt` is the
+/// highest one a message went out for rather than the one asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRequest {
     /// The session identifier (random, from the secret generator).
