@@ -17,6 +17,7 @@ use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
 use crate::errors::{from_column, from_db, to_column};
 
+mod copy;
 pub(crate) mod entity;
 mod feed;
 
