@@ -5,10 +5,11 @@
 //! lookup table of 1,000,000 bindings is read in about a second less at start-up.
 //!
 //! `COPY` runs through the simple query protocol, which takes no bind parameters: the cursor is
-//! written into the statement as hexadecimal (`convert_from(decode('…', 'hex'), 'UTF8')`), so no
-//! stored value can change the statement whatever it holds.
-use std::fmt::Write as _;
-
+//! written into the statement as an escape string constant (`E'…'`), whose quotes and
+//! backslashes are escaped the same way whatever `standard_conforming_strings` says, so no stored
+//! value can change the statement whatever it holds. (A hexadecimal `convert_from(decode(…))`
+//! would be as safe, but the planner cannot see its value: it sorted the whole table for each
+//! page, 18 s for 1,000,000 bindings.)
 use futures_util::TryStreamExt as _;
 use sea_orm::sqlx::postgres::PgPoolCopyExt as _;
 use verity_application::ports::driven::{FeedRows, StoreError};
@@ -53,16 +54,18 @@ fn unavailable(error: sea_orm::sqlx::Error) -> StoreError {
     StoreError::Unavailable(Box::new(error))
 }
 
-/// `text` as an SQL expression that holds only hexadecimal digits between its quotes.
+/// `text` as an escape string constant: `E'…'` with each `\\` and `'` doubled.
 fn literal(text: &str) -> String {
-    let mut hex = String::with_capacity(text.len() * 2 + 40);
-    hex.push_str("convert_from(decode('");
-    for byte in text.bytes() {
-        // Writing to a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
+    let mut constant = String::with_capacity(text.len() + 4);
+    constant.push_str("E'");
+    for c in text.chars() {
+        if c == '\\' || c == '\'' {
+            constant.push(c);
+        }
+        constant.push(c);
     }
-    hex.push_str("', 'hex'), 'UTF8')");
-    hex
+    constant.push('\'');
+    constant
 }
 
 fn corrupt(what: &str) -> StoreError {

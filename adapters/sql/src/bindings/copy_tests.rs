@@ -61,12 +61,19 @@ fn a_cut_page_a_null_field_or_a_wrong_signature_is_corrupt_not_a_shorter_feed() 
 }
 
 #[test]
-fn a_cursor_is_written_into_the_statement_as_hexadecimal_only() {
-    let written = literal("o'brien\\x@example.org); DROP TABLE verity_binding; --");
-    let inner = written
-        .strip_prefix("convert_from(decode('")
-        .and_then(|rest| rest.strip_suffix("', 'hex'), 'UTF8')"))
-        .unwrap();
-    assert!(inner.bytes().all(|b| b.is_ascii_hexdigit()), "{written}");
-    assert_eq!(literal("é"), "convert_from(decode('c3a9', 'hex'), 'UTF8')");
+fn a_cursor_is_written_into_the_statement_as_one_escape_string_constant() {
+    assert_eq!(literal("alice@example.org"), "E'alice@example.org'");
+    assert_eq!(
+        literal("o'brien\\'); DROP TABLE verity_binding; --"),
+        "E'o''brien\\\\''); DROP TABLE verity_binding; --'"
+    );
+    // Inside the constant, every quote and backslash comes in a pair: none ends it early.
+    let written = literal("a'\\''\\\\b");
+    let inner = &written[2..written.len() - 1];
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        if c == '\'' || c == '\\' {
+            assert_eq!(chars.next(), Some(c), "{written}");
+        }
+    }
 }

@@ -28,7 +28,7 @@ fn assorted() -> Result<Vec<Identity>, ContractFailure> {
         ("matrix.id", "Eclair", "@c6:example.org"),
         (
             "matrix.id",
-            "quote\" and \\ backslash: 3:\u{fc}",
+            "quote\" 'single' and \\ backslash: 3:\u{fc}",
             "@c7:example.org",
         ),
         ("chat", "a medium before email", "@c8:example.org"),
