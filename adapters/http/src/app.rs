@@ -7,7 +7,7 @@ use poem::{Endpoint, EndpointExt, Response, Route};
 use crate::api::openapi_service;
 use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
-use crate::middleware::{AccessLog, ApiVersions, BodyGuard, Cors, SecurityHeaders};
+use crate::middleware::{AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, SecurityHeaders};
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
 pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
@@ -33,10 +33,13 @@ pub struct HttpConfig {
 /// before routing.
 pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response> {
     let service = openapi_service(deps);
+    // A 405 names the methods the document gives its path (RFC 9110 requires `Allow`).
+    let allow = AllowHeader::from_spec(&service.spec());
     let routes = Route::new()
         .at(OPENAPI_YAML_PATH, service.spec_endpoint_yaml())
         .at(OPENAPI_JSON_PATH, service.spec_endpoint())
-        .nest("/", service);
+        .nest("/", service)
+        .with(allow);
     with_middleware(routes, config, deps.views.has_operator_pages())
 }
 

@@ -1,6 +1,7 @@
 //! Server-wide behaviour around every route.
 
 mod access_log;
+mod allow;
 mod body;
 mod cors;
 mod drain;
@@ -8,6 +9,7 @@ mod security_headers;
 mod versions;
 
 pub(crate) use access_log::AccessLog;
+pub(crate) use allow::AllowHeader;
 pub(crate) use body::{BodyGuard, RawJsonBody};
 pub(crate) use cors::Cors;
 pub(crate) use security_headers::SecurityHeaders;
