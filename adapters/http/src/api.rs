@@ -4,6 +4,7 @@ mod accounts;
 mod association;
 mod auth;
 mod discovery;
+mod documented;
 mod invites;
 mod keys;
 mod limits;

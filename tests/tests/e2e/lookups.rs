@@ -229,7 +229,7 @@ async fn v1_lookups_find_both(client: &Client) {
     let memo = v1_lookup(client, "email", "memo@example.org").await;
     assert_eq!(memo["mxid"], "@memo:example.org");
     let bulk = client
-        .bulk_lookup_v1(&types::BulkLookupBody {
+        .bulk_lookup_v1(&types::BulkLookupRequest {
             threepids: vec![
                 vec!["email".into(), "alice@example.org".into()],
                 vec!["email".into(), "nobody@example.org".into()],

@@ -140,7 +140,7 @@ async fn clicks_of_the_right_code_at_once_all_succeed(backend: Backend) {
     );
     let validated = || async {
         app.client
-            .get_validated3pid_v1(SECRET, &sid)
+            .get_validated3pid_v1(&SECRET.to_owned(), &sid)
             .await
             .expect("getValidated3pid")
             .into_inner()

@@ -103,7 +103,7 @@ async fn email_flow(backend: Backend) {
     );
 
     let validated = alice
-        .get_validated3pid_v2("secretAlice", &sid)
+        .get_validated3pid_v2(&"secretAlice".to_owned(), &sid)
         .await
         .expect("getValidated3pid")
         .into_inner();
@@ -178,7 +178,7 @@ async fn sms_flow(backend: Backend) {
         .into_inner();
     assert!(submitted.success);
     let validated = alice
-        .get_validated3pid_v2("secretAlice", &created.sid)
+        .get_validated3pid_v2(&"secretAlice".to_owned(), &created.sid)
         .await
         .expect("validated")
         .into_inner();

@@ -14,6 +14,7 @@ use verity_domain::LimitedRequest;
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
+use super::documented::{Documented, PolicyUrlText, ServerNameText, TokenTypeText};
 use super::limits::Gate;
 use crate::errors_api::ApiError;
 
@@ -23,9 +24,9 @@ pub struct OpenIdCredentials {
     /// The OpenID access token.
     pub access_token: String,
     /// Always `Bearer`.
-    pub token_type: Option<String>,
+    pub token_type: Option<TokenTypeText>,
     /// The homeserver that issued the token.
-    pub matrix_server_name: String,
+    pub matrix_server_name: ServerNameText,
     /// Seconds until the OpenID token expires.
     pub expires_in: Option<i64>,
 }
@@ -57,7 +58,7 @@ pub struct TermsResponse {
 #[derive(Debug, Object)]
 pub struct AcceptTerms {
     /// URLs of the accepted documents.
-    pub user_accepts: Vec<String>,
+    pub user_accepts: Vec<PolicyUrlText>,
 }
 
 /// Account endpoints.
@@ -104,7 +105,7 @@ impl AccountsApi {
             .accounts
             .register(Registration {
                 access_token: OpenIdToken::new(body.access_token),
-                matrix_server_name: body.matrix_server_name,
+                matrix_server_name: body.matrix_server_name.into_inner(),
             })
             .await?;
         let token = token.expose().to_owned();
@@ -182,7 +183,14 @@ impl AccountsApi {
     ) -> Result<Json<Empty>, ApiError> {
         let user = self.accounts.authenticate(auth.token(), false).await?;
         self.accounts
-            .accept_terms(&user, body.0.user_accepts)
+            .accept_terms(
+                &user,
+                body.0
+                    .user_accepts
+                    .into_iter()
+                    .map(Documented::into_inner)
+                    .collect(),
+            )
             .await?;
         Ok(Json(Empty {}))
     }

@@ -17,6 +17,7 @@ use verity_domain::{
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::discovery::Empty;
+use super::documented::{ClientSecretText, MediumText, SidText, UserIdText};
 use super::limits::{Gate, requester};
 use super::signed_body::SignedBody;
 use crate::errors_api::ApiError;
@@ -26,11 +27,11 @@ use crate::middleware::RawJsonBody;
 #[derive(Debug, Object)]
 pub struct BindRequest {
     /// The session that validated the 3PID.
-    pub sid: String,
+    pub sid: SidText,
     /// The client secret given to requestToken.
-    pub client_secret: String,
+    pub client_secret: ClientSecretText,
     /// The Matrix user to bind the 3PID to; on v2, the owner of the access token.
-    pub mxid: String,
+    pub mxid: UserIdText,
 }
 
 // Describes the answer only: it is sent as the signed text (`SignedBody`), byte for byte.
@@ -92,7 +93,7 @@ pub struct SignedInviteToken {
 #[derive(Debug, Object)]
 pub struct ThreePidBody {
     /// `email` or `msisdn`.
-    pub medium: String,
+    pub medium: MediumText,
     /// The address, in canonical form.
     pub address: String,
 }
@@ -101,13 +102,13 @@ pub struct ThreePidBody {
 #[derive(Debug, Object)]
 pub struct UnbindRequest {
     /// The Matrix user the 3PID is bound to.
-    pub mxid: String,
+    pub mxid: UserIdText,
     /// The 3PID to unbind.
     pub threepid: ThreePidBody,
     /// The session that validated the 3PID (with `client_secret`).
-    pub sid: Option<String>,
+    pub sid: Option<SidText>,
     /// The session's client secret (with `sid`).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecretText>,
 }
 
 fn user_id(raw: &str) -> Result<UserId, ApiError> {

@@ -15,6 +15,7 @@ use verity_domain::{
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::documented::{EmailText, InviteMediumText, InviteTokenText, RoomIdText, UserIdText};
 use super::limits::{Gate, requester};
 use super::signed_body::SignedBody;
 use crate::errors_api::ApiError;
@@ -28,13 +29,13 @@ const MAX_ROOM_ID_BYTES: usize = 255;
 #[derive(Debug, Object)]
 pub struct StoreInviteRequest {
     /// The medium of the invited address: only `email` is supported.
-    pub medium: String,
+    pub medium: InviteMediumText,
     /// The invited address.
-    pub address: String,
+    pub address: EmailText,
     /// The room the address is invited to (its sigil is not checked).
-    pub room_id: String,
+    pub room_id: RoomIdText,
     /// The inviting user; on v2, the owner of the access token.
-    pub sender: String,
+    pub sender: UserIdText,
     /// The room's canonical alias.
     pub room_alias: Option<String>,
     /// The room's avatar (an `mxc://` URI).
@@ -84,9 +85,9 @@ pub struct StoreInviteResponse {
 #[derive(Debug, Object)]
 pub struct SignEd25519Request {
     /// The Matrix user ID of the invitee.
-    pub mxid: String,
+    pub mxid: UserIdText,
     /// The invite's token.
-    pub token: String,
+    pub token: InviteTokenText,
     /// The invite's ephemeral private key, unpadded base64 (from the invite email).
     pub private_key: String,
 }
@@ -100,7 +101,7 @@ pub struct SignedEd25519 {
     /// The inviting user.
     pub sender: String,
     /// The invite's token.
-    pub token: String,
+    pub token: InviteTokenText,
     /// `{server name: {"ed25519:0": signature}}`.
     pub signatures: BTreeMap<String, BTreeMap<String, String>>,
 }

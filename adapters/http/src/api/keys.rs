@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
-use poem_openapi::{Object, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
 use verity_application::ports::driving::{Invites, Keys};
 use verity_domain::KeyId;
 
 use super::ApiTags;
+use crate::error::MatrixError;
 use crate::errors_api::ApiError;
 
 /// A public key.
@@ -23,6 +24,17 @@ pub struct PublicKeyBody {
 pub struct KeyValidity {
     /// `true` when the key is one this server issued and still honours.
     pub valid: bool,
+}
+
+/// The answer of `pubkey/isvalid`.
+#[derive(Debug, ApiResponse)]
+pub enum KeyValidityAnswer {
+    /// Whether the key is valid.
+    #[oai(status = 200)]
+    Ok(Json<KeyValidity>),
+    /// No `public_key` parameter (`M_MISSING_PARAMS`).
+    #[oai(status = 400)]
+    BadRequest(Json<MatrixError>),
 }
 
 /// The shared behaviour of both API versions.
@@ -45,10 +57,10 @@ impl PublicKeys {
             .ok_or_else(|| ApiError::not_found("No public key has this identifier"))
     }
 
-    fn is_valid(&self, public_key: &str) -> Json<KeyValidity> {
-        Json(KeyValidity {
+    fn is_valid(&self, public_key: &str) -> KeyValidityAnswer {
+        KeyValidityAnswer::Ok(Json(KeyValidity {
             valid: self.keys.is_valid(&restore_plus(public_key)),
-        })
+        }))
     }
 
     /// Valid: a key of the key store's ephemeral directory (mxisd's), or the ephemeral key of an
@@ -115,7 +127,7 @@ impl KeysApi {
         &self,
         /// The unpadded base64-encoded public key to check.
         public_key: Query<String>,
-    ) -> Json<KeyValidity> {
+    ) -> KeyValidityAnswer {
         self.inner.is_valid(&public_key.0)
     }
 
@@ -183,7 +195,7 @@ impl KeysV1Api {
         &self,
         /// The unpadded base64-encoded public key to check.
         public_key: Query<String>,
-    ) -> Json<KeyValidity> {
+    ) -> KeyValidityAnswer {
         self.inner.is_valid(&public_key.0)
     }
 

@@ -1,17 +1,21 @@
 //! Looking up the Matrix user behind 3PIDs (Identity Service API, "Association lookup"): the v2
 //! hashed lookup, and the deprecated v1 single and bulk lookups.
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseError, ParseFromJSON, ParseResult, ToJSON, Type};
 use poem_openapi::{Object, OpenApi};
 use verity_application::ports::driving::{Accounts, Lookup, LookupRequest};
 use verity_domain::{LimitedRequest, Medium, ThreePid, UserId};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::documented::AlgorithmText;
 use super::limits::{Gate, requester};
 use super::signed_body::SignedBody;
 use super::typed_json::TypedJson;
@@ -36,7 +40,7 @@ pub struct HashDetailsBody {
 #[derive(Debug, Object, serde::Deserialize)]
 pub struct LookupBody {
     /// `sha256` or `none`.
-    pub algorithm: String,
+    pub algorithm: AlgorithmText,
     /// The pepper from `/hash_details`.
     pub pepper: String,
     /// `sha256`: unpadded URL-safe base64 of SHA-256 over `"<address> <medium> <pepper>"`;
@@ -85,11 +89,81 @@ pub struct V1LookupAnswer {
     pub invites: Option<Vec<serde_json::Value>>,
 }
 
-/// `POST /bulk_lookup` request and answer.
+/// `POST /bulk_lookup` request.
+#[derive(Debug, Object)]
+pub struct BulkLookupRequest {
+    /// `[medium, address]` pairs; pairs whose medium or address is invalid are never found.
+    pub threepids: Vec<ThreePidPair>,
+}
+
+/// `POST /bulk_lookup` answer.
 #[derive(Debug, Object)]
 pub struct BulkLookupBody {
-    /// Asked: `[medium, address]` pairs. Answered: `[medium, address, mxid]` for the bound ones.
+    /// `[medium, address, mxid]` for the bound 3PIDs.
     pub threepids: Vec<Vec<String>>,
+}
+
+/// A `[medium, address]` pair. Any other length is refused (`M_INVALID_PARAM`) by the handler,
+/// not by parsing, so the document states the length and the handler keeps its own error.
+#[derive(Debug)]
+pub struct ThreePidPair(pub Vec<String>);
+
+impl Type for ThreePidPair {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = Vec<String>;
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        "ThreePidPair".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(Self::name().into_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(Self::name().into_owned(), |registry| {
+            String::register(registry);
+            let mut schema = MetaSchema::new("array");
+            schema.description = Some("`[medium, address]`.");
+            schema.items = Some(Box::new(String::schema_ref()));
+            schema.min_items = Some(2);
+            schema.max_items = Some(2);
+            schema
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&Vec<String>> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+        Box::new(self.0.iter())
+    }
+}
+
+impl ParseFromJSON for ThreePidPair {
+    /// Strings only: a number or a boolean is not turned into one (see `Documented`).
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        match value {
+            Some(serde_json::Value::Array(items)) => items
+                .into_iter()
+                .map(|item| match item {
+                    serde_json::Value::String(item) => Ok(item),
+                    other => Err(ParseError::expected_type(other)),
+                })
+                .collect::<Result<_, _>>()
+                .map(Self),
+            Some(other) => Err(ParseError::expected_type(other)),
+            None => Err(ParseError::expected_input()),
+        }
+    }
+}
+
+impl ToJSON for ThreePidPair {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        self.0.to_json()
+    }
 }
 
 /// The v2 lookup endpoints.
@@ -166,7 +240,7 @@ impl LookupApi {
             .lookup
             .lookup(
                 LookupRequest {
-                    algorithm,
+                    algorithm: algorithm.into_inner(),
                     pepper,
                     addresses,
                 },
@@ -245,13 +319,13 @@ impl LookupV1Api {
     async fn bulk_lookup_v1(
         &self,
         request: &Request,
-        body: Json<BulkLookupBody>,
+        body: Json<BulkLookupRequest>,
     ) -> Result<Json<BulkLookupBody>, ApiError> {
         self.gate
             .client(request, lookup_of(body.0.threepids.len()))?;
         let mut threepids = Vec::with_capacity(body.0.threepids.len());
         for pair in &body.0.threepids {
-            let [medium, address] = pair.as_slice() else {
+            let [medium, address] = pair.0.as_slice() else {
                 return Err(ApiError::invalid_param(
                     "each entry of threepids must be [medium, address]",
                 ));

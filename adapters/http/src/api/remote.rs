@@ -12,6 +12,7 @@ use verity_application::ports::driving::{
 use verity_domain::{ClientSecret, LimitedRequest, SessionId};
 
 use super::ApiTags;
+use super::documented::{ClientSecretText, LinkParam, SidText};
 use super::limits::{Gate, requester};
 use crate::pages::{RemoteLinks, Views, explain_page};
 
@@ -101,14 +102,19 @@ impl RemoteSessionsApi {
     /// client wired first, then a malformed link.
     fn step(
         &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
         page: FailurePage<'_>,
     ) -> Result<(&dyn RemoteSessions, Step), RemotePage> {
         let remote = self.remote(page)?;
         Ok((
             remote,
-            parse(&self.public_url, sid.0, client_secret.0, page)?,
+            parse(
+                &self.public_url,
+                sid.0.into_inner(),
+                client_secret.0.into_inner(),
+                page,
+            )?,
         ))
     }
 }
@@ -208,8 +214,8 @@ impl RemoteSessionsApi {
     )]
     async fn explain(
         &self,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
         // mxisd had no such page: its failures are always the built-in ones.
         let fail = |reason: &str, advice: &str| self.views.failure(None, reason, advice);
@@ -237,8 +243,8 @@ impl RemoteSessionsApi {
     async fn start(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
         let views = &self.views;
         let fail = |reason: &str, advice: &str| {
@@ -272,8 +278,8 @@ impl RemoteSessionsApi {
     async fn check(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
         let views = &self.views;
         let fail = |reason: &str, advice: &str| {

@@ -126,14 +126,15 @@ mod tests {
     fn a_number_where_the_schema_says_string_is_refused_though_poem_openapi_would_convert_it() {
         // Stricter than `Json<T>` on purpose: the schema says string, and a client sending a
         // number has a bug worth a 400 M_BAD_JSON rather than a guess.
-        for body in [
-            json!({"algorithm": 1, "pepper": "p", "addresses": []}),
-            json!({"algorithm": "sha256", "pepper": "p", "addresses": [1]}),
-        ] {
-            let (serde, object) = both(&body);
-            assert!(serde.is_none(), "{body}");
-            assert!(object.is_some(), "poem-openapi converts numbers: {body}");
-        }
+        let body = json!({"algorithm": "sha256", "pepper": "p", "addresses": [1]});
+        let (serde, object) = both(&body);
+        assert!(serde.is_none(), "{body}");
+        assert!(object.is_some(), "poem-openapi converts numbers: {body}");
+        // `algorithm` is a documented string (`Documented`), strict on both paths.
+        let body = json!({"algorithm": 1, "pepper": "p", "addresses": []});
+        let (serde, object) = both(&body);
+        assert!(serde.is_none(), "{body}");
+        assert!(object.is_none(), "{body}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use verity_domain::{ClientSecret, LimitedRequest, SessionId, ThreePid, UserId};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
+use super::documented::{ClientSecretText, LinkParam, SidText, TokenText};
 use super::limits::{Gate, requester};
 use super::pages::{LinkPages, PageResponse};
 use super::validation_types::{
@@ -265,13 +266,18 @@ impl ValidationApi {
     async fn validate_email_by_link(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
+        token: Query<LinkParam<TokenText>>,
     ) -> PageResponse {
         let caller = Caller::Client(requester(http));
         self.pages
-            .validate(caller, sid.0, client_secret.0, token.0)
+            .validate(
+                caller,
+                sid.0.into_inner(),
+                client_secret.0.into_inner(),
+                token.0.into_inner(),
+            )
             .await
     }
 
@@ -285,13 +291,18 @@ impl ValidationApi {
     async fn validate_msisdn_by_link(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
+        token: Query<LinkParam<TokenText>>,
     ) -> PageResponse {
         let caller = Caller::Client(requester(http));
         self.pages
-            .validate(caller, sid.0, client_secret.0, token.0)
+            .validate(
+                caller,
+                sid.0.into_inner(),
+                client_secret.0.into_inner(),
+                token.0.into_inner(),
+            )
             .await
     }
 
@@ -305,10 +316,12 @@ impl ValidationApi {
     async fn get_validated_3pid(
         &self,
         auth: IdentityAuth,
-        sid: Query<String>,
-        client_secret: Query<String>,
+        sid: Query<SidText>,
+        client_secret: Query<ClientSecretText>,
     ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
         self.authorise(auth).await?;
-        self.sessions.validated(sid.0, client_secret.0).await
+        self.sessions
+            .validated(sid.0.into_inner(), client_secret.0.into_inner())
+            .await
     }
 }

@@ -5,6 +5,7 @@ use verity_domain::{
     ClientSecret, EmailAddress, Msisdn, SendAttempt, SessionId, ThreePid, ValidationToken,
 };
 
+use super::documented::{ClientSecretText, EmailText, SidText, TokenText};
 use crate::errors_api::ApiError;
 
 /// Longest `next_link` kept (a URL; browsers handle far less in practice).
@@ -14,9 +15,9 @@ const MAX_NEXT_LINK: usize = 2048;
 #[derive(Debug, Object)]
 pub struct EmailTokenRequest {
     /// A secret the client generated: `[0-9a-zA-Z.=_-]{1,255}`.
-    pub client_secret: String,
+    pub client_secret: ClientSecretText,
     /// The email address to validate.
-    pub email: String,
+    pub email: EmailText,
     /// The client's attempt counter: an integer, or a string of digits as Element sends it.
     pub send_attempt: String,
     /// Where to send the user after they validate through the emailed link (http or https).
@@ -27,7 +28,7 @@ pub struct EmailTokenRequest {
 #[derive(Debug, Object)]
 pub struct MsisdnTokenRequest {
     /// A secret the client generated: `[0-9a-zA-Z.=_-]{1,255}`.
-    pub client_secret: String,
+    pub client_secret: ClientSecretText,
     /// ISO 3166-1 alpha-2 country code the number is written for.
     pub country: String,
     /// The phone number as dialled in that country.
@@ -60,11 +61,11 @@ pub struct MsisdnSessionCreated {
 #[derive(Debug, Object)]
 pub struct TokenSubmission {
     /// The session ID.
-    pub sid: String,
+    pub sid: SidText,
     /// The client secret given to requestToken.
-    pub client_secret: String,
+    pub client_secret: ClientSecretText,
     /// The token the user received.
-    pub token: String,
+    pub token: TokenText,
 }
 
 /// The outcome of a submission.

@@ -9,6 +9,7 @@ use poem_openapi::payload::Json;
 use verity_application::ports::driving::{Caller, Validation};
 
 use super::ApiTags;
+use super::documented::{ClientSecretText, LinkParam, SidText, TokenText};
 use super::limits::{Gate, requester};
 use super::pages::{LinkPages, PageResponse};
 use super::validation::Sessions;
@@ -130,12 +131,17 @@ impl ValidationV1Api {
     async fn validate_email_by_link_v1(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
+        token: Query<LinkParam<TokenText>>,
     ) -> PageResponse {
         self.pages
-            .validate(client(http), sid.0, client_secret.0, token.0)
+            .validate(
+                client(http),
+                sid.0.into_inner(),
+                client_secret.0.into_inner(),
+                token.0.into_inner(),
+            )
             .await
     }
 
@@ -150,12 +156,17 @@ impl ValidationV1Api {
     async fn validate_msisdn_by_link_v1(
         &self,
         http: &Request,
-        sid: Query<Option<String>>,
-        client_secret: Query<Option<String>>,
-        token: Query<Option<String>>,
+        sid: Query<LinkParam<SidText>>,
+        client_secret: Query<LinkParam<ClientSecretText>>,
+        token: Query<LinkParam<TokenText>>,
     ) -> PageResponse {
         self.pages
-            .validate(client(http), sid.0, client_secret.0, token.0)
+            .validate(
+                client(http),
+                sid.0.into_inner(),
+                client_secret.0.into_inner(),
+                token.0.into_inner(),
+            )
             .await
     }
 
@@ -169,10 +180,12 @@ impl ValidationV1Api {
     )]
     async fn get_validated_3pid_v1(
         &self,
-        sid: Query<String>,
-        client_secret: Query<String>,
+        sid: Query<SidText>,
+        client_secret: Query<ClientSecretText>,
     ) -> Result<Json<ValidatedThreePidBody>, ApiError> {
-        self.sessions.validated(sid.0, client_secret.0).await
+        self.sessions
+            .validated(sid.0.into_inner(), client_secret.0.into_inner())
+            .await
     }
 }
 
