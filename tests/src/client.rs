@@ -19,5 +19,8 @@ progenitor::generate_api!(
         EmailAddress = String,
         RoomId = String,
         PolicyUrl = String,
+        SendAttempt = String,
+        Ed25519Seed = String,
+        NextLink = String,
     }
 );

@@ -371,3 +371,19 @@ impl Rules for PolicyUrlRules {
 
 /// The URL of a policy document.
 pub type PolicyUrlText = Documented<PolicyUrlRules>;
+
+/// An invite's ephemeral private key: the unpadded standard base64 of its 32-byte ed25519 seed.
+pub struct PrivateKeyRules;
+
+impl Rules for PrivateKeyRules {
+    const NAME: &'static str = "Ed25519Seed";
+
+    fn describe(schema: &mut MetaSchema) {
+        schema.description = Some("An ed25519 seed (32 bytes), unpadded standard base64.");
+        // 43 characters; the last carries two bits of the seed and four zero bits.
+        schema.pattern = Some("^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]$".to_owned());
+    }
+}
+
+/// An invite's ephemeral private key.
+pub type PrivateKeyText = Documented<PrivateKeyRules>;

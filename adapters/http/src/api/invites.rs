@@ -15,7 +15,9 @@ use verity_domain::{
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
-use super::documented::{EmailText, InviteMediumText, InviteTokenText, RoomIdText, UserIdText};
+use super::documented::{
+    EmailText, InviteMediumText, InviteTokenText, PrivateKeyText, RoomIdText, UserIdText,
+};
 use super::limits::{Gate, requester};
 use super::signed_body::SignedBody;
 use crate::errors_api::ApiError;
@@ -89,7 +91,7 @@ pub struct SignEd25519Request {
     /// The invite's token.
     pub token: InviteTokenText,
     /// The invite's ephemeral private key, unpadded base64 (from the invite email).
-    pub private_key: String,
+    pub private_key: PrivateKeyText,
 }
 
 // Describes the answer only: it is sent as the signed text (`SignedBody`), byte for byte.
@@ -234,7 +236,7 @@ impl InviteOps {
                 .map_err(|_| ApiError::invalid_param("mxid is not a valid Matrix user ID"))?,
             token: InviteToken::parse(&body.token)
                 .map_err(|error| ApiError::invalid_param(error.to_string()))?,
-            private_key: body.private_key,
+            private_key: body.private_key.into_inner(),
         };
         let signed = self.invites.sign_ed25519(request).await?;
         Ok(SignedBody::new(signed.signed().as_str()))

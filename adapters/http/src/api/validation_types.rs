@@ -1,11 +1,15 @@
 //! Request and response bodies of the validation endpoints, and their parsing into domain types.
+use std::borrow::Cow;
+
 use poem_openapi::Object;
+use poem_openapi::registry::{MetaSchema, MetaSchemaRef, Registry};
+use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
 use verity_application::ports::driving::{RequestToken, SubmitToken};
 use verity_domain::{
     ClientSecret, EmailAddress, Msisdn, SendAttempt, SessionId, ThreePid, ValidationToken,
 };
 
-use super::documented::{ClientSecretText, EmailText, SidText, TokenText};
+use super::documented::{ClientSecretText, Documented, EmailText, Rules, SidText, TokenText};
 use crate::errors_api::ApiError;
 
 /// Longest `next_link` kept (a URL; browsers handle far less in practice).
@@ -19,9 +23,9 @@ pub struct EmailTokenRequest {
     /// The email address to validate.
     pub email: EmailText,
     /// The client's attempt counter: an integer, or a string of digits as Element sends it.
-    pub send_attempt: String,
+    pub send_attempt: SendAttemptValue,
     /// Where to send the user after they validate through the emailed link (http or https).
-    pub next_link: Option<String>,
+    pub next_link: Option<NextLinkText>,
 }
 
 /// `POST /validate/msisdn/requestToken`.
@@ -34,9 +38,9 @@ pub struct MsisdnTokenRequest {
     /// The phone number as dialled in that country.
     pub phone_number: String,
     /// The client's attempt counter: an integer, or a string of digits.
-    pub send_attempt: String,
+    pub send_attempt: SendAttemptValue,
     /// Where to send the user after validation (http or https).
-    pub next_link: Option<String>,
+    pub next_link: Option<NextLinkText>,
 }
 
 /// The session created or resumed.
@@ -113,8 +117,8 @@ impl EmailTokenRequest {
         Ok(RequestToken {
             client_secret: ClientSecret::parse(&self.client_secret)?,
             threepid: ThreePid::Email(EmailAddress::parse(&self.email)?),
-            send_attempt: SendAttempt::parse(&self.send_attempt)?,
-            next_link: next_link(self.next_link)?,
+            send_attempt: SendAttempt::parse(&self.send_attempt.0)?,
+            next_link: next_link(self.next_link.map(Documented::into_inner))?,
         })
     }
 }
@@ -124,8 +128,8 @@ impl MsisdnTokenRequest {
         Ok(RequestToken {
             client_secret: ClientSecret::parse(&self.client_secret)?,
             threepid: ThreePid::Msisdn(Msisdn::from_parts(&self.phone_number, &self.country)?),
-            send_attempt: SendAttempt::parse(&self.send_attempt)?,
-            next_link: next_link(self.next_link)?,
+            send_attempt: SendAttempt::parse(&self.send_attempt.0)?,
+            next_link: next_link(self.next_link.map(Documented::into_inner))?,
         })
     }
 }
@@ -139,3 +143,85 @@ impl TokenSubmission {
         })
     }
 }
+
+/// The client's attempt counter: a non-negative integer, or a string of digits as Element sends
+/// it. Parsed as poem-openapi parses a string (a number becomes its digits); the handler checks it.
+#[derive(Debug)]
+pub struct SendAttemptValue(pub String);
+
+impl Type for SendAttemptValue {
+    const IS_REQUIRED: bool = true;
+    type RawValueType = String;
+    type RawElementValueType = String;
+
+    fn name() -> Cow<'static, str> {
+        "SendAttempt".into()
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Reference(Self::name().into_owned())
+    }
+
+    fn register(registry: &mut Registry) {
+        registry.create_schema::<Self, _>(Self::name().into_owned(), |_| {
+            let mut number = MetaSchema::new("integer");
+            number.minimum = Some(0.0);
+            // The largest integer every JSON reader holds exactly.
+            number.maximum = Some(9_007_199_254_740_991.0);
+            let mut digits = MetaSchema::new("string");
+            // Any 19 digits fit the server's 64-bit counter.
+            digits.pattern = Some("^[0-9]{1,19}$".to_owned());
+            MetaSchema {
+                description: Some("A non-negative integer, or a string of its digits."),
+                one_of: vec![
+                    MetaSchemaRef::Inline(Box::new(number)),
+                    MetaSchemaRef::Inline(Box::new(digits)),
+                ],
+                ..MetaSchema::ANY
+            }
+        });
+    }
+
+    fn as_raw_value(&self) -> Option<&String> {
+        Some(&self.0)
+    }
+
+    fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
+        Box::new(std::iter::once(&self.0))
+    }
+}
+
+impl ParseFromJSON for SendAttemptValue {
+    fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        String::parse_from_json(value)
+            .map(Self)
+            .map_err(|err| err.propagate())
+    }
+}
+
+impl ToJSON for SendAttemptValue {
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(self.0.clone()))
+    }
+}
+
+/// `next_link`: empty (none), or an absolute http(s) URL of at most 2048 bytes. The pattern is a
+/// common form (a host name whose labels start with a letter, a port, a path); the server takes
+/// any URL its parser reads with those schemes.
+pub struct NextLinkRules;
+
+impl Rules for NextLinkRules {
+    const NAME: &'static str = "NextLink";
+
+    fn describe(schema: &mut MetaSchema) {
+        schema.description = Some("An absolute http(s) URL, or empty for none.");
+        schema.pattern = Some(
+            "^(https?://[a-zA-Z][a-zA-Z0-9-]{0,30}(\\.[a-zA-Z][a-zA-Z0-9-]{0,30}){0,3}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,200})?)?$"
+                .to_owned(),
+        );
+        schema.max_length = Some(MAX_NEXT_LINK);
+    }
+}
+
+/// A `next_link`.
+pub type NextLinkText = Documented<NextLinkRules>;
