@@ -22,5 +22,6 @@ progenitor::generate_api!(
         SendAttempt = String,
         Ed25519Seed = String,
         NextLink = String,
+        InviteText = String,
     }
 );

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use poem::Request;
 use poem_openapi::payload::Json;
+use poem_openapi::registry::MetaSchema;
 use poem_openapi::{Object, OpenApi};
 use verity_application::ports::driving::{
     Accounts, Caller, InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite,
@@ -16,7 +17,8 @@ use verity_domain::{
 use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::documented::{
-    EmailText, InviteMediumText, InviteTokenText, PrivateKeyText, RoomIdText, UserIdText,
+    Documented, EmailText, InviteMediumText, InviteTokenText, PrivateKeyText, RoomIdText, Rules,
+    UserIdText,
 };
 use super::limits::{Gate, requester};
 use super::signed_body::SignedBody;
@@ -39,26 +41,26 @@ pub struct StoreInviteRequest {
     /// The inviting user; on v2, the owner of the access token.
     pub sender: UserIdText,
     /// The room's canonical alias.
-    pub room_alias: Option<String>,
+    pub room_alias: Option<InviteText>,
     /// The room's avatar (an `mxc://` URI).
-    pub room_avatar_url: Option<String>,
+    pub room_avatar_url: Option<InviteText>,
     /// The room's join rule.
-    pub room_join_rules: Option<String>,
+    pub room_join_rules: Option<InviteText>,
     /// The room's name (longer than 30 characters: cut, as sydent).
-    pub room_name: Option<String>,
+    pub room_name: Option<InviteText>,
     /// The room's type, such as `m.space`.
-    pub room_type: Option<String>,
+    pub room_type: Option<InviteText>,
     /// The sender's display name (longer than 20 characters: cut, as sydent).
-    pub sender_display_name: Option<String>,
+    pub sender_display_name: Option<InviteText>,
     /// The sender's avatar (an `mxc://` URI).
-    pub sender_avatar_url: Option<String>,
+    pub sender_avatar_url: Option<InviteText>,
     /// A guest account made for the invitee by older homeservers (for the invite template).
-    pub guest_user_id: Option<String>,
+    pub guest_user_id: Option<InviteText>,
     /// That guest account's access token (for the invite template, as sydent; never logged).
-    pub guest_access_token: Option<String>,
+    pub guest_access_token: Option<InviteText>,
     /// The web client the invite email should link to (Synapse's `invite_client_location`).
     #[oai(rename = "org.matrix.web_client_location")]
-    pub web_client_location: Option<String>,
+    pub web_client_location: Option<InviteText>,
 }
 
 /// A public key that signs for an invite, and where its validity is checked.
@@ -108,8 +110,8 @@ pub struct SignedEd25519 {
     pub signatures: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-fn detail(value: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
-    match value {
+fn detail(value: Option<InviteText>, name: &str) -> Result<Option<String>, ApiError> {
+    match value.map(Documented::into_inner) {
         Some(value) if value.len() > MAX_DETAIL_BYTES => Err(ApiError::invalid_param(format!(
             "{name} is longer than {MAX_DETAIL_BYTES} bytes"
         ))),
@@ -355,3 +357,23 @@ impl InvitesV1Api {
         self.inner.sign(body.0).await
     }
 }
+
+/// A display field of an invite (room name, sender name, ...): at most 2048 bytes, without
+/// control or bidirectional-override characters (`is_forbidden_in_invite_text`). `maxLength`
+/// counts characters, so it is the byte limit (exact for ASCII text).
+pub struct InviteTextRules;
+
+impl Rules for InviteTextRules {
+    const NAME: &'static str = "InviteText";
+
+    fn describe(schema: &mut MetaSchema) {
+        schema.description =
+            Some("Text without control or direction-override characters, at most 2048 bytes.");
+        schema.pattern =
+            Some("^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$".to_owned());
+        schema.max_length = Some(MAX_DETAIL_BYTES);
+    }
+}
+
+/// A display field of an invite.
+pub type InviteText = Documented<InviteTextRules>;
