@@ -165,5 +165,9 @@ async fn a_bound_address_is_never_looked_up_as_not_bound_while_the_first_table_i
 
 #[tokio::test]
 async fn a_bound_address_is_never_looked_up_as_not_bound_while_the_first_table_is_built_postgres() {
-    never_a_wrong_answer_after_a_start(Backend::Postgres).await;
+    // Unset outside CI: passes without running, with a note, as every PostgreSQL test does
+    // (under CI an unset URL panics in `postgres_url`).
+    if verity_tests::postgres_url().is_some() {
+        never_a_wrong_answer_after_a_start(Backend::Postgres).await;
+    }
 }
