@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 use poem::{IntoResponse, Response};
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::{Json, Payload};
-use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses, MetaSchemaRef, Registry};
+use poem_openapi::registry::{MetaResponses, MetaSchemaRef, Registry};
+
+use super::typed_json::ok_json;
 use poem_openapi::types::Type;
 
 /// A JSON answer written as the given text, documented as `T`.
@@ -53,18 +55,7 @@ impl<T: Type> IntoResponse for SignedBody<T> {
 impl<T: Type> ApiResponse for SignedBody<T> {
     /// The same 200 as `Json<T>` documents.
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: Self::CONTENT_TYPE,
-                    schema: Self::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        ok_json(Self::CONTENT_TYPE, Self::schema_ref())
     }
 
     fn register(registry: &mut Registry) {

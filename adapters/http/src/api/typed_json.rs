@@ -63,22 +63,28 @@ impl<T: Serialize + Send> IntoResponse for TypedJson<T> {
 impl<T: Type + Serialize> ApiResponse for TypedJson<T> {
     /// The same 200 as `Json<T>` documents.
     fn meta() -> MetaResponses {
-        MetaResponses {
-            responses: vec![MetaResponse {
-                description: "",
-                status: Some(200),
-                status_range: None,
-                content: vec![MetaMediaType {
-                    content_type: Self::CONTENT_TYPE,
-                    schema: Self::schema_ref(),
-                }],
-                headers: vec![],
-            }],
-        }
+        ok_json(Self::CONTENT_TYPE, Self::schema_ref())
     }
 
     fn register(registry: &mut Registry) {
         T::register(registry);
+    }
+}
+
+/// A 200 whose body is `schema` as `content_type`: what `Json<T>` documents, for the payloads
+/// that write their body themselves ([`TypedJson`], `SignedBody`).
+pub(super) fn ok_json(content_type: &'static str, schema: MetaSchemaRef) -> MetaResponses {
+    MetaResponses {
+        responses: vec![MetaResponse {
+            description: "",
+            status: Some(200),
+            status_range: None,
+            content: vec![MetaMediaType {
+                content_type,
+                schema,
+            }],
+            headers: vec![],
+        }],
     }
 }
 
