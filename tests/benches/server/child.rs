@@ -230,12 +230,7 @@ impl Drop for Server {
 /// terms, so every request pays the account and terms checks of a real user.
 pub async fn register(base_url: &str) -> String {
     let registered = Client::new_with_client(base_url, reqwest::Client::new())
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-bench".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
+        .register_account(&crate::foundation::bench_openid(HOMESERVER))
         .await
         .expect("register")
         .into_inner();

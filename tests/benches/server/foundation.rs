@@ -133,3 +133,14 @@ async fn get_ok(http: reqwest::Client, url: String) -> Result<(), String> {
         Err(format!("GET {url}: {status}"))
     }
 }
+
+/// The OpenID credentials the fake homeserver `server_name` knows as `@bench:<server_name>`'s
+/// (`openid-bench`), with which every bench registers.
+pub fn bench_openid(server_name: &str) -> verity_tests::client::types::OpenIdCredentials {
+    verity_tests::client::types::OpenIdCredentials {
+        access_token: "openid-bench".into(),
+        token_type: Some("Bearer".into()),
+        matrix_server_name: server_name.into(),
+        expires_in: Some(3600),
+    }
+}

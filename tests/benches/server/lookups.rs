@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use verity::Application;
 use verity::settings::Settings;
 use verity_testkit::homeserver::FakeHomeserver;
-use verity_tests::client::{Client, types};
+use verity_tests::client::Client;
 
 use crate::Store;
 use crate::load::{Run, drive};
@@ -297,12 +297,7 @@ async fn size(store: Store, url: &str, dir: &Path) -> String {
 /// that sends its access token.
 async fn authenticated(base_url: &str) -> reqwest::Client {
     let registered = Client::new_with_client(base_url, reqwest::Client::new())
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-bench".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
+        .register_account(&crate::foundation::bench_openid(HOMESERVER))
         .await
         .expect("register")
         .into_inner();

@@ -87,12 +87,7 @@ pub async fn register_token(app: &TestApp, peers: &Peers) -> String {
         .add_user("openid-bench", &format!("@bench:{HOMESERVER}"));
     let registered = app
         .client
-        .register_account(&types::OpenIdCredentials {
-            access_token: "openid-bench".into(),
-            token_type: Some("Bearer".into()),
-            matrix_server_name: HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
+        .register_account(&crate::foundation::bench_openid(HOMESERVER))
         .await
         .expect("register")
         .into_inner();
