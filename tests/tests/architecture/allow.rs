@@ -115,7 +115,7 @@ const ADAPTERS: &[(&str, Allowed)] = &[
     (
         "ldap",
         Allowed {
-            runtime: &["ldap3"],
+            runtime: &["ldap3", "rustls"],
             dev: &[],
         },
     ),
