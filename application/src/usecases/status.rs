@@ -21,6 +21,7 @@ impl StatusService {
 impl Status for StatusService {
     async fn status(&self) -> ServerStatus {
         let mut checks = Vec::with_capacity(self.checks.len());
+        let mut all_required = true;
         for check in &self.checks {
             let healthy = match check.check().await {
                 Ok(()) => true,
@@ -30,13 +31,15 @@ impl Status for StatusService {
                     false
                 }
             };
+            // A check that is not required is reported, and leaves the server healthy.
+            all_required &= healthy || !check.required();
             checks.push(CheckReport {
                 name: check.name(),
                 healthy,
             });
         }
         ServerStatus {
-            healthy: checks.iter().all(|c| c.healthy),
+            healthy: all_required,
             checks,
         }
     }
@@ -55,8 +58,13 @@ mod tests {
     use crate::ports::driven::{MockHealthCheck, StoreError};
 
     fn check(name: &'static str, healthy: bool) -> Arc<dyn HealthCheck> {
+        optional_or_not(name, healthy, true)
+    }
+
+    fn optional_or_not(name: &'static str, healthy: bool, required: bool) -> Arc<dyn HealthCheck> {
         let mut mock = MockHealthCheck::new();
         mock.expect_name().return_const(name);
+        mock.expect_required().return_const(required);
         mock.expect_check().times(1).returning(move || {
             if healthy {
                 Ok(())
@@ -95,6 +103,32 @@ mod tests {
                 }
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_failing_check_that_is_not_required_is_named_and_leaves_the_server_healthy() {
+        let status = StatusService::new(vec![
+            check("store", true),
+            optional_or_not("ldap", false, false),
+        ])
+        .status()
+        .await;
+        assert!(status.healthy);
+        assert_eq!(
+            status.checks[1],
+            CheckReport {
+                name: "ldap",
+                healthy: false
+            }
+        );
+        // A required one still makes it unhealthy.
+        let status = StatusService::new(vec![
+            check("store", false),
+            optional_or_not("ldap", true, false),
+        ])
+        .status()
+        .await;
+        assert!(!status.healthy);
     }
 
     #[test]
