@@ -1,7 +1,7 @@
 //! Real peers for tests, each listening on `127.0.0.1:0`: an SMTP server that captures what it
 //! receives, a fake Twilio Messages API, a fake homeserver and a fake remote identity server; and
-//! a real one: a throwaway Synapse, with a TLS front to put the server under test behind; and a
-//! deployment made by the real Sydent, for the import tests.
+//! a real one: a throwaway Synapse, with a TLS front to put the server under test behind; a
+//! deployment made by the real Sydent, for the import tests; and a throwaway OpenLDAP (`slapd`).
 //!
 //! Used by adapter tests (as a dev-dependency) and by the end-to-end suite. Test support may panic
 //! on a broken set-up, so the workspace's no-panic lints are relaxed here.
@@ -11,6 +11,8 @@ pub mod gate;
 pub mod homeserver;
 pub mod identity_server;
 mod serve;
+pub mod slapd;
+mod slapd_conf;
 pub mod smtp;
 pub mod sydent;
 pub mod synapse;
