@@ -7,9 +7,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::{JsonObject, PublicKey, ThreePid, Timestamp, UserId};
+use crate::{BoundInvite, JsonObject, PublicKey, SignedJson, ThreePid, Timestamp, UserId};
 
 /// Length of the tokens Verity makes, as sydent (128 letters).
 pub const INVITE_TOKEN_LENGTH: usize = 128;
@@ -162,7 +162,7 @@ pub struct Delivery {
     /// The user the address was bound to.
     pub mxid: UserId,
     /// The signed `{mxid, token, signatures}` object, exactly as the bind answered it.
-    pub signed: Value,
+    pub signed: SignedJson,
     /// Delivery state.
     pub state: DeliveryState,
     /// Failed attempts so far.
@@ -215,31 +215,24 @@ impl Invite {
     /// server signed.
     ///
     /// [`signed_object`]: Self::signed_object
-    pub fn onbind_entry(&self, mxid: &UserId, signed: &Value) -> Value {
-        json!({
-            "medium": self.threepid.medium().as_str(),
-            "address": self.threepid.address(),
-            "mxid": mxid.as_str(),
-            "room_id": self.room_id,
-            "sender": self.sender.as_str(),
-            "signed": signed,
-        })
+    pub fn onbind_entry(&self, mxid: &UserId, signed: &SignedJson) -> BoundInvite {
+        BoundInvite::new(self, mxid, signed)
+    }
+
+    /// The entry of this invite as its recorded delivery names it, once its address is bound.
+    pub fn bound_entry(&self) -> Option<BoundInvite> {
+        let delivery = self.delivery.as_ref()?;
+        Some(self.onbind_entry(&delivery.mxid, &delivery.signed))
     }
 }
 
-/// The body of `POST /_matrix/federation/v1/3pid/onbind`: `{medium, address, mxid, invites}`.
-pub fn onbind_body(threepid: &ThreePid, mxid: &UserId, invites: Vec<Value>) -> JsonObject {
-    let mut members = Map::new();
-    members.insert("medium".to_owned(), threepid.medium().as_str().into());
-    members.insert("address".to_owned(), threepid.address().into());
-    members.insert("mxid".to_owned(), mxid.as_str().into());
-    members.insert("invites".to_owned(), Value::Array(invites));
-    JsonObject::from_map(members)
-}
-
 /// The object `/sign-ed25519` signs with the invite's ephemeral key: `{mxid, sender, token}`.
-pub fn ephemeral_signed_object(mxid: &UserId, sender: &UserId, token: &InviteToken) -> Value {
-    json!({ "mxid": mxid.as_str(), "sender": sender.as_str(), "token": token.as_str() })
+pub fn ephemeral_signed_object(mxid: &UserId, sender: &UserId, token: &InviteToken) -> JsonObject {
+    let mut members = Map::new();
+    members.insert("mxid".to_owned(), Value::from(mxid.as_str()));
+    members.insert("sender".to_owned(), Value::from(sender.as_str()));
+    members.insert("token".to_owned(), Value::from(token.as_str()));
+    JsonObject::from_map(members)
 }
 
 /// When an invite stored at `created_at` expires: `after` later, or never (`None`).

@@ -10,6 +10,7 @@
 
 mod account;
 mod association;
+mod bound_invite;
 pub mod canonical_json;
 mod email;
 mod federation;
@@ -41,14 +42,14 @@ pub use account::{
     TokenFingerprint, unsigned_policies,
 };
 pub use association::{ASSOCIATION_LIFETIME, Association};
+pub use bound_invite::{BoundInvite, bind_object, onbind_body};
 pub use canonical_json::{CanonicalJsonError, canonical_json};
 pub use email::{EmailAddress, InvalidEmail};
 pub use federation::{FederationAuthError, XMatrixAuth, verified_server_keys};
 pub use invite::{
     Delivery, DeliveryState, FIRST_RETRY_DELAY, INVITE_TOKEN_LENGTH, InvalidInviteToken, Invite,
     InviteToken, MAX_RETRY_DELAY, MAX_ROOM_NAME_CHARS, MAX_SENDER_DISPLAY_NAME_CHARS,
-    ephemeral_signed_object, invite_display_name, invite_expiry, onbind_body, retry_delay,
-    truncate_display,
+    ephemeral_signed_object, invite_display_name, invite_expiry, retry_delay, truncate_display,
 };
 pub use invite_policy::{
     InviteBlocklist, InviteRefusal, WEB_CLIENT_LOCATION, forbidden_invite_char,

@@ -4,7 +4,7 @@
 //! signs through the `Signer` port instead.
 use crate::signed_json::SignedJson;
 use crate::signing::SigningError;
-use crate::{InviteToken, JsonObject, SigningKey, UserId, ephemeral_signed_object};
+use crate::{InviteToken, SigningKey, UserId, ephemeral_signed_object};
 
 /// `{mxid, sender, token}` signed with an invite's ephemeral key, kept as its exact JSON.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,8 +26,7 @@ impl SignedInvite {
         server: &str,
         key: &SigningKey,
     ) -> Result<Self, SigningError> {
-        let object = JsonObject::from_value(ephemeral_signed_object(mxid, sender, token))
-            .map_err(|_| SigningError::NotAnObject)?;
+        let object = ephemeral_signed_object(mxid, sender, token);
         Ok(Self {
             token: token.clone(),
             signed: SignedJson::sign(&object, server, key)?,

@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use verity_domain::{
     Association, ClientSecret, JsonObject, ServerName, SessionError, SessionId, SessionRules,
-    SignedAssociation, UserId, ValidatedThreePid, ValidationSession,
+    SignedAssociation, UserId, ValidatedThreePid, ValidationSession, bind_object,
 };
 
 use self::remote::Forwarded;
@@ -102,11 +101,7 @@ impl AssociationService {
             .on_bind(&association.threepid, &association.user_id)
             .await
         {
-            Ok(entries) if !entries.is_empty() => association.to_object().with_member(
-                "invites",
-                Value::Array(entries.iter().map(JsonObject::to_value).collect()),
-            ),
-            Ok(_) => association.to_object(),
+            Ok(entries) => bind_object(association, &entries),
             Err(error) => {
                 tracing::error!(error = %error, "the pending invites of a bound 3PID could not be queued");
                 association.to_object()

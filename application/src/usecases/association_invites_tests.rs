@@ -6,8 +6,8 @@ use mockall::predicate::eq;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 use verity_domain::{
-    ClientSecret, SendAttempt, SessionId, SessionParts, SessionRules, Timestamp, ValidationSession,
-    ValidationToken,
+    BoundInvite, ClientSecret, Invite, InviteToken, SendAttempt, SessionId, SessionParts,
+    SessionRules, SignedJson, Timestamp, ValidationSession, ValidationToken,
 };
 
 use super::*;
@@ -64,7 +64,26 @@ fn keys() -> Arc<MockSigner> {
 }
 
 /// One invite as the invites use case answers a bind.
-fn entry() -> Value {
+fn entry() -> BoundInvite {
+    let invite = Invite {
+        token: InviteToken::parse("tok1").unwrap(),
+        threepid: email("ginger@example.com"),
+        room_id: "!room:example.org".into(),
+        sender: user("@inviter:example.org"),
+        ephemeral_key: None,
+        created_at: Timestamp::from_millis(NOW),
+        expires_at: None,
+        delivery: None,
+    };
+    let signed = SignedJson::parse(
+        r#"{"mxid":"@ginger:example.com","token":"tok1","signatures":{"id.example.org":{"ed25519:0":"inviter-sig"}}}"#,
+    )
+    .unwrap();
+    invite.onbind_entry(&user("@ginger:example.com"), &signed)
+}
+
+/// [`entry`] as the bind is expected to sign it.
+fn entry_json() -> Value {
     json!({
         "medium": "email",
         "address": "ginger@example.com",
@@ -81,7 +100,7 @@ fn entry() -> Value {
 
 /// Invites that expect one bind of ginger@example.com to @ginger:example.com and answer
 /// `answer` to it.
-fn invites(answer: fn() -> Result<Vec<JsonObject>, InviteError>) -> MockPendingInvites {
+fn invites(answer: fn() -> Result<Vec<BoundInvite>, InviteError>) -> MockPendingInvites {
     let mut invites = MockPendingInvites::new();
     invites
         .expect_on_bind()
@@ -123,13 +142,11 @@ fn bind() -> Bind {
 
 #[tokio::test]
 async fn a_bind_returns_the_signed_pending_invites_inside_the_signed_association() {
-    let association = service(invites(|| {
-        Ok(vec![JsonObject::from_value(entry()).unwrap()])
-    }))
-    .bind(bind())
-    .await
-    .unwrap()
-    .to_value();
+    let association = service(invites(|| Ok(vec![entry()])))
+        .bind(bind())
+        .await
+        .unwrap()
+        .to_value();
     // The invites are signed with the association: one signature over both.
     assert_eq!(
         association,
@@ -140,7 +157,7 @@ async fn a_bind_returns_the_signed_pending_invites_inside_the_signed_association
             "not_before": NOW,
             "not_after": NOW + 3_153_600_000_000u64,
             "ts": NOW,
-            "invites": [entry()],
+            "invites": [entry_json()],
             "signatures": {"id.example.org": {"ed25519:0": "sig"}},
         })
     );

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use serde_json::Value;
 use verity_domain::{
-    Delivery, DeliveryState, Invite, InviteBlocklist, JsonObject, KeyId, MAX_ROOM_NAME_CHARS,
+    BoundInvite, Delivery, DeliveryState, Invite, InviteBlocklist, KeyId, MAX_ROOM_NAME_CHARS,
     MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SignedInvite, SigningKey,
     ThreePid, Timestamp, UserId, invite_display_name, invite_expiry, onbind_body, retry_delay,
     truncate_display,
@@ -79,19 +78,17 @@ impl InviteService {
         &self,
         threepid: &ThreePid,
         mxid: &UserId,
-    ) -> Result<Vec<Value>, InviteError> {
+    ) -> Result<Vec<BoundInvite>, InviteError> {
         let now = self.deps.clock.now();
         let pending = self.deps.store.unbound(threepid, now).await?;
         let mut entries = Vec::with_capacity(pending.len());
         for invite in pending {
-            let signed = self
-                .deps
-                .signer
-                .sign(&invite.signed_object(mxid))?
-                .to_value();
+            let signed =
+                invite.signed_by(mxid, self.deps.signer.sign(&invite.signed_object(mxid))?)?;
+            let entry = invite.onbind_entry(mxid, &signed);
             let delivery = Delivery {
                 mxid: mxid.clone(),
-                signed: signed.clone(),
+                signed,
                 state: DeliveryState::Due,
                 attempts: 0,
                 next_attempt: now,
@@ -102,7 +99,7 @@ impl InviteService {
                 .record_bind(&invite.token, &delivery)
                 .await?
             {
-                entries.push(invite.onbind_entry(mxid, &signed));
+                entries.push(entry);
             }
         }
         if !entries.is_empty() {
@@ -145,14 +142,9 @@ impl InviteService {
                 report.abandoned += invites.len();
                 continue;
             };
-            let entries = invites
-                .iter()
-                .filter_map(|invite| {
-                    let delivery = invite.delivery.as_ref()?;
-                    Some(invite.onbind_entry(&delivery.mxid, &delivery.signed))
-                })
-                .collect();
-            let body = onbind_body(&threepid, &mxid, entries);
+            let entries: Vec<BoundInvite> =
+                invites.iter().filter_map(Invite::bound_entry).collect();
+            let body = onbind_body(&threepid, &mxid, &entries);
             match self.deps.homeserver.onbind(&server, &body).await {
                 Ok(()) => {
                     tracing::info!(%server, count = invites.len(), "invites delivered");
@@ -392,13 +384,8 @@ impl PendingInvites for InviteService {
         &self,
         threepid: &ThreePid,
         user_id: &UserId,
-    ) -> Result<Vec<JsonObject>, InviteError> {
-        let entries = InviteService::on_bind(self, threepid, user_id).await?;
-        // Every entry is the object `Invite::onbind_entry` writes: none is left out here.
-        Ok(entries
-            .into_iter()
-            .filter_map(|entry| JsonObject::from_value(entry).ok())
-            .collect())
+    ) -> Result<Vec<BoundInvite>, InviteError> {
+        InviteService::on_bind(self, threepid, user_id).await
     }
 }
 

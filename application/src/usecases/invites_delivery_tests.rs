@@ -30,7 +30,10 @@ async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
         "signatures": {"id.example.org": {"ed25519:0": "sig"}},
     });
     assert_eq!(
-        entries,
+        entries
+            .iter()
+            .map(BoundInvite::to_value)
+            .collect::<Vec<_>>(),
         vec![json!({
             "medium": "email",
             "address": "ginger@example.com",
@@ -42,7 +45,7 @@ async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
     );
     let delivery = store.get(&token()).unwrap().delivery.unwrap();
     assert_eq!(delivery.mxid, mxid);
-    assert_eq!(delivery.signed, signed);
+    assert_eq!(delivery.signed.to_value(), signed);
     assert_eq!(delivery.state, DeliveryState::Due);
     assert_eq!(delivery.next_attempt, Timestamp::from_millis(NOW));
     assert_eq!(wakes.load(Ordering::SeqCst), 1);
@@ -54,6 +57,33 @@ async fn a_bind_signs_each_pending_invite_records_it_and_wakes_the_worker() {
         .unwrap();
     assert!(again.is_empty());
     assert_eq!(wakes.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_signature_that_names_another_user_is_refused_and_nothing_is_queued() {
+    let mut world = World::new().sending();
+    world.signer = MockSigner::new();
+    world.signer.expect_sign().returning(|object| {
+        let altered = object
+            .with_member("mxid", json!("@mallory:example.com"))
+            .with_member(
+                "signatures",
+                json!({"id.example.org": {"ed25519:0": "sig"}}),
+            );
+        Ok(verity_domain::SignedJson::parse(altered.as_str()).unwrap())
+    });
+    let (service, store, _, wakes) = world.service();
+    stored_invite(&service).await;
+    let error = service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        InviteError::Signing(verity_domain::SigningError::Altered)
+    ));
+    assert_eq!(store.get(&token()).unwrap().delivery, None);
+    assert_eq!(wakes.load(Ordering::SeqCst), 0);
 }
 
 /// The onbind calls a fake homeserver received: (server, body).
@@ -106,7 +136,7 @@ async fn due_invites_go_to_the_bound_users_homeserver_in_one_onbind_call_and_are
             "medium": "email",
             "address": "ginger@example.com",
             "mxid": "@ginger:example.com",
-            "invites": entries,
+            "invites": entries.iter().map(BoundInvite::to_value).collect::<Vec<_>>(),
         })
     );
     let delivery = store.get(&token()).unwrap().delivery.unwrap();

@@ -37,8 +37,8 @@ async fn a_pending_invite_of_an_address_bound_before_a_crash_is_queued_for_the_b
     let delivery = store.get(&invite.token).unwrap().delivery.unwrap();
     assert_eq!(delivery.mxid, user("@ginger:example.com"));
     assert_eq!(delivery.state, DeliveryState::Due);
-    assert_eq!(delivery.signed["token"], invite.token.as_str());
-    assert_eq!(delivery.signed["mxid"], "@ginger:example.com");
+    assert_eq!(delivery.signed.to_value()["token"], invite.token.as_str());
+    assert_eq!(delivery.signed.to_value()["mxid"], "@ginger:example.com");
     assert_eq!(wakes.load(Ordering::SeqCst), 1);
 }
 

@@ -188,8 +188,11 @@ async fn a_bind_signs_and_queues_an_imported_invite_like_one_made_here() {
         .await
         .unwrap();
     assert_eq!(entries.len(), 1);
-    assert_eq!(entries[0]["signed"]["token"], token().as_str());
-    assert_eq!(entries[0]["signed"]["mxid"], "@ginger:example.com");
+    assert_eq!(entries[0].to_value()["signed"]["token"], token().as_str());
+    assert_eq!(
+        entries[0].to_value()["signed"]["mxid"],
+        "@ginger:example.com"
+    );
     let delivery = store.get(&token()).unwrap().delivery.unwrap();
     assert_eq!(delivery.state, DeliveryState::Due);
 }

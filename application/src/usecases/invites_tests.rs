@@ -71,6 +71,7 @@ struct World {
     generator: MockNotificationGenerator,
     connector: MockNotificationConnector,
     homeserver: MockHomeserverClient,
+    signer: MockSigner,
     email: bool,
     wakes: Arc<AtomicUsize>,
 }
@@ -84,6 +85,7 @@ impl World {
             generator: MockNotificationGenerator::new(),
             connector: MockNotificationConnector::new(),
             homeserver: MockHomeserverClient::new(),
+            signer: keys(),
             email: true,
             wakes: Arc::new(AtomicUsize::new(0)),
         }
@@ -126,7 +128,7 @@ impl World {
             store: self.store.clone(),
             backends: Backends::new(vec![self.backend as Arc<dyn IdentityBackend>]),
             notifier,
-            signer: Arc::new(keys()),
+            signer: Arc::new(self.signer),
             homeserver: Arc::new(self.homeserver),
             clock: self.clock.clone(),
             secrets: Arc::new(secrets()),

@@ -131,10 +131,9 @@ mod tests {
             expires_at: None,
             delivery: None,
         };
-        let signed_token = SignedJson::sign(&invite.signed_object(&mxid), "id.example.org", &key())
-            .unwrap()
-            .to_value();
-        let entry = invite.onbind_entry(&mxid, &signed_token);
+        let signed_token =
+            SignedJson::sign(&invite.signed_object(&mxid), "id.example.org", &key()).unwrap();
+        let entry = invite.onbind_entry(&mxid, &signed_token).to_value();
         let association = Association::vouched_at(threepid, mxid, Timestamp::from_millis(1));
         let object = association
             .to_object()

@@ -1,8 +1,9 @@
 //! What every [`InviteStore`] must do.
 use pretty_assertions::assert_eq;
-use serde_json::json;
 use verity_application::ports::driven::{InviteStore, StoreError};
-use verity_domain::{Delivery, DeliveryState, Invite, InviteToken, KeyId, SigningKey, Timestamp};
+use verity_domain::{
+    Delivery, DeliveryState, Invite, InviteToken, KeyId, SignedJson, SigningKey, Timestamp,
+};
 
 use super::accounts::user;
 use super::sessions::threepid;
@@ -34,7 +35,11 @@ pub(crate) fn invite(raw_token: &str, address: &str, created: u64, expires: Opti
 fn delivery(mxid: &str, next: u64) -> Delivery {
     Delivery {
         mxid: user(mxid),
-        signed: json!({"mxid": mxid, "token": "t", "signatures": {"id.example.org": {"ed25519:0": "c2ln"}}}),
+        // Members out of order: the store keeps the exact text.
+        signed: SignedJson::parse(&format!(
+            r#"{{"token":"t","mxid":"{mxid}","signatures":{{"id.example.org":{{"ed25519:0":"c2ln"}}}}}}"#
+        ))
+        .unwrap(),
         state: DeliveryState::Due,
         attempts: 0,
         next_attempt: at(next),

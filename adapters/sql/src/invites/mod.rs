@@ -9,7 +9,8 @@ use sea_orm::{
 };
 use verity_application::ports::driven::{InviteStore, StoreError};
 use verity_domain::{
-    Delivery, DeliveryState, Invite, InviteToken, Medium, PublicKey, ThreePid, Timestamp, UserId,
+    Delivery, DeliveryState, Invite, InviteToken, Medium, PublicKey, SignedJson, ThreePid,
+    Timestamp, UserId,
 };
 
 use crate::errors::{from_column, from_db, to_column};
@@ -65,7 +66,7 @@ pub(crate) fn to_row(invite: &Invite) -> Result<ActiveModel, StoreError> {
             .map(|at| millis(at, "expires_at"))
             .transpose()?),
         bound_mxid: Set(delivery.map(|d| d.mxid.as_str().to_owned())),
-        signed: Set(delivery.map(|d| d.signed.to_string())),
+        signed: Set(delivery.map(|d| d.signed.as_str().to_owned())),
         delivery_state: Set(delivery.map(|d| d.state.as_str().to_owned())),
         attempts: Set(to_column::<u32, i32>(
             delivery.map_or(0, |d| d.attempts),
@@ -84,7 +85,7 @@ pub(crate) fn from_row(row: Model) -> Result<Invite, StoreError> {
     let delivery = match (row.bound_mxid, row.signed, row.delivery_state) {
         (Some(mxid), Some(signed), Some(state)) => Some(Delivery {
             mxid: UserId::parse(&mxid).map_err(|_| corrupt("bound Matrix ID", &mxid))?,
-            signed: serde_json::from_str(&signed).map_err(|_| corrupt("signed object", ""))?,
+            signed: SignedJson::parse(&signed).map_err(|_| corrupt("signed object", ""))?,
             state: DeliveryState::parse(&state).ok_or_else(|| corrupt("delivery state", &state))?,
             attempts: from_column::<i32, u32>(row.attempts, "attempts")?,
             next_attempt: timestamp(row.next_attempt.unwrap_or(0), "next_attempt")?,
@@ -215,7 +216,10 @@ impl InviteStore for SeaOrmInviteStore {
                 Column::BoundMxid,
                 Expr::value(delivery.mxid.as_str().to_owned()),
             )
-            .col_expr(Column::Signed, Expr::value(delivery.signed.to_string()))
+            .col_expr(
+                Column::Signed,
+                Expr::value(delivery.signed.as_str().to_owned()),
+            )
             .col_expr(
                 Column::DeliveryState,
                 Expr::value(delivery.state.as_str().to_owned()),

@@ -196,8 +196,9 @@ mod tests {
             "INSERT INTO verity_invite (token, medium, address, room_id, sender, ephemeral_key, \
              created_at, expires_at, bound_mxid, signed, delivery_state, attempts, next_attempt) \
              VALUES ('old', 'email', 'a@example.org', '!r:example.org', '@s:example.org', \
-             '{key}', 1000, 5000, '@a:example.org', '{{\"mxid\":\"@a:example.org\"}}', 'due', 2, \
-             3000)"
+             '{key}', 1000, 5000, '@a:example.org', \
+             '{{\"mxid\":\"@a:example.org\",\"token\":\"old\",\"signatures\":{{\"s\":{{}}}}}}', \
+             'due', 2, 3000)"
         ))
         .await
         .unwrap();

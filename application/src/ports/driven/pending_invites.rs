@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use verity_domain::{JsonObject, ThreePid, UserId};
+use verity_domain::{BoundInvite, ThreePid, UserId};
 
 use crate::ports::driving::InviteError;
 
@@ -22,5 +22,5 @@ pub trait PendingInvites: Send + Sync {
         &self,
         threepid: &ThreePid,
         user_id: &UserId,
-    ) -> Result<Vec<JsonObject>, InviteError>;
+    ) -> Result<Vec<BoundInvite>, InviteError>;
 }
