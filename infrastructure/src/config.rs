@@ -25,6 +25,7 @@ mod federation;
 mod invites;
 mod keys;
 mod known;
+mod ldap;
 mod lenient;
 mod logging;
 mod lookup;
@@ -135,6 +136,8 @@ mod tests_errors;
 mod tests_every_key;
 #[cfg(test)]
 mod tests_federation;
+#[cfg(test)]
+mod tests_ldap;
 #[cfg(test)]
 mod tests_policy;
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 use verity_adapter_http::{HttpConfig, Views};
+use verity_adapter_ldap::LdapConfig;
 use verity_adapter_limits::LimitSettings;
 use verity_adapter_matrix::FederationConfig;
 // `memory.*` is the memory adapter's own type, which config/lookup.rs builds.
@@ -50,6 +51,12 @@ pub struct Settings {
     pub threepid: ThreepidSettings,
     /// `synapseSql.*`: the Synapse database as an identity backend; `None` unless enabled.
     pub synapse_sql: Option<SynapseSqlConfig>,
+    /// `ldap.*`: an LDAP or Active Directory directory as an identity backend; `None` unless
+    /// enabled.
+    pub ldap: Option<DirectorySettings>,
+    /// `netiq.*`: the same tree as `ldap`, for a NetIQ eDirectory (ma1sd's second directory);
+    /// `None` unless enabled.
+    pub netiq: Option<DirectorySettings>,
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
     /// `session.policy.unbind.notifications`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
@@ -61,6 +68,21 @@ pub struct Settings {
     /// `ratelimit.*` and `server.trustedProxies`: the abuse limits.
     pub ratelimit: RateLimitSettings,
 }
+
+/// A directory as an identity backend (`ldap.*` or `netiq.*`): the LDAP adapter's settings, and
+/// how often the wiring reads its 3PIDs again into the hashed-lookup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectorySettings {
+    /// Everything the adapter reads.
+    pub config: LdapConfig,
+    /// `<section>.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and
+    /// at pepper rotations): with `identity.lookup`, how often the hashed-lookup table is built
+    /// again, so that a 3PID added to or removed from the directory shows within it.
+    pub refresh: Duration,
+}
+
+/// The default of [`DirectorySettings::refresh`].
+pub const DEFAULT_DIRECTORY_REFRESH: Duration = Duration::from_secs(5 * 60);
 
 /// `ratelimit.*` and the trusted proxies, resolved.
 #[derive(Debug, Clone, PartialEq)]

@@ -153,17 +153,17 @@ fn an_unknown_level_in_the_environment_stops_with_status_2_naming_the_variable()
 }
 
 #[test]
-fn an_enabled_ldap_section_stops_start_up_with_status_2_naming_ldap_enabled() {
+fn an_enabled_rest_section_stops_start_up_with_status_2_naming_rest_enabled() {
     let (dir, _taken) = ma1sd_dir(&format!(
-        "{MA1SD_FILE}ldap:\n  enabled: true\n  connection:\n    host: ldap.example.org\n"
+        "{MA1SD_FILE}rest:\n  enabled: true\n  host: https://rest.example.org\n"
     ));
     for args in [&["--check-config"][..], &[]] {
         let out = verity(args, dir.path(), &[]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("ldap.enabled: the LDAP identity backend is not supported")
-                && stderr.contains("set ldap.enabled: false"),
+            stderr.contains("rest.enabled: the REST identity backend is not supported")
+                && stderr.contains("set rest.enabled: false"),
             "{args:?}: {stderr}"
         );
     }

@@ -12,6 +12,7 @@ use verity_domain::{ScopePolicy, TermsPolicy, ValidationPolicy};
 
 use super::dump_threepid::{self, Dns, Federation, Threepid};
 use super::invites::{self, InviteDump};
+use super::ldap::{self, LdapDump};
 use super::lenient::{format_duration, percent_decode};
 use super::lookup::{self, LookupsDump};
 use super::recursive::{self, ForwardDump};
@@ -48,6 +49,8 @@ struct Document<'a> {
     federation: Federation,
     #[serde(rename = "synapseSql")]
     synapse_sql: SynapseSqlDump,
+    ldap: LdapDump,
+    netiq: LdapDump,
     /// `bindings`, `hashing`, `memory`, `lookup`.
     #[serde(flatten)]
     lookups: LookupsDump,
@@ -266,6 +269,8 @@ impl<'a> From<&'a Settings> for Document<'a> {
             dns: dump_threepid::dns(&s.federation),
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref(), s.lookups.priorities.synapse_sql),
+            ldap: ldap::dump(s.ldap.as_ref()),
+            netiq: ldap::dump(s.netiq.as_ref()),
             invite: invites::dump(&s.invites),
             view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use super::invites::RawInvite;
+use super::ldap::RawLdap;
 use super::lenient::{DurationOrZero, Flag, Int, Lifetime, Text};
 use super::lookup::{RawBindings, RawHashing, RawLookup, RawMemory, RawUnbind};
 use super::recursive::RawForward;
@@ -63,6 +64,10 @@ pub struct RawConfig {
     pub federation: RawFederation,
     #[serde(deserialize_with = "nullable")]
     pub synapse_sql: RawSynapseSql,
+    #[serde(deserialize_with = "nullable")]
+    pub ldap: RawLdap,
+    #[serde(deserialize_with = "nullable")]
+    pub netiq: RawLdap,
     #[serde(deserialize_with = "nullable")]
     pub memory: RawMemory,
     #[serde(deserialize_with = "nullable")]

@@ -19,7 +19,7 @@ use super::lenient::{Flag, Int, Text, text};
 use super::raw::{RawConfig, RawMatrix, RawScope, RawServer, RawSession};
 use super::view;
 use super::{
-    accounts, federation, invites, logging, lookup, recursive, storage, synapse, threepid,
+    accounts, federation, invites, ldap, logging, lookup, recursive, storage, synapse, threepid,
 };
 use crate::settings::{KeySettings, MatrixSettings, ServerSettings, SessionSettings, Settings};
 
@@ -79,6 +79,8 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let session = session(raw.session, &matrix, &server, &http)?;
     let logging = logging::resolve(raw.logging)?;
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
+    let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
+    let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
     Ok(Settings {
@@ -93,6 +95,8 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         federation: federation::resolve(raw.dns, raw.federation)?,
         threepid: threepid::resolve(raw.threepid.medium.email, raw.threepid.medium.msisdn)?,
         synapse_sql,
+        ldap,
+        netiq,
         lookups,
         invites: invites::resolve(&raw.invite)?,
         views,

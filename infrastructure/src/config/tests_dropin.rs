@@ -181,7 +181,6 @@ fn a_rotation_every_thousand_lookups_or_by_age_or_with_hashing_off_gives_no_rota
 #[test]
 fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section() {
     for (yaml, key) in [
-        ("ldap:\n  enabled: true\n", "ldap.enabled"),
         (
             "sql:\n  enabled: 'true'\n  type: postgresql\n",
             "sql.enabled",
@@ -197,7 +196,6 @@ fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section(
         ),
         ("firebase: {enabled: true}\n", "firebase.enabled"),
         ("wordpress: {enabled: yes}\n", "wordpress.enabled"),
-        ("netiq: {enabled: true}\n", "netiq.enabled"),
         ("appsvc: {enabled: true}\n", "appsvc.enabled"),
         ("internal: {enabled: true}\n", "internal.enabled"),
     ] {
@@ -215,14 +213,14 @@ fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section(
 #[test]
 fn a_switched_off_backend_section_stays_a_not_used_yet_warning() {
     let loaded = parsed(&with(
-        "ldap:\n  enabled: false\n  connection: {host: ldap.example.org}\n\
+        "rest:\n  enabled: false\n  host: https://rest.example.org\n\
          sql: {enabled: false}\nexec: {identity: {enabled: false}}\n",
     ));
     assert_eq!(
         loaded.warnings,
         [
             ConfigWarning::NotUsedYet {
-                path: "ldap".into()
+                path: "rest".into()
             },
             ConfigWarning::NotUsedYet { path: "sql".into() },
             ConfigWarning::NotUsedYet {

@@ -21,16 +21,6 @@ struct Section {
 
 const SECTIONS: &[Section] = &[
     Section {
-        name: "ldap",
-        what: "the LDAP identity backend",
-        parts: &[],
-    },
-    Section {
-        name: "netiq",
-        what: "the NetIQ eDirectory identity backend",
-        parts: &[],
-    },
-    Section {
         name: "sql",
         what: "the generic SQL identity backend (a Synapse database is read by `synapseSql`, \
                which Verity supports)",
