@@ -105,9 +105,9 @@ pub struct LdapConfig {
     pub port: u16,
     /// `ldap.connection.tls` (`true` is [`TlsMode::Ldaps`]), or StartTLS.
     pub tls: TlsMode,
-    /// A PEM file of CA certificates the directory's certificate must chain to, in addition to
-    /// the system's roots (a private CA, as directories usually have). Certificates are always
-    /// verified.
+    /// A PEM file of CA certificates the directory's certificate must chain to, instead of the
+    /// system's roots (a private CA, as directories usually have). Certificates are always
+    /// verified, and must name [`host`](Self::host).
     pub ca_file: Option<PathBuf>,
     /// `ldap.connection.bindDn`: empty for an anonymous bind (with an empty password).
     pub bind_dn: String,
@@ -157,7 +157,8 @@ pub struct LdapConfig {
     pub default_domain: Option<String>,
     /// How long to wait for the TCP connection (and TLS handshake and bind).
     pub connect_timeout: Duration,
-    /// How long to wait for one operation (a search, with every page of its results).
+    /// How long to wait for the answer to one request (a bind, a search, or one page of a paged
+    /// search).
     pub operation_timeout: Duration,
     /// The page size of the paged results control (RFC 2696) the feed asks for: Active
     /// Directory's default limit is 1,000 entries a page.

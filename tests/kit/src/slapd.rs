@@ -5,7 +5,8 @@
 //!   and changed while it runs with `ldapmodify` ([`Slapd::modify`]);
 //! - the schemas are core, cosine and inetOrgPerson, plus a small one with Active Directory's
 //!   `sAMAccountName`, `userPrincipalName`, `otherTelephone`, `otherMobile`, `otherHomePhone`
-//!   and ma1sd's `mailPrimaryAddress` on an auxiliary class `verityTestUser`;
+//!   and ma1sd's `mailPrimaryAddress` on an auxiliary class `verityTestUser` (which also allows
+//!   cosine's `otherMailbox`);
 //! - `allow bind_anon_dn`, as Active Directory: a DN with an empty password binds,
 //!   unauthenticated;
 //! - optionally a size limit (as Active Directory's 1,000), which paged searches get past;

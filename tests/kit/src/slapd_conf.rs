@@ -17,7 +17,7 @@ pub const ADMIN_PASSWORD: &str = "verity-test-admin";
 /// Active Directory's user attributes that OpenLDAP's schemas lack, and ma1sd's default
 /// `mailPrimaryAddress` (Univention's), as directory strings compared without case, as AD
 /// compares them (no phone-number matching rule: AD has none), plus an auxiliary class to
-/// hang them on any entry. Private OIDs under the example arc.
+/// hang them (and cosine's `otherMailbox`, which inetOrgPerson lacks) on any entry. Private OIDs under the example arc.
 const AD_SCHEMA: &str = r"
 attributetype ( 1.3.6.1.4.1.32473.1.1.1 NAME 'sAMAccountName'
   EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
@@ -39,7 +39,7 @@ attributetype ( 1.3.6.1.4.1.32473.1.1.6 NAME 'mailPrimaryAddress'
   SYNTAX 1.3.6.1.4.1.1466.115.121.1.26 )
 objectclass ( 1.3.6.1.4.1.32473.1.2.1 NAME 'verityTestUser' AUXILIARY
   MAY ( sAMAccountName $ userPrincipalName $ otherTelephone $ otherMobile $ otherHomePhone $
-        mailPrimaryAddress ) )
+        mailPrimaryAddress $ otherMailbox ) )
 ";
 
 /// The files of a server's TLS: the CA the client must trust, the server's chain and key.
