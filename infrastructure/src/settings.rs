@@ -17,8 +17,8 @@ pub use verity_adapter_memory::{MemoryIdentity, MemorySettings};
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
 use verity_adapter_sql::SynapseSqlConfig;
 use verity_application::usecases::{
-    AccountSettings, AssociationSettings, HashingSettings, LookupSettings, RecursionSettings,
-    ValidationSettings,
+    AccountSettings, AssociationSettings, HashingSettings, InviteSettings, LookupSettings,
+    RecursionSettings, ValidationSettings,
 };
 use verity_domain::{DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel};
 
@@ -60,7 +60,8 @@ pub struct Settings {
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
     /// `session.policy.unbind.notifications`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
-    /// `invite.*`: 3PID room invites.
+    /// `invite.*`: 3PID room invites, as the invite use case takes them (with the server's name
+    /// and the URLs `server.publicUrl` and the served APIs make).
     pub invites: InviteSettings,
     /// `view.*` (and Sydent's `verify_response_template`): the operator's own pages, read at
     /// start-up.
@@ -94,21 +95,6 @@ pub struct RateLimitSettings {
     /// `server.trustedProxies` (or the older `lookup.recursive.trustedProxies`): peers whose
     /// `X-Forwarded-For` is believed, for the limits and the recursive lookups alike.
     pub trusted_proxies: Vec<IpNetwork>,
-}
-
-/// `invite.*` (mxisd): 3PID room invites.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InviteSettings {
-    /// `invite.expiration.enabled` (default true) and `.after` (minutes, default 10080 = 7
-    /// days): how long an invite is honoured and its delivery retried; `None`: for ever.
-    pub expiry: Option<Duration>,
-    /// `invite.fullDisplayName` (default false): the room shows the whole address instead of
-    /// a redacted one.
-    pub full_display_name: bool,
-    /// `invite.blocklist.keywords`, `.rooms`, `.homeservers` (Verity only; Sydent's
-    /// `email.third_party_invite_*_blocklist`): invites refused with 403 before anything is
-    /// stored or sent.
-    pub blocklist: verity_domain::InviteBlocklist,
 }
 
 /// How binds are kept and lookups answered.

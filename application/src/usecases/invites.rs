@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use verity_domain::{
-    BoundInvite, Delivery, DeliveryState, Invite, InviteBlocklist, KeyId, MAX_ROOM_NAME_CHARS,
+    BoundInvite, Delivery, DeliveryState, Invite, KeyId, MAX_ROOM_NAME_CHARS,
     MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SignedInvite, SigningKey,
     ThreePid, Timestamp, UserId, invite_display_name, invite_expiry, onbind_body, retry_delay,
     truncate_display,
@@ -36,7 +36,6 @@ pub struct InviteService {
     deps: InviteDeps,
     settings: InviteSettings,
     wake: Option<DeliveryWake>,
-    blocklist: InviteBlocklist,
 }
 
 impl InviteService {
@@ -46,17 +45,7 @@ impl InviteService {
             deps,
             settings,
             wake: None,
-            blocklist: InviteBlocklist::default(),
         }
-    }
-
-    /// Refuses the invites `blocklist` names (`invite.blocklist.*`, Sydent's
-    /// `third_party_invite_*_blocklist`) with [`InviteError::NotAllowed`], before anything is
-    /// stored or sent.
-    #[must_use]
-    pub fn with_blocklist(mut self, blocklist: InviteBlocklist) -> Self {
-        self.blocklist = blocklist;
-        self
     }
 
     /// Calls `wake` whenever a bind queued deliveries, so they go out at once instead of at the
@@ -275,7 +264,7 @@ impl Invites for InviteService {
         {
             return Err(InviteError::NotTheSender);
         }
-        if let Some(refusal) = policy::refusal(&self.blocklist, &request) {
+        if let Some(refusal) = policy::refusal(&self.settings.blocklist, &request) {
             // What matched, not the text: it may be an address or a spammer's payload.
             tracing::info!(?refusal, room_id = %request.room_id, sender = %request.sender, "invite refused by invite.blocklist");
             return Err(InviteError::NotAllowed);
@@ -316,7 +305,7 @@ impl Invites for InviteService {
         Ok(InviteStored {
             display_name: invite_display_name(&invite.threepid, self.settings.full_display_name),
             token: invite.token,
-            server_key: self.settings.server_key,
+            server_key: self.deps.server_key,
             server_key_validity_url: format!("{base}/pubkey/isvalid"),
             ephemeral_key: ephemeral.public_key(),
             ephemeral_key_validity_url: format!("{base}/pubkey/ephemeral/isvalid"),

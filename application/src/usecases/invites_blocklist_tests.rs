@@ -13,8 +13,10 @@ fn blocklist() -> InviteBlocklist {
 
 /// A service whose mailer and connector expect no call: one would fail the test.
 fn guarded() -> (InviteService, Arc<FakeInviteStore>) {
-    let (service, store, _, _) = World::new().service();
-    (service.with_blocklist(blocklist()), store)
+    let mut world = World::new();
+    world.blocklist = blocklist();
+    let (service, store, _, _) = world.service();
+    (service, store)
 }
 
 #[tokio::test]
@@ -41,8 +43,9 @@ async fn a_refused_invite_never_reaches_the_store_or_the_mailer() {
 
 #[tokio::test]
 async fn the_web_client_location_scheme_does_not_match_a_keyword_but_its_host_does() {
-    let (service, store, _, _) = World::new().sending().service();
-    let service = service.with_blocklist(blocklist());
+    let mut world = World::new().sending();
+    world.blocklist = blocklist();
+    let (service, store, _, _) = world.service();
     let mut plain = request("ginger@example.com");
     plain.details.web_client_location = Some("https://app.element.io".into());
     service.store_invite(plain).await.unwrap();

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use verity_domain::PublicKey;
+use verity_domain::{InviteBlocklist, PublicKey};
 
 use super::super::backends::Backends;
 use super::super::notifier::Notifier;
@@ -25,25 +25,34 @@ pub struct InviteDeps {
     pub clock: Arc<dyn Clock>,
     /// Invite tokens and ephemeral keys.
     pub secrets: Arc<dyn SecretGenerator>,
+    /// The server's long-term public key (the key store's current one, read at start-up),
+    /// returned by `store-invite`.
+    pub server_key: PublicKey,
 }
 
-/// What the invite use case needs from configuration.
+/// What the invite use case needs from configuration: `invite.*`, and the names and URLs that
+/// `server.*` and `matrix.v1`/`v2` make of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InviteSettings {
     /// `server.name`: the entity `/sign-ed25519` signs as.
     pub server_name: String,
-    /// The server's current long-term public key, returned by `store-invite`.
-    pub server_key: PublicKey,
     /// The API base the `key_validity_url`s point into (`<server.publicUrl>/_matrix/identity/v2`,
     /// or the v1 base when v2 is off).
     pub key_validity_base: String,
     /// The full `/sign-ed25519` URL put in invite messages (the v1 one when v1 is on: it needs
     /// no access token).
     pub sign_url: String,
-    /// `invite.fullDisplayName`: show the whole address instead of a redacted one.
+    /// `invite.fullDisplayName` (default false): the room shows the whole address instead of
+    /// a redacted one.
     pub full_display_name: bool,
-    /// `invite.expiration.*`: how long an invite is honoured; `None` for ever.
+    /// `invite.expiration.enabled` (default true) and `.after` (minutes, default 10080 = 7
+    /// days): how long an invite is honoured and its delivery retried; `None`: for ever.
     pub expiry: Option<Duration>,
+    /// `invite.blocklist.keywords`, `.rooms`, `.homeservers` (Verity only; Sydent's
+    /// `email.third_party_invite_*_blocklist`): invites refused with
+    /// [`InviteError::NotAllowed`](crate::ports::driving::InviteError::NotAllowed) before
+    /// anything is stored or sent.
+    pub blocklist: InviteBlocklist,
 }
 
 /// Wakes the delivery worker after a bind queued deliveries.

@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 use serde_json::json;
-use verity_domain::{EmailAddress, InviteToken, KeyId, Medium, SigningKey, ThreePid, Timestamp};
+use verity_domain::{
+    EmailAddress, InviteBlocklist, InviteToken, KeyId, Medium, SigningKey, ThreePid, Timestamp,
+};
 
 use super::*;
 use crate::ports::driven::MockSigner;
@@ -35,11 +37,11 @@ fn server_key() -> SigningKey {
 fn settings() -> InviteSettings {
     InviteSettings {
         server_name: "id.example.org".into(),
-        server_key: server_key().public_key(),
         key_validity_base: "https://id.example.org/_matrix/identity/v2".into(),
         sign_url: "https://id.example.org/_matrix/identity/api/v1/sign-ed25519".into(),
         full_display_name: false,
         expiry: Some(Duration::from_secs(3600)),
+        blocklist: InviteBlocklist::default(),
     }
 }
 
@@ -72,6 +74,7 @@ struct World {
     connector: MockNotificationConnector,
     homeserver: MockHomeserverClient,
     signer: MockSigner,
+    blocklist: InviteBlocklist,
     email: bool,
     wakes: Arc<AtomicUsize>,
 }
@@ -86,6 +89,7 @@ impl World {
             connector: MockNotificationConnector::new(),
             homeserver: MockHomeserverClient::new(),
             signer: keys(),
+            blocklist: InviteBlocklist::default(),
             email: true,
             wakes: Arc::new(AtomicUsize::new(0)),
         }
@@ -132,8 +136,13 @@ impl World {
             homeserver: Arc::new(self.homeserver),
             clock: self.clock.clone(),
             secrets: Arc::new(secrets()),
+            server_key: server_key().public_key(),
         };
-        let service = InviteService::new(deps, settings()).with_wake(Arc::new(move || {
+        let settings = InviteSettings {
+            blocklist: self.blocklist,
+            ..settings()
+        };
+        let service = InviteService::new(deps, settings).with_wake(Arc::new(move || {
             wakes.fetch_add(1, Ordering::SeqCst);
         }));
         (service, self.store, self.clock, self.wakes)

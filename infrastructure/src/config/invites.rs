@@ -4,11 +4,13 @@ use std::time::Duration;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+use verity_adapter_http::HttpConfig;
+use verity_application::usecases::InviteSettings;
 use verity_domain::InviteBlocklist;
 
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
-use crate::settings::InviteSettings;
+use crate::settings::ServerSettings;
 
 /// mxisd's default: 7 days, in minutes.
 const DEFAULT_EXPIRY_MINUTES: u64 = 10_080;
@@ -54,8 +56,15 @@ pub struct RawExpiration {
     pub resolve_to: Option<IgnoredAny>,
 }
 
-/// `invite.*` as Verity uses it.
-pub fn resolve(raw: &RawInvite) -> Result<InviteSettings, ConfigError> {
+/// `invite.*` as the invite use case takes it, with the names and URLs of `server` it puts in
+/// answers and emails: `key_validity_base` is the validation links' base (`link_base`); the
+/// sign link uses v1 while v1 is on, since it needs no access token.
+pub fn resolve(
+    raw: &RawInvite,
+    server: &ServerSettings,
+    http: &HttpConfig,
+    link_base: &str,
+) -> Result<InviteSettings, ConfigError> {
     let expiration = raw.expiration.as_ref();
     let enabled = expiration.and_then(|e| e.enabled).is_none_or(|Flag(on)| on);
     let minutes = expiration
@@ -68,7 +77,15 @@ pub fn resolve(raw: &RawInvite) -> Result<InviteSettings, ConfigError> {
         ));
     }
     let blocklist = raw.blocklist.as_ref();
+    let sign_api = if http.v1 {
+        "/_matrix/identity/api/v1"
+    } else {
+        "/_matrix/identity/v2"
+    };
     Ok(InviteSettings {
+        server_name: server.name.clone(),
+        key_validity_base: link_base.to_owned(),
+        sign_url: format!("{}{sign_api}/sign-ed25519", server.public_url),
         expiry: enabled.then(|| Duration::from_secs(minutes.saturating_mul(60))),
         full_display_name: raw.full_display_name.is_some_and(|Flag(on)| on),
         blocklist: InviteBlocklist::new(
@@ -134,9 +151,10 @@ mod tests {
 
     use verity_domain::InviteBlocklist;
 
+    use verity_application::usecases::InviteSettings;
+
     use crate::config::tests::parsed;
     use crate::config::{ConfigWarning, effective_yaml, parse};
-    use crate::settings::InviteSettings;
 
     fn invites(section: &str) -> InviteSettings {
         parsed(&format!("matrix: {{domain: example.org}}\n{section}"))
@@ -149,10 +167,43 @@ mod tests {
         assert_eq!(
             invites(""),
             InviteSettings {
+                server_name: "example.org".into(),
+                key_validity_base: "https://example.org/_matrix/identity/v2".into(),
+                sign_url: "https://example.org/_matrix/identity/api/v1/sign-ed25519".into(),
                 expiry: Some(Duration::from_secs(10_080 * 60)),
                 full_display_name: false,
                 blocklist: InviteBlocklist::default(),
             }
+        );
+    }
+
+    #[test]
+    fn the_sign_link_is_v1_while_v1_is_served_and_the_key_validity_base_follows_the_links() {
+        let s = invites(
+            "server: {name: id.example.org, publicUrl: 'https://id.example.org/identity/'}",
+        );
+        assert_eq!(s.server_name, "id.example.org");
+        assert_eq!(
+            s.sign_url,
+            "https://id.example.org/identity/_matrix/identity/api/v1/sign-ed25519"
+        );
+        assert_eq!(
+            s.key_validity_base,
+            "https://id.example.org/identity/_matrix/identity/v2"
+        );
+        let s = parsed("matrix: {domain: example.org, v1: false}")
+            .settings
+            .invites;
+        assert_eq!(
+            s.sign_url,
+            "https://example.org/_matrix/identity/v2/sign-ed25519"
+        );
+        let s = parsed("matrix: {domain: example.org, v2: false}")
+            .settings
+            .invites;
+        assert_eq!(
+            s.key_validity_base,
+            "https://example.org/_matrix/identity/api/v1"
         );
     }
 

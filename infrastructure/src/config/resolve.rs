@@ -83,6 +83,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
+    let invites = invites::resolve(&raw.invite, &server, &http, &session.validation.link_base)?;
     Ok(Settings {
         matrix,
         server,
@@ -98,7 +99,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         ldap,
         netiq,
         lookups,
-        invites: invites::resolve(&raw.invite)?,
+        invites,
         views,
         ratelimit,
     })
