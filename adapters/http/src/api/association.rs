@@ -94,7 +94,10 @@ pub struct SignedInviteToken {
 pub struct ThreePidBody {
     /// `email` or `msisdn`.
     pub medium: MediumText,
-    /// The address, in canonical form.
+    /// The address, in canonical form, by `medium`: an email address (as `EmailAddress`; it is
+    /// compared in lower case) for `email`, the number's E.164 digits without `+` (1 to 15
+    /// digits) for `msisdn`. An address that breaks its medium's rule is refused with 400
+    /// `M_INVALID_PARAM`.
     pub address: String,
 }
 
@@ -244,6 +247,10 @@ impl AssociationApi {
     /// token (403 `M_UNAUTHORIZED` otherwise, as sydent). Binding an address that is already
     /// bound replaces its Matrix ID. A 3PID the policy sends to a remote identity server is not
     /// bound here (403 `M_FORBIDDEN`).
+    ///
+    /// The session decides, not the request's form: no session matching `sid` and
+    /// `client_secret` answers 404 `M_NO_VALID_SESSION`, a session whose 3PID is not validated
+    /// yet 400 `M_SESSION_NOT_VALIDATED`, an expired one 400 `M_SESSION_EXPIRED`.
     #[oai(
         path = "/3pid/bind",
         method = "post",
@@ -266,6 +273,12 @@ impl AssociationApi {
     /// token is needed (homeservers call this). A request signed by the user's homeserver
     /// (`Authorization: X-Matrix`) without a session is not supported yet and answers 403
     /// `M_FORBIDDEN`. Unbinding what is not bound succeeds.
+    ///
+    /// `threepid.address` must follow its medium's rule (an email address for `email`, E.164
+    /// digits for `msisdn`; 400 `M_INVALID_PARAM` otherwise). With `sid` and `client_secret`,
+    /// the session decides: 404 `M_NO_VALID_SESSION` when none matches, 400
+    /// `M_SESSION_NOT_VALIDATED` when its 3PID is not validated, 403 `M_FORBIDDEN` when it
+    /// validated another 3PID.
     #[oai(
         path = "/3pid/unbind",
         method = "post",
@@ -301,7 +314,9 @@ impl AssociationV1Api {
 impl AssociationV1Api {
     /// Publish an association between a session and a Matrix user ID (deprecated v1).
     ///
-    /// v1 has no access token, so any Matrix ID may be bound to the validated 3PID.
+    /// v1 has no access token, so any Matrix ID may be bound to the validated 3PID. The session
+    /// decides as on v2: 404 `M_NO_VALID_SESSION`, 400 `M_SESSION_NOT_VALIDATED` or 400
+    /// `M_SESSION_EXPIRED`.
     #[oai(
         path = "/3pid/bind",
         method = "post",

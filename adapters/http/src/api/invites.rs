@@ -360,15 +360,18 @@ impl InvitesV1Api {
 
 /// A display field of an invite (room name, sender name, ...): at most 2048 bytes, without
 /// control or bidirectional-override characters (`is_forbidden_in_invite_text`). `maxLength`
-/// counts characters, so it is the byte limit (exact for ASCII text).
+/// counts characters, so it is the byte limit (exact for ASCII text). Every such field is
+/// optional, and `null` is taken as absent (documented as `nullable`).
 pub struct InviteTextRules;
 
 impl Rules for InviteTextRules {
     const NAME: &'static str = "InviteText";
 
     fn describe(schema: &mut MetaSchema) {
-        schema.description =
-            Some("Text without control or direction-override characters, at most 2048 bytes.");
+        schema.description = Some(
+            "Text without control or direction-override characters, at most 2048 bytes; null for none.",
+        );
+        schema.nullable = true;
         schema.pattern =
             Some("^[^\\u0000-\\u001F\\u007F-\\u009F\\u202A-\\u202E\\u2066-\\u2069]*$".to_owned());
         schema.max_length = Some(MAX_DETAIL_BYTES);

@@ -220,7 +220,9 @@ impl ValidationApi {
     /// Validate ownership of an email address.
     ///
     /// Wrong tokens answer 400 `M_TOKEN_INCORRECT` (spec v1.18); after the configured number of
-    /// submissions the session locks and a new token must be requested.
+    /// submissions the session locks and a new token must be requested. No session matching
+    /// `sid` and `client_secret` answers 404 `M_NO_VALID_SESSION`, an expired one 400
+    /// `M_SESSION_EXPIRED`.
     #[oai(
         path = "/validate/email/submitToken",
         method = "post",
@@ -237,6 +239,9 @@ impl ValidationApi {
     }
 
     /// Validate ownership of a phone number.
+    ///
+    /// Answers as the email operation: 400 `M_TOKEN_INCORRECT` for a wrong token, 404
+    /// `M_NO_VALID_SESSION` when no session matches, 400 `M_SESSION_EXPIRED`.
     #[oai(
         path = "/validate/msisdn/submitToken",
         method = "post",
@@ -256,7 +261,9 @@ impl ValidationApi {
     ///
     /// No access token is needed: a browser has none (unlike ma1sd, which made the v2 link
     /// unusable). Redirects to `next_link` only when it is under one of the operator's allowed
-    /// prefixes (`session.nextLink.allowed`); otherwise the success page is shown.
+    /// prefixes (`session.nextLink.allowed`); otherwise the success page is shown. A wrong
+    /// token, an expired session or a locked one shows the failure page with 400; no session
+    /// matching `sid` and `client_secret`, with 404.
     #[oai(
         path = "/validate/email/submitToken",
         method = "get",
@@ -282,6 +289,9 @@ impl ValidationApi {
     }
 
     /// Validate ownership of a phone number from a link (HTML page or redirect).
+    ///
+    /// Answers as the email link: the failure page with 400 for a wrong token or an expired or
+    /// locked session, with 404 when no session matches.
     #[oai(
         path = "/validate/msisdn/submitToken",
         method = "get",
@@ -307,6 +317,10 @@ impl ValidationApi {
     }
 
     /// Determine if a given 3PID has been validated by a user.
+    ///
+    /// No session matching `sid` and `client_secret` answers 404 `M_NO_VALID_SESSION`, a
+    /// session whose 3PID is not validated yet 400 `M_SESSION_NOT_VALIDATED`, an expired one 400
+    /// `M_SESSION_EXPIRED`.
     #[oai(
         path = "/3pid/getValidated3pid",
         method = "get",

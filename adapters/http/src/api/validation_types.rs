@@ -14,6 +14,11 @@ use crate::errors_api::ApiError;
 
 /// Longest `next_link` kept (a URL; browsers handle far less in practice).
 const MAX_NEXT_LINK: usize = 2048;
+/// The largest `send_attempt` sent as a JSON number: the largest integer the Matrix
+/// specification allows in JSON (2^53 - 1, which every JSON reader holds exactly).
+const MAX_SEND_ATTEMPT_NUMBER: u64 = 9_007_199_254_740_991;
+/// The most digits of a `send_attempt` sent as a string (any 19 digits fit the 64-bit counter).
+const MAX_SEND_ATTEMPT_DIGITS: usize = 19;
 
 /// `POST /validate/email/requestToken`.
 #[derive(Debug, Object)]
@@ -117,7 +122,7 @@ impl EmailTokenRequest {
         Ok(RequestToken {
             client_secret: ClientSecret::parse(&self.client_secret)?,
             threepid: ThreePid::Email(EmailAddress::parse(&self.email)?),
-            send_attempt: SendAttempt::parse(&self.send_attempt.0)?,
+            send_attempt: self.send_attempt.parse()?,
             next_link: next_link(self.next_link.map(Documented::into_inner))?,
         })
     }
@@ -128,7 +133,7 @@ impl MsisdnTokenRequest {
         Ok(RequestToken {
             client_secret: ClientSecret::parse(&self.client_secret)?,
             threepid: ThreePid::Msisdn(Msisdn::from_parts(&self.phone_number, &self.country)?),
-            send_attempt: SendAttempt::parse(&self.send_attempt.0)?,
+            send_attempt: self.send_attempt.parse()?,
             next_link: next_link(self.next_link.map(Documented::into_inner))?,
         })
     }
@@ -144,10 +149,36 @@ impl TokenSubmission {
     }
 }
 
-/// The client's attempt counter: a non-negative integer, or a string of digits as Element sends
-/// it. Parsed as poem-openapi parses a string (a number becomes its digits); the handler checks it.
+/// The client's attempt counter: a non-negative integer of at most 2^53 - 1, or a string of 1 to
+/// 19 digits as Element sends it (what the document states). Parsing keeps any value as text (a
+/// number becomes its digits) and remembers whether it was a number; the handler checks it, so
+/// any other value is refused with `M_INVALID_PARAM`.
 #[derive(Debug)]
-pub struct SendAttemptValue(pub String);
+pub struct SendAttemptValue {
+    text: String,
+    number: bool,
+}
+
+impl SendAttemptValue {
+    /// The counter, if the value follows the document's rules.
+    fn parse(&self) -> Result<SendAttempt, ApiError> {
+        let follows = if self.number {
+            self.text
+                .parse::<u64>()
+                .is_ok_and(|value| value <= MAX_SEND_ATTEMPT_NUMBER)
+        } else {
+            !self.text.is_empty()
+                && self.text.len() <= MAX_SEND_ATTEMPT_DIGITS
+                && self.text.bytes().all(|b| b.is_ascii_digit())
+        };
+        if !follows {
+            return Err(ApiError::invalid_param(
+                "send_attempt must be an integer from 0 to 2^53 - 1, or a string of 1 to 19 digits",
+            ));
+        }
+        Ok(SendAttempt::parse(&self.text)?)
+    }
+}
 
 impl Type for SendAttemptValue {
     const IS_REQUIRED: bool = true;
@@ -167,10 +198,12 @@ impl Type for SendAttemptValue {
             let mut number = MetaSchema::new("integer");
             number.minimum = Some(0.0);
             // The largest integer every JSON reader holds exactly.
-            number.maximum = Some(9_007_199_254_740_991.0);
+            #[expect(clippy::cast_precision_loss, reason = "2^53 - 1 is exact in an f64")]
+            let maximum = MAX_SEND_ATTEMPT_NUMBER as f64;
+            number.maximum = Some(maximum);
             let mut digits = MetaSchema::new("string");
             // Any 19 digits fit the server's 64-bit counter.
-            digits.pattern = Some("^[0-9]{1,19}$".to_owned());
+            digits.pattern = Some(format!("^[0-9]{{1,{MAX_SEND_ATTEMPT_DIGITS}}}$"));
             MetaSchema {
                 description: Some("A non-negative integer, or a string of its digits."),
                 one_of: vec![
@@ -183,38 +216,41 @@ impl Type for SendAttemptValue {
     }
 
     fn as_raw_value(&self) -> Option<&String> {
-        Some(&self.0)
+        Some(&self.text)
     }
 
     fn raw_element_iter<'a>(&'a self) -> Box<dyn Iterator<Item = &'a String> + 'a> {
-        Box::new(std::iter::once(&self.0))
+        Box::new(std::iter::once(&self.text))
     }
 }
 
 impl ParseFromJSON for SendAttemptValue {
     fn parse_from_json(value: Option<serde_json::Value>) -> ParseResult<Self> {
+        let number = matches!(value, Some(serde_json::Value::Number(_)));
         String::parse_from_json(value)
-            .map(Self)
+            .map(|text| Self { text, number })
             .map_err(|err| err.propagate())
     }
 }
 
 impl ToJSON for SendAttemptValue {
     fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(self.0.clone()))
+        Some(serde_json::Value::String(self.text.clone()))
     }
 }
 
-/// `next_link`: empty (none), or an absolute http(s) URL of at most 2048 bytes. The pattern is a
-/// common form (a host name whose labels start with a letter, a port, a path); the server takes
-/// any URL its parser reads with those schemes.
+/// `next_link`: absent, `null` or empty (none), or an absolute http(s) URL of at most 2048 bytes.
+/// The pattern is a common form (a host name whose labels start with a letter, a port, a path);
+/// the server takes any URL its parser reads with those schemes. `null` is documented
+/// (`nullable`): clients that serialise an unset field as `null` are served as if it were absent.
 pub struct NextLinkRules;
 
 impl Rules for NextLinkRules {
     const NAME: &'static str = "NextLink";
 
     fn describe(schema: &mut MetaSchema) {
-        schema.description = Some("An absolute http(s) URL, or empty for none.");
+        schema.description = Some("An absolute http(s) URL, or empty or null for none.");
+        schema.nullable = true;
         schema.pattern = Some(
             "^(https?://[a-zA-Z][a-zA-Z0-9-]{0,30}(\\.[a-zA-Z][a-zA-Z0-9-]{0,30}){0,3}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~!$&'()*+,;=:@/-]{0,200})?)?$"
                 .to_owned(),
@@ -225,3 +261,7 @@ impl Rules for NextLinkRules {
 
 /// A `next_link`.
 pub type NextLinkText = Documented<NextLinkRules>;
+
+#[cfg(test)]
+#[path = "validation_types_tests.rs"]
+mod tests;

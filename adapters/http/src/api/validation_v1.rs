@@ -88,6 +88,10 @@ impl ValidationV1Api {
     }
 
     /// Validate ownership of an email address (deprecated v1).
+    ///
+    /// A wrong token, an expired or locked session and no matching session answer 200 with
+    /// `success: false` and the errcode v2 would send (`M_TOKEN_INCORRECT`,
+    /// `M_SESSION_EXPIRED`, `M_NO_VALID_SESSION`), as sydent's v1 does.
     #[oai(
         path = "/validate/email/submitToken",
         method = "post",
@@ -104,6 +108,8 @@ impl ValidationV1Api {
     }
 
     /// Validate ownership of a phone number (deprecated v1).
+    ///
+    /// Failures answer 200 with `success: false`, as the email operation.
     #[oai(
         path = "/validate/msisdn/submitToken",
         method = "post",
@@ -120,7 +126,8 @@ impl ValidationV1Api {
     }
 
     /// Validate ownership of an email address from the emailed link (deprecated v1 path, which
-    /// mxisd and sydent put in their emails; HTML page or redirect).
+    /// mxisd and sydent put in their emails; HTML page or redirect). Failures as on v2: the
+    /// failure page with 400 (wrong token, expired or locked session) or 404 (no session).
     #[oai(
         path = "/validate/email/submitToken",
         method = "get",
@@ -145,7 +152,8 @@ impl ValidationV1Api {
             .await
     }
 
-    /// Validate ownership of a phone number from a link (deprecated v1 path).
+    /// Validate ownership of a phone number from a link (deprecated v1 path). Failures as on
+    /// v2: the failure page with 400 or 404.
     #[oai(
         path = "/validate/msisdn/submitToken",
         method = "get",
@@ -171,6 +179,9 @@ impl ValidationV1Api {
     }
 
     /// Determine if a given 3PID has been validated by a user (deprecated v1).
+    ///
+    /// As on v2: 404 `M_NO_VALID_SESSION`, 400 `M_SESSION_NOT_VALIDATED` or 400
+    /// `M_SESSION_EXPIRED`.
     #[oai(
         path = "/3pid/getValidated3pid",
         method = "get",
