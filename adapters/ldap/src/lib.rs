@@ -23,6 +23,7 @@ pub mod backend;
 pub mod config;
 pub mod directory;
 pub mod filter;
+mod health;
 pub mod values;
 
 pub use backend::LdapBackend;

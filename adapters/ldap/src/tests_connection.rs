@@ -1,6 +1,6 @@
 //! The connection to a real OpenLDAP: a directory that goes down, the service account's bind,
 //! StartTLS and LDAPS.
-use verity_application::ports::driven::{BackendError, IdentityBackend};
+use verity_application::ports::driven::{BackendError, HealthCheck, IdentityBackend};
 use verity_testkit::slapd::{ADMIN_DN, ADMIN_PASSWORD, Options, Slapd};
 
 use crate::tests::{config_for, person};
@@ -18,6 +18,34 @@ async fn a_directory_that_is_down_fails_requests_not_the_construction() {
     let error = backend.lookup(&email("a@example.org")).await.unwrap_err();
     assert!(matches!(error, BackendError::Unavailable(_)), "{error:?}");
     assert!(backend.health().await.is_err());
+    assert!(HealthCheck::check(&backend).await.is_err());
+    assert!(
+        !backend.required(),
+        "the other backends stand in for a directory that is down"
+    );
+}
+
+#[tokio::test]
+async fn the_connection_is_made_again_when_the_directory_comes_back() {
+    let seed = person(
+        "alice",
+        &[("uid", "@alice:example.org"), ("mail", "alice@example.org")],
+    );
+    let Some(mut slapd) = Slapd::start(&seed, &Options::default()) else {
+        return;
+    };
+    let backend = LdapBackend::new(config_for(&slapd));
+    let alice = email("alice@example.org");
+    assert_eq!(
+        backend.lookup(&alice).await.unwrap(),
+        Some(user("@alice:example.org"))
+    );
+    slapd.restart();
+    // The shared connection broke with the old process; the next request makes a new one.
+    assert_eq!(
+        backend.lookup(&alice).await.unwrap(),
+        Some(user("@alice:example.org"))
+    );
 }
 
 #[tokio::test]

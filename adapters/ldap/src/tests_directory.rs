@@ -335,3 +335,51 @@ async fn without_identity_lookup_the_feed_is_empty_but_v1_answers() {
         Some(user("@alice:example.org"))
     );
 }
+
+/// `VERITY_TEST_LDAP_ENTRIES` entries (default 3,000), each with a mail and a phone, behind
+/// Active Directory's 1,000-entry limit, are all fed, with the time it took on stderr.
+#[tokio::test]
+async fn a_directory_larger_than_ads_page_limit_is_fed_whole() {
+    let entries: usize = std::env::var("VERITY_TEST_LDAP_ENTRIES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3_000);
+    let seed: String = (0..entries)
+        .map(|n| {
+            person(
+                &format!("u{n}"),
+                &[
+                    ("uid", &format!("@u{n}:example.org")),
+                    ("mail", &format!("User.{n}@Example.org")),
+                    ("mobile", &format!("+44 7700 9{n:05}")),
+                ],
+            )
+        })
+        .collect();
+    let options = Options {
+        size_limit: Some(1_000),
+        ..Options::default()
+    };
+    let Some(slapd) = Slapd::start(&seed, &options) else {
+        return;
+    };
+    let mut config = config_for(&slapd);
+    config
+        .threepid_attributes
+        .insert("msisdn".to_owned(), vec!["mobile".to_owned()]);
+    let backend = LdapBackend::new(config);
+    let began = std::time::Instant::now();
+    let fed = whole_feed(&backend, 10_000).await;
+    let elapsed = began.elapsed();
+    assert_eq!(fed.len(), 2 * entries);
+    assert_eq!(
+        fed.iter()
+            .filter(|binding| binding.threepid.medium() == Medium::Msisdn)
+            .count(),
+        entries
+    );
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("fed {entries} entries ({} bindings) in {elapsed:?} (slapd seeded and started in {:?})\n", fed.len(), slapd.startup()).as_bytes(),
+    );
+}

@@ -71,6 +71,8 @@ pub struct Options {
 pub struct Slapd {
     dir: tempfile::TempDir,
     child: Child,
+    binary: PathBuf,
+    urls: String,
     port: u16,
     ldaps_port: Option<u16>,
     startup: Duration,
@@ -129,22 +131,12 @@ impl Slapd {
         if let Some(ldaps) = ldaps_port {
             urls.push_str(&format!(" ldaps://127.0.0.1:{ldaps}/"));
         }
-        let log = std::fs::File::create(dir.path().join("slapd.log")).expect("slapd.log");
-        let child = Command::new(slapd)
-            .arg("-h")
-            .arg(urls)
-            .arg("-f")
-            .arg(dir.path().join("slapd.conf"))
-            .arg("-d")
-            .arg("0")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().expect("slapd.log"))
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|error| panic!("start {}: {error}", slapd.display()));
+        let child = spawn(slapd, &urls, dir.path());
         let mut server = Self {
             dir,
             child,
+            binary: slapd.to_owned(),
+            urls,
             port,
             ldaps_port,
             startup: Duration::ZERO,
@@ -247,6 +239,19 @@ impl Slapd {
         );
     }
 
+    /// Starts the stopped server again, on the same ports with the same database (a directory
+    /// back up).
+    ///
+    /// # Panics
+    /// When slapd does not listen again.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = spawn(&self.binary, &self.urls, self.dir.path());
+        if let Err(logs) = self.wait_until_listening() {
+            panic!("{logs}");
+        }
+    }
+
     /// Stops the server (a directory that went down); [`Drop`] does it too.
     pub fn stop(&mut self) {
         let _ = self.child.kill();
@@ -258,6 +263,28 @@ impl Drop for Slapd {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// slapd in the foreground, listening on `urls`, with the configuration of `dir`, its output
+/// appended to `dir/slapd.log`.
+fn spawn(slapd: &Path, urls: &str, dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("slapd.log"))
+        .expect("slapd.log");
+    Command::new(slapd)
+        .arg("-h")
+        .arg(urls)
+        .arg("-f")
+        .arg(dir.join("slapd.conf"))
+        .arg("-d")
+        .arg("0")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("slapd.log"))
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|error| panic!("start {}: {error}", slapd.display()))
 }
 
 /// A port nothing listens on now.
