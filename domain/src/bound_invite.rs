@@ -4,9 +4,12 @@
 //! carries them.
 use serde_json::{Map, Value};
 
+use crate::association::Association;
+use crate::invite::{Invite, InviteToken};
+use crate::matrix_ids::UserId;
 use crate::signed_json::{JsonObject, SignedJson};
 use crate::signing::SigningError;
-use crate::{Association, Invite, InviteToken, ThreePid, UserId};
+use crate::threepid::ThreePid;
 
 /// One invite of a bound address as the bind's `invites` and the onbind `invites` list it:
 /// `{medium, address, mxid, room_id, sender, signed}`, `signed` being `{mxid, token}` as the
@@ -19,7 +22,7 @@ pub struct BoundInvite {
 
 impl BoundInvite {
     /// The entry of `invite` bound to `mxid`, with `signed` as its `signed` member.
-    pub(crate) fn new(invite: &Invite, mxid: &UserId, signed: &SignedJson) -> Self {
+    fn new(invite: &Invite, mxid: &UserId, signed: &SignedJson) -> Self {
         let mut members = Map::new();
         members.insert(
             "medium".to_owned(),
@@ -58,6 +61,21 @@ impl BoundInvite {
 }
 
 impl Invite {
+    /// One entry of the onbind `invites` array (and of the bind's `invites`): `{medium, address,
+    /// mxid, room_id, sender, signed}`, `signed` being the object [`signed_object`] made and the
+    /// server signed.
+    ///
+    /// [`signed_object`]: Self::signed_object
+    pub fn onbind_entry(&self, mxid: &UserId, signed: &SignedJson) -> BoundInvite {
+        BoundInvite::new(self, mxid, signed)
+    }
+
+    /// The entry of this invite as its recorded delivery names it, once its address is bound.
+    pub fn bound_entry(&self) -> Option<BoundInvite> {
+        let delivery = self.delivery.as_ref()?;
+        Some(self.onbind_entry(&delivery.mxid, &delivery.signed))
+    }
+
     /// What a signer made of [`signed_object`](Self::signed_object) for `mxid`: checked to
     /// vouch for exactly this invite's token and `mxid`, so a signer can add signatures but
     /// never change what is vouched for.

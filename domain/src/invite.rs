@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::{BoundInvite, JsonObject, PublicKey, SignedJson, ThreePid, Timestamp, UserId};
+use crate::{JsonObject, PublicKey, SignedJson, ThreePid, Timestamp, UserId};
 
 /// Length of the tokens Verity makes, as sydent (128 letters).
 pub const INVITE_TOKEN_LENGTH: usize = 128;
@@ -208,21 +208,6 @@ impl Invite {
         members.insert("mxid".to_owned(), Value::from(mxid.as_str()));
         members.insert("token".to_owned(), Value::from(self.token.as_str()));
         JsonObject::from_map(members)
-    }
-
-    /// One entry of the onbind `invites` array (and of the bind's `invites`): `{medium, address,
-    /// mxid, room_id, sender, signed}`, `signed` being the object [`signed_object`] made and the
-    /// server signed.
-    ///
-    /// [`signed_object`]: Self::signed_object
-    pub fn onbind_entry(&self, mxid: &UserId, signed: &SignedJson) -> BoundInvite {
-        BoundInvite::new(self, mxid, signed)
-    }
-
-    /// The entry of this invite as its recorded delivery names it, once its address is bound.
-    pub fn bound_entry(&self) -> Option<BoundInvite> {
-        let delivery = self.delivery.as_ref()?;
-        Some(self.onbind_entry(&delivery.mxid, &delivery.signed))
     }
 }
 
