@@ -42,9 +42,11 @@ struct Snapshot {
     unused: bool,
 }
 
-/// A directory failure as the port's error, its message naming the keys to fix.
+/// A directory failure as the port's error, its message naming the keys to fix (logged by
+/// whoever receives it; here only at debug level, so a directory that is down does not log
+/// once a request).
 fn unavailable(error: LdapError) -> BackendError {
-    tracing::warn!(%error, "the LDAP directory failed");
+    tracing::debug!(%error, "the LDAP directory failed");
     BackendError::Unavailable(Box::new(error))
 }
 

@@ -19,6 +19,13 @@
 //!   and operation timeouts; plain LDAP, StartTLS or LDAPS, certificates always verified (the
 //!   system's roots, or the CA file's); referrals are not followed (logged at debug level).
 //! - uids are lower-cased, as ma1sd does; with `activeDirectory`, UPNs map to localparts.
+//!
+//! Limits: a v1 lookup matches on the directory's side, so an attribute the schema gives no
+//! equality rule (OpenLDAP's cosine `otherMailbox`; Active Directory's has one) is found by the
+//! feed only; and an email the directory holds with characters that Unicode case folding
+//! changes beyond lower case (`Strauß@...`) is found by the feed (which folds it) but not by a
+//! v1 lookup of its folded form (`strauss@...`), which the directory's case-insensitive match
+//! does not equate.
 pub mod backend;
 pub mod config;
 pub mod directory;
@@ -33,6 +40,9 @@ pub use directory::LdapError;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_ad;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_connection;
