@@ -12,14 +12,18 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 use verity_adapter_ldap::{BindPassword, LdapConfig, TlsMode, UidType};
-use verity_domain::{MatrixDomain, Medium};
+use verity_domain::MatrixDomain;
 
 use super::error::ConfigError;
 use super::lenient::{DurationOrZero, Flag, Int, Lifetime, Text, text};
 use crate::settings::{DEFAULT_DIRECTORY_REFRESH, DirectorySettings};
 
+#[path = "ldap_checks.rs"]
+mod checks;
 #[path = "ldap_dump.rs"]
 mod dump;
+
+use checks::{attribute_list, attribute_name, filter, medium};
 pub use dump::{LdapDump, dump};
 
 /// `ldap` / `netiq`
@@ -253,10 +257,37 @@ fn connection(
             "a CA file is only used with TLS: set connection.tls to `true` (LDAPS) or `starttls`",
         ));
     }
-    config.bind_dn = text(raw.bind_dn).unwrap_or_default();
+    credentials(raw.bind_dn, raw.bind_password, config, key)?;
+    config.base_dns = base_dns(raw.base_dns, raw.base_dn, key)?;
+    if let Some(Lifetime(timeout)) = raw.connect_timeout {
+        config.connect_timeout = timeout;
+    }
+    if let Some(Lifetime(timeout)) = raw.operation_timeout {
+        config.operation_timeout = timeout;
+    }
+    match raw.page_size {
+        Some(Int(0)) => {
+            return Err(ConfigError::invalid(
+                key("connection.pageSize"),
+                "must be at least 1 (Active Directory returns at most 1000 entries a page)",
+            ));
+        }
+        Some(Int(size)) => config.page_size = size,
+        None => {}
+    }
+    Ok(())
+}
+
+/// `<section>.connection.bindDn` and `.bindPassword` into `config`: both or neither.
+fn credentials(
+    bind_dn: Option<Text>,
+    bind_password: Option<Text>,
+    config: &mut LdapConfig,
+    key: &dyn Fn(&str) -> String,
+) -> Result<(), ConfigError> {
+    config.bind_dn = text(bind_dn).unwrap_or_default();
     // The password is taken as written (spaces included), blank meaning none.
-    let password = raw
-        .bind_password
+    let password = bind_password
         .map(|Text(p)| p)
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_default();
@@ -279,14 +310,22 @@ fn connection(
         _ => {}
     }
     config.bind_password = BindPassword::new(password);
+    Ok(())
+}
+
+/// `<section>.connection.baseDNs`, with ma1sd's older `baseDn`: at least one.
+fn base_dns(
+    base_dns: Option<Vec<Text>>,
+    base_dn: Option<Text>,
+    key: &dyn Fn(&str) -> String,
+) -> Result<Vec<String>, ConfigError> {
     // ma1sd adds the older single `baseDn` to the list.
-    let mut base_dns: Vec<String> = raw
-        .base_dns
+    let mut base_dns: Vec<String> = base_dns
         .unwrap_or_default()
         .into_iter()
         .filter_map(|dn| text(Some(dn)))
         .collect();
-    if let Some(dn) = text(raw.base_dn)
+    if let Some(dn) = text(base_dn)
         && !base_dns.contains(&dn)
     {
         base_dns.push(dn);
@@ -298,24 +337,7 @@ fn connection(
              ['ou=people,dc=example,dc=org'] (ma1sd's older connection.baseDn works too)",
         ));
     }
-    config.base_dns = base_dns;
-    if let Some(Lifetime(timeout)) = raw.connect_timeout {
-        config.connect_timeout = timeout;
-    }
-    if let Some(Lifetime(timeout)) = raw.operation_timeout {
-        config.operation_timeout = timeout;
-    }
-    match raw.page_size {
-        Some(Int(0)) => {
-            return Err(ConfigError::invalid(
-                key("connection.pageSize"),
-                "must be at least 1 (Active Directory returns at most 1000 entries a page)",
-            ));
-        }
-        Some(Int(size)) => config.page_size = size,
-        None => {}
-    }
-    Ok(())
+    Ok(base_dns)
 }
 
 /// `<section>.attribute.*` into `config`.
@@ -352,87 +374,4 @@ fn attributes(
         }
     }
     Ok(())
-}
-
-/// A medium name as Verity spells media (lower case).
-fn medium(name: &str, key: &str) -> Result<(), ConfigError> {
-    match Medium::parse(name) {
-        Ok(medium) if medium.as_str() == name => Ok(()),
-        Ok(_) => Err(ConfigError::invalid(
-            key,
-            format!("write the medium in lower case: `{}`", name.to_lowercase()),
-        )),
-        Err(e) => Err(ConfigError::invalid(key, e.to_string())),
-    }
-}
-
-/// Attribute names, each checked.
-fn attribute_list(list: Option<Vec<Text>>, key: &str) -> Result<Vec<String>, ConfigError> {
-    list.unwrap_or_default()
-        .into_iter()
-        .enumerate()
-        .filter_map(|(index, name)| text(Some(name)).map(|name| (index, name)))
-        .map(|(index, name)| attribute_name(name, &format!("{key}[{index}]")))
-        .collect()
-}
-
-/// An attribute description (RFC 4512: a name of letters, digits and hyphens starting with a
-/// letter, or a numeric OID, with `;options`): attribute names go into filters as written.
-fn attribute_name(name: String, key: &str) -> Result<String, ConfigError> {
-    let base = name.split(';').next().unwrap_or_default();
-    let descriptor = base.starts_with(|c: char| c.is_ascii_alphabetic())
-        && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    let oid = !base.is_empty()
-        && base
-            .split('.')
-            .all(|arc| !arc.is_empty() && arc.bytes().all(|b| b.is_ascii_digit()));
-    let options = name
-        .split(';')
-        .skip(1)
-        .all(|o| !o.is_empty() && o.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    if (descriptor || oid) && options {
-        Ok(name)
-    } else {
-        Err(ConfigError::invalid(
-            key,
-            format!("{name:?} is not an LDAP attribute name (letters, digits and '-')"),
-        ))
-    }
-}
-
-/// A search filter, checked for the shape RFC 4515 gives every filter: wrapped in parentheses
-/// that balance. `None` when blank.
-fn filter(value: Option<Text>, key: &str) -> Result<Option<String>, ConfigError> {
-    let Some(filter) = text(value) else {
-        return Ok(None);
-    };
-    let mut depth: usize = 0;
-    let mut balanced = filter.starts_with('(') && filter.ends_with(')');
-    for (at, c) in filter.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => match depth.checked_sub(1) {
-                Some(d) => {
-                    depth = d;
-                    // Closed before the end: `(a=1)(b=2)` is two filters, not one.
-                    if d == 0 && at + 1 != filter.len() {
-                        balanced = false;
-                    }
-                }
-                None => balanced = false,
-            },
-            _ => {}
-        }
-    }
-    if balanced && depth == 0 {
-        Ok(Some(filter))
-    } else {
-        Err(ConfigError::invalid(
-            key,
-            format!(
-                "{filter:?} is not one LDAP filter: write it in parentheses, e.g. \
-                 (objectClass=person) or (&(objectClass=person)(mail=*))"
-            ),
-        ))
-    }
 }

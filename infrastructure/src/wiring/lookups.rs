@@ -5,7 +5,8 @@ use anyhow::Context as _;
 use verity_adapter_memory::MemoryBackend;
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
-    Clock, HashLookups, HashStore, IdentityBackend, RemoteIdentityServers, SecretGenerator,
+    Clock, HashLookups, HashStore, HealthCheck, IdentityBackend, RemoteIdentityServers,
+    SecretGenerator,
 };
 use verity_application::usecases::{Backends, HashIndex, KeyService, LookupService, Rebuild};
 
@@ -59,6 +60,15 @@ pub(super) async fn hash_index(
         });
         // Not cancelled when the wait ends: the build goes on in its task.
         let _ = tokio::time::timeout(FIRST_BUILD_WAIT, build).await;
+    }
+    if lookups.hashing.enabled
+        && let Some(every) = directory_refresh(settings)
+    {
+        tracing::info!(
+            every_s = every.as_secs(),
+            "the lookup hash table is built again at this interval for the directories"
+        );
+        directory::refresh(index.clone(), every);
     }
     tracing::info!(
         backends = ?backends.names(),
@@ -125,34 +135,47 @@ enum BackendKind {
     Bindings,
     /// `synapseSql`.
     SynapseSql,
+    /// `ldap`.
+    Ldap,
+    /// `netiq` (the same tree as `ldap`).
+    Netiq,
 }
 
 /// The backends `settings` switch on, highest priority first (`memory.priority`,
-/// `bindings.priority`, `synapseSql.identity.priority`); equal priorities keep the order of
-/// [`BackendKind`].
+/// `bindings.priority`, `synapseSql.identity.priority`, `ldap.identity.priority`,
+/// `netiq.identity.priority`); equal priorities keep the order of [`BackendKind`].
 fn backend_order(settings: &Settings) -> Vec<BackendKind> {
     let priorities = &settings.lookups.priorities;
-    let mut on = Vec::new();
+    let mut on: Vec<(BackendKind, i64)> = Vec::new();
     if settings.lookups.memory.is_some() {
-        on.push((BackendKind::Memory, priorities.memory));
+        on.push((BackendKind::Memory, priorities.memory.into()));
     }
     if settings.lookups.bindings {
-        on.push((BackendKind::Bindings, priorities.bindings));
+        on.push((BackendKind::Bindings, priorities.bindings.into()));
     }
     if settings.synapse_sql.is_some() {
-        on.push((BackendKind::SynapseSql, priorities.synapse_sql));
+        on.push((BackendKind::SynapseSql, priorities.synapse_sql.into()));
+    }
+    if let Some(ldap) = &settings.ldap {
+        on.push((BackendKind::Ldap, ldap.config.priority.into()));
+    }
+    if let Some(netiq) = &settings.netiq {
+        on.push((BackendKind::Netiq, netiq.config.priority.into()));
     }
     // A stable sort, so ties keep the order they were pushed in.
     on.sort_by_key(|&(_, priority)| std::cmp::Reverse(priority));
     on.into_iter().map(|(kind, _)| kind).collect()
 }
 
-/// The identity backends, highest priority first (see [`backend_order`] and docs/backends.md).
+/// The identity backends, highest priority first (see [`backend_order`] and docs/backends.md),
+/// and the health checks of those that may be down while Verity answers from the others (the
+/// directories).
 pub(super) async fn identity_backends(
     settings: &Settings,
     store: &SqlStore,
-) -> anyhow::Result<Vec<Arc<dyn IdentityBackend>>> {
+) -> anyhow::Result<(Vec<Arc<dyn IdentityBackend>>, Vec<Arc<dyn HealthCheck>>)> {
     let mut backends: Vec<Arc<dyn IdentityBackend>> = Vec::new();
+    let mut checks: Vec<Arc<dyn HealthCheck>> = Vec::new();
     for kind in backend_order(settings) {
         match kind {
             BackendKind::Memory => {
@@ -169,10 +192,39 @@ pub(super) async fn identity_backends(
                     backends.push(Arc::new(backend));
                 }
             }
+            BackendKind::Ldap | BackendKind::Netiq => {
+                let (section, directory) = if kind == BackendKind::Ldap {
+                    ("ldap", &settings.ldap)
+                } else {
+                    ("netiq", &settings.netiq)
+                };
+                if let Some(directory) = directory {
+                    // Not connected here: a directory that is down does not stop start-up.
+                    let backend = directory::backend(&directory.config);
+                    checks.push(Arc::new(directory::DirectoryHealth::new(
+                        section,
+                        backend.clone(),
+                    )));
+                    backends.push(Arc::new(directory::Tolerant::new(section, backend)));
+                }
+            }
         }
     }
-    Ok(backends)
+    Ok((backends, checks))
 }
+
+/// The shortest `identity.refresh` of the directories that feed the hash table, if any.
+fn directory_refresh(settings: &Settings) -> Option<std::time::Duration> {
+    [&settings.ldap, &settings.netiq]
+        .into_iter()
+        .flatten()
+        .filter(|directory| directory.config.hash_lookup && !directory.refresh.is_zero())
+        .map(|directory| directory.refresh)
+        .min()
+}
+
+#[path = "lookups_directory.rs"]
+mod directory;
 
 #[cfg(test)]
 #[path = "lookups_tests.rs"]

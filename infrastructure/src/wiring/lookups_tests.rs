@@ -1,11 +1,11 @@
 //! The identity backends are asked in the order of their priorities (`memory.priority`,
-//! `bindings.priority`, `synapseSql.identity.priority`), ties in the order memory, bindings,
-//! synapseSql.
+//! `bindings.priority`, `synapseSql.identity.priority`, `ldap.identity.priority`,
+//! `netiq.identity.priority`), ties in the order memory, bindings, synapseSql, ldap, netiq.
 use verity_application::ports::driven::{Binding, BindingStore as _};
 use verity_application::ports::driving::{Lookup as _, LookupRequest};
 use verity_domain::{LookupHash, Medium, Pepper, Requester, ThreePid, Timestamp, UserId};
 
-use super::BackendKind::{Bindings, Memory, SynapseSql};
+use super::BackendKind::{Bindings, Ldap, Memory, Netiq, SynapseSql};
 use super::{BackendKind, backend_order};
 use crate::config;
 
@@ -60,6 +60,47 @@ fn equal_priorities_keep_the_order_memory_bindings_synapse() {
         memory("  priority: 5\n")
     );
     assert_eq!(order(&all_five), [Memory, Bindings, SynapseSql]);
+}
+
+/// A directory section (`ldap` or `netiq`); parsing connects to nothing. `{identity}` is a
+/// line of its own or nothing.
+fn directory(section: &str, identity: &str) -> String {
+    format!(
+        "{section}:\n  enabled: true\n  connection: {{host: 127.0.0.1, baseDNs: ['dc=x']}}\n\
+         {identity}"
+    )
+}
+
+#[test]
+fn the_directories_come_after_synapse_by_default_ldap_before_netiq() {
+    let both = format!(
+        "{}{SYNAPSE}{}{}",
+        memory(""),
+        directory("netiq", ""),
+        directory("ldap", "")
+    );
+    assert_eq!(order(&both), [Memory, Bindings, SynapseSql, Ldap, Netiq]);
+}
+
+#[test]
+fn a_directorys_identity_priority_moves_it_like_any_backend() {
+    let ldap_first = format!(
+        "{SYNAPSE}{}{}",
+        directory("ldap", "  identity: {priority: 30}\n"),
+        directory("netiq", "  identity: {priority: 25}\n")
+    );
+    assert_eq!(order(&ldap_first), [Ldap, Netiq, Bindings, SynapseSql]);
+    let netiq_last = format!(
+        "{}{}",
+        directory("ldap", ""),
+        directory("netiq", "  identity: {priority: 0}\n")
+    );
+    assert_eq!(order(&netiq_last), [Bindings, Ldap, Netiq]);
+    let below_bindings = directory("ldap", "  identity: {priority: 19}\n");
+    assert_eq!(
+        order(&format!("{SYNAPSE}{below_bindings}")),
+        [Bindings, SynapseSql, Ldap]
+    );
 }
 
 #[test]

@@ -74,7 +74,8 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let remote_identity_servers = remote::remote_identity_servers(settings)?;
     let accounts = accounts(settings, store, &homeserver, &clock, &secrets);
     let keys = Arc::new(keys);
-    let backends = Backends::new(lookups::identity_backends(settings, store).await?);
+    let (backends, backend_checks) = lookups::identity_backends(settings, store).await?;
+    let backends = Backends::new(backends);
     let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
     // Where following the other instances' changes starts: read before the first build of the
     // table starts, which reads every binding made until then.
@@ -136,7 +137,9 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
-        status: Arc::new(StatusService::new(vec![health])),
+        status: Arc::new(StatusService::new(
+            std::iter::once(health).chain(backend_checks).collect(),
+        )),
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
         keys,

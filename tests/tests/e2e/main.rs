@@ -16,6 +16,7 @@ mod import_sydent_invites;
 mod invite_blocklist;
 mod invites;
 mod keys;
+mod ldap;
 mod lifecycle;
 mod limits;
 mod limits_endpoints;
