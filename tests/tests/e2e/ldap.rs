@@ -2,7 +2,7 @@
 //! and bulk lookups and v2 hashed lookups answered from the directory, an injection attempt that
 //! finds nothing, an entry added to the directory found by hashed lookups within
 //! `ldap.identity.refresh`, and a server that starts and answers from its other backends while
-//! the directory is down.
+//! the directory is down, and finds its users once it is back.
 use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
@@ -215,9 +215,11 @@ async fn lookups_are_answered_from_the_directory_and_an_added_entry_is_hashed_wi
 }
 
 #[tokio::test]
-async fn with_the_directory_down_verity_starts_and_answers_from_its_other_backends() {
+async fn with_the_directory_down_verity_starts_answers_from_its_other_backends_and_finds_its_users_once_back()
+ {
     // A directory that was there and went away: its port is closed.
-    let Some(mut slapd) = Slapd::start("", &Options::default()) else {
+    let alice = person("alice", &["alice@example.org"], &[]);
+    let Some(mut slapd) = Slapd::start(&alice, &Options::default()) else {
         return;
     };
     slapd.stop();
@@ -277,4 +279,27 @@ memory:
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["health"], "OK", "{body}");
     assert_eq!(body["checks"]["ldap"], "UNHEALTHY", "{body}");
+
+    // Back up: its users are found, by hashed lookups after the next refresh.
+    slapd.restart();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = hashed(&eve, &[("alice@example.org", "email")]).await;
+        if found == json!(["@alice:example.org"]) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "alice is not in the hash table 20 s after the directory came back: {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let found = v1_lookup(&app.client, "email", "alice@example.org").await;
+    assert_eq!(found["mxid"], "@alice:example.org", "{found}");
+    let (code, body) = status(&app).await;
+    assert_eq!(
+        (code, &body["checks"]["ldap"]),
+        (200, &json!("OK")),
+        "{body}"
+    );
 }
