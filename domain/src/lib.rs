@@ -61,8 +61,8 @@ pub use limits::{
     RetryAfter,
 };
 pub use lookup::{
-    InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry, Pepper,
-    PlainEntry,
+    Addresses, InvalidPepper, LookupAlgorithm, LookupHash, MAX_PEPPER_LENGTH, MalformedPlainEntry,
+    Pepper, PlainEntry,
 };
 pub use matrix_ids::{Host, InvalidMatrixId, ServerName, UserId};
 pub use medium::{InvalidMedium, Medium};

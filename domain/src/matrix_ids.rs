@@ -49,34 +49,11 @@ impl ServerName {
     /// [`InvalidMatrixId::ServerName`] for anything but `host[:port]` with a port of 1 to 65535
     /// written without leading zeros.
     pub fn parse(raw: &str) -> Result<Self, InvalidMatrixId> {
-        if raw.is_empty() || raw.len() > 255 {
-            return Err(InvalidMatrixId::ServerName);
-        }
-        let (host, port) = if let Some(rest) = raw.strip_prefix('[') {
-            let (inside, after) = rest.split_once(']').ok_or(InvalidMatrixId::ServerName)?;
-            let ip: Ipv6Addr = inside.parse().map_err(|_| InvalidMatrixId::ServerName)?;
-            let port = match after {
-                "" => None,
-                p => Some(parse_port(
-                    p.strip_prefix(':').ok_or(InvalidMatrixId::ServerName)?,
-                )?),
-            };
-            (Host::Ipv6(ip), port)
-        } else {
-            let (host, port) = match raw.rsplit_once(':') {
-                Some((host, port)) => (host, Some(parse_port(port)?)),
-                None => (raw, None),
-            };
-            let host = if let Ok(ip) = host.parse::<Ipv4Addr>() {
-                Host::Ipv4(ip)
-            } else if ends_in_a_number(host) {
-                return Err(InvalidMatrixId::NumericHost);
-            } else if is_dns_name(host) {
-                Host::Dns(host.to_ascii_lowercase())
-            } else {
-                return Err(InvalidMatrixId::ServerName);
-            };
-            (host, port)
+        let (host, port) = split_server_name(raw)?;
+        let host = match host {
+            HostText::Dns(name) => Host::Dns(name.to_ascii_lowercase()),
+            HostText::Ipv4(ip) => Host::Ipv4(ip),
+            HostText::Ipv6(ip) => Host::Ipv6(ip),
         };
         Ok(Self { host, port })
     }
@@ -90,6 +67,46 @@ impl ServerName {
     pub fn port(&self) -> Option<u16> {
         self.port
     }
+}
+
+/// A server name's host as written, before a DNS name is lower-cased.
+enum HostText<'a> {
+    Dns(&'a str),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+}
+
+/// Checks `raw` as a server name and splits it, without allocating: [`UserId::parse`] only
+/// checks (it runs for every user a lookup answers), [`ServerName::parse`] keeps the parts.
+fn split_server_name(raw: &str) -> Result<(HostText<'_>, Option<u16>), InvalidMatrixId> {
+    if raw.is_empty() || raw.len() > 255 {
+        return Err(InvalidMatrixId::ServerName);
+    }
+    if let Some(rest) = raw.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']').ok_or(InvalidMatrixId::ServerName)?;
+        let ip: Ipv6Addr = inside.parse().map_err(|_| InvalidMatrixId::ServerName)?;
+        let port = match after {
+            "" => None,
+            p => Some(parse_port(
+                p.strip_prefix(':').ok_or(InvalidMatrixId::ServerName)?,
+            )?),
+        };
+        return Ok((HostText::Ipv6(ip), port));
+    }
+    let (host, port) = match raw.rsplit_once(':') {
+        Some((host, port)) => (host, Some(parse_port(port)?)),
+        None => (raw, None),
+    };
+    let host = if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        HostText::Ipv4(ip)
+    } else if ends_in_a_number(host) {
+        return Err(InvalidMatrixId::NumericHost);
+    } else if is_dns_name(host) {
+        HostText::Dns(host)
+    } else {
+        return Err(InvalidMatrixId::ServerName);
+    };
+    Ok((host, port))
 }
 
 fn parse_port(raw: &str) -> Result<u16, InvalidMatrixId> {
@@ -170,7 +187,7 @@ impl UserId {
         if raw.len() > 255 || !localpart_ok {
             return Err(InvalidMatrixId::UserId);
         }
-        ServerName::parse(server).map_err(|_| InvalidMatrixId::UserId)?;
+        split_server_name(server).map_err(|_| InvalidMatrixId::UserId)?;
         Ok(Self(raw.to_owned()))
     }
 

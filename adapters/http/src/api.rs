@@ -9,6 +9,7 @@ mod invites;
 mod keys;
 mod limits;
 mod lookup;
+mod lookup_addresses;
 mod pages;
 mod remote;
 mod signed_body;

@@ -42,7 +42,7 @@ async fn a_lookup_answers_the_mappings() {
     lookup
         .expect_lookup()
         .withf(|r, _| {
-            r.algorithm == "sha256" && r.pepper == "pepper1" && r.addresses == ["h1", "h2"]
+            r.algorithm == "sha256" && r.pepper == "pepper1" && r.addresses.iter().eq(["h1", "h2"])
         })
         .returning(|_, _| {
             Ok(BTreeMap::from([(

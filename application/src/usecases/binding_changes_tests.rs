@@ -1,7 +1,7 @@
 use std::sync::{Arc, Mutex};
 
 use pretty_assertions::assert_eq;
-use verity_domain::LookupHash;
+use verity_domain::{Addresses, LookupHash};
 
 use super::*;
 use crate::ports::driven::{BindingChange, IdentityBackend, MockBindingStore};
@@ -86,7 +86,10 @@ impl World {
         let table = self.index.published().unwrap();
         let hash = LookupHash::of(&email(address), &table.pepper);
         self.index
-            .find(table.pepper.as_str(), &[hash])
+            .find(
+                table.pepper.as_str(),
+                &Addresses::from_iter([hash.as_str()]),
+            )
             .unwrap()
             .first()
             .map(|(_, user)| user.as_str().to_owned())

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use futures_util::lock::Mutex;
-use verity_domain::{LookupHash, Pepper, ThreePid, Timestamp, UserId};
+use verity_domain::{Addresses, Pepper, ThreePid, Timestamp, UserId};
 
 use self::hash_fill::{FillError, Filled, Filler};
 use self::hash_table::{Table, decode, digest};
@@ -166,8 +166,8 @@ impl HashIndex {
     pub fn find(
         &self,
         pepper: &str,
-        hashes: &[LookupHash],
-    ) -> Result<Vec<(LookupHash, UserId)>, Unanswered> {
+        hashes: &Addresses,
+    ) -> Result<Vec<(usize, UserId)>, Unanswered> {
         let state = self.read_state();
         let published = state.published.as_ref().map(|t| t.pepper.as_str());
         if published != Some(pepper) {
@@ -177,9 +177,10 @@ impl HashIndex {
         }
         let entries = state.entries.as_ref().ok_or(Unanswered::NotReady)?;
         // A hash that is not a digest's one spelling matches nothing.
-        let (asked, digests): (Vec<&LookupHash>, Vec<_>) = hashes
+        let (asked, digests): (Vec<usize>, Vec<_>) = hashes
             .iter()
-            .filter_map(|hash| Some((hash, decode(hash)?)))
+            .enumerate()
+            .filter_map(|(position, hash)| Some((position, decode(hash)?)))
             .unzip();
         Ok(asked
             .into_iter()
@@ -187,7 +188,7 @@ impl HashIndex {
             .filter_map(|(hash, user)| {
                 // Every user in the table was a valid `UserId` when it was written.
                 let user = UserId::parse(user?).ok()?;
-                Some((hash.clone(), user))
+                Some((hash, user))
             })
             .collect())
     }

@@ -1,7 +1,7 @@
 //! The table behind the ports the other use cases see it through: a bind or an unbind refreshes
 //! it, a lookup reads it; only the start-up tasks hold the [`HashIndex`] itself.
 use async_trait::async_trait;
-use verity_domain::{LookupHash, Pepper, ThreePid, UserId};
+use verity_domain::{Addresses, Pepper, ThreePid, UserId};
 
 use super::{HashIndex, IndexError, Unanswered};
 use crate::ports::driven::{HashLookups, IndexRefresh};
@@ -22,11 +22,7 @@ impl HashLookups for HashIndex {
         self.published().map(|table| table.pepper)
     }
 
-    fn find(
-        &self,
-        pepper: &str,
-        hashes: &[LookupHash],
-    ) -> Result<Vec<(LookupHash, UserId)>, Unanswered> {
+    fn find(&self, pepper: &str, hashes: &Addresses) -> Result<Vec<(usize, UserId)>, Unanswered> {
         HashIndex::find(self, pepper, hashes)
     }
 

@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use pretty_assertions::assert_eq;
 
+use verity_domain::LookupHash;
+
 use super::*;
 use crate::ports::driven::IdentityBackend;
 use crate::usecases::test_support::{
@@ -57,7 +59,10 @@ fn lookup(world: &World, address: &str) -> Result<Option<String>, Unanswered> {
     let hash = LookupHash::of(&email(address), &table.pepper);
     Ok(world
         .index
-        .find(table.pepper.as_str(), &[hash])?
+        .find(
+            table.pepper.as_str(),
+            &Addresses::from_iter([hash.as_str()]),
+        )?
         .first()
         .map(|(_, user)| user.as_str().to_owned()))
 }
@@ -292,7 +297,10 @@ async fn a_rotation_swaps_in_a_new_stored_pepper_with_its_complete_table() {
     // A lookup that checked the old pepper just before the swap is told the new one.
     let hash = LookupHash::of(&email("a@example.org"), &first.pepper);
     assert_eq!(
-        world.index.find(first.pepper.as_str(), &[hash]),
+        world.index.find(
+            first.pepper.as_str(),
+            &Addresses::from_iter([hash.as_str()])
+        ),
         Err(Unanswered::OtherPepper("pepper2".into()))
     );
 }

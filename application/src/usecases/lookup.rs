@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use verity_domain::{
-    Association, IpNetwork, LookupAlgorithm, LookupHash, PlainEntry, Requester, ServerLabel,
+    Addresses, Association, IpNetwork, LookupAlgorithm, PlainEntry, Requester, ServerLabel,
     SignedAssociation, ThreePid, UserId, in_networks,
 };
 
@@ -203,18 +203,22 @@ impl LookupService {
     fn hashed(
         &self,
         pepper: &str,
-        addresses: Vec<String>,
+        addresses: &Addresses,
     ) -> Result<BTreeMap<String, UserId>, LookupError> {
         if self.index.pepper().is_none() {
             return Ok(BTreeMap::new());
         }
-        let asked: Vec<LookupHash> = addresses.into_iter().map(LookupHash::from_client).collect();
         // Only hashes the client sent, each as sent: Element throws on any other key.
-        match self.index.find(pepper, &asked) {
-            Ok(found) => Ok(found
-                .into_iter()
-                .map(|(hash, user_id)| (hash.as_str().to_owned(), user_id))
-                .collect()),
+        match self.index.find(pepper, addresses) {
+            Ok(found) => {
+                let sent: Vec<&str> = addresses.iter().collect();
+                Ok(found
+                    .into_iter()
+                    .filter_map(|(position, user_id)| {
+                        Some(((*sent.get(position)?).to_owned(), user_id))
+                    })
+                    .collect())
+            }
             Err(Unanswered::NotReady) => Err(LookupError::NotReady),
             // The pepper rotated since it was checked: the client asks again with the new one.
             Err(Unanswered::OtherPepper(lookup_pepper)) => Err(LookupError::InvalidPepper {
@@ -226,12 +230,12 @@ impl LookupService {
 
     async fn plain(
         &self,
-        addresses: Vec<String>,
+        addresses: &Addresses,
         requester: &Requester,
     ) -> Result<BTreeMap<String, UserId>, LookupError> {
         let mut entries = Vec::with_capacity(addresses.len());
-        for address in addresses {
-            if let PlainEntry::ThreePid(threepid) = PlainEntry::parse(&address)? {
+        for address in addresses.iter() {
+            if let PlainEntry::ThreePid(threepid) = PlainEntry::parse(address)? {
                 entries.push((address, threepid));
             }
         }
@@ -240,7 +244,11 @@ impl LookupService {
         // The keys are the strings the client sent, whatever their spelling.
         Ok(entries
             .into_iter()
-            .filter_map(|(address, threepid)| found.get(&threepid).map(|u| (address, u.clone())))
+            .filter_map(|(address, threepid)| {
+                found
+                    .get(&threepid)
+                    .map(|u| (address.to_owned(), u.clone()))
+            })
             .collect())
     }
 }
@@ -272,8 +280,8 @@ impl Lookup for LookupService {
         }
         self.index.count_lookup();
         match algorithm {
-            LookupAlgorithm::Sha256 => self.hashed(&request.pepper, request.addresses),
-            LookupAlgorithm::None => self.plain(request.addresses, requester).await,
+            LookupAlgorithm::Sha256 => self.hashed(&request.pepper, &request.addresses),
+            LookupAlgorithm::None => self.plain(&request.addresses, requester).await,
         }
     }
 

@@ -2,7 +2,9 @@ use std::sync::Arc;
 
 use pretty_assertions::assert_eq;
 use serde_json::json;
-use verity_domain::{Association, LookupHash, Medium, Pepper, Requester, Timestamp, UserId};
+use verity_domain::{
+    Addresses, Association, LookupHash, Medium, Pepper, Requester, Timestamp, UserId,
+};
 
 use super::*;
 use crate::ports::driven::MockSigner;
@@ -81,7 +83,7 @@ fn request(algorithm: &str, pepper: &str, addresses: &[String]) -> LookupRequest
     LookupRequest {
         algorithm: algorithm.into(),
         pepper: pepper.into(),
-        addresses: addresses.to_vec(),
+        addresses: addresses.iter().collect(),
     }
 }
 
@@ -207,9 +209,9 @@ async fn while_the_table_is_built_none_lookups_are_answered_through_the_backends
 async fn a_lookup_whose_pepper_rotated_after_it_was_checked_is_told_the_new_one() {
     let index = index(&[binding("a@example.org", "@a:example.org")], true).await;
     index.rebuild(Rebuild::NewPepper).await.unwrap();
-    let asked = LookupHash::from_client(hash("a@example.org"));
+    let asked = Addresses::from_iter([hash("a@example.org")]);
     assert_eq!(
-        index.find("pepper1", &[asked]),
+        index.find("pepper1", &asked),
         Err(Unanswered::OtherPepper("pepper2".into()))
     );
 }

@@ -66,7 +66,7 @@ const ADAPTERS: &[(&str, Allowed)] = &[
     (
         "http",
         Allowed {
-            runtime: &["maud", "poem", "poem-openapi"],
+            runtime: &["bytes", "maud", "poem", "poem-openapi"],
             dev: &[],
         },
     ),

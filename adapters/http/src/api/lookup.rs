@@ -17,6 +17,7 @@ use super::ApiTags;
 use super::auth::IdentityAuth;
 use super::documented::AlgorithmText;
 use super::limits::{Gate, requester};
+use super::lookup_addresses::AddressList;
 use super::signed_body::SignedBody;
 use super::typed_json::TypedJson;
 use crate::errors_api::ApiError;
@@ -45,7 +46,7 @@ pub struct LookupBody {
     pub pepper: String,
     /// `sha256`: unpadded URL-safe base64 of SHA-256 over `"<address> <medium> <pepper>"`;
     /// `none`: `"<address> <medium>"`.
-    pub addresses: Vec<String>,
+    pub addresses: AddressList,
 }
 
 // Written by serde in one pass (`TypedJson`); the `Object` derive only describes it.
@@ -235,14 +236,14 @@ impl LookupApi {
             pepper,
             addresses,
         } = body.0;
-        self.gate.account(&user, lookup_of(addresses.len()))?;
+        self.gate.account(&user, lookup_of(addresses.0.len()))?;
         let found = self
             .lookup
             .lookup(
                 LookupRequest {
                     algorithm: algorithm.into_inner(),
                     pepper,
-                    addresses,
+                    addresses: addresses.0,
                 },
                 &requester(request),
             )

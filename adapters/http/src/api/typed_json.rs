@@ -39,7 +39,8 @@ impl<T: Type + DeserializeOwned> ParsePayload for TypedJson<T> {
     const IS_REQUIRED: bool = true;
 
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
-        let data = Vec::<u8>::from_request(request, body).await?;
+        // `Bytes`: the buffer the body middleware read, not a copy of it.
+        let data = bytes::Bytes::from_request(request, body).await?;
         // The body middleware already answered M_NOT_JSON / M_BAD_JSON for a body that is not a
         // JSON object; what fails here is a missing field or a wrong type: M_BAD_JSON, as with
         // `Json<T>` (see `error::escaped_error`).

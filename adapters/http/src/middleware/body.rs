@@ -5,6 +5,7 @@
 //! mxisd also accepted `application/x-www-form-urlencoded` bodies (submitToken, bind,
 //! store-invite). Such a body is turned into the equivalent JSON object of strings here, once, so
 //! every endpoint (and the OpenAPI document) is JSON-only.
+use bytes::Bytes;
 use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::web::headers::{ContentLength, HeaderMapExt};
 use poem::{Body, Endpoint, IntoResponse, Middleware, Request, Response, Result};
@@ -16,7 +17,7 @@ use crate::error::{ErrCode, MatrixError};
 /// must see every field (a homeserver's signature covers the whole body, declared fields or
 /// not). Kept as bytes and parsed only by the handler that asks: most requests never need it.
 #[derive(Debug, Clone)]
-pub(crate) struct RawJsonBody(pub std::sync::Arc<[u8]>);
+pub(crate) struct RawJsonBody(pub Bytes);
 
 impl RawJsonBody {
     /// The body as text (it was checked to be a JSON object, so this succeeds).
@@ -106,7 +107,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
         }
         // Read at most max_bytes whatever the headers claim, so a chunked body cannot exhaust
         // memory; the bytes are handed on to the handler unchanged.
-        let bytes = match read_limited(req.take_body(), self.max_bytes).await {
+        let bytes = match read_limited(req.take_body(), self.max_bytes, declared).await {
             Read::Whole(bytes) => bytes,
             Read::TooLarge => return Ok(too_large(self.max_bytes)),
             Read::Failed => {
@@ -116,7 +117,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                 ));
             }
         };
-        let bytes = if is_form(&req) {
+        let bytes = Bytes::from(if is_form(&req) {
             req.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -124,7 +125,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
             form_to_json(&bytes)
         } else {
             bytes
-        };
+        });
         if !bytes.is_empty() {
             match check_json(&bytes) {
                 Err(ErrCode::NotJson) => {
@@ -137,8 +138,8 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                     return Ok(bad_request(code, "The request body must be a JSON object"));
                 }
                 Ok(()) => {
-                    req.extensions_mut()
-                        .insert(RawJsonBody(std::sync::Arc::from(bytes.as_slice())));
+                    // The same buffer, shared: no copy of the body a request.
+                    req.extensions_mut().insert(RawJsonBody(bytes.clone()));
                 }
             }
             // Clients are not required to send a Content-Type; the body is JSON, so say so.
@@ -149,7 +150,7 @@ impl<E: Endpoint> Endpoint for BodyGuardEndpoint<E> {
                 );
             }
         }
-        req.set_body(Body::from_vec(bytes));
+        req.set_body(Body::from_bytes(bytes));
         self.inner.call(req).await.map(IntoResponse::into_response)
     }
 }

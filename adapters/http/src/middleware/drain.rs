@@ -27,9 +27,12 @@ pub(crate) enum Read {
 }
 
 /// Reads `body` if it has at most `max_bytes`; otherwise drains it within the bounds.
-pub(crate) async fn read_limited(body: Body, max_bytes: usize) -> Read {
+pub(crate) async fn read_limited(body: Body, max_bytes: usize, declared: Option<u64>) -> Read {
     let mut reader = body.into_async_read();
-    let mut buf = Vec::new();
+    // Room for the declared length (already checked against the limit) plus one byte, so the
+    // read that finds the end does not grow the buffer; a body without one grows as it comes.
+    let room = declared.map_or(0, |len| usize::try_from(len).unwrap_or(0).saturating_add(1));
+    let mut buf = Vec::with_capacity(room.min(max_bytes.saturating_add(1)));
     let limit = u64::try_from(max_bytes)
         .unwrap_or(u64::MAX)
         .saturating_add(1);

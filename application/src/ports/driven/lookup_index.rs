@@ -3,7 +3,7 @@
 //! The table itself is the `HashIndex` use case; the composition root hands it out behind
 //! these two ports, so a use case never holds another.
 use async_trait::async_trait;
-use verity_domain::{LookupHash, Pepper, ThreePid, UserId};
+use verity_domain::{Addresses, Pepper, ThreePid, UserId};
 
 use super::{BackendError, StoreError};
 
@@ -56,17 +56,13 @@ pub trait HashLookups: Send + Sync {
     /// `None` while hashing is off.
     fn pepper(&self) -> Option<Pepper>;
 
-    /// The users of the `hashes` that are in the table of `pepper`, each with the hash exactly
-    /// as asked. Implementations MUST answer only hashes that were asked, and nothing from a
-    /// table that is not complete.
+    /// The users of the `hashes` that are in the table of `pepper`, each with the position of
+    /// its hash among `hashes`. Implementations MUST answer only hashes that were asked, and
+    /// nothing from a table that is not complete.
     ///
     /// # Errors
     /// [`Unanswered`] when the table is not complete yet, or `pepper` is not the published one.
-    fn find(
-        &self,
-        pepper: &str,
-        hashes: &[LookupHash],
-    ) -> Result<Vec<(LookupHash, UserId)>, Unanswered>;
+    fn find(&self, pepper: &str, hashes: &Addresses) -> Result<Vec<(usize, UserId)>, Unanswered>;
 
     /// Counts one `/lookup` request (a pepper may rotate after so many).
     fn count_lookup(&self);

@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use verity_domain::{LookupAlgorithm, Requester, SignedAssociation, ThreePid, UserId};
+use verity_domain::{Addresses, LookupAlgorithm, Requester, SignedAssociation, ThreePid, UserId};
 
 use crate::ports::driven::{BackendError, Binding, StoreError};
 
@@ -22,7 +22,7 @@ pub struct LookupRequest {
     /// The pepper the client used.
     pub pepper: String,
     /// Hashes (`sha256`) or `"<address> <medium>"` entries (`none`).
-    pub addresses: Vec<String>,
+    pub addresses: Addresses,
 }
 
 /// Why a lookup failed. The HTTP adapter maps each to the spec's errcode.
