@@ -256,6 +256,10 @@ impl LdapBackend {
             .await
             .map_err(unavailable)?;
         let mut bindings: BTreeMap<(String, String), Binding> = BTreeMap::new();
+        // 3PIDs held by two users: counted and named once a read, not a line each (a directory
+        // where a shared mailbox sits on every entry would write one per entry per refresh).
+        let mut shared: usize = 0;
+        let mut first_shared: Option<&str> = None;
         for entry in &entries {
             let Some(user_id) = self.user_of(entry) else {
                 continue;
@@ -266,7 +270,8 @@ impl LdapBackend {
                     let slot = (medium.to_owned(), address.to_owned());
                     match bindings.get(&slot) {
                         Some(held) if held.user_id != user_id => {
-                            tracing::warn!(dn = %entry.dn, medium, "a 3PID of this LDAP entry is also another user's; the first entry keeps it");
+                            shared += 1;
+                            first_shared.get_or_insert(&entry.dn);
                         }
                         Some(_) => {}
                         None => {
@@ -281,6 +286,13 @@ impl LdapBackend {
                     }
                 }
             }
+        }
+        if let Some(dn) = first_shared {
+            tracing::warn!(
+                shared,
+                first = %dn,
+                "3PIDs of LDAP entries are also other users'; the first entry holding each keeps it"
+            );
         }
         tracing::debug!(entries = entries.len(), bindings = bindings.len(), elapsed = ?began.elapsed(), "read the LDAP directory's 3PIDs");
         Ok(Arc::new(bindings.into_values().collect()))

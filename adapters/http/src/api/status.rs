@@ -70,7 +70,9 @@ impl StatusApi {
     /// Report whether the server and its store are healthy.
     ///
     /// mxisd/ma1sd-compatible health endpoint; unlike them, Verity checks its store and answers 503
-    /// when a check fails, so load balancers can act on it.
+    /// when a required check fails, so load balancers can act on it. A check the others stand in
+    /// for (an LDAP directory, while the other identity backends answer) is reported
+    /// `UNHEALTHY` in the body with a 200.
     #[oai(path = "/status", method = "get", operation_id = "getServerHealth")]
     async fn get_server_health(&self) -> StatusResponse {
         let report = self.status.status().await;
