@@ -3,7 +3,9 @@
 //! `netiq.identity.priority`), ties in the order memory, bindings, synapseSql, ldap, netiq.
 use verity_application::ports::driven::{Binding, BindingStore as _};
 use verity_application::ports::driving::{Lookup as _, LookupRequest};
-use verity_domain::{LookupHash, Medium, Pepper, Requester, ThreePid, Timestamp, UserId};
+use verity_domain::{
+    Addresses, LookupHash, Medium, Pepper, Requester, ThreePid, Timestamp, UserId,
+};
 
 use super::BackendKind::{Bindings, Ldap, Memory, Netiq, SynapseSql};
 use super::{BackendKind, backend_order};
@@ -160,7 +162,7 @@ async fn who_has_the_shared_address(memory_priority: &str) -> (Vec<String>, Vec<
     let request = LookupRequest {
         algorithm: "sha256".into(),
         pepper,
-        addresses: vec![hash.as_str().to_owned()],
+        addresses: Addresses::from_iter([hash.as_str()]),
     };
     let hashed = use_cases
         .lookup
