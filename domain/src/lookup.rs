@@ -132,6 +132,16 @@ impl Addresses {
         self.ends.is_empty()
     }
 
+    /// The address at `position`, if there is one.
+    pub fn get(&self, position: usize) -> Option<&str> {
+        let end = *self.ends.get(position)?;
+        let start = match position.checked_sub(1) {
+            Some(previous) => *self.ends.get(previous)?,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+
     /// The addresses in the order they were sent.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         let starts = std::iter::once(0).chain(self.ends.iter().copied());
@@ -324,6 +334,11 @@ mod tests {
         assert_eq!(addresses.len(), 4);
         assert!(!addresses.is_empty());
         assert_eq!(addresses.iter().collect::<Vec<_>>(), sent);
+        let by_position: Vec<_> = (0..5).map(|i| addresses.get(i)).collect();
+        assert_eq!(
+            by_position,
+            [Some("h1"), Some(""), Some("h\u{e9}\"2"), Some("h1"), None]
+        );
         assert!(Addresses::with_capacity(8, 64).is_empty());
         assert_eq!(Addresses::default().iter().count(), 0);
     }

@@ -210,15 +210,12 @@ impl LookupService {
         }
         // Only hashes the client sent, each as sent: Element throws on any other key.
         match self.index.find(pepper, addresses) {
-            Ok(found) => {
-                let sent: Vec<&str> = addresses.iter().collect();
-                Ok(found
-                    .into_iter()
-                    .filter_map(|(position, user_id)| {
-                        Some(((*sent.get(position)?).to_owned(), user_id))
-                    })
-                    .collect())
-            }
+            Ok(found) => Ok(found
+                .into_iter()
+                .filter_map(|(position, user_id)| {
+                    Some((addresses.get(position)?.to_owned(), user_id))
+                })
+                .collect()),
             Err(Unanswered::NotReady) => Err(LookupError::NotReady),
             // The pepper rotated since it was checked: the client asks again with the new one.
             Err(Unanswered::OtherPepper(lookup_pepper)) => Err(LookupError::InvalidPepper {

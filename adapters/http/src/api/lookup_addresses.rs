@@ -5,7 +5,7 @@ use std::fmt;
 
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use poem_openapi::types::{ParseFromJSON, ParseResult, ToJSON, Type};
-use serde::de::{SeqAccess, Visitor};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::Value;
 use verity_domain::Addresses;
 
@@ -75,10 +75,51 @@ impl<'de> Visitor<'de> for ListVisitor {
         // Sized for the usual 43-character hashes.
         let count = seq.size_hint().unwrap_or(0);
         let mut addresses = Addresses::with_capacity(count, count * 43);
-        // Borrowed from the body where it has no escapes; copied into the one buffer either way.
-        while let Some(address) = seq.next_element::<Cow<'de, str>>()? {
-            addresses.push(&address);
-        }
+        while seq.next_element_seed(Push(&mut addresses))?.is_some() {}
         Ok(addresses)
+    }
+}
+
+/// Appends one string of the array to the buffer as the parser hands it over (borrowed from the
+/// body, or unescaped into the parser's scratch space): no `String` of its own. serde's own
+/// `Cow<str>` would always allocate one.
+struct Push<'a>(&'a mut Addresses);
+
+impl<'de> DeserializeSeed<'de> for Push<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Push<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, address: &str) -> Result<(), E> {
+        self.0.push(address);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_with_and_without_escapes_are_read_exactly_and_anything_but_strings_is_refused() {
+        let read: AddressList =
+            serde_json::from_str(r#"["plain", "esc\"aped\u00e9", "", "plain"]"#).unwrap();
+        assert_eq!(
+            read.0.iter().collect::<Vec<_>>(),
+            ["plain", "esc\"aped\u{e9}", "", "plain"]
+        );
+        for bad in ["[1]", "[null]", "[[\"a\"]]", "\"a\"", "{}"] {
+            assert!(serde_json::from_str::<AddressList>(bad).is_err(), "{bad}");
+        }
     }
 }
