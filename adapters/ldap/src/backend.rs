@@ -25,6 +25,9 @@ const FRESH: Duration = Duration::from_secs(60);
 /// Nothing connects until the first request: a directory that is down makes requests fail
 /// ([`BackendError::Unavailable`], with the keys to check), not Verity's start.
 pub struct LdapBackend {
+    /// The configuration section it was read from (`ldap`, or `netiq` for the same tree), its
+    /// name in `/status` and in the logs.
+    section: &'static str,
     config: Arc<LdapConfig>,
     directory: Directory,
     /// The media and their attributes, medium names parsed once.
@@ -77,12 +80,26 @@ impl LdapBackend {
             .collect();
         let config = Arc::new(config);
         Self {
+            section: "ldap",
             directory: Directory::new(Arc::clone(&config)),
             config,
             media,
             snapshot: Mutex::new(None),
             warned: Mutex::new(HashSet::new()),
         }
+    }
+
+    /// The section it was read from (`ldap`, `netiq`).
+    pub fn section(&self) -> &'static str {
+        self.section
+    }
+
+    /// The same backend named after the section it was read from (`netiq` for NetIQ
+    /// eDirectory's copy of the `ldap` tree).
+    #[must_use]
+    pub fn named(mut self, section: &'static str) -> Self {
+        self.section = section;
+        self
     }
 
     /// The configuration.
@@ -328,7 +345,7 @@ impl LdapBackend {
 #[async_trait]
 impl IdentityBackend for LdapBackend {
     fn name(&self) -> &'static str {
-        "ldap"
+        self.section
     }
 
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {

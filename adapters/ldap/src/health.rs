@@ -8,7 +8,7 @@ use crate::LdapBackend;
 #[async_trait]
 impl HealthCheck for LdapBackend {
     fn name(&self) -> &'static str {
-        "ldap"
+        self.section()
     }
 
     async fn check(&self) -> Result<(), StoreError> {

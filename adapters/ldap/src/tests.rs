@@ -133,3 +133,16 @@ mod contract {
 
     verity_application::identity_backend_contract!(ldap_contract);
 }
+
+#[test]
+fn a_backend_named_after_the_netiq_section_is_netiq_in_lookups_and_in_status() {
+    use verity_application::ports::driven::HealthCheck;
+    let ldap = LdapBackend::new(LdapConfig::new("127.0.0.1", "example.org"));
+    assert_eq!(IdentityBackend::name(&ldap), "ldap");
+    assert_eq!(HealthCheck::name(&ldap), "ldap");
+    let netiq = ldap.named("netiq");
+    assert_eq!(IdentityBackend::name(&netiq), "netiq");
+    assert_eq!(HealthCheck::name(&netiq), "netiq");
+    // Optional: the other backends stand in for a directory that is down.
+    assert!(!netiq.required());
+}

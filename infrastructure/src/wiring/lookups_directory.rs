@@ -7,7 +7,8 @@
 //!   through. Its hash feed is read as is once it has been read whole: a later failure fails the
 //!   rebuild, and the table built before keeps answering. Until then a directory that cannot be
 //!   reached feeds nothing, so the first table is built from the other backends at start-up.
-//! - [`DirectoryHealth`] reports the directory in `/status` without making the server unhealthy.
+//! - Its health check (the adapter's, not required) names it in `/status` without making the
+//!   server unhealthy.
 //! - [`refresh`] builds the hash table again every `identity.refresh`, so that an address added to
 //!   or removed from the directory shows in hashed lookups within it.
 use std::sync::Arc;
@@ -15,10 +16,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use verity_adapter_ldap::{LdapBackend, LdapConfig};
 use verity_application::ports::driven::{
-    BackendError, Binding, FeedCursor, FeedRows, HealthCheck, IdentityBackend, Published,
-    StoreError,
+    BackendError, Binding, FeedCursor, FeedRows, IdentityBackend, Published,
 };
 use verity_application::usecases::{HashIndex, Rebuild};
 use verity_domain::{ThreePid, UserId};
@@ -128,42 +127,6 @@ impl IdentityBackend for Tolerant {
             Err(error) => Err(error),
         }
     }
-}
-
-/// A directory in `/status` (a connection, a bind and a read of the first base DN). Not
-/// required: the server answers from its other backends while the directory is down.
-pub(super) struct DirectoryHealth {
-    name: &'static str,
-    backend: Arc<LdapBackend>,
-}
-
-impl DirectoryHealth {
-    pub(super) fn new(name: &'static str, backend: Arc<LdapBackend>) -> Self {
-        Self { name, backend }
-    }
-}
-
-#[async_trait]
-impl HealthCheck for DirectoryHealth {
-    fn name(&self) -> &'static str {
-        self.name
-    }
-
-    async fn check(&self) -> Result<(), StoreError> {
-        self.backend
-            .health()
-            .await
-            .map_err(|error| StoreError::Unavailable(Box::new(error)))
-    }
-
-    fn required(&self) -> bool {
-        false
-    }
-}
-
-/// The backend of a directory; nothing connects until it is first asked.
-pub(super) fn backend(config: &LdapConfig) -> Arc<LdapBackend> {
-    Arc::new(LdapBackend::new(config.clone()))
 }
 
 /// Builds the hash table again every `every` (a rebuild already running is left to finish), so
