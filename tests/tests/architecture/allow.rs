@@ -60,8 +60,7 @@ const ADAPTERS_COMMON: Allowed = Allowed {
     ],
 };
 
-/// Each adapter's own technology, by directory under `adapters/`. `ldap` is reserved for the
-/// LDAP identity backend to come, so `ldap3` has a home before its first line of code.
+/// Each adapter's own technology, by directory under `adapters/`.
 const ADAPTERS: &[(&str, Allowed)] = &[
     (
         "http",
@@ -119,6 +118,20 @@ const ADAPTERS: &[(&str, Allowed)] = &[
             dev: &[],
         },
     ),
+    (
+        "rest",
+        Allowed {
+            runtime: &["reqwest", "rustls"],
+            dev: &[],
+        },
+    ),
+    (
+        "exec",
+        Allowed {
+            runtime: &[],
+            dev: &[],
+        },
+    ),
 ];
 
 /// Configuration (YAML, CLI), start-up, logs. `rustls` only to install the process-wide crypto
@@ -155,7 +168,7 @@ const OWNED: &[(&str, &[&str])] = &[
     ("sea-orm", &["adapters/sql"]),
     ("sqlx", &["adapters/sql"]),
     ("lettre", &["adapters/notify"]),
-    ("reqwest", &["adapters/matrix", "adapters/notify"]),
+    ("reqwest", &["adapters/matrix", "adapters/notify", "adapters/rest"]),
     ("hickory", &["adapters/matrix"]),
     ("ldap3", &["adapters/ldap"]),
     ("governor", &["adapters/limits"]),
@@ -165,6 +178,7 @@ const OWNED: &[(&str, &[&str])] = &[
             "adapters/matrix",
             "adapters/notify",
             "adapters/ldap",
+            "adapters/rest",
             "infrastructure",
         ],
     ),
