@@ -10,6 +10,7 @@
 pub mod gate;
 pub mod homeserver;
 pub mod identity_server;
+pub mod rest_backend;
 mod serve;
 pub mod slapd;
 mod slapd_conf;
