@@ -1,7 +1,7 @@
 //! The REST backend against the testkit's fake REST service, a real HTTP server on loopback:
 //! the identity backend contract (with the `identity.all` feed), ma1sd's id types, and every
 //! way the service can fail.
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use pretty_assertions::assert_eq;
@@ -295,7 +295,6 @@ async fn the_feed_reads_identity_all_once_and_pages_from_memory() {
         ("email", "broken", "localpart", "d"),
     ])
     .await;
-    let began = Instant::now();
     assert_eq!(seeded.backend.feed_len().await.unwrap(), Some(3));
     let first = seeded.backend.feed(None, 2).await.unwrap();
     let rest = seeded
@@ -328,7 +327,6 @@ async fn the_feed_reads_identity_all_once_and_pages_from_memory() {
     );
     assert_eq!(received[0].path, "_ma1sd/backend/api/v1/identity/all");
     assert_eq!(received[0].body, serde_json::json!({}));
-    assert!(began.elapsed() < Duration::from_secs(2));
 }
 
 #[tokio::test]
