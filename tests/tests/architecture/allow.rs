@@ -128,7 +128,7 @@ const ADAPTERS: &[(&str, Allowed)] = &[
     (
         "exec",
         Allowed {
-            runtime: &[],
+            runtime: &["nix"],
             dev: &[],
         },
     ),
