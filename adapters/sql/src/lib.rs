@@ -41,7 +41,8 @@ pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};
 pub use sydent::SydentSource;
 pub use synapse::{
-    FeedQuery, IdentityQueries, IdentityQuery, IdentityType, QueryError, SynapseDatabase,
+    FeedQuery, GENERIC_SQL, IdentityQueries, IdentityQuery, IdentityType, QueryBackend,
+    QueryBackendConfig, QueryBackendError, QueryError, SYNAPSE_SQL, SqlDatabase, SynapseDatabase,
     SynapseSqlBackend, SynapseSqlConfig, SynapseSqlError,
 };
 pub use terms::SeaOrmTermsStore;

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use sea_orm::{ConnectOptions, ConnectionTrait, Database};
 
+pub mod mysql;
+
 /// The variable naming the PostgreSQL server tests may use, e.g.
 /// `postgres://postgres@127.0.0.1:5432/test` (any existing database on it).
 pub const POSTGRES_URL_VAR: &str = "VERITY_TEST_POSTGRES_URL";

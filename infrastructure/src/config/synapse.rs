@@ -20,6 +20,26 @@ const POSTGRESQL: &str = "postgresql";
 const POSTGRES_FORMS: &str =
     "expected '//host[:port]/database?user=...&password=...' (as in mxisd) or a postgres:// URL";
 
+/// A database server's connection forms: mxisd's JDBC ones and URLs, as [`server_url`] reads them.
+pub struct ServerForms {
+    /// The JDBC prefixes accepted before `//host...` (`jdbc:postgresql:`).
+    pub jdbc: &'static [&'static str],
+    /// The URL schemes accepted as they are (`postgres://`).
+    pub schemes: &'static [&'static str],
+    /// The scheme of the URL made (`postgres`).
+    pub scheme: &'static str,
+    /// What the error says is expected.
+    pub forms: &'static str,
+}
+
+/// PostgreSQL's forms.
+pub const POSTGRES: ServerForms = ServerForms {
+    jdbc: &["jdbc:postgresql:"],
+    schemes: &["postgres://", "postgresql://"],
+    scheme: "postgres",
+    forms: POSTGRES_FORMS,
+};
+
 /// `synapseSql`
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
@@ -75,7 +95,7 @@ pub fn resolve(
                      e.g. '/var/lib/matrix-synapse/homeserver.db'",
                 )
             })?;
-            sqlite_path(&path)?
+            sqlite_path(&path, &key("connection"))?
         }
         POSTGRESQL | "postgres" => {
             let connection = connection.ok_or_else(|| {
@@ -88,7 +108,7 @@ pub fn resolve(
                 )
             })?;
             SynapseDatabase::Postgres {
-                url: postgres_url(&connection)?,
+                url: server_url(&connection, &key("connection"), &POSTGRES)?,
             }
         }
         other => {
@@ -117,10 +137,10 @@ pub fn resolve(
         })
         .transpose()?;
     Ok(Some(SynapseSqlConfig {
-        database,
         max_connections,
-        identity: identity_queries(identity, domain)?,
+        identity: identity_queries(identity, domain, SECTION)?,
         feed_query,
+        ..SynapseSqlConfig::new(database)
     }))
 }
 
@@ -129,14 +149,15 @@ fn key(name: &str) -> String {
 }
 
 /// A file path; mxisd's JDBC forms (`jdbc:sqlite:/path`) and `sqlite:` URLs are accepted too.
-fn sqlite_path(connection: &str) -> Result<SynapseDatabase, ConfigError> {
+/// Errors name `connection_key`.
+pub fn sqlite_path(connection: &str, connection_key: &str) -> Result<SynapseDatabase, ConfigError> {
     let path = ["jdbc:sqlite:", "sqlite://", "sqlite:"]
         .iter()
         .find_map(|prefix| connection.strip_prefix(prefix))
         .unwrap_or(connection);
     if path.is_empty() || path.contains(":memory:") || path.starts_with("file:") {
         return Err(ConfigError::invalid(
-            key("connection"),
+            connection_key,
             format!("{connection:?} is not the path of a database file"),
         ));
     }
@@ -145,37 +166,54 @@ fn sqlite_path(connection: &str) -> Result<SynapseDatabase, ConfigError> {
     })
 }
 
-/// mxisd's `//host[:port]/db?user=...&password=...` (optionally after `jdbc:postgresql:`), or a
-/// `postgres://` URL, as one `postgres://` URL with the credentials in its user part.
-fn postgres_url(connection: &str) -> Result<String, ConfigError> {
-    let connection_key = key("connection");
-    let bare = connection
-        .strip_prefix("jdbc:postgresql:")
+/// mxisd's `//host[:port]/db?user=...&password=...` (optionally after a JDBC prefix such as
+/// `jdbc:postgresql:`), or a URL of the server's schemes, as one URL of `forms.scheme` with the
+/// credentials in its user part. Errors name `connection_key`.
+pub fn server_url(
+    connection: &str,
+    connection_key: &str,
+    forms: &ServerForms,
+) -> Result<String, ConfigError> {
+    let bare = forms
+        .jdbc
+        .iter()
+        .find_map(|prefix| connection.strip_prefix(prefix))
         .unwrap_or(connection);
     let full = if bare.starts_with("//") {
-        format!("postgres:{bare}")
-    } else if bare.starts_with("postgres://") || bare.starts_with("postgresql://") {
-        bare.to_owned()
+        format!("{}:{bare}", forms.scheme)
+    } else if let Some(rest) = forms
+        .schemes
+        .iter()
+        .find_map(|scheme| bare.strip_prefix(scheme))
+    {
+        if bare.starts_with(forms.scheme) {
+            bare.to_owned()
+        } else {
+            // `mariadb://` becomes `mysql://`; `postgresql://` stays as written.
+            format!("{}://{rest}", forms.scheme)
+        }
     } else {
         // The value may contain the password: never repeat it.
-        return Err(ConfigError::invalid(&connection_key, POSTGRES_FORMS));
+        return Err(ConfigError::invalid(connection_key, forms.forms));
     };
+    let connection_key = connection_key.to_owned();
+    let expected = forms.forms;
     let mut url = Url::parse(&full).map_err(|e| {
         ConfigError::invalid(
             &connection_key,
-            format!("not a valid URL ({e}); {POSTGRES_FORMS}"),
+            format!("not a valid URL ({e}); {expected}"),
         )
     })?;
     if url.host_str().is_none_or(str::is_empty) {
         return Err(ConfigError::invalid(
             &connection_key,
-            format!("no host; {POSTGRES_FORMS}"),
+            format!("no host; {expected}"),
         ));
     }
     if url.path().trim_matches('/').is_empty() {
         return Err(ConfigError::invalid(
             &connection_key,
-            format!("no database; {POSTGRES_FORMS}"),
+            format!("no database; {expected}"),
         ));
     }
     let mut user = percent_decode(url.username());
@@ -195,14 +233,17 @@ fn postgres_url(connection: &str) -> Result<String, ConfigError> {
     }
     url.set_username(&user)
         .and_then(|()| url.set_password(password.as_deref()))
-        .map_err(|()| ConfigError::invalid(&connection_key, POSTGRES_FORMS))?;
+        .map_err(|()| ConfigError::invalid(&connection_key, expected))?;
     Ok(url.to_string())
 }
 
-fn identity_queries(
+/// `<section>.identity`; errors name the key under `section`.
+pub fn identity_queries(
     raw: RawSynapseIdentity,
     domain: &MatrixDomain,
+    section: &str,
 ) -> Result<Option<IdentityQueries>, ConfigError> {
+    let key = |name: &str| format!("{section}.{name}");
     // mxisd: a sub-feature's `enabled` defaults to the section's, which is on here.
     if !raw.enabled.is_none_or(|Flag(on)| on) {
         return Ok(None);
@@ -300,6 +341,8 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
     let (kind, connection) = match &config.database {
         SynapseDatabase::Sqlite { path } => (SQLITE, path.to_string_lossy().into_owned()),
         SynapseDatabase::Postgres { url } => (POSTGRESQL, masked_connection(url)),
+        // Never made from `synapseSql`: mxisd read Synapse on SQLite or PostgreSQL only.
+        SynapseDatabase::MySql { url } => ("mysql", masked_connection(url)),
     };
     let identity = match &config.identity {
         None => IdentityDump {
@@ -337,7 +380,7 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
 }
 
 /// mxisd's form, `//host[:port]/db?user=...&password=<redacted>`, which reads back in.
-fn masked_connection(url: &str) -> String {
+pub fn masked_connection(url: &str) -> String {
     let Ok(mut parsed) = Url::parse(url) else {
         // Settings only hold URLs `postgres_url` built; never print one that does not parse.
         return REDACTED.to_owned();

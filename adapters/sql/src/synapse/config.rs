@@ -1,4 +1,7 @@
-//! What the Synapse backend is built from: where the database is and which queries to run.
+//! What a query backend is built from: which section configures it, where the database is and
+//! which queries to run. `synapseSql` and `sql` are two configurations of the same backend: ma1sd
+//! gave both the same default queries (Synapse's `user_threepid_id_server`), and the operator's
+//! own queries replace them.
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -7,22 +10,35 @@ use verity_domain::{MatrixDomain, Medium};
 
 use super::query::{FeedQuery, IdentityQuery};
 
-/// Where Synapse keeps its data.
+/// The section of mxisd's `synapseSql` store: a Synapse database.
+pub const SYNAPSE_SQL: &str = "synapseSql";
+/// The section of mxisd's generic `sql` store: the operator's own database.
+pub const GENERIC_SQL: &str = "sql";
+
+/// Where the data is.
 #[derive(Clone, PartialEq, Eq)]
-pub enum SynapseDatabase {
-    /// Synapse's SQLite file (`homeserver.db`), opened read-only.
+pub enum SqlDatabase {
+    /// An SQLite file (Synapse's `homeserver.db`, say), opened read-only.
     Sqlite {
         /// The file; it must exist.
         path: PathBuf,
     },
-    /// Synapse's PostgreSQL database.
+    /// A PostgreSQL database.
     Postgres {
         /// A `postgres://` URL; it may carry the password, so it is never printed.
         url: String,
     },
+    /// A MariaDB or MySQL database (the generic `sql` store only, as in mxisd).
+    MySql {
+        /// A `mysql://` URL; it may carry the password, so it is never printed.
+        url: String,
+    },
 }
 
-impl fmt::Debug for SynapseDatabase {
+/// The name the Synapse backend's code and tests know the database by.
+pub type SynapseDatabase = SqlDatabase;
+
+impl fmt::Debug for SqlDatabase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
@@ -30,6 +46,7 @@ impl fmt::Debug for SynapseDatabase {
                 .debug_struct("Postgres")
                 .field("url", &"<redacted>")
                 .finish(),
+            Self::MySql { .. } => f.debug_struct("MySql").field("url", &"<redacted>").finish(),
         }
     }
 }
@@ -63,11 +80,14 @@ impl IdentityQueries {
     }
 }
 
-/// Everything the Synapse backend needs.
+/// Everything a query backend needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SynapseSqlConfig {
+pub struct QueryBackendConfig {
+    /// The configuration section ([`SYNAPSE_SQL`] or [`GENERIC_SQL`]): the backend's name in
+    /// lookups, logs and `/status`.
+    pub section: &'static str,
     /// The database.
-    pub database: SynapseDatabase,
+    pub database: SqlDatabase,
     /// The size of the backend's own pool (at least 1).
     pub max_connections: u32,
     /// The lookup queries; `None` when lookups are off (`identity.enabled: false`), so the
@@ -75,19 +95,37 @@ pub struct SynapseSqlConfig {
     pub identity: Option<IdentityQueries>,
     /// `lookup.query`; `None` means every row of Synapse's `user_threepid_id_server`.
     pub feed_query: Option<FeedQuery>,
+    /// Whether the backend feeds the hashed-lookup table at all: `false` when `lookup.query` is
+    /// written blank (ma1sd then skipped the feed, "Lookup query not configured").
+    pub feed: bool,
 }
 
-impl SynapseSqlConfig {
+/// The name the Synapse backend's code and tests know its configuration by.
+pub type SynapseSqlConfig = QueryBackendConfig;
+
+impl QueryBackendConfig {
     /// The default pool size: lookups are single short reads.
     pub const DEFAULT_MAX_CONNECTIONS: u32 = 4;
 
-    /// The defaults mxisd/ma1sd used for `database`.
-    pub fn new(database: SynapseDatabase) -> Self {
+    /// The defaults mxisd/ma1sd used for `synapseSql` on `database`.
+    pub fn new(database: SqlDatabase) -> Self {
+        Self::for_section(SYNAPSE_SQL, database)
+    }
+
+    /// The defaults mxisd/ma1sd used for the generic `sql` store on `database`: the same
+    /// queries as `synapseSql` (ma1sd's `SqlConfig` holds them for both).
+    pub fn generic(database: SqlDatabase) -> Self {
+        Self::for_section(GENERIC_SQL, database)
+    }
+
+    fn for_section(section: &'static str, database: SqlDatabase) -> Self {
         Self {
+            section,
             database,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             identity: Some(IdentityQueries::default()),
             feed_query: None,
+            feed: true,
         }
     }
 }
@@ -104,5 +142,15 @@ mod tests {
         let shown = format!("{:?}", SynapseSqlConfig::new(database));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn the_mysql_url_is_never_printed() {
+        let database = SqlDatabase::MySql {
+            url: "mysql://verity:hunter2@db/people".into(),
+        };
+        let shown = format!("{:?}", QueryBackendConfig::generic(database));
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("section: \"sql\""), "{shown}");
     }
 }

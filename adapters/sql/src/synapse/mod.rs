@@ -1,6 +1,9 @@
-//! An [`IdentityBackend`] over a Synapse database (mxisd/ma1sd's `synapseSql` store): the 3PIDs
-//! users chose to share through their homeserver, read from Synapse's SQLite file or PostgreSQL
-//! database, read-only, through the backend's own small pool.
+//! An [`IdentityBackend`] over operator-written queries, read-only through the backend's own small
+//! pool: mxisd/ma1sd's `synapseSql` store (a Synapse database, SQLite or PostgreSQL) and its
+//! generic `sql` store (the operator's own database, also MariaDB/MySQL). The two are one backend
+//! with two configurations ([`QueryBackendConfig::new`], [`QueryBackendConfig::generic`]): ma1sd's
+//! `SqlConfig` gave both the same default queries, and the module keeps the Synapse name it was
+//! written under.
 //!
 //! By default, as ma1sd, both lookups and the hash feed read `user_threepid_id_server`: a row
 //! there means the user bound the 3PID to an identity server through the homeserver, and
@@ -9,27 +12,34 @@
 //! (ma1sd#27). Emails compare case-insensitively (older Synapse versions stored them as typed),
 //! and a 3PID bound to several identity servers is one binding.
 //!
-//! The operator may replace the queries ([`IdentityQuery`], [`FeedQuery`]), as mxisd allowed.
+//! The operator may replace the queries ([`IdentityQuery`], [`FeedQuery`]), as mxisd allowed;
+//! their parameters are always bound, never spliced into the SQL.
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::error::Error as StdError;
-use std::time::Duration;
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
 use verity_application::ports::driven::{BackendError, Binding, IdentityBackend};
 use verity_domain::{Medium, ThreePid, UserId};
 
+mod breaker;
 mod config;
+mod connect;
 mod query;
 mod rows;
 
 #[cfg(test)]
 mod tests;
 
-pub use config::{IdentityQueries, IdentityType, SynapseDatabase, SynapseSqlConfig};
+pub use config::{
+    GENERIC_SQL, IdentityQueries, IdentityType, QueryBackendConfig, SYNAPSE_SQL, SqlDatabase,
+    SynapseDatabase, SynapseSqlConfig,
+};
 pub use query::{FeedQuery, IdentityQuery, QueryError};
 
+use breaker::Breaker;
 use query::SqlBuilder;
 use rows::{from_db, parse_binding, parse_user};
 
@@ -40,23 +50,17 @@ const SHARED_3PIDS: &str = "SELECT user_id AS mxid, medium, address FROM user_th
 /// smallest limit of either backend (999 on SQLite builds before 3.32).
 const LOOKUPS_PER_STATEMENT: usize = 300;
 
-/// How long opening a connection, or waiting for a free one, may take before a lookup fails.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long a read waits for Synapse's write lock on SQLite.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Why the Synapse backend could not be opened. Messages never contain the connection URL, which
-/// may carry a password.
+/// Why a query backend could not be opened. Messages never contain the connection URL, which may
+/// carry a password.
 #[derive(Debug, thiserror::Error)]
-pub enum SynapseSqlError {
+pub enum QueryBackendError {
     /// The database could not be reached or opened.
-    #[error("cannot open the Synapse database")]
+    #[error("cannot open the database")]
     Connect(#[source] Box<dyn StdError + Send + Sync>),
     /// A query fails on this database: a missing table, or a custom query that does not run.
-    #[error("the Synapse database cannot run {query}")]
+    #[error("the database cannot run {query}")]
     Query {
-        /// Which query, by its mxisd key under `synapseSql` (`identity.query`, `lookup.query`),
+        /// Which query, by its mxisd key under the section (`identity.query`, `lookup.query`),
         /// or `the default queries (table user_threepid_id_server)`.
         query: String,
         /// What the database said.
@@ -65,158 +69,75 @@ pub enum SynapseSqlError {
     },
 }
 
-/// The Synapse backend. Cloning shares the pool.
+/// The name the Synapse backend's code and tests know its errors by.
+pub type SynapseSqlError = QueryBackendError;
+
+/// A query backend. Cloning shares the pool.
 #[derive(Clone)]
-pub struct SynapseSqlBackend {
+pub struct QueryBackend {
+    section: &'static str,
     db: DatabaseConnection,
     identity: Option<IdentityQueries>,
     feed_query: Option<FeedQuery>,
+    feed: bool,
+    breaker: Arc<Breaker>,
 }
 
-impl std::fmt::Debug for SynapseSqlBackend {
+/// The name the Synapse backend's code and tests know it by.
+pub type SynapseSqlBackend = QueryBackend;
+
+impl std::fmt::Debug for QueryBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SynapseSqlBackend")
+        f.debug_struct("QueryBackend")
+            .field("section", &self.section)
             .field("backend", &self.db.get_database_backend())
             .field("identity", &self.identity)
             .field("feed_query", &self.feed_query)
+            .field("feed", &self.feed)
             .finish_non_exhaustive()
     }
 }
 
-impl SynapseSqlBackend {
-    /// Opens the Synapse database read-only and checks that every configured query runs on it
-    /// (so a wrong path, a missing table or a broken custom query stops start-up rather than
-    /// every lookup).
-    ///
-    /// # Errors
-    /// [`SynapseSqlError::Connect`] or [`SynapseSqlError::Query`].
-    pub async fn connect(config: &SynapseSqlConfig) -> Result<Self, SynapseSqlError> {
-        let mut options = match &config.database {
-            SynapseDatabase::Sqlite { path } => {
-                // The path is set on the driver's options, not in the URL, so no character of
-                // it needs escaping; the file must exist and is never written.
-                let mut options = ConnectOptions::new("sqlite:synapse.db?mode=ro");
-                let path = path.clone();
-                options.map_sqlx_sqlite_opts(move |sqlite| {
-                    sqlite
-                        .filename(&path)
-                        .read_only(true)
-                        .create_if_missing(false)
-                        .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                });
-                options
-            }
-            SynapseDatabase::Postgres { url } => {
-                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(SynapseSqlError::Connect(
-                        "the PostgreSQL URL must start with postgres://".into(),
-                    ));
-                }
-                let mut options = ConnectOptions::new(url.as_str());
-                // Every transaction read-only: even a custom query cannot change Synapse's data.
-                options.map_sqlx_postgres_opts(|pg| {
-                    pg.options([("default_transaction_read_only", "on")])
-                        .application_name("verity")
-                });
-                options
-            }
-        };
-        options
-            .sqlx_logging(false)
-            .max_connections(config.max_connections.max(1))
-            .min_connections(0)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .acquire_timeout(CONNECT_TIMEOUT);
-        let db = Database::connect(options)
-            .await
-            .map_err(|err| SynapseSqlError::Connect(Box::new(err)))?;
-        let backend = Self {
-            db,
-            identity: config.identity.clone(),
-            feed_query: config.feed_query.clone(),
-        };
-        if let Err(err) = backend.probe().await {
-            let _ = backend.db.close().await;
-            return Err(err);
-        }
-        tracing::debug!(backend = ?backend.db.get_database_backend(), "Synapse database opened");
-        Ok(backend)
-    }
-
-    /// Runs every configured query once, on nothing.
-    async fn probe(&self) -> Result<(), SynapseSqlError> {
-        let failed = |query: &str| {
-            let query = query.to_owned();
-            move |err: DbErr| SynapseSqlError::Query {
-                query,
-                source: Box::new(err),
-            }
-        };
-        let defaults = "the default queries (table user_threepid_id_server)";
-        let mut uses_defaults = self.feed_query.is_none();
-        if let Some(identity) = &self.identity {
-            uses_defaults |= identity.query.is_none();
-            let custom = identity
-                .query
-                .iter()
-                .map(|query| ("identity.query".to_owned(), query))
-                .chain(
-                    identity
-                        .by_medium
-                        .iter()
-                        .map(|(medium, query)| (format!("identity.medium.{medium}"), query)),
-                );
-            for (name, query) in custom {
-                let statement = query.render(self.backend(), "", "").statement();
-                self.db
-                    .query_all_raw(statement)
-                    .await
-                    .map_err(failed(&name))?;
-            }
-        }
-        if uses_defaults {
-            let mut sql = SqlBuilder::new(self.backend());
-            sql.push(&format!("SELECT * FROM ({SHARED_3PIDS}) q WHERE 1 = 0"));
-            self.db
-                .query_all_raw(sql.statement())
-                .await
-                .map_err(failed(defaults))?;
-        }
-        if let Some(feed) = &self.feed_query {
-            // The wrapper reads the columns ma1sd documented: mxid, medium and address.
-            let mut sql = SqlBuilder::new(self.backend());
-            sql.push(&format!(
-                "SELECT q.mxid, q.medium, q.address FROM ({}) q WHERE 1 = 0",
-                feed.body()
-            ));
-            self.db
-                .query_all_raw(sql.statement())
-                .await
-                .map_err(failed("lookup.query"))?;
-        }
-        Ok(())
-    }
-
+impl QueryBackend {
     fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
     }
 
-    /// Byte-order comparison on both backends: PostgreSQL would otherwise sort by the
-    /// database's locale, and `feed` promises the (medium, address) order Rust's strings have.
-    fn collate(&self) -> &'static str {
+    /// `Err` at once while the database is known to be unreachable ([`Breaker`]).
+    fn pass(&self) -> Result<(), BackendError> {
+        self.breaker
+            .pass()
+            .map_err(|held| BackendError::Unavailable(Box::new(held)))
+    }
+
+    /// `err` as a backend error; an unreachable database trips the [`Breaker`].
+    fn failed(&self, err: DbErr) -> BackendError {
+        if connect::unreachable(&err) {
+            self.breaker.trip();
+        }
+        from_db(err)
+    }
+
+    /// `expr` compared by bytes on every backend: PostgreSQL and MySQL would otherwise sort by
+    /// the database's locale or collation, and `feed` promises the (medium, address) order Rust's
+    /// strings have. MySQL's binary collation needs utf8mb4 text, whatever the column's charset.
+    fn collated(&self, expr: &str) -> String {
         match self.backend() {
-            DbBackend::Postgres => " COLLATE \"C\"",
-            _ => " COLLATE BINARY",
+            DbBackend::Postgres => format!("{expr} COLLATE \"C\""),
+            DbBackend::MySql => format!("CONVERT({expr} USING utf8mb4) COLLATE utf8mb4_bin"),
+            _ => format!("{expr} COLLATE BINARY"),
         }
     }
 
     /// `source` (columns mxid, medium, address) with emails lower-cased, as columns of `t`.
     fn normalised(&self, source: &str) -> String {
-        let c = self.collate();
         format!(
-            "(SELECT q.medium{c} AS medium, \
-             (CASE WHEN q.medium = 'email' THEN lower(q.address) ELSE q.address END){c} \
-             AS address, q.mxid{c} AS mxid FROM ({source}) q) t"
+            "(SELECT {} AS medium, {} AS address, {} AS mxid FROM ({source}) q) t",
+            self.collated("q.medium"),
+            self.collated(
+                "(CASE WHEN q.medium = 'email' THEN lower(q.address) ELSE q.address END)"
+            ),
+            self.collated("q.mxid"),
         )
     }
 
@@ -255,7 +176,7 @@ impl SynapseSqlBackend {
                 .db
                 .query_all_raw(sql.statement())
                 .await
-                .map_err(from_db)?;
+                .map_err(|err| self.failed(err))?;
             for row in &rows {
                 let binding = parse_binding(row)?;
                 // Only what was asked: a stored address whose canonical form differs from its
@@ -282,7 +203,12 @@ impl SynapseSqlBackend {
                 threepid.address(),
             )
             .statement();
-        let Some(row) = self.db.query_one_raw(statement).await.map_err(from_db)? else {
+        let Some(row) = self
+            .db
+            .query_one_raw(statement)
+            .await
+            .map_err(|err| self.failed(err))?
+        else {
             return Ok(None);
         };
         let column = row
@@ -290,7 +216,14 @@ impl SynapseSqlBackend {
             .iter()
             .position(|name| name.eq_ignore_ascii_case("uid"))
             .unwrap_or(0);
-        let value: Option<String> = row.try_get_by_index(column).map_err(from_db)?;
+        // ma1sd read the column as a string whatever its type: a numeric ID is a localpart too.
+        let value: Option<String> = match row.try_get_by_index::<Option<String>>(column) {
+            Ok(value) => value,
+            Err(err) => row
+                .try_get_by_index::<Option<i64>>(column)
+                .map_err(|_| from_db(err))?
+                .map(|n| n.to_string()),
+        };
         let value = value.ok_or_else(|| {
             BackendError::Corrupt(format!(
                 "the custom identity query returned no user for {threepid}"
@@ -305,15 +238,16 @@ impl SynapseSqlBackend {
 }
 
 #[async_trait]
-impl IdentityBackend for SynapseSqlBackend {
+impl IdentityBackend for QueryBackend {
     fn name(&self) -> &'static str {
-        "synapseSql"
+        self.section
     }
 
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {
         let Some(identity) = &self.identity else {
             return Ok(None);
         };
+        self.pass()?;
         if let Some(query) = identity.custom(&threepid.medium()) {
             return self.lookup_custom(query, &identity.id_type, threepid).await;
         }
@@ -325,6 +259,7 @@ impl IdentityBackend for SynapseSqlBackend {
         let Some(identity) = &self.identity else {
             return Ok(Vec::new());
         };
+        self.pass()?;
         // Each 3PID once, whatever the request repeats.
         let unique: BTreeSet<&ThreePid> = threepids.iter().collect();
         let (custom, shared): (Vec<&ThreePid>, Vec<&ThreePid>) = unique
@@ -353,9 +288,10 @@ impl IdentityBackend for SynapseSqlBackend {
         after: Option<ThreePid>,
         limit: u32,
     ) -> Result<Vec<Binding>, BackendError> {
-        if limit == 0 {
+        if limit == 0 || !self.feed {
             return Ok(Vec::new());
         }
+        self.pass()?;
         let source = self
             .feed_query
             .as_ref()
@@ -380,7 +316,7 @@ impl IdentityBackend for SynapseSqlBackend {
             .db
             .query_all_raw(sql.statement())
             .await
-            .map_err(from_db)?;
+            .map_err(|err| self.failed(err))?;
         let mut page = rows
             .iter()
             .map(parse_binding)

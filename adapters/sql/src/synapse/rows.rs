@@ -15,9 +15,7 @@ pub(crate) fn from_db(err: DbErr) -> BackendError {
         _ => false,
     };
     if decode {
-        return BackendError::Corrupt(format!(
-            "a Synapse row has a value of the wrong type: {err}"
-        ));
+        return BackendError::Corrupt(format!("a row has a value of the wrong type: {err}"));
     }
     BackendError::Unavailable(Box::new(err))
 }
@@ -30,7 +28,7 @@ pub(crate) fn parse_binding(row: &QueryResult) -> Result<Binding, BackendError> 
     let user_id: Option<String> = row.try_get_by_index(2).map_err(from_db)?;
     let (Some(medium), Some(address)) = (medium, address) else {
         return Err(BackendError::Corrupt(
-            "a Synapse row has no medium or no address".into(),
+            "a row has no medium or no address".into(),
         ));
     };
     let name = format!("{medium}:{address}");
@@ -38,11 +36,10 @@ pub(crate) fn parse_binding(row: &QueryResult) -> Result<Binding, BackendError> 
         .ok()
         .and_then(|medium| ThreePid::parse(medium, &address).ok())
         .ok_or_else(|| {
-            BackendError::Corrupt(format!("the Synapse row for {name:?} is not a valid 3PID"))
+            BackendError::Corrupt(format!("the row for {name:?} is not a valid 3PID"))
         })?;
-    let user_id = user_id.ok_or_else(|| {
-        BackendError::Corrupt(format!("the Synapse row for {threepid} has no user ID"))
-    })?;
+    let user_id = user_id
+        .ok_or_else(|| BackendError::Corrupt(format!("the row for {threepid} has no user ID")))?;
     Ok(Binding {
         user_id: parse_user(&user_id, &threepid.to_string())?,
         threepid,
@@ -51,7 +48,6 @@ pub(crate) fn parse_binding(row: &QueryResult) -> Result<Binding, BackendError> 
 
 /// `raw` as a user ID, or a corrupt row named `row`.
 pub(crate) fn parse_user(raw: &str, row: &str) -> Result<UserId, BackendError> {
-    UserId::parse(raw).map_err(|_| {
-        BackendError::Corrupt(format!("the Synapse row for {row} has an invalid user ID"))
-    })
+    UserId::parse(raw)
+        .map_err(|_| BackendError::Corrupt(format!("the row for {row} has an invalid user ID")))
 }

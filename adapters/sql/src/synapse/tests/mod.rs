@@ -1,6 +1,7 @@
 //! The Synapse backend against Synapse's schema: every case runs on SQLite and on PostgreSQL
 //! (`synapse::tests::<backend>::<case>`), each in a fresh database.
 mod cases;
+mod generic;
 mod harness;
 mod queries;
 
