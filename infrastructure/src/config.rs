@@ -21,6 +21,7 @@ mod accounts;
 mod dump;
 mod dump_threepid;
 mod error;
+mod exec;
 mod federation;
 mod invites;
 mod keys;
@@ -134,6 +135,8 @@ mod tests_dropin;
 mod tests_errors;
 #[cfg(test)]
 mod tests_every_key;
+#[cfg(test)]
+mod tests_exec;
 #[cfg(test)]
 mod tests_federation;
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
+use verity_adapter_exec::ExecIdentityConfig;
 use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_ldap::LdapConfig;
 use verity_adapter_limits::LimitSettings;
@@ -57,6 +58,9 @@ pub struct Settings {
     /// `netiq.*`: the same tree as `ldap`, for a NetIQ eDirectory (ma1sd's second directory);
     /// `None` unless enabled.
     pub netiq: Option<DirectorySettings>,
+    /// `exec.*`: the operator's programs as an identity backend (ma1sd's exec store); `None`
+    /// unless `exec.identity.enabled` (or `exec.enabled`).
+    pub exec: Option<ExecSettings>,
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
     /// `session.policy.unbind.notifications`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
@@ -79,6 +83,18 @@ pub struct DirectorySettings {
     /// `<section>.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and
     /// at pepper rotations): with `identity.lookup`, how often the hashed-lookup table is built
     /// again, so that a 3PID added to or removed from the directory shows within it.
+    pub refresh: Duration,
+}
+
+/// The exec identity backend (`exec.*`): the adapter's settings, and how often the wiring reads
+/// its feed again into the hashed-lookup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecSettings {
+    /// Everything the adapter reads.
+    pub config: ExecIdentityConfig,
+    /// `exec.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and at
+    /// pepper rotations): with `exec.identity.hashLookup`, how often the hashed-lookup table is
+    /// built again.
     pub refresh: Duration,
 }
 

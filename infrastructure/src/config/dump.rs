@@ -51,6 +51,7 @@ struct Document<'a> {
     synapse_sql: SynapseSqlDump,
     ldap: LdapDump,
     netiq: LdapDump,
+    exec: super::exec::ExecDump,
     /// `bindings`, `hashing`, `memory`, `lookup`.
     #[serde(flatten)]
     lookups: LookupsDump,
@@ -271,6 +272,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             synapse_sql: synapse::dump(s.synapse_sql.as_ref(), s.lookups.priorities.synapse_sql),
             ldap: ldap::dump(s.ldap.as_ref()),
             netiq: ldap::dump(s.netiq.as_ref()),
+            exec: super::exec::dump(s.exec.as_ref()),
             invite: invites::dump(&s.invites),
             view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),

@@ -6,7 +6,6 @@
 pub const LATER_SECTIONS: &[&str] = &[
     "sql",
     "rest",
-    "exec",
     "firebase",
     "wordpress",
     "view",
@@ -32,6 +31,10 @@ pub const LATER_KEYS: &[&str] = &[
     "synapseSql.legacyRoomNames",
     // mxisd/ma1sd: the last-resort bridge of recursive lookups.
     "lookup.recursive.bridge",
+    // ma1sd's exec store beyond lookups: logins, user directory, profiles.
+    "exec.auth",
+    "exec.directory",
+    "exec.profile",
 ];
 
 /// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the
@@ -70,6 +73,10 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("synapseSql.auth", SYNAPSE_AUTH),
     ("ldap.lookup", LDAP_LOOKUP),
+    (
+        "exec.identity.lookup.*.output.template",
+        "ma1sd never read it: answers are in the fixed json or plain shapes of docs/backends.md#exec",
+    ),
     ("netiq.lookup", LDAP_LOOKUP),
     (
         "view.session.localRemote.onTokenSubmit.failure",

@@ -69,6 +69,8 @@ pub struct RawConfig {
     #[serde(deserialize_with = "nullable")]
     pub netiq: RawLdap,
     #[serde(deserialize_with = "nullable")]
+    pub exec: super::exec::RawExec,
+    #[serde(deserialize_with = "nullable")]
     pub memory: RawMemory,
     #[serde(deserialize_with = "nullable")]
     pub hashing: RawHashing,

@@ -81,6 +81,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
+    let exec = super::exec::resolve(raw.exec, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
     let invites = invites::resolve(&raw.invite, &server, &http, &session.validation.link_base)?;
@@ -98,6 +99,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         synapse_sql,
         ldap,
         netiq,
+        exec,
         lookups,
         invites,
         views,

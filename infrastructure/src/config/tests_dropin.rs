@@ -189,11 +189,6 @@ fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section(
             "rest:\n  enabled: true\n  host: https://x\n",
             "rest.enabled",
         ),
-        ("exec:\n  enabled: true\n", "exec.enabled"),
-        (
-            "exec:\n  identity:\n    enabled: true\n",
-            "exec.identity.enabled",
-        ),
         ("firebase: {enabled: true}\n", "firebase.enabled"),
         ("wordpress: {enabled: yes}\n", "wordpress.enabled"),
         ("appsvc: {enabled: true}\n", "appsvc.enabled"),
@@ -223,9 +218,6 @@ fn a_switched_off_backend_section_stays_a_not_used_yet_warning() {
                 path: "rest".into()
             },
             ConfigWarning::NotUsedYet { path: "sql".into() },
-            ConfigWarning::NotUsedYet {
-                path: "exec".into()
-            },
         ]
     );
 }

@@ -32,11 +32,6 @@ const SECTIONS: &[Section] = &[
         parts: &[],
     },
     Section {
-        name: "exec",
-        what: "the exec (external program) identity backend",
-        parts: &["identity", "auth", "directory", "profile"],
-    },
-    Section {
         name: "firebase",
         what: "the Firebase identity backend",
         parts: &[],

@@ -2,6 +2,7 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use verity_adapter_exec::ExecBackend;
 use verity_adapter_ldap::LdapBackend;
 use verity_adapter_memory::MemoryBackend;
 use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
@@ -140,6 +141,8 @@ enum BackendKind {
     Ldap,
     /// `netiq` (the same tree as `ldap`).
     Netiq,
+    /// `exec` (the operator's programs).
+    Exec,
 }
 
 /// The backends `settings` switch on, highest priority first (`memory.priority`,
@@ -162,6 +165,9 @@ fn backend_order(settings: &Settings) -> Vec<BackendKind> {
     }
     if let Some(netiq) = &settings.netiq {
         on.push((BackendKind::Netiq, netiq.config.priority.into()));
+    }
+    if let Some(exec) = &settings.exec {
+        on.push((BackendKind::Exec, exec.config.priority.into()));
     }
     // A stable sort, so ties keep the order they were pushed in.
     on.sort_by_key(|&(_, priority)| std::cmp::Reverse(priority));
@@ -208,6 +214,18 @@ pub(super) async fn identity_backends(
                     backends.push(Arc::new(directory::Tolerant::new(section, backend)));
                 }
             }
+            BackendKind::Exec => {
+                if let Some(exec) = &settings.exec {
+                    // Nothing runs here: a missing program fails its lookups (answered by the
+                    // other backends) and shows in `/status`, not at start-up.
+                    let backend = Arc::new(ExecBackend::new(exec.config.clone()));
+                    if let Err(why) = backend.health() {
+                        tracing::warn!(error = %why, "the exec identity backend cannot run its programs yet");
+                    }
+                    checks.push(backend.clone());
+                    backends.push(Arc::new(directory::Tolerant::new("exec", backend)));
+                }
+            }
         }
     }
     Ok((backends, checks))
@@ -215,11 +233,17 @@ pub(super) async fn identity_backends(
 
 /// The shortest `identity.refresh` of the directories that feed the hash table, if any.
 fn directory_refresh(settings: &Settings) -> Option<std::time::Duration> {
+    let exec = settings
+        .exec
+        .as_ref()
+        .filter(|exec| exec.config.hash_lookup && !exec.refresh.is_zero())
+        .map(|exec| exec.refresh);
     [&settings.ldap, &settings.netiq]
         .into_iter()
         .flatten()
         .filter(|directory| directory.config.hash_lookup && !directory.refresh.is_zero())
         .map(|directory| directory.refresh)
+        .chain(exec)
         .min()
 }
 
