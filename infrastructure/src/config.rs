@@ -37,6 +37,7 @@ mod read;
 mod recursive;
 mod resolve;
 mod spring;
+mod sql;
 mod storage;
 mod synapse;
 mod threepid;

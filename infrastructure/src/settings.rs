@@ -16,7 +16,7 @@ use verity_adapter_matrix::FederationConfig;
 // `memory.*` is the memory adapter's own type, which config/lookup.rs builds.
 pub use verity_adapter_memory::{MemoryIdentity, MemorySettings};
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
-use verity_adapter_sql::SynapseSqlConfig;
+use verity_adapter_sql::{QueryBackendConfig, SynapseSqlConfig};
 use verity_application::usecases::{
     AccountSettings, AssociationSettings, HashingSettings, InviteSettings, LookupSettings,
     RecursionSettings, ValidationSettings,
@@ -61,6 +61,9 @@ pub struct Settings {
     /// `exec.*`: the operator's programs as an identity backend (ma1sd's exec store); `None`
     /// unless `exec.identity.enabled` (or `exec.enabled`).
     pub exec: Option<ExecSettings>,
+    /// `sql.*`: the operator's own database as an identity backend (mxisd's generic SQL
+    /// store); `None` unless enabled.
+    pub sql: Option<SqlStoreSettings>,
     /// `bindings.*`, `hashing.*`, `memory.*`, `lookup.maxAddresses` and
     /// `session.policy.unbind.notifications`: binds, lookups and their backends.
     pub lookups: LookupsSettings,
@@ -95,6 +98,20 @@ pub struct ExecSettings {
     /// `exec.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and at
     /// pepper rotations): with `exec.identity.hashLookup`, how often the hashed-lookup table is
     /// built again.
+    pub refresh: Duration,
+}
+
+/// The generic SQL store (`sql.*`): the backend's settings, its place among the backends and how
+/// often the wiring reads its `lookup.query` again into the hashed-lookup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlStoreSettings {
+    /// Everything the adapter reads.
+    pub config: QueryBackendConfig,
+    /// `sql.identity.priority` (Verity only, default 20, ma1sd's).
+    pub priority: u32,
+    /// `sql.lookup.refresh` (Verity only, default 5 minutes; `0`: only at start-up and at pepper
+    /// rotations): how often the hashed-lookup table is built again, so that a 3PID added to or
+    /// removed from the database shows within it.
     pub refresh: Duration,
 }
 

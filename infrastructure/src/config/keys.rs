@@ -4,7 +4,6 @@
 /// Top-level mxisd/ma1sd sections a later Verity release will implement. Setting one is worth a
 /// warning of its own: the operator did nothing wrong, the feature is just not there yet.
 pub const LATER_SECTIONS: &[&str] = &[
-    "sql",
     "rest",
     "firebase",
     "wordpress",
@@ -29,6 +28,9 @@ pub const LATER_KEYS: &[&str] = &[
     "synapseSql.directory",
     "synapseSql.profile",
     "synapseSql.legacyRoomNames",
+    // mxisd/ma1sd's generic SQL store beyond lookups: user directory, profiles.
+    "sql.directory",
+    "sql.profile",
     // mxisd/ma1sd: the last-resort bridge of recursive lookups.
     "lookup.recursive.bridge",
     // ma1sd's exec store beyond lookups: logins, user directory, profiles.
@@ -72,6 +74,7 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("synapseSql.auth", SYNAPSE_AUTH),
+    ("sql.auth", SQL_AUTH),
     ("ldap.lookup", LDAP_LOOKUP),
     (
         "exec.identity.lookup.*.output.template",
@@ -93,6 +96,10 @@ const LDAP_LOOKUP: &str = "ma1sd's hashing docs named it so, but ma1sd (and Veri
 /// Why `synapseSql.auth` is ignored.
 pub const SYNAPSE_AUTH: &str =
     "Synapse authenticates its own users; mxisd and ma1sd forced this off as well";
+
+/// Why `sql.auth` is ignored.
+const SQL_AUTH: &str = "ma1sd's generic SQL store authenticated nobody (its `auth` was a no-op): \
+     use the ldap, rest or exec store for logins";
 
 const ONLY_EMAIL_AND_MSISDN: &str =
     "Verity validates email addresses and phone numbers only: the media are `email` and `msisdn`";

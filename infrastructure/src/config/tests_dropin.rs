@@ -182,10 +182,6 @@ fn a_rotation_every_thousand_lookups_or_by_age_or_with_hashing_off_gives_no_rota
 fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section() {
     for (yaml, key) in [
         (
-            "sql:\n  enabled: 'true'\n  type: postgresql\n",
-            "sql.enabled",
-        ),
-        (
             "rest:\n  enabled: true\n  host: https://x\n",
             "rest.enabled",
         ),
@@ -217,7 +213,6 @@ fn a_switched_off_backend_section_stays_a_not_used_yet_warning() {
             ConfigWarning::NotUsedYet {
                 path: "rest".into()
             },
-            ConfigWarning::NotUsedYet { path: "sql".into() },
         ]
     );
 }

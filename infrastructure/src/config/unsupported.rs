@@ -21,12 +21,6 @@ struct Section {
 
 const SECTIONS: &[Section] = &[
     Section {
-        name: "sql",
-        what: "the generic SQL identity backend (a Synapse database is read by `synapseSql`, \
-               which Verity supports)",
-        parts: &[],
-    },
-    Section {
         name: "rest",
         what: "the REST identity backend",
         parts: &[],

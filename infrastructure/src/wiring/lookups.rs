@@ -5,7 +5,7 @@ use anyhow::Context as _;
 use verity_adapter_exec::ExecBackend;
 use verity_adapter_ldap::LdapBackend;
 use verity_adapter_memory::MemoryBackend;
-use verity_adapter_sql::{SqlStore, SynapseSqlBackend};
+use verity_adapter_sql::{QueryBackend, SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
     Clock, HashLookups, HashStore, HealthCheck, IdentityBackend, RemoteIdentityServers,
     SecretGenerator,
@@ -141,6 +141,8 @@ enum BackendKind {
     Ldap,
     /// `netiq` (the same tree as `ldap`).
     Netiq,
+    /// `sql` (the operator's own database).
+    Sql,
     /// `exec` (the operator's programs).
     Exec,
 }
@@ -168,6 +170,9 @@ fn backend_order(settings: &Settings) -> Vec<BackendKind> {
     }
     if let Some(exec) = &settings.exec {
         on.push((BackendKind::Exec, exec.config.priority.into()));
+    }
+    if let Some(sql) = &settings.sql {
+        on.push((BackendKind::Sql, sql.priority.into()));
     }
     // A stable sort, so ties keep the order they were pushed in.
     on.sort_by_key(|&(_, priority)| std::cmp::Reverse(priority));
@@ -226,6 +231,20 @@ pub(super) async fn identity_backends(
                     backends.push(Arc::new(directory::Tolerant::new("exec", backend)));
                 }
             }
+            BackendKind::Sql => {
+                if let Some(sql) = &settings.sql {
+                    // Not connected here: a database that is down does not stop start-up, and
+                    // its failures are answered by the other backends, as a directory's. Its
+                    // health check (not required) names it in `/status`.
+                    let backend = Arc::new(
+                        QueryBackend::open(&sql.config)
+                            .await
+                            .context("cannot use the generic SQL store's database (sql.type, sql.connection)")?,
+                    );
+                    checks.push(backend.clone());
+                    backends.push(Arc::new(directory::Tolerant::new("sql", backend)));
+                }
+            }
         }
     }
     Ok((backends, checks))
@@ -243,6 +262,13 @@ fn directory_refresh(settings: &Settings) -> Option<std::time::Duration> {
         .flatten()
         .filter(|directory| directory.config.hash_lookup && !directory.refresh.is_zero())
         .map(|directory| directory.refresh)
+        .chain(
+            settings
+                .sql
+                .as_ref()
+                .filter(|sql| sql.config.feed && !sql.refresh.is_zero())
+                .map(|sql| sql.refresh),
+        )
         .chain(exec)
         .min()
 }
