@@ -236,11 +236,9 @@ pub(super) async fn identity_backends(
                     // Not connected here: a database that is down does not stop start-up, and
                     // its failures are answered by the other backends, as a directory's. Its
                     // health check (not required) names it in `/status`.
-                    let backend = Arc::new(
-                        QueryBackend::open(&sql.config)
-                            .await
-                            .context("cannot use the generic SQL store's database (sql.type, sql.connection)")?,
-                    );
+                    let backend = Arc::new(QueryBackend::open(&sql.config).await.context(
+                        "cannot use the generic SQL store's database (sql.type, sql.connection)",
+                    )?);
                     checks.push(backend.clone());
                     backends.push(Arc::new(directory::Tolerant::new("sql", backend)));
                 }
