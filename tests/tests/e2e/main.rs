@@ -36,6 +36,7 @@ mod security_headers;
 mod session_rules;
 mod sessions;
 mod signed_associations;
+mod sql_store;
 mod synapse;
 mod unbind_notifications;
 mod views;

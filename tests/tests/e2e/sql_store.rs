@@ -1,0 +1,345 @@
+//! The generic `sql` identity store (mxisd/ma1sd's `sql` section) over the operator's own table,
+//! on SQLite and PostgreSQL: v1 single and bulk lookups and v2 hashed lookups answered from it and
+//! from Verity's own bindings together, a row added to the table found by hashed lookups within
+//! `sql.lookup.refresh`, 3PIDs written as SQL injections finding nobody, and a server that starts
+//! and answers from its other backends while the store's database is unreachable, `/status`
+//! naming it.
+use std::time::{Duration, Instant};
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use verity_adapter_sql::testing::{ScratchDatabase, execute, postgres_url};
+use verity_tests::client::{Client, types};
+use verity_tests::{Backend, Peers, TestApp};
+
+use crate::sessions::{app_with_peers, register_alice};
+
+/// The operator's directory: a login, a full user ID, one mail as typed and one phone.
+const PEOPLE: &[&str] = &[
+    "CREATE TABLE people ( login VARCHAR(64) NOT NULL, mxid VARCHAR(255) NOT NULL, \
+     mail VARCHAR(255), phone VARCHAR(32) )",
+    "INSERT INTO people VALUES ('bob', '@bob:example.org', 'Bob@Example.org', NULL), \
+     ('carol', '@carol:example.org', NULL, '442079460958')",
+];
+
+/// A valid email address that is a tautology once spliced between quotes.
+const TAUTOLOGY: &str = "x'OR'1'!='@example.org";
+
+/// The operator's database: where it is (for `sql.type` and `sql.connection`) and a URL to write
+/// to it.
+struct PeopleDb {
+    kind: &'static str,
+    connection: String,
+    writer_url: String,
+    _dir: tempfile::TempDir,
+    scratch: Option<ScratchDatabase>,
+}
+
+impl PeopleDb {
+    /// The table on SQLite, or on PostgreSQL (`None` when it is not configured).
+    async fn open(postgres: bool) -> Option<Self> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = if postgres {
+            let scratch = ScratchDatabase::create_on(&postgres_url()?).await;
+            Self {
+                kind: "postgresql",
+                connection: scratch.url().to_owned(),
+                writer_url: scratch.url().to_owned(),
+                _dir: dir,
+                scratch: Some(scratch),
+            }
+        } else {
+            let path = dir.path().join("people.db");
+            Self {
+                kind: "sqlite",
+                connection: path.display().to_string(),
+                writer_url: format!("sqlite://{}?mode=rwc", path.display()),
+                _dir: dir,
+                scratch: None,
+            }
+        };
+        execute(&db.writer_url, PEOPLE).await;
+        Some(db)
+    }
+
+    /// The `sql` section: ma1sd's keys, the operator's queries, the hash table fed every second.
+    fn yaml(&self) -> String {
+        format!(
+            "
+sql:
+  enabled: true
+  type: {}
+  connection: '{}'
+  identity:
+    type: uid
+    query: \"SELECT login AS uid FROM people WHERE ? = 'email' AND lower(mail) = ?\"
+    medium:
+      msisdn: 'SELECT login AS uid FROM people WHERE phone = :address'
+  lookup:
+    query: \"SELECT mxid, 'email' AS medium, mail AS address FROM people WHERE mail IS NOT NULL
+      UNION ALL SELECT mxid, 'msisdn', phone FROM people WHERE phone IS NOT NULL\"
+    refresh: 1s
+",
+            self.kind, self.connection
+        )
+    }
+
+    async fn finish(self) {
+        if let Some(scratch) = self.scratch {
+            scratch.drop_database().await;
+        }
+    }
+}
+
+async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
+    let answer = client.lookup_v1(address, medium).await.expect("v1 lookup");
+    serde_json::to_value(answer.into_inner()).expect("JSON")
+}
+
+fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{address} {medium} {pepper}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The users a v2 `sha256` lookup finds for `pairs`, sorted; `None` while hashed lookups fail
+/// (the table is built in the background).
+async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Option<Vec<String>> {
+    let pepper = client
+        .get_hash_details()
+        .await
+        .ok()?
+        .into_inner()
+        .lookup_pepper;
+    let addresses = pairs
+        .iter()
+        .map(|(address, medium)| lookup_hash(address, medium, &pepper))
+        .collect();
+    let answer = client
+        .lookup_users(&types::LookupBody {
+            algorithm: "sha256".into(),
+            pepper,
+            addresses,
+        })
+        .await
+        .ok()?
+        .into_inner();
+    let mut users: Vec<String> = answer.mappings.into_values().collect();
+    users.sort();
+    Some(users)
+}
+
+/// Waits up to 20 s for a hashed lookup of `pairs` to find `expected`.
+async fn hashed_eventually(client: &Client, pairs: &[(&str, &str)], expected: &[&str]) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = hashed(client, pairs).await;
+        if found.as_deref().is_some_and(|users| users == expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hashed lookups of {pairs:?} still find {found:?} after 20 s, not {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `GET /status`: the HTTP status and the body's `status` object.
+async fn status(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .http
+        .get(app.url("/status"))
+        .send()
+        .await
+        .expect("status");
+    let code = response.status().as_u16();
+    let body: Value = response.json().await.expect("status JSON");
+    (code, body["status"].clone())
+}
+
+/// Validates `email` for alice through the emailed link and binds it to her, in Verity's own
+/// store.
+async fn bind_alice(app: &TestApp, peers: &Peers, token: &str, email: &str) {
+    let alice = app.client_as(token);
+    let sid = alice
+        .email_request_token_v2(&types::EmailTokenRequest {
+            client_secret: "secretAlice".into(),
+            email: email.into(),
+            send_attempt: "1".into(),
+            next_link: None,
+        })
+        .await
+        .expect("requestToken")
+        .into_inner()
+        .sid;
+    assert_eq!(peers.open_emailed_link(app).await, 200);
+    alice
+        .bind_v2(&types::BindRequest {
+            sid,
+            client_secret: "secretAlice".into(),
+            mxid: "@alice:example.org".into(),
+        })
+        .await
+        .expect("bind");
+}
+
+async fn lookups_are_answered_from_the_store_and_the_bindings_together(postgres: bool) {
+    let Some(people) = PeopleDb::open(postgres).await else {
+        return;
+    };
+    let (app, peers) = app_with_peers(Backend::Sqlite, &people.yaml()).await;
+    let token = register_alice(&app, &peers).await;
+    bind_alice(&app, &peers, &token, "alice@example.org").await;
+
+    // v1: the store (an address stored as typed, a phone by its own query) and the bindings.
+    for (medium, address, user) in [
+        ("email", "bob@example.org", "@bob:example.org"),
+        ("msisdn", "442079460958", "@carol:example.org"),
+        ("email", "alice@example.org", "@alice:example.org"),
+    ] {
+        let found = v1_lookup(&app.client, medium, address).await;
+        assert_eq!(found["mxid"], user, "{medium} {address}: {found}");
+    }
+    // Injections: bound as data, they find nobody (or are not valid 3PIDs at all).
+    for injection in [TAUTOLOGY, "x' OR '1'='1", "x@example.org' OR '1'='1"] {
+        let found = app.client.lookup_v1(injection, "email").await;
+        let found = found.map(|answer| serde_json::to_value(answer.into_inner()).expect("JSON"));
+        assert!(
+            matches!(&found, Ok(value) if *value == json!({})) || found.is_err(),
+            "{injection}: {found:?}"
+        );
+    }
+    let bulk = app
+        .client
+        .bulk_lookup_v1(&types::BulkLookupRequest {
+            threepids: vec![
+                vec!["email".into(), "bob@example.org".into()],
+                vec!["email".into(), "alice@example.org".into()],
+                vec!["msisdn".into(), "442079460958".into()],
+                vec!["email".into(), TAUTOLOGY.into()],
+                vec!["email".into(), "nobody@example.org".into()],
+            ],
+        })
+        .await
+        .expect("bulk lookup")
+        .into_inner();
+    let mut bulk = bulk.threepids;
+    bulk.sort();
+    assert_eq!(
+        bulk,
+        [
+            ["email", "alice@example.org", "@alice:example.org"],
+            ["email", "bob@example.org", "@bob:example.org"],
+            ["msisdn", "442079460958", "@carol:example.org"],
+        ]
+        .map(|row| row.map(str::to_owned).to_vec())
+    );
+
+    // v2: the hash table fed from the store's lookup.query and from the bindings.
+    let alice = app.client_as(&token);
+    hashed_eventually(
+        &alice,
+        &[
+            ("bob@example.org", "email"),
+            ("442079460958", "msisdn"),
+            ("alice@example.org", "email"),
+            (TAUTOLOGY, "email"),
+        ],
+        &[
+            "@alice:example.org",
+            "@bob:example.org",
+            "@carol:example.org",
+        ],
+    )
+    .await;
+    // A row added to the store is found by hashed lookups within the refresh (1 s).
+    execute(
+        &people.writer_url,
+        &["INSERT INTO people VALUES ('dave', '@dave:example.org', 'dave@example.org', NULL)"],
+    )
+    .await;
+    hashed_eventually(
+        &alice,
+        &[("dave@example.org", "email")],
+        &["@dave:example.org"],
+    )
+    .await;
+
+    let (code, body) = status(&app).await;
+    assert_eq!(
+        (code, &body["checks"]["sql"]),
+        (200, &json!("OK")),
+        "{body}"
+    );
+    people.finish().await;
+}
+
+#[tokio::test]
+async fn lookups_are_answered_from_an_sqlite_store_and_verity_own_bindings_together() {
+    lookups_are_answered_from_the_store_and_the_bindings_together(false).await;
+}
+
+#[tokio::test]
+async fn lookups_are_answered_from_a_postgres_store_and_verity_own_bindings_together() {
+    lookups_are_answered_from_the_store_and_the_bindings_together(true).await;
+}
+
+#[tokio::test]
+async fn with_the_store_unreachable_verity_starts_answers_from_its_other_backends_and_status_names_it()
+ {
+    // A PostgreSQL URL on a closed port (1, on the loopback: nothing listens there).
+    let yaml = "
+sql:
+  enabled: true
+  type: postgresql
+  connection: '//127.0.0.1:1/people?user=verity&password=sql-secret'
+  lookup:
+    query: 'SELECT mxid, medium, address FROM people'
+memory:
+  enabled: true
+  identities:
+    - username: memo
+      threepids:
+        - {medium: email, address: memo@example.org}
+";
+    let started = Instant::now();
+    let (app, peers) = app_with_peers(Backend::Sqlite, yaml).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "start-up took {:?}",
+        started.elapsed()
+    );
+    let found = v1_lookup(&app.client, "email", "memo@example.org").await;
+    assert_eq!(found["mxid"], "@memo:example.org", "{found}");
+    assert_eq!(
+        v1_lookup(&app.client, "email", "nobody@example.org").await,
+        json!({})
+    );
+    // The hash table is built without the store: hashed lookups answer, not 503.
+    let token = register_alice(&app, &peers).await;
+    hashed_eventually(
+        &app.client_as(&token),
+        &[("memo@example.org", "email")],
+        &["@memo:example.org"],
+    )
+    .await;
+    // Lookups the store cannot answer do not wait on it each time: once it has failed to
+    // connect, it is not asked again for 10 s.
+    v1_lookup(&app.client, "email", "nobody@example.org").await;
+    let asked = Instant::now();
+    for _ in 0..5 {
+        v1_lookup(&app.client, "email", "nobody@example.org").await;
+    }
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "5 lookups took {:?}",
+        asked.elapsed()
+    );
+    let (code, body) = status(&app).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["health"], "OK", "{body}");
+    assert_eq!(body["checks"]["sql"], "UNHEALTHY", "{body}");
+    assert!(!body.to_string().contains("sql-secret"), "{body}");
+}
