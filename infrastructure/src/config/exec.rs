@@ -151,6 +151,13 @@ pub fn resolve(raw: RawExec, domain: &MatrixDomain) -> Result<Option<ExecSetting
         }
     }
     config.hash_lookup = identity.hash_lookup.is_some_and(|Flag(on)| on);
+    if config.hash_lookup && config.bulk.command.is_none() && config.all.command.is_none() {
+        return Err(ConfigError::invalid(
+            "exec.identity.hashLookup",
+            "the hash table is fed by exec.identity.lookup.bulk (asked with an empty list, as in \
+             ma1sd) or by exec.identity.lookup.all: set one of their commands, or hashLookup: false",
+        ));
+    }
     if let Some(Int(priority)) = identity.priority {
         config.priority = priority;
     }

@@ -141,6 +141,10 @@ fn errors_name_the_key_to_fix() {
             &format!("  enabled: true\n  concurrency: 0\n{SINGLE}"),
             "exec.concurrency",
         ),
+        (
+            &format!("  enabled: true\n{SINGLE}    hashLookup: true\n"),
+            "exec.identity.hashLookup",
+        ),
     ] {
         let (found, shown) = error(section);
         assert_eq!(found, key, "{shown}");

@@ -10,6 +10,7 @@ mod browser;
 mod crash_safety;
 mod discovery;
 mod errors;
+mod exec_store;
 mod import_ma1sd;
 mod import_sydent;
 mod import_sydent_invites;

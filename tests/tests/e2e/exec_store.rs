@@ -1,0 +1,413 @@
+//! The `exec` identity backend over small `sh` programs written to a temporary directory: v1
+//! single and bulk lookups and v2 hashed lookups answered from them and from Verity's own
+//! bindings together, hostile 3PIDs reaching a program as data and finding nobody, and a server
+//! that starts and answers from its other backends while the command is missing or hangs, with
+//! `/status` naming the store.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use pretty_assertions::assert_eq;
+use serde_json::{Value, json};
+use verity_tests::client::{Client, types};
+use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
+
+use crate::ldap::{lookup_hash, status, v1_lookup};
+use crate::sessions::{app_with_peers, register_alice};
+
+/// One 3PID: its medium and address as arguments, `$DB` (lines `medium<TAB>address<TAB>user`)
+/// searched without a shell reading either; ma1sd's plain answer `mxid` then the user, or exit 1.
+const SINGLE: &str = r#"printf '%s\n' "$2" >> "$LOG"
+M="$1" A="$2" exec awk -F '\t' '
+  $1 == ENVIRON["M"] && $2 == ENVIRON["A"] { print "mxid"; print $3; found = 1; exit }
+  END { if (!found) exit 1 }' "$DB""#;
+
+/// A list: `medium<TAB>address` lines on stdin (none: every 3PID, the hash feed), ma1sd's JSON
+/// answer.
+const BULK: &str = r#"exec awk -F '\t' '
+  function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
+  FILENAME != "-" { user[$1 "\t" $2] = $3; order[++n] = $1 "\t" $2; next }
+  { asked[$1 "\t" $2] = 1; any = 1 }
+  END {
+    printf "{\"lookup\":["
+    for (i = 1; i <= n; i++) {
+      k = order[i]
+      if (any && !(k in asked)) continue
+      split(k, p, "\t")
+      printf "%s{\"medium\":\"%s\",\"address\":\"%s\",\"id\":{\"type\":\"mxid\",\"value\":\"%s\"}}", sep, esc(p[1]), esc(p[2]), user[k]
+      sep = ","
+    }
+    print "]}"
+  }' "$DB" -"#;
+
+/// The programs and their file in a temporary directory.
+struct Programs {
+    dir: tempfile::TempDir,
+}
+
+impl Programs {
+    fn new(bindings: &[(&str, &str, &str)]) -> Self {
+        let programs = Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        };
+        programs.set(bindings);
+        programs.script("single", SINGLE);
+        programs.script("bulk", BULK);
+        std::fs::write(programs.path("log"), "").expect("log");
+        programs
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The file the programs read, replaced whole.
+    fn set(&self, bindings: &[(&str, &str, &str)]) {
+        let lines: String = bindings
+            .iter()
+            .map(|(medium, address, user)| format!("{medium}\t{address}\t{user}\n"))
+            .collect();
+        let temp = self.path("db.new");
+        std::fs::write(&temp, lines).expect("db");
+        std::fs::rename(temp, self.path("db.tsv")).expect("db");
+    }
+
+    fn script(&self, name: &str, body: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt as _;
+        let path = self.path(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("script");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        path
+    }
+
+    /// The addresses the single program was given, one a line.
+    fn asked(&self) -> String {
+        std::fs::read_to_string(self.path("log")).expect("log")
+    }
+
+    /// The `exec` section: `single` as `command`, the bulk program (which also feeds the hash
+    /// table, as ma1sd's `hashLookup` did) unless `bulk` is false.
+    fn yaml(&self, command: &Path, bulk: bool, timeout: &str) -> String {
+        let dir = self.dir.path().display();
+        let lookups = if bulk {
+            format!(
+                "      bulk:
+        command: '{dir}/bulk'
+        env: {{DB: '{dir}/db.tsv'}}
+        input: {{type: plain}}
+        output: {{type: json}}
+"
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            "
+exec:
+  enabled: true
+  identity:
+    hashLookup: {bulk}
+    refresh: 1s
+    lookup:
+      single:
+        command: '{command}'
+        args: ['{{medium}}', '{{address}}']
+        env: {{DB: '{dir}/db.tsv', LOG: '{dir}/log'}}
+        output: {{type: plain}}
+        timeout: {timeout}
+{lookups}",
+            command = command.display()
+        )
+    }
+}
+
+/// Validates `email` for alice through the emailed link and binds it to her.
+async fn bind_alice(app: &TestApp, peers: &Peers, token: &str, email: &str) {
+    let alice = app.client_as(token);
+    let sid = alice
+        .email_request_token_v2(&types::EmailTokenRequest {
+            client_secret: "secretAlice".into(),
+            email: email.into(),
+            send_attempt: "1".into(),
+            next_link: None,
+        })
+        .await
+        .expect("requestToken")
+        .into_inner()
+        .sid;
+    assert_eq!(peers.open_emailed_link(app).await, 200);
+    alice
+        .bind_v2(&types::BindRequest {
+            sid,
+            client_secret: "secretAlice".into(),
+            mxid: "@alice:example.org".into(),
+        })
+        .await
+        .expect("bind");
+}
+
+/// The users a v2 `sha256` lookup finds for `pairs` (sorted), or `None` while it fails.
+async fn hashed_now(client: &Client, pairs: &[(&str, &str)]) -> Option<Value> {
+    let pepper = client
+        .get_hash_details()
+        .await
+        .ok()?
+        .into_inner()
+        .lookup_pepper;
+    let addresses = pairs
+        .iter()
+        .map(|(address, medium)| lookup_hash(address, medium, &pepper))
+        .collect();
+    let answer = client
+        .lookup_users(&types::LookupBody {
+            algorithm: "sha256".into(),
+            pepper,
+            addresses,
+        })
+        .await
+        .ok()?
+        .into_inner();
+    let mut found: Vec<String> = answer.mappings.into_values().collect();
+    found.sort();
+    Some(json!(found))
+}
+
+/// Asks until the v2 lookup of `pairs` answers `expected`; fails after 20 s.
+async fn hashed_eventually(client: &Client, pairs: &[(&str, &str)], expected: Value) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = hashed_now(client, pairs).await;
+        if found.as_ref() == Some(&expected) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "hashed lookups answer {found:?} after 20 s, not {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn lookups_are_answered_from_the_exec_store_together_with_verity_s_own_bindings() {
+    let programs = Programs::new(&[
+        ("email", "bob@example.org", "@bob:example.org"),
+        ("msisdn", "12025550143", "@carol:example.org"),
+    ]);
+    let single = programs.path("single");
+    let (app, peers) = app_with_peers(Backend::Sqlite, &programs.yaml(&single, true, "5s")).await;
+    let token = register_alice(&app, &peers).await;
+    bind_alice(&app, &peers, &token, "alice@example.org").await;
+
+    // v1 single: the program (an email asked in capitals is asked in canonical form) and a binding.
+    for (medium, address, user) in [
+        ("email", "bob@example.org", "@bob:example.org"),
+        ("email", "BOB@example.org", "@bob:example.org"),
+        ("msisdn", "12025550143", "@carol:example.org"),
+        ("email", "alice@example.org", "@alice:example.org"),
+    ] {
+        let found = v1_lookup(&app.client, medium, address).await;
+        assert_eq!(found["mxid"], user, "{medium} {address}: {found}");
+    }
+    assert_eq!(
+        v1_lookup(&app.client, "email", "nobody@example.org").await,
+        json!({})
+    );
+
+    // Bulk: the bulk program for what the bindings did not answer.
+    let bulk = app
+        .client
+        .bulk_lookup_v1(&types::BulkLookupRequest {
+            threepids: vec![
+                vec!["email".into(), "bob@example.org".into()],
+                vec!["msisdn".into(), "12025550143".into()],
+                vec!["email".into(), "alice@example.org".into()],
+                vec!["email".into(), "nobody@example.org".into()],
+            ],
+        })
+        .await
+        .expect("bulk lookup")
+        .into_inner();
+    let mut bulk = bulk.threepids;
+    bulk.sort();
+    assert_eq!(
+        bulk,
+        [
+            ["email", "alice@example.org", "@alice:example.org"],
+            ["email", "bob@example.org", "@bob:example.org"],
+            ["msisdn", "12025550143", "@carol:example.org"],
+        ]
+        .map(|row| row.map(str::to_owned).to_vec())
+    );
+
+    // v2: the hash table fed by the bulk program (`hashLookup`) and the bindings.
+    let alice = app.client_as(&token);
+    hashed_eventually(
+        &alice,
+        &[
+            ("bob@example.org", "email"),
+            ("12025550143", "msisdn"),
+            ("alice@example.org", "email"),
+            ("nobody@example.org", "email"),
+        ],
+        json!([
+            "@alice:example.org",
+            "@bob:example.org",
+            "@carol:example.org"
+        ]),
+    )
+    .await;
+    // A 3PID the programs start to know is hashed within `exec.identity.refresh` (1 s).
+    programs.set(&[
+        ("email", "bob@example.org", "@bob:example.org"),
+        ("email", "dave@example.org", "@dave:example.org"),
+    ]);
+    hashed_eventually(
+        &alice,
+        &[("dave@example.org", "email"), ("12025550143", "msisdn")],
+        json!(["@dave:example.org"]),
+    )
+    .await;
+
+    let (code, body) = status(&app).await;
+    assert_eq!(
+        (code, &body["checks"]["exec"]),
+        (200, &json!("OK")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_3pids_reach_the_program_as_one_argument_find_nobody_and_run_nothing() {
+    let programs = Programs::new(&[("email", "bob@example.org", "@bob:example.org")]);
+    let single = programs.path("single");
+    let peers = Peers::start().await;
+    let yaml = format!("{}{}", peers.yaml(), programs.yaml(&single, false, "5s"));
+    let app = spawn_app_with(Backend::Sqlite, &yaml).await;
+    let pwned = programs.path("pwned");
+    let pwned = pwned.display();
+    let hostile = [
+        format!("$(touch {pwned})"),
+        format!("`touch {pwned}`"),
+        format!("bob@example.org; touch {pwned}"),
+        format!("' ; touch '{pwned}"),
+        format!("\" && touch \"{pwned}"),
+        format!("bob@example.org | touch {pwned}"),
+        "bob@example.org' || '1'='1".to_owned(),
+        "*".to_owned(),
+    ];
+    let mut reached = Vec::new();
+    for address in &hostile {
+        for medium in ["m.handle", "email"] {
+            let found = app.client.lookup_v1(address, medium).await;
+            let found = found.map(|a| serde_json::to_value(a.into_inner()).expect("JSON"));
+            assert!(
+                matches!(&found, Ok(value) if *value == json!({})) || found.is_err(),
+                "{medium} {address}: {found:?}"
+            );
+            if medium == "m.handle" && found.is_ok() {
+                reached.push(address.clone());
+            }
+        }
+    }
+    assert!(
+        !programs.path("pwned").exists(),
+        "a 3PID was run by a shell"
+    );
+    // Each address the program was given arrived whole, as written.
+    assert!(!reached.is_empty(), "no custom-medium lookup reached the program");
+    let asked = programs.asked();
+    let asked: Vec<&str> = asked.lines().collect();
+    for address in &reached {
+        assert!(
+            asked.contains(&address.as_str()),
+            "{address:?} not in {asked:?}"
+        );
+    }
+    // Bulk: the same through the bulk path (the single program for each 3PID, no bulk command).
+    let bulk = app
+        .client
+        .bulk_lookup_v1(&types::BulkLookupRequest {
+            threepids: hostile
+                .iter()
+                .map(|address| vec!["m.handle".into(), address.clone()])
+                .collect(),
+        })
+        .await
+        .map(|answer| answer.into_inner().threepids);
+    assert!(
+        matches!(&bulk, Ok(rows) if rows.is_empty()) || bulk.is_err(),
+        "{bulk:?}"
+    );
+    assert!(
+        !programs.path("pwned").exists(),
+        "a 3PID was run by a shell"
+    );
+    let (_, body) = status(&app).await;
+    assert_eq!(body["checks"]["exec"], "OK", "{body}");
+}
+
+#[tokio::test]
+async fn with_the_command_missing_or_hanging_verity_starts_and_answers_from_its_other_backends() {
+    let memory = "
+memory:
+  enabled: true
+  identities:
+    - username: memo
+      threepids:
+        - {medium: email, address: memo@example.org}
+";
+    let programs = Programs::new(&[("email", "bob@example.org", "@bob:example.org")]);
+    let missing = programs.path("not-installed");
+    let peers = Peers::start().await;
+    let yaml = format!(
+        "{}{}{memory}",
+        peers.yaml(),
+        programs.yaml(&missing, false, "5s")
+    );
+    let app = spawn_app_with(Backend::Sqlite, &yaml).await;
+    let found = v1_lookup(&app.client, "email", "memo@example.org").await;
+    assert_eq!(found["mxid"], "@memo:example.org", "{found}");
+    assert_eq!(
+        v1_lookup(&app.client, "email", "bob@example.org").await,
+        json!({})
+    );
+    let eve = peers.register(&app, "eve").await;
+    hashed_eventually(
+        &eve,
+        &[("memo@example.org", "email")],
+        json!(["@memo:example.org"]),
+    )
+    .await;
+    let (code, body) = status(&app).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["health"], "OK", "{body}");
+    assert_eq!(body["checks"]["exec"], "UNHEALTHY", "{body}");
+
+    // A program that hangs is killed after its `timeout` (1 s); the others answer meanwhile.
+    let hangs = programs.script("hangs", "sleep 30");
+    let peers = Peers::start().await;
+    let yaml = format!(
+        "{}{}{memory}",
+        peers.yaml(),
+        programs.yaml(&hangs, false, "1s")
+    );
+    let app = spawn_app_with(Backend::Sqlite, &yaml).await;
+    let asked = Instant::now();
+    assert_eq!(
+        v1_lookup(&app.client, "email", "bob@example.org").await,
+        json!({})
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    let found = v1_lookup(&app.client, "email", "memo@example.org").await;
+    assert_eq!(found["mxid"], "@memo:example.org", "{found}");
+    let (code, body) = status(&app).await;
+    assert_eq!(
+        (code, &body["checks"]["exec"]),
+        (200, &json!("UNHEALTHY")),
+        "{body}"
+    );
+}
