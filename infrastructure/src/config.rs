@@ -36,6 +36,7 @@ mod raw;
 mod read;
 mod recursive;
 mod resolve;
+mod rest;
 mod spring;
 mod sql;
 mod storage;
@@ -146,6 +147,8 @@ mod tests_ldap;
 mod tests_policy;
 #[cfg(test)]
 mod tests_ratelimit;
+#[cfg(test)]
+mod tests_rest;
 #[cfg(test)]
 mod tests_spring;
 #[cfg(test)]

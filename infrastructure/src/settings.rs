@@ -16,6 +16,7 @@ use verity_adapter_matrix::FederationConfig;
 // `memory.*` is the memory adapter's own type, which config/lookup.rs builds.
 pub use verity_adapter_memory::{MemoryIdentity, MemorySettings};
 use verity_adapter_notify::{FileConfig, SenderIdentity, SmtpConfig, TemplateConfig, TwilioConfig};
+use verity_adapter_rest::RestConfig;
 use verity_adapter_sql::{QueryBackendConfig, SynapseSqlConfig};
 use verity_application::usecases::{
     AccountSettings, AssociationSettings, HashingSettings, InviteSettings, LookupSettings,
@@ -61,6 +62,9 @@ pub struct Settings {
     /// `exec.*`: the operator's programs as an identity backend (ma1sd's exec store); `None`
     /// unless `exec.identity.enabled` (or `exec.enabled`).
     pub exec: Option<ExecSettings>,
+    /// `rest.*`: the operator's HTTP service as an identity backend (ma1sd's REST store); `None`
+    /// unless enabled.
+    pub rest: Option<RestSettings>,
     /// `sql.*`: the operator's own database as an identity backend (mxisd's generic SQL
     /// store); `None` unless enabled.
     pub sql: Option<SqlStoreSettings>,
@@ -86,6 +90,18 @@ pub struct DirectorySettings {
     /// `<section>.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and
     /// at pepper rotations): with `identity.lookup`, how often the hashed-lookup table is built
     /// again, so that a 3PID added to or removed from the directory shows within it.
+    pub refresh: Duration,
+}
+
+/// The REST identity backend (`rest.*`): the adapter's settings, and how often the wiring reads
+/// its `identity.all` feed again into the hashed-lookup table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestSettings {
+    /// Everything the adapter reads.
+    pub config: RestConfig,
+    /// `rest.identity.refresh` (Verity only, default 5 minutes; `0`: only at start-up and at
+    /// pepper rotations): with `rest.endpoints.identity.all`, how often the hashed-lookup table
+    /// is built again.
     pub refresh: Duration,
 }
 

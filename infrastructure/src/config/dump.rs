@@ -52,6 +52,7 @@ struct Document<'a> {
     ldap: LdapDump,
     netiq: LdapDump,
     exec: super::exec::ExecDump,
+    rest: super::rest::RestDump,
     sql: super::sql::SqlDump,
     /// `bindings`, `hashing`, `memory`, `lookup`.
     #[serde(flatten)]
@@ -274,6 +275,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             ldap: ldap::dump(s.ldap.as_ref()),
             netiq: ldap::dump(s.netiq.as_ref()),
             exec: super::exec::dump(s.exec.as_ref()),
+            rest: super::rest::dump(s.rest.as_ref()),
             sql: super::sql::dump(s.sql.as_ref()),
             invite: invites::dump(&s.invites),
             view: view::dump(&s.views),

@@ -4,7 +4,6 @@
 /// Top-level mxisd/ma1sd sections a later Verity release will implement. Setting one is worth a
 /// warning of its own: the operator did nothing wrong, the feature is just not there yet.
 pub const LATER_SECTIONS: &[&str] = &[
-    "rest",
     "firebase",
     "wordpress",
     "view",

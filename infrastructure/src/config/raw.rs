@@ -71,6 +71,8 @@ pub struct RawConfig {
     #[serde(deserialize_with = "nullable")]
     pub exec: super::exec::RawExec,
     #[serde(deserialize_with = "nullable")]
+    pub rest: super::rest::RawRest,
+    #[serde(deserialize_with = "nullable")]
     pub sql: super::sql::RawSql,
     #[serde(deserialize_with = "nullable")]
     pub memory: RawMemory,

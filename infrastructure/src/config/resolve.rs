@@ -82,6 +82,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
     let exec = super::exec::resolve(raw.exec, &matrix.domain)?;
+    let rest = super::rest::resolve(raw.rest, &matrix.domain)?;
     let sql = super::sql::resolve(raw.sql, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
@@ -101,6 +102,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         ldap,
         netiq,
         exec,
+        rest,
         sql,
         lookups,
         invites,

@@ -229,7 +229,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     let loaded = parsed(
         "matrix: {domain: example.org}\n\
          lookup:\n  recursive:\n    bridge: {enabled: false}\n\
-         rest: {enabled: false}\n\
+         wordpress: {enabled: false}\n\
          logging: {requests: true}\n\
          session: {policy: {unbind: {fraudulent: {sendWarning: true}}}}\n",
     );
@@ -240,7 +240,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
                 path: "lookup.recursive.bridge".into()
             },
             ConfigWarning::NotUsedYet {
-                path: "rest".into()
+                path: "wordpress".into()
             },
             ConfigWarning::NotUsedYet {
                 path: "logging.requests".into()
@@ -252,7 +252,7 @@ fn mxisd_sections_of_later_releases_get_a_not_used_yet_warning_only_when_set() {
     );
     assert_eq!(
         loaded.warnings[1].to_string(),
-        "`rest` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
+        "`wordpress` is an mxisd/ma1sd section this version of Verity does not use yet; it is ignored"
     );
     assert!(loaded.warnings[0].to_string().contains("mxisd/ma1sd key"));
     assert!(loaded.warnings[2].to_string().contains("mxisd/ma1sd key"));

@@ -181,10 +181,6 @@ fn a_rotation_every_thousand_lookups_or_by_age_or_with_hashing_off_gives_no_rota
 #[test]
 fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section() {
     for (yaml, key) in [
-        (
-            "rest:\n  enabled: true\n  host: https://x\n",
-            "rest.enabled",
-        ),
         ("firebase: {enabled: true}\n", "firebase.enabled"),
         ("wordpress: {enabled: yes}\n", "wordpress.enabled"),
         ("appsvc: {enabled: true}\n", "appsvc.enabled"),
@@ -204,16 +200,14 @@ fn a_switched_on_backend_verity_does_not_have_stops_start_up_naming_its_section(
 #[test]
 fn a_switched_off_backend_section_stays_a_not_used_yet_warning() {
     let loaded = parsed(&with(
-        "rest:\n  enabled: false\n  host: https://rest.example.org\n\
+        "wordpress:\n  enabled: false\n  rest: {base: https://wp.example.org}\n\
          sql: {enabled: false}\nexec: {identity: {enabled: false}}\n",
     ));
     assert_eq!(
         loaded.warnings,
-        [
-            ConfigWarning::NotUsedYet {
-                path: "rest".into()
-            },
-        ]
+        [ConfigWarning::NotUsedYet {
+            path: "wordpress".into()
+        },]
     );
 }
 

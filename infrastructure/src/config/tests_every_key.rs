@@ -30,7 +30,7 @@ const THIRD: &str = include_str!("every_key/third.yaml");
 const FOURTH: &str = include_str!("every_key/fourth.yaml");
 
 /// The values of the secrets in the files; none may appear in a dump.
-const SECRETS: [&str; 7] = [
+const SECRETS: [&str; 8] = [
     "storage-secret",
     "smtp-secret",
     "twilio-secret",
@@ -38,6 +38,7 @@ const SECRETS: [&str; 7] = [
     "memory-secret",
     "ldap-secret",
     "netiq-secret",
+    "rest-secret",
 ];
 
 /// A key Verity reads only to warn that it has no effect, so a file setting it is not quiet.

@@ -96,8 +96,8 @@ fn a_dotted_key_of_an_unknown_section_is_still_reported_as_unknown() {
 
 #[test]
 fn a_dotted_enabled_backend_stops_start_up_like_the_nested_one() {
-    let error = parse("matrix.domain: example.org\nrest.enabled: true\n").unwrap_err();
-    assert_eq!(error.key(), Some("rest.enabled"), "{error}");
+    let error = parse("matrix.domain: example.org\nfirebase.enabled: true\n").unwrap_err();
+    assert_eq!(error.key(), Some("firebase.enabled"), "{error}");
 }
 
 #[test]

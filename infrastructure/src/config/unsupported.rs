@@ -21,11 +21,6 @@ struct Section {
 
 const SECTIONS: &[Section] = &[
     Section {
-        name: "rest",
-        what: "the REST identity backend",
-        parts: &[],
-    },
-    Section {
         name: "firebase",
         what: "the Firebase identity backend",
         parts: &[],

@@ -5,6 +5,7 @@ use anyhow::Context as _;
 use verity_adapter_exec::ExecBackend;
 use verity_adapter_ldap::LdapBackend;
 use verity_adapter_memory::MemoryBackend;
+use verity_adapter_rest::RestBackend;
 use verity_adapter_sql::{QueryBackend, SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
     Clock, HashLookups, HashStore, HealthCheck, IdentityBackend, RemoteIdentityServers,
@@ -145,6 +146,8 @@ enum BackendKind {
     Sql,
     /// `exec` (the operator's programs).
     Exec,
+    /// `rest` (the operator's HTTP service).
+    Rest,
 }
 
 /// The backends `settings` switch on, highest priority first (`memory.priority`,
@@ -167,6 +170,9 @@ fn backend_order(settings: &Settings) -> Vec<BackendKind> {
     }
     if let Some(netiq) = &settings.netiq {
         on.push((BackendKind::Netiq, netiq.config.priority.into()));
+    }
+    if let Some(rest) = &settings.rest {
+        on.push((BackendKind::Rest, rest.config.priority.into()));
     }
     if let Some(exec) = &settings.exec {
         on.push((BackendKind::Exec, exec.config.priority.into()));
@@ -219,6 +225,18 @@ pub(super) async fn identity_backends(
                     backends.push(Arc::new(directory::Tolerant::new(section, backend)));
                 }
             }
+            BackendKind::Rest => {
+                if let Some(rest) = &settings.rest {
+                    // Nothing is asked here: a backend that is down does not stop start-up, and
+                    // its failures are answered by the other backends, as a directory's.
+                    let backend = Arc::new(
+                        RestBackend::new(rest.config.clone())
+                            .context("cannot set up the REST identity backend (rest.*)")?,
+                    );
+                    checks.push(backend.clone());
+                    backends.push(Arc::new(directory::Tolerant::new("rest", backend)));
+                }
+            }
             BackendKind::Exec => {
                 if let Some(exec) = &settings.exec {
                     // Nothing runs here: a missing program fails its lookups (answered by the
@@ -248,8 +266,14 @@ pub(super) async fn identity_backends(
     Ok((backends, checks))
 }
 
-/// The shortest `identity.refresh` of the directories that feed the hash table, if any.
+/// The shortest `identity.refresh` of the directories (and of the REST backend) that feed the
+/// hash table, if any.
 fn directory_refresh(settings: &Settings) -> Option<std::time::Duration> {
+    let rest = settings
+        .rest
+        .as_ref()
+        .filter(|rest| rest.config.endpoints.identity_all.is_some() && !rest.refresh.is_zero())
+        .map(|rest| rest.refresh);
     let exec = settings
         .exec
         .as_ref()
@@ -267,6 +291,7 @@ fn directory_refresh(settings: &Settings) -> Option<std::time::Duration> {
                 .filter(|sql| sql.config.feed && !sql.refresh.is_zero())
                 .map(|sql| sql.refresh),
         )
+        .chain(rest)
         .chain(exec)
         .min()
 }

@@ -187,3 +187,18 @@ async fn the_backend_with_the_higher_priority_answers_for_a_3pid_two_backends_kn
         (alice.clone(), alice)
     );
 }
+
+#[test]
+fn the_rest_store_comes_after_the_directories_by_default_and_moves_with_its_priority() {
+    use super::BackendKind::Rest;
+    let rest = |priority: &str| {
+        format!("rest:\n  enabled: true\n  host: 'http://127.0.0.1:1'\n{priority}")
+    };
+    let ldap = directory("ldap", "");
+    assert_eq!(
+        order(&format!("{ldap}{}", rest(""))),
+        [Bindings, Ldap, Rest]
+    );
+    let first = rest("  identity: {priority: 21}\n");
+    assert_eq!(order(&format!("{ldap}{first}")), [Rest, Bindings, Ldap]);
+}
