@@ -51,7 +51,7 @@ ldap:
     )
 }
 
-async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
+pub(crate) async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
     serde_json::to_value(
         client
             .lookup_v1(address, medium)
@@ -62,7 +62,7 @@ async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
     .expect("JSON")
 }
 
-fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
+pub(crate) fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
     use base64::Engine as _;
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(format!("{address} {medium} {pepper}").as_bytes());
@@ -70,7 +70,7 @@ fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
 }
 
 /// The users the v2 `sha256` lookup finds for `(address, medium)` pairs, by hash.
-async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Value {
+pub(crate) async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Value {
     let pepper = client
         .get_hash_details()
         .await
@@ -95,7 +95,7 @@ async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Value {
 }
 
 /// `GET /status`: the HTTP status and the body's `status` object.
-async fn status(app: &TestApp) -> (u16, Value) {
+pub(crate) async fn status(app: &TestApp) -> (u16, Value) {
     let response = app
         .http
         .get(app.url("/status"))

@@ -33,6 +33,7 @@ mod real_synapse;
 mod recursive;
 mod remote_offer;
 mod remote_sessions;
+mod rest_store;
 mod security_headers;
 mod session_rules;
 mod sessions;
