@@ -3,7 +3,6 @@
 //! bindings together, hostile 3PIDs reaching a program as data and finding nobody, and a server
 //! that starts and answers from its other backends while the command is missing or hangs, with
 //! `/status` naming the store.
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
@@ -14,111 +13,9 @@ use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 use crate::ldap::{lookup_hash, status, v1_lookup};
 use crate::sessions::{app_with_peers, register_alice};
 
-/// One 3PID: its medium and address as arguments, `$DB` (lines `medium<TAB>address<TAB>user`)
-/// searched without a shell reading either; ma1sd's plain answer `mxid` then the user, or exit 1.
-const SINGLE: &str = r#"printf '%s\n' "$2" >> "$LOG"
-M="$1" A="$2" exec awk -F '\t' '
-  $1 == ENVIRON["M"] && $2 == ENVIRON["A"] { print "mxid"; print $3; found = 1; exit }
-  END { if (!found) exit 1 }' "$DB""#;
-
-/// A list: `medium<TAB>address` lines on stdin (none: every 3PID, the hash feed), ma1sd's JSON
-/// answer.
-const BULK: &str = r#"exec awk -F '\t' '
-  function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
-  FILENAME != "-" { user[$1 "\t" $2] = $3; order[++n] = $1 "\t" $2; next }
-  { asked[$1 "\t" $2] = 1; any = 1 }
-  END {
-    printf "{\"lookup\":["
-    for (i = 1; i <= n; i++) {
-      k = order[i]
-      if (any && !(k in asked)) continue
-      split(k, p, "\t")
-      printf "%s{\"medium\":\"%s\",\"address\":\"%s\",\"id\":{\"type\":\"mxid\",\"value\":\"%s\"}}", sep, esc(p[1]), esc(p[2]), user[k]
-      sep = ","
-    }
-    print "]}"
-  }' "$DB" -"#;
-
-/// The programs and their file in a temporary directory.
-struct Programs {
-    dir: tempfile::TempDir,
-}
-
-impl Programs {
-    fn new(bindings: &[(&str, &str, &str)]) -> Self {
-        let programs = Self {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        programs.set(bindings);
-        programs.script("single", SINGLE);
-        programs.script("bulk", BULK);
-        std::fs::write(programs.path("log"), "").expect("log");
-        programs
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// The file the programs read, replaced whole.
-    fn set(&self, bindings: &[(&str, &str, &str)]) {
-        let lines: String = bindings
-            .iter()
-            .map(|(medium, address, user)| format!("{medium}\t{address}\t{user}\n"))
-            .collect();
-        let temp = self.path("db.new");
-        std::fs::write(&temp, lines).expect("db");
-        std::fs::rename(temp, self.path("db.tsv")).expect("db");
-    }
-
-    fn script(&self, name: &str, body: &str) -> PathBuf {
-        use std::os::unix::fs::PermissionsExt as _;
-        let path = self.path(name);
-        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("script");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        path
-    }
-
-    /// The addresses the single program was given, one a line.
-    fn asked(&self) -> String {
-        std::fs::read_to_string(self.path("log")).expect("log")
-    }
-
-    /// The `exec` section: `single` as `command`, the bulk program (which also feeds the hash
-    /// table, as ma1sd's `hashLookup` did) unless `bulk` is false.
-    fn yaml(&self, command: &Path, bulk: bool, timeout: &str) -> String {
-        let dir = self.dir.path().display();
-        let lookups = if bulk {
-            format!(
-                "      bulk:
-        command: '{dir}/bulk'
-        env: {{DB: '{dir}/db.tsv'}}
-        input: {{type: plain}}
-        output: {{type: json}}
-"
-            )
-        } else {
-            String::new()
-        };
-        format!(
-            "
-exec:
-  enabled: true
-  identity:
-    hashLookup: {bulk}
-    refresh: 1s
-    lookup:
-      single:
-        command: '{command}'
-        args: ['{{medium}}', '{{address}}']
-        env: {{DB: '{dir}/db.tsv', LOG: '{dir}/log'}}
-        output: {{type: plain}}
-        timeout: {timeout}
-{lookups}",
-            command = command.display()
-        )
-    }
-}
+#[path = "exec_store_programs.rs"]
+mod programs;
+use programs::Programs;
 
 /// Validates `email` for alice through the emailed link and binds it to her.
 async fn bind_alice(app: &TestApp, peers: &Peers, token: &str, email: &str) {
@@ -314,7 +211,10 @@ async fn hostile_3pids_reach_the_program_as_one_argument_find_nobody_and_run_not
         "a 3PID was run by a shell"
     );
     // Each address the program was given arrived whole, as written.
-    assert!(!reached.is_empty(), "no custom-medium lookup reached the program");
+    assert!(
+        !reached.is_empty(),
+        "no custom-medium lookup reached the program"
+    );
     let asked = programs.asked();
     let asked: Vec<&str> = asked.lines().collect();
     for address in &reached {
