@@ -176,7 +176,9 @@ impl Runner {
             command: command.to_owned(),
             source,
         })?;
-        let group = child.id();
+        // Killed with the program if this future is dropped before the program was reaped (a
+        // client that went away): `kill_on_drop` alone would leave what it started running.
+        let mut group = Group(child.id().and_then(|id| i32::try_from(id).ok()));
         let stdin = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -192,10 +194,15 @@ impl Runner {
         };
         let finished = tokio::time::timeout(process.timeout, talk).await;
         let (status, out, err) = match finished {
-            Ok(Ok(done)) => done,
+            Ok(Ok(done)) => {
+                // Reaped: its id may name another group from now on.
+                group.0 = None;
+                done
+            }
             Ok(Err(failed)) => {
                 // Killed (and reaped) here rather than left to `kill_on_drop`.
-                kill(group, &mut child).await;
+                group.kill();
+                let _ = child.kill().await;
                 return Err(match failed {
                     Failed::Io(source) => io(source),
                     Failed::TooLarge => ExecError::TooLarge {
@@ -206,7 +213,8 @@ impl Runner {
                 });
             }
             Err(_) => {
-                kill(group, &mut child).await;
+                group.kill();
+                let _ = child.kill().await;
                 return Err(ExecError::Timeout {
                     key: key.to_owned(),
                     command: command.to_owned(),
@@ -255,17 +263,26 @@ fn finish(
     }
 }
 
-/// Kills the program's process group (what it started as well: a shell's `sleep`), then the
-/// program itself, and reaps it. Called only before the program was reaped, so its id still
-/// names its group.
-async fn kill(group: Option<u32>, child: &mut tokio::process::Child) {
-    if let Some(group) = group.and_then(|id| i32::try_from(id).ok()) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(group),
-            nix::sys::signal::Signal::SIGKILL,
-        );
+/// A program's process group (its id), killed when dropped unless the program was reaped.
+struct Group(Option<i32>);
+
+impl Group {
+    /// Kills every process of the group (the program and what it started: a shell's `sleep`).
+    /// Called only before the program was reaped, so its id still names its group.
+    fn kill(&mut self) {
+        if let Some(group) = self.0.take() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(group),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
-    let _ = child.kill().await;
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// Why talking to a running program stopped.

@@ -274,3 +274,34 @@ async fn output_that_is_not_utf8_is_an_error() {
     let error = run(&process(&binary), &[], None).await.unwrap_err();
     assert!(matches!(error, ExecError::Output { .. }), "{error}");
 }
+
+#[tokio::test]
+async fn a_lookup_given_up_by_its_caller_kills_the_program_and_what_it_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let pids = dir.path().join("pids");
+    let slow = script(
+        dir.path(),
+        "slow",
+        &format!("sleep 30 & echo $! > {}; wait", pids.display()),
+    );
+    let mut process = process(&slow);
+    process.timeout = Duration::from_secs(60);
+    let given_up = tokio::time::timeout(Duration::from_millis(300), run(&process, &[], None)).await;
+    assert!(given_up.is_err(), "the program answered");
+    let sleep = std::fs::read_to_string(&pids).unwrap();
+    let stat = format!("/proc/{}/stat", sleep.trim());
+    let mut state = None;
+    for _ in 0..50 {
+        state = std::fs::read_to_string(&stat)
+            .ok()
+            .and_then(|s| s.rsplit(") ").next().and_then(|rest| rest.chars().next()));
+        if state.is_none_or(|s| s == 'Z') {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        state.is_none_or(|s| s == 'Z'),
+        "what it started still runs: {state:?}"
+    );
+}
