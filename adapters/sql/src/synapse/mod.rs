@@ -21,7 +21,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr};
-use verity_application::ports::driven::{BackendError, Binding, IdentityBackend};
+use verity_application::ports::driven::{
+    BackendError, Binding, FeedCursor, FeedRows, IdentityBackend,
+};
 use verity_domain::{Medium, ThreePid, UserId};
 
 mod breaker;
@@ -139,6 +141,41 @@ impl QueryBackend {
             ),
             self.collated("q.mxid"),
         )
+    }
+
+    /// A page of the feed's query, by (medium, address) in byte order, strictly after `after`:
+    /// columns medium, address and the (smallest) user, NULL media and addresses left out.
+    async fn feed_page(
+        &self,
+        after: Option<(&str, &str)>,
+        limit: u32,
+    ) -> Result<Vec<sea_orm::QueryResult>, BackendError> {
+        self.pass()?;
+        let source = self
+            .feed_query
+            .as_ref()
+            .map_or_else(|| SHARED_3PIDS.to_owned(), FeedQuery::body);
+        let mut sql = SqlBuilder::new(self.backend());
+        sql.push(&format!(
+            "SELECT t.medium, t.address, MIN(t.mxid) FROM {} \
+             WHERE t.medium IS NOT NULL AND t.address IS NOT NULL",
+            self.normalised(&source)
+        ));
+        if let Some((medium, address)) = after {
+            sql.push(" AND (t.medium > ");
+            sql.bind(medium);
+            sql.push(" OR (t.medium = ");
+            sql.bind(medium);
+            sql.push(" AND t.address > ");
+            sql.bind(address);
+            sql.push("))");
+        }
+        sql.push(" GROUP BY t.medium, t.address ORDER BY t.medium, t.address LIMIT ");
+        sql.bind(i64::from(limit));
+        self.db
+            .query_all_raw(sql.statement())
+            .await
+            .map_err(|err| self.failed(err))
     }
 
     /// The default lookups: every 3PID of `threepids` found in `user_threepid_id_server`, one
@@ -291,32 +328,12 @@ impl IdentityBackend for QueryBackend {
         if limit == 0 || !self.feed {
             return Ok(Vec::new());
         }
-        self.pass()?;
-        let source = self
-            .feed_query
+        let medium = after.as_ref().map(ThreePid::medium);
+        let after_key = medium
             .as_ref()
-            .map_or_else(|| SHARED_3PIDS.to_owned(), FeedQuery::body);
-        let mut sql = SqlBuilder::new(self.backend());
-        sql.push(&format!(
-            "SELECT t.medium, t.address, MIN(t.mxid) FROM {}",
-            self.normalised(&source)
-        ));
-        if let Some(after) = &after {
-            sql.push(" WHERE t.medium > ");
-            sql.bind(after.medium().as_str());
-            sql.push(" OR (t.medium = ");
-            sql.bind(after.medium().as_str());
-            sql.push(" AND t.address > ");
-            sql.bind(after.address());
-            sql.push(")");
-        }
-        sql.push(" GROUP BY t.medium, t.address ORDER BY t.medium, t.address LIMIT ");
-        sql.bind(i64::from(limit));
-        let rows = self
-            .db
-            .query_all_raw(sql.statement())
-            .await
-            .map_err(|err| self.failed(err))?;
+            .zip(after.as_ref())
+            .map(|(medium, after)| (medium.as_str(), after.address()));
+        let rows = self.feed_page(after_key, limit).await?;
         let mut page = rows
             .iter()
             .map(parse_binding)
@@ -339,5 +356,42 @@ impl IdentityBackend for QueryBackend {
             page.retain(|binding| key(binding) > after);
         }
         Ok(page)
+    }
+
+    /// The rows as the feed's query gives them (emails lower-cased), every one handed over: the
+    /// hash table leaves out, with a warning, a row that is not a valid binding (a phone written
+    /// with punctuation, say) instead of the whole feed failing on it.
+    async fn feed_rows(
+        &self,
+        after: Option<FeedCursor>,
+        limit: u32,
+        rows: &mut FeedRows,
+    ) -> Result<(), BackendError> {
+        rows.clear();
+        if limit == 0 || !self.feed {
+            return Ok(());
+        }
+        let after = match &after {
+            None => None,
+            Some(FeedCursor::Key { medium, address }) => Some((medium.as_str(), address.as_str())),
+            Some(FeedCursor::Position(_)) => {
+                return Err(BackendError::Corrupt(
+                    "the feed was given a position it never returned".into(),
+                ));
+            }
+        };
+        for row in &self.feed_page(after, limit).await? {
+            let text = |index: usize| {
+                row.try_get_by_index::<Option<String>>(index)
+                    .map_err(from_db)
+            };
+            let (medium, address, user) = (text(0)?, text(1)?, text(2)?);
+            rows.push(
+                medium.as_deref().unwrap_or_default(),
+                address.as_deref().unwrap_or_default(),
+                user.as_deref().unwrap_or_default(),
+            );
+        }
+        Ok(())
     }
 }

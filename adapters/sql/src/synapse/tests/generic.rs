@@ -5,7 +5,7 @@
 use pretty_assertions::assert_eq;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use verity_application::ports::driven::{
-    BackendError, Binding, HealthCheck, IdentityBackend, StoreError,
+    BackendError, Binding, FeedRow, FeedRows, HealthCheck, IdentityBackend, StoreError,
 };
 use verity_domain::{MatrixDomain, Medium, ThreePid, UserId};
 
@@ -179,6 +179,7 @@ generic_suite![
     operator_queries_answer_single_and_bulk_lookups_and_feed_the_hash_table,
     an_address_that_is_a_tautology_once_spliced_finds_nobody,
     the_store_cannot_write_even_through_its_own_connection,
+    rows_that_are_no_binding_are_handed_to_the_table_which_leaves_them_out,
 ];
 
 async fn operator_queries_answer_single_and_bulk_lookups_and_feed_the_hash_table(db: &OperatorDb) {
@@ -265,6 +266,33 @@ async fn the_store_cannot_write_even_through_its_own_connection(db: &OperatorDb)
         backend.lookup(&email("alice@example.org")).await.unwrap(),
         Some(user("@alice:example.org"))
     );
+}
+
+async fn rows_that_are_no_binding_are_handed_to_the_table_which_leaves_them_out(db: &OperatorDb) {
+    db.writer
+        .execute_unprepared(
+            "INSERT INTO people VALUES ('dan', 'dan', NULL, '+1 (202) 555-0199'), \
+             ('eve', '@eve:example.org', 'Eve@Example.org', NULL)",
+        )
+        .await
+        .unwrap();
+    let backend = db.backend().await;
+    let mut rows = FeedRows::default();
+    backend.feed_rows(None, 100, &mut rows).await.unwrap();
+    let all: Vec<_> = (0..rows.len()).filter_map(|i| rows.row(i)).collect();
+    let row = |medium, address, user_id| FeedRow {
+        medium,
+        address,
+        user_id,
+    };
+    assert_eq!(all.len(), 6, "{all:?}");
+    assert!(all.contains(&row("msisdn", "+1 (202) 555-0199", "dan")));
+    assert!(all.contains(&row("email", "eve@example.org", "@eve:example.org")));
+    // `feed`, which builds bindings, names the row instead.
+    assert!(matches!(
+        backend.feed(None, 100).await,
+        Err(BackendError::Corrupt(_))
+    ));
 }
 
 // A database that is down or broken: no server needed.
