@@ -202,3 +202,20 @@ fn the_rest_store_comes_after_the_directories_by_default_and_moves_with_its_prio
     let first = rest("  identity: {priority: 21}\n");
     assert_eq!(order(&format!("{ldap}{first}")), [Rest, Bindings, Ldap]);
 }
+
+#[test]
+fn the_exec_store_comes_last_by_default_as_ma1sd_s_priority_0_and_moves_with_it() {
+    use super::BackendKind::Exec;
+    let exec = |priority: &str| {
+        format!(
+            "exec:\n  enabled: true\n  identity:\n{priority}    lookup: {{single: {{command: /opt/lookup}}}}\n"
+        )
+    };
+    let ldap = directory("ldap", "");
+    assert_eq!(
+        order(&format!("{}{ldap}{}", memory(""), exec(""))),
+        [Memory, Bindings, Ldap, Exec]
+    );
+    let first = exec("    priority: 30\n");
+    assert_eq!(order(&format!("{ldap}{first}")), [Exec, Bindings, Ldap]);
+}
