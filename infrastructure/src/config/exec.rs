@@ -1,5 +1,5 @@
 //! `exec.*` (ma1sd's exec identity store) -> the exec adapter's own [`ExecIdentityConfig`], with
-//! ma1sd's keys and defaults. See docs/backends.md#exec.
+//! ma1sd's keys and defaults. See docs/backends.md#exec-the-operators-programs.
 //!
 //! Read: `exec.enabled` and `exec.identity.enabled` (which wins when set, as in ma1sd),
 //! `exec.token.*`, `exec.identity.{priority, hashLookup}` and the processes

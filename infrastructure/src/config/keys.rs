@@ -77,7 +77,7 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     ("ldap.lookup", LDAP_LOOKUP),
     (
         "exec.identity.lookup.*.output.template",
-        "ma1sd never read it: answers are in the fixed json or plain shapes of docs/backends.md#exec",
+        "ma1sd never read it: answers are in the fixed json or plain shapes of docs/backends.md#what-a-program-is-given-and-answers",
     ),
     ("netiq.lookup", LDAP_LOOKUP),
     (
