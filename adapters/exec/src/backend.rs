@@ -93,36 +93,13 @@ impl ExecBackend {
         &self.inner.config
     }
 
-    /// Whether the programs can be run: each configured command is an executable file (or one
-    /// found on `PATH`), and the last run did not fail; for `/status`.
-    ///
-    /// # Errors
-    /// A message naming the key of the command at fault.
-    pub fn health(&self) -> Result<(), String> {
-        let config = &self.inner.config;
-        let mut processes = vec![(SINGLE, &config.single)];
-        if config.bulk.command.is_some() {
-            processes.push((BULK, &config.bulk));
-        }
-        if config.hash_lookup && config.all.command.is_some() {
-            processes.push((ALL, &config.all));
-        }
-        for (key, process) in processes {
-            let Some(command) = &process.command else {
-                return Err(format!("{key}.command is not set"));
-            };
-            crate::health::runnable(command).map_err(|why| format!("{key}.command: {why}"))?;
-        }
-        match self
-            .inner
+    /// The last run's error, until a run succeeds.
+    pub(crate) fn last_error(&self) -> Option<String> {
+        self.inner
             .last_error
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-        {
-            Some(error) => Err(format!("the last run failed: {error}")),
-            None => Ok(()),
-        }
+            .clone()
     }
 
     /// Runs `process` and notes its success or failure for [`health`](Self::health).
@@ -176,6 +153,11 @@ impl ExecBackend {
     /// A single lookup.
     async fn single(&self, threepid: &ThreePid) -> Result<Option<UserId>, ExecError> {
         let process = &self.inner.config.single;
+        if process.command.is_none() && self.inner.config.bulk.command.is_some() {
+            // Only a bulk program: asked with a list of one.
+            let found = self.bulk(&[threepid]).await?;
+            return Ok(found.into_iter().next().map(|binding| binding.user_id));
+        }
         let values = formats::single_tokens(&process.token, threepid);
         let stdin = formats::single_input(&process.input, &process.token, threepid);
         match self.run(SINGLE, process, &values, stdin).await? {

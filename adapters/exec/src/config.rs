@@ -142,7 +142,8 @@ impl Default for Process {
 pub struct ExecIdentityConfig {
     /// `matrix.domain`: the domain of the users a program names by localpart.
     pub matrix_domain: String,
-    /// `lookup.single`: one 3PID (required).
+    /// `lookup.single`: one 3PID; without a command, `bulk` is asked with a list of one (and
+    /// without either, nothing is found).
     pub single: Process,
     /// `lookup.bulk`: a list of 3PIDs; without a command, bulk lookups run `single` for each.
     pub bulk: Process,

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use verity_application::ports::driven::{HealthCheck, StoreError};
 
 use crate::ExecBackend;
+use crate::backend::{ALL, BULK, SINGLE};
 
 #[async_trait]
 impl HealthCheck for ExecBackend {
@@ -21,6 +22,41 @@ impl HealthCheck for ExecBackend {
 
     fn required(&self) -> bool {
         false
+    }
+}
+
+impl ExecBackend {
+    /// Whether the programs can be run: each configured command is an executable file (or one
+    /// found on `PATH`), one of `single` and `bulk` is configured, and the last run did not
+    /// fail; for `/status`.
+    ///
+    /// # Errors
+    /// A message naming the key of the command at fault.
+    pub fn health(&self) -> Result<(), String> {
+        let config = self.config();
+        let mut processes = Vec::new();
+        for (key, process) in [(SINGLE, &config.single), (BULK, &config.bulk)] {
+            if process.command.is_some() {
+                processes.push((key, process));
+            }
+        }
+        if processes.is_empty() {
+            return Err(format!(
+                "{SINGLE}.command is not set (nor {BULK}.command): the exec store finds nobody"
+            ));
+        }
+        if config.hash_lookup && config.all.command.is_some() {
+            processes.push((ALL, &config.all));
+        }
+        for (key, process) in processes {
+            if let Some(command) = &process.command {
+                runnable(command).map_err(|why| format!("{key}.command: {why}"))?;
+            }
+        }
+        match self.last_error() {
+            Some(error) => Err(format!("the last run failed: {error}")),
+            None => Ok(()),
+        }
     }
 }
 

@@ -334,3 +334,31 @@ async fn the_feed_reads_lookup_all_when_it_has_a_command_and_nothing_without_has
     let off = ExecBackend::new(config);
     assert_eq!(off.feed(None, 10).await.unwrap(), Vec::new());
 }
+
+#[tokio::test]
+async fn with_only_a_bulk_program_single_lookups_ask_it_a_list_of_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let alice = (email("alice@example.org"), user("@alice:example.org"));
+    let mut config = over(dir.path(), std::slice::from_ref(&alice))
+        .config()
+        .clone();
+    config.single = Process::default();
+    let backend = ExecBackend::new(config);
+    assert_eq!(backend.lookup(&alice.0).await.unwrap(), Some(alice.1));
+    assert_eq!(
+        backend.lookup(&email("bob@example.org")).await.unwrap(),
+        None
+    );
+    assert_eq!(backend.health(), Ok(()));
+}
+
+#[tokio::test]
+async fn with_no_command_at_all_lookups_fail_and_the_health_says_which_key_to_set() {
+    let backend = ExecBackend::new(ExecIdentityConfig::new("example.org"));
+    assert!(backend.lookup(&email("a@example.org")).await.is_err());
+    let health = backend.health().unwrap_err();
+    assert!(
+        health.starts_with("exec.identity.lookup.single.command is not set"),
+        "{health}"
+    );
+}

@@ -124,14 +124,9 @@ pub fn resolve(raw: RawExec, domain: &MatrixDomain) -> Result<Option<ExecSetting
     let global = tokens(Tokens::default(), raw.token);
     let lookup = identity.lookup.unwrap_or_default();
     let single_key = "exec.identity.lookup.single";
+    // No command is no error (ma1sd: "the action is skipped"): a file that switches exec on
+    // for its login program alone still starts; the wiring warns and `/status` says why.
     config.single = process(lookup.single, single_key, &global, config.single)?;
-    if config.single.command.is_none() {
-        return Err(ConfigError::missing(
-            format!("{single_key}.command"),
-            "the program asked for one 3PID, e.g. /usr/local/bin/verity-lookup (run directly, \
-             not by a shell), or set exec.identity.enabled: false",
-        ));
-    }
     config.bulk = process(
         lookup.bulk,
         "exec.identity.lookup.bulk",

@@ -76,6 +76,11 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     ("sql.auth", SQL_AUTH),
     ("ldap.lookup", LDAP_LOOKUP),
     (
+        "exec.identity.hashEnabled",
+        "ma1sd's hashing docs named it so, but ma1sd (and Verity) read exec.identity.hashLookup: \
+         move it there to feed the programs' 3PIDs to hashed lookups",
+    ),
+    (
         "exec.identity.lookup.*.output.template",
         "ma1sd never read it: answers are in the fixed json or plain shapes of docs/backends.md#what-a-program-is-given-and-answers",
     ),

@@ -106,11 +106,6 @@ fn every_key_of_a_process_is_read_and_the_global_tokens_apply_under_its_own() {
 #[test]
 fn errors_name_the_key_to_fix() {
     for (section, key) in [
-        ("  enabled: true\n", "exec.identity.lookup.single.command"),
-        (
-            "  enabled: true\n  identity: {lookup: {single: {command: ' '}}}\n",
-            "exec.identity.lookup.single.command",
-        ),
         (
             &format!("  enabled: true\n{SINGLE}        input: {{type: xml}}\n"),
             "exec.identity.lookup.single.input.type",
@@ -189,5 +184,17 @@ fn the_dump_reads_back_into_the_same_settings() {
         let again = parse(&dumped).unwrap();
         assert_eq!(again.warnings, [], "{dumped}");
         assert_eq!(again.settings.exec, settings.exec, "{dumped}");
+    }
+}
+
+#[test]
+fn without_a_command_the_store_is_still_on_as_ma1sd_skipped_the_action() {
+    for section in [
+        "  enabled: true\n",
+        "  enabled: true\n  identity: {lookup: {single: {command: ' '}}}\n",
+    ] {
+        let settings = exec(section).unwrap().unwrap();
+        assert_eq!(settings.config.single.command, None);
+        assert_eq!(settings.config.bulk.command, None);
     }
 }
