@@ -49,6 +49,8 @@ const HOSTILE: &[&str] = &[
     "a\" && touch \"{dir}/pwned",
     "a | touch {dir}/pwned",
     "$HOME ${PATH} * ?",
+    // Lookups never carry one (3PIDs refuse control characters), but a token's value may.
+    "a\nb; touch {dir}/pwned\n",
     "-e",
     "",
 ];
