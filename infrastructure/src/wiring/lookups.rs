@@ -142,10 +142,10 @@ enum BackendKind {
     Ldap,
     /// `netiq` (the same tree as `ldap`).
     Netiq,
-    /// `sql` (the operator's own database).
-    Sql,
     /// `exec` (the operator's programs).
     Exec,
+    /// `sql` (the operator's own database).
+    Sql,
     /// `rest` (the operator's HTTP service).
     Rest,
 }
@@ -174,11 +174,11 @@ fn backend_order(settings: &Settings) -> Vec<BackendKind> {
     if let Some(rest) = &settings.rest {
         on.push((BackendKind::Rest, rest.config.priority.into()));
     }
-    if let Some(exec) = &settings.exec {
-        on.push((BackendKind::Exec, exec.config.priority.into()));
-    }
     if let Some(sql) = &settings.sql {
         on.push((BackendKind::Sql, sql.priority.into()));
+    }
+    if let Some(exec) = &settings.exec {
+        on.push((BackendKind::Exec, exec.config.priority.into()));
     }
     // A stable sort, so ties keep the order they were pushed in.
     on.sort_by_key(|&(_, priority)| std::cmp::Reverse(priority));
@@ -237,18 +237,6 @@ pub(super) async fn identity_backends(
                     backends.push(Arc::new(directory::Tolerant::new("rest", backend)));
                 }
             }
-            BackendKind::Exec => {
-                if let Some(exec) = &settings.exec {
-                    // Nothing runs here: a missing program fails its lookups (answered by the
-                    // other backends) and shows in `/status`, not at start-up.
-                    let backend = Arc::new(ExecBackend::new(exec.config.clone()));
-                    if let Err(why) = backend.health() {
-                        tracing::warn!(error = %why, "the exec identity backend cannot run its programs yet");
-                    }
-                    checks.push(backend.clone());
-                    backends.push(Arc::new(directory::Tolerant::new("exec", backend)));
-                }
-            }
             BackendKind::Sql => {
                 if let Some(sql) = &settings.sql {
                     // Not connected here: a database that is down does not stop start-up, and
@@ -259,6 +247,18 @@ pub(super) async fn identity_backends(
                     )?);
                     checks.push(backend.clone());
                     backends.push(Arc::new(directory::Tolerant::new("sql", backend)));
+                }
+            }
+            BackendKind::Exec => {
+                if let Some(exec) = &settings.exec {
+                    // Nothing runs here: a missing program fails its lookups (answered by the
+                    // other backends) and shows in `/status`, not at start-up.
+                    let backend = Arc::new(ExecBackend::new(exec.config.clone()));
+                    if let Err(why) = backend.health() {
+                        tracing::warn!(error = %why, "the exec identity backend cannot run its programs yet");
+                    }
+                    checks.push(backend.clone());
+                    backends.push(Arc::new(directory::Tolerant::new("exec", backend)));
                 }
             }
         }
