@@ -71,6 +71,17 @@ async fn a_lookup_body_that_is_not_a_valid_request_never_reaches_the_use_case() 
     let cli = client(MockAssociation::new(), lookup);
     for (raw, errcode) in [
         ("{nope", "M_NOT_JSON"),
+        ("nope", "M_NOT_JSON"),
+        (
+            r#"{"algorithm": "sha256", "pepper": "pepper1", "addresses": []} x"#,
+            "M_NOT_JSON",
+        ),
+        (
+            r#"{"algorithm": "sha256", "pepper": "pepper1", "addresses": ["#,
+            "M_NOT_JSON",
+        ),
+        ("[]", "M_BAD_JSON"),
+        ("7", "M_BAD_JSON"),
         ("\"text\"", "M_BAD_JSON"),
         (r#"["sha256", "pepper1", []]"#, "M_BAD_JSON"),
         (
@@ -301,4 +312,24 @@ async fn every_lookup_passes_the_forwarded_for_headers_on_unjudged() {
         .send()
         .await
         .assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn a_lookup_body_with_bytes_that_are_not_utf8_is_not_json_even_in_a_field_nobody_reads() {
+    let mut lookup = MockLookup::new();
+    lookup.expect_lookup().never();
+    let cli = client(MockAssociation::new(), lookup);
+    let mut raw =
+        br#"{"algorithm": "sha256", "pepper": "pepper1", "addresses": [], "x": ""#.to_vec();
+    raw.extend_from_slice(&[0xff, 0xfe]);
+    raw.extend_from_slice(b"\"}");
+    let resp = cli
+        .post(format!("{V2}/lookup"))
+        .header("Authorization", "Bearer good")
+        .content_type("application/json")
+        .body(raw)
+        .send()
+        .await;
+    resp.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(body(resp).await["errcode"], "M_NOT_JSON");
 }

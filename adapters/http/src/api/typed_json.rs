@@ -6,6 +6,7 @@
 //! twice. `TypedJson<T>` goes straight between bytes and `T` with serde; the OpenAPI document
 //! still describes `T` through its `Object` schema. Both derive from the same struct with plain
 //! field names, and the tests in this module check that the two agree.
+use poem::http::StatusCode;
 use poem::{FromRequest, IntoResponse, Request, RequestBody, Response, Result};
 use poem_openapi::error::ParseRequestPayloadError;
 use poem_openapi::payload::{Json, ParsePayload, Payload};
@@ -14,6 +15,8 @@ use poem_openapi::types::Type;
 use poem_openapi::{ApiResponse, impl_apirequest_for_payload};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::error::{ErrCode, MatrixError};
 
 /// A request or answer body of type `T`, read or written by serde in one pass.
 #[derive(Debug)]
@@ -41,16 +44,50 @@ impl<T: Type + DeserializeOwned> ParsePayload for TypedJson<T> {
     async fn from_request(request: &Request, body: &mut RequestBody) -> Result<Self> {
         // `Bytes`: the buffer the body middleware read, not a copy of it.
         let data = bytes::Bytes::from_request(request, body).await?;
-        // The body middleware already answered M_NOT_JSON / M_BAD_JSON for a body that is not a
-        // JSON object; what fails here is a missing field or a wrong type: M_BAD_JSON, as with
-        // `Json<T>` (see `error::escaped_error`).
-        serde_json::from_slice(&data).map(Self).map_err(|err| {
+        // The body middleware checked only that a non-empty body is UTF-8 (it leaves the JSON to
+        // this one pass, `middleware::body::parsed_by_handler`), so the Matrix rules are applied
+        // here from serde's error: not JSON -> M_NOT_JSON; JSON but not an object -> M_BAD_JSON;
+        // a missing field or a wrong type -> M_BAD_JSON, as with `Json<T>` (`error::escaped_error`).
+        let parsed = serde_json::from_slice(&data);
+        // serde reads a struct from an array of its fields as well: the Matrix rule wants an
+        // object, whatever parsed.
+        if parsed.is_ok() && !is_object(&data) {
+            return Err(refused(
+                ErrCode::BadJson,
+                "The request body must be a JSON object",
+            ));
+        }
+        parsed.map(Self).map_err(|err| {
+            use serde_json::error::Category;
+            if !data.is_empty()
+                && matches!(
+                    err.classify(),
+                    Category::Syntax | Category::Eof | Category::Io
+                )
+            {
+                return refused(ErrCode::NotJson, "The request body is not JSON");
+            }
+            if !data.is_empty() && !is_object(&data) {
+                return refused(ErrCode::BadJson, "The request body must be a JSON object");
+            }
             ParseRequestPayloadError {
                 reason: err.to_string(),
             }
             .into()
         })
     }
+}
+
+/// A 400 with this Matrix error, as the body middleware answers it for the other endpoints.
+fn refused(code: ErrCode, message: &str) -> poem::Error {
+    poem::Error::from_response(
+        MatrixError::new(code, message).into_response_with(StatusCode::BAD_REQUEST),
+    )
+}
+
+/// Whether the (valid) JSON text is an object.
+fn is_object(data: &[u8]) -> bool {
+    data.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
 }
 
 impl_apirequest_for_payload!(TypedJson<T>, T: Type + DeserializeOwned);
