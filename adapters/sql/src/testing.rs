@@ -231,6 +231,55 @@ pub async fn seed_bindings(url: &str, count: usize) {
     db.close().await.expect("the store closes");
 }
 
+/// The size of the lookup table saved on `url`, once one is (`verity_lookup_saved`).
+pub async fn saved_table_bytes(url: &str) -> Option<u64> {
+    let db = Database::connect(url).await.expect("the store opens");
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT CAST(octet_length(data) AS BIGINT) AS n FROM verity_lookup_saved"
+        }
+        _ => "SELECT length(data) AS n FROM verity_lookup_saved",
+    };
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            sql,
+        ))
+        .await
+        .expect("the saved table is read");
+    db.close().await.expect("the store closes");
+    let bytes: i64 = row?.try_get("", "n").expect("a length");
+    u64::try_from(bytes).ok()
+}
+
+/// Binds `address` (an email) to `mxid`, or unbinds it from `mxid` when `bound` is false,
+/// through the binding store on `url` as another instance would: the change is recorded.
+pub async fn change_binding(url: &str, address: &str, mxid: &str, bound: bool) {
+    use verity_application::ports::driven::{Binding, BindingStore as _};
+    use verity_domain::{Medium, ThreePid, Timestamp, UserId};
+    let store = crate::connect(url, 1).await.expect("the store opens");
+    let binding = Binding {
+        threepid: ThreePid::parse(Medium::Email, address).expect("an email"),
+        user_id: UserId::parse(mxid).expect("a Matrix ID"),
+    };
+    let now = Timestamp::from_millis(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64,
+    );
+    let bindings = store.binding_store();
+    if bound {
+        bindings.bind(&binding, now).await.expect("bound");
+    } else {
+        assert!(
+            bindings.unbind(&binding, now).await.expect("unbound"),
+            "it was bound"
+        );
+    }
+    store.close().await.expect("the store closes");
+}
+
 #[cfg(test)]
 mod tests {
     use super::with_database;

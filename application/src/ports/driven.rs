@@ -24,7 +24,7 @@ mod signer;
 pub use account_store::{AccountStore, TermsStore};
 pub use binding_store::{BindingChange, BindingStore};
 pub use clock::Clock;
-pub use hash_store::{HashEntry, HashStore, HashTable};
+pub use hash_store::{HashEntry, HashStore, HashTable, SavedTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
 pub use identity::{

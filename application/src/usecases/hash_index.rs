@@ -27,7 +27,8 @@ use self::hash_fill::{FillError, Filled, Filler};
 use self::hash_table::{Table, decode, digest};
 use super::backends::{Backends, OnFailure};
 use crate::ports::driven::{
-    BackendError, Clock, FeedCursor, HashStore, HashTable, SecretGenerator, StoreError,
+    BackendError, BindingStore, Clock, FeedCursor, HashStore, HashTable, SecretGenerator,
+    StoreError,
 };
 
 pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unanswered};
@@ -38,6 +39,8 @@ mod hash_fill;
 mod hash_table;
 #[path = "hash_index_ports.rs"]
 mod ports;
+#[path = "hash_index_saved.rs"]
+mod saved;
 #[path = "hash_index_types.rs"]
 mod types;
 
@@ -67,6 +70,9 @@ pub struct HashIndex {
     writes: Mutex<()>,
     rebuilding: AtomicBool,
     lookups: AtomicU64,
+    /// Where the binding changes are recorded, when complete tables are saved for the next
+    /// start ([`with_saved_tables`](Self::with_saved_tables)).
+    saving: Option<Arc<dyn BindingStore>>,
 }
 
 /// Clears the rebuilding flag however the rebuild ends.
@@ -97,6 +103,7 @@ impl HashIndex {
             writes: Mutex::new(()),
             rebuilding: AtomicBool::new(false),
             lookups: AtomicU64::new(0),
+            saving: None,
         }
     }
 
@@ -106,8 +113,10 @@ impl HashIndex {
     }
 
     /// Publishes the stored pepper, or on the first start a new one (stored now), and returns
-    /// `true` when hashing is on: the caller then runs [`rebuild`](Self::rebuild) with
-    /// [`Rebuild::SamePepper`] in the background. Nothing is read from the backends here, so the
+    /// `true` when hashing is on and its table is to be built: the caller then runs
+    /// [`rebuild`](Self::rebuild) with [`Rebuild::SamePepper`] in the background. A table saved
+    /// for the stored pepper is loaded instead when it can be brought up to date
+    /// ([`with_saved_tables`](Self::with_saved_tables)); `false` then, and lookups are answered. Nothing is read from the backends here, so the
     /// server can listen at once; hashed lookups are [`Unanswered::NotReady`] until the table is
     /// complete.
     ///
@@ -117,13 +126,20 @@ impl HashIndex {
         if !self.settings.enabled {
             return Ok(false);
         }
-        let table = match self.hashes.published().await? {
+        let (table, loaded) = match self.hashes.published().await? {
             Some(table) => {
+                let loaded = self.load_saved(&table).await;
                 tracing::info!(
                     generation = table.generation,
-                    "lookup pepper loaded; its hash table is built in the background"
+                    saved_table = loaded.is_some(),
+                    "lookup pepper loaded; {}",
+                    if loaded.is_some() {
+                        "its saved hash table is complete"
+                    } else {
+                        "its hash table is built in the background"
+                    }
                 );
-                table
+                (table, loaded)
             }
             None => {
                 let table = self.next_table(None, Rebuild::NewPepper);
@@ -131,13 +147,15 @@ impl HashIndex {
                 tracing::info!(
                     "first lookup pepper made; its hash table is built in the background"
                 );
-                table
+                (table, None)
             }
         };
+        let build_due = loaded.is_none();
         let mut state = self.write_state();
         state.published = Some(table);
         state.published_at = Some(self.clock.now());
-        Ok(true)
+        state.entries = loaded;
+        Ok(build_due)
     }
 
     /// The published pepper and generation, if hashing is on (clients are given this pepper even
@@ -234,7 +252,14 @@ impl HashIndex {
                 touched: BTreeSet::new(),
             });
         }
+        let changes_until = self.changes_until().await?;
         let filled = self.fill(&table).await;
+        // The table as the feeds gave it: the 3PIDs touched meanwhile are changes after
+        // `changes_until`, which a start that loads it replays.
+        let saved = match &filled {
+            Ok(filled) => self.to_save(&table, &filled.table, changes_until),
+            Err(_) => None,
+        };
 
         let _writes = self.writes.lock().await;
         let building = self.write_state().building.take();
@@ -281,6 +306,9 @@ impl HashIndex {
             );
         }
         self.prune(&table, new_pepper).await;
+        if let Some(saved) = saved {
+            self.save(saved).await;
+        }
         Ok(true)
     }
 

@@ -441,6 +441,9 @@ impl Table {
     }
 }
 
+#[path = "hash_table_saved.rs"]
+mod saved;
+
 #[cfg(test)]
 #[path = "hash_table_tests.rs"]
 mod tests;

@@ -8,7 +8,7 @@ use verity_domain::{LookupHash, Medium, Pepper, ThreePid, Timestamp, UserId};
 
 use crate::ports::driven::{
     BackendError, Binding, Clock, HashEntry, HashStore, HashTable, IdentityBackend, Published,
-    SecretGenerator, StoreError,
+    SavedTable, SecretGenerator, StoreError,
 };
 
 pub(crate) fn email(address: &str) -> ThreePid {
@@ -35,6 +35,7 @@ pub(crate) fn pepper(raw: &str) -> Pepper {
 pub(crate) struct FakeHashStore {
     pub(crate) published: Mutex<Option<HashTable>>,
     pub(crate) rows: Mutex<BTreeMap<(String, String), (Binding, u64)>>,
+    pub(crate) saved: Mutex<Option<SavedTable>>,
 }
 
 #[async_trait]
@@ -101,6 +102,20 @@ impl HashStore for FakeHashStore {
         rows.retain(|(pepper, _), _| pepper == keep.as_str());
         Ok((before - rows.len()) as u64)
     }
+
+    async fn save_table(&self, table: SavedTable) -> Result<(), StoreError> {
+        *self.saved.lock().unwrap() = Some(table);
+        Ok(())
+    }
+
+    async fn saved_table(&self, pepper: &Pepper) -> Result<Option<SavedTable>, StoreError> {
+        Ok(self
+            .saved
+            .lock()
+            .unwrap()
+            .clone()
+            .filter(|saved| saved.pepper == *pepper))
+    }
 }
 
 /// An identity backend over a map that tests change while it is used.
@@ -159,6 +174,11 @@ impl FakeBackend {
 impl IdentityBackend for FakeBackend {
     fn name(&self) -> &'static str {
         self.name
+    }
+
+    /// As Verity's own store, whose changes are recorded, when named after it.
+    fn records_changes(&self) -> bool {
+        self.name == "bindings"
     }
 
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {

@@ -8,8 +8,8 @@ use verity_adapter_memory::MemoryBackend;
 use verity_adapter_rest::RestBackend;
 use verity_adapter_sql::{QueryBackend, SqlStore, SynapseSqlBackend};
 use verity_application::ports::driven::{
-    Clock, HashLookups, HashStore, HealthCheck, IdentityBackend, RemoteIdentityServers,
-    SecretGenerator,
+    BindingStore, Clock, HashLookups, HashStore, HealthCheck, IdentityBackend,
+    RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::usecases::{Backends, HashIndex, KeyService, LookupService, Rebuild};
 
@@ -30,17 +30,18 @@ pub(super) async fn hash_index(
     backends: &Backends,
     secrets: Arc<dyn SecretGenerator>,
     clock: Arc<dyn Clock>,
+    changes: Option<Arc<dyn BindingStore>>,
 ) -> anyhow::Result<(Arc<HashIndex>, bool)> {
     // A rotation that refuses clients (ma1sd#81) is a configuration warning, logged at start-up
     // and by --check-config with its fix (config::lookup).
     let lookups = &settings.lookups;
-    let index = Arc::new(HashIndex::new(
-        hashes,
-        backends.clone(),
-        secrets,
-        clock,
-        lookups.hashing,
-    ));
+    let mut index = HashIndex::new(hashes, backends.clone(), secrets, clock, lookups.hashing);
+    // Each complete table is saved, and loaded by the next start (when Verity's own bindings are
+    // the only backend: docs/lookups.md, "Restarts").
+    if let Some(changes) = changes {
+        index = index.with_saved_tables(changes);
+    }
+    let index = Arc::new(index);
     let build_due = index
         .start()
         .await

@@ -93,8 +93,15 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     // Only the start-up tasks hold the index and the invites whole: the other use cases get them
     // behind narrow ports (refresh a 3PID, read hashes, the invites waiting for a 3PID), so a
     // use case never holds another.
-    let (index, rebuild_due) =
-        lookups::hash_index(settings, hashes, &backends, secrets.clone(), clock.clone()).await?;
+    let (index, rebuild_due) = lookups::hash_index(
+        settings,
+        hashes,
+        &backends,
+        secrets.clone(),
+        clock.clone(),
+        follow_from.map(|_| Arc::new(store.binding_store()) as Arc<dyn BindingStore>),
+    )
+    .await?;
     let follower = follow_from.map(|floor| {
         Arc::new(BindingFollower::new(
             Arc::new(store.binding_store()),

@@ -16,7 +16,7 @@ use verity_tests::{Backend, Deployment, HOMESERVER, Peers, Verity};
 
 /// Enough bindings that the table may still be built when the server starts answering (in a
 /// debug build), few enough to seed and build in seconds.
-const BINDINGS: usize = 50_000;
+pub(crate) const BINDINGS: usize = 50_000;
 
 /// Lookups made after the first right answer; each must be right too.
 const AFTER_READY: usize = 20;
@@ -25,17 +25,17 @@ const AFTER_READY: usize = 20;
 const ATTEMPTS: usize = 10_000;
 
 /// The `i`th seeded address, bound to `@user<i>:example.org`.
-fn bound(i: usize) -> String {
+pub(crate) fn bound(i: usize) -> String {
     format!("user{i}@example.org")
 }
 
-fn hash(address: &str, pepper: &str) -> String {
+pub(crate) fn hash(address: &str, pepper: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} email {pepper}")))
 }
 
 /// A client with the access token of `@looker:example.org`, registered through the fake
 /// homeserver's OpenID token.
-async fn register(verity: &Verity, peers: &Peers) -> reqwest::Client {
+pub(crate) async fn register(verity: &Verity, peers: &Peers) -> reqwest::Client {
     peers
         .homeserver
         .add_user("openid-looker", &format!("@looker:{HOMESERVER}"));
@@ -54,7 +54,7 @@ async fn register(verity: &Verity, peers: &Peers) -> reqwest::Client {
     verity_tests::bearer_http(&token)
 }
 
-async fn pepper(verity: &Verity, http: &reqwest::Client) -> String {
+pub(crate) async fn pepper(verity: &Verity, http: &reqwest::Client) -> String {
     let details: Value = http
         .get(verity.url("/_matrix/identity/v2/hash_details"))
         .send()

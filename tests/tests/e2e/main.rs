@@ -24,6 +24,7 @@ mod limits_endpoints;
 mod lookups;
 mod lookups_first_start;
 mod lookups_instances;
+mod lookups_restart;
 mod outbound;
 mod oversized_bodies;
 mod pages_in_browser;

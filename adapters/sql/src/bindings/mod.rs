@@ -247,27 +247,55 @@ impl BindingStore for SeaOrmBindingStore {
         from_column::<i64, u64>(last, "id")
     }
 
+    /// Also drops a saved lookup table older than [`SAVED_TABLE_KEPT`] (a start then builds the
+    /// table), so that the changes it keeps do not pile up.
     async fn purge_changes(&self, before: Timestamp) -> Result<u64, StoreError> {
         let backend = self.db.get_database_backend();
-        let sql = match backend {
-            DbBackend::Postgres => "DELETE FROM verity_binding_change WHERE changed_at < $1",
-            _ => "DELETE FROM verity_binding_change WHERE changed_at < ?",
+        let (drop_saved, purge) = match backend {
+            DbBackend::Postgres => (
+                "DELETE FROM verity_lookup_saved WHERE saved_at < $1",
+                "DELETE FROM verity_binding_change WHERE changed_at < $1 AND id <= \
+                 COALESCE((SELECT changes_until FROM verity_lookup_saved WHERE id = 1), \
+                 9223372036854775807)",
+            ),
+            _ => (
+                "DELETE FROM verity_lookup_saved WHERE saved_at < ?",
+                "DELETE FROM verity_binding_change WHERE changed_at < ? AND id <= \
+                 COALESCE((SELECT changes_until FROM verity_lookup_saved WHERE id = 1), \
+                 9223372036854775807)",
+            ),
         };
+        let too_old = before
+            .as_millis()
+            .saturating_sub(SAVED_TABLE_KEPT.as_millis() as u64);
+        let values: Vec<Value> = vec![to_column::<u64, i64>(too_old, "saved_at")?.into()];
+        self.db
+            .execute_raw(Statement::from_sql_and_values(backend, drop_saved, values))
+            .await
+            .map_err(from_db)?;
         let values: Vec<Value> =
             vec![to_column::<u64, i64>(before.as_millis(), "changed_at")?.into()];
         let result = self
             .db
-            .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+            .execute_raw(Statement::from_sql_and_values(backend, purge, values))
             .await
             .map_err(from_db)?;
         Ok(result.rows_affected())
     }
 }
 
+/// How long a saved lookup table keeps the binding changes after it: a start later than this
+/// after the last build reads every binding again.
+pub const SAVED_TABLE_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 #[async_trait]
 impl IdentityBackend for SeaOrmBindingStore {
     fn name(&self) -> &'static str {
         "bindings"
+    }
+
+    fn records_changes(&self) -> bool {
+        true
     }
 
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {

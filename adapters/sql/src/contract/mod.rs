@@ -23,6 +23,7 @@ mod identity;
 mod import;
 mod import_invites;
 mod invites;
+mod saved_tables;
 mod session_changes;
 mod session_races;
 mod sessions;
@@ -128,6 +129,10 @@ contract_suite! {
         a_refused_bind_records_no_change,
         the_purge_deletes_exactly_the_changes_before_the_cutoff,
         ids_are_not_reused_after_every_change_was_purged,
+    ],
+    saved_tables(db => &db): [
+        a_saved_table_is_read_back_whole_and_only_for_its_pepper,
+        the_purge_keeps_the_changes_after_a_saved_table_until_it_is_too_old,
     ],
     hashes(db => &db.hashes()): [
         nothing_is_published_in_a_new_store,

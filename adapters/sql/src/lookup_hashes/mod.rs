@@ -7,13 +7,14 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait as _, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
     Statement, TransactionTrait,
 };
-use verity_application::ports::driven::{HashEntry, HashStore, HashTable, StoreError};
+use verity_application::ports::driven::{HashEntry, HashStore, HashTable, SavedTable, StoreError};
 use verity_domain::{LookupHash, Pepper};
 
 use crate::bindings::{KEYS_PER_QUERY, binding_of};
 use crate::errors::{from_column, from_db, to_column};
 
 mod entity;
+mod saved;
 
 use entity::{hash, pepper};
 
@@ -152,6 +153,14 @@ impl HashStore for SeaOrmHashStore {
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError> {
         self.delete_in_batches("pepper <> ?", vec![keep.as_str().into()])
             .await
+    }
+
+    async fn save_table(&self, table: SavedTable) -> Result<(), StoreError> {
+        saved::save(&self.db, table).await
+    }
+
+    async fn saved_table(&self, pepper: &Pepper) -> Result<Option<SavedTable>, StoreError> {
+        saved::load(&self.db, pepper).await
     }
 }
 

@@ -14,6 +14,7 @@ mod m20261130_000003_add_verity_session_bound_to;
 mod m20261206_000001_add_verity_binding_imported;
 mod m20261206_000002_add_verity_imported_invites;
 mod m20261206_000003_create_verity_binding_change;
+mod m20261207_000001_create_verity_lookup_saved;
 
 pub(crate) struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000001_add_verity_binding_imported::Migration),
             Box::new(m20261206_000002_add_verity_imported_invites::Migration),
             Box::new(m20261206_000003_create_verity_binding_change::Migration),
+            Box::new(m20261207_000001_create_verity_lookup_saved::Migration),
         ]
     }
 }

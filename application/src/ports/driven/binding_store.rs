@@ -50,6 +50,8 @@ pub trait BindingStore: Send + Sync {
     /// The highest id of a recorded change, 0 when there is none.
     async fn last_change(&self) -> Result<u64, StoreError>;
 
-    /// Deletes the recorded changes made before `before`; returns how many.
+    /// Deletes the recorded changes made before `before`, but not those after the saved lookup
+    /// table's `changes_until` (`HashStore::save_table`), which its next load replays; returns
+    /// how many.
     async fn purge_changes(&self, before: Timestamp) -> Result<u64, StoreError>;
 }

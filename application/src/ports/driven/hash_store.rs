@@ -1,5 +1,5 @@
 use async_trait::async_trait;
-use verity_domain::{LookupHash, Pepper};
+use verity_domain::{LookupHash, Pepper, Timestamp};
 
 use super::{Binding, StoreError};
 
@@ -21,6 +21,32 @@ pub struct HashEntry {
     pub hash: LookupHash,
     /// The binding.
     pub binding: Binding,
+}
+
+/// A complete table of hashes as the hash index saved it, so that a restart can load it and
+/// catch up on the binding changes recorded since, instead of reading every binding again.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SavedTable {
+    /// The pepper every hash of the table is computed with.
+    pub pepper: Pepper,
+    /// The highest binding change id recorded before the table's build began: every change
+    /// after it may be missing from the table.
+    pub changes_until: u64,
+    /// When it was saved.
+    pub saved_at: Timestamp,
+    /// The entries, in the hash index's own format (it checks them when it loads them).
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for SavedTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Tens of megabytes: never printed.
+        f.debug_struct("SavedTable")
+            .field("changes_until", &self.changes_until)
+            .field("saved_at", &self.saved_at)
+            .field("bytes", &self.data.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which lookup pepper is published, kept across restarts. The table of hashes itself is kept in
@@ -60,4 +86,14 @@ pub trait HashStore: Send + Sync {
 
     /// Deletes every entry of any pepper but `keep`, and returns how many were deleted.
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError>;
+
+    /// Saves `table` (taken whole: it is tens of megabytes), replacing the saved one (there is at most one, of any pepper).
+    ///
+    /// Implementations MUST keep the binding changes recorded after `table.changes_until` while
+    /// the table is saved (a restart replays them; `BindingStore::purge_changes`), and MAY drop
+    /// a saved table that is old, with the changes it kept.
+    async fn save_table(&self, table: SavedTable) -> Result<(), StoreError>;
+
+    /// The saved table, if it is of `pepper`.
+    async fn saved_table(&self, pepper: &Pepper) -> Result<Option<SavedTable>, StoreError>;
 }

@@ -175,6 +175,14 @@ pub trait IdentityBackend: Send + Sync {
     /// A short name for logs and errors (`bindings`, `synapseSql`, `memory`).
     fn name(&self) -> &'static str;
 
+    /// Whether every change of what this backend publishes is recorded as a binding change
+    /// (`BindingStore::changes`): true of Verity's own binding store only. A saved lookup table
+    /// is loaded at start-up only when every backend is such a one; any other may have changed
+    /// while Verity was down, and its whole feed is read again.
+    fn records_changes(&self) -> bool {
+        false
+    }
+
     /// The Matrix user `threepid` is published for, if this backend knows one.
     async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError>;
 
