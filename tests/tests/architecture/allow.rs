@@ -168,7 +168,10 @@ const OWNED: &[(&str, &[&str])] = &[
     ("sea-orm", &["adapters/sql"]),
     ("sqlx", &["adapters/sql"]),
     ("lettre", &["adapters/notify"]),
-    ("reqwest", &["adapters/matrix", "adapters/notify", "adapters/rest"]),
+    (
+        "reqwest",
+        &["adapters/matrix", "adapters/notify", "adapters/rest"],
+    ),
     ("hickory", &["adapters/matrix"]),
     ("ldap3", &["adapters/ldap"]),
     ("governor", &["adapters/limits"]),
