@@ -85,7 +85,11 @@ async fn a_start_loads_the_saved_table_and_asks_again_only_about_the_3pids_chang
             binding("b@example.org", "@b:example.org"),
         ],
     );
-    let first = index(&store, std::slice::from_ref(&bindings), changes(7, 7, vec![]));
+    let first = index(
+        &store,
+        std::slice::from_ref(&bindings),
+        changes(7, 7, vec![]),
+    );
     assert!(first.start().await.unwrap(), "the first start builds");
     assert!(first.rebuild(Rebuild::SamePepper).await.unwrap());
     let saved = store.saved.lock().unwrap().clone().unwrap();
