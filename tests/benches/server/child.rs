@@ -47,6 +47,8 @@ pub struct Deployment {
     /// The store's URL, for seeding it.
     pub store_url: String,
     database: Option<TestDatabase>,
+    /// Sections added to the configuration ([`set`](Self::set)).
+    extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Deployment {
@@ -61,6 +63,7 @@ impl Deployment {
             homeserver: homeserver.to_owned(),
             store_url: String::new(),
             database,
+            extra: serde_json::Map::new(),
         };
         deployment.store_url = verity::config::parse(&deployment.config(0))
             .expect("the bench configuration is valid")
@@ -68,6 +71,11 @@ impl Deployment {
             .storage
             .url();
         deployment
+    }
+
+    /// Adds (or replaces) the configuration section `key` for the next spawns.
+    pub fn set(&mut self, key: &str, section: serde_json::Value) {
+        self.extra.insert(key.to_owned(), section);
     }
 
     /// The temporary directory (scripts and data files for wrk go there too).
@@ -79,7 +87,7 @@ impl Deployment {
     /// to the loopback sink, `example.org` resolved to the fake homeserver, one terms policy,
     /// every limit on but never reached, logs at `info`.
     fn config(&self, port: u16) -> String {
-        let config = json!({
+        let mut config = json!({
             "matrix": {"domain": HOMESERVER},
             "server": {"hostname": "127.0.0.1", "port": port, "publicUrl": "http://localhost"},
             "key": {"path": self.dir.path().join("keys")},
@@ -95,6 +103,9 @@ impl Deployment {
             "policy": {"policies": {"terms_of_service": {"version": "1.0", "terms": {
                 "en": {"name": "Terms of Service", "url": TERMS_URL}}}}},
         });
+        if let Some(sections) = config.as_object_mut() {
+            sections.extend(self.extra.clone());
+        }
         serde_norway::to_string(&config).expect("config to YAML")
     }
 

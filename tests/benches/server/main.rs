@@ -47,6 +47,7 @@
 )]
 
 mod child;
+mod directory;
 mod first_start;
 mod foundation;
 mod invites;
@@ -157,16 +158,21 @@ fn main() {
                 "recursive",
                 "remote",
                 "limits",
-                "targets"
+                "targets",
+                "directory"
             ]
             .contains(&section.as_str()),
-            "unknown section {section:?}: expected core, lookups, invites, recursive, remote, limits \
-             or targets"
+            "unknown section {section:?}: expected core, lookups, invites, recursive, remote, limits, \
+             targets or directory"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
     if sections.len() == 1 && sections[0] == "targets" {
         runtime.block_on(targets::run(&targets_plan(benching, scale)));
+        return;
+    }
+    if sections.len() == 1 && sections[0] == "directory" {
+        runtime.block_on(directory::run(&directory_plan(benching, scale)));
         return;
     }
     let (core, lookups) = (wants("core"), wants("lookups"));
@@ -191,6 +197,17 @@ fn main() {
     // Named, or the smoke pass: a whole run would take minutes longer with it.
     if sections.iter().any(|s| s == "targets") || (sections.is_empty() && !benching) {
         runtime.block_on(targets::run(&targets_plan(benching, scale)));
+    }
+    if sections.iter().any(|s| s == "directory") || (sections.is_empty() && !benching) {
+        runtime.block_on(directory::run(&directory_plan(benching, scale)));
+    }
+}
+
+/// `directory`: 100,000 people (and as many bindings) × the scale, with the rows of `targets`.
+fn directory_plan(benching: bool, scale: f64) -> directory::Plan {
+    directory::Plan {
+        entries: ((100_000.0 * scale).round() as usize).max(1_000),
+        seconds: targets_plan(benching, scale).seconds,
     }
 }
 

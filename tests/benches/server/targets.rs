@@ -36,11 +36,24 @@ pub struct Plan {
 const BODIES: usize = 256;
 
 /// One line of a table.
-struct Row {
+pub(crate) struct Row {
     what: String,
     target: &'static str,
     measured: String,
     met: bool,
+}
+
+/// The rows as a Markdown table: what, target, measured, met.
+pub(crate) fn print_rows(rows: &[Row]) {
+    println!("| what | target | measured | met? |");
+    println!("|---|---|---|---|");
+    for row in rows {
+        let met = if row.met { "yes" } else { "**no**" };
+        println!(
+            "| {} | {} | {} | {met} |",
+            row.what, row.target, row.measured
+        );
+    }
 }
 
 /// The section: skipped, with the reason printed, when the binary or wrk is missing.
@@ -83,27 +96,22 @@ pub async fn run(plan: &Plan) {
     }
     for (store, rows) in tables {
         println!("\n### {store}\n");
-        println!("| what | target | measured | met? |");
-        println!("|---|---|---|---|");
-        for row in rows {
-            let met = if row.met { "yes" } else { "**no**" };
-            println!(
-                "| {} | {} | {} | {met} |",
-                row.what, row.target, row.measured
-            );
-        }
+        print_rows(&rows);
     }
 }
 
 /// What the rows of one store share.
-struct Context<'a> {
-    name: &'static str,
-    plan: &'a Plan,
-    dir: PathBuf,
-    server: &'a Server,
-    token: String,
-    http: reqwest::Client,
-    pepper: String,
+pub(crate) struct Context<'a> {
+    pub(crate) name: &'static str,
+    /// Bound 3PIDs the table holds (`user<i>@example.org`).
+    pub(crate) bindings: usize,
+    /// Seconds of each wrk row.
+    pub(crate) seconds: u32,
+    pub(crate) dir: PathBuf,
+    pub(crate) server: &'a Server,
+    pub(crate) token: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) pepper: String,
 }
 
 async fn run_store(store: Store, plan: &Plan, binary: &Path) -> Vec<Row> {
@@ -140,7 +148,8 @@ async fn run_store(store: Store, plan: &Plan, binary: &Path) -> Vec<Row> {
 
     let context = Context {
         name,
-        plan,
+        bindings: plan.bindings,
+        seconds: plan.seconds,
         dir: deployment.dir().to_owned(),
         server: &server,
         token,
@@ -171,7 +180,7 @@ async fn run_store(store: Store, plan: &Plan, binary: &Path) -> Vec<Row> {
 /// session they made.
 async fn session_rows(context: &Context<'_>, smtp: &SmtpServer, rows: &mut Vec<Row>) {
     let Context {
-        name, plan, dir, ..
+        name, seconds, dir, ..
     } = context;
     // A few through reqwest first open the SMTP pool.
     let client = Arc::new(Client::new_with_client(
@@ -192,7 +201,7 @@ async fn session_rows(context: &Context<'_>, smtp: &SmtpServer, rows: &mut Vec<R
             tag,
         };
         let label = format!("{name} requestToken c{connections}");
-        let run = wrk::run(dir, &label, load(&url, connections, plan, script)).await;
+        let run = wrk::run(dir, &label, load(&url, connections, *seconds, script)).await;
         mails = one_mail_each(smtp, mails, &run, connections).await;
         let met = match connections {
             1 => run.p50() <= Duration::from_millis(3),
@@ -224,7 +233,7 @@ async fn session_rows(context: &Context<'_>, smtp: &SmtpServer, rows: &mut Vec<R
         submissions,
     };
     let label = format!("{name} submitToken c8");
-    let run = wrk::run(dir, &label, load(&url, 8, plan, script)).await;
+    let run = wrk::run(dir, &label, load(&url, 8, *seconds, script)).await;
     rows.push(Row {
         what: "submitToken, 8 connections".to_owned(),
         target: ">= 3,000/s",
@@ -242,15 +251,16 @@ async fn session_rows(context: &Context<'_>, smtp: &SmtpServer, rows: &mut Vec<R
 
 /// `GET /v2` (the HTTP floor) and the 100-hash lookup at 8 connections in the same run, then
 /// the server's memory.
-async fn lookup_rows(context: &Context<'_>, rows: &mut Vec<Row>) {
+pub(crate) async fn lookup_rows(context: &Context<'_>, rows: &mut Vec<Row>) {
     let Context {
         name,
-        plan,
+        bindings: n,
+        seconds,
         dir,
         server,
         ..
     } = context;
-    let n = plan.bindings;
+    let n = *n;
     let pool = first_start::pool(&context.pepper, n, BODIES);
     first_start::verify(&context.http, server, &pool).await;
     let bodies = dir.join("lookups.jsonl");
@@ -274,13 +284,13 @@ async fn lookup_rows(context: &Context<'_>, rows: &mut Vec<Row>) {
     let get = Load {
         url: &v2,
         connections: 8,
-        seconds: plan.seconds,
+        seconds: *seconds,
         script: Script::Get,
     };
     let before = server.cpu_time();
     let floor = wrk::run(dir, &format!("{name} GET /v2 c8"), get).await;
     let between = server.cpu_time();
-    let lookup = wrk::run(dir, &format!("{name} lookup c8"), lookups(plan.seconds)).await;
+    let lookup = wrk::run(dir, &format!("{name} lookup c8"), lookups(*seconds)).await;
     let after = server.cpu_time();
     let ratio = lookup.rate() / floor.rate();
     let per_request =
@@ -320,16 +330,16 @@ async fn lookup_rows(context: &Context<'_>, rows: &mut Vec<Row>) {
     });
 }
 
-fn load<'a>(url: &'a str, connections: usize, plan: &Plan, script: Script) -> Load<'a> {
+fn load(url: &str, connections: usize, seconds: u32, script: Script) -> Load<'_> {
     Load {
         url,
         connections,
-        seconds: plan.seconds,
+        seconds,
         script,
     }
 }
 
-fn start_row(what: String, listening: Duration, ready: &Ready) -> Row {
+pub(crate) fn start_row(what: String, listening: Duration, ready: &Ready) -> Row {
     Row {
         what,
         target: "<= 1 s, never a wrong answer",
