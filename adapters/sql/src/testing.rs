@@ -236,9 +236,9 @@ pub async fn saved_table_bytes(url: &str) -> Option<u64> {
     let db = Database::connect(url).await.expect("the store opens");
     let sql = match db.get_database_backend() {
         sea_orm::DatabaseBackend::Postgres => {
-            "SELECT CAST(octet_length(data) AS BIGINT) AS n FROM verity_lookup_saved"
+            "SELECT CAST(SUM(octet_length(data)) AS BIGINT) AS n FROM verity_lookup_saved"
         }
-        _ => "SELECT length(data) AS n FROM verity_lookup_saved",
+        _ => "SELECT SUM(length(data)) AS n FROM verity_lookup_saved",
     };
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(
@@ -248,8 +248,9 @@ pub async fn saved_table_bytes(url: &str) -> Option<u64> {
         .await
         .expect("the saved table is read");
     db.close().await.expect("the store closes");
-    let bytes: i64 = row?.try_get("", "n").expect("a length");
-    u64::try_from(bytes).ok()
+    // SUM of no rows is NULL.
+    let bytes: Option<i64> = row?.try_get("", "n").expect("a length");
+    u64::try_from(bytes?).ok()
 }
 
 /// Binds `address` (an email) to `mxid`, or unbinds it from `mxid` when `bound` is false,

@@ -255,13 +255,13 @@ impl BindingStore for SeaOrmBindingStore {
             DbBackend::Postgres => (
                 "DELETE FROM verity_lookup_saved WHERE saved_at < $1",
                 "DELETE FROM verity_binding_change WHERE changed_at < $1 AND id <= \
-                 COALESCE((SELECT changes_until FROM verity_lookup_saved WHERE id = 1), \
+                 COALESCE((SELECT MIN(changes_until) FROM verity_lookup_saved), \
                  9223372036854775807)",
             ),
             _ => (
                 "DELETE FROM verity_lookup_saved WHERE saved_at < ?",
                 "DELETE FROM verity_binding_change WHERE changed_at < ? AND id <= \
-                 COALESCE((SELECT changes_until FROM verity_lookup_saved WHERE id = 1), \
+                 COALESCE((SELECT MIN(changes_until) FROM verity_lookup_saved), \
                  9223372036854775807)",
             ),
         };

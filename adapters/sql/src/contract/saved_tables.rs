@@ -1,7 +1,7 @@
 //! `verity_lookup_saved`: the lookup table saved for the next start, and the binding changes it
 //! keeps from the purge.
 use pretty_assertions::assert_eq;
-use verity_application::ports::driven::{BindingStore, HashStore, SavedTable};
+use verity_application::ports::driven::{BindingStore, HashStore, SavedTable, StoreError};
 use verity_domain::{Pepper, Timestamp};
 
 use super::bindings::binding;
@@ -15,10 +15,10 @@ fn pepper(raw: &str) -> Pepper {
     Pepper::parse(raw).unwrap()
 }
 
-/// A few megabytes of every byte value, as a table's digests are.
+/// Megabytes of every byte value, as a table's digests are: more than two parts' worth.
 fn data(seed: u64) -> Vec<u8> {
     let mut state = seed | 1;
-    (0..3 << 20)
+    (0..(9 << 20) + 7)
         .map(|_| {
             state ^= state << 13;
             state ^= state >> 7;
@@ -53,6 +53,13 @@ pub(crate) async fn a_saved_table_is_read_back_whole_and_only_for_its_pepper(db:
         hashes.saved_table(&pepper("p2")).await.unwrap(),
         Some(saved("p2", 9, T2, 2))
     );
+    // Parts of two saves (read while another instance saved) are refused, never put together.
+    db.execute("UPDATE verity_lookup_saved SET saved_at = saved_at + 1 WHERE part = 1")
+        .await;
+    assert!(matches!(
+        hashes.saved_table(&pepper("p2")).await,
+        Err(StoreError::Corrupt(_))
+    ));
 }
 
 pub(crate) async fn the_purge_keeps_the_changes_after_a_saved_table_until_it_is_too_old(
