@@ -2,10 +2,10 @@
 //! transaction, Verity's own rows kept, a dry run leaving nothing behind.
 use pretty_assertions::assert_eq;
 use verity_application::ports::driven::{
-    AcceptedTerms, AccountStore, BindingStore, IdentityBackend, ImportSink, ImportedBinding,
-    PageOutcome, TermsStore,
+    AcceptedTerms, AccountStore, BindingStore, HashStore, IdentityBackend, ImportSink,
+    ImportedBinding, PageOutcome, SavedTable, TermsStore,
 };
-use verity_domain::{Association, Medium, SignedAssociation, ThreePid, Timestamp, UserId};
+use verity_domain::{Association, Medium, Pepper, SignedAssociation, ThreePid, Timestamp, UserId};
 
 use super::accounts::{account, user};
 use super::harness::TestDb;
@@ -73,6 +73,33 @@ pub(crate) async fn imported_bindings_are_served_with_their_times_and_signed_ass
             .len(),
         2
     );
+}
+
+pub(crate) async fn imported_bindings_drop_the_saved_lookup_table_which_would_not_know_them(
+    db: &TestDb,
+) {
+    let pepper = Pepper::parse("p1").unwrap();
+    let save = || SavedTable {
+        pepper: pepper.clone(),
+        changes_until: 0,
+        saved_at: Timestamp::from_millis(TS),
+        data: vec![1, 2, 3],
+    };
+    let hashes = db.hashes();
+    let sink = db.store.import_sink(Timestamp::from_millis(TS));
+    let page = [imported("alice@example.org", "@alice:example.org")];
+    hashes.save_table(save()).await.unwrap();
+    sink.bindings(&page, true).await.unwrap();
+    assert!(
+        hashes.saved_table(&pepper).await.unwrap().is_some(),
+        "a dry run"
+    );
+    sink.bindings(&page, false).await.unwrap();
+    assert_eq!(hashes.saved_table(&pepper).await.unwrap(), None);
+    // Importing again adds nothing, and leaves a table saved since alone.
+    hashes.save_table(save()).await.unwrap();
+    sink.bindings(&page, false).await.unwrap();
+    assert!(hashes.saved_table(&pepper).await.unwrap().is_some());
 }
 
 pub(crate) async fn importing_again_changes_nothing_and_says_so(db: &TestDb) {

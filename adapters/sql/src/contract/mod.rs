@@ -159,6 +159,7 @@ contract_suite! {
     ],
     import(db => &db): [
         imported_bindings_are_served_with_their_times_and_signed_association,
+        imported_bindings_drop_the_saved_lookup_table_which_would_not_know_them,
         importing_again_changes_nothing_and_says_so,
         a_3pid_bound_here_differently_is_a_conflict_and_verity_keeps_its_row,
         a_bind_here_replaces_what_the_import_stored,

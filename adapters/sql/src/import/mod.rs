@@ -165,6 +165,7 @@ impl ImportSink for SqlImportSink {
                 }
             }
         }
+        let added = !new.is_empty();
         insert_all(&txn, new, |chunk, txn| async move {
             binding::Entity::insert_many(chunk)
                 .exec_without_returning(txn)
@@ -172,6 +173,14 @@ impl ImportSink for SqlImportSink {
                 .map(|_| ())
         })
         .await?;
+        if added {
+            // Imported bindings are not recorded as binding changes, so a saved lookup table
+            // would not learn of them at the next start: it goes, and that start builds the
+            // table from every binding (docs/lookups.md, "Restarts").
+            txn.execute_unprepared("DELETE FROM verity_lookup_saved")
+                .await
+                .map_err(from_db)?;
+        }
         finish(txn, dry_run).await?;
         Ok(outcome)
     }

@@ -1,9 +1,6 @@
 //! `verity_lookup_saved`: the lookup hash table the last build made, saved whole, so that the
 //! next start loads it and replays the binding changes recorded after `changes_until` instead of
-//! reading every binding again (docs/lookups.md, "Restarts"). One table at most, in parts of a
-//! few megabytes (`part` 0, 1, …, each row with the table's pepper, `changes_until` and
-//! `saved_at`): a single value of 55 MB for 1,000,000 entries was copied by the driver and the
-//! database on its way, and the server's peak memory grew by four times its size.
+//! reading every binding again (docs/lookups.md, "Restarts"). At most one row (`id` 1).
 //!
 //! On PostgreSQL the column is stored uncompressed (`STORAGE EXTERNAL`): it is mostly SHA-256
 //! digests, which do not compress, and trying costs time on every save.
@@ -22,7 +19,7 @@ impl MigrationTrait for Migration {
         };
         let db = manager.get_connection();
         db.execute_unprepared(&format!(
-            "CREATE TABLE verity_lookup_saved (part INTEGER PRIMARY KEY, pepper TEXT NOT NULL, \
+            "CREATE TABLE verity_lookup_saved (id INTEGER PRIMARY KEY, pepper TEXT NOT NULL, \
              changes_until BIGINT NOT NULL, saved_at BIGINT NOT NULL, data {blob} NOT NULL)"
         ))
         .await?;

@@ -15,6 +15,7 @@ mod m20261206_000001_add_verity_binding_imported;
 mod m20261206_000002_add_verity_imported_invites;
 mod m20261206_000003_create_verity_binding_change;
 mod m20261207_000001_create_verity_lookup_saved;
+mod m20261207_000002_split_verity_lookup_saved;
 
 pub(crate) struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000002_add_verity_imported_invites::Migration),
             Box::new(m20261206_000003_create_verity_binding_change::Migration),
             Box::new(m20261207_000001_create_verity_lookup_saved::Migration),
+            Box::new(m20261207_000002_split_verity_lookup_saved::Migration),
         ]
     }
 }
