@@ -153,17 +153,18 @@ fn an_unknown_level_in_the_environment_stops_with_status_2_naming_the_variable()
 }
 
 #[test]
-fn an_enabled_rest_section_stops_start_up_with_status_2_naming_rest_enabled() {
+fn an_enabled_firebase_section_stops_start_up_with_status_2_naming_firebase_enabled() {
+    // Firebase is one of the backends Verity does not serve (`rest` was, until it was built).
     let (dir, _taken) = ma1sd_dir(&format!(
-        "{MA1SD_FILE}rest:\n  enabled: true\n  host: https://rest.example.org\n"
+        "{MA1SD_FILE}firebase:\n  enabled: true\n  credentials: /etc/ma1sd/firebase.json\n"
     ));
     for args in [&["--check-config"][..], &[]] {
         let out = verity(args, dir.path(), &[]);
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(
-            stderr.contains("rest.enabled: the REST identity backend is not supported")
-                && stderr.contains("set rest.enabled: false"),
+            stderr.contains("firebase.enabled: the Firebase identity backend is not supported")
+                && stderr.contains("set firebase.enabled: false"),
             "{args:?}: {stderr}"
         );
     }

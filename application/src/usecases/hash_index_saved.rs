@@ -138,11 +138,13 @@ impl HashIndex {
             let user = self.backends.lookup(threepid, OnFailure::Fail).await?;
             write(&mut entries, &table.pepper, threepid, user.as_ref())?;
         }
+        // The line a build logs when its table is complete, so that one line says "ready".
         tracing::info!(
             entries = entries.len(),
+            saved = true,
             replayed = changed.len(),
             elapsed_ms = started.elapsed().as_millis(),
-            "saved lookup hash table loaded"
+            "lookup hash table complete"
         );
         Ok(Some(entries))
     }
