@@ -40,6 +40,7 @@ mod session_rules;
 mod sessions;
 mod signed_associations;
 mod sql_store;
+mod store_lookups;
 mod synapse;
 mod unbind_notifications;
 mod views;

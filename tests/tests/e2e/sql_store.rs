@@ -7,12 +7,14 @@
 use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
-use serde_json::{Value, json};
+use serde_json::json;
 use verity_adapter_sql::testing::{ScratchDatabase, execute, postgres_url};
-use verity_tests::client::{Client, types};
-use verity_tests::{Backend, Peers, TestApp};
+use verity_tests::Backend;
+use verity_tests::client::types;
 
+use crate::ldap::{status, v1_lookup};
 use crate::sessions::{app_with_peers, register_alice};
+use crate::store_lookups::{bind_alice, hashed_eventually};
 
 /// The operator's directory: a login, a full user ID, one mail as typed and one phone.
 const PEOPLE: &[&str] = &[
@@ -91,100 +93,6 @@ sql:
     }
 }
 
-async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
-    let answer = client.lookup_v1(address, medium).await.expect("v1 lookup");
-    serde_json::to_value(answer.into_inner()).expect("JSON")
-}
-
-fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
-    use base64::Engine as _;
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{address} {medium} {pepper}").as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-}
-
-/// The users a v2 `sha256` lookup finds for `pairs`, sorted; `None` while hashed lookups fail
-/// (the table is built in the background).
-async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Option<Vec<String>> {
-    let pepper = client
-        .get_hash_details()
-        .await
-        .ok()?
-        .into_inner()
-        .lookup_pepper;
-    let addresses = pairs
-        .iter()
-        .map(|(address, medium)| lookup_hash(address, medium, &pepper))
-        .collect();
-    let answer = client
-        .lookup_users(&types::LookupBody {
-            algorithm: "sha256".into(),
-            pepper,
-            addresses,
-        })
-        .await
-        .ok()?
-        .into_inner();
-    let mut users: Vec<String> = answer.mappings.into_values().collect();
-    users.sort();
-    Some(users)
-}
-
-/// Waits up to 20 s for a hashed lookup of `pairs` to find `expected`.
-async fn hashed_eventually(client: &Client, pairs: &[(&str, &str)], expected: &[&str]) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = hashed(client, pairs).await;
-        if found.as_deref().is_some_and(|users| users == expected) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "hashed lookups of {pairs:?} still find {found:?} after 20 s, not {expected:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// `GET /status`: the HTTP status and the body's `status` object.
-async fn status(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .http
-        .get(app.url("/status"))
-        .send()
-        .await
-        .expect("status");
-    let code = response.status().as_u16();
-    let body: Value = response.json().await.expect("status JSON");
-    (code, body["status"].clone())
-}
-
-/// Validates `email` for alice through the emailed link and binds it to her, in Verity's own
-/// store.
-async fn bind_alice(app: &TestApp, peers: &Peers, token: &str, email: &str) {
-    let alice = app.client_as(token);
-    let sid = alice
-        .email_request_token_v2(&types::EmailTokenRequest {
-            client_secret: "secretAlice".into(),
-            email: email.into(),
-            send_attempt: "1".into(),
-            next_link: None,
-        })
-        .await
-        .expect("requestToken")
-        .into_inner()
-        .sid;
-    assert_eq!(peers.open_emailed_link(app).await, 200);
-    alice
-        .bind_v2(&types::BindRequest {
-            sid,
-            client_secret: "secretAlice".into(),
-            mxid: "@alice:example.org".into(),
-        })
-        .await
-        .expect("bind");
-}
-
 async fn lookups_are_answered_from_the_store_and_the_bindings_together(postgres: bool) {
     let Some(people) = PeopleDb::open(postgres).await else {
         return;
@@ -247,11 +155,11 @@ async fn lookups_are_answered_from_the_store_and_the_bindings_together(postgres:
             ("alice@example.org", "email"),
             (TAUTOLOGY, "email"),
         ],
-        &[
+        json!([
             "@alice:example.org",
             "@bob:example.org",
             "@carol:example.org",
-        ],
+        ]),
     )
     .await;
     // A row added to the store is found by hashed lookups within the refresh (1 s).
@@ -263,7 +171,7 @@ async fn lookups_are_answered_from_the_store_and_the_bindings_together(postgres:
     hashed_eventually(
         &alice,
         &[("dave@example.org", "email")],
-        &["@dave:example.org"],
+        json!(["@dave:example.org"]),
     )
     .await;
 
@@ -322,7 +230,7 @@ memory:
     hashed_eventually(
         &app.client_as(&token),
         &[("memo@example.org", "email")],
-        &["@memo:example.org"],
+        json!(["@memo:example.org"]),
     )
     .await;
     // Lookups the store cannot answer do not wait on it each time: once it has failed to
