@@ -12,7 +12,7 @@ use verity_tests::client::{Client, types};
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
 /// An inetOrgPerson under `ou=people` with these mail and phone values.
-fn person(uid: &str, mails: &[&str], phones: &[(&str, &str)]) -> String {
+pub(crate) fn person(uid: &str, mails: &[&str], phones: &[(&str, &str)]) -> String {
     let mut entry = format!(
         "dn: uid={uid},{PEOPLE}\nobjectClass: inetOrgPerson\nobjectClass: verityTestUser\n\
          uid: {uid}\ncn: {uid}\nsn: {uid}\ndisplayName: {uid}\n"
@@ -29,7 +29,7 @@ fn person(uid: &str, mails: &[&str], phones: &[(&str, &str)]) -> String {
 
 /// The `ldap` section for a directory at `port`: OpenLDAP's `uid`, the hash table fed every
 /// second.
-fn ldap_yaml(port: u16) -> String {
+pub(crate) fn ldap_yaml(port: u16) -> String {
     format!(
         "
 ldap:

@@ -41,6 +41,7 @@ mod sessions;
 mod signed_associations;
 mod sql_store;
 mod store_lookups;
+mod stores_mixed;
 mod synapse;
 mod unbind_notifications;
 mod views;

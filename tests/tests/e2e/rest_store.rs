@@ -18,7 +18,7 @@ use crate::store_lookups::{bind_alice, hashed_eventually};
 /// The `rest` section for the fake at `url`: ma1sd's default single endpoint, the bulk one at
 /// mxisd's older prefix (a backend written for mxisd), and Verity's `identity.all` feed read
 /// every second.
-fn rest_yaml(url: &str, timeout: &str) -> String {
+pub(crate) fn rest_yaml(url: &str, timeout: &str) -> String {
     format!(
         "
 rest:

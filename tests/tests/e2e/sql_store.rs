@@ -29,17 +29,17 @@ const TAUTOLOGY: &str = "x'OR'1'!='@example.org";
 
 /// The operator's database: where it is (for `sql.type` and `sql.connection`) and a URL to write
 /// to it.
-struct PeopleDb {
+pub(crate) struct PeopleDb {
     kind: &'static str,
     connection: String,
-    writer_url: String,
+    pub(crate) writer_url: String,
     _dir: tempfile::TempDir,
     scratch: Option<ScratchDatabase>,
 }
 
 impl PeopleDb {
     /// The table on SQLite, or on PostgreSQL (`None` when it is not configured).
-    async fn open(postgres: bool) -> Option<Self> {
+    pub(crate) async fn open(postgres: bool) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = if postgres {
             let scratch = ScratchDatabase::create_on(&postgres_url()?).await;
@@ -65,7 +65,7 @@ impl PeopleDb {
     }
 
     /// The `sql` section: ma1sd's keys, the operator's queries, the hash table fed every second.
-    fn yaml(&self) -> String {
+    pub(crate) fn yaml(&self) -> String {
         format!(
             "
 sql:
@@ -86,7 +86,7 @@ sql:
         )
     }
 
-    async fn finish(self) {
+    pub(crate) async fn finish(self) {
         if let Some(scratch) = self.scratch {
             scratch.drop_database().await;
         }
