@@ -1,46 +1,11 @@
 //! The identity backend contract against a real OpenLDAP, and the helpers of the directory tests.
 use std::collections::BTreeMap;
 
-use async_trait::async_trait;
-use verity_application::contract::identity::Identity;
-use verity_application::ports::driven::{BackendError, Binding, IdentityBackend};
-use verity_domain::{ThreePid, UserId};
+use verity_application::contract::identity::{Identity, Kept};
+use verity_application::ports::driven::IdentityBackend;
 use verity_testkit::slapd::{self, Options, PEOPLE, SUFFIX, Slapd, ldif_line};
 
 use crate::{LdapBackend, LdapConfig, UidType};
-
-/// A backend with the slapd it reads, which lives as long as it.
-pub(crate) struct Seeded {
-    pub backend: LdapBackend,
-    pub _slapd: Slapd,
-}
-
-#[async_trait]
-impl IdentityBackend for Seeded {
-    fn name(&self) -> &'static str {
-        self.backend.name()
-    }
-
-    async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {
-        self.backend.lookup(threepid).await
-    }
-
-    async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {
-        self.backend.lookup_many(threepids).await
-    }
-
-    async fn feed(
-        &self,
-        after: Option<ThreePid>,
-        limit: u32,
-    ) -> Result<Vec<Binding>, BackendError> {
-        self.backend.feed(after, limit).await
-    }
-
-    async fn feed_len(&self) -> Result<Option<u64>, BackendError> {
-        self.backend.feed_len().await
-    }
-}
 
 /// The attribute each medium of the contract suite is stored in.
 const CONTRACT_MEDIA: [(&str, &str); 5] = [
@@ -122,7 +87,7 @@ mod contract {
                 let seeded = async |identities: Vec<Identity>| {
                     let slapd = Slapd::start(&ldif_of(&identities), &Options::default())
                         .expect("slapd");
-                    Seeded { backend: LdapBackend::new(config_for(&slapd)), _slapd: slapd }
+                    Kept { backend: LdapBackend::new(config_for(&slapd)), peer: slapd }
                 };
                 if let Err(failure) = verity_application::contract::identity::$case(seeded).await {
                     panic!("{failure}");

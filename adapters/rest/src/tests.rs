@@ -3,9 +3,8 @@
 //! way the service can fail.
 use std::time::Duration;
 
-use async_trait::async_trait;
 use pretty_assertions::assert_eq;
-use verity_application::contract::identity::Identity;
+use verity_application::contract::identity::{Identity, Kept};
 use verity_application::ports::driven::{BackendError, Binding, IdentityBackend};
 use verity_domain::{Medium, ThreePid, UserId};
 use verity_testkit::rest_backend::{FakeRestBackend, Misbehave};
@@ -18,37 +17,7 @@ use crate::{RestBackend, RestConfig};
 mod failures;
 
 /// A backend with the fake it asks, which lives as long as it.
-pub(crate) struct Seeded {
-    pub backend: RestBackend,
-    pub fake: FakeRestBackend,
-}
-
-#[async_trait]
-impl IdentityBackend for Seeded {
-    fn name(&self) -> &'static str {
-        self.backend.name()
-    }
-
-    async fn lookup(&self, threepid: &ThreePid) -> Result<Option<UserId>, BackendError> {
-        self.backend.lookup(threepid).await
-    }
-
-    async fn lookup_many(&self, threepids: &[ThreePid]) -> Result<Vec<Binding>, BackendError> {
-        self.backend.lookup_many(threepids).await
-    }
-
-    async fn feed(
-        &self,
-        after: Option<ThreePid>,
-        limit: u32,
-    ) -> Result<Vec<Binding>, BackendError> {
-        self.backend.feed(after, limit).await
-    }
-
-    async fn feed_len(&self) -> Result<Option<u64>, BackendError> {
-        self.backend.feed_len().await
-    }
-}
+pub(crate) type Seeded = Kept<RestBackend, FakeRestBackend>;
 
 /// A configuration for the fake at `url`: ma1sd's default single and bulk paths, and `all` at
 /// the same prefix.
@@ -71,7 +40,10 @@ pub(crate) async fn seeded(held: &[(&str, &str, &str, &str)]) -> Seeded {
         fake.add(medium, address, kind, value);
     }
     let backend = RestBackend::new(config_for(&fake.url())).unwrap();
-    Seeded { backend, fake }
+    Kept {
+        backend,
+        peer: fake,
+    }
 }
 
 macro_rules! rest_contract {
@@ -89,7 +61,7 @@ macro_rules! rest_contract {
                     );
                 }
                 let backend = RestBackend::new(config_for(&fake.url())).unwrap();
-                Seeded { backend, fake }
+                Kept { backend, peer: fake }
             };
             if let Err(failure) = verity_application::contract::identity::$case(seeded).await {
                 panic!("{failure}");
@@ -120,7 +92,7 @@ async fn a_single_lookup_posts_ma1sds_body_and_completes_a_localpart_with_the_ma
         .await
         .unwrap();
     assert_eq!(found, Some(user("@alice:example.org")));
-    let received = seeded.fake.received();
+    let received = seeded.peer.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].path, "_ma1sd/backend/api/v1/identity/single");
     assert_eq!(
@@ -181,10 +153,10 @@ async fn an_empty_object_a_null_lookup_and_a_404_are_not_found() {
     let asked = email("nobody@example.org");
     assert_eq!(seeded.backend.lookup(&asked).await.unwrap(), None);
     seeded
-        .fake
+        .peer
         .misbehave(Misbehave::Body(r#"{"lookup":null}"#.into()));
     assert_eq!(seeded.backend.lookup(&asked).await.unwrap(), None);
-    seeded.fake.misbehave(Misbehave::Status(404));
+    seeded.peer.misbehave(Misbehave::Status(404));
     assert_eq!(seeded.backend.lookup(&asked).await.unwrap(), None);
     assert_eq!(seeded.backend.lookup_many(&[asked]).await.unwrap(), vec![]);
 }
@@ -215,13 +187,13 @@ async fn a_bulk_lookup_is_one_request_and_only_the_asked_3pids_are_believed() {
             },
         ]
     );
-    let received = seeded.fake.received();
+    let received = seeded.peer.received();
     assert_eq!(received.len(), 1, "{received:?}");
     assert_eq!(received[0].path, "_ma1sd/backend/api/v1/identity/bulk");
     assert_eq!(received[0].body["lookup"].as_array().map(Vec::len), Some(3));
 
     // A backend answering 3PIDs it was not asked about is not believed for them.
-    seeded.fake.misbehave(Misbehave::Body(
+    seeded.peer.misbehave(Misbehave::Body(
         r#"{"lookup":[{"medium":"email","address":"alice@example.org","id":{"type":"mxid","value":"@alice:example.org"}},
                       {"medium":"email","address":"eve@example.org","id":{"type":"mxid","value":"@eve:example.org"}},
                       {"medium":"email","address":"x@example.org"}]}"#
@@ -319,7 +291,7 @@ async fn the_feed_reads_identity_all_once_and_pages_from_memory() {
             },
         ]
     );
-    let received = seeded.fake.received();
+    let received = seeded.peer.received();
     assert_eq!(
         received.len(),
         1,
@@ -343,7 +315,7 @@ async fn an_address_that_looks_like_json_or_a_query_is_sent_as_a_json_string_and
         seeded.backend.lookup_many(&[wildcard]).await.unwrap(),
         vec![]
     );
-    let received = seeded.fake.received();
+    let received = seeded.peer.received();
     assert_eq!(
         received[0].body,
         serde_json::json!({"lookup": {"medium": "m.handle", "address": hostile.address()}})

@@ -37,9 +37,11 @@ use verity_domain::{Medium, ThreePid, UserId};
 use crate::ports::driven::{BackendError, Binding};
 
 pub mod feed;
+mod kept;
 pub mod lookups;
 
 pub use feed::*;
+pub use kept::Kept;
 pub use lookups::*;
 
 /// Every case of the suite, for a backend's tests to run: `identity_backend_contract!(m)` calls

@@ -26,7 +26,7 @@ fn rest_error(error: &BackendError) -> &RestError {
 #[tokio::test]
 async fn a_500_fails_the_lookup_naming_the_endpoint_key_and_shows_in_the_health_check() {
     let seeded = seeded(&[("email", "a@example.org", "localpart", "a")]).await;
-    seeded.fake.misbehave(Misbehave::Status(500));
+    seeded.peer.misbehave(Misbehave::Status(500));
     let error = seeded
         .backend
         .lookup(&email("a@example.org"))
@@ -53,7 +53,7 @@ async fn a_500_fails_the_lookup_naming_the_endpoint_key_and_shows_in_the_health_
     );
     assert!(seeded.backend.check().await.is_err());
     assert!(!seeded.backend.required());
-    seeded.fake.misbehave(Misbehave::No);
+    seeded.peer.misbehave(Misbehave::No);
     assert!(seeded.backend.check().await.is_ok());
 }
 
@@ -67,7 +67,7 @@ async fn malformed_answers_are_corrupt_naming_the_endpoint_key() {
         r#"{"lookup": {"medium": "email", "address": "a@example.org"}}"#,
         r#"{"lookup": {"id": {"type": "localpart"}}}"#,
     ] {
-        seeded.fake.misbehave(Misbehave::Body(body.into()));
+        seeded.peer.misbehave(Misbehave::Body(body.into()));
         let error = seeded
             .backend
             .lookup(&email("a@example.org"))
@@ -79,7 +79,7 @@ async fn malformed_answers_are_corrupt_naming_the_endpoint_key() {
         );
     }
     seeded
-        .fake
+        .peer
         .misbehave(Misbehave::Body(r#"{"lookup": {}}"#.into()));
     assert!(
         seeded.backend.feed_len().await.is_err(),
@@ -94,7 +94,7 @@ async fn a_slow_backend_times_out_within_the_configured_timeout() {
     config.timeout = Duration::from_millis(300);
     let backend = RestBackend::new(config).unwrap();
     seeded
-        .fake
+        .peer
         .misbehave(Misbehave::Slow(Duration::from_secs(5)));
     let began = Instant::now();
     let error = backend.lookup(&email("a@example.org")).await.unwrap_err();
@@ -117,7 +117,7 @@ async fn an_oversized_answer_is_refused_without_reading_it_whole() {
     config.max_response_bytes = 64 * 1024;
     let backend = RestBackend::new(config).unwrap();
     seeded
-        .fake
+        .peer
         .misbehave(Misbehave::Oversized(10 * 1024 * 1024));
     let error = backend.feed_len().await.unwrap_err();
     assert!(
@@ -130,7 +130,7 @@ async fn an_oversized_answer_is_refused_without_reading_it_whole() {
         shown(&error)
     );
     // Under the limit, the same backend is read.
-    seeded.fake.misbehave(Misbehave::Oversized(1024));
+    seeded.peer.misbehave(Misbehave::Oversized(1024));
     assert_eq!(backend.feed_len().await.unwrap(), Some(0));
 }
 
@@ -139,9 +139,9 @@ async fn a_redirect_is_not_followed() {
     let seeded = seeded(&[("email", "a@example.org", "localpart", "a")]).await;
     let target = format!(
         "{}/_ma1sd/backend/api/v1/identity/single",
-        seeded.fake.url()
+        seeded.peer.url()
     );
-    seeded.fake.misbehave(Misbehave::Redirect(target));
+    seeded.peer.misbehave(Misbehave::Redirect(target));
     let error = seeded
         .backend
         .lookup(&email("a@example.org"))
@@ -151,7 +151,7 @@ async fn a_redirect_is_not_followed() {
         matches!(rest_error(&error), RestError::Redirect { status: 302, .. }),
         "{error:?}"
     );
-    assert_eq!(seeded.fake.received().len(), 1, "the redirect was followed");
+    assert_eq!(seeded.peer.received().len(), 1, "the redirect was followed");
 }
 
 #[tokio::test]
@@ -160,14 +160,14 @@ async fn a_backend_that_is_down_is_unavailable_and_the_error_never_shows_the_pas
     let mut config = seeded.backend.config().clone();
     let host = crate::parse_host(
         &seeded
-            .fake
+            .peer
             .url()
             .replace("http://", "http://verity:s3cret@"),
     )
     .unwrap();
     config.endpoints.identity_single =
         crate::endpoint(Some(&host), "/_ma1sd/backend/api/v1/identity/single").unwrap();
-    seeded.fake.stop();
+    seeded.peer.stop();
     tokio::time::sleep(Duration::from_millis(50)).await;
     let backend = RestBackend::new(config).unwrap();
     let error = backend.lookup(&email("a@example.org")).await.unwrap_err();
