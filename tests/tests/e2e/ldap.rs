@@ -6,10 +6,12 @@
 use std::time::{Duration, Instant};
 
 use pretty_assertions::assert_eq;
-use serde_json::{Value, json};
+use serde_json::json;
 use verity_testkit::slapd::{ADMIN_DN, ADMIN_PASSWORD, Options, PEOPLE, Slapd, ldif_line};
-use verity_tests::client::{Client, types};
-use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
+use verity_tests::client::types;
+use verity_tests::{Backend, Peers, spawn_app_with};
+
+use crate::store_lookups::{bulk_sorted, hashed_eventually, lookup_hash, status, v1_lookup};
 
 /// An inetOrgPerson under `ou=people` with these mail and phone values.
 pub(crate) fn person(uid: &str, mails: &[&str], phones: &[(&str, &str)]) -> String {
@@ -49,62 +51,6 @@ ldap:
     refresh: 1s
 "
     )
-}
-
-pub(crate) async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
-    serde_json::to_value(
-        client
-            .lookup_v1(address, medium)
-            .await
-            .expect("v1 lookup")
-            .into_inner(),
-    )
-    .expect("JSON")
-}
-
-pub(crate) fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
-    use base64::Engine as _;
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(format!("{address} {medium} {pepper}").as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
-}
-
-/// The users the v2 `sha256` lookup finds for `(address, medium)` pairs, by hash.
-pub(crate) async fn hashed(client: &Client, pairs: &[(&str, &str)]) -> Value {
-    let pepper = client
-        .get_hash_details()
-        .await
-        .expect("hash details")
-        .into_inner()
-        .lookup_pepper;
-    let addresses = pairs
-        .iter()
-        .map(|(address, medium)| lookup_hash(address, medium, &pepper))
-        .collect();
-    let answer = client
-        .lookup_users(&types::LookupBody {
-            algorithm: "sha256".into(),
-            pepper,
-            addresses,
-        })
-        .await
-        .expect("hashed lookup")
-        .into_inner();
-    let found: Vec<Value> = answer.mappings.values().map(|user| json!(user)).collect();
-    json!(found)
-}
-
-/// `GET /status`: the HTTP status and the body's `status` object.
-pub(crate) async fn status(app: &TestApp) -> (u16, Value) {
-    let response = app
-        .http
-        .get(app.url("/status"))
-        .send()
-        .await
-        .expect("status");
-    let code = response.status().as_u16();
-    let body: Value = response.json().await.expect("status JSON");
-    (code, body["status"].clone())
 }
 
 #[tokio::test]
@@ -151,20 +97,15 @@ async fn lookups_are_answered_from_the_directory_and_an_added_entry_is_hashed_wi
             "{injection}: {found:?}"
         );
     }
-    let bulk = app
-        .client
-        .bulk_lookup_v1(&types::BulkLookupRequest {
-            threepids: vec![
-                vec!["email".into(), "bob@example.org".into()],
-                vec!["msisdn".into(), "12025550143".into()],
-                vec!["email".into(), "nobody@example.org".into()],
-            ],
-        })
-        .await
-        .expect("bulk lookup")
-        .into_inner();
-    let mut bulk = bulk.threepids;
-    bulk.sort();
+    let bulk = bulk_sorted(
+        &app.client,
+        &[
+            ("email", "bob@example.org"),
+            ("msisdn", "12025550143"),
+            ("email", "nobody@example.org"),
+        ],
+    )
+    .await;
     assert_eq!(
         bulk,
         [
@@ -176,35 +117,25 @@ async fn lookups_are_answered_from_the_directory_and_an_added_entry_is_hashed_wi
 
     // v2: the hash table fed from the directory.
     let eve = peers.register(&app, "eve").await;
-    assert_eq!(
-        hashed(
-            &eve,
-            &[
-                ("alice.work@example.org", "email"),
-                ("442079460958", "msisdn"),
-                ("nobody@example.org", "email"),
-            ]
-        )
-        .await
-        .as_array()
-        .map(Vec::len),
-        Some(2)
-    );
+    hashed_eventually(
+        &eve,
+        &[
+            ("alice.work@example.org", "email"),
+            ("442079460958", "msisdn"),
+            ("nobody@example.org", "email"),
+        ],
+        json!(["@alice:example.org", "@bob:example.org"]),
+    )
+    .await;
 
     // An entry added to the directory is found by hashed lookups within the refresh (1 s).
     slapd.modify(&person("carol", &["carol@example.org"], &[]), true);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = hashed(&eve, &[("carol@example.org", "email")]).await;
-        if found == json!(["@carol:example.org"]) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "carol is not in the hash table 20 s after she was added: {found}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    hashed_eventually(
+        &eve,
+        &[("carol@example.org", "email")],
+        json!(["@carol:example.org"]),
+    )
+    .await;
 
     let (code, body) = status(&app).await;
     assert_eq!(
@@ -282,18 +213,12 @@ memory:
 
     // Back up: its users are found, by hashed lookups after the next refresh.
     slapd.restart();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let found = hashed(&eve, &[("alice@example.org", "email")]).await;
-        if found == json!(["@alice:example.org"]) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "alice is not in the hash table 20 s after the directory came back: {found}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    hashed_eventually(
+        &eve,
+        &[("alice@example.org", "email")],
+        json!(["@alice:example.org"]),
+    )
+    .await;
     let found = v1_lookup(&app.client, "email", "alice@example.org").await;
     assert_eq!(found["mxid"], "@alice:example.org", "{found}");
     let (code, body) = status(&app).await;

@@ -8,12 +8,10 @@ use std::time::{Duration, Instant};
 use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_testkit::rest_backend::{FakeRestBackend, Misbehave};
-use verity_tests::client::types;
 use verity_tests::{Backend, Peers, spawn_app_with};
 
-use crate::ldap::{status, v1_lookup};
 use crate::sessions::{app_with_peers, register_alice};
-use crate::store_lookups::{bind_alice, hashed_eventually};
+use crate::store_lookups::{bind_alice, bulk_sorted, hashed_eventually, status, v1_lookup};
 
 /// The `rest` section for the fake at `url`: ma1sd's default single endpoint, the bulk one at
 /// mxisd's older prefix (a backend written for mxisd), and Verity's `identity.all` feed read
@@ -68,21 +66,16 @@ async fn lookups_are_answered_from_the_rest_store_together_with_verity_s_own_bin
     );
 
     // Bulk: one request to the rest store for what the bindings did not answer.
-    let bulk = app
-        .client
-        .bulk_lookup_v1(&types::BulkLookupRequest {
-            threepids: vec![
-                vec!["email".into(), "bob@example.org".into()],
-                vec!["msisdn".into(), "12025550143".into()],
-                vec!["email".into(), "alice@example.org".into()],
-                vec!["email".into(), "nobody@example.org".into()],
-            ],
-        })
-        .await
-        .expect("bulk lookup")
-        .into_inner();
-    let mut bulk = bulk.threepids;
-    bulk.sort();
+    let bulk = bulk_sorted(
+        &app.client,
+        &[
+            ("email", "bob@example.org"),
+            ("msisdn", "12025550143"),
+            ("email", "alice@example.org"),
+            ("email", "nobody@example.org"),
+        ],
+    )
+    .await;
     assert_eq!(
         bulk,
         [

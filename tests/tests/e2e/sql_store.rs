@@ -10,11 +10,9 @@ use pretty_assertions::assert_eq;
 use serde_json::json;
 use verity_adapter_sql::testing::{ScratchDatabase, execute, postgres_url};
 use verity_tests::Backend;
-use verity_tests::client::types;
 
-use crate::ldap::{status, v1_lookup};
 use crate::sessions::{app_with_peers, register_alice};
-use crate::store_lookups::{bind_alice, hashed_eventually};
+use crate::store_lookups::{bind_alice, bulk_sorted, hashed_eventually, status, v1_lookup};
 
 /// The operator's directory: a login, a full user ID, one mail as typed and one phone.
 const PEOPLE: &[&str] = &[
@@ -119,22 +117,17 @@ async fn lookups_are_answered_from_the_store_and_the_bindings_together(postgres:
             "{injection}: {found:?}"
         );
     }
-    let bulk = app
-        .client
-        .bulk_lookup_v1(&types::BulkLookupRequest {
-            threepids: vec![
-                vec!["email".into(), "bob@example.org".into()],
-                vec!["email".into(), "alice@example.org".into()],
-                vec!["msisdn".into(), "442079460958".into()],
-                vec!["email".into(), TAUTOLOGY.into()],
-                vec!["email".into(), "nobody@example.org".into()],
-            ],
-        })
-        .await
-        .expect("bulk lookup")
-        .into_inner();
-    let mut bulk = bulk.threepids;
-    bulk.sort();
+    let bulk = bulk_sorted(
+        &app.client,
+        &[
+            ("email", "bob@example.org"),
+            ("email", "alice@example.org"),
+            ("msisdn", "442079460958"),
+            ("email", TAUTOLOGY),
+            ("email", "nobody@example.org"),
+        ],
+    )
+    .await;
     assert_eq!(
         bulk,
         [

@@ -8,8 +8,6 @@ use serde_json::{Value, json};
 use verity_tests::client::{Client, types};
 use verity_tests::{Peers, TestApp};
 
-use crate::ldap::lookup_hash;
-
 /// Validates `email` for alice through the emailed link and binds it to her.
 pub(crate) async fn bind_alice(app: &TestApp, peers: &Peers, token: &str, email: &str) {
     let alice = app.client_as(token);
@@ -75,4 +73,54 @@ pub(crate) async fn hashed_eventually(client: &Client, pairs: &[(&str, &str)], e
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The v1 lookup of one 3PID, as JSON (`{}` when nobody has it).
+pub(crate) async fn v1_lookup(client: &Client, medium: &str, address: &str) -> Value {
+    serde_json::to_value(
+        client
+            .lookup_v1(address, medium)
+            .await
+            .expect("v1 lookup")
+            .into_inner(),
+    )
+    .expect("JSON")
+}
+
+pub(crate) fn lookup_hash(address: &str, medium: &str, pepper: &str) -> String {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{address} {medium} {pepper}").as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}
+
+/// The v1 bulk lookup of `(medium, address)` pairs: the `[medium, address, user]` triples
+/// found, sorted.
+pub(crate) async fn bulk_sorted(client: &Client, pairs: &[(&str, &str)]) -> Vec<Vec<String>> {
+    let mut found = client
+        .bulk_lookup_v1(&types::BulkLookupRequest {
+            threepids: pairs
+                .iter()
+                .map(|(medium, address)| vec![(*medium).to_owned(), (*address).to_owned()])
+                .collect(),
+        })
+        .await
+        .expect("bulk lookup")
+        .into_inner()
+        .threepids;
+    found.sort();
+    found
+}
+
+/// `GET /status`: the HTTP status and the body's `status` object.
+pub(crate) async fn status(app: &TestApp) -> (u16, Value) {
+    let response = app
+        .http
+        .get(app.url("/status"))
+        .send()
+        .await
+        .expect("status");
+    let code = response.status().as_u16();
+    let body: Value = response.json().await.expect("status JSON");
+    (code, body["status"].clone())
 }
