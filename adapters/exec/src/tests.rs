@@ -20,23 +20,8 @@ const SINGLE: &str = r#"M="$1" A="$2" exec awk -F '\t' '
   }
   END { if (!found) exit 1 }' "$DB""#;
 
-/// A bulk lookup over `db`: lines `medium<TAB>address` on stdin (none: every 3PID), the answer
-/// in ma1sd's JSON.
-const BULK: &str = r#"exec awk -F '\t' '
-  function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
-  FILENAME != "-" { user[$1 "\t" $2] = $3; order[++n] = $1 "\t" $2; next }
-  { asked[$1 "\t" $2] = 1; any = 1 }
-  END {
-    printf "{\"lookup\":["
-    for (i = 1; i <= n; i++) {
-      k = order[i]
-      if (any && !(k in asked)) continue
-      split(k, p, "\t")
-      printf "%s{\"medium\":\"%s\",\"address\":\"%s\",\"id\":{\"type\":\"mxid\",\"value\":\"%s\"}}", sep, esc(p[1]), esc(p[2]), user[k]
-      sep = ","
-    }
-    print "]}"
-  }' "$DB" -"#;
+/// A bulk lookup over `$DB` (shared with the other exec tests).
+const BULK: &str = verity_testkit::exec_programs::BULK_OVER_DB;
 
 fn command(process: &mut Process, path: &Path) {
     process.command = Some(path.to_str().unwrap().to_owned());

@@ -1,0 +1,22 @@
+//! Programs for the `exec` store's tests, written as `sh` scripts by the adapter's tests and the
+//! end-to-end suite alike.
+
+/// ma1sd's bulk lookup over `$DB` (lines `medium<TAB>address<TAB>user ID`): `medium<TAB>address`
+/// lines on stdin (none: every 3PID, the hash feed), the answer in ma1sd's JSON
+/// (`{"lookup":[{"medium","address","id":{"type":"mxid","value"}}]}`), values escaped. awk reads
+/// the 3PIDs as data: no shell sees them.
+pub const BULK_OVER_DB: &str = r#"exec awk -F '\t' '
+  function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
+  FILENAME != "-" { user[$1 "\t" $2] = $3; order[++n] = $1 "\t" $2; next }
+  { asked[$1 "\t" $2] = 1; any = 1 }
+  END {
+    printf "{\"lookup\":["
+    for (i = 1; i <= n; i++) {
+      k = order[i]
+      if (any && !(k in asked)) continue
+      split(k, p, "\t")
+      printf "%s{\"medium\":\"%s\",\"address\":\"%s\",\"id\":{\"type\":\"mxid\",\"value\":\"%s\"}}", sep, esc(p[1]), esc(p[2]), user[k]
+      sep = ","
+    }
+    print "]}"
+  }' "$DB" -"#;
