@@ -164,6 +164,21 @@ impl HashStore for SeaOrmHashStore {
     }
 }
 
+/// `sql` with its `?` placeholders as `backend` writes them (`$1`, `$2`, … on PostgreSQL).
+fn numbered(backend: DbBackend, sql: &str) -> String {
+    if backend != DbBackend::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    for (i, piece) in sql.split('?').enumerate() {
+        if i > 0 {
+            out.push_str(&format!("${i}"));
+        }
+        out.push_str(piece);
+    }
+    out
+}
+
 /// Rows deleted per statement when hash rows are swept. The table is in memory now, and the
 /// rows earlier versions stored (1,000,000 for as many bindings) are deleted once: in short
 /// statements, so that on SQLite binds and sessions get the store's one writer in between
@@ -179,19 +194,7 @@ impl SeaOrmHashStore {
         values: Vec<sea_orm::Value>,
     ) -> Result<u64, StoreError> {
         let backend = self.db.get_database_backend();
-        let condition = match backend {
-            DbBackend::Postgres => {
-                let mut numbered = String::new();
-                for (i, part) in condition.split('?').enumerate() {
-                    if i > 0 {
-                        numbered.push_str(&format!("${i}"));
-                    }
-                    numbered.push_str(part);
-                }
-                numbered
-            }
-            _ => condition.to_owned(),
-        };
+        let condition = numbered(backend, condition);
         let sql = format!(
             "DELETE FROM verity_lookup_hash WHERE (pepper, hash) IN \
              (SELECT pepper, hash FROM verity_lookup_hash WHERE {condition} \

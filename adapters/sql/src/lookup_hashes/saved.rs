@@ -2,31 +2,15 @@
 //! ([`HashStore::save_table`](verity_application::ports::driven::HashStore)), in parts of
 //! [`PART`] bytes so that no single value of tens of megabytes is copied by the driver and the
 //! database on its way.
-use sea_orm::{
-    ConnectionTrait as _, DatabaseConnection, DbBackend, Statement, TransactionTrait, Value,
-};
+use sea_orm::{ConnectionTrait as _, DatabaseConnection, Statement, TransactionTrait, Value};
 use verity_application::ports::driven::{SavedTable, StoreError};
 use verity_domain::{Pepper, Timestamp};
 
+use super::numbered;
 use crate::errors::{from_column, from_db, to_column};
 
 /// The bytes of one part.
 const PART: usize = 4 << 20;
-
-/// `?` placeholders as the backend writes them (`$1`, `$2`, … on PostgreSQL).
-fn numbered(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    for (i, piece) in sql.split('?').enumerate() {
-        if i > 0 {
-            out.push_str(&format!("${i}"));
-        }
-        out.push_str(piece);
-    }
-    out
-}
 
 /// Replaces the saved table with `table`, in one transaction.
 pub(super) async fn save(db: &DatabaseConnection, table: SavedTable) -> Result<(), StoreError> {
