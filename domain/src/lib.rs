@@ -26,6 +26,7 @@ mod names;
 mod network;
 mod percent;
 mod policy;
+mod registration;
 mod remote_session;
 mod scope;
 mod secrets;
@@ -74,6 +75,10 @@ pub use network::{
 };
 pub use percent::percent_encode;
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
+pub use registration::{
+    AddressPattern, DomainRule, InvalidRegistrationRule, MediumRules, RegistrationDecision,
+    RegistrationPolicy,
+};
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;
 pub use secrets::{

@@ -141,6 +141,17 @@ impl Requester {
         }
     }
 
+    /// The addresses a proxy passing the request on writes in its own `X-Forwarded-For`: the
+    /// entries received that are IP addresses (anything else is dropped, so nothing the client
+    /// wrote but an address is passed on), then the peer. Empty when there is none.
+    pub fn forwarded_chain(&self) -> Vec<IpAddr> {
+        self.forwarded_for
+            .iter()
+            .filter_map(|entry| forwarded_ip(entry))
+            .chain(self.peer.map(canonical))
+            .collect()
+    }
+
     /// A request whose origin is unknown (never allowed anything that needs one).
     pub fn unknown() -> Self {
         Self::default()

@@ -130,3 +130,19 @@ fn only_the_hops_nearest_to_verity_are_kept() {
     let all_trusted = nets(&["127.0.0.1", "10.0.0.0/8"]);
     assert_eq!(requester.client_ip(&all_trusted), Some(ip("10.0.0.68")));
 }
+
+#[test]
+fn a_passed_on_request_names_the_addresses_received_then_the_peer_and_nothing_else() {
+    let requester = Requester::new(
+        Some(ip("::ffff:10.0.0.2")),
+        [
+            "198.51.100.1, evil\r\nX-Injected: 1",
+            "[2001:db8::5]:443, unknown",
+        ],
+    );
+    assert_eq!(
+        requester.forwarded_chain(),
+        vec![ip("198.51.100.1"), ip("2001:db8::5"), ip("10.0.0.2")]
+    );
+    assert_eq!(Requester::unknown().forwarded_chain(), Vec::<IpAddr>::new());
+}

@@ -35,6 +35,7 @@ pub(crate) mod ratelimit;
 mod raw;
 mod read;
 mod recursive;
+mod register;
 mod resolve;
 mod rest;
 mod spring;

@@ -79,6 +79,8 @@ pub struct Settings {
     pub views: Views,
     /// `ratelimit.*` and `server.trustedProxies`: the abuse limits.
     pub ratelimit: RateLimitSettings,
+    /// `register.policy.*`: which 3PIDs may register on the homeserver (registration control).
+    pub register: verity_domain::RegistrationPolicy,
 }
 
 /// A directory as an identity backend (`ldap.*` or `netiq.*`): the LDAP adapter's settings, and

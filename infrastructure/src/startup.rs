@@ -47,6 +47,7 @@ impl Application {
             limits: use_cases.limits.clone(),
             invites: use_cases.invites.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
+            registration: None,
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
             views: Arc::new(settings.views.clone()),
             public_url: Arc::from(settings.server.public_url.as_str()),

@@ -59,6 +59,7 @@ fn client(
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
+        registration: None,
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),
         views: Arc::default(),
         public_url: Arc::from(""),

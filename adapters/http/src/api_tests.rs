@@ -40,6 +40,7 @@ fn client(
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
+        registration: None,
         next_link_allowed: allowed
             .iter()
             .map(|s| (*s).to_owned())

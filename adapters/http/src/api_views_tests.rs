@@ -54,6 +54,7 @@ fn app(
     let deps = HttpDeps {
         validation: Arc::new(validation),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
+        registration: None,
         views: Arc::new(Views {
             domain: "example.org".into(),
             ..views

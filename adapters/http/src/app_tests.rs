@@ -46,6 +46,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
+        registration: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 
 use verity_application::ports::driving::{
-    Accounts, Association, Invites, Keys, Limits, Lookup, RemoteSessions, Status, Validation,
+    Accounts, Association, Invites, Keys, Limits, Lookup, RegistrationGate, RemoteSessions, Status,
+    Validation,
 };
 
 use crate::pages::Views;
@@ -32,6 +33,9 @@ pub struct HttpDeps {
     /// The remote step of validation sessions; `None` when no remote identity server client is
     /// wired (remote-forced sessions then stop after the local validation).
     pub remote_sessions: Option<Arc<dyn RemoteSessions>>,
+    /// Registration control (`register.policy`); `None` when it is not configured: the
+    /// homeserver's registration paths are then not served (404 `M_UNRECOGNIZED`).
+    pub registration: Option<Arc<dyn RegistrationGate>>,
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,

@@ -39,6 +39,8 @@ mod api_lookup_tests;
 #[cfg(test)]
 mod api_public_url_tests;
 #[cfg(test)]
+mod api_registration_tests;
+#[cfg(test)]
 mod api_remote_tests;
 #[cfg(test)]
 mod api_tests;

@@ -21,6 +21,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         limits: crate::test_support::admit_all(),
         invites: Arc::new(MockInvites::new()),
         remote_sessions: None,
+        registration: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),

@@ -16,6 +16,7 @@ mod lookup_index;
 mod notify;
 mod pending_invites;
 mod rate_limiter;
+mod registration_relay;
 mod remote_identity;
 mod secrets;
 mod session_store;
@@ -43,6 +44,7 @@ pub use notify::{
 };
 pub use pending_invites::PendingInvites;
 pub use rate_limiter::RateLimiter;
+pub use registration_relay::{RegistrationRelay, RelayedAnswer, RelayedRequest};
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
 pub use secrets::SecretGenerator;
 pub use session_store::{Change, Counted, SessionStore, StoreError};
@@ -76,6 +78,8 @@ pub use notify::{MockNotificationConnector, MockNotificationGenerator};
 pub use pending_invites::MockPendingInvites;
 #[cfg(any(test, feature = "mocks"))]
 pub use rate_limiter::MockRateLimiter;
+#[cfg(any(test, feature = "mocks"))]
+pub use registration_relay::MockRegistrationRelay;
 #[cfg(any(test, feature = "mocks"))]
 pub use remote_identity::MockRemoteIdentityServers;
 #[cfg(any(test, feature = "mocks"))]

@@ -6,6 +6,7 @@ mod invites;
 mod keys;
 mod limits;
 mod lookup;
+mod registration_gate;
 mod remote_sessions;
 mod status;
 mod validation;
@@ -16,6 +17,7 @@ pub use invites::{InviteDetails, InviteError, InviteStored, Invites, SignEd25519
 pub use keys::Keys;
 pub use limits::{Caller, LimitExceeded, Limits};
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
+pub use registration_gate::{RegistrationGate, RegistrationGateError};
 pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
 pub use validation::{
@@ -34,6 +36,8 @@ pub use keys::MockKeys;
 pub use limits::MockLimits;
 #[cfg(any(test, feature = "mocks"))]
 pub use lookup::MockLookup;
+#[cfg(any(test, feature = "mocks"))]
+pub use registration_gate::MockRegistrationGate;
 #[cfg(any(test, feature = "mocks"))]
 pub use remote_sessions::MockRemoteSessions;
 #[cfg(any(test, feature = "mocks"))]

@@ -61,6 +61,7 @@ struct Document<'a> {
     forward: ForwardDump,
     view: ViewDump,
     ratelimit: super::ratelimit::RatelimitDump,
+    register: super::register::RegisterDump,
 }
 
 #[derive(Serialize)]
@@ -282,6 +283,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             lookups: lookup::dump(&s.lookups),
             forward: recursive::dump(&s.lookups.recursive).1,
             ratelimit: super::ratelimit::dump(&s.ratelimit),
+            register: super::register::dump(&s.register),
         }
     }
 }

@@ -8,7 +8,6 @@ pub const LATER_SECTIONS: &[&str] = &[
     "wordpress",
     "view",
     "directory",
-    "register",
     "auth",
     "appsvc",
     "internal",
@@ -72,6 +71,9 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
          docs/federation.md",
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
+    ("register.allowed", REGISTER_DOCS),
+    ("register.invite", REGISTER_DOCS),
+    ("register.threepid", REGISTER_DOCS),
     ("synapseSql.auth", SYNAPSE_AUTH),
     ("sql.auth", SQL_AUTH),
     ("ldap.lookup", LDAP_LOOKUP),
@@ -96,6 +98,11 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
 /// Why `ldap.lookup` (as ma1sd's hashing docs wrote it) is ignored.
 const LDAP_LOOKUP: &str = "ma1sd's hashing docs named it so, but ma1sd (and Verity) read it inside \
      `identity` (ldap.identity.lookup): move it there to feed the directory's 3PIDs to hashed lookups";
+
+/// Why ma1sd's documented spelling of the registration policy is ignored.
+const REGISTER_DOCS: &str = "ma1sd's registration docs wrote it so, but ma1sd (and Verity) read it \
+     inside `policy` (register.policy.allowed, register.policy.invite, register.policy.threepid): \
+     move it there; see docs/registration.md";
 
 /// Why `synapseSql.auth` is ignored.
 pub const SYNAPSE_AUTH: &str =

@@ -92,6 +92,8 @@ pub struct RawConfig {
     /// Verity only.
     #[serde(deserialize_with = "nullable")]
     pub ratelimit: super::ratelimit::RawRatelimit,
+    #[serde(deserialize_with = "nullable")]
+    pub register: super::register::RawRegister,
 }
 
 /// `matrix`

@@ -87,6 +87,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
     let invites = invites::resolve(&raw.invite, &server, &http, &session.validation.link_base)?;
+    let register = super::register::resolve(&raw.register)?;
     Ok(Settings {
         matrix,
         server,
@@ -108,6 +109,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         invites,
         views,
         ratelimit,
+        register,
     })
 }
 

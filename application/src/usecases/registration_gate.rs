@@ -1,0 +1,81 @@
+//! Registration control (ma1sd's `register.policy`): the homeserver's
+//! `register/{medium}/requestToken`, routed to Verity by the reverse proxy, is checked against the
+//! policy and passed on to the homeserver only when the 3PID may register.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use verity_domain::{RegistrationDecision, RegistrationPolicy, ThreePid};
+
+use crate::ports::driven::{Clock, InviteStore, RegistrationRelay, RelayedAnswer, RelayedRequest};
+use crate::ports::driving::{RegistrationGate, RegistrationGateError};
+
+/// [`RegistrationGate`] over the pending invites and the homeserver.
+pub struct RegistrationGateService {
+    policy: RegistrationPolicy,
+    invites: Arc<dyn InviteStore>,
+    relay: Arc<dyn RegistrationRelay>,
+    clock: Arc<dyn Clock>,
+}
+
+impl RegistrationGateService {
+    /// The gate of `policy`.
+    pub fn new(
+        policy: RegistrationPolicy,
+        invites: Arc<dyn InviteStore>,
+        relay: Arc<dyn RegistrationRelay>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            policy,
+            invites,
+            relay,
+            clock,
+        }
+    }
+
+    async fn decide(
+        &self,
+        threepid: &ThreePid,
+    ) -> Result<RegistrationDecision, RegistrationGateError> {
+        // The store is asked only when an invite can change the answer.
+        let invited = if self.policy.asks_for_invites() {
+            !self
+                .invites
+                .unbound(threepid, self.clock.now())
+                .await?
+                .is_empty()
+        } else {
+            false
+        };
+        Ok(self.policy.decide(threepid, invited))
+    }
+}
+
+#[async_trait]
+impl RegistrationGate for RegistrationGateService {
+    async fn request_token(
+        &self,
+        threepid: &ThreePid,
+        request: &RelayedRequest,
+    ) -> Result<RelayedAnswer, RegistrationGateError> {
+        let decision = self.decide(threepid).await?;
+        // The decision is logged with its reason, the address is not (it is personal data and the
+        // homeserver logs the request anyway).
+        tracing::info!(
+            medium = %threepid.medium(),
+            decision = ?decision,
+            "registration request checked against register.policy"
+        );
+        if !decision.is_allowed() {
+            return Err(RegistrationGateError::Refused(threepid.medium()));
+        }
+        Ok(self
+            .relay
+            .request_token(&threepid.medium(), request)
+            .await?)
+    }
+}
+
+#[cfg(test)]
+#[path = "registration_gate_tests.rs"]
+mod tests;
