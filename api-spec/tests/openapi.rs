@@ -24,7 +24,6 @@ fn generated() -> String {
         limits: Arc::new(verity_application::ports::driving::MockLimits::new()),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
-        registration: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),
@@ -83,10 +82,8 @@ fn every_matrix_operation_links_the_spec_and_lives_under_the_identity_prefix() {
         if EXTRAS.contains(&path.as_str()) {
             continue;
         }
-        // The homeserver's client-server paths that the reverse proxy routes to Verity (mxisd's
-        // interceptions: user directory search, registration control) live under its prefix.
         assert!(
-            path.starts_with("/_matrix/identity/") || path.starts_with("/_matrix/client/"),
+            path.starts_with("/_matrix/identity/"),
             "{method} {path} is outside the API"
         );
         let url = op["externalDocs"]["url"].as_str().unwrap_or_default();
@@ -111,18 +108,12 @@ fn operation_ids_are_unique() {
 
 #[test]
 fn every_json_error_response_is_a_matrix_error() {
-    // /status answers 503 with its own health body, the link pages answer HTML, and a
-    // homeserver's answer passed on is the homeserver's: everything else that fails answers
-    // `{errcode, error}`.
+    // /status answers 503 with its own health body, and the link pages answer HTML: everything
+    // else that fails answers `{errcode, error}`.
     let mut checked = 0;
     for (path, method, op) in operations(&document()) {
         for (status, response) in op["responses"].as_object().expect("responses") {
             if status.starts_with('2') || status.starts_with('3') || path == "/status" {
-                continue;
-            }
-            // A homeserver's answer passed on as it came (registration control): whatever
-            // status and JSON the homeserver chose, its errors being Matrix errors of its own.
-            if status == "default" && path.starts_with("/_matrix/client/") {
                 continue;
             }
             for (content_type, content) in response["content"].as_object().into_iter().flatten() {

@@ -7,11 +7,11 @@ mod discovery;
 mod documented;
 mod invites;
 mod keys;
-mod limits;
+pub(crate) mod limits;
 mod lookup;
 mod lookup_addresses;
 mod pages;
-mod registration;
+pub(crate) mod registration;
 mod remote;
 mod signed_body;
 mod status;
@@ -32,7 +32,6 @@ pub use discovery::DiscoveryApi;
 pub use invites::{InvitesApi, InvitesV1Api};
 pub use keys::{KeysApi, KeysV1Api};
 pub use lookup::{LookupApi, LookupV1Api};
-pub use registration::RegistrationApi;
 pub use remote::RemoteSessionsApi;
 pub use status::StatusApi;
 pub use validation::ValidationApi;
@@ -54,7 +53,6 @@ pub type Api = (
     InvitesV1Api,
     LookupApi,
     LookupV1Api,
-    RegistrationApi,
 );
 
 /// The sections of the API, as they appear in the document.
@@ -93,9 +91,6 @@ pub(crate) enum ApiTags {
     Lookup,
     /// The deprecated v1 lookups, served while `matrix.v1` is on.
     LookupV1,
-    /// The homeserver's 3PID registration requests, let through or refused by `register.policy`
-    /// (mxisd's registration control; client-server API paths the reverse proxy routes here).
-    Registration,
 }
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
@@ -140,11 +135,7 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
             InvitesApi::new(deps.invites.clone(), deps.accounts.clone(), gate.clone()),
             InvitesV1Api::new(deps.invites.clone(), gate.clone()),
             LookupApi::new(deps.lookup.clone(), deps.accounts.clone(), gate.clone()),
-            LookupV1Api::new(deps.lookup.clone(), gate.clone()),
-            RegistrationApi {
-                gate: deps.registration.clone(),
-                limits: gate,
-            },
+            LookupV1Api::new(deps.lookup.clone(), gate),
         ),
         "Verity identity server",
         SPEC_VERSION,

@@ -2,9 +2,11 @@
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, Response, Route};
+use poem::{Endpoint, EndpointExt, Response, Route, post};
 
+use crate::api::limits::Gate;
 use crate::api::openapi_service;
+use crate::api::registration::{REGISTER_PATH, RegistrationRoute, request_token};
 use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, SecurityHeaders};
@@ -35,11 +37,17 @@ pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response
     let service = openapi_service(deps);
     // A 405 names the methods the document gives its path (RFC 9110 requires `Allow`).
     let allow = AllowHeader::from_spec(&service.spec());
-    let routes = Route::new()
+    let mut routes = Route::new()
         .at(OPENAPI_YAML_PATH, service.spec_endpoint_yaml())
-        .at(OPENAPI_JSON_PATH, service.spec_endpoint())
-        .nest("/", service)
-        .with(allow);
+        .at(OPENAPI_JSON_PATH, service.spec_endpoint());
+    if let Some(gate) = &deps.registration {
+        let route = RegistrationRoute {
+            gate: gate.clone(),
+            limits: Gate::new(deps.limits.clone()),
+        };
+        routes = routes.at(REGISTER_PATH, post(request_token).data(route));
+    }
+    let routes = routes.nest("/", service).with(allow);
     with_middleware(routes, config, deps.views.has_operator_pages())
 }
 

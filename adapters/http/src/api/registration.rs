@@ -3,83 +3,90 @@
 //! Verity by the reverse proxy, is let through to the homeserver or refused.
 use std::sync::Arc;
 
-use poem::Request;
 use poem::http::StatusCode;
-use poem_openapi::param::Path;
+use poem::web::{Data, Path};
+use poem::{Body, IntoResponse, Request, Response, handler};
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
 use serde_json::Value;
 use verity_application::ports::driven::RelayedRequest;
 use verity_application::ports::driving::{RegistrationGate, RegistrationGateError};
 use verity_domain::{EmailAddress, LimitedRequest, Medium, Msisdn, ThreePid};
 
-use super::ApiTags;
 use super::limits::{Gate, requester};
-use crate::error::{ErrCode, MatrixError};
+use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::errors_api::ApiError;
 
-/// Registration control: the homeserver's 3PID registration requests.
-pub struct RegistrationApi {
-    pub(super) gate: Option<Arc<dyn RegistrationGate>>,
-    pub(super) limits: Gate,
+/// Where the homeserver's registration requestToken is served (`r0` and `v3`, `email` and
+/// `msisdn`; other values are 404 `M_UNRECOGNIZED`).
+///
+/// Not in the OpenAPI document: the homeserver's answer is passed on whatever its status and
+/// shape, which the client-server API describes, not Verity's document.
+pub(crate) const REGISTER_PATH: &str = "/_matrix/client/:version/register/:medium/requestToken";
+
+/// What the route needs.
+#[derive(Clone)]
+pub(crate) struct RegistrationRoute {
+    pub(crate) gate: Arc<dyn RegistrationGate>,
+    pub(crate) limits: Gate,
 }
 
-/// The homeserver's answer, passed on as it came.
-#[derive(Debug, ApiResponse)]
-pub enum Relayed {
-    /// The homeserver's status and JSON body: 200 with the session's `sid`, or its Matrix error
-    /// (`M_THREEPID_IN_USE`, `M_LIMIT_EXCEEDED`, ...).
-    Answer(StatusCode, Json<Value>),
-}
-
-#[OpenApi(tag = "ApiTags::Registration")]
-impl RegistrationApi {
-    /// Ask the homeserver for a registration token for a 3PID, if `register.policy` lets it
-    /// register.
-    ///
-    /// Served only when registration control is configured; the reverse proxy routes the
-    /// homeserver's path here. The body is the client-server API's (`client_secret`,
-    /// `send_attempt`, and `email`, or `country` and `phone_number`) and is passed on to the
-    /// homeserver unchanged; its answer comes back as it is. A 3PID the policy refuses gets 403
-    /// `M_FORBIDDEN` and the homeserver is not asked.
-    #[oai(
-        path = "/_matrix/client/:version/register/:medium/requestToken",
-        method = "post",
-        operation_id = "registerRequestToken",
-        external_docs = "https://spec.matrix.org/v1.19/client-server-api/#post_matrixclientv3registeremailrequesttoken"
-    )]
-    async fn request_token(
-        &self,
-        http: &Request,
-        /// The client-server API version: `r0` or `v3`.
-        version: Path<String>,
-        /// `email` or `msisdn`.
-        medium: Path<String>,
-        body: Json<Value>,
-    ) -> Result<Relayed, ApiError> {
-        let Some(gate) = &self.gate else {
-            return Err(unrecognized());
-        };
-        if !matches!(version.0.as_str(), "r0" | "v3") {
-            return Err(unrecognized());
-        }
-        let threepid = threepid(&medium.0, &body.0)?;
-        self.limits
-            .client(http, LimitedRequest::RequestToken(threepid.clone()))?;
-        let request = RelayedRequest {
-            body: serde_json::to_vec(&body.0).map_err(|error| ApiError::internal(&error))?,
-            requester: requester(http),
-        };
-        let answer = gate
-            .request_token(&threepid, &request)
-            .await
-            .map_err(gate_error)?;
-        let status =
-            StatusCode::from_u16(answer.status).map_err(|error| ApiError::internal(&error))?;
-        let body =
-            serde_json::from_slice(&answer.body).map_err(|error| ApiError::internal(&error))?;
-        Ok(Relayed::Answer(status, Json(body)))
+/// `POST /_matrix/client/{r0,v3}/register/{email,msisdn}/requestToken`: the body is the
+/// client-server API's (`client_secret`, `send_attempt`, and `email`, or `country` and
+/// `phone_number`) and is passed on to the homeserver unchanged; its answer comes back as it
+/// is. A 3PID the policy refuses gets 403 `M_FORBIDDEN` and the homeserver is not asked.
+#[handler]
+pub(crate) async fn request_token(
+    http: &Request,
+    Path((version, medium)): Path<(String, String)>,
+    body: Body,
+    Data(route): Data<&RegistrationRoute>,
+) -> Response {
+    match relay(http, &version, &medium, body, route).await {
+        Ok(response) | Err(response) => response,
     }
+}
+
+async fn relay(
+    http: &Request,
+    version: &str,
+    medium: &str,
+    body: Body,
+    route: &RegistrationRoute,
+) -> Result<Response, Response> {
+    let refuse = |error: ApiError| error.into_response();
+    if !matches!(version, "r0" | "v3") {
+        return Err(refuse(unrecognized()));
+    }
+    let bytes = body
+        .into_vec()
+        .await
+        .map_err(|error| escaped_error_response(poem::Error::from(error)))?;
+    let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
+        return Err(refuse(ApiError::BadRequest(Json(MatrixError::new(
+            ErrCode::NotJson,
+            "The request body is not JSON",
+        )))));
+    };
+    let threepid = threepid(medium, &json).map_err(refuse)?;
+    route
+        .limits
+        .client(http, LimitedRequest::RequestToken(threepid.clone()))
+        .map_err(refuse)?;
+    let request = RelayedRequest {
+        body: bytes,
+        requester: requester(http),
+    };
+    let answer = route
+        .gate
+        .request_token(&threepid, &request)
+        .await
+        .map_err(|error| refuse(gate_error(error)))?;
+    let status =
+        StatusCode::from_u16(answer.status).map_err(|error| refuse(ApiError::internal(&error)))?;
+    Ok(Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(answer.body))
 }
 
 fn unrecognized() -> ApiError {
