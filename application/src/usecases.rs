@@ -2,6 +2,7 @@
 
 mod accounts;
 mod association;
+mod authentication;
 mod backends;
 mod binding_changes;
 mod hash_index;
@@ -25,6 +26,7 @@ pub use accounts::{
     AccountService, AccountSettings, DEFAULT_ACCOUNT_CACHE_CAPACITY, DEFAULT_ACCOUNT_CACHE_LIFETIME,
 };
 pub use association::{AssociationService, AssociationSettings};
+pub use authentication::AuthenticationService;
 pub use backends::Backends;
 pub use binding_changes::{BindingFollower, CHANGES_KEPT, GAP_WAIT};
 pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};

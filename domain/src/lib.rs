@@ -24,8 +24,10 @@ mod medium;
 mod msisdn;
 mod names;
 mod network;
+mod password;
 mod percent;
 mod policy;
+mod profile;
 mod registration;
 mod remote_session;
 mod scope;
@@ -73,12 +75,14 @@ pub use network::{
     DEFAULT_RECURSION_NETWORKS, InvalidNetwork, IpNetwork, MAX_FORWARDED_HOPS, Requester,
     in_networks,
 };
+pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password};
 pub use percent::percent_encode;
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
 pub use registration::{
     AddressPattern, DomainRule, InvalidRegistrationRule, MediumRules, RegistrationDecision,
     RegistrationPolicy,
 };
+pub use profile::{MAX_DISPLAY_NAME_CHARS, MAX_ROLE_CHARS, Profile};
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;
 pub use secrets::{

@@ -64,6 +64,10 @@ pub enum LimitClass {
     Bind,
     /// The lookups; each looked-up address costs one.
     Lookup,
+    /// Failed password checks (`check_credentials`) from one source. The source is whoever
+    /// calls Verity's internal listener: the homeserver, for the logins of all its users, so
+    /// this bounds a guessing campaign spread over many accounts.
+    FailedLogin,
 }
 
 /// One count a request is checked against.
@@ -78,6 +82,9 @@ pub enum LimitKey {
     Country(u16),
     /// Every SMS this server sends: the operator's budget.
     SmsBudget,
+    /// Failed password checks of one user, whoever asks: what bounds the guessing of one
+    /// account's password.
+    FailedLoginOf(UserId),
 }
 
 /// A request that is limited, with what it counts against.
@@ -104,6 +111,10 @@ pub enum LimitedRequest {
     /// the request that caused it, the destination (and an SMS's country and the SMS budget)
     /// pay for it, so that a stream of accepted unbinds naming a victim cannot mail-bomb them.
     Notification(ThreePid),
+    /// A password check of this user that failed. Counted once it failed (a login that
+    /// succeeds costs nothing); before the stores are asked, the same counts are only looked
+    /// at, so a spent allowance refuses the attempt without asking any store.
+    FailedLogin(UserId),
 }
 
 /// One check: a key and what the request costs against it.
@@ -163,6 +174,10 @@ impl LimitedRequest {
                 }
                 checks
             }
+            Self::FailedLogin(user) => vec![
+                by(LimitClass::FailedLogin),
+                one(LimitKey::FailedLoginOf(user.clone())),
+            ],
             Self::Lookup(addresses) => vec![LimitCheck {
                 key: LimitKey::Requester(LimitClass::Lookup, requester.clone()),
                 cost: (*addresses).max(1),

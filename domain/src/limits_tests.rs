@@ -142,3 +142,22 @@ fn a_notification_is_paid_by_its_destination_whoever_caused_it() {
         ]
     );
 }
+
+#[test]
+fn a_failed_login_counts_against_its_source_and_its_user() {
+    let source = RequesterKey::address(ip("127.0.0.1"));
+    let checks = LimitedRequest::FailedLogin(user("@alice:example.org")).checks(&source);
+    assert_eq!(
+        checks,
+        vec![
+            LimitCheck {
+                key: LimitKey::Requester(LimitClass::FailedLogin, source.clone()),
+                cost: 1,
+            },
+            LimitCheck {
+                key: LimitKey::FailedLoginOf(user("@alice:example.org")),
+                cost: 1,
+            },
+        ]
+    );
+}

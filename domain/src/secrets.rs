@@ -68,7 +68,7 @@ pub(crate) fn random_alphanumeric(length: usize, pick: &mut impl FnMut(usize) ->
 }
 
 /// Compares without an early exit, so the time taken does not depend on where inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -42,9 +42,11 @@ enum Kind {
     SubmitToken,
     Bind,
     Lookup,
+    LoginSource,
+    LoginUser,
 }
 
-const KINDS: usize = 11;
+const KINDS: usize = 13;
 
 impl Kind {
     fn of(key: &LimitKey) -> Self {
@@ -57,7 +59,9 @@ impl Kind {
                 LimitClass::SubmitToken => Self::SubmitToken,
                 LimitClass::Bind => Self::Bind,
                 LimitClass::Lookup => Self::Lookup,
+                LimitClass::FailedLogin => Self::LoginSource,
             },
+            LimitKey::FailedLoginOf(_) => Self::LoginUser,
             LimitKey::Destination(threepid) if threepid.medium() == Medium::Msisdn => {
                 Self::MsisdnDestination
             }
@@ -80,6 +84,8 @@ impl Kind {
             Self::SubmitToken => settings.submit_token,
             Self::Bind => settings.bind,
             Self::Lookup => settings.lookup,
+            Self::LoginSource => settings.login_source,
+            Self::LoginUser => settings.login_user,
         }
     }
 }
@@ -121,6 +127,8 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
             Kind::SubmitToken,
             Kind::Bind,
             Kind::Lookup,
+            Kind::LoginSource,
+            Kind::LoginUser,
         ];
         let buckets = kinds
             .iter()
@@ -182,8 +190,9 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
     }
 }
 
-impl<C: Clock + Clone + Send + Sync> RateLimiter for GovernorLimiter<C> {
-    fn check(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
+impl<C: Clock + Clone + Send + Sync> GovernorLimiter<C> {
+    /// Counts `cost` against `key` (`count`), or only looks whether it would pass.
+    fn decide(&self, key: &LimitKey, cost: u32, count: bool) -> Result<(), RetryAfter> {
         let kind = Kind::of(key);
         let Some(bucket) = self.bucket(kind) else {
             return Ok(());
@@ -193,17 +202,33 @@ impl<C: Clock + Clone + Send + Sync> RateLimiter for GovernorLimiter<C> {
         let cost = NonZeroU32::new(cost)
             .unwrap_or(NonZeroU32::MIN)
             .min(bucket.burst);
-        let outcome = match bucket.limiter.check_key_n(&hashed, cost) {
+        let check = || bucket.limiter.check_key_n(&hashed, cost);
+        let outcome = if count {
+            check()
+        } else {
+            store::dry_run(check)
+        };
+        let outcome = match outcome {
             Ok(outcome) => outcome,
             // Cannot happen (the cost is capped at the burst); refused, never let through.
             Err(_) => return Err(RetryAfter::new(Duration::from_secs(1))),
         };
         outcome.map_err(|not_until| {
-            if kind == Kind::SmsBudget {
+            if kind == Kind::SmsBudget && count {
                 self.budget_spent();
             }
             RetryAfter::new(not_until.wait_time_from(self.clock.now()))
         })
+    }
+}
+
+impl<C: Clock + Clone + Send + Sync> RateLimiter for GovernorLimiter<C> {
+    fn check(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
+        self.decide(key, cost, true)
+    }
+
+    fn peek(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
+        self.decide(key, cost, false)
     }
 }
 
@@ -213,6 +238,10 @@ pub struct NoLimits;
 
 impl RateLimiter for NoLimits {
     fn check(&self, _key: &LimitKey, _cost: u32) -> Result<(), RetryAfter> {
+        Ok(())
+    }
+
+    fn peek(&self, _key: &LimitKey, _cost: u32) -> Result<(), RetryAfter> {
         Ok(())
     }
 }

@@ -59,6 +59,10 @@ pub struct LimitSettings {
     pub bind: Limit,
     /// Looked-up addresses per requester.
     pub lookup: Limit,
+    /// Failed password checks per source (the homeserver asking `check_credentials`).
+    pub login_source: Limit,
+    /// Failed password checks per user.
+    pub login_user: Limit,
     /// Keys held per kind of limit.
     pub max_keys: usize,
 }

@@ -27,6 +27,8 @@ fn settings() -> LimitSettings {
         submit_token: limit(30, 2),
         bind: limit(20, 10),
         lookup: limit(100, 1),
+        login_source: limit(4, 1),
+        login_user: limit(2, 60),
         max_keys: 1000,
     }
 }
@@ -223,4 +225,56 @@ fn a_spent_sms_budget_is_logged_as_an_error_at_most_once_an_hour() {
         limits.check(&LimitKey::SmsBudget, 1).ok();
     }
     assert_eq!(logs.errors(), 2, "again an hour later, while still spent");
+}
+
+fn failed_logins_of(name: &str) -> LimitKey {
+    LimitKey::FailedLoginOf(UserId::parse(&format!("@{name}:example.org")).unwrap())
+}
+
+#[test]
+fn a_peek_answers_as_a_check_would_and_counts_nothing() {
+    let (limits, _clock) = limiter(&settings());
+    let alice = failed_logins_of("alice");
+    // A key never counted, then one with allowance left: looking any number of times spends
+    // nothing.
+    for _ in 0..10 {
+        assert_eq!(limits.peek(&alice, 1), Ok(()));
+    }
+    limits.check(&alice, 1).unwrap();
+    for _ in 0..10 {
+        assert_eq!(limits.peek(&alice, 1), Ok(()));
+    }
+    limits.check(&alice, 1).unwrap();
+    // Spent: the look says so, with the wait a check would give, and still counts nothing.
+    let refused = Err(RetryAfter::new(Duration::from_secs(60)));
+    assert_eq!(limits.peek(&alice, 1), refused);
+    assert_eq!(limits.peek(&alice, 1), refused);
+    assert_eq!(limits.check(&alice, 1), refused);
+    // No entry is made by looking at a key.
+    let before = limits.keys();
+    assert_eq!(limits.peek(&failed_logins_of("bob"), 1), Ok(()));
+    assert_eq!(limits.keys(), before);
+}
+
+#[test]
+fn failed_logins_are_counted_per_user_and_per_source_with_their_own_limits() {
+    let (limits, clock) = limiter(&settings());
+    for _ in 0..2 {
+        limits.check(&failed_logins_of("alice"), 1).unwrap();
+    }
+    assert!(limits.check(&failed_logins_of("alice"), 1).is_err());
+    assert_eq!(limits.check(&failed_logins_of("bob"), 1), Ok(()));
+    let source = LimitKey::Requester(
+        LimitClass::FailedLogin,
+        RequesterKey::address("127.0.0.1".parse().unwrap()),
+    );
+    for _ in 0..4 {
+        limits.check(&source, 1).unwrap();
+    }
+    assert_eq!(
+        limits.check(&source, 1),
+        Err(RetryAfter::new(Duration::from_secs(1)))
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(limits.check(&source, 1), Ok(()));
 }

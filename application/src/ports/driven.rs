@@ -5,6 +5,7 @@
 mod account_store;
 mod binding_store;
 mod clock;
+mod credentials;
 mod hash_store;
 mod health;
 mod homeserver;
@@ -25,6 +26,7 @@ mod signer;
 pub use account_store::{AccountStore, TermsStore};
 pub use binding_store::{BindingChange, BindingStore};
 pub use clock::Clock;
+pub use credentials::{AccountName, PasswordVerdict, PasswordVerifier, ProfileSource};
 pub use hash_store::{HashEntry, HashStore, HashTable, SavedTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
@@ -56,6 +58,8 @@ pub use account_store::{MockAccountStore, MockTermsStore};
 pub use binding_store::MockBindingStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use clock::MockClock;
+#[cfg(any(test, feature = "mocks"))]
+pub use credentials::{MockPasswordVerifier, MockProfileSource};
 #[cfg(any(test, feature = "mocks"))]
 pub use hash_store::MockHashStore;
 #[cfg(any(test, feature = "mocks"))]

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod association;
+mod authentication;
 mod invites;
 mod keys;
 mod limits;
@@ -13,6 +14,7 @@ mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
 pub use association::{Association, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
+pub use authentication::{Authentication, Login, LoginError};
 pub use invites::{InviteDetails, InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 pub use keys::Keys;
 pub use limits::{Caller, LimitExceeded, Limits};
@@ -28,6 +30,8 @@ pub use validation::{
 pub use accounts::MockAccounts;
 #[cfg(any(test, feature = "mocks"))]
 pub use association::MockAssociation;
+#[cfg(any(test, feature = "mocks"))]
+pub use authentication::MockAuthentication;
 #[cfg(any(test, feature = "mocks"))]
 pub use invites::MockInvites;
 #[cfg(any(test, feature = "mocks"))]

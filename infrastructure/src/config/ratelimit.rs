@@ -29,6 +29,15 @@ pub struct RawRatelimit {
     pub submit_token: Option<RawLimit>,
     pub bind: Option<RawLimit>,
     pub lookup: Option<RawLimit>,
+    pub login: Option<RawLogin>,
+}
+
+/// `ratelimit.login`: failed password checks per user and per source.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawLogin {
+    pub user: Option<RawLimit>,
+    pub source: Option<RawLimit>,
 }
 
 /// `ratelimit.email`: per requester and per address.
@@ -83,6 +92,11 @@ pub fn defaults() -> LimitSettings {
         bind: limit(20, 10.0),
         // 10000 addresses at once (lookup.maxAddresses), then 100 a second.
         lookup: limit(10_000, 0.01),
+        // Failed password checks: 5 of one account's at once, then one a minute (a guesser
+        // gets 60 an hour), and 100 from the homeserver at once, then one a second, whatever
+        // the accounts (Synapse's own rc_login limits stand in front of both).
+        login_user: limit(5, 60.0),
+        login_source: limit(100, 1.0),
         max_keys: DEFAULT_MAX_KEYS,
     }
 }
@@ -95,6 +109,7 @@ pub fn resolve(
 ) -> Result<RateLimitSettings, ConfigError> {
     let d = defaults();
     let email = raw.email.unwrap_or_default();
+    let login = raw.login.unwrap_or_default();
     let msisdn = raw.msisdn.unwrap_or_default();
     let budget = match msisdn.hourly_budget {
         None => d.sms_hourly_budget,
@@ -143,6 +158,8 @@ pub fn resolve(
         submit_token: one("ratelimit.submitToken", raw.submit_token, d.submit_token)?,
         bind: one("ratelimit.bind", raw.bind, d.bind)?,
         lookup: one("ratelimit.lookup", raw.lookup, d.lookup)?,
+        login_user: one("ratelimit.login.user", login.user, d.login_user)?,
+        login_source: one("ratelimit.login.source", login.source, d.login_source)?,
         max_keys,
     };
     Ok(RateLimitSettings {
@@ -203,6 +220,13 @@ pub struct RatelimitDump {
     submit_token: LimitDump,
     bind: LimitDump,
     lookup: LimitDump,
+    login: LoginDump,
+}
+
+#[derive(Serialize)]
+struct LoginDump {
+    user: LimitDump,
+    source: LimitDump,
 }
 
 #[derive(Serialize)]
@@ -256,5 +280,9 @@ pub fn dump(settings: &RateLimitSettings) -> RatelimitDump {
         submit_token: l.submit_token.into(),
         bind: l.bind.into(),
         lookup: l.lookup.into(),
+        login: LoginDump {
+            user: l.login_user.into(),
+            source: l.login_source.into(),
+        },
     }
 }
