@@ -196,6 +196,14 @@ impl UserId {
         &self.0
     }
 
+    /// The localpart (between the `@` and the first `:`).
+    pub fn localpart(&self) -> &str {
+        self.0
+            .strip_prefix('@')
+            .and_then(|rest| rest.split_once(':'))
+            .map_or("", |(localpart, _)| localpart)
+    }
+
     /// The server part (after the first `:`).
     pub fn server_name(&self) -> &str {
         self.0.split_once(':').map_or("", |(_, server)| server)

@@ -107,6 +107,16 @@ impl LdapBackend {
         &self.config
     }
 
+    /// The connection to the directory.
+    pub(crate) fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// The media and their attributes.
+    pub(crate) fn media(&self) -> &[(Medium, Vec<String>)] {
+        &self.media
+    }
+
     /// Whether the directory answers (connection, bind, a read of the first base DN), for
     /// `/status`.
     ///

@@ -16,6 +16,24 @@ use crate::config::{LdapConfig, TlsMode};
 /// `referral` (RFC 4511): the directory sends the client elsewhere. Referrals are not followed.
 const REFERRAL: u32 = 10;
 
+/// `invalidCredentials` (RFC 4511): a wrong password, or (Active Directory) an account that is
+/// locked, disabled or expired.
+pub const INVALID_CREDENTIALS: u32 = 49;
+
+/// The bind results that refuse these credentials rather than fail: `inappropriateAuthentication`
+/// (48), `invalidCredentials` (49), `insufficientAccessRights` (50), `unwillingToPerform` (53,
+/// e.g. OpenLDAP's refusal of an unauthenticated bind).
+const REFUSED_BINDS: [u32; 4] = [48, INVALID_CREDENTIALS, 50, 53];
+
+/// The directory's answer to a bind as a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// The credentials are the entry's.
+    Accepted,
+    /// Refused, with the result code (for the logs).
+    Refused(u32),
+}
+
 /// What talking to the directory can fail with; each message names the keys to look at.
 #[derive(Debug, thiserror::Error)]
 pub enum LdapError {
@@ -48,6 +66,14 @@ pub enum LdapError {
     )]
     Bind {
         /// The bind DN.
+        dn: String,
+        /// The directory's answer.
+        message: String,
+    },
+    /// A bind as a user (a login) failed for another reason than the credentials.
+    #[error("the directory failed the bind as {dn:?} of a login: {message}")]
+    UserBind {
+        /// The user's entry.
         dn: String,
         /// The directory's answer.
         message: String,
@@ -282,26 +308,7 @@ impl Directory {
         if config.bind_dn.trim().is_empty() != config.bind_password.is_empty() {
             return Err(LdapError::HalfCredentials);
         }
-        let mut settings = LdapConnSettings::new()
-            .set_conn_timeout(config.connect_timeout)
-            .set_starttls(config.tls == TlsMode::StartTls);
-        if config.tls != TlsMode::None
-            && let Some(path) = &config.ca_file
-        {
-            settings = settings.set_config(Arc::new(tls_config(path)?));
-        }
-        let (driver, mut ldap) =
-            LdapConnAsync::with_settings(settings, url)
-                .await
-                .map_err(|source| LdapError::Connect {
-                    url: url.to_owned(),
-                    source: Box::new(source),
-                })?;
-        tokio::spawn(async move {
-            if let Err(error) = driver.drive().await {
-                tracing::debug!(%error, "the directory connection ended");
-            }
-        });
+        let mut ldap = self.open(url).await?;
         if !config.bind_dn.trim().is_empty() {
             let bound = ldap
                 .with_timeout(config.operation_timeout)
@@ -316,6 +323,71 @@ impl Directory {
             }
         }
         Ok(ldap)
+    }
+
+    /// A new connection to the directory (TCP, then TLS or StartTLS as configured), not bound.
+    async fn open(&self, url: &str) -> Result<Ldap, LdapError> {
+        let config = &self.config;
+        let mut settings = LdapConnSettings::new()
+            .set_conn_timeout(config.connect_timeout)
+            .set_starttls(config.tls == TlsMode::StartTls);
+        if config.tls != TlsMode::None
+            && let Some(path) = &config.ca_file
+        {
+            settings = settings.set_config(Arc::new(tls_config(path)?));
+        }
+        let (driver, ldap) =
+            LdapConnAsync::with_settings(settings, url)
+                .await
+                .map_err(|source| LdapError::Connect {
+                    url: url.to_owned(),
+                    source: Box::new(source),
+                })?;
+        tokio::spawn(async move {
+            if let Err(error) = driver.drive().await {
+                tracing::debug!(%error, "the directory connection ended");
+            }
+        });
+        Ok(ldap)
+    }
+
+    /// Whether the directory accepts `password` for the entry `dn`: a simple bind on a
+    /// connection of its own (the shared one stays bound as the service account), closed
+    /// after. An empty password is never sent: the directory would take it as an
+    /// unauthenticated bind (RFC 4513 section 5.1.2) and answer success.
+    ///
+    /// # Errors
+    /// [`LdapError`] when the directory cannot be reached or answers with an error that is not
+    /// about the credentials.
+    pub async fn bind_as(&self, dn: &str, password: &str) -> Result<Bound, LdapError> {
+        if password.is_empty() || dn.trim().is_empty() {
+            return Ok(Bound::Refused(INVALID_CREDENTIALS));
+        }
+        let url = self.config.url();
+        let timeout = self.config.connect_timeout;
+        let mut ldap = tokio::time::timeout(timeout, self.open(&url))
+            .await
+            .map_err(|_| LdapError::ConnectTimeout {
+                url: url.clone(),
+                seconds: timeout.as_secs(),
+            })??;
+        let bound = ldap
+            .with_timeout(self.config.operation_timeout)
+            .simple_bind(dn, password)
+            .await
+            .map_err(transport);
+        // The connection was the user's for this one bind; a failed unbind only means it is
+        // already gone.
+        let _ = ldap.unbind().await;
+        let bound = bound?;
+        match bound.rc {
+            0 => Ok(Bound::Accepted),
+            rc if REFUSED_BINDS.contains(&rc) => Ok(Bound::Refused(rc)),
+            rc => Err(LdapError::UserBind {
+                dn: dn.to_owned(),
+                message: format!("result code {rc}: {}", bound.text),
+            }),
+        }
     }
 }
 

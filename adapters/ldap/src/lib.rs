@@ -19,6 +19,9 @@
 //!   and operation timeouts; plain LDAP, StartTLS or LDAPS, certificates always verified (the
 //!   system's roots, or the CA file's); referrals are not followed (logged at debug level).
 //! - uids are lower-cased, as ma1sd does; with `activeDirectory`, UPNs map to localparts.
+//! - Logins and profiles ([`auth`](crate::auth)): the user's entry found with `ldap.auth.filter`
+//!   (or `ldap.profile.filter`), then a bind as that entry with the password, on a connection of
+//!   its own; an empty password is never sent.
 //!
 //! Limits: a v1 lookup matches on the directory's side, so an attribute the schema gives no
 //! equality rule (OpenLDAP's cosine `otherMailbox`; Active Directory's has one) is found by the
@@ -26,6 +29,7 @@
 //! changes beyond lower case (`Strauß@...`) is found by the feed (which folds it) but not by a
 //! v1 lookup of its folded form (`strauss@...`), which the directory's case-insensitive match
 //! does not equate.
+mod auth;
 pub mod backend;
 pub mod config;
 pub mod directory;
@@ -43,6 +47,9 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_ad;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_auth;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_connection;

@@ -75,6 +75,30 @@ pub fn user_id(config: &LdapConfig, uid: &str) -> Option<UserId> {
     }
 }
 
+/// The uid attribute's value that names `user` (what [`user_id`] reads back): the whole ID with
+/// `attribute.uid.type: mxid`, else the localpart; with `activeDirectory`, the UPN
+/// `login@defaultDomain` of a localpart `login`, or `login@domain` of `login/domain`. `None`
+/// when the user cannot be named so (a localpart without a domain and no `defaultDomain`).
+pub fn uid_of(config: &LdapConfig, user: &UserId) -> Option<String> {
+    let localpart = user.localpart();
+    match config.uid_type {
+        UidType::Mxid => Some(user.as_str().to_owned()),
+        UidType::Uid if !config.active_directory => Some(localpart.to_owned()),
+        UidType::Uid => match localpart.split_once('/') {
+            Some((login, domain)) if !login.is_empty() && !domain.is_empty() => {
+                Some(format!("{login}@{domain}"))
+            }
+            Some(_) => None,
+            None => config
+                .default_domain
+                .as_deref()
+                .map(str::trim)
+                .filter(|domain| !domain.is_empty())
+                .map(|domain| format!("{localpart}@{domain}")),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +174,33 @@ mod tests {
             id("bob@lab.example.org").as_deref(),
             Some("@bob/lab.example.org:example.org")
         );
+    }
+
+    #[test]
+    fn a_user_is_named_by_the_uid_its_entry_holds() {
+        let user = |id: &str| UserId::parse(id).unwrap();
+        let mut config = LdapConfig::new("h", "example.org");
+        assert_eq!(
+            uid_of(&config, &user("@Alice:example.org")).as_deref(),
+            Some("Alice")
+        );
+        config.uid_type = UidType::Mxid;
+        assert_eq!(
+            uid_of(&config, &user("@alice:example.org")).as_deref(),
+            Some("@alice:example.org")
+        );
+        config.uid_type = UidType::Uid;
+        config.active_directory = true;
+        assert_eq!(uid_of(&config, &user("@alice:example.org")), None);
+        config.default_domain = Some("corp.example.org".to_owned());
+        assert_eq!(
+            uid_of(&config, &user("@alice:example.org")).as_deref(),
+            Some("alice@corp.example.org")
+        );
+        assert_eq!(
+            uid_of(&config, &user("@bob/lab.example.org:example.org")).as_deref(),
+            Some("bob@lab.example.org")
+        );
+        assert_eq!(uid_of(&config, &user("@bob/:example.org")), None);
     }
 }

@@ -1,11 +1,16 @@
 //! The `memory` identity backend (mxisd's memory identity store): users and their 3PIDs listed in
-//! the configuration file, for tests, demonstrations and small fixed setups.
+//! the configuration file, for tests, demonstrations and small fixed setups; with a `password`,
+//! its users can log in to the homeserver, and its `displayName`, 3PIDs and `roles` are their
+//! profiles ([`auth`]).
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use verity_application::ports::driven::{BackendError, Binding, IdentityBackend};
-use verity_domain::{ThreePid, UserId};
+use verity_domain::{Password, ThreePid, UserId};
+
+mod auth;
 
 /// `memory.*`, as the configuration resolved it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +28,26 @@ pub struct MemoryIdentity {
     pub user_id: UserId,
     /// `threepids`, canonical.
     pub threepids: Vec<ThreePid>,
+    /// `password`: the user's password, in clear as mxisd kept it; `None` (unset or empty):
+    /// this user cannot log in.
+    pub password: Option<Password>,
+    /// `displayName`.
+    pub display_name: Option<String>,
+    /// `roles`.
+    pub roles: Vec<String>,
+}
+
+impl MemoryIdentity {
+    /// A user with these 3PIDs, no password, name nor role.
+    pub fn new(user_id: UserId, threepids: Vec<ThreePid>) -> Self {
+        Self {
+            user_id,
+            threepids,
+            password: None,
+            display_name: None,
+            roles: Vec::new(),
+        }
+    }
 }
 
 /// The configured 3PIDs, each with its user, keyed by (medium, address) as strings: the order
@@ -31,6 +56,8 @@ pub struct MemoryIdentity {
 pub struct MemoryBackend {
     bindings: BTreeMap<(String, String), Binding>,
     hash_enabled: bool,
+    /// The users, for logins and profiles.
+    identities: Arc<[MemoryIdentity]>,
 }
 
 /// The feed's key of a 3PID.
@@ -60,6 +87,7 @@ impl MemoryBackend {
         Self {
             bindings,
             hash_enabled: settings.hash_enabled,
+            identities: settings.identities.clone().into(),
         }
     }
 }
@@ -106,3 +134,5 @@ impl IdentityBackend for MemoryBackend {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_auth;

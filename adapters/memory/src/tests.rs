@@ -17,7 +17,7 @@ fn holding(identities: Vec<Identity>, hash_enabled: bool) -> MemoryBackend {
         hash_enabled,
         identities: by_user
             .into_iter()
-            .map(|(user_id, threepids)| MemoryIdentity { user_id, threepids })
+            .map(|(user_id, threepids)| MemoryIdentity::new(user_id, threepids))
             .collect(),
     })
 }

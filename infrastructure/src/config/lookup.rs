@@ -10,7 +10,9 @@ use serde::Deserialize;
 use verity_application::usecases::{
     DEFAULT_MAX_ADDRESSES, HashingSettings, LookupSettings, RotationPolicy,
 };
-use verity_domain::{LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, ThreePid, UserId};
+use verity_domain::{
+    LookupAlgorithm, MAX_PEPPER_LENGTH, MatrixDomain, Medium, Password, ThreePid, UserId,
+};
 
 use super::error::{ConfigError, ConfigWarning};
 use super::lenient::{Flag, Int, Lifetime, Text, text};
@@ -69,19 +71,15 @@ pub struct RawMemory {
     pub identities: Option<Vec<RawMemoryIdentity>>,
 }
 
-/// `memory.identities[i]`. `password`, `displayName` and `roles` serve mxisd's authentication
-/// and profile features, which Verity does not have: they are read (so they are not reported as
-/// unknown) and type-checked, never used, and the password is never printed.
+/// `memory.identities[i]`. `password` lets the user log in to the homeserver
+/// (`check_credentials`); `displayName`, `threepids` and `roles` are their profile.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawMemoryIdentity {
     pub username: Option<Text>,
-    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
     pub password: Option<Text>,
-    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
     pub display_name: Option<Text>,
     pub threepids: Option<Vec<RawMemoryThreePid>>,
-    #[allow(dead_code)] // read only to be accepted (see the struct's doc)
     pub roles: Option<Vec<Text>>,
 }
 
@@ -278,7 +276,27 @@ fn memory(raw: &RawMemory, domain: &MatrixDomain) -> Result<Option<MemorySetting
             }
             threepids.push(parsed);
         }
-        identities.push(MemoryIdentity { user_id, threepids });
+        // Empty: this user cannot log in (an empty password is never one). Not trimmed: spaces
+        // may be part of it.
+        let written = identity.password.clone().map(|Text(p)| p);
+        let password =
+            match written.filter(|p| !p.is_empty()) {
+                None => None,
+                Some(password) => Some(Password::parse(password).map_err(|why| {
+                    ConfigError::invalid(format!("{key}.password"), why.to_string())
+                })?),
+            };
+        identities.push(MemoryIdentity {
+            password,
+            display_name: text(identity.display_name.clone()),
+            roles: identity
+                .roles
+                .iter()
+                .flatten()
+                .filter_map(|role| text(Some(role.clone())))
+                .collect(),
+            ..MemoryIdentity::new(user_id, threepids)
+        });
     }
     Ok(Some(MemorySettings {
         // Verity's default; mxisd's is false (then sha256 lookups never find these 3PIDs).

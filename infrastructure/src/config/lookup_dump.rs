@@ -7,7 +7,7 @@ use verity_application::usecases::RotationPolicy;
 use super::{PER_REQUESTS, PER_SECONDS};
 use crate::config::lenient::format_duration;
 use crate::config::recursive::{self, RecursiveDump};
-use crate::settings::LookupsSettings;
+use crate::settings::{LookupsSettings, REDACTED};
 
 /// `bindings`, `hashing`, `memory` and `lookup` as `--dump-config` shows them.
 #[derive(Serialize)]
@@ -50,9 +50,17 @@ struct MemoryDump {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct MemoryIdentityDump {
     username: String,
+    /// Masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    display_name: Option<String>,
     threepids: Vec<BTreeMap<&'static str, String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    roles: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +95,9 @@ pub fn dump(settings: &LookupsSettings) -> LookupsDump {
                 .iter()
                 .map(|identity| MemoryIdentityDump {
                     username: identity.user_id.as_str().to_owned(),
+                    password: identity.password.as_ref().map(|_| REDACTED),
+                    display_name: identity.display_name.clone(),
+                    roles: identity.roles.clone(),
                     threepids: identity
                         .threepids
                         .iter()

@@ -178,15 +178,15 @@ fn a_file_with_every_key_set_survives_the_dump_unchanged_but_for_its_secrets() {
             );
         }
         if index == 0 {
-            // Each secret of the first file is in the dump, as the mask: the storage and SMTP
-            // passwords, Twilio's token, and the password inside the Synapse connection.
+            // Each secret of the first file is in the dump, as the mask: the storage, SMTP and
+            // memory passwords, Twilio's token, and the password inside the Synapse connection.
             let masks = [
                 "password: <redacted>",
                 "auth_token: <redacted>",
                 "password=<redacted>",
             ];
             let counts = masks.map(|mask| dumped.matches(mask).count());
-            assert_eq!(counts, [2, 1, 1], "{dumped}");
+            assert_eq!(counts, [3, 1, 1], "{dumped}");
         }
         let again = parsed(&dumped);
         assert_eq!(again.warnings, [], "{dumped}");
