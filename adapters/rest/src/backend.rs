@@ -43,7 +43,7 @@ struct Snapshot {
 
 /// A failure as the port's error; logged by whoever receives it (at debug here, so a backend
 /// that is down does not log once a request).
-fn backend_error(error: RestError) -> BackendError {
+pub(crate) fn backend_error(error: RestError) -> BackendError {
     tracing::debug!(%error, "the REST backend failed");
     match error {
         RestError::Malformed { .. } => BackendError::Corrupt(error.to_string()),
@@ -78,6 +78,11 @@ impl RestBackend {
     /// The configuration.
     pub fn config(&self) -> &RestConfig {
         &self.config
+    }
+
+    /// The HTTP client.
+    pub(crate) fn http(&self) -> &Http {
+        &self.http
     }
 
     /// Whether the backend answers, for `/status`: a single lookup (or, with that endpoint off,

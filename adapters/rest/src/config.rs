@@ -129,8 +129,7 @@ fn absolute(written: &str) -> Result<Url, EndpointError> {
 /// `rest.endpoints.*`, resolved: `None` is a feature switched off (an empty string).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Endpoints {
-    /// `auth`: checked credentials (ma1sd's `/_matrix-internal/identity/v1/check_credentials`);
-    /// read and validated, not used by this version.
+    /// `auth`: checks a user's password, for the homeserver's logins (`check_credentials`).
     pub auth: Option<BackendUrl>,
     /// `directory`: user directory search; read and validated, not used by this version.
     pub directory: Option<BackendUrl>,
@@ -141,11 +140,11 @@ pub struct Endpoints {
     /// `identity.all` (Verity only, off by default): every binding, the hashed-lookup table's
     /// feed.
     pub identity_all: Option<BackendUrl>,
-    /// `profile.displayName`; read and validated, not used by this version.
+    /// `profile.displayName`: a user's display name.
     pub profile_display_name: Option<BackendUrl>,
-    /// `profile.threepids`; read and validated, not used by this version.
+    /// `profile.threepids`: a user's 3PIDs.
     pub profile_threepids: Option<BackendUrl>,
-    /// `profile.roles`; read and validated, not used by this version.
+    /// `profile.roles`: a user's roles.
     pub profile_roles: Option<BackendUrl>,
 }
 

@@ -12,9 +12,11 @@
 //! - Every request is bounded: `rest.timeout`, `rest.maxResponseBytes`, no redirect followed,
 //!   http and https only, no proxy. A password in a URL is sent as HTTP Basic credentials and
 //!   never logged: errors name the key of the endpoint, not its URL.
-//! - The `auth`, `directory` and `profile.*` endpoints are read and checked, for the features
-//!   that will use them; this version calls none of them.
+//! - Logins and profiles ([`auth`](crate::auth)): `auth` checks a user's password for the
+//!   homeserver, `profile.*` read display names, 3PIDs and roles. The `directory` endpoint is
+//!   read and checked, for the feature that will use it.
 mod answer;
+mod auth;
 pub mod backend;
 pub mod client;
 pub mod config;

@@ -14,6 +14,7 @@ use crate::config::{
 };
 use crate::{RestBackend, RestConfig};
 
+mod auth;
 mod failures;
 
 /// A backend with the fake it asks, which lives as long as it.

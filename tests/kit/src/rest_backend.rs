@@ -6,6 +6,10 @@
 //! emails ignoring case and phone numbers by their digits, records every request, and can be told
 //! to misbehave: a status, a raw body, a delay, an oversized body, a redirect.
 //!
+//! It also holds accounts ([`Account`]): `auth/login` checks their passwords and answers
+//! ma1sd's login contract, and `profile/displayName`, `profile/threepids` and `profile/roles`
+//! answer their profiles (404 for a user it does not hold).
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use verity_testkit::rest_backend::{FakeRestBackend, Misbehave};
@@ -67,8 +71,24 @@ pub struct Received {
     pub authorization: Option<String>,
 }
 
+/// An account the fake logs in and describes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Account {
+    /// The localpart it is asked by (and answers as `{"type": "localpart", "value": ...}`).
+    pub localpart: String,
+    /// Its password.
+    pub password: String,
+    /// `display_name`, if any.
+    pub display_name: Option<String>,
+    /// Its 3PIDs (medium, address as written).
+    pub threepids: Vec<(String, String)>,
+    /// Its roles.
+    pub roles: Vec<String>,
+}
+
 struct State {
     held: Mutex<Vec<Held>>,
+    accounts: Mutex<Vec<Account>>,
     misbehave: Mutex<Misbehave>,
     received: Mutex<Vec<Received>>,
 }
@@ -85,6 +105,7 @@ impl FakeRestBackend {
     pub async fn start() -> Self {
         let state = Arc::new(State {
             held: Mutex::new(Vec::new()),
+            accounts: Mutex::new(Vec::new()),
             misbehave: Mutex::new(Misbehave::No),
             received: Mutex::new(Vec::new()),
         });
@@ -118,6 +139,11 @@ impl FakeRestBackend {
             id_type: id_type.to_owned(),
             id_value: id_value.to_owned(),
         });
+    }
+
+    /// Holds `account` for logins and profiles.
+    pub fn add_account(&self, account: Account) {
+        serve::lock(&self.state.accounts).push(account);
     }
 
     /// Makes every endpoint misbehave so (or behave again with [`Misbehave::No`]).
@@ -163,6 +189,47 @@ fn answer_of(held: &Held) -> Value {
 fn asked(entry: &Value) -> (String, String) {
     let field = |name: &str| entry[name].as_str().unwrap_or_default().to_owned();
     (field("medium"), field("address"))
+}
+
+fn threepids_of(account: &Account) -> Vec<Value> {
+    account
+        .threepids
+        .iter()
+        .map(|(medium, address)| json!({"medium": medium, "address": address}))
+        .collect()
+}
+
+/// The answer to a login or a profile request, `None` for another path; `Some(None)`: 404.
+fn accounts(state: &State, path: &str, body: &Value) -> Option<Option<Value>> {
+    let accounts = serve::lock(&state.accounts).clone();
+    let find = |asked: &Value| {
+        let localpart = asked["localpart"].as_str().unwrap_or_default().to_owned();
+        accounts.iter().find(|a| a.localpart == localpart).cloned()
+    };
+    if path.ends_with("auth/login") {
+        let asked = &body["auth"];
+        let password = asked["password"].as_str().unwrap_or_default();
+        let answer = match find(asked) {
+            Some(account) if account.password == password => json!({"auth": {
+                "success": true,
+                "id": {"type": "localpart", "value": account.localpart},
+                "profile": {"display_name": account.display_name, "three_pids": threepids_of(&account)},
+            }}),
+            _ => json!({"auth": {"success": false}}),
+        };
+        return Some(Some(answer));
+    }
+    let part = ["displayName", "threepids", "roles"]
+        .into_iter()
+        .find(|part| path.ends_with(&format!("profile/{part}")))?;
+    Some(find(body).map(|account| {
+        let profile = match part {
+            "displayName" => json!({"display_name": account.display_name}),
+            "threepids" => json!({"threepids": threepids_of(&account)}),
+            _ => json!({"roles": account.roles}),
+        };
+        json!({ "profile": profile })
+    }))
 }
 
 /// The contract's answer to `body` at `path`, or `None` for a path it does not serve.
@@ -243,6 +310,12 @@ async fn endpoint(
                 .header("location", location)
                 .body(());
         }
+    }
+    if let Some(answer) = accounts(state, &path, &body) {
+        return match answer {
+            Some(answer) => serve::json(200, answer.to_string()),
+            None => serve::json(404, "{}".to_owned()),
+        };
     }
     match contract(state, &path, &body) {
         Some(answer) => serve::json(200, answer.to_string()),
