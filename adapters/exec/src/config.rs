@@ -176,3 +176,25 @@ impl ExecIdentityConfig {
         }
     }
 }
+
+/// `exec.auth`: the program that checks a user's password, for the homeserver's logins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecAuthConfig {
+    /// `matrix.domain`: the domain of the account a program names by localpart.
+    pub matrix_domain: String,
+    /// The process (its `command` is set: without one, logins are not asked of `exec`).
+    pub process: Process,
+    /// `exec.concurrency`: logins running at once (their own allowance, beside the lookups').
+    pub concurrency: usize,
+}
+
+impl ExecAuthConfig {
+    /// The defaults for users of `matrix_domain`, running `process`.
+    pub fn new(matrix_domain: impl Into<String>, process: Process) -> Self {
+        Self {
+            matrix_domain: matrix_domain.into(),
+            process,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}

@@ -6,6 +6,8 @@
 //!   `exit`, `token`), with Verity's `lookup.all`, `timeout`, `maxOutput` and `concurrency`.
 //! - [`ExecBackend`]: v1 single and bulk lookups, and the feed of the v2 hashed-lookup table
 //!   with `hashLookup`.
+//! - [`ExecAuth`]: logins for the homeserver (`exec.auth`), in ma1sd's json and plain formats
+//!   ([`auth`](crate::auth)).
 //! - Running: the command is executed directly, never through a shell (unless the operator's
 //!   command is one); tokens are replaced in each argument, in `env` values and in the stdin
 //!   template, and an argument stays one argument whatever a 3PID holds. Stdin is written then
@@ -22,6 +24,7 @@
 //! JSON-escaped in a json template; the global `exec.token` applies to every process (ma1sd read
 //! only the process's own); bulk answers are read as bindings (ma1sd's put the user ID where the
 //! address belongs); the command itself is not a template.
+mod auth;
 pub mod backend;
 pub mod config;
 mod formats;
@@ -29,13 +32,17 @@ mod health;
 pub mod run;
 mod template;
 
+pub use auth::ExecAuth;
 pub use backend::ExecBackend;
-pub use config::{ExecIdentityConfig, Exit, Format, Io, Process, Tokens};
+pub use config::{ExecAuthConfig, ExecIdentityConfig, Exit, Format, Io, Process, Tokens};
 pub use run::ExecError;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_auth;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_run;

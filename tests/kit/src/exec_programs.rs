@@ -20,3 +20,13 @@ pub const BULK_OVER_DB: &str = r#"exec awk -F '\t' '
     }
     print "]}"
   }' "$DB" -"#;
+
+/// ma1sd's login program over `$USERS` (lines `localpart<TAB>password<TAB>display name`): the
+/// plain stdin (`localpart`, `domain`, `mxid`, `password`, a line each), the plain answer
+/// (`true` and the display name) with exit 0, or exit 1 for a wrong password or an unknown
+/// user. awk reads the values from its environment, as data: no shell sees them.
+pub const LOGIN_OVER_USERS: &str = r#"IFS= read -r localpart; IFS= read -r domain; IFS= read -r mxid
+IFS= read -r password
+L="$localpart" P="$password" exec awk -F '\t' '
+  $1 == ENVIRON["L"] && $2 == ENVIRON["P"] { printf "true\n%s\n", $3; found = 1; exit }
+  END { if (!found) exit 1 }' "$USERS""#;
