@@ -25,6 +25,7 @@ use poem_openapi::{OpenApiService, Tags};
 use crate::SPEC_VERSION;
 use crate::deps::HttpDeps;
 use limits::Gate;
+pub(crate) use limits::requester;
 
 pub use accounts::AccountsApi;
 pub use association::{AssociationApi, AssociationV1Api};

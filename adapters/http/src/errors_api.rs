@@ -4,8 +4,8 @@
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, InviteError, LimitExceeded, LookupError, RegistrationError,
-    RemoteFailure, ValidationError,
+    AssociationError, AuthError, InviteError, LimitExceeded, LoginError, LookupError,
+    RegistrationError, RemoteFailure, ValidationError,
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
 
@@ -56,6 +56,11 @@ impl ApiError {
             ErrCode::Unknown,
             "Internal server error",
         )))
+    }
+
+    /// 400 `M_BAD_JSON`: the body lacks a field or has one of the wrong type.
+    pub(crate) fn bad_json(message: impl Into<String>) -> Self {
+        Self::bad(ErrCode::BadJson, message)
     }
 
     /// An invalid parameter.
@@ -141,6 +146,19 @@ impl From<AuthError> for ApiError {
                 "You must accept the terms of service first (GET/POST /_matrix/identity/v2/terms)",
             ))),
             AuthError::Internal(error) => Self::internal(&error),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::Limited(limited) => limited.into(),
+            // Logged by the use case, with the store and its error.
+            LoginError::Unavailable(_) => Self::ServiceUnavailable(Json(MatrixError::new(
+                ErrCode::Unknown,
+                "An identity store could not be asked: retry later",
+            ))),
         }
     }
 }

@@ -237,6 +237,22 @@ fn registration_errors() -> Vec<RegistrationError> {
     all
 }
 
+fn login_errors() -> Vec<verity_application::ports::driving::LoginError> {
+    use verity_application::ports::driving::{LimitExceeded, LoginError};
+    let all = vec![
+        LoginError::Limited(LimitExceeded(verity_domain::RetryAfter::new(
+            std::time::Duration::from_secs(1),
+        ))),
+        LoginError::Unavailable(backend()),
+    ];
+    for error in &all {
+        match error {
+            LoginError::Limited(_) | LoginError::Unavailable(_) => {}
+        }
+    }
+    all
+}
+
 /// Every `ApiError` the handlers can return: the use-case errors and the direct constructors.
 fn api_errors() -> Vec<ApiError> {
     let mut all: Vec<ApiError> = Vec::new();
@@ -262,6 +278,7 @@ fn api_errors() -> Vec<ApiError> {
             std::time::Duration::from_millis(1500),
         )),
     ));
+    all.extend(login_errors().into_iter().map(ApiError::from));
     all.push(ApiError::invalid_param("bad"));
     all.push(ApiError::forbidden_with("no"));
     all.push(ApiError::not_found("none"));

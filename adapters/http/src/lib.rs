@@ -14,6 +14,7 @@ mod app;
 mod deps;
 mod error;
 mod errors_api;
+mod internal;
 mod middleware;
 mod pages;
 mod server;
@@ -21,6 +22,9 @@ mod server;
 pub use api::{Api, openapi_service};
 pub use app::{HttpConfig, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
 pub use deps::HttpDeps;
+pub use internal::{
+    CHECK_CREDENTIALS_PATH, InternalDeps, PROFILE_PATH, SharedSecret, internal_app,
+};
 pub use pages::{CustomPage, PageSyntax, Views};
 pub use server::BoundServer;
 
