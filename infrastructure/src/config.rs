@@ -23,6 +23,7 @@ mod dump_threepid;
 mod error;
 mod exec;
 mod federation;
+mod internal;
 mod invites;
 mod keys;
 mod known;

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
-use verity_adapter_exec::ExecIdentityConfig;
+use verity_adapter_exec::{ExecAuthConfig, ExecIdentityConfig};
 use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_ldap::LdapConfig;
 use verity_adapter_limits::LimitSettings;
@@ -62,6 +62,9 @@ pub struct Settings {
     /// `exec.*`: the operator's programs as an identity backend (ma1sd's exec store); `None`
     /// unless `exec.identity.enabled` (or `exec.enabled`).
     pub exec: Option<ExecSettings>,
+    /// `exec.auth.*`: the operator's program checking passwords for the homeserver's logins;
+    /// `None` unless `exec.auth.enabled` (or `exec.enabled`) and its `command` is set.
+    pub exec_auth: Option<ExecAuthConfig>,
     /// `rest.*`: the operator's HTTP service as an identity backend (ma1sd's REST store); `None`
     /// unless enabled.
     pub rest: Option<RestSettings>,
@@ -280,6 +283,25 @@ pub struct ServerSettings {
     /// `server.publicUrl`: the URL users and servers reach Verity at (default
     /// `https://{server.name}`), without a trailing slash.
     pub public_url: String,
+    /// `server.internal.*` (Verity only): the internal listener.
+    pub internal: InternalSettings,
+}
+
+/// `server.internal.*` (Verity only): the listener of what only the operator's own servers may
+/// call (the homeserver's `check_credentials`), apart from the public one.
+#[derive(Debug, Clone)]
+pub struct InternalSettings {
+    /// `server.internal.enabled`: unset, the listener starts when something is served on it (a
+    /// store that can check passwords), and a port that is taken is then only a warning;
+    /// `true`, it always starts and a taken port stops start-up; `false`, it never starts.
+    pub enabled: Option<bool>,
+    /// `server.internal.hostname` (default `127.0.0.1`).
+    pub hostname: String,
+    /// `server.internal.port` (default 8091).
+    pub port: u16,
+    /// `server.internal.secret`: when set, every request must carry it as `Authorization:
+    /// Bearer <secret>` (the stock kamax module sends none).
+    pub secret: Option<Secret>,
 }
 
 /// `key.*`

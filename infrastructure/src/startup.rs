@@ -4,17 +4,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use verity_adapter_http::{AppEndpoint, BoundServer, HttpDeps};
+use verity_adapter_http::{AppEndpoint, BoundServer, HttpDeps, InternalDeps, SharedSecret};
 use verity_adapter_sql::SqlStore;
+use verity_application::ports::driving::Authentication;
 use verity_application::usecases::{BindingFollower, HashIndex, Rebuild};
 
 use crate::settings::{Settings, StorageSettings};
 use crate::wiring;
 
-/// A built server: listener bound, store open and migrated, not yet serving.
+/// A built server: listeners bound, store open and migrated, not yet serving.
 pub struct Application {
     server: BoundServer,
     app: AppEndpoint,
+    /// The internal listener (`server.internal.*`) and its application, when started.
+    internal: Option<(BoundServer, AppEndpoint)>,
     store: SqlStore,
     use_cases: wiring::UseCases,
 }
@@ -53,9 +56,11 @@ impl Application {
             public_url: Arc::from(settings.server.public_url.as_str()),
         };
         let app = verity_adapter_http::app(&deps, settings.http);
+        let internal = internal_listener(settings, &use_cases).await?;
         Ok(Self {
             server,
             app,
+            internal,
             store,
             use_cases,
         })
@@ -64,6 +69,13 @@ impl Application {
     /// The address the server listens on.
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// The address the internal listener listens on, when it was started.
+    pub fn internal_addr(&self) -> Option<SocketAddr> {
+        self.internal
+            .as_ref()
+            .map(|(server, _)| server.local_addr())
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the store.
@@ -75,6 +87,22 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(address = %self.server.local_addr(), "verity is listening");
+        // One signal stops both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }
+        };
+        let internal = self.internal.map(|(server, app)| {
+            tracing::info!(address = %server.local_addr(), "the internal listener (check_credentials) is listening");
+            tokio::spawn(server.serve(app, until_stopped()))
+        });
         let maintenance = tokio::spawn(lookup_maintenance(self.use_cases.index.clone()));
         let following = self
             .use_cases
@@ -88,9 +116,16 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.use_cases));
         let served = self
             .server
-            .serve(self.app, shutdown)
+            .serve(self.app, until_stopped())
             .await
             .context("the HTTP server failed");
+        if let Some(internal) = internal {
+            match internal.await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "the internal listener failed"),
+                Err(error) => tracing::warn!(%error, "the internal listener's task failed"),
+            }
+        }
         housekeeping.abort();
         // Stopped before the store closes; what it had not delivered is still due in the store.
         delivery.abort();
@@ -103,6 +138,77 @@ impl Application {
         }
         tracing::info!("verity stopped");
         served
+    }
+}
+
+/// The internal listener (`server.internal.*`), bound, with its application: started when
+/// something is served on it (a store checks passwords or knows profiles) or when
+/// `server.internal.enabled` is true, never when it is false. Unless explicitly enabled, a port
+/// that is taken is a warning, not a failed start (an upgrade must not fail on a port it never
+/// used before).
+///
+/// # Errors
+/// An explicitly enabled listener that cannot bind.
+async fn internal_listener(
+    settings: &Settings,
+    use_cases: &wiring::UseCases,
+) -> anyhow::Result<Option<(BoundServer, AppEndpoint)>> {
+    let internal = &settings.server.internal;
+    let deps = InternalDeps {
+        authentication: use_cases
+            .authentication
+            .clone()
+            .map(|authentication| authentication as Arc<dyn Authentication>),
+        secret: internal
+            .secret
+            .as_ref()
+            .and_then(|secret| SharedSecret::new(secret.expose())),
+        max_body_bytes: settings.http.max_body_bytes,
+    };
+    match internal.enabled {
+        Some(false) => {
+            if deps.serves_anything() {
+                tracing::info!(
+                    "server.internal.enabled is false: check_credentials is not served, so the homeserver's password provider cannot log users in through Verity"
+                );
+            }
+            return Ok(None);
+        }
+        None if !deps.serves_anything() => return Ok(None),
+        _ => {}
+    }
+    let (host, port) = (&internal.hostname, internal.port);
+    let server = match BoundServer::bind(host, port).await {
+        Ok(server) => server,
+        Err(error) if internal.enabled.is_none() => {
+            tracing::warn!(%error, "cannot listen on {host}:{port} (server.internal.hostname, server.internal.port): check_credentials is not served; set another port, or server.internal.enabled: false");
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(error).with_context(|| {
+                format!("cannot listen on {host}:{port} (server.internal.hostname, server.internal.port)")
+            });
+        }
+    };
+    if deps.secret.is_none() && !private(server.local_addr().ip()) {
+        tracing::warn!(address = %server.local_addr(), "the internal listener is reachable beyond this host and private networks without server.internal.secret: whoever reaches it can check passwords (within ratelimit.login)");
+    }
+    let app = verity_adapter_http::internal_app(&deps);
+    Ok(Some((server, app)))
+}
+
+/// Whether `ip` is the loopback or a private network's (IPv4 private ranges, IPv6 unique local
+/// `fc00::/7`).
+fn private(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback()
+                || (v6.segments()[0] & 0xfe00) == 0xfc00
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
     }
 }
 

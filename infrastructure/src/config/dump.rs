@@ -86,6 +86,7 @@ struct Server<'a> {
     public_url: &'a str,
     max_body_size: usize,
     trusted_proxies: Vec<String>,
+    internal: super::internal::InternalDump,
 }
 
 #[derive(Serialize)]
@@ -236,6 +237,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
                     .iter()
                     .map(ToString::to_string)
                     .collect(),
+                internal: super::internal::dump(&s.server.internal),
             },
             key: Key {
                 path: s.key.path.to_string_lossy().into_owned(),
@@ -275,7 +277,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             synapse_sql: synapse::dump(s.synapse_sql.as_ref(), s.lookups.priorities.synapse_sql),
             ldap: ldap::dump(s.ldap.as_ref()),
             netiq: ldap::dump(s.netiq.as_ref()),
-            exec: super::exec::dump(s.exec.as_ref()),
+            exec: super::exec::dump(s.exec.as_ref(), s.exec_auth.as_ref()),
             rest: super::rest::dump(s.rest.as_ref()),
             sql: super::sql::dump(s.sql.as_ref()),
             invite: invites::dump(&s.invites),

@@ -4,14 +4,15 @@
 //! Read: `exec.enabled` and `exec.identity.enabled` (which wins when set, as in ma1sd),
 //! `exec.token.*`, `exec.identity.{priority, hashLookup}` and the processes
 //! `exec.identity.lookup.single` and `.bulk` (`command`, `args`, `env`, `input.{type, template}`,
-//! `output.type`, `exit.{success, failure}`, `token.*`). Verity only: `exec.concurrency`,
+//! `output.type`, `exit.{success, failure}`, `token.*`); the login program `exec.auth` (the same
+//! keys, and `enabled`, which defaults to `exec.enabled` as in ma1sd). Verity only: `exec.concurrency`,
 //! `exec.identity.refresh`, the feed process `exec.identity.lookup.all`, and each process's
 //! `timeout` and `maxOutput`. Changed knowingly: `output.type` unset reads JSON (ma1sd failed
 //! every lookup), `exec.token` applies to every process (ma1sd read only the process's own).
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use verity_adapter_exec::{ExecIdentityConfig, Format, Process, Tokens};
+use verity_adapter_exec::{ExecAuthConfig, ExecIdentityConfig, Format, Process, Tokens};
 use verity_domain::MatrixDomain;
 
 use super::error::ConfigError;
@@ -29,8 +30,45 @@ pub struct RawExec {
     pub enabled: Option<Flag>,
     pub token: Option<RawToken>,
     pub identity: Option<RawExecIdentity>,
+    pub auth: Option<RawExecAuth>,
     /// Verity only.
     pub concurrency: Option<Int<usize>>,
+}
+
+/// `exec.auth`: a process, and whether logins are asked of it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawExecAuth {
+    pub enabled: Option<Flag>,
+    pub command: Option<Text>,
+    pub args: Option<Vec<Text>>,
+    pub env: Option<BTreeMap<String, Text>>,
+    pub input: Option<RawInput>,
+    pub output: Option<RawOutput>,
+    pub exit: Option<RawExit>,
+    pub token: Option<RawToken>,
+    /// Verity only.
+    pub timeout: Option<Lifetime>,
+    /// Verity only.
+    pub max_output: Option<Int<usize>>,
+}
+
+impl RawExecAuth {
+    /// Whether it is on, and the process.
+    fn split(self) -> (Option<Flag>, RawProcess) {
+        let process = RawProcess {
+            command: self.command,
+            args: self.args,
+            env: self.env,
+            input: self.input,
+            output: self.output,
+            exit: self.exit,
+            token: self.token,
+            timeout: self.timeout,
+            max_output: self.max_output,
+        };
+        (self.enabled, process)
+    }
 }
 
 /// `exec.token` and `<process>.token`
@@ -112,16 +150,22 @@ pub struct RawExit {
     pub failure: Option<Vec<Int<i32>>>,
 }
 
-/// `None` unless `exec.identity.enabled` (or, unset, `exec.enabled`) is on; the other keys are
-/// checked only then.
-pub fn resolve(raw: RawExec, domain: &MatrixDomain) -> Result<Option<ExecSettings>, ConfigError> {
+/// The lookups (`None` unless `exec.identity.enabled`, or, unset, `exec.enabled`, is on) and
+/// the logins (`None` unless `exec.auth.enabled`, or `exec.enabled`, is on); each one's keys
+/// are checked only when it is on.
+pub fn resolve(
+    raw: RawExec,
+    domain: &MatrixDomain,
+) -> Result<(Option<ExecSettings>, Option<ExecAuthConfig>), ConfigError> {
+    let global = tokens(Tokens::default(), raw.token);
+    let concurrency = concurrency(raw.concurrency)?;
+    let auth = auth(raw.auth, raw.enabled, &global, domain, concurrency)?;
     let identity = raw.identity.unwrap_or_default();
     let on = identity.enabled.or(raw.enabled).is_some_and(|Flag(on)| on);
     if !on {
-        return Ok(None);
+        return Ok((None, auth));
     }
     let mut config = ExecIdentityConfig::new(domain.as_str());
-    let global = tokens(Tokens::default(), raw.token);
     let lookup = identity.lookup.unwrap_or_default();
     let single_key = "exec.identity.lookup.single";
     // No command is no error (ma1sd: "the action is skipped"): a file that switches exec on
@@ -156,18 +200,59 @@ pub fn resolve(raw: RawExec, domain: &MatrixDomain) -> Result<Option<ExecSetting
     if let Some(Int(priority)) = identity.priority {
         config.priority = priority;
     }
-    match raw.concurrency {
-        Some(Int(0)) => {
-            return Err(ConfigError::invalid(
-                "exec.concurrency",
-                "must be at least 1: the programs that may run at once",
-            ));
-        }
-        Some(Int(n)) => config.concurrency = n,
-        None => {}
+    if let Some(n) = concurrency {
+        config.concurrency = n;
     }
     let refresh = identity.refresh.map_or(DEFAULT_DIRECTORY_REFRESH, |d| d.0);
-    Ok(Some(ExecSettings { config, refresh }))
+    Ok((Some(ExecSettings { config, refresh }), auth))
+}
+
+/// `exec.concurrency`, when set: at least 1.
+fn concurrency(raw: Option<Int<usize>>) -> Result<Option<usize>, ConfigError> {
+    match raw {
+        Some(Int(0)) => Err(ConfigError::invalid(
+            "exec.concurrency",
+            "must be at least 1: the programs that may run at once",
+        )),
+        Some(Int(n)) => Ok(Some(n)),
+        None => Ok(None),
+    }
+}
+
+/// `exec.auth`, when on (its `enabled`, else `exec.enabled`) and its `command` is set.
+fn auth(
+    raw: Option<RawExecAuth>,
+    exec_enabled: Option<Flag>,
+    global: &Tokens,
+    domain: &MatrixDomain,
+    concurrency: Option<usize>,
+) -> Result<Option<ExecAuthConfig>, ConfigError> {
+    let (enabled, raw) = raw.map(RawExecAuth::split).unzip();
+    let on = enabled
+        .flatten()
+        .or(exec_enabled)
+        .is_some_and(|Flag(on)| on);
+    if !on {
+        return Ok(None);
+    }
+    let key = "exec.auth";
+    let process = process(raw, key, global, Process::default())?;
+    if process.command.is_none() {
+        // ma1sd turned the login on with `exec.enabled` alone and failed each login; here
+        // `exec.enabled` for lookups alone is no error. An explicit `exec.auth.enabled` is.
+        if enabled.flatten().is_some_and(|Flag(on)| on) {
+            return Err(ConfigError::missing(
+                "exec.auth.command",
+                "set the program that checks passwords, or exec.auth.enabled: false",
+            ));
+        }
+        return Ok(None);
+    }
+    let mut config = ExecAuthConfig::new(domain.as_str(), process);
+    if let Some(n) = concurrency {
+        config.concurrency = n;
+    }
+    Ok(Some(config))
 }
 
 /// `base` with the tokens `raw` sets (blank ones keep their default).

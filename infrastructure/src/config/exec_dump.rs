@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use verity_adapter_exec::{Process, Tokens};
+use verity_adapter_exec::{ExecAuthConfig, Process, Tokens};
 
 use crate::config::lenient::format_duration;
 use crate::settings::ExecSettings;
@@ -17,6 +17,15 @@ pub struct ExecDump {
     concurrency: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     identity: Option<Identity>,
+    auth: Auth,
+}
+
+/// `exec.auth`: `enabled: false` alone when off.
+#[derive(Serialize)]
+struct Auth {
+    enabled: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    process: Option<ProcessDump>,
 }
 
 #[derive(Serialize)]
@@ -124,19 +133,25 @@ impl From<&Process> for ProcessDump {
     }
 }
 
-/// The dump of `exec`.
-pub fn dump(settings: Option<&ExecSettings>) -> ExecDump {
+/// The dump of `exec`: the lookups and the logins.
+pub fn dump(settings: Option<&ExecSettings>, auth: Option<&ExecAuthConfig>) -> ExecDump {
+    let auth_dump = Auth {
+        enabled: auth.is_some(),
+        process: auth.map(|auth| (&auth.process).into()),
+    };
     let Some(settings) = settings else {
         return ExecDump {
             enabled: false,
-            concurrency: None,
+            concurrency: auth.map(|auth| auth.concurrency),
             identity: None,
+            auth: auth_dump,
         };
     };
     let config = &settings.config;
     ExecDump {
         enabled: true,
         concurrency: Some(config.concurrency),
+        auth: auth_dump,
         identity: Some(Identity {
             enabled: true,
             priority: config.priority,

@@ -31,8 +31,7 @@ pub const LATER_KEYS: &[&str] = &[
     "sql.profile",
     // mxisd/ma1sd: the last-resort bridge of recursive lookups.
     "lookup.recursive.bridge",
-    // ma1sd's exec store beyond lookups: logins, user directory, profiles.
-    "exec.auth",
+    // ma1sd's exec store beyond lookups and logins: user directory, profiles.
     "exec.directory",
     "exec.profile",
 ];

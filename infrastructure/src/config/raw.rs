@@ -127,6 +127,8 @@ pub struct RawServer {
     pub max_body_size: Option<Int<usize>>,
     /// Verity only: peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Option<Vec<Text>>,
+    /// Verity only: the internal listener.
+    pub internal: Option<super::internal::RawInternal>,
 }
 
 /// `key`

@@ -81,7 +81,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
-    let exec = super::exec::resolve(raw.exec, &matrix.domain)?;
+    let (exec, exec_auth) = super::exec::resolve(raw.exec, &matrix.domain)?;
     let rest = super::rest::resolve(raw.rest, &matrix.domain)?;
     let sql = super::sql::resolve(raw.sql, &matrix.domain)?;
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
@@ -103,6 +103,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         ldap,
         netiq,
         exec,
+        exec_auth,
         rest,
         sql,
         lookups,
@@ -245,6 +246,7 @@ fn server(raw: RawServer, domain: &MatrixDomain) -> Result<ServerSettings, Confi
         hostname,
         port: int(raw.port, DEFAULT_PORT),
         public_url,
+        internal: super::internal::resolve(raw.internal)?,
     })
 }
 

@@ -30,7 +30,8 @@ const THIRD: &str = include_str!("every_key/third.yaml");
 const FOURTH: &str = include_str!("every_key/fourth.yaml");
 
 /// The values of the secrets in the files; none may appear in a dump.
-const SECRETS: [&str; 8] = [
+const SECRETS: [&str; 9] = [
+    "internal-secret",
     "storage-secret",
     "smtp-secret",
     "twilio-secret",

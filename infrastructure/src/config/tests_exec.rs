@@ -149,7 +149,7 @@ fn errors_name_the_key_to_fix() {
 #[test]
 fn the_features_verity_does_not_have_are_warned_about_and_output_templates_ignored() {
     let yaml = format!(
-        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  auth: {{command: /opt/auth}}\n\
+        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  directory: {{enabled: true}}\n\
          {SINGLE}        output: {{type: json, template: x}}\n"
     );
     let loaded = parse(&yaml).unwrap();
@@ -158,7 +158,7 @@ fn the_features_verity_does_not_have_are_warned_about_and_output_templates_ignor
         loaded
             .warnings
             .iter()
-            .any(|w| matches!(w, ConfigWarning::NotUsedYet { path } if path == "exec.auth")),
+            .any(|w| matches!(w, ConfigWarning::NotUsedYet { path } if path == "exec.directory")),
         "{:?}",
         loaded.warnings
     );
@@ -197,4 +197,36 @@ fn without_a_command_the_store_is_still_on_as_ma1sd_skipped_the_action() {
         assert_eq!(settings.config.single.command, None);
         assert_eq!(settings.config.bulk.command, None);
     }
+}
+
+#[test]
+fn the_login_program_is_on_with_exec_enabled_or_its_own_flag_and_needs_a_command_when_asked_for() {
+    let auth = |section: &str| {
+        parse(&format!(
+            "matrix: {{domain: example.org}}\nexec:\n{section}"
+        ))
+        .map(|loaded| loaded.settings.exec_auth)
+    };
+    let on = auth("  enabled: true\n  auth:\n    command: /opt/login\n    args: ['{password}']\n")
+        .unwrap()
+        .unwrap();
+    assert_eq!(on.process.command.as_deref(), Some("/opt/login"));
+    assert_eq!(on.process.args, ["{password}"]);
+    assert_eq!(on.process.token.password, "{password}");
+    assert_eq!(on.matrix_domain, "example.org");
+    // Its own flag wins over exec.enabled, both ways.
+    assert!(
+        auth("  enabled: true\n  auth: {enabled: false, command: /opt/login}\n")
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        auth("  auth: {enabled: true, command: /opt/login}\n")
+            .unwrap()
+            .is_some()
+    );
+    // exec.enabled for lookups alone needs no login program; an explicit one does.
+    assert!(auth("  enabled: true\n").unwrap().is_none());
+    let refused = auth("  auth: {enabled: true}\n").unwrap_err();
+    assert_eq!(refused.key(), Some("exec.auth.command"), "{refused}");
 }

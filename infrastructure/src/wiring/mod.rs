@@ -1,5 +1,6 @@
 //! Turning settings into adapters and use cases: the only place that knows every concrete type.
 //! One file per area; `use_cases` tells which use case gets which adapter, in order.
+mod authentication;
 mod invites;
 pub(crate) mod limits;
 mod lookups;
@@ -16,8 +17,9 @@ use verity_application::ports::driven::{
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
-    AccountService, AssociationService, Backends, BindingFollower, HashIndex, KeyService,
-    LookupService, Notifier, RemoteSessionService, StatusService, ValidationService,
+    AccountService, AssociationService, AuthenticationService, Backends, BindingFollower,
+    HashIndex, KeyService, LookupService, Notifier, RemoteSessionService, StatusService,
+    ValidationService,
 };
 
 use crate::settings::Settings;
@@ -45,6 +47,9 @@ pub struct UseCases {
     pub remote_sessions: Arc<RemoteSessionService>,
     /// The abuse limits.
     pub limits: Arc<dyn Limits>,
+    /// Logins for the homeserver and the stores' profiles; `None` when no store checks
+    /// passwords nor knows profiles.
+    pub authentication: Option<Arc<AuthenticationService>>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Follows the binds and unbinds of the other instances on the database into `index`; `None`
@@ -141,6 +146,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         clock.clone(),
         &remote_identity_servers,
     );
+    let authentication = authentication::authentication(settings, limiter.clone())?;
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
@@ -156,6 +162,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         invite_wake,
         remote_sessions: Arc::new(remote_sessions),
         limits: limits::limits(&settings.ratelimit, limiter),
+        authentication,
         index,
         follower,
         rebuild_due,
