@@ -24,6 +24,8 @@ pub enum Backend {
 pub struct TestApp {
     /// Where the server listens.
     pub address: SocketAddr,
+    /// Where the internal listener (`check_credentials`) listens, when it started.
+    pub internal_address: Option<SocketAddr>,
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
     /// The generated client, pointed at the server.
@@ -59,6 +61,7 @@ pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
         .await
         .expect("the server builds");
     let address = app.local_addr();
+    let internal_address = app.internal_addr();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
@@ -68,6 +71,7 @@ pub async fn spawn_app_with(backend: Backend, extra_yaml: &str) -> TestApp {
     let http = browser(&base_url);
     TestApp {
         address,
+        internal_address,
         client: Client::new_with_client(&base_url, http.clone()),
         base_url,
         http,
@@ -105,7 +109,13 @@ pub(crate) async fn test_config(
     };
     let mut config = json!({
         "matrix": {"domain": "example.org"},
-        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": PUBLIC_URL},
+        "server": {
+            "hostname": "127.0.0.1",
+            "port": 0,
+            "publicUrl": PUBLIC_URL,
+            // Tests run side by side: each internal listener on a port of its own.
+            "internal": {"port": 0},
+        },
         "key": {"path": dir.join("keys")},
         "storage": storage,
     });
@@ -138,6 +148,17 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         let path = path.strip_prefix(PUBLIC_URL).unwrap_or(path);
         format!("{}{path}", self.base_url)
+    }
+
+    /// `http://<internal listener>` + `path`.
+    ///
+    /// # Panics
+    /// When the internal listener did not start.
+    pub fn internal_url(&self, path: &str) -> String {
+        let address = self
+            .internal_address
+            .expect("the internal listener started");
+        format!("http://{address}{path}")
     }
 
     /// Stops the server gracefully and waits for it, returning its result.
