@@ -97,6 +97,10 @@ pub fn python() -> Option<PathBuf> {
 pub struct Options {
     /// `account_threepid_delegates.msisdn`: the identity server's base URL.
     pub msisdn_delegate: Option<String>,
+    /// More of `homeserver.yaml`, appended as written (a `modules:` list, say).
+    pub extra_yaml: Option<String>,
+    /// A directory put on Synapse's `PYTHONPATH` (where a test's module lives).
+    pub python_path: Option<PathBuf>,
 }
 
 /// A running Synapse.
@@ -140,9 +144,14 @@ impl Synapse {
             federation_port,
             server_name: SERVER_NAME,
             msisdn_delegate: options.msisdn_delegate.as_deref(),
+            extra_yaml: options.extra_yaml.as_deref(),
         });
         let output = std::fs::File::create(dir.path().join("output.log")).expect("output.log");
-        let child = Command::new(python)
+        let mut command = Command::new(python);
+        if let Some(path) = &options.python_path {
+            command.env("PYTHONPATH", path);
+        }
+        let child = command
             .arg("-c")
             .arg(BOOTSTRAP)
             .arg(MAX_LIFETIME.as_secs().to_string())

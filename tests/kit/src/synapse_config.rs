@@ -11,6 +11,8 @@ pub(crate) struct Layout<'a> {
     pub(crate) federation_port: u16,
     pub(crate) server_name: &'a str,
     pub(crate) msisdn_delegate: Option<&'a str>,
+    /// Appended to `homeserver.yaml` as written.
+    pub(crate) extra_yaml: Option<&'a str>,
 }
 
 /// Rate limits high enough that a test never meets them.
@@ -105,7 +107,8 @@ rc_invites:
   per_issuer: {UNLIMITED}
 rc_third_party_invite: {UNLIMITED}
 rc_3pid_validation: {UNLIMITED}
-"
+{}",
+        layout.extra_yaml.unwrap_or_default()
     )
 }
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod invites;
+mod login;
 mod matrix;
 mod phone;
 mod threepids;

@@ -35,6 +35,7 @@ impl World {
         let front = TlsFront::bind().await;
         let options = Options {
             msisdn_delegate: Some(front.url()),
+            ..Options::default()
         };
         let synapse = Synapse::start(python, &options).await;
         let smtp = SmtpServer::start().await;
