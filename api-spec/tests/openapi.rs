@@ -24,6 +24,7 @@ fn generated() -> String {
         limits: Arc::new(verity_application::ports::driving::MockLimits::new()),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
         remote_sessions: None,
+        registration: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),

@@ -78,11 +78,11 @@ pub use network::{
 pub use password::{InvalidPassword, MAX_PASSWORD_CHARS, Password};
 pub use percent::percent_encode;
 pub use policy::{RefusalReason, RemotePolicy, ScopePolicy, ValidationDecision, ValidationPolicy};
+pub use profile::{MAX_DISPLAY_NAME_CHARS, MAX_ROLE_CHARS, Profile};
 pub use registration::{
     AddressPattern, DomainRule, InvalidRegistrationRule, MediumRules, RegistrationDecision,
     RegistrationPolicy,
 };
-pub use profile::{MAX_DISPLAY_NAME_CHARS, MAX_ROLE_CHARS, Profile};
 pub use remote_session::{BindRoute, RemoteRequest, RemoteSession, RemoteStepError, server_host};
 pub use scope::Scope;
 pub use secrets::{
