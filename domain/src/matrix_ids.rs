@@ -310,7 +310,9 @@ mod tests {
     fn user_ids_split_at_the_first_colon() {
         let user = UserId::parse("@alice:example.org:8448").unwrap();
         assert_eq!(user.server_name(), "example.org:8448");
-        assert!(UserId::parse("@Historic.User/+=:example.org").is_ok());
+        assert_eq!(user.localpart(), "alice");
+        let historic = UserId::parse("@Historic.User/+=:example.org").unwrap();
+        assert_eq!(historic.localpart(), "Historic.User/+=");
     }
 
     #[test]
