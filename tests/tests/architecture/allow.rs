@@ -7,13 +7,15 @@
 //! test macros, log capture), never a technology the layer may not use in its code.
 use crate::rules::{Allowed, Policy};
 
-/// Pure computation: encodings, hashing and signing, phone numbers, errors.
+/// Pure computation: encodings, hashing and signing, phone numbers, regular expressions (the
+/// registration policy's address patterns), errors.
 const DOMAIN: Allowed = Allowed {
     runtime: &[
         "base64",
         "caseless",
         "ed25519-dalek",
         "phonenumber",
+        "regex",
         "serde_json",
         "sha2",
         "thiserror",
