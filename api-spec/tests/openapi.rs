@@ -23,6 +23,7 @@ fn generated() -> String {
         lookup: Arc::new(MockLookup::new()),
         limits: Arc::new(verity_application::ports::driving::MockLimits::new()),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
+        user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
         next_link_allowed: Arc::from(Vec::new()),
