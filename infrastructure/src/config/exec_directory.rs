@@ -112,8 +112,10 @@ mod tests {
     use crate::config::{ConfigError, effective_yaml, parse};
 
     fn directory(section: &str) -> Result<Option<ExecDirectoryConfig>, ConfigError> {
-        parse(&format!("matrix: {{domain: example.org}}\nexec:\n{section}"))
-            .map(|loaded| loaded.settings.user_directory.exec)
+        parse(&format!(
+            "matrix: {{domain: example.org}}\nexec:\n{section}"
+        ))
+        .map(|loaded| loaded.settings.user_directory.exec)
     }
 
     #[test]
@@ -154,10 +156,7 @@ mod tests {
             "  enabled: true\n  directory: {search: {byName: {command: x, output: {type: plain}}}}\n",
         )
         .unwrap_err();
-        assert_eq!(
-            err.key(),
-            Some("exec.directory.search.byName.output.type")
-        );
+        assert_eq!(err.key(), Some("exec.directory.search.byName.output.type"));
     }
 
     #[test]

@@ -81,10 +81,8 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
-    let mut user_directory = super::user_directory::resolve(
-        raw.directory,
-        raw.dns.overwrite.homeserver.client.take(),
-    )?;
+    let mut user_directory =
+        super::user_directory::resolve(raw.directory, raw.dns.overwrite.homeserver.client.take())?;
     user_directory.exec = super::exec_directory::resolve(
         raw.exec.directory.take(),
         &super::exec_directory::ExecGlobals {

@@ -352,14 +352,7 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(
-            paths,
-            [
-                "sql.profile",
-                "sql.auth",
-                "sql.lookup.qurey"
-            ]
-        );
+        assert_eq!(paths, ["sql.profile", "sql.auth", "sql.lookup.qurey"]);
     }
 
     #[test]

@@ -28,7 +28,13 @@ fn synapse_sql_searches_with_ma1sds_queries_for_its_database_type() {
     );
     assert_eq!(name.id_type, DirectoryIdType::Mxid);
     assert_eq!(name.binding, TermBinding::Contains);
-    assert!(sqlite.by_threepid.unwrap().as_str().contains("user_threepids"));
+    assert!(
+        sqlite
+            .by_threepid
+            .unwrap()
+            .as_str()
+            .contains("user_threepids")
+    );
     let postgres = parse(
         "matrix: {domain: example.org}\nsynapseSql: {enabled: true, type: postgresql, \
          connection: '//db/synapse?user=s&password=p'}\n",

@@ -114,12 +114,18 @@ mod tests {
     #[test]
     fn a_bad_client_entry_is_refused_naming_it() {
         for (entries, key) in [
-            ("[{value: 'http://h'}]", "dns.overwrite.homeserver.client[0].name"),
+            (
+                "[{value: 'http://h'}]",
+                "dns.overwrite.homeserver.client[0].name",
+            ),
             (
                 "[{name: 'https://x', value: 'http://h'}]",
                 "dns.overwrite.homeserver.client[0].name",
             ),
-            ("[{name: x.org}]", "dns.overwrite.homeserver.client[0].value"),
+            (
+                "[{name: x.org}]",
+                "dns.overwrite.homeserver.client[0].value",
+            ),
             (
                 "[{name: x.org, value: 'ftp://h'}]",
                 "dns.overwrite.homeserver.client[0].value",

@@ -1,5 +1,6 @@
 //! The user directory of `synapseSql`: ma1sd's default queries on Synapse's `profiles`, `users`
-//! and `user_threepids`, on SQLite and PostgreSQL; the term always bound; the limit.
+//! and `user_threepids` (the harness's schema), on SQLite and PostgreSQL; the term always bound;
+//! the limit.
 use pretty_assertions::assert_eq;
 use verity_application::ports::driven::DirectorySearch;
 use verity_domain::{DirectoryResults, MatrixDomain, SearchLimit, SearchTerm};
@@ -9,32 +10,6 @@ use crate::synapse::{
     DirectoryIdType, DirectoryQueries, DirectoryQuery, SynapseSqlBackend, SynapseSqlError,
     TermBinding,
 };
-
-/// Synapse's `users` and `profiles`, as its full schemas (72) write them.
-async fn profiles_schema(db: &SynapseDb) {
-    let statements: &[&str] = match db.kind {
-        Kind::Sqlite => &[
-            "CREATE TABLE users( name TEXT, password_hash TEXT, creation_ts BIGINT, admin \
-             SMALLINT DEFAULT 0 NOT NULL, upgrade_ts BIGINT, is_guest SMALLINT DEFAULT 0 NOT \
-             NULL, appservice_id TEXT, consent_version TEXT, consent_server_notice_sent TEXT, \
-             user_type TEXT DEFAULT NULL, deactivated SMALLINT DEFAULT 0 NOT NULL, shadow_banned \
-             BOOLEAN, consent_ts bigint, UNIQUE(name) )",
-            "CREATE TABLE profiles( user_id TEXT NOT NULL, displayname TEXT, avatar_url TEXT, \
-             UNIQUE(user_id) )",
-        ],
-        Kind::Postgres => &[
-            "CREATE TABLE users ( name text, password_hash text, creation_ts bigint, admin \
-             smallint DEFAULT 0 NOT NULL, upgrade_ts bigint, is_guest smallint DEFAULT 0 NOT \
-             NULL, appservice_id text, consent_version text, consent_server_notice_sent text, \
-             user_type text, deactivated smallint DEFAULT 0 NOT NULL, shadow_banned boolean, \
-             consent_ts bigint )",
-            "CREATE TABLE profiles ( user_id text NOT NULL, displayname text, avatar_url text )",
-        ],
-    };
-    for statement in statements {
-        db.execute(statement).await;
-    }
-}
 
 /// What Synapse writes when `localpart` registers with `display_name` (`guest`, or registered
 /// by an application service).
@@ -81,7 +56,6 @@ fn ids(results: &DirectoryResults) -> Vec<&str> {
 }
 
 async fn seed(db: &SynapseDb) {
-    profiles_schema(db).await;
     register(db, "alice", Some("Alice Liddell"), "user").await;
     register(db, "alan", Some("Alan Turing"), "user").await;
     register(db, "bob", Some("Bob"), "user").await;
@@ -162,7 +136,6 @@ pub(crate) async fn a_term_with_quotes_is_a_value_never_sql(db: &SynapseDb) {
 }
 
 pub(crate) async fn on_postgres_guests_and_bridged_users_are_not_listed(db: &SynapseDb) {
-    profiles_schema(db).await;
     register(db, "guest1", Some("Guest Someone"), "guest").await;
     register(db, "bridged", Some("Bridged Someone"), "appservice").await;
     register(db, "real", Some("Real Someone"), "user").await;
@@ -212,8 +185,8 @@ pub(crate) async fn an_operator_query_of_localparts_is_completed_with_the_domain
 }
 
 pub(crate) async fn a_broken_directory_query_stops_start_up(db: &SynapseDb) {
+    db.execute("DROP TABLE profiles").await;
     let mut config = db.config();
-    // No `profiles` table in this database.
     config.directory =
         Some(DirectoryQueries::synapse_defaults(&config.database, &domain()).unwrap());
     let err = SynapseSqlBackend::connect(&config).await.unwrap_err();
