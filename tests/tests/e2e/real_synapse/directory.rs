@@ -152,7 +152,7 @@ async fn a_synapse_user_finds_directory_people_through_verity_and_bad_requests_a
 
     // By 3PID, and the directory's filter: Dora is disabled.
     let (_, by_mail) = world.search(token, "corp.example").await;
-    assert_eq!(ids(&by_mail), [lorna.clone()], "{by_mail}");
+    assert_eq!(ids(&by_mail), [lorna], "{by_mail}");
 
     // A filter injection is text: it finds nobody, and fails nothing.
     let (status, injected) = world.search(token, "*)(uid=*").await;
