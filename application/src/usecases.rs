@@ -15,6 +15,8 @@ mod notifier;
 mod registration_gate;
 mod remote_sessions;
 mod status;
+mod user_directory;
+mod user_directory_cache;
 mod validation;
 
 #[cfg(test)]
@@ -42,4 +44,8 @@ pub use notifier::{MediumHandler, Notifier};
 pub use registration_gate::RegistrationGateService;
 pub use remote_sessions::RemoteSessionService;
 pub use status::StatusService;
+pub use user_directory::{
+    DEFAULT_WHOAMI_CACHE_CAPACITY, DEFAULT_WHOAMI_CACHE_LIFETIME, UserDirectoryService,
+    UserDirectorySettings,
+};
 pub use validation::{ValidationService, ValidationSettings};

@@ -49,15 +49,7 @@ impl AccessToken {
 
     /// SHA-256 of the token, hex: what stores keep and look up by.
     pub fn fingerprint(&self) -> TokenFingerprint {
-        let digest = Sha256::digest(self.0.as_bytes());
-        // Two digits a byte into one string: `format!` a byte made 32 strings a request.
-        let mut hex = String::with_capacity(64);
-        for byte in digest {
-            for nibble in [byte >> 4, byte & 0x0f] {
-                hex.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
-            }
-        }
-        TokenFingerprint(hex)
+        TokenFingerprint::of(&self.0)
     }
 }
 
@@ -72,6 +64,20 @@ impl fmt::Debug for AccessToken {
 pub struct TokenFingerprint(String);
 
 impl TokenFingerprint {
+    /// SHA-256 of `secret`, hex: the fingerprint of any bearer token (Verity's own, or a
+    /// homeserver's that is cached by it), never the token itself.
+    pub(crate) fn of(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        // Two digits a byte into one string: `format!` a byte made 32 strings a request.
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            for nibble in [byte >> 4, byte & 0x0f] {
+                hex.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            }
+        }
+        Self(hex)
+    }
+
     /// Rebuilds a stored fingerprint.
     ///
     /// # Errors

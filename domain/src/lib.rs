@@ -39,6 +39,7 @@ mod signed_json;
 mod signing;
 mod threepid;
 mod time;
+mod user_directory;
 
 pub use account::{
     ACCESS_TOKEN_LENGTH, AccessToken, Account, InvalidAccessToken, PolicyDocument, TermsPolicy,
@@ -99,3 +100,8 @@ pub use signed_json::{InvalidSignedJson, JsonObject, NotAJsonObject, SignatureRe
 pub use signing::{SigningError, VerificationError, sign_json, verify_json};
 pub use threepid::{InvalidThreePid, ThreePid};
 pub use time::Timestamp;
+pub use user_directory::{
+    DEFAULT_SEARCH_LIMIT, DirectoryEntry, DirectoryResults, HomeserverAccessToken,
+    InvalidSearchTerm, MAX_HOMESERVER_TOKEN_CHARS, MAX_SEARCH_LIMIT, MAX_SEARCH_TERM_CHARS,
+    SearchLimit, SearchTerm,
+};

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
-use verity_adapter_exec::{ExecAuthConfig, ExecIdentityConfig};
+use verity_adapter_exec::{ExecAuthConfig, ExecDirectoryConfig, ExecIdentityConfig};
 use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_ldap::LdapConfig;
 use verity_adapter_limits::LimitSettings;
@@ -20,7 +20,7 @@ use verity_adapter_rest::RestConfig;
 use verity_adapter_sql::{QueryBackendConfig, SynapseSqlConfig};
 use verity_application::usecases::{
     AccountSettings, AssociationSettings, HashingSettings, InviteSettings, LookupSettings,
-    RecursionSettings, ValidationSettings,
+    RecursionSettings, UserDirectorySettings, ValidationSettings,
 };
 use verity_domain::{DEFAULT_RECURSION_NETWORKS, IpNetwork, MatrixDomain, ServerLabel};
 
@@ -84,6 +84,21 @@ pub struct Settings {
     pub ratelimit: RateLimitSettings,
     /// `register.policy.*`: which 3PIDs may register on the homeserver (registration control).
     pub register: verity_domain::RegistrationPolicy,
+    /// `directory.*`, `dns.overwrite.homeserver.client` and `exec.directory`: the user directory
+    /// search (the other stores' directory keys are in their own settings).
+    pub user_directory: UserDirectoryConfig,
+}
+
+/// The user directory search, as the configuration resolved it.
+#[derive(Debug, Clone)]
+pub struct UserDirectoryConfig {
+    /// `directory.exclude.*`, and the `whoami` cache (Verity's constants).
+    pub search: UserDirectorySettings,
+    /// `dns.overwrite.homeserver.client`: `(host clients call, base URL of the homeserver's
+    /// client API)`, as written.
+    pub client_overrides: Vec<(String, String)>,
+    /// `exec.directory`: the operator's search programs; `None` unless on.
+    pub exec: Option<ExecDirectoryConfig>,
 }
 
 /// A directory as an identity backend (`ldap.*` or `netiq.*`): the LDAP adapter's settings, and

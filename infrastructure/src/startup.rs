@@ -49,6 +49,7 @@ impl Application {
             lookup: use_cases.lookup.clone(),
             limits: use_cases.limits.clone(),
             invites: use_cases.invites.clone(),
+            user_directory: use_cases.user_directory.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             registration: None,
             next_link_allowed: settings.session.next_link_allowed.clone().into(),

@@ -49,7 +49,6 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_unused_or_rotati
         paths,
         [
             "logging.requests",
-            "dns.overwrite.homeserver.client",
             "invite.resolution",
             "policy.policies.term_name.regexp",
             "internal",
@@ -72,6 +71,11 @@ fn a_production_ma1sd_yaml_loads_with_only_not_used_yet_ignored_unused_or_rotati
         loaded.warnings
     );
     let s = loaded.settings;
+    // The client API's address is read for the user directory search.
+    assert_eq!(
+        s.user_directory.client_overrides,
+        [("example.org".to_owned(), "http://localhost:8008".to_owned())]
+    );
     assert_eq!(s.server.name, "matrix.example.org");
     assert_eq!(s.server.public_url, "https://matrix.example.org");
     assert_eq!(s.key.path, Path::new("/var/lib/ma1sd/keys"));

@@ -8,6 +8,8 @@
 //!   with `hashLookup`.
 //! - [`ExecAuth`]: logins for the homeserver (`exec.auth`), in ma1sd's json and plain formats
 //!   ([`auth`](crate::auth)).
+//! - [`ExecDirectory`]: the user directory search (`exec.directory.search.byName` and
+//!   `.byThreepid`).
 //! - Running: the command is executed directly, never through a shell (unless the operator's
 //!   command is one); tokens are replaced in each argument, in `env` values and in the stdin
 //!   template, and an argument stays one argument whatever a 3PID holds. Stdin is written then
@@ -27,6 +29,7 @@
 mod auth;
 pub mod backend;
 pub mod config;
+mod directory;
 mod formats;
 mod health;
 pub mod run;
@@ -35,6 +38,7 @@ mod template;
 pub use auth::ExecAuth;
 pub use backend::ExecBackend;
 pub use config::{ExecAuthConfig, ExecIdentityConfig, Exit, Format, Io, Process, Tokens};
+pub use directory::{ExecDirectory, ExecDirectoryConfig};
 pub use run::ExecError;
 
 #[cfg(test)]
@@ -43,6 +47,9 @@ mod tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_auth;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_directory;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_run;

@@ -16,6 +16,7 @@ mod remote;
 mod signed_body;
 mod status;
 mod typed_json;
+mod user_directory;
 mod validation;
 mod validation_types;
 mod validation_v1;
@@ -35,6 +36,7 @@ pub use keys::{KeysApi, KeysV1Api};
 pub use lookup::{LookupApi, LookupV1Api};
 pub use remote::RemoteSessionsApi;
 pub use status::StatusApi;
+pub use user_directory::UserDirectoryApi;
 pub use validation::ValidationApi;
 pub use validation_v1::ValidationV1Api;
 
@@ -54,6 +56,7 @@ pub type Api = (
     InvitesV1Api,
     LookupApi,
     LookupV1Api,
+    UserDirectoryApi,
 );
 
 /// The sections of the API, as they appear in the document.
@@ -92,6 +95,9 @@ pub(crate) enum ApiTags {
     Lookup,
     /// The deprecated v1 lookups, served while `matrix.v1` is on.
     LookupV1,
+    /// The homeserver's user directory search (client-server API), which the reverse proxy
+    /// routes to Verity: the homeserver's and the identity stores' people (mxisd's directory).
+    UserDirectory,
 }
 
 /// Builds the OpenAPI service: the routes and, from the same declarations, the document.
@@ -137,6 +143,7 @@ pub fn openapi_service(deps: &HttpDeps) -> OpenApiService<Api, ()> {
             InvitesV1Api::new(deps.invites.clone(), gate.clone()),
             LookupApi::new(deps.lookup.clone(), deps.accounts.clone(), gate.clone()),
             LookupV1Api::new(deps.lookup.clone(), gate),
+            UserDirectoryApi::new(deps.user_directory.clone()),
         ),
         "Verity identity server",
         SPEC_VERSION,

@@ -58,6 +58,7 @@ fn client(
         lookup: Arc::new(MockLookup::new()),
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
+        user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         registration: None,
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),

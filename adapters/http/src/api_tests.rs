@@ -39,6 +39,7 @@ fn client(
         lookup: Arc::new(MockLookup::new()),
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
+        user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
         next_link_allowed: allowed

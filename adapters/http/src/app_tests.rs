@@ -45,6 +45,7 @@ pub(crate) fn deps(status: Arc<dyn Status>) -> HttpDeps {
         lookup: Arc::new(MockLookup::new()),
         limits: crate::test_support::admit_all(),
         invites: Arc::new(verity_application::ports::driving::MockInvites::new()),
+        user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
         next_link_allowed: Arc::from(Vec::new()),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use verity_application::ports::driving::{
     Accounts, Association, Invites, Keys, Limits, Lookup, RegistrationGate, RemoteSessions, Status,
-    Validation,
+    UserDirectory, Validation,
 };
 
 use crate::pages::Views;
@@ -30,6 +30,8 @@ pub struct HttpDeps {
     pub limits: Arc<dyn Limits>,
     /// 3PID room invites (and the validity of their ephemeral keys).
     pub invites: Arc<dyn Invites>,
+    /// The homeserver's user directory search, routed here by the reverse proxy.
+    pub user_directory: Arc<dyn UserDirectory>,
     /// The remote step of validation sessions; `None` when no remote identity server client is
     /// wired (remote-forced sessions then stop after the local validation).
     pub remote_sessions: Option<Arc<dyn RemoteSessions>>,

@@ -10,8 +10,13 @@ use poem_openapi::Object;
 pub enum ErrCode {
     /// Missing, unknown or expired access token.
     Unauthorized,
-    /// The access token presented to `logout` is unknown.
+    /// The access token presented to `logout` (or to the user directory search: the homeserver
+    /// rejected it) is unknown.
     UnknownToken,
+    /// The user directory search carries no access token.
+    MissingToken,
+    /// A guest searched the user directory.
+    GuestAccessForbidden,
     /// The user has not accepted the current terms of service.
     TermsNotSigned,
     /// The server's policy forbids the request.
@@ -67,6 +72,8 @@ impl ErrCode {
         match self {
             Self::Unauthorized => "M_UNAUTHORIZED",
             Self::UnknownToken => "M_UNKNOWN_TOKEN",
+            Self::MissingToken => "M_MISSING_TOKEN",
+            Self::GuestAccessForbidden => "M_GUEST_ACCESS_FORBIDDEN",
             Self::TermsNotSigned => "M_TERMS_NOT_SIGNED",
             Self::Forbidden => "M_FORBIDDEN",
             Self::InvalidEmail => "M_INVALID_EMAIL",

@@ -4,10 +4,11 @@
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
-    AssociationError, AuthError, InviteError, LimitExceeded, LoginError, LookupError,
+    AssociationError, AuthError, DirectoryError, InviteError, LimitExceeded, LoginError,
+    LookupError,
     RegistrationError, RemoteFailure, ValidationError,
 };
-use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSecret, Medium};
+use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSearchTerm, InvalidSecret, Medium};
 
 use crate::error::{ErrCode, MatrixError};
 
@@ -159,6 +160,30 @@ impl From<LoginError> for ApiError {
                 ErrCode::Unknown,
                 "An identity store could not be asked: retry later",
             ))),
+        }
+    }
+}
+
+impl From<InvalidSearchTerm> for ApiError {
+    fn from(error: InvalidSearchTerm) -> Self {
+        Self::invalid_param(capitalise(&error.to_string()))
+    }
+}
+
+/// The user directory search answers in the client-server API's terms: its own codes for a
+/// missing or rejected token and for guests. The homeserver's failure to check a token refuses
+/// the search (it is never taken as valid).
+impl From<DirectoryError> for ApiError {
+    fn from(error: DirectoryError) -> Self {
+        let body = |code| Json(MatrixError::new(code, error.to_string()));
+        match error {
+            DirectoryError::MissingToken => Self::Unauthorized(body(ErrCode::MissingToken)),
+            DirectoryError::UnknownToken => Self::Unauthorized(body(ErrCode::UnknownToken)),
+            DirectoryError::GuestAccessForbidden => {
+                Self::Forbidden(body(ErrCode::GuestAccessForbidden))
+            }
+            DirectoryError::HomeserverUnavailable => Self::BadGateway(body(ErrCode::Unknown)),
+            DirectoryError::Unavailable => Self::ServiceUnavailable(body(ErrCode::Unknown)),
         }
     }
 }

@@ -11,8 +11,8 @@ use poem::IntoResponse;
 use poem::http::StatusCode;
 use verity_application::ports::driven::{BackendError, StoreError};
 use verity_application::ports::driving::{
-    AssociationError, AuthError, InviteError, LookupError, RegistrationError, RemoteFailure,
-    ValidationError,
+    AssociationError, AuthError, DirectoryError, InviteError, LookupError, RegistrationError,
+    RemoteFailure, ValidationError,
 };
 use verity_domain::{
     InvalidMatrixId, LookupAlgorithm, MalformedPlainEntry, Medium, RefusalReason, ServerLabel,
@@ -253,6 +253,26 @@ fn login_errors() -> Vec<verity_application::ports::driving::LoginError> {
     all
 }
 
+fn directory_errors() -> Vec<DirectoryError> {
+    let all = vec![
+        DirectoryError::MissingToken,
+        DirectoryError::UnknownToken,
+        DirectoryError::GuestAccessForbidden,
+        DirectoryError::HomeserverUnavailable,
+        DirectoryError::Unavailable,
+    ];
+    for error in &all {
+        match error {
+            DirectoryError::MissingToken
+            | DirectoryError::UnknownToken
+            | DirectoryError::GuestAccessForbidden
+            | DirectoryError::HomeserverUnavailable
+            | DirectoryError::Unavailable => {}
+        }
+    }
+    all
+}
+
 /// Every `ApiError` the handlers can return: the use-case errors and the direct constructors.
 fn api_errors() -> Vec<ApiError> {
     let mut all: Vec<ApiError> = Vec::new();
@@ -264,6 +284,10 @@ fn api_errors() -> Vec<ApiError> {
     all.extend(auth_errors().into_iter().map(logout_error));
     all.extend(registration_errors().into_iter().map(ApiError::from));
     all.extend(remote_failures().iter().map(ApiError::remote));
+    all.extend(directory_errors().into_iter().map(ApiError::from));
+    all.push(ApiError::from(
+        verity_domain::SearchTerm::parse("a\0b").unwrap_err(),
+    ));
     all.push(ApiError::from(
         verity_domain::EmailAddress::parse("not an address").unwrap_err(),
     ));
@@ -384,6 +408,8 @@ fn every_code() -> Vec<ErrCode> {
     let all = vec![
         C::Unauthorized,
         C::UnknownToken,
+        C::MissingToken,
+        C::GuestAccessForbidden,
         C::TermsNotSigned,
         C::Forbidden,
         C::InvalidEmail,
@@ -412,6 +438,8 @@ fn every_code() -> Vec<ErrCode> {
         match code {
             C::Unauthorized
             | C::UnknownToken
+            | C::MissingToken
+            | C::GuestAccessForbidden
             | C::TermsNotSigned
             | C::Forbidden
             | C::InvalidEmail

@@ -49,6 +49,8 @@ mod api_remote_tests;
 #[cfg(test)]
 mod api_tests;
 #[cfg(test)]
+mod api_user_directory_tests;
+#[cfg(test)]
 mod api_views_tests;
 #[cfg(test)]
 mod test_support;

@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use poem::test::TestClient;
 use verity_application::ports::driving::{
-    MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup, MockStatus, MockValidation,
+    MockAccounts, MockAssociation, MockInvites, MockKeys, MockLookup, MockStatus,
+    MockUserDirectory, MockValidation,
 };
 
 use crate::{AppEndpoint, HttpConfig, HttpDeps, app};
@@ -20,6 +21,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         lookup: Arc::new(MockLookup::new()),
         limits: crate::test_support::admit_all(),
         invites: Arc::new(MockInvites::new()),
+        user_directory: Arc::new(MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
         next_link_allowed: Arc::from(Vec::new()),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ldap3::adapters::PagedResults;
-use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, SearchOptions};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject as _;
 use tokio::sync::Mutex;
@@ -15,6 +15,8 @@ use crate::config::{LdapConfig, TlsMode};
 
 /// `referral` (RFC 4511): the directory sends the client elsewhere. Referrals are not followed.
 const REFERRAL: u32 = 10;
+/// `sizeLimitExceeded` (RFC 4511): the entries up to the size limit were sent, and there are more.
+const SIZE_LIMIT_EXCEEDED: u32 = 4;
 
 /// `invalidCredentials` (RFC 4511): a wrong password, or (Active Directory) an account that is
 /// locked, disabled or expired.
@@ -190,6 +192,72 @@ impl Directory {
             }
             other => other,
         }
+    }
+
+    /// At most `max` entries under the base DNs (in their order) matching `filter`, with
+    /// `attributes`, and whether the directory had more (its size limit was reached). One plain
+    /// search per base DN with a size limit: a user directory search wants a handful of entries,
+    /// never the whole directory. A broken connection is made again, once.
+    pub async fn search_limited(
+        &self,
+        filter: &str,
+        attributes: &[String],
+        max: usize,
+    ) -> Result<(Vec<Entry>, bool), LdapError> {
+        match self.search_limited_once(filter, attributes, max).await {
+            Err(error) if broken(&error) => {
+                tracing::debug!(%error, "the directory connection broke; connecting again");
+                *self.handle.lock().await = None;
+                self.search_limited_once(filter, attributes, max).await
+            }
+            other => other,
+        }
+    }
+
+    async fn search_limited_once(
+        &self,
+        filter: &str,
+        attributes: &[String],
+        max: usize,
+    ) -> Result<(Vec<Entry>, bool), LdapError> {
+        let mut ldap = self.connection().await?;
+        let mut entries = Vec::new();
+        let mut more = false;
+        for base in &self.config.base_dns {
+            let left = max.saturating_sub(entries.len());
+            if left == 0 {
+                // Whether this base holds more is not worth a search: the answer is full.
+                more = true;
+                break;
+            }
+            let sizelimit = i32::try_from(left).unwrap_or(i32::MAX);
+            let result = ldap
+                .with_timeout(self.config.operation_timeout)
+                .with_search_options(SearchOptions::new().sizelimit(sizelimit))
+                .search(base, Scope::Subtree, filter, attributes.to_vec())
+                .await
+                .map_err(transport)?;
+            match result.1.rc {
+                0 | REFERRAL => {}
+                SIZE_LIMIT_EXCEEDED => more = true,
+                rc => {
+                    return Err(LdapError::Search {
+                        base: base.clone(),
+                        message: format!("result code {rc}: {}", result.1.text),
+                    });
+                }
+            }
+            for entry in result.0 {
+                if entry.is_ref() {
+                    tracing::debug!(base, "the directory sent a referral; not followed");
+                } else if entries.len() < max {
+                    entries.push(Entry::from_ldap(SearchEntry::construct(entry)));
+                } else {
+                    more = true;
+                }
+            }
+        }
+        Ok((entries, more))
     }
 
     async fn search_once(

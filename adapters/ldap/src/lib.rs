@@ -22,6 +22,9 @@
 //! - Logins and profiles ([`auth`](crate::auth)): the user's entry found with `ldap.auth.filter`
 //!   (or `ldap.profile.filter`), then a bind as that entry with the password, on a connection of
 //!   its own; an empty password is never sent.
+//! - The user directory search ([`DirectorySearch`](verity_application::ports::driven::DirectorySearch)):
+//!   `*term*` in the name, `directory.attribute.other` or 3PID attributes and the uid, the term
+//!   escaped, under `directory.filter`, with a size limit (`people.rs`).
 //!
 //! Limits: a v1 lookup matches on the directory's side, so an attribute the schema gives no
 //! equality rule (OpenLDAP's cosine `otherMailbox`; Active Directory's has one) is found by the
@@ -35,6 +38,7 @@ pub mod config;
 pub mod directory;
 pub mod filter;
 mod health;
+mod people;
 pub mod values;
 
 pub use backend::LdapBackend;
@@ -56,3 +60,6 @@ mod tests_connection;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_directory;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_people;

@@ -1,7 +1,7 @@
 //! The `memory` identity backend (mxisd's memory identity store): users and their 3PIDs listed in
 //! the configuration file, for tests, demonstrations and small fixed setups; with a `password`,
 //! its users can log in to the homeserver, and its `displayName`, 3PIDs and `roles` are their
-//! profiles ([`auth`]).
+//! profiles ([`auth`]); they are found by the user directory search ([`MemoryDirectory`]).
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::Arc;
@@ -131,6 +131,10 @@ impl IdentityBackend for MemoryBackend {
             .collect())
     }
 }
+
+mod directory;
+
+pub use directory::MemoryDirectory;
 
 #[cfg(test)]
 mod tests;

@@ -131,7 +131,7 @@ fn absolute(written: &str) -> Result<Url, EndpointError> {
 pub struct Endpoints {
     /// `auth`: checks a user's password, for the homeserver's logins (`check_credentials`).
     pub auth: Option<BackendUrl>,
-    /// `directory`: user directory search; read and validated, not used by this version.
+    /// `directory`: the user directory search ([`RestDirectory`](crate::RestDirectory)).
     pub directory: Option<BackendUrl>,
     /// `identity.single`: v1 lookups of one 3PID.
     pub identity_single: Option<BackendUrl>,

@@ -13,18 +13,20 @@
 //!   http and https only, no proxy. A password in a URL is sent as HTTP Basic credentials and
 //!   never logged: errors name the key of the endpoint, not its URL.
 //! - Logins and profiles ([`auth`](crate::auth)): `auth` checks a user's password for the
-//!   homeserver, `profile.*` read display names, 3PIDs and roles. The `directory` endpoint is
-//!   read and checked, for the feature that will use it.
+//!   homeserver, `profile.*` read display names, 3PIDs and roles.
+//! - [`RestDirectory`]: the user directory search (`directory`), in ma1sd's contract.
 mod answer;
 mod auth;
 pub mod backend;
 pub mod client;
 pub mod config;
+mod directory;
 mod health;
 
 pub use backend::RestBackend;
 pub use client::RestError;
 pub use config::{BackendUrl, EndpointError, Endpoints, RestConfig, endpoint, parse_host};
+pub use directory::RestDirectory;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

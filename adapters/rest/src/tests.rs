@@ -15,6 +15,7 @@ use crate::config::{
 use crate::{RestBackend, RestConfig};
 
 mod auth;
+mod directory;
 mod failures;
 
 /// A backend with the fake it asks, which lives as long as it.

@@ -41,8 +41,9 @@ pub use sessions::SeaOrmSessionStore;
 pub use store::{SqlError, SqlStore, connect};
 pub use sydent::SydentSource;
 pub use synapse::{
-    FeedQuery, GENERIC_SQL, IdentityQueries, IdentityQuery, IdentityType, QueryBackend,
-    QueryBackendConfig, QueryBackendError, QueryError, SYNAPSE_SQL, SqlDatabase, SynapseDatabase,
-    SynapseSqlBackend, SynapseSqlConfig, SynapseSqlError,
+    DirectoryIdType, DirectoryQueries, DirectoryQuery, FeedQuery, GENERIC_SQL, IdentityQueries,
+    IdentityQuery, IdentityType, QueryBackend, QueryBackendConfig, QueryBackendError, QueryError,
+    SYNAPSE_SQL, SqlDatabase, SynapseDatabase, SynapseSqlBackend, SynapseSqlConfig,
+    SynapseSqlError, TermBinding, synapse_default_sql,
 };
 pub use terms::SeaOrmTermsStore;

@@ -155,8 +155,16 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 /// Synapse's `user_threepids` and `user_threepid_id_server` with their constraints and indexes,
-/// as Synapse's full schema (schema version 72, unchanged since) creates them on SQLite.
+/// and the `users` and `profiles` the user directory searches read, as Synapse's full schema
+/// (schema version 72) creates them on SQLite.
 pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
+    "CREATE TABLE users( name TEXT, password_hash TEXT, creation_ts BIGINT, admin SMALLINT \
+     DEFAULT 0 NOT NULL, upgrade_ts BIGINT, is_guest SMALLINT DEFAULT 0 NOT NULL, appservice_id \
+     TEXT, consent_version TEXT, consent_server_notice_sent TEXT, user_type TEXT DEFAULT NULL, \
+     deactivated SMALLINT DEFAULT 0 NOT NULL, shadow_banned BOOLEAN, consent_ts bigint, \
+     UNIQUE(name) )",
+    "CREATE TABLE profiles( user_id TEXT NOT NULL, displayname TEXT, avatar_url TEXT, \
+     UNIQUE(user_id) )",
     "CREATE TABLE IF NOT EXISTS \"user_threepids\" ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
      address TEXT NOT NULL, validated_at BIGINT NOT NULL, added_at BIGINT NOT NULL, \
      CONSTRAINT medium_address UNIQUE (medium, address) )",
@@ -170,6 +178,11 @@ pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
 
 /// The same on PostgreSQL, as Synapse's `full.sql.postgres` writes it.
 pub const SYNAPSE_POSTGRES_SCHEMA: &[&str] = &[
+    "CREATE TABLE users ( name text, password_hash text, creation_ts bigint, admin smallint \
+     DEFAULT 0 NOT NULL, upgrade_ts bigint, is_guest smallint DEFAULT 0 NOT NULL, appservice_id \
+     text, consent_version text, consent_server_notice_sent text, user_type text, deactivated \
+     smallint DEFAULT 0 NOT NULL, shadow_banned boolean, consent_ts bigint )",
+    "CREATE TABLE profiles ( user_id text NOT NULL, displayname text, avatar_url text )",
     "CREATE TABLE user_threepid_id_server ( user_id text NOT NULL, medium text NOT NULL, \
      address text NOT NULL, id_server text NOT NULL )",
     "CREATE TABLE user_threepids ( user_id text NOT NULL, medium text NOT NULL, \

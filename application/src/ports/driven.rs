@@ -6,9 +6,11 @@ mod account_store;
 mod binding_store;
 mod clock;
 mod credentials;
+mod directory_search;
 mod hash_store;
 mod health;
 mod homeserver;
+mod homeserver_as_user;
 mod identity;
 mod import;
 mod invite_store;
@@ -27,9 +29,13 @@ pub use account_store::{AccountStore, TermsStore};
 pub use binding_store::{BindingChange, BindingStore};
 pub use clock::Clock;
 pub use credentials::{AccountName, PasswordVerdict, PasswordVerifier, ProfileSource};
+pub use directory_search::DirectorySearch;
 pub use hash_store::{HashEntry, HashStore, HashTable, SavedTable};
 pub use health::HealthCheck;
 pub use homeserver::{HomeserverClient, HomeserverError, OpenIdToken};
+pub use homeserver_as_user::{
+    ClientApiVersion, HomeserverAsUser, HomeserverAsUserError, HomeserverRoute, HomeserverUser,
+};
 pub use identity::{
     BackendError, Binding, FeedCursor, FeedRow, FeedRows, IdentityBackend, Published,
 };
@@ -60,12 +66,15 @@ pub use binding_store::MockBindingStore;
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mocks"))]
 pub use credentials::{MockPasswordVerifier, MockProfileSource};
+pub use directory_search::MockDirectorySearch;
 #[cfg(any(test, feature = "mocks"))]
 pub use hash_store::MockHashStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use health::MockHealthCheck;
 #[cfg(any(test, feature = "mocks"))]
 pub use homeserver::MockHomeserverClient;
+#[cfg(any(test, feature = "mocks"))]
+pub use homeserver_as_user::MockHomeserverAsUser;
 #[cfg(any(test, feature = "mocks"))]
 pub use identity::MockIdentityBackend;
 #[cfg(any(test, feature = "mocks"))]

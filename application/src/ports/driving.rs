@@ -10,6 +10,7 @@ mod lookup;
 mod registration_gate;
 mod remote_sessions;
 mod status;
+mod user_directory;
 mod validation;
 
 pub use accounts::{Accounts, AuthError, Registration, RegistrationError};
@@ -22,6 +23,7 @@ pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use registration_gate::{RegistrationGate, RegistrationGateError};
 pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
+pub use user_directory::{DirectoryCaller, DirectoryError, UserDirectory};
 pub use validation::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,
 };
@@ -46,5 +48,7 @@ pub use registration_gate::MockRegistrationGate;
 pub use remote_sessions::MockRemoteSessions;
 #[cfg(any(test, feature = "mocks"))]
 pub use status::MockStatus;
+#[cfg(any(test, feature = "mocks"))]
+pub use user_directory::MockUserDirectory;
 #[cfg(any(test, feature = "mocks"))]
 pub use validation::MockValidation;

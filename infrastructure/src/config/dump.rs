@@ -62,6 +62,7 @@ struct Document<'a> {
     view: ViewDump,
     ratelimit: super::ratelimit::RatelimitDump,
     register: super::register::RegisterDump,
+    directory: super::user_directory::DirectoryDump,
 }
 
 #[derive(Serialize)]
@@ -272,12 +273,16 @@ impl<'a> From<&'a Settings> for Document<'a> {
                     .collect(),
             },
             threepid: dump_threepid::threepid(&s.threepid),
-            dns: dump_threepid::dns(&s.federation),
+            dns: dump_threepid::dns(&s.federation, &s.user_directory.client_overrides),
             federation: dump_threepid::federation(&s.federation),
             synapse_sql: synapse::dump(s.synapse_sql.as_ref(), s.lookups.priorities.synapse_sql),
             ldap: ldap::dump(s.ldap.as_ref()),
             netiq: ldap::dump(s.netiq.as_ref()),
-            exec: super::exec::dump(s.exec.as_ref(), s.exec_auth.as_ref()),
+            exec: super::exec::dump(
+                s.exec.as_ref(),
+                s.exec_auth.as_ref(),
+                s.user_directory.exec.as_ref(),
+            ),
             rest: super::rest::dump(s.rest.as_ref()),
             sql: super::sql::dump(s.sql.as_ref()),
             invite: invites::dump(&s.invites),
@@ -286,6 +291,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             forward: recursive::dump(&s.lookups.recursive).1,
             ratelimit: super::ratelimit::dump(&s.ratelimit),
             register: super::register::dump(&s.register),
+            directory: super::user_directory::dump(&s.user_directory),
         }
     }
 }

@@ -183,6 +183,7 @@ struct Overwrite {
 #[derive(Serialize)]
 struct HomeserverOverwrite {
     federation: Vec<Override>,
+    client: Vec<Override>,
 }
 
 #[derive(Serialize)]
@@ -336,18 +337,20 @@ fn template(config: &TemplateConfig) -> Template {
     }
 }
 
-pub fn dns(config: &FederationConfig) -> Dns {
+pub fn dns(config: &FederationConfig, client: &[(String, String)]) -> Dns {
+    let entries = |list: &[(String, String)]| {
+        list.iter()
+            .map(|(name, value)| Override {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    };
     Dns {
         overwrite: Overwrite {
             homeserver: HomeserverOverwrite {
-                federation: config
-                    .overrides
-                    .iter()
-                    .map(|(name, value)| Override {
-                        name: name.clone(),
-                        value: value.clone(),
-                    })
-                    .collect(),
+                federation: entries(&config.overrides),
+                client: entries(client),
             },
         },
     }

@@ -21,6 +21,7 @@ use crate::settings::{DEFAULT_DIRECTORY_REFRESH, ExecSettings};
 
 #[path = "exec_dump.rs"]
 mod dump;
+pub(super) use dump::ProcessDump;
 pub use dump::{ExecDump, dump};
 
 /// `exec`
@@ -31,6 +32,8 @@ pub struct RawExec {
     pub token: Option<RawToken>,
     pub identity: Option<RawExecIdentity>,
     pub auth: Option<RawExecAuth>,
+    /// Resolved by `exec_directory`.
+    pub directory: Option<super::exec_directory::RawExecDirectory>,
     /// Verity only.
     pub concurrency: Option<Int<usize>>,
 }
@@ -72,7 +75,7 @@ impl RawExecAuth {
 }
 
 /// `exec.token` and `<process>.token`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawToken {
     pub localpart: Option<Text>,
@@ -256,7 +259,7 @@ fn auth(
 }
 
 /// `base` with the tokens `raw` sets (blank ones keep their default).
-fn tokens(base: Tokens, raw: Option<RawToken>) -> Tokens {
+pub(super) fn tokens(base: Tokens, raw: Option<RawToken>) -> Tokens {
     let Some(raw) = raw else { return base };
     let or = |value: Option<Text>, default: String| text(value).unwrap_or(default);
     Tokens {
@@ -309,7 +312,7 @@ fn codes(
 }
 
 /// The process at `key` over `base` (its defaults), its tokens over `global`.
-fn process(
+pub(super) fn process(
     raw: Option<RawProcess>,
     key: &str,
     global: &Tokens,

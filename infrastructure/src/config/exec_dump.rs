@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use verity_adapter_exec::{ExecAuthConfig, Process, Tokens};
+use verity_adapter_exec::{ExecAuthConfig, ExecDirectoryConfig, Process, Tokens};
 
 use crate::config::lenient::format_duration;
 use crate::settings::ExecSettings;
@@ -18,6 +18,7 @@ pub struct ExecDump {
     #[serde(skip_serializing_if = "Option::is_none")]
     identity: Option<Identity>,
     auth: Auth,
+    directory: super::super::exec_directory::ExecDirectoryDump,
 }
 
 /// `exec.auth`: `enabled: false` alone when off.
@@ -48,7 +49,7 @@ struct Lookup {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ProcessDump {
+pub(crate) struct ProcessDump {
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<String>,
     args: Vec<String>,
@@ -133,23 +134,33 @@ impl From<&Process> for ProcessDump {
     }
 }
 
-/// The dump of `exec`: the lookups and the logins.
-pub fn dump(settings: Option<&ExecSettings>, auth: Option<&ExecAuthConfig>) -> ExecDump {
+/// The dump of `exec`: the lookups, the logins and the user directory (`exec.directory`; the
+/// logins and the directory may be on while the lookups are off).
+pub fn dump(
+    settings: Option<&ExecSettings>,
+    auth: Option<&ExecAuthConfig>,
+    directory: Option<&ExecDirectoryConfig>,
+) -> ExecDump {
     let auth_dump = Auth {
         enabled: auth.is_some(),
         process: auth.map(|auth| (&auth.process).into()),
     };
+    let directory_dump = super::super::exec_directory::dump(directory);
     let Some(settings) = settings else {
         return ExecDump {
             enabled: false,
-            concurrency: auth.map(|auth| auth.concurrency),
+            concurrency: auth
+                .map(|auth| auth.concurrency)
+                .or(directory.map(|d| d.concurrency)),
             identity: None,
             auth: auth_dump,
+            directory: directory_dump,
         };
     };
     let config = &settings.config;
     ExecDump {
         enabled: true,
+        directory: directory_dump,
         concurrency: Some(config.concurrency),
         auth: auth_dump,
         identity: Some(Identity {

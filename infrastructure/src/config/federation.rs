@@ -35,7 +35,10 @@ pub fn resolve(dns: RawDns, raw: RawFederation) -> Result<FederationConfig, Conf
         defaults.max_concurrent_requests_per_server,
     )?;
     Ok(FederationConfig {
-        overrides: overrides(dns.overwrite.homeserver.federation.unwrap_or_default())?,
+        overrides: overrides(
+            OVERRIDES,
+            dns.overwrite.homeserver.federation.unwrap_or_default(),
+        )?,
         allowed_networks: allowed_networks(raw.allowed_networks.unwrap_or_default())?,
         verify_tls: raw.verify_tls.map_or(defaults.verify_tls, |Flag(b)| b),
         // `Lifetime` is never zero.
@@ -58,13 +61,17 @@ fn at_least_one(key: &str, raw: Option<Int<usize>>, default: usize) -> Result<us
     }
 }
 
-/// mxisd's `[{name, value}]`: a server name and the base URL it is reached at. Both are checked
-/// here (the client checks them again) so that `--check-config` names the entry at fault.
-fn overrides(raw: Vec<RawOverride>) -> Result<Vec<(String, String)>, ConfigError> {
+/// mxisd's `[{name, value}]` at `list` (`dns.overwrite.homeserver.federation` or `.client`): a
+/// server name (host[:port]) and the base URL it is reached at. Both are checked here (the client
+/// checks them again) so that `--check-config` names the entry at fault.
+pub(super) fn overrides(
+    list: &str,
+    raw: Vec<RawOverride>,
+) -> Result<Vec<(String, String)>, ConfigError> {
     let mut seen: Vec<(ServerName, usize)> = Vec::new();
     let mut overrides = Vec::new();
     for (index, entry) in raw.into_iter().enumerate() {
-        let key = format!("{OVERRIDES}[{index}]");
+        let key = format!("{list}[{index}]");
         let name = text(entry.name).ok_or_else(|| {
             ConfigError::missing(
                 format!("{key}.name"),
@@ -80,7 +87,7 @@ fn overrides(raw: Vec<RawOverride>) -> Result<Vec<(String, String)>, ConfigError
         if let Some((_, first)) = seen.iter().find(|(known, _)| *known == server) {
             return Err(ConfigError::invalid(
                 format!("{key}.name"),
-                format!("{name:?} is already overridden by {OVERRIDES}[{first}]"),
+                format!("{name:?} is already overridden by {list}[{first}]"),
             ));
         }
         seen.push((server, index));

@@ -7,7 +7,6 @@ pub const LATER_SECTIONS: &[&str] = &[
     "firebase",
     "wordpress",
     "view",
-    "directory",
     "auth",
     "appsvc",
     "internal",
@@ -22,17 +21,14 @@ pub const LATER_KEYS: &[&str] = &[
     "session.policy.unbind.fraudulent",
     // mxisd: the SendGrid handler's settings.
     "notification.handlers",
-    // mxisd/ma1sd's Synapse store beyond lookups: user directory, profiles, room names.
-    "synapseSql.directory",
+    // mxisd/ma1sd's Synapse store beyond lookups and the user directory: profiles, room names.
     "synapseSql.profile",
     "synapseSql.legacyRoomNames",
-    // mxisd/ma1sd's generic SQL store beyond lookups: user directory, profiles.
-    "sql.directory",
+    // mxisd/ma1sd's generic SQL store beyond lookups and the user directory: profiles.
     "sql.profile",
     // mxisd/ma1sd: the last-resort bridge of recursive lookups.
     "lookup.recursive.bridge",
-    // ma1sd's exec store beyond lookups and logins: user directory, profiles.
-    "exec.directory",
+    // ma1sd's exec store beyond lookups, logins and the user directory: profiles.
     "exec.profile",
 ];
 
@@ -60,14 +56,6 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
     (
         "invite.expiration.resolveTo",
         "an expired invite is deleted; Verity has no application-service user to resolve it to",
-    ),
-    (
-        "dns.overwrite.homeserver.client",
-        "mxisd used it to reach the homeserver's client-server API (for its application-service \
-         and registration features, which Verity does not have); the key that matters for Verity \
-         is dns.overwrite.homeserver.federation (the same `name`/`value` list), which says where \
-         the homeserver's server-server API is for signed binds, unbinds, invites and OpenID; see \
-         docs/federation.md",
     ),
     ("threepid.medium.*", ONLY_EMAIL_AND_MSISDN),
     ("register.allowed", REGISTER_DOCS),

@@ -72,7 +72,8 @@ pub struct RawMemory {
 }
 
 /// `memory.identities[i]`. `password` lets the user log in to the homeserver
-/// (`check_credentials`); `displayName`, `threepids` and `roles` are their profile.
+/// (`check_credentials`); `displayName`, `threepids` and `roles` are their profile, and the user
+/// directory search shows `displayName`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawMemoryIdentity {

@@ -94,6 +94,7 @@ pub struct RawConfig {
     pub ratelimit: super::ratelimit::RawRatelimit,
     #[serde(deserialize_with = "nullable")]
     pub register: super::register::RawRegister,
+    pub directory: super::user_directory::RawDirectory,
 }
 
 /// `matrix`
@@ -308,11 +309,13 @@ pub struct RawOverwrite {
     pub homeserver: RawHomeserverOverwrite,
 }
 
-/// `dns.overwrite.homeserver` (`client` is reported as not used yet).
+/// `dns.overwrite.homeserver`
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase", expecting = "a mapping")]
 pub struct RawHomeserverOverwrite {
     pub federation: Option<Vec<RawOverride>>,
+    /// Resolved by `user_directory`.
+    pub client: Option<Vec<RawOverride>>,
 }
 
 /// `dns.overwrite.homeserver.federation[i]`

@@ -81,6 +81,17 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let synapse_sql = synapse::resolve(raw.synapse_sql, &matrix.domain)?;
     let ldap = ldap::resolve(raw.ldap, "ldap", &matrix.domain)?;
     let netiq = ldap::resolve(raw.netiq, "netiq", &matrix.domain)?;
+    let mut user_directory =
+        super::user_directory::resolve(raw.directory, raw.dns.overwrite.homeserver.client.take())?;
+    user_directory.exec = super::exec_directory::resolve(
+        raw.exec.directory.take(),
+        &super::exec_directory::ExecGlobals {
+            enabled: raw.exec.enabled,
+            token: raw.exec.token.as_ref(),
+            concurrency: raw.exec.concurrency,
+        },
+        &matrix.domain,
+    )?;
     let (exec, exec_auth) = super::exec::resolve(raw.exec, &matrix.domain)?;
     let rest = super::rest::resolve(raw.rest, &matrix.domain)?;
     let sql = super::sql::resolve(raw.sql, &matrix.domain)?;
@@ -111,6 +122,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         views,
         ratelimit,
         register,
+        user_directory,
     })
 }
 

@@ -37,6 +37,7 @@ pub struct RawSql {
     /// The same keys as `synapseSql.identity`, `priority` included.
     pub identity: Option<RawSynapseIdentity>,
     pub lookup: Option<RawSqlLookup>,
+    pub directory: Option<super::sql_directory::RawSqlDirectory>,
 }
 
 /// `sql.lookup`
@@ -114,12 +115,14 @@ pub fn resolve(
                 .map_err(|e| ConfigError::invalid(key("lookup.query"), e.to_string()))
         })
         .transpose()?;
+    let directory = super::sql_directory::resolve(raw.directory, SECTION, &database, domain)?;
     Ok(Some(SqlStoreSettings {
         config: QueryBackendConfig {
             max_connections,
             identity: identity_queries(identity, domain, SECTION)?,
             feed_query,
             feed,
+            directory,
             ..QueryBackendConfig::generic(database)
         },
         priority,
@@ -335,7 +338,7 @@ mod tests {
     #[test]
     fn ma1sd_keys_not_used_yet_and_typos_are_warned_about() {
         let loaded = parse(
-            "matrix: {domain: example.org}\nsql:\n  enabled: false\n  directory: {enabled: true}\n  \
+            "matrix: {domain: example.org}\nsql:\n  enabled: false\n  \
              profile: {enabled: true}\n  auth: {enabled: true}\n  lookup: {qurey: x}\n",
         )
         .unwrap();
@@ -349,15 +352,7 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(
-            paths,
-            [
-                "sql.directory",
-                "sql.profile",
-                "sql.auth",
-                "sql.lookup.qurey"
-            ]
-        );
+        assert_eq!(paths, ["sql.profile", "sql.auth", "sql.lookup.qurey"]);
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub struct RawSynapseSql {
     pub max_connections: Option<Int<u32>>,
     pub identity: Option<RawSynapseIdentity>,
     pub lookup: Option<RawSynapseLookup>,
+    pub directory: Option<super::sql_directory::RawSqlDirectory>,
 }
 
 /// `synapseSql.identity`
@@ -136,10 +137,12 @@ pub fn resolve(
                 .map_err(|e| ConfigError::invalid(key("lookup.query"), e.to_string()))
         })
         .transpose()?;
+    let directory = super::sql_directory::resolve(raw.directory, SECTION, &database, domain)?;
     Ok(Some(SynapseSqlConfig {
         max_connections,
         identity: identity_queries(identity, domain, SECTION)?,
         feed_query,
+        directory,
         ..SynapseSqlConfig::new(database)
     }))
 }
@@ -299,6 +302,8 @@ pub struct SynapseSqlDump {
     identity: Option<IdentityDump>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lookup: Option<LookupDump>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    directory: Option<super::sql_directory::SqlDirectoryDump>,
 }
 
 #[derive(Serialize)]
@@ -336,6 +341,7 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
                 priority,
             }),
             lookup: None,
+            directory: None,
         };
     };
     let (kind, connection) = match &config.database {
@@ -376,6 +382,7 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
         lookup: config.feed_query.as_ref().map(|query| LookupDump {
             query: query.as_str().to_owned(),
         }),
+        directory: Some(super::sql_directory::dump(config.directory.as_ref())),
     }
 }
 
@@ -613,7 +620,7 @@ mod tests {
     fn unknown_keys_warn_and_mxisd_features_not_there_yet_say_so() {
         let loaded = parse(
             "matrix: {domain: example.org}\nsynapseSql:\n  enabled: false\n  conection: x\n  \
-             legacyRoomNames: true\n  directory: {enabled: true}\n  profile: {enabled: true}\n  \
+             legacyRoomNames: true\n  profile: {enabled: true}\n  \
              auth: {enabled: true}\n  identity: {qurey: x}\n",
         )
         .unwrap();
@@ -626,9 +633,6 @@ mod tests {
                 },
                 ConfigWarning::NotUsedYet {
                     path: "synapseSql.legacyRoomNames".into()
-                },
-                ConfigWarning::NotUsedYet {
-                    path: "synapseSql.directory".into()
                 },
                 ConfigWarning::NotUsedYet {
                     path: "synapseSql.profile".into()

@@ -173,21 +173,19 @@ fn a_bad_network_or_limit_is_an_error_naming_its_key() {
 }
 
 #[test]
-fn the_client_overrides_are_ignored_with_a_pointer_to_the_federation_key_and_typos_are_suggested() {
+fn the_client_overrides_are_read_for_the_user_directory_and_typos_are_suggested() {
     let loaded = parsed(&with(
         "dns:\n  overwrite:\n    homeserver:\n\
          \x20     client: [{name: example.org, value: 'http://localhost:8008'}]\n\
          \x20     federation: [{name: example.org, value: 'http://localhost:8008', vaule: x}]\n\
          federation: {verifyTLS: true}\n",
     ));
-    let client = loaded.warnings[0].to_string();
-    assert!(
-        client.starts_with("`dns.overwrite.homeserver.client` is ignored")
-            && client.contains("dns.overwrite.homeserver.federation"),
-        "{client}"
+    assert_eq!(
+        loaded.settings.user_directory.client_overrides,
+        [("example.org".to_owned(), "http://localhost:8008".to_owned())]
     );
     assert_eq!(
-        loaded.warnings[1..],
+        loaded.warnings,
         [
             ConfigWarning::UnknownKey {
                 path: "dns.overwrite.homeserver.federation[0].vaule".into(),

@@ -6,6 +6,7 @@ pub(crate) mod limits;
 mod lookups;
 mod notify;
 mod remote;
+mod user_directory;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AssociationService, AuthenticationService, Backends, BindingFollower,
     HashIndex, KeyService, LookupService, Notifier, RemoteSessionService, StatusService,
+    UserDirectoryService,
     ValidationService,
 };
 
@@ -50,6 +52,8 @@ pub struct UseCases {
     /// Logins for the homeserver and the stores' profiles; `None` when no store checks
     /// passwords nor knows profiles.
     pub authentication: Option<Arc<AuthenticationService>>,
+    /// The user directory search the homeserver's endpoint is routed to.
+    pub user_directory: Arc<UserDirectoryService>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Follows the binds and unbinds of the other instances on the database into `index`; `None`
@@ -147,6 +151,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         &remote_identity_servers,
     );
     let authentication = authentication::authentication(settings, limiter.clone())?;
+    let user_directory = user_directory::user_directory(settings, clock.clone()).await?;
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
@@ -163,6 +168,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         remote_sessions: Arc::new(remote_sessions),
         limits: limits::limits(&settings.ratelimit, limiter),
         authentication,
+        user_directory: Arc::new(user_directory),
         index,
         follower,
         rebuild_due,

@@ -30,3 +30,20 @@ IFS= read -r password
 L="$localpart" P="$password" exec awk -F '\t' '
   $1 == ENVIRON["L"] && $2 == ENVIRON["P"] { printf "true\n%s\n", $3; found = 1; exit }
   END { if (!found) exit 1 }' "$USERS""#;
+
+/// ma1sd's directory search over `$PEOPLE` (lines `user ID<TAB>display name<TAB>addresses`):
+/// the search type (`name` or `threepid`) and the term as its two arguments, the people whose
+/// user ID or display name (by name) or addresses (by 3PID) contain the term, ignoring ASCII
+/// case, in ma1sd's JSON (`{"limited":false,"results":[{"user_id","display_name"}]}`). awk reads
+/// the term from its environment as data: no shell sees it.
+pub const DIRECTORY_OVER_PEOPLE: &str = r#"T="$1" Q="$2" exec awk -F '\t' '
+  function esc(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return s }
+  BEGIN { q = tolower(ENVIRON["Q"]); printf "{\"limited\":false,\"results\":[" }
+  {
+    hay = (ENVIRON["T"] == "threepid") ? $3 : ($1 "\t" $2)
+    if (index(tolower(hay), q)) {
+      printf "%s{\"user_id\":\"%s\",\"display_name\":\"%s\"}", sep, esc($1), esc($2)
+      sep = ","
+    }
+  }
+  END { print "]}" }' "$PEOPLE""#;

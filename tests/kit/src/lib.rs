@@ -7,6 +7,7 @@
 //! on a broken set-up, so the workspace's no-panic lints are relaxed here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod client_api;
 pub mod exec_programs;
 pub mod gate;
 pub mod homeserver;

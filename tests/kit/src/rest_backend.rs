@@ -10,6 +10,8 @@
 //! ma1sd's login contract, and `profile/displayName`, `profile/threepids` and `profile/roles`
 //! answer their profiles (404 for a user it does not hold).
 //!
+//! It also holds a directory of people ([`Person`]) that `directory/user/search` searches.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use verity_testkit::rest_backend::{FakeRestBackend, Misbehave};
@@ -29,6 +31,10 @@ use poem::{Body, EndpointExt, Request, Response, Route, handler, post};
 use serde_json::{Value, json};
 
 use crate::serve::{self, Running};
+
+#[path = "rest_directory.rs"]
+mod directory;
+pub use directory::Person;
 
 /// One binding the fake holds: a 3PID as written and the `id` it answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +95,7 @@ pub struct Account {
 struct State {
     held: Mutex<Vec<Held>>,
     accounts: Mutex<Vec<Account>>,
+    people: Mutex<Vec<Person>>,
     misbehave: Mutex<Misbehave>,
     received: Mutex<Vec<Received>>,
 }
@@ -106,6 +113,7 @@ impl FakeRestBackend {
         let state = Arc::new(State {
             held: Mutex::new(Vec::new()),
             accounts: Mutex::new(Vec::new()),
+            people: Mutex::new(Vec::new()),
             misbehave: Mutex::new(Misbehave::No),
             received: Mutex::new(Vec::new()),
         });
@@ -144,6 +152,11 @@ impl FakeRestBackend {
     /// Holds `account` for logins and profiles.
     pub fn add_account(&self, account: Account) {
         serve::lock(&self.state.accounts).push(account);
+    }
+
+    /// Holds `person` in the directory `directory/user/search` searches.
+    pub fn add_person(&self, person: Person) {
+        serve::lock(&self.state.people).push(person);
     }
 
     /// Makes every endpoint misbehave so (or behave again with [`Misbehave::No`]).
@@ -316,6 +329,10 @@ async fn endpoint(
             Some(answer) => serve::json(200, answer.to_string()),
             None => serve::json(404, "{}".to_owned()),
         };
+    }
+    if path.ends_with("directory/user/search") {
+        let people = serve::lock(&state.people).clone();
+        return serve::json(200, directory::answer(&people, &body).to_string());
     }
     match contract(state, &path, &body) {
         Some(answer) => serve::json(200, answer.to_string()),

@@ -8,6 +8,7 @@
 //!   federation API is told where it listens, as an operator's override does);
 //! - registration is open (`m.login.dummy`), rate limits are out of the way, and Synapse accepts
 //!   self-signed certificates and loopback addresses for identity servers;
+//! - its user directory searches every local user (`user_directory.search_all_users`);
 //! - `account_threepid_delegates.msisdn` is set when asked for.
 //!
 //! The process is killed when the value is dropped. It also ends on its own within a second of

@@ -91,6 +91,9 @@ use_insecure_ssl_client_just_for_testing_do_not_use: true
 ip_range_whitelist: ['127.0.0.0/8', '::1/128']
 presence: {{enabled: false}}
 url_preview_enabled: false
+# Every local user is found by the directory search, as the user-directory tests expect.
+user_directory: {{enabled: true, search_all_users: true}}
+rc_user_directory: {UNLIMITED}
 {delegate}rc_message: {UNLIMITED}
 rc_registration: {UNLIMITED}
 rc_registration_token_validity: {UNLIMITED}

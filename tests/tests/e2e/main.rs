@@ -47,4 +47,5 @@ mod store_lookups;
 mod stores_mixed;
 mod synapse;
 mod unbind_notifications;
+mod user_directory;
 mod views;

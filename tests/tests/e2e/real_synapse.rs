@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+mod directory;
 mod invites;
 mod login;
 mod matrix;

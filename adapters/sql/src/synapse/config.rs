@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use verity_domain::{MatrixDomain, Medium};
 
+use super::directory::DirectoryQueries;
 use super::query::{FeedQuery, IdentityQuery};
 
 /// The section of mxisd's `synapseSql` store: a Synapse database.
@@ -98,6 +99,9 @@ pub struct QueryBackendConfig {
     /// Whether the backend feeds the hashed-lookup table at all: `false` when `lookup.query` is
     /// written blank (ma1sd then skipped the feed, "Lookup query not configured").
     pub feed: bool,
+    /// `directory.query.*`: the user directory searches; `None` when the store has no directory
+    /// (`directory.enabled: false`, or no query for the generic store).
+    pub directory: Option<DirectoryQueries>,
 }
 
 /// The name the Synapse backend's code and tests know its configuration by.
@@ -126,6 +130,7 @@ impl QueryBackendConfig {
             identity: Some(IdentityQueries::default()),
             feed_query: None,
             feed: true,
+            directory: None,
         }
     }
 }

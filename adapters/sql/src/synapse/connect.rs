@@ -79,6 +79,7 @@ impl QueryBackend {
             identity: config.identity.clone(),
             feed_query: config.feed_query.clone(),
             feed: config.feed,
+            directory: config.directory.clone(),
             breaker: std::sync::Arc::default(),
         }
     }
@@ -140,6 +141,19 @@ impl QueryBackend {
                 .query_all_raw(sql.statement())
                 .await
                 .map_err(failed(defaults))?;
+        }
+        if let Some(directory) = &self.directory {
+            for (name, query) in [
+                ("directory.query.name", &directory.by_name),
+                ("directory.query.threepid", &directory.by_threepid),
+            ] {
+                if let Some(query) = query {
+                    self.db
+                        .query_all_raw(query.statement(self.backend(), "", 0))
+                        .await
+                        .map_err(failed(name))?;
+                }
+            }
         }
         if self.feed
             && let Some(feed) = &self.feed_query

@@ -29,6 +29,7 @@ use verity_domain::{Medium, ThreePid, UserId};
 mod breaker;
 mod config;
 mod connect;
+mod directory;
 mod query;
 mod rows;
 
@@ -38,6 +39,9 @@ mod tests;
 pub use config::{
     GENERIC_SQL, IdentityQueries, IdentityType, QueryBackendConfig, SYNAPSE_SQL, SqlDatabase,
     SynapseDatabase, SynapseSqlConfig,
+};
+pub use directory::{
+    DirectoryIdType, DirectoryQueries, DirectoryQuery, TermBinding, synapse_default_sql,
 };
 pub use query::{FeedQuery, IdentityQuery, QueryError};
 
@@ -82,6 +86,7 @@ pub struct QueryBackend {
     identity: Option<IdentityQueries>,
     feed_query: Option<FeedQuery>,
     feed: bool,
+    directory: Option<DirectoryQueries>,
     breaker: Arc<Breaker>,
 }
 
@@ -96,6 +101,7 @@ impl std::fmt::Debug for QueryBackend {
             .field("identity", &self.identity)
             .field("feed_query", &self.feed_query)
             .field("feed", &self.feed)
+            .field("directory", &self.directory)
             .finish_non_exhaustive()
     }
 }

@@ -16,11 +16,28 @@ use sea_orm::{DbBackend, Value};
 #[error("{0}")]
 pub struct QueryError(String);
 
+impl QueryError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 /// What a placeholder stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Param {
     Medium,
     Address,
+    /// A directory search's term (`directory.query.*`).
+    Term,
+}
+
+/// Which placeholders a query may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grammar {
+    /// Lookups: two `?` (the medium, then the address), or `:medium` and `:address`.
+    Identity,
+    /// Directory searches: every `?` (or `:term`) is the search term, as ma1sd bound it.
+    Directory,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +48,7 @@ enum Part {
 
 /// A query split at its placeholders.
 #[derive(Clone, PartialEq, Eq)]
-struct Template {
+pub(crate) struct Template {
     /// As the operator wrote it (trimmed), for `--dump-config`.
     source: String,
     parts: Vec<Part>,
@@ -39,6 +56,10 @@ struct Template {
 
 impl Template {
     fn parse(sql: &str) -> Result<Self, QueryError> {
+        Self::parse_as(sql, Grammar::Identity)
+    }
+
+    pub(crate) fn parse_as(sql: &str, grammar: Grammar) -> Result<Self, QueryError> {
         let source = sql.trim().to_owned();
         // A trailing `;` is harmless alone but breaks the query once wrapped in a sub-query.
         let body = source.trim_end_matches(|c: char| c == ';' || c.is_whitespace());
@@ -46,16 +67,33 @@ impl Template {
             return Err(QueryError("the query is empty".into()));
         }
         Ok(Self {
-            parts: split(body)?,
+            parts: split(body, grammar)?,
             source,
         })
     }
 
-    fn params(&self) -> impl Iterator<Item = Param> + '_ {
+    pub(crate) fn params(&self) -> impl Iterator<Item = Param> + '_ {
         self.parts.iter().filter_map(|part| match part {
             Part::Param(param) => Some(*param),
             Part::Sql(_) => None,
         })
+    }
+}
+
+impl Template {
+    /// The query as written.
+    pub(crate) fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The SQL without a trailing `;`, each placeholder bound to the value `value` gives it.
+    pub(crate) fn render_with(&self, sql: &mut SqlBuilder, value: impl Fn(Param) -> Value) {
+        for part in &self.parts {
+            match part {
+                Part::Sql(text) => sql.push(text),
+                Part::Param(param) => sql.bind(value(*param)),
+            }
+        }
     }
 }
 
@@ -95,13 +133,11 @@ impl IdentityQuery {
     /// The statement for `backend` with `medium` and `address` bound.
     pub(crate) fn render(&self, backend: DbBackend, medium: &str, address: &str) -> SqlBuilder {
         let mut sql = SqlBuilder::new(backend);
-        for part in &self.0.parts {
-            match part {
-                Part::Sql(text) => sql.push(text),
-                Part::Param(Param::Medium) => sql.bind(medium),
-                Part::Param(Param::Address) => sql.bind(address),
-            }
-        }
+        // An identity query has no `Term` (its grammar has none).
+        self.0.render_with(&mut sql, |param| match param {
+            Param::Medium => Value::from(medium),
+            Param::Address | Param::Term => Value::from(address),
+        });
         sql
     }
 }
@@ -147,7 +183,7 @@ impl FeedQuery {
 }
 
 /// Splits `sql` at its placeholders, copying literals, quoted identifiers and comments unchanged.
-fn split(sql: &str) -> Result<Vec<Part>, QueryError> {
+fn split(sql: &str, grammar: Grammar) -> Result<Vec<Part>, QueryError> {
     let chars: Vec<char> = sql.chars().collect();
     let mut parts = Vec::new();
     let mut text = String::new();
@@ -182,10 +218,11 @@ fn split(sql: &str) -> Result<Vec<Part>, QueryError> {
             }
             '?' => {
                 positional += 1;
-                let param = match positional {
-                    1 => Param::Medium,
-                    2 => Param::Address,
-                    _ => {
+                let param = match (grammar, positional) {
+                    (Grammar::Directory, _) => Param::Term,
+                    (Grammar::Identity, 1) => Param::Medium,
+                    (Grammar::Identity, 2) => Param::Address,
+                    (Grammar::Identity, _) => {
                         return Err(QueryError(
                             "more than two `?` placeholders: the first is the medium, the second \
                              the address; use :medium and :address to repeat them"
@@ -207,13 +244,20 @@ fn split(sql: &str) -> Result<Vec<Part>, QueryError> {
                     .find(|&j| !(chars[j].is_ascii_alphanumeric() || chars[j] == '_'))
                     .unwrap_or(chars.len());
                 let name: String = chars[i + 1..end].iter().collect();
-                let param = match name.as_str() {
-                    "medium" => Param::Medium,
-                    "address" => Param::Address,
-                    _ => {
+                let param = match (grammar, name.as_str()) {
+                    (Grammar::Identity, "medium") => Param::Medium,
+                    (Grammar::Identity, "address") => Param::Address,
+                    (Grammar::Directory, "term") => Param::Term,
+                    (Grammar::Identity, _) => {
                         return Err(QueryError(format!(
                             "unknown placeholder :{name}; the placeholders are :medium and \
                              :address (or `?`, twice)"
+                        )));
+                    }
+                    (Grammar::Directory, _) => {
+                        return Err(QueryError(format!(
+                            "unknown placeholder :{name}; the search term is `?` (each one) or \
+                             :term"
                         )));
                     }
                 };
@@ -237,10 +281,10 @@ fn split(sql: &str) -> Result<Vec<Part>, QueryError> {
     }
     if named && positional > 0 {
         return Err(QueryError(
-            "the query mixes `?` with :medium/:address; use one style".into(),
+            "the query mixes `?` with named placeholders; use one style".into(),
         ));
     }
-    if positional == 1 {
+    if grammar == Grammar::Identity && positional == 1 {
         return Err(QueryError(
             "a single `?`: mxisd binds two, the medium then the address; use :address alone if \
              the medium is not needed"

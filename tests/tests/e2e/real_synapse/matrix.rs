@@ -33,6 +33,11 @@ impl MatrixUser {
         }
     }
 
+    /// The user's access token (for a request Synapse's reverse proxy would route elsewhere).
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
     /// `POST <client API><path>` with `body`, authenticated: the status and the JSON answer.
     pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let url = format!("{}{path}", self.homeserver);

@@ -1,7 +1,9 @@
 //! The Synapse backend against Synapse's schema: every case runs on SQLite and on PostgreSQL
 //! (`synapse::tests::<backend>::<case>`), each in a fresh database.
 mod cases;
+mod directory;
 mod generic;
+mod generic_directory;
 mod harness;
 mod queries;
 
@@ -41,6 +43,15 @@ synapse_suite! {
         a_row_with_an_invalid_user_id_is_corrupt_and_named,
         a_row_with_an_invalid_3pid_is_corrupt_in_the_feed,
         the_connection_cannot_write,
+    ],
+    directory: [
+        the_default_queries_find_people_by_display_name_ignoring_case,
+        the_default_queries_find_people_by_any_3pid_on_their_account,
+        the_limit_is_kept_and_limited_said_when_more_matched,
+        a_term_with_quotes_is_a_value_never_sql,
+        on_postgres_guests_and_bridged_users_are_not_listed,
+        an_operator_query_of_localparts_is_completed_with_the_domain,
+        a_broken_directory_query_stops_start_up,
     ],
     queries: [
         a_custom_identity_query_replaces_the_default,

@@ -1,0 +1,227 @@
+//! [`ReqwestHomeserverAsUser`] against a fake homeserver's client API on loopback.
+use std::time::Duration;
+
+use pretty_assertions::assert_eq;
+use serde_json::json;
+use verity_application::ports::driven::ClientApiVersion;
+use verity_domain::ServerName;
+use verity_testkit::client_api::{FakeClientApi, Reply};
+
+use super::*;
+
+fn config(overrides: Vec<(String, String)>) -> ClientApiConfig {
+    ClientApiConfig {
+        overrides,
+        matrix_domain: "example.org".to_owned(),
+        verify_tls: true,
+        timeout: Duration::from_secs(5),
+        max_response_bytes: 64 * 1024,
+    }
+}
+
+/// A client sending requests for `matrix.example.org` to `fake`.
+fn client_of(fake: &FakeClientApi) -> ReqwestHomeserverAsUser {
+    ReqwestHomeserverAsUser::new(config(vec![("matrix.example.org".to_owned(), fake.url())]))
+        .unwrap()
+}
+
+fn route(host: Option<&str>, version: ClientApiVersion) -> HomeserverRoute {
+    HomeserverRoute {
+        host: host.map(|host| ServerName::parse(host).unwrap()),
+        version,
+    }
+}
+
+fn called() -> HomeserverRoute {
+    route(Some("matrix.example.org:443"), ClientApiVersion::V3)
+}
+
+fn token(raw: &str) -> HomeserverAccessToken {
+    HomeserverAccessToken::parse(raw).unwrap()
+}
+
+#[tokio::test]
+async fn whoami_asks_the_homeserver_the_host_maps_to_with_the_token_in_the_header_only() {
+    let fake = FakeClientApi::start().await;
+    fake.user("syt_alice", "@alice:example.org");
+    let user = client_of(&fake)
+        .whoami(&called(), &token("syt_alice"))
+        .await
+        .unwrap();
+    assert_eq!(user.user_id.as_str(), "@alice:example.org");
+    assert!(!user.is_guest);
+    let asked = fake.requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].path, "/_matrix/client/v3/account/whoami");
+    assert_eq!(asked[0].bearer.as_deref(), Some("syt_alice"));
+    assert!(!asked[0].token_in_query);
+}
+
+#[tokio::test]
+async fn the_homeserver_is_asked_on_the_api_version_the_client_called() {
+    let fake = FakeClientApi::start().await;
+    fake.user("t", "@alice:example.org");
+    client_of(&fake)
+        .whoami(
+            &route(Some("matrix.example.org"), ClientApiVersion::R0),
+            &token("t"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(fake.requests()[0].path, "/_matrix/client/r0/account/whoami");
+}
+
+#[tokio::test]
+async fn an_unknown_token_is_rejected_and_a_guest_is_said_to_be_one() {
+    let fake = FakeClientApi::start().await;
+    fake.guest("syt_guest", "@g:example.org");
+    let client = client_of(&fake);
+    assert!(matches!(
+        client.whoami(&called(), &token("syt_nobody")).await,
+        Err(HomeserverAsUserError::TokenRejected)
+    ));
+    assert!(
+        client
+            .whoami(&called(), &token("syt_guest"))
+            .await
+            .unwrap()
+            .is_guest
+    );
+}
+
+#[tokio::test]
+async fn a_failing_or_nonsensical_whoami_is_never_a_user() {
+    let fake = FakeClientApi::start().await;
+    let client = client_of(&fake);
+    fake.whoami_replies(Reply::error(502, "M_UNKNOWN"));
+    assert!(matches!(
+        client.whoami(&called(), &token("t")).await,
+        Err(HomeserverAsUserError::Unavailable(_))
+    ));
+    fake.whoami_replies(Reply::Fixed {
+        status: 200,
+        body: json!({"user_id": "nobody"}).to_string(),
+    });
+    assert!(matches!(
+        client.whoami(&called(), &token("t")).await,
+        Err(HomeserverAsUserError::InvalidResponse(_))
+    ));
+    fake.whoami_replies(Reply::Fixed {
+        status: 200,
+        body: format!(
+            "{{\"user_id\":\"@a:x.org\",\"pad\":\"{}\"}}",
+            "x".repeat(70_000)
+        ),
+    });
+    assert!(matches!(
+        client.whoami(&called(), &token("t")).await,
+        Err(HomeserverAsUserError::InvalidResponse(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_homeserver_that_is_down_is_unavailable() {
+    let fake = FakeClientApi::start().await;
+    let url = fake.url();
+    drop(fake);
+    let client =
+        ReqwestHomeserverAsUser::new(config(vec![("matrix.example.org".to_owned(), url)])).unwrap();
+    assert!(matches!(
+        client.whoami(&called(), &token("t")).await,
+        Err(HomeserverAsUserError::Unavailable(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_directory_search_sends_the_term_and_limit_and_reads_the_people() {
+    let fake = FakeClientApi::start().await;
+    fake.user("t", "@me:example.org")
+        .person(
+            "@alice:example.org",
+            Some("Alice"),
+            Some("mxc://example.org/a"),
+        )
+        .person("@alan:example.org", None, None)
+        .person("@bob:example.org", Some("Bob"), None);
+    let term = SearchTerm::parse("al").unwrap();
+    let results = client_of(&fake)
+        .search_user_directory(
+            &called(),
+            &token("t"),
+            &term,
+            SearchLimit::from_request(Some(1)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(results.entries.len(), 1);
+    assert_eq!(results.entries[0].user_id.as_str(), "@alice:example.org");
+    assert_eq!(
+        results.entries[0].avatar_url.as_deref(),
+        Some("mxc://example.org/a")
+    );
+    assert!(results.limited);
+    let sent = fake.requests_to("/user_directory/search");
+    assert_eq!(sent[0].body, json!({"search_term": "al", "limit": 1}));
+    assert_eq!(sent[0].bearer.as_deref(), Some("t"));
+}
+
+#[tokio::test]
+async fn a_homeserver_without_a_directory_says_so_and_other_failures_are_told_apart() {
+    let fake = FakeClientApi::start().await;
+    let client = client_of(&fake);
+    let term = SearchTerm::parse("al").unwrap();
+    let (route, token) = (called(), token("t"));
+    let search = || client.search_user_directory(&route, &token, &term, SearchLimit::default());
+    fake.directory_replies(Reply::error(404, "M_UNRECOGNIZED"));
+    assert!(matches!(
+        search().await,
+        Err(HomeserverAsUserError::Unsupported)
+    ));
+    fake.directory_replies(Reply::error(500, "M_UNKNOWN"));
+    assert!(matches!(
+        search().await,
+        Err(HomeserverAsUserError::Unavailable(_))
+    ));
+    fake.directory_replies(Reply::Fixed {
+        status: 200,
+        body: "[]".to_owned(),
+    });
+    assert!(matches!(
+        search().await,
+        Err(HomeserverAsUserError::InvalidResponse(_))
+    ));
+}
+
+#[tokio::test]
+async fn without_an_entry_for_the_host_the_well_known_of_the_matrix_domain_is_used_once() {
+    let fake = FakeClientApi::start().await;
+    fake.user("t", "@alice:example.org");
+    fake.well_known(&fake.url());
+    let client = ReqwestHomeserverAsUser::new(config(vec![]))
+        .unwrap()
+        .with_origin(&fake.url());
+    for host in [None, Some("elsewhere.example")] {
+        let user = client
+            .whoami(&route(host, ClientApiVersion::V3), &token("t"))
+            .await
+            .unwrap();
+        assert_eq!(user.user_id.as_str(), "@alice:example.org");
+    }
+    assert_eq!(fake.requests_to("/.well-known/matrix/client").len(), 1);
+    assert_eq!(fake.requests_to("/account/whoami").len(), 2);
+}
+
+#[tokio::test]
+async fn a_matrix_domain_without_a_well_known_leaves_the_homeserver_unavailable() {
+    let fake = FakeClientApi::start().await;
+    let client = ReqwestHomeserverAsUser::new(config(vec![]))
+        .unwrap()
+        .with_origin(&fake.url());
+    assert!(matches!(
+        client
+            .whoami(&route(None, ClientApiVersion::V3), &token("t"))
+            .await,
+        Err(HomeserverAsUserError::Unavailable(_))
+    ));
+    assert_eq!(fake.requests_to("/account/whoami").len(), 0);
+}

@@ -1,0 +1,260 @@
+//! The user directory of the query backends (mxisd's `GenericSqlDirectoryProvider` and
+//! `SynapseSqlDirectoryProvider`): `directory.query.name` and `directory.query.threepid`, each a
+//! query returning the user (first column) and the display name (second), with `type`
+//! `localpart` or `mxid` for the first column.
+//!
+//! The term is always bound, never spliced. As ma1sd bound it: the generic `sql` store gives each
+//! placeholder the term as typed (the operator's query adds the wildcards, `LIKE '%' || ? ||
+//! '%'`); `synapseSql` gives it `%term%`, for the default queries' `LIKE ?`. The backend reads
+//! one row more than the limit, so it can say `limited` without reading everything.
+use async_trait::async_trait;
+use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Value};
+use verity_application::ports::driven::{BackendError, DirectorySearch};
+use verity_domain::{
+    DirectoryEntry, DirectoryResults, MatrixDomain, SearchLimit, SearchTerm, UserId,
+};
+
+use super::query::{Grammar, Param, QueryError, SqlBuilder, Template};
+use super::rows::from_db;
+use super::{QueryBackend, SqlDatabase};
+
+/// What the first column of a directory query holds (`directory.query.*.type`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DirectoryIdType {
+    /// `mxid`: a whole user ID (what ma1sd did for anything but `localpart`).
+    Mxid,
+    /// `localpart`: a localpart, completed with this domain (and lower-cased, as ma1sd made it
+    /// "acceptable").
+    Localpart(MatrixDomain),
+}
+
+/// How the search term is bound to the query's placeholders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermBinding {
+    /// As typed (the generic `sql` store: the query adds its own wildcards).
+    AsTyped,
+    /// As `%term%` (`synapseSql`, whose default queries say `LIKE ?`).
+    Contains,
+}
+
+/// One directory query: the SQL, with `?` (each one the term) or `:term`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryQuery {
+    template: Template,
+    /// `type`.
+    pub id_type: DirectoryIdType,
+    /// How the term is bound.
+    pub binding: TermBinding,
+}
+
+impl DirectoryQuery {
+    /// Checks `sql`: at least one placeholder for the term.
+    ///
+    /// # Errors
+    /// [`QueryError`] saying what is wrong.
+    pub fn parse(
+        sql: &str,
+        id_type: DirectoryIdType,
+        binding: TermBinding,
+    ) -> Result<Self, QueryError> {
+        let template = Template::parse_as(sql, Grammar::Directory)?;
+        if template.params().next().is_none() {
+            return Err(QueryError::new(
+                "the query has no placeholder for the search term: write `?` (each one is the \
+                 term) or :term",
+            ));
+        }
+        Ok(Self {
+            template,
+            id_type,
+            binding,
+        })
+    }
+
+    /// The query as written.
+    pub fn as_str(&self) -> &str {
+        self.template.source()
+    }
+
+    /// The statement reading at most `rows` rows of the query's answer for `term`.
+    pub(crate) fn statement(
+        &self,
+        backend: DbBackend,
+        term: &str,
+        rows: u32,
+    ) -> sea_orm::Statement {
+        let value = match self.binding {
+            TermBinding::AsTyped => term.to_owned(),
+            TermBinding::Contains => format!("%{term}%"),
+        };
+        let mut sql = SqlBuilder::new(backend);
+        sql.push("SELECT * FROM (");
+        self.template
+            .render_with(&mut sql, |_: Param| Value::from(value.as_str()));
+        sql.push(") q LIMIT ");
+        sql.bind(i64::from(rows));
+        sql.statement()
+    }
+}
+
+/// `directory.query.name` and `.threepid`; `None` is a search the store does not make.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectoryQueries {
+    /// By name.
+    pub by_name: Option<DirectoryQuery>,
+    /// By 3PID.
+    pub by_threepid: Option<DirectoryQuery>,
+}
+
+impl DirectoryQueries {
+    /// ma1sd's `SynapseQueries` for `database` (SQLite or PostgreSQL), users of `domain`; with
+    /// one fix: PostgreSQL's name search is `ILIKE` (ma1sd's `LIKE` made it case-sensitive there,
+    /// while SQLite's `LIKE` is not).
+    ///
+    /// # Errors
+    /// [`QueryError`] for a database Synapse does not run on (MySQL).
+    pub fn synapse_defaults(
+        database: &SqlDatabase,
+        domain: &MatrixDomain,
+    ) -> Result<Self, QueryError> {
+        let (by_name, by_threepid) = synapse_default_sql(database, domain)?;
+        let query =
+            |sql: &str| DirectoryQuery::parse(sql, DirectoryIdType::Mxid, TermBinding::Contains);
+        Ok(Self {
+            by_name: Some(query(&by_name)?),
+            by_threepid: Some(query(&by_threepid)?),
+        })
+    }
+}
+
+/// The SQL of [`DirectoryQueries::synapse_defaults`]: (by name, by 3PID).
+pub fn synapse_default_sql(
+    database: &SqlDatabase,
+    domain: &MatrixDomain,
+) -> Result<(String, String), QueryError> {
+    // A domain is letters, digits, dots and hyphens: nothing to escape, but quotes are doubled
+    // all the same, so the literal can never end early.
+    let domain = domain.as_str().replace('\'', "''");
+    match database {
+        SqlDatabase::Sqlite { .. } => {
+            let user_id = format!("'@' || p.user_id || ':{domain}'");
+            Ok((
+                format!("select {user_id}, displayname from profiles p where displayname like ?"),
+                format!(
+                    "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
+                     t.user_id = {user_id} where t.address like ?"
+                ),
+            ))
+        }
+        SqlDatabase::Postgres { .. } => {
+            let user_id = format!("concat('@',p.user_id,':{domain}')");
+            Ok((
+                "SELECT u.name,p.displayname FROM users u JOIN profiles p ON u.name LIKE \
+                 concat('@',p.user_id,':%') WHERE u.is_guest = 0 AND u.appservice_id IS NULL \
+                 AND p.displayname ILIKE ?"
+                    .to_owned(),
+                format!(
+                    "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
+                     t.user_id = {user_id} where t.address ilike ?"
+                ),
+            ))
+        }
+        SqlDatabase::MySql { .. } => Err(QueryError::new(
+            "Synapse runs on SQLite or PostgreSQL only: write directory.query.*.value",
+        )),
+    }
+}
+
+impl QueryBackend {
+    async fn directory_search(
+        &self,
+        query: Option<&DirectoryQuery>,
+        term: &SearchTerm,
+        limit: SearchLimit,
+    ) -> Result<DirectoryResults, BackendError> {
+        let Some(query) = query else {
+            return Ok(DirectoryResults::default());
+        };
+        self.pass()?;
+        let cap = limit.get().saturating_add(1);
+        let rows = self
+            .db
+            .query_all_raw(query.statement(self.backend(), term.as_str(), cap))
+            .await
+            .map_err(|err| self.failed(err))?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            match person(row, &query.id_type)? {
+                Some(entry) => found.push(entry),
+                None => tracing::warn!(
+                    section = self.section,
+                    "a directory query returned a row whose first column is not a user ID \
+                     (directory.query.*.type); left out"
+                ),
+            }
+        }
+        let mut results = DirectoryResults::within(found, limit);
+        // One user on several rows (several matching addresses) may leave fewer people than
+        // rows: reaching the cap still means there may be more.
+        results.limited |= rows.len() > limit.as_usize();
+        Ok(results)
+    }
+}
+
+/// The person of a row: the user (first column, text or a number) and the display name.
+fn person(
+    row: &QueryResult,
+    id_type: &DirectoryIdType,
+) -> Result<Option<DirectoryEntry>, BackendError> {
+    let id: Option<String> = match row.try_get_by_index::<Option<String>>(0) {
+        Ok(value) => value,
+        Err(err) => row
+            .try_get_by_index::<Option<i64>>(0)
+            .map_err(|_| from_db(err))?
+            .map(|n| n.to_string()),
+    };
+    let Some(id) = id else { return Ok(None) };
+    let user_id = match id_type {
+        DirectoryIdType::Mxid => UserId::parse(&id).ok(),
+        // A whole ID where a localpart was promised is taken as it is.
+        DirectoryIdType::Localpart(_) if id.starts_with('@') => UserId::parse(&id).ok(),
+        DirectoryIdType::Localpart(domain) => {
+            UserId::parse(&format!("@{}:{}", id.to_lowercase(), domain.as_str())).ok()
+        }
+    };
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    // A display name column that is NULL, or not text, is no display name.
+    let name = if row.column_names().len() > 1 {
+        row.try_get_by_index::<Option<String>>(1).ok().flatten()
+    } else {
+        None
+    };
+    Ok(Some(DirectoryEntry::new(user_id, name)))
+}
+
+#[async_trait]
+impl DirectorySearch for QueryBackend {
+    fn name(&self) -> &'static str {
+        self.section
+    }
+
+    async fn search_by_name(
+        &self,
+        term: &SearchTerm,
+        limit: SearchLimit,
+    ) -> Result<DirectoryResults, BackendError> {
+        let query = self.directory.as_ref().and_then(|d| d.by_name.as_ref());
+        self.directory_search(query, term, limit).await
+    }
+
+    async fn search_by_threepid(
+        &self,
+        term: &SearchTerm,
+        limit: SearchLimit,
+    ) -> Result<DirectoryResults, BackendError> {
+        let query = self.directory.as_ref().and_then(|d| d.by_threepid.as_ref());
+        self.directory_search(query, term, limit).await
+    }
+}

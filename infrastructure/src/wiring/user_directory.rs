@@ -1,0 +1,121 @@
+//! The user directory search: the homeserver's client API (as the user) and every store that
+//! has a directory, each opened for the search on its own (a directory that is down, or a
+//! database that is not there yet, does not stop start-up: its searches fail and the others
+//! answer).
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use verity_adapter_exec::ExecDirectory;
+use verity_adapter_ldap::LdapBackend;
+use verity_adapter_matrix::{ClientApiConfig, ReqwestHomeserverAsUser};
+use verity_adapter_memory::MemoryDirectory;
+use verity_adapter_rest::RestDirectory;
+use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
+use verity_application::ports::driven::{Clock, DirectorySearch};
+use verity_application::usecases::UserDirectoryService;
+
+use crate::settings::Settings;
+
+/// The search over the homeserver and the stores, in this order: memory, synapseSql, ldap,
+/// netiq, sql, rest, exec (the order their people come in a merged answer, after the
+/// homeserver's).
+pub(super) async fn user_directory(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<UserDirectoryService> {
+    let config = &settings.user_directory;
+    let federation = &settings.federation;
+    let homeserver = ReqwestHomeserverAsUser::new(ClientApiConfig {
+        overrides: config.client_overrides.clone(),
+        matrix_domain: settings.matrix.domain.as_str().to_owned(),
+        verify_tls: federation.verify_tls,
+        timeout: federation.timeout,
+        max_response_bytes: federation.max_response_bytes,
+    })
+    .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
+    let stores = stores(settings).await?;
+    tracing::info!(
+        stores = ?stores.iter().map(|store| store.name()).collect::<Vec<_>>(),
+        homeserver = !config.search.exclude_homeserver,
+        threepids = !config.search.exclude_threepid,
+        "user directory search ready"
+    );
+    Ok(UserDirectoryService::new(
+        Arc::new(homeserver),
+        stores,
+        clock,
+        config.search,
+    ))
+}
+
+async fn stores(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn DirectorySearch>>> {
+    let mut stores: Vec<Arc<dyn DirectorySearch>> = Vec::new();
+    if let Some(memory) = &settings.lookups.memory {
+        stores.push(Arc::new(MemoryDirectory::new(memory)));
+    }
+    if let Some(synapse) = &settings.synapse_sql
+        && let Some(store) = sql_store(synapse, "synapseSql").await?
+    {
+        stores.push(store);
+    }
+    for (section, directory) in [("ldap", &settings.ldap), ("netiq", &settings.netiq)] {
+        if let Some(directory) = directory {
+            // Its own connection, made on the first search.
+            stores.push(Arc::new(
+                LdapBackend::new(directory.config.clone()).named(section),
+            ));
+        }
+    }
+    if let Some(sql) = &settings.sql
+        && let Some(store) = sql_store(&sql.config, "sql").await?
+    {
+        stores.push(store);
+    }
+    if let Some(rest) = &settings.rest
+        && let Some(directory) = RestDirectory::new(&rest.config)
+            .context("cannot set up the REST store's directory (rest.endpoints.directory)")?
+    {
+        stores.push(Arc::new(directory));
+    }
+    if let Some(exec) = &settings.user_directory.exec {
+        let directory = ExecDirectory::new(exec.clone());
+        if directory.has_programs() {
+            stores.push(Arc::new(directory));
+        } else {
+            tracing::warn!(
+                "exec.directory is on but neither exec.directory.search.byName nor .byThreepid \
+                 has a command: the exec store is not searched"
+            );
+        }
+    }
+    Ok(stores)
+}
+
+/// The SQL store of `config` for its directory queries, when it has one; its own small pool,
+/// connected on the first search.
+async fn sql_store(
+    config: &QueryBackendConfig,
+    section: &str,
+) -> anyhow::Result<Option<Arc<dyn DirectorySearch>>> {
+    let Some(directory) = &config.directory else {
+        return Ok(None);
+    };
+    if directory.by_name.is_none() && directory.by_threepid.is_none() {
+        tracing::info!(
+            section,
+            "{section}.directory has no query (directory.query.name.value, .threepid.value): \
+             the store is not searched"
+        );
+        return Ok(None);
+    }
+    let searched = QueryBackendConfig {
+        identity: None,
+        feed: false,
+        feed_query: None,
+        ..config.clone()
+    };
+    let store = QueryBackend::open(&searched)
+        .await
+        .with_context(|| format!("cannot use the database of {section} for its directory"))?;
+    Ok(Some(Arc::new(store)))
+}
