@@ -51,7 +51,7 @@ impl Application {
             invites: use_cases.invites.clone(),
             user_directory: use_cases.user_directory.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
-            registration: None,
+            registration: Some(use_cases.registration.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
             views: Arc::new(settings.views.clone()),
             public_url: Arc::from(settings.server.public_url.as_str()),

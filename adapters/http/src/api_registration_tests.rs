@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use poem::http::StatusCode;
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
-use verity_application::ports::driven::{HomeserverError, RelayedAnswer, RelayedRequest};
+use verity_application::ports::driven::{HomeserverAsUserError, RelayedAnswer, RelayedRequest};
 use verity_application::ports::driving::{MockRegistrationGate, RegistrationGateError};
 use verity_domain::{Medium, ThreePid};
 
@@ -147,7 +147,7 @@ async fn a_refused_address_gets_ma1sds_forbidden_answer() {
 
 #[tokio::test]
 async fn a_homeserver_that_cannot_be_reached_is_a_bad_gateway() {
-    let (gate, _) = gate(|| Err(HomeserverError::Unreachable("refused".into()).into()));
+    let (gate, _) = gate(|| Err(HomeserverAsUserError::Unavailable("refused".into()).into()));
     let (status, body) = post(
         &deps(Some(gate)),
         "/_matrix/client/v3/register/email/requestToken",

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use verity_domain::{RegistrationDecision, RegistrationPolicy, ThreePid};
 
-use crate::ports::driven::{Clock, InviteStore, RegistrationRelay, RelayedAnswer, RelayedRequest};
+use crate::ports::driven::{
+    Clock, HomeserverRoute, InviteStore, RegistrationRelay, RelayedAnswer, RelayedRequest,
+};
 use crate::ports::driving::{RegistrationGate, RegistrationGateError};
 
 /// [`RegistrationGate`] over the pending invites and the homeserver.
@@ -55,6 +57,7 @@ impl RegistrationGateService {
 impl RegistrationGate for RegistrationGateService {
     async fn request_token(
         &self,
+        route: &HomeserverRoute,
         threepid: &ThreePid,
         request: &RelayedRequest,
     ) -> Result<RelayedAnswer, RegistrationGateError> {
@@ -71,7 +74,7 @@ impl RegistrationGate for RegistrationGateService {
         }
         Ok(self
             .relay
-            .request_token(&threepid.medium(), request)
+            .request_token(route, &threepid.medium(), request)
             .await?)
     }
 }

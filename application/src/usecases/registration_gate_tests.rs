@@ -8,7 +8,8 @@ use verity_domain::{DomainRule, Invite, InviteToken, Medium, MediumRules, Reques
 
 use super::*;
 use crate::ports::driven::{
-    HomeserverError, MockClock, MockInviteStore, MockRegistrationRelay, StoreError,
+    ClientApiVersion, HomeserverAsUserError, HomeserverRoute, MockClock, MockInviteStore,
+    MockRegistrationRelay, StoreError,
 };
 use crate::usecases::test_support::{email, user};
 
@@ -35,6 +36,13 @@ fn request() -> RelayedRequest {
     }
 }
 
+fn route() -> HomeserverRoute {
+    HomeserverRoute {
+        host: None,
+        version: ClientApiVersion::V3,
+    }
+}
+
 fn clock() -> Arc<dyn Clock> {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(Timestamp::from_millis(NOW));
@@ -52,9 +60,9 @@ fn relay_once() -> MockRegistrationRelay {
     let mut relay = MockRegistrationRelay::new();
     relay
         .expect_request_token()
-        .with(eq(Medium::Email), eq(request()))
+        .with(eq(route()), eq(Medium::Email), eq(request()))
         .times(1)
-        .returning(|_, _| Ok(answer()));
+        .returning(|_, _, _| Ok(answer()));
     relay
 }
 
@@ -91,7 +99,9 @@ async fn an_address_with_a_pending_invite_is_passed_on_and_the_homeservers_answe
         relay_once(),
     );
     assert_eq!(
-        gate.request_token(&alice, &request()).await.unwrap(),
+        gate.request_token(&route(), &alice, &request())
+            .await
+            .unwrap(),
         answer()
     );
 }
@@ -104,7 +114,7 @@ async fn an_address_without_an_invite_is_refused_by_default_and_the_homeserver_n
         never_relayed(),
     );
     let error = gate
-        .request_token(&email("alice@example.org"), &request())
+        .request_token(&route(), &email("alice@example.org"), &request())
         .await
         .unwrap_err();
     assert!(
@@ -134,7 +144,7 @@ async fn a_whitelisted_domain_registers_without_asking_for_invites_when_invites_
     store.expect_unbound().never();
     let gate = gate(policy, store, relay_once());
     assert_eq!(
-        gate.request_token(&email("alice@example.org"), &request())
+        gate.request_token(&route(), &email("alice@example.org"), &request())
             .await
             .unwrap(),
         answer()
@@ -149,7 +159,7 @@ async fn when_the_invites_cannot_be_read_nothing_is_passed_on() {
         .returning(|_, _| Err(StoreError::Unavailable("down".into())));
     let gate = gate(RegistrationPolicy::default(), store, never_relayed());
     let error = gate
-        .request_token(&email("alice@example.org"), &request())
+        .request_token(&route(), &email("alice@example.org"), &request())
         .await
         .unwrap_err();
     assert!(
@@ -163,14 +173,14 @@ async fn a_homeserver_that_cannot_be_asked_is_an_error_not_an_answer() {
     let mut relay = MockRegistrationRelay::new();
     relay
         .expect_request_token()
-        .returning(|_, _| Err(HomeserverError::InvalidResponse("not JSON".into())));
+        .returning(|_, _, _| Err(HomeserverAsUserError::InvalidResponse("not JSON".into())));
     let policy = RegistrationPolicy {
         allowed: true,
         ..RegistrationPolicy::default()
     };
     let gate = gate(policy, invites(vec![]), relay);
     let error = gate
-        .request_token(&email("alice@example.org"), &request())
+        .request_token(&route(), &email("alice@example.org"), &request())
         .await
         .unwrap_err();
     assert!(

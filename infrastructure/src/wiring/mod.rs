@@ -19,9 +19,8 @@ use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AssociationService, AuthenticationService, Backends, BindingFollower,
-    HashIndex, KeyService, LookupService, Notifier, RemoteSessionService, StatusService,
-    UserDirectoryService,
-    ValidationService,
+    HashIndex, KeyService, LookupService, Notifier, RegistrationGateService, RemoteSessionService,
+    StatusService, UserDirectoryService, ValidationService,
 };
 
 use crate::settings::Settings;
@@ -54,6 +53,9 @@ pub struct UseCases {
     pub authentication: Option<Arc<AuthenticationService>>,
     /// The user directory search the homeserver's endpoint is routed to.
     pub user_directory: Arc<UserDirectoryService>,
+    /// Registration control (`register.policy`) in front of the homeserver's registration
+    /// requestToken.
+    pub registration: Arc<RegistrationGateService>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Follows the binds and unbinds of the other instances on the database into `index`; `None`
@@ -151,7 +153,17 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         &remote_identity_servers,
     );
     let authentication = authentication::authentication(settings, limiter.clone())?;
-    let user_directory = user_directory::user_directory(settings, clock.clone()).await?;
+    let client_api = user_directory::homeserver_client_api(settings)?;
+    let user_directory =
+        user_directory::user_directory(settings, client_api.clone(), clock.clone()).await?;
+    // Registration control is always there, with ma1sd's defaults when `register` is not set:
+    // it acts only on the requests the operator's proxy routes to it.
+    let registration = RegistrationGateService::new(
+        settings.register.clone(),
+        Arc::new(store.invite_store()),
+        client_api,
+        clock.clone(),
+    );
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
@@ -169,6 +181,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         limits: limits::limits(&settings.ratelimit, limiter),
         authentication,
         user_directory: Arc::new(user_directory),
+        registration: Arc::new(registration),
         index,
         follower,
         rebuild_due,

@@ -21,18 +21,10 @@ use crate::settings::Settings;
 /// homeserver's).
 pub(super) async fn user_directory(
     settings: &Settings,
+    homeserver: Arc<ReqwestHomeserverAsUser>,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<UserDirectoryService> {
     let config = &settings.user_directory;
-    let federation = &settings.federation;
-    let homeserver = ReqwestHomeserverAsUser::new(ClientApiConfig {
-        overrides: config.client_overrides.clone(),
-        matrix_domain: settings.matrix.domain.as_str().to_owned(),
-        verify_tls: federation.verify_tls,
-        timeout: federation.timeout,
-        max_response_bytes: federation.max_response_bytes,
-    })
-    .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
     let stores = stores(settings).await?;
     tracing::info!(
         stores = ?stores.iter().map(|store| store.name()).collect::<Vec<_>>(),
@@ -41,11 +33,28 @@ pub(super) async fn user_directory(
         "user directory search ready"
     );
     Ok(UserDirectoryService::new(
-        Arc::new(homeserver),
+        homeserver,
         stores,
         clock,
         config.search,
     ))
+}
+
+/// The homeserver's client-server API, shared by the user directory search and registration
+/// control: found through `dns.overwrite.homeserver.client` or `matrix.domain`'s `.well-known`.
+pub(super) fn homeserver_client_api(
+    settings: &Settings,
+) -> anyhow::Result<Arc<ReqwestHomeserverAsUser>> {
+    let federation = &settings.federation;
+    let homeserver = ReqwestHomeserverAsUser::new(ClientApiConfig {
+        overrides: settings.user_directory.client_overrides.clone(),
+        matrix_domain: settings.matrix.domain.as_str().to_owned(),
+        verify_tls: federation.verify_tls,
+        timeout: federation.timeout,
+        max_response_bytes: federation.max_response_bytes,
+    })
+    .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
+    Ok(Arc::new(homeserver))
 }
 
 async fn stores(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn DirectorySearch>>> {

@@ -31,6 +31,8 @@ pub struct ClientRequest {
     pub token_in_query: bool,
     /// The JSON body (`null` for none).
     pub body: Value,
+    /// Its `X-Forwarded-For` header, if any.
+    pub forwarded_for: Option<String>,
 }
 
 /// How an endpoint answers.
@@ -65,6 +67,7 @@ struct State {
     people: Vec<(String, Option<String>, Option<String>)>,
     whoami: Option<Reply>,
     directory: Option<Reply>,
+    register: Option<Reply>,
     well_known: Option<String>,
     requests: Vec<ClientRequest>,
 }
@@ -86,6 +89,10 @@ impl FakeClientApi {
             .at(
                 "/_matrix/client/:version/user_directory/search",
                 post(search),
+            )
+            .at(
+                "/_matrix/client/:version/register/:medium/requestToken",
+                post(register),
             )
             .at("/.well-known/matrix/client", get(well_known))
             .data(state.clone());
@@ -138,6 +145,11 @@ impl FakeClientApi {
         serve::lock(&self.state).directory = Some(reply);
     }
 
+    /// How `register/{medium}/requestToken` answers (normally 200 with a new `sid`).
+    pub fn register_replies(&self, reply: Reply) {
+        serve::lock(&self.state).register = Some(reply);
+    }
+
     /// Serves `/.well-known/matrix/client` naming `base_url` as the homeserver.
     pub fn well_known(&self, base_url: &str) {
         serve::lock(&self.state).well_known = Some(base_url.to_owned());
@@ -174,6 +186,11 @@ fn record(state: &Mutex<State>, request: &Request, body: Value) -> Option<String
         bearer: bearer.clone(),
         token_in_query,
         body,
+        forwarded_for: request
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
     });
     bearer
 }
@@ -263,6 +280,23 @@ fn search(
         200,
         json!({"results": results, "limited": limited}).to_string(),
     )
+}
+
+/// A homeserver's registration requestToken: a session ID for any JSON body (the fake sends no
+/// email), or the fixed reply.
+#[handler]
+fn register(
+    request: &Request,
+    Json(body): Json<Value>,
+    Data(state): Data<&Arc<Mutex<State>>>,
+) -> Response {
+    record(state, request, body);
+    let held = serve::lock(state);
+    if let Some(answer) = fixed(held.register.as_ref()) {
+        return answer;
+    }
+    let sid = format!("fake-sid-{}", held.requests.len());
+    serve::json(200, json!({ "sid": sid }).to_string())
 }
 
 #[handler]

@@ -35,6 +35,7 @@ mod policies;
 mod public_url_path;
 mod real_synapse;
 mod recursive;
+mod registration;
 mod remote_offer;
 mod remote_sessions;
 mod rest_store;

@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use poem::http::StatusCode;
+use poem::http::header::HOST;
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 use poem_openapi::payload::Json;
 use serde_json::Value;
-use verity_application::ports::driven::RelayedRequest;
+use verity_application::ports::driven::{ClientApiVersion, HomeserverRoute, RelayedRequest};
 use verity_application::ports::driving::{RegistrationGate, RegistrationGateError};
-use verity_domain::{EmailAddress, LimitedRequest, Medium, Msisdn, ThreePid};
+use verity_domain::{EmailAddress, LimitedRequest, Medium, Msisdn, ServerName, ThreePid};
 
 use super::limits::{Gate, requester};
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
@@ -54,9 +55,19 @@ async fn relay(
     route: &RegistrationRoute,
 ) -> Result<Response, Response> {
     let refuse = |error: ApiError| error.into_response();
-    if !matches!(version, "r0" | "v3") {
-        return Err(refuse(unrecognized()));
-    }
+    let version = match version {
+        "r0" => ClientApiVersion::R0,
+        "v3" => ClientApiVersion::V3,
+        _ => return Err(refuse(unrecognized())),
+    };
+    // The host the client called selects the operator's entry for its homeserver (as for the
+    // user directory search); anything that is not `host[:port]` selects none.
+    let host = http
+        .headers()
+        .get(HOST)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| ServerName::parse(value).ok());
+    let route_to = HomeserverRoute { host, version };
     let bytes = body
         .into_vec()
         .await
@@ -78,7 +89,7 @@ async fn relay(
     };
     let answer = route
         .gate
-        .request_token(&threepid, &request)
+        .request_token(&route_to, &threepid, &request)
         .await
         .map_err(|error| refuse(gate_error(error)))?;
     let status =

@@ -11,6 +11,7 @@
 //! scheme), and every answer is bounded in time and size.
 mod answers;
 mod config;
+mod relay;
 
 #[cfg(test)]
 mod tests;

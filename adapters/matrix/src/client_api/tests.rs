@@ -225,3 +225,91 @@ async fn a_matrix_domain_without_a_well_known_leaves_the_homeserver_unavailable(
     ));
     assert_eq!(fake.requests_to("/account/whoami").len(), 0);
 }
+
+mod relay {
+    use verity_application::ports::driven::{RegistrationRelay as _, RelayedRequest};
+    use verity_domain::{Medium, Requester};
+
+    use pretty_assertions::assert_eq;
+
+    use super::*;
+
+    fn request(body: &str) -> RelayedRequest {
+        RelayedRequest {
+            body: body.as_bytes().to_vec(),
+            requester: Requester::new(Some("10.0.0.9".parse().unwrap()), ["203.0.113.5"]),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_allowed_registration_goes_to_the_homeserver_unchanged_with_the_clients_addresses() {
+        let fake = FakeClientApi::start().await;
+        let body = r#"{"client_secret":"cs","email":"alice@example.org","send_attempt":1}"#;
+        let answer = client_of(&fake)
+            .request_token(&called(), &Medium::Email, &request(body))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+        assert!(
+            String::from_utf8(answer.body)
+                .unwrap()
+                .contains("fake-sid-")
+        );
+        let asked = fake.requests();
+        assert_eq!(asked.len(), 1);
+        assert_eq!(
+            asked[0].path,
+            "/_matrix/client/v3/register/email/requestToken"
+        );
+        assert_eq!(
+            asked[0].body,
+            serde_json::from_str::<serde_json::Value>(body).unwrap()
+        );
+        assert_eq!(
+            asked[0].forwarded_for.as_deref(),
+            Some("203.0.113.5, 10.0.0.9")
+        );
+        assert_eq!(asked[0].bearer, None);
+    }
+
+    #[tokio::test]
+    async fn the_homeservers_refusal_is_an_answer_with_its_status_not_an_error() {
+        let fake = FakeClientApi::start().await;
+        fake.register_replies(Reply::error(400, "M_THREEPID_IN_USE"));
+        let answer = client_of(&fake)
+            .request_token(
+                &route(Some("matrix.example.org"), ClientApiVersion::R0),
+                &Medium::Msisdn,
+                &request(r#"{"country":"GB","phone_number":"7911123456"}"#),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 400);
+        assert!(
+            String::from_utf8(answer.body)
+                .unwrap()
+                .contains("M_THREEPID_IN_USE")
+        );
+        assert_eq!(
+            fake.requests()[0].path,
+            "/_matrix/client/r0/register/msisdn/requestToken"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_json_is_an_invalid_response() {
+        let fake = FakeClientApi::start().await;
+        fake.register_replies(Reply::Fixed {
+            status: 502,
+            body: "<html>Bad Gateway</html>".to_owned(),
+        });
+        let error = client_of(&fake)
+            .request_token(&called(), &Medium::Email, &request("{}"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HomeserverAsUserError::InvalidResponse(_)),
+            "{error:?}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use verity_domain::{Medium, Requester};
 
-use super::HomeserverError;
+use super::{HomeserverAsUserError, HomeserverRoute};
 
 /// The homeserver's answer to a request Verity passed on, to be given back to the client as it
 /// came: its status and its body (a client-server API JSON object, success or Matrix error).
@@ -30,15 +30,17 @@ pub struct RelayedRequest {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait RegistrationRelay: Send + Sync {
-    /// Passes the request on to the homeserver's `register/{medium}/requestToken` and returns
-    /// its answer, whatever its status.
+    /// Passes the request on to the `register/{medium}/requestToken` of the homeserver `route`
+    /// names (found as [`HomeserverAsUser`](super::HomeserverAsUser) finds it) and returns its
+    /// answer, whatever its status.
     ///
     /// Implementations MUST send the body unchanged, bound the answer's size, and return a 4xx
     /// or 5xx answer of the homeserver as a [`RelayedAnswer`], not as an error: only a
     /// homeserver that cannot be asked (or answers something that is not JSON) is an error.
     async fn request_token(
         &self,
+        route: &HomeserverRoute,
         medium: &Medium,
         request: &RelayedRequest,
-    ) -> Result<RelayedAnswer, HomeserverError>;
+    ) -> Result<RelayedAnswer, HomeserverAsUserError>;
 }

@@ -1,7 +1,9 @@
 use async_trait::async_trait;
 use verity_domain::{Medium, ThreePid};
 
-use crate::ports::driven::{HomeserverError, RelayedAnswer, RelayedRequest, StoreError};
+use crate::ports::driven::{
+    HomeserverAsUserError, HomeserverRoute, RelayedAnswer, RelayedRequest, StoreError,
+};
 
 /// Why a registration request was not passed on.
 #[derive(Debug, thiserror::Error)]
@@ -15,7 +17,7 @@ pub enum RegistrationGateError {
     Store(#[from] StoreError),
     /// The homeserver could not be asked.
     #[error("the homeserver could not be asked")]
-    Homeserver(#[from] HomeserverError),
+    Homeserver(#[from] HomeserverAsUserError),
 }
 
 /// Registration control: the homeserver's 3PID registration requests, let through or refused by
@@ -24,9 +26,10 @@ pub enum RegistrationGateError {
 #[async_trait]
 pub trait RegistrationGate: Send + Sync {
     /// Applies the policy to `threepid` (read from the request's body) and, when it may
-    /// register, passes `request` on to the homeserver and returns its answer.
+    /// register, passes `request` on to the homeserver `route` names and returns its answer.
     async fn request_token(
         &self,
+        route: &HomeserverRoute,
         threepid: &ThreePid,
         request: &RelayedRequest,
     ) -> Result<RelayedAnswer, RegistrationGateError>;
