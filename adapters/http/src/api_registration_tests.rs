@@ -22,7 +22,7 @@ fn gate(
     let mut gate = MockRegistrationGate::new();
     let record = seen.clone();
     gate.expect_request_token()
-        .returning(move |threepid, request| {
+        .returning(move |_, threepid, request| {
             record
                 .lock()
                 .unwrap()

@@ -156,14 +156,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let client_api = user_directory::homeserver_client_api(settings)?;
     let user_directory =
         user_directory::user_directory(settings, client_api.clone(), clock.clone()).await?;
-    // Registration control is always there, with ma1sd's defaults when `register` is not set:
-    // it acts only on the requests the operator's proxy routes to it.
-    let registration = RegistrationGateService::new(
-        settings.register.clone(),
-        Arc::new(store.invite_store()),
-        client_api,
-        clock.clone(),
-    );
+    let registration = user_directory::registration(settings, store, client_api, clock.clone());
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {

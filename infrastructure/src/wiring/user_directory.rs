@@ -1,7 +1,8 @@
-//! The user directory search: the homeserver's client API (as the user) and every store that
-//! has a directory, each opened for the search on its own (a directory that is down, or a
-//! database that is not there yet, does not stop start-up: its searches fail and the others
-//! answer).
+//! The homeserver's companions on its client API: the user directory search (the homeserver
+//! asked as the user, and every store that has a directory, each opened for the search on its
+//! own: a directory that is down, or a database that is not there yet, does not stop start-up;
+//! its searches fail and the others answer), and registration control in front of the
+//! homeserver's registration requestToken.
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -10,9 +11,10 @@ use verity_adapter_ldap::LdapBackend;
 use verity_adapter_matrix::{ClientApiConfig, ReqwestHomeserverAsUser};
 use verity_adapter_memory::MemoryDirectory;
 use verity_adapter_rest::RestDirectory;
+use verity_adapter_sql::SqlStore;
 use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
 use verity_application::ports::driven::{Clock, DirectorySearch};
-use verity_application::usecases::UserDirectoryService;
+use verity_application::usecases::{RegistrationGateService, UserDirectoryService};
 
 use crate::settings::Settings;
 
@@ -55,6 +57,22 @@ pub(super) fn homeserver_client_api(
     })
     .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
     Ok(Arc::new(homeserver))
+}
+
+/// Registration control: always there, with ma1sd's defaults when `register` is not set; it
+/// acts only on the requests the operator's proxy routes to it.
+pub(super) fn registration(
+    settings: &Settings,
+    store: &SqlStore,
+    client_api: Arc<ReqwestHomeserverAsUser>,
+    clock: Arc<dyn Clock>,
+) -> RegistrationGateService {
+    RegistrationGateService::new(
+        settings.register.clone(),
+        Arc::new(store.invite_store()),
+        client_api,
+        clock,
+    )
 }
 
 async fn stores(settings: &Settings) -> anyhow::Result<Vec<Arc<dyn DirectorySearch>>> {
