@@ -5,8 +5,7 @@ use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 use verity_application::ports::driving::{
     AssociationError, AuthError, DirectoryError, InviteError, LimitExceeded, LoginError,
-    LookupError,
-    RegistrationError, RemoteFailure, ValidationError,
+    LookupError, RegistrationError, RemoteFailure, ValidationError,
 };
 use verity_domain::{InvalidEmail, InvalidMsisdn, InvalidSearchTerm, InvalidSecret, Medium};
 

@@ -20,8 +20,7 @@ use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AssociationService, AuthenticationService, Backends, BindingFollower,
     HashIndex, KeyService, LookupService, Notifier, RemoteSessionService, StatusService,
-    UserDirectoryService,
-    ValidationService,
+    UserDirectoryService, ValidationService,
 };
 
 use crate::settings::Settings;
