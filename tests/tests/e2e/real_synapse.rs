@@ -18,6 +18,7 @@ mod invites;
 mod login;
 mod matrix;
 mod phone;
+mod registration;
 mod threepids;
 mod world;
 
@@ -63,6 +64,14 @@ async fn element_flows_through_a_real_synapse_work_with_verity() {
         &mut failed,
         "an email invited into a room joins it once its owner binds it through Synapse",
         invites::an_invited_email_joins_the_room_once_its_owner_binds_it(world.clone()),
+    )
+    .await;
+    step(
+        &mut failed,
+        "registration control lets an allowed phone number register through Synapse and refuses another",
+        registration::a_number_the_policy_allows_registers_through_synapse_and_another_is_refused(
+            world.clone(),
+        ),
     )
     .await;
     eprintln!(

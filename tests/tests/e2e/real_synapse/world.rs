@@ -244,9 +244,18 @@ fn verity_yaml(
             "version": "1.0",
             "terms": {"en": {"name": "Terms", "url": TERMS_URL}},
         }}},
-        "dns": {"overwrite": {"homeserver": {"federation": [
-            {"name": synapse.server_name(), "value": synapse.federation_url()},
-        ]}}},
+        "dns": {"overwrite": {"homeserver": {
+            "federation": [
+                {"name": synapse.server_name(), "value": synapse.federation_url()},
+            ],
+            // The client API, for registration control (the tests call Verity directly).
+            "client": [{"name": "127.0.0.1", "value": synapse.client_url()}],
+        }}},
+        // British mobile numbers may register (registration.rs); nothing else is routed to
+        // Verity's registration control in these steps.
+        "register": {"policy": {"threepid": {"msisdn": {"pattern": {
+            "whitelist": ["447\\d{9}"],
+        }}}}},
         "federation": {"verifyTls": false},
     });
     let value: Value = config;
