@@ -66,6 +66,7 @@ pub use binding_store::MockBindingStore;
 pub use clock::MockClock;
 #[cfg(any(test, feature = "mocks"))]
 pub use credentials::{MockPasswordVerifier, MockProfileSource};
+#[cfg(any(test, feature = "mocks"))]
 pub use directory_search::MockDirectorySearch;
 #[cfg(any(test, feature = "mocks"))]
 pub use hash_store::MockHashStore;
