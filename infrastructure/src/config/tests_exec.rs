@@ -149,7 +149,7 @@ fn errors_name_the_key_to_fix() {
 #[test]
 fn the_features_verity_does_not_have_are_warned_about_and_output_templates_ignored() {
     let yaml = format!(
-        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  directory: {{enabled: true}}\n\
+        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  profile: {{enabled: true}}\n\
          {SINGLE}        output: {{type: json, template: x}}\n"
     );
     let loaded = parse(&yaml).unwrap();
@@ -158,7 +158,7 @@ fn the_features_verity_does_not_have_are_warned_about_and_output_templates_ignor
         loaded
             .warnings
             .iter()
-            .any(|w| matches!(w, ConfigWarning::NotUsedYet { path } if path == "exec.directory")),
+            .any(|w| matches!(w, ConfigWarning::NotUsedYet { path } if path == "exec.profile")),
         "{:?}",
         loaded.warnings
     );
