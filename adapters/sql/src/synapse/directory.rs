@@ -8,7 +8,8 @@
 //! '%'`); `synapseSql` gives it `%term%`, for the default queries' `LIKE ?`. The backend reads
 //! one row more than the limit, so it can say `limited` without reading everything.
 use async_trait::async_trait;
-use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Value};
+use futures_util::{StreamExt as _, TryStreamExt as _};
+use sea_orm::{DbBackend, QueryResult, StreamTrait as _, Value};
 use verity_application::ports::driven::{BackendError, DirectorySearch};
 use verity_domain::{
     DirectoryEntry, DirectoryResults, MatrixDomain, SearchLimit, SearchTerm, UserId,
@@ -76,23 +77,18 @@ impl DirectoryQuery {
         self.template.source()
     }
 
-    /// The statement reading at most `rows` rows of the query's answer for `term`.
-    pub(crate) fn statement(
-        &self,
-        backend: DbBackend,
-        term: &str,
-        rows: u32,
-    ) -> sea_orm::Statement {
+    /// The query's statement for `term`, as the operator wrote it. It is not wrapped in
+    /// `SELECT * FROM (…) LIMIT`: MySQL and MariaDB refuse a derived table with two columns of
+    /// one name (`SELECT login, login …`, which ma1sd read by position); the caller stops
+    /// reading after the rows it needs instead.
+    pub(crate) fn statement(&self, backend: DbBackend, term: &str) -> sea_orm::Statement {
         let value = match self.binding {
             TermBinding::AsTyped => term.to_owned(),
             TermBinding::Contains => format!("%{term}%"),
         };
         let mut sql = SqlBuilder::new(backend);
-        sql.push("SELECT * FROM (");
         self.template
             .render_with(&mut sql, |_: Param| Value::from(value.as_str()));
-        sql.push(") q LIMIT ");
-        sql.bind(i64::from(rows));
         sql.statement()
     }
 }
@@ -177,9 +173,13 @@ impl QueryBackend {
         };
         self.pass()?;
         let cap = limit.get().saturating_add(1);
-        let rows = self
+        let rows: Vec<QueryResult> = self
             .db
-            .query_all_raw(query.statement(self.backend(), term.as_str(), cap))
+            .stream_raw(query.statement(self.backend(), term.as_str()))
+            .await
+            .map_err(|err| self.failed(err))?
+            .take(usize::try_from(cap).unwrap_or(usize::MAX))
+            .try_collect()
             .await
             .map_err(|err| self.failed(err))?;
         let mut found = Vec::with_capacity(rows.len());
