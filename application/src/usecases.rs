@@ -15,6 +15,7 @@ mod notifier;
 mod registration_gate;
 mod remote_sessions;
 mod status;
+mod timed_cache;
 mod user_directory;
 mod user_directory_cache;
 mod validation;
