@@ -191,6 +191,19 @@ impl UserId {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The user a store names by `id`, as ma1sd read stores' answers: a whole user ID (`@…`) as it
+    /// is, anything else a localpart, lower-cased, on `domain`.
+    ///
+    /// # Errors
+    /// [`InvalidMatrixId::UserId`] when the result is not a user ID.
+    pub fn from_store_id(id: &str, domain: &str) -> Result<Self, InvalidMatrixId> {
+        if id.starts_with('@') {
+            Self::parse(id)
+        } else {
+            Self::parse(&format!("@{}:{domain}", id.to_lowercase()))
+        }
+    }
+
     /// The whole ID.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -219,6 +232,15 @@ impl fmt::Display for UserId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stores_id_is_a_whole_user_id_or_a_lower_cased_localpart_on_the_domain() {
+        let id = |raw| UserId::from_store_id(raw, "example.org").map(|u| u.as_str().to_owned());
+        assert_eq!(id("Alice").unwrap(), "@alice:example.org");
+        assert_eq!(id("@Bob:other.org").unwrap(), "@Bob:other.org");
+        assert!(id("a:b").is_err());
+        assert!(id("").is_err());
+    }
 
     #[test]
     fn server_names_with_and_without_ports_parse() {

@@ -147,11 +147,7 @@ fn results(stdout: &str, domain: &str) -> Result<(Vec<DirectoryEntry>, bool), St
         let Some(id) = text(person, "user_id") else {
             continue;
         };
-        let user_id = if id.starts_with('@') {
-            UserId::parse(&id)
-        } else {
-            UserId::parse(&format!("@{}:{domain}", id.to_lowercase()))
-        };
+        let user_id = UserId::from_store_id(&id, domain);
         match user_id {
             Ok(user_id) => found.push(DirectoryEntry {
                 avatar_url: text(person, "avatar_url"),

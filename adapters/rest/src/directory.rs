@@ -98,11 +98,7 @@ fn results(
             tracing::warn!("{DIRECTORY_KEY}: a result without a string user_id; left out");
             continue;
         };
-        let user_id = if id.starts_with('@') {
-            UserId::parse(&id)
-        } else {
-            UserId::parse(&format!("@{}:{domain}", id.to_lowercase()))
-        };
+        let user_id = UserId::from_store_id(&id, domain);
         let Ok(user_id) = user_id else {
             tracing::warn!(user_id = %id, "{DIRECTORY_KEY}: a result whose user_id is no Matrix user ID; left out");
             continue;

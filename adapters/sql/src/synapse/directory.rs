@@ -217,10 +217,7 @@ fn person(
     let user_id = match id_type {
         DirectoryIdType::Mxid => UserId::parse(&id).ok(),
         // A whole ID where a localpart was promised is taken as it is.
-        DirectoryIdType::Localpart(_) if id.starts_with('@') => UserId::parse(&id).ok(),
-        DirectoryIdType::Localpart(domain) => {
-            UserId::parse(&format!("@{}:{}", id.to_lowercase(), domain.as_str())).ok()
-        }
+        DirectoryIdType::Localpart(domain) => UserId::from_store_id(&id, domain.as_str()).ok(),
     };
     let Some(user_id) = user_id else {
         return Ok(None);
