@@ -26,6 +26,7 @@ fn generated() -> String {
         user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
+        room_invites: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),

@@ -14,6 +14,7 @@ mod lookup;
 mod notifier;
 mod registration_gate;
 mod remote_sessions;
+mod room_invite_gate;
 mod status;
 mod timed_cache;
 mod user_directory;
@@ -44,6 +45,7 @@ pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, Recursion
 pub use notifier::{MediumHandler, Notifier};
 pub use registration_gate::RegistrationGateService;
 pub use remote_sessions::RemoteSessionService;
+pub use room_invite_gate::RoomInviteGateService;
 pub use status::StatusService;
 pub use user_directory::{
     DEFAULT_WHOAMI_CACHE_CAPACITY, DEFAULT_WHOAMI_CACHE_LIFETIME, UserDirectoryService,

@@ -16,6 +16,7 @@ mod email;
 mod federation;
 mod invite;
 mod invite_policy;
+mod invite_sender;
 mod keys;
 mod limits;
 mod lookup;
@@ -59,6 +60,7 @@ pub use invite_policy::{
     InviteBlocklist, InviteRefusal, WEB_CLIENT_LOCATION, forbidden_invite_char,
     is_forbidden_in_invite_text,
 };
+pub use invite_sender::SenderRoles;
 pub use keys::{ED25519, InvalidKey, KeyId, KeyKind, PublicKey, SigningKey};
 pub use limits::{
     IPV6_REQUESTER_PREFIX, LimitCheck, LimitClass, LimitKey, LimitedRequest, RequesterKey,

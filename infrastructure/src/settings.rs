@@ -77,6 +77,8 @@ pub struct Settings {
     /// `invite.*`: 3PID room invites, as the invite use case takes them (with the server's name
     /// and the URLs `server.publicUrl` and the served APIs make).
     pub invites: InviteSettings,
+    /// `invite.policy.ifSender.hasRole`: who may send 3PID room invites routed through Verity.
+    pub invite_sender: verity_domain::SenderRoles,
     /// `view.*` (and Sydent's `verify_response_template`): the operator's own pages, read at
     /// start-up.
     pub views: Views,

@@ -52,6 +52,7 @@ impl Application {
             user_directory: use_cases.user_directory.clone(),
             remote_sessions: Some(use_cases.remote_sessions.clone()),
             registration: Some(use_cases.registration.clone()),
+            room_invites: Some(use_cases.room_invites.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
             views: Arc::new(settings.views.clone()),
             public_url: Arc::from(settings.server.public_url.as_str()),

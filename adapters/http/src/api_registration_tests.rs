@@ -35,6 +35,7 @@ fn gate(
 fn deps(gate: Option<MockRegistrationGate>) -> HttpDeps {
     HttpDeps {
         registration: gate.map(|gate| Arc::new(gate) as _),
+        room_invites: None,
         ..mocked_deps()
     }
 }

@@ -61,6 +61,7 @@ fn client(
         user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         registration: None,
+        room_invites: None,
         next_link_allowed: Arc::from(vec!["https://app.example/".to_owned()]),
         views: Arc::default(),
         public_url: Arc::from(""),

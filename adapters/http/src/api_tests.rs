@@ -42,6 +42,7 @@ fn client(
         user_directory: Arc::new(verity_application::ports::driving::MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
+        room_invites: None,
         next_link_allowed: allowed
             .iter()
             .map(|s| (*s).to_owned())

@@ -55,6 +55,7 @@ fn app(
         validation: Arc::new(validation),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         registration: None,
+        room_invites: None,
         views: Arc::new(Views {
             domain: "example.org".into(),
             ..views

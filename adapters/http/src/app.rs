@@ -7,6 +7,7 @@ use poem::{Endpoint, EndpointExt, Response, Route, post};
 use crate::api::limits::Gate;
 use crate::api::openapi_service;
 use crate::api::registration::{REGISTER_PATH, RegistrationRoute, request_token};
+use crate::api::room_invite::{ROOM_INVITE_PATH, RoomInviteRoute, invite};
 use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, SecurityHeaders};
@@ -46,6 +47,10 @@ pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response
             limits: Gate::new(deps.limits.clone()),
         };
         routes = routes.at(REGISTER_PATH, post(request_token).data(route));
+    }
+    if let Some(gate) = &deps.room_invites {
+        let route = RoomInviteRoute { gate: gate.clone() };
+        routes = routes.at(ROOM_INVITE_PATH, post(invite).data(route));
     }
     let routes = routes.nest("/", service).with(allow);
     with_middleware(routes, config, deps.views.has_operator_pages())

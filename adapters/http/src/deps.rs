@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use verity_application::ports::driving::{
-    Accounts, Association, Invites, Keys, Limits, Lookup, RegistrationGate, RemoteSessions, Status,
-    UserDirectory, Validation,
+    Accounts, Association, Invites, Keys, Limits, Lookup, RegistrationGate, RemoteSessions,
+    RoomInviteGate, Status, UserDirectory, Validation,
 };
 
 use crate::pages::Views;
@@ -38,6 +38,9 @@ pub struct HttpDeps {
     /// Registration control (`register.policy`); `None` when it is not configured: the
     /// homeserver's registration paths are then not served (404 `M_UNRECOGNIZED`).
     pub registration: Option<Arc<dyn RegistrationGate>>,
+    /// The invite policy (`invite.policy.ifSender.hasRole`) in front of the homeserver's room
+    /// invites; `None`: the homeserver's invite path is not served (404 `M_UNRECOGNIZED`).
+    pub room_invites: Option<Arc<dyn RoomInviteGate>>,
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,

@@ -441,6 +441,9 @@ fn capitalise(message: &str) -> String {
         .unwrap_or_default()
 }
 
+#[path = "errors_gates.rs"]
+mod gates;
+
 #[cfg(test)]
 #[path = "errors_table_tests.rs"]
 mod errors_table_tests;

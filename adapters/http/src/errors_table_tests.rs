@@ -273,6 +273,41 @@ fn directory_errors() -> Vec<DirectoryError> {
     all
 }
 
+fn gate_errors() -> Vec<ApiError> {
+    use verity_application::ports::driven::HomeserverAsUserError;
+    use verity_application::ports::driving::{RegistrationGateError, RoomInviteGateError};
+    let registration = vec![
+        RegistrationGateError::Refused(Medium::Email),
+        RegistrationGateError::Store(store()),
+        RegistrationGateError::Homeserver(HomeserverAsUserError::Unsupported),
+    ];
+    for error in &registration {
+        match error {
+            RegistrationGateError::Refused(_)
+            | RegistrationGateError::Store(_)
+            | RegistrationGateError::Homeserver(_) => {}
+        }
+    }
+    let invites = vec![
+        RoomInviteGateError::Refused,
+        RoomInviteGateError::Profiles(backend()),
+        RoomInviteGateError::Homeserver(HomeserverAsUserError::TokenRejected),
+        RoomInviteGateError::Homeserver(HomeserverAsUserError::InvalidResponse("x".into())),
+    ];
+    for error in &invites {
+        match error {
+            RoomInviteGateError::Refused
+            | RoomInviteGateError::Profiles(_)
+            | RoomInviteGateError::Homeserver(_) => {}
+        }
+    }
+    registration
+        .into_iter()
+        .map(ApiError::from)
+        .chain(invites.into_iter().map(ApiError::from))
+        .collect()
+}
+
 /// Every `ApiError` the handlers can return: the use-case errors and the direct constructors.
 fn api_errors() -> Vec<ApiError> {
     let mut all: Vec<ApiError> = Vec::new();
@@ -285,6 +320,7 @@ fn api_errors() -> Vec<ApiError> {
     all.extend(registration_errors().into_iter().map(ApiError::from));
     all.extend(remote_failures().iter().map(ApiError::remote));
     all.extend(directory_errors().into_iter().map(ApiError::from));
+    all.extend(gate_errors());
     all.push(ApiError::from(
         verity_domain::SearchTerm::parse("a\0b").unwrap_err(),
     ));

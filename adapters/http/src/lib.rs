@@ -47,6 +47,8 @@ mod api_registration_tests;
 #[cfg(test)]
 mod api_remote_tests;
 #[cfg(test)]
+mod api_room_invite_tests;
+#[cfg(test)]
 mod api_tests;
 #[cfg(test)]
 mod api_user_directory_tests;

@@ -24,6 +24,7 @@ pub(crate) fn mocked_deps() -> HttpDeps {
         user_directory: Arc::new(MockUserDirectory::new()),
         remote_sessions: None,
         registration: None,
+        room_invites: None,
         next_link_allowed: Arc::from(Vec::new()),
         views: Arc::default(),
         public_url: Arc::from(""),

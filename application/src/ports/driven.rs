@@ -21,6 +21,7 @@ mod pending_invites;
 mod rate_limiter;
 mod registration_relay;
 mod remote_identity;
+mod room_invite_relay;
 mod secrets;
 mod session_store;
 mod signer;
@@ -54,6 +55,7 @@ pub use pending_invites::PendingInvites;
 pub use rate_limiter::RateLimiter;
 pub use registration_relay::{RegistrationRelay, RelayedAnswer, RelayedRequest};
 pub use remote_identity::{RemoteError, RemoteIdentityServers, RemoteServer, RemoteTokenRequest};
+pub use room_invite_relay::RoomInviteRelay;
 pub use secrets::SecretGenerator;
 pub use session_store::{Change, Counted, SessionStore, StoreError};
 pub use signer::Signer;
@@ -96,6 +98,8 @@ pub use rate_limiter::MockRateLimiter;
 pub use registration_relay::MockRegistrationRelay;
 #[cfg(any(test, feature = "mocks"))]
 pub use remote_identity::MockRemoteIdentityServers;
+#[cfg(any(test, feature = "mocks"))]
+pub use room_invite_relay::MockRoomInviteRelay;
 #[cfg(any(test, feature = "mocks"))]
 pub use secrets::MockSecretGenerator;
 #[cfg(any(test, feature = "mocks"))]

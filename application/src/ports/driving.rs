@@ -9,6 +9,7 @@ mod limits;
 mod lookup;
 mod registration_gate;
 mod remote_sessions;
+mod room_invite_gate;
 mod status;
 mod user_directory;
 mod validation;
@@ -22,6 +23,7 @@ pub use limits::{Caller, LimitExceeded, Limits};
 pub use lookup::{HashDetails, Lookup, LookupError, LookupRequest};
 pub use registration_gate::{RegistrationGate, RegistrationGateError};
 pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
+pub use room_invite_gate::{InviteTarget, RoomInviteGate, RoomInviteGateError, RoomInviteRequest};
 pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
 pub use user_directory::{DirectoryCaller, DirectoryError, UserDirectory};
 pub use validation::{
@@ -46,6 +48,8 @@ pub use lookup::MockLookup;
 pub use registration_gate::MockRegistrationGate;
 #[cfg(any(test, feature = "mocks"))]
 pub use remote_sessions::MockRemoteSessions;
+#[cfg(any(test, feature = "mocks"))]
+pub use room_invite_gate::MockRoomInviteGate;
 #[cfg(any(test, feature = "mocks"))]
 pub use status::MockStatus;
 #[cfg(any(test, feature = "mocks"))]

@@ -285,7 +285,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
             ),
             rest: super::rest::dump(s.rest.as_ref()),
             sql: super::sql::dump(s.sql.as_ref()),
-            invite: invites::dump(&s.invites),
+            invite: invites::dump(&s.invites, &s.invite_sender),
             view: view::dump(&s.views),
             lookups: lookup::dump(&s.lookups),
             forward: recursive::dump(&s.lookups.recursive).1,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use verity_adapter_http::HttpConfig;
 use verity_application::usecases::InviteSettings;
-use verity_domain::InviteBlocklist;
+use verity_domain::{InviteBlocklist, MAX_ROLE_CHARS, SenderRoles};
 
 use super::error::ConfigError;
 use super::lenient::{Flag, Int, Text};
@@ -24,10 +24,51 @@ pub struct RawInvite {
     /// mxisd's background resolution (timer, period, recursive): ignored with a warning
     /// (`keys::IGNORED_KEYS`).
     pub resolution: Option<IgnoredAny>,
-    /// mxisd's `invite.policy.ifSender.hasRole` (needs its AS and profile features).
-    pub policy: Option<IgnoredAny>,
+    /// mxisd's `invite.policy.ifSender.hasRole`.
+    pub policy: Option<RawInvitePolicy>,
     /// Verity only: Sydent's `email.third_party_invite_*_blocklist`.
     pub blocklist: Option<RawBlocklist>,
+}
+
+/// `invite.policy`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawInvitePolicy {
+    pub if_sender: Option<RawSenderPolicy>,
+}
+
+/// `invite.policy.ifSender`
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", expecting = "a mapping")]
+pub struct RawSenderPolicy {
+    pub has_role: Option<Vec<Text>>,
+}
+
+/// `invite.policy.ifSender.hasRole`: the roles one of which the sender of a 3PID room invite
+/// routed through Verity must hold (none: anyone may invite).
+///
+/// # Errors
+/// A role longer than any profile keeps: no one could hold it.
+pub fn sender_roles(raw: &RawInvite) -> Result<SenderRoles, ConfigError> {
+    let roles = texts(
+        raw.policy
+            .as_ref()
+            .and_then(|policy| policy.if_sender.as_ref())
+            .and_then(|sender| sender.has_role.as_ref()),
+    );
+    if let Some(long) = roles
+        .iter()
+        .find(|role| role.trim().chars().count() > MAX_ROLE_CHARS)
+    {
+        return Err(ConfigError::invalid(
+            "invite.policy.ifSender.hasRole",
+            format!(
+                "the role {:?}... is longer than {MAX_ROLE_CHARS} characters: no profile holds it",
+                long.chars().take(32).collect::<String>()
+            ),
+        ));
+    }
+    Ok(SenderRoles::new(roles))
 }
 
 /// `invite.blocklist` (Sydent's `third_party_invite_keyword_blocklist`,
@@ -103,6 +144,19 @@ pub struct InviteDump {
     expiration: ExpirationDump,
     full_display_name: bool,
     blocklist: BlocklistDump,
+    policy: PolicyDump,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyDump {
+    if_sender: SenderDump,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SenderDump {
+    has_role: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -122,8 +176,13 @@ struct ExpirationDump {
 }
 
 /// The dump of `settings`.
-pub fn dump(settings: &InviteSettings) -> InviteDump {
+pub fn dump(settings: &InviteSettings, sender_roles: &SenderRoles) -> InviteDump {
     InviteDump {
+        policy: PolicyDump {
+            if_sender: SenderDump {
+                has_role: sender_roles.roles().map(str::to_owned).collect(),
+            },
+        },
         expiration: ExpirationDump {
             enabled: settings.expiry.is_some(),
             after: settings
@@ -246,10 +305,10 @@ mod tests {
     }
 
     #[test]
-    fn mxisd_resolution_and_policy_keys_are_ignored_with_a_warning_not_reported_unused() {
+    fn mxisd_resolution_keys_are_ignored_with_a_warning_not_reported_unused() {
         let loaded = parsed(
             "matrix: {domain: example.org}\ninvite:\n  resolution: {timer: 10, period: seconds}\n  \
-             policy: {ifSender: {hasRole: [admin]}}\n  expiration: {resolveTo: '@x:example.org'}\n",
+             expiration: {resolveTo: '@x:example.org'}\n",
         );
         let ignored: Vec<&str> = loaded
             .warnings
@@ -259,13 +318,42 @@ mod tests {
             .collect();
         assert_eq!(
             ignored,
-            [
-                "invite.resolution",
-                "invite.policy",
-                "invite.expiration.resolveTo"
-            ]
+            ["invite.resolution", "invite.expiration.resolveTo"]
         );
-        assert_eq!(loaded.warnings.len(), 3);
+        assert_eq!(loaded.warnings.len(), 2);
+    }
+
+    #[test]
+    fn the_sender_roles_of_mxisds_invite_policy_are_read_and_dumped() {
+        let loaded = parsed(
+            "matrix: {domain: example.org}\ninvite:\n  policy: {ifSender: {hasRole: [staff, ' admins ', '']}}\n",
+        );
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        let roles = &loaded.settings.invite_sender;
+        assert_eq!(roles.roles().collect::<Vec<_>>(), ["admins", "staff"]);
+        let dumped = effective_yaml(&loaded.settings);
+        assert!(
+            dumped.contains("hasRole:\n      - admins\n      - staff"),
+            "{dumped}"
+        );
+        let again = parsed(&dumped);
+        assert_eq!(&again.settings.invite_sender, roles);
+
+        let none = parsed("matrix: {domain: example.org}\n");
+        assert!(!none.settings.invite_sender.is_required());
+    }
+
+    #[test]
+    fn a_role_no_profile_could_hold_is_a_configuration_error() {
+        let yaml = format!(
+            "matrix: {{domain: example.org}}\ninvite: {{policy: {{ifSender: {{hasRole: [{}]}}}}}}\n",
+            "r".repeat(300)
+        );
+        let error = parse(&yaml).map(|_| ()).unwrap_err();
+        assert!(
+            error.to_string().contains("invite.policy.ifSender.hasRole"),
+            "{error}"
+        );
     }
 
     #[test]

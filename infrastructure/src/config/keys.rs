@@ -50,10 +50,6 @@ pub const IGNORED_KEYS: &[(&str, &str)] = &[
          stores; see docs/invites.md",
     ),
     (
-        "invite.policy",
-        "invite policies need mxisd's application-service feature, which Verity does not have",
-    ),
-    (
         "invite.expiration.resolveTo",
         "an expired invite is deleted; Verity has no application-service user to resolve it to",
     ),

@@ -98,6 +98,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
     let views = view::resolve(&raw.view, matrix.domain.as_str())?;
     let accounts = accounts::accounts(raw.account_config, raw.policy, &matrix.domain)?;
     let invites = invites::resolve(&raw.invite, &server, &http, &session.validation.link_base)?;
+    let invite_sender = invites::sender_roles(&raw.invite)?;
     let register = super::register::resolve(&raw.register)?;
     Ok(Settings {
         matrix,
@@ -119,6 +120,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         sql,
         lookups,
         invites,
+        invite_sender,
         views,
         ratelimit,
         register,

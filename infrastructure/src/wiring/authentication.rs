@@ -17,15 +17,17 @@ use verity_application::usecases::AuthenticationService;
 
 use crate::settings::Settings;
 
-/// The authentication use case over the stores `settings` switch on, or `None` when no store
-/// checks passwords nor knows profiles (nothing to serve on the internal listener).
+/// The stores that check passwords and those that know profiles, in ma1sd's order.
+pub(super) struct AccountStores {
+    pub(super) verifiers: Vec<Arc<dyn PasswordVerifier>>,
+    pub(super) profiles: Vec<Arc<dyn ProfileSource>>,
+}
+
+/// The stores `settings` switch on that check passwords or know profiles.
 ///
 /// # Errors
 /// A REST client that cannot be built (`rest.*`).
-pub(super) fn authentication(
-    settings: &Settings,
-    limiter: Arc<dyn RateLimiter>,
-) -> anyhow::Result<Option<Arc<AuthenticationService>>> {
+pub(super) fn account_stores(settings: &Settings) -> anyhow::Result<AccountStores> {
     let mut verifiers: Vec<Arc<dyn PasswordVerifier>> = Vec::new();
     let mut profiles: Vec<Arc<dyn ProfileSource>> = Vec::new();
     if let Some(exec) = &settings.exec_auth {
@@ -58,8 +60,25 @@ pub(super) fn authentication(
             profiles.push(backend);
         }
     }
+    Ok(AccountStores {
+        verifiers,
+        profiles,
+    })
+}
+
+/// The authentication use case over `stores`, or `None` when no store checks passwords nor
+/// knows profiles (nothing to serve on the internal listener).
+pub(super) fn authentication(
+    settings: &Settings,
+    stores: &AccountStores,
+    limiter: Arc<dyn RateLimiter>,
+) -> Option<Arc<AuthenticationService>> {
+    let AccountStores {
+        verifiers,
+        profiles,
+    } = stores;
     if verifiers.is_empty() && profiles.is_empty() {
-        return Ok(None);
+        return None;
     }
     tracing::info!(
         stores = ?verifiers.iter().map(|v| v.name()).collect::<Vec<_>>(),
@@ -67,11 +86,11 @@ pub(super) fn authentication(
         "logins for the homeserver are checked by these stores, in this order"
     );
     let trusted: Arc<[_]> = Arc::from(settings.ratelimit.trusted_proxies.clone());
-    Ok(Some(Arc::new(AuthenticationService::new(
-        verifiers,
-        profiles,
+    Some(Arc::new(AuthenticationService::new(
+        verifiers.clone(),
+        profiles.clone(),
         limiter,
         trusted,
         settings.matrix.domain.clone(),
-    ))))
+    )))
 }

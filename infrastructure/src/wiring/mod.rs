@@ -20,7 +20,7 @@ use verity_application::usecases::InviteService;
 use verity_application::usecases::{
     AccountService, AssociationService, AuthenticationService, Backends, BindingFollower,
     HashIndex, KeyService, LookupService, Notifier, RegistrationGateService, RemoteSessionService,
-    StatusService, UserDirectoryService, ValidationService,
+    RoomInviteGateService, StatusService, UserDirectoryService, ValidationService,
 };
 
 use crate::settings::Settings;
@@ -56,6 +56,9 @@ pub struct UseCases {
     /// Registration control (`register.policy`) in front of the homeserver's registration
     /// requestToken.
     pub registration: Arc<RegistrationGateService>,
+    /// The invite policy (`invite.policy.ifSender.hasRole`) in front of the homeserver's room
+    /// invites.
+    pub room_invites: Arc<RoomInviteGateService>,
     /// The lookup hash table, kept up to date in the background.
     pub index: Arc<HashIndex>,
     /// Follows the binds and unbinds of the other instances on the database into `index`; `None`
@@ -72,6 +75,21 @@ pub struct UseCases {
 /// A connector, generator or client that cannot be built from its settings, naming its keys; a
 /// key store that cannot be opened or read (`key.path`); an identity backend that cannot be
 /// opened, or a first hash table that cannot be built.
+/// Where following the other instances' binding changes starts (`None` without the binding
+/// store): read before the first build of the table starts, which reads every binding made
+/// until then.
+async fn follow_from(settings: &Settings, store: &SqlStore) -> anyhow::Result<Option<u64>> {
+    if !settings.lookups.bindings {
+        return Ok(None);
+    }
+    let last = store
+        .binding_store()
+        .last_change()
+        .await
+        .context("cannot read the binding changes (storage.*)")?;
+    Ok(Some(last))
+}
+
 pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
     // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
     // only crypto backend in the process; it must be installed before any client is built.
@@ -88,19 +106,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let (backends, backend_checks) = lookups::identity_backends(settings, store).await?;
     let backends = Backends::new(backends);
     let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
-    // Where following the other instances' changes starts: read before the first build of the
-    // table starts, which reads every binding made until then.
-    let follow_from = if settings.lookups.bindings {
-        Some(
-            store
-                .binding_store()
-                .last_change()
-                .await
-                .context("cannot read the binding changes (storage.*)")?,
-        )
-    } else {
-        None
-    };
+    let follow_from = follow_from(settings, store).await?;
     // Only the start-up tasks hold the index and the invites whole: the other use cases get them
     // behind narrow ports (refresh a 3PID, read hashes, the invites waiting for a 3PID), so a
     // use case never holds another.
@@ -152,11 +158,14 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         clock.clone(),
         &remote_identity_servers,
     );
-    let authentication = authentication::authentication(settings, limiter.clone())?;
+    let account_stores = authentication::account_stores(settings)?;
+    let authentication = authentication::authentication(settings, &account_stores, limiter.clone());
     let client_api = user_directory::homeserver_client_api(settings)?;
     let user_directory =
         user_directory::user_directory(settings, client_api.clone(), clock.clone()).await?;
-    let registration = user_directory::registration(settings, store, client_api, clock.clone());
+    let registration =
+        user_directory::registration(settings, store, client_api.clone(), clock.clone());
+    let room_invites = user_directory::room_invites(settings, client_api, account_stores.profiles);
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
@@ -175,6 +184,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         authentication,
         user_directory: Arc::new(user_directory),
         registration: Arc::new(registration),
+        room_invites: Arc::new(room_invites),
         index,
         follower,
         rebuild_due,

@@ -1,8 +1,8 @@
 //! The homeserver's companions on its client API: the user directory search (the homeserver
 //! asked as the user, and every store that has a directory, each opened for the search on its
 //! own: a directory that is down, or a database that is not there yet, does not stop start-up;
-//! its searches fail and the others answer), and registration control in front of the
-//! homeserver's registration requestToken.
+//! its searches fail and the others answer), registration control in front of the
+//! homeserver's registration requestToken, and the invite policy in front of its room invites.
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -13,8 +13,10 @@ use verity_adapter_memory::MemoryDirectory;
 use verity_adapter_rest::RestDirectory;
 use verity_adapter_sql::SqlStore;
 use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
-use verity_application::ports::driven::{Clock, DirectorySearch};
-use verity_application::usecases::{RegistrationGateService, UserDirectoryService};
+use verity_application::ports::driven::{Clock, DirectorySearch, ProfileSource};
+use verity_application::usecases::{
+    RegistrationGateService, RoomInviteGateService, UserDirectoryService,
+};
 
 use crate::settings::Settings;
 
@@ -57,6 +59,25 @@ pub(super) fn homeserver_client_api(
     })
     .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
     Ok(Arc::new(homeserver))
+}
+
+/// The invite policy: always there; without roles to require it passes every invite on.
+pub(super) fn room_invites(
+    settings: &Settings,
+    client_api: Arc<ReqwestHomeserverAsUser>,
+    profiles: Vec<Arc<dyn ProfileSource>>,
+) -> RoomInviteGateService {
+    if settings.invite_sender.is_required() && profiles.is_empty() {
+        tracing::warn!(
+            "invite.policy.ifSender.hasRole is set but no store knows roles (memory, rest): every 3PID invite routed to Verity will be refused"
+        );
+    }
+    RoomInviteGateService::new(
+        settings.invite_sender.clone(),
+        client_api.clone(),
+        profiles,
+        client_api,
+    )
 }
 
 /// Registration control: always there, with ma1sd's defaults when `register` is not set; it

@@ -94,6 +94,7 @@ impl FakeClientApi {
                 "/_matrix/client/:version/register/:medium/requestToken",
                 post(register),
             )
+            .at("/_matrix/client/:version/rooms/:room/invite", post(invite))
             .at("/.well-known/matrix/client", get(well_known))
             .data(state.clone());
         Self {
@@ -280,6 +281,27 @@ fn search(
         200,
         json!({"results": results, "limited": limited}).to_string(),
     )
+}
+
+/// A room invite: `{}` for a known token (the fake has no rooms: any room will do), 401
+/// otherwise. The path is recorded as it came, percent-encoding and all.
+#[handler]
+fn invite(
+    request: &Request,
+    Json(body): Json<Value>,
+    Data(state): Data<&Arc<Mutex<State>>>,
+) -> Response {
+    let bearer = record(state, request, body);
+    let held = serve::lock(state);
+    if held
+        .tokens
+        .iter()
+        .any(|(token, _, _)| Some(token) == bearer.as_ref())
+    {
+        serve::json(200, "{}".to_owned())
+    } else {
+        unknown_token()
+    }
 }
 
 /// A homeserver's registration requestToken: a session ID for any JSON body (the fake sends no

@@ -39,6 +39,7 @@ mod registration;
 mod remote_offer;
 mod remote_sessions;
 mod rest_store;
+mod room_invites;
 mod security_headers;
 mod session_rules;
 mod sessions;

@@ -1,7 +1,7 @@
 //! Verity with a real Synapse (the version `scripts/test` installs), driven through Synapse's
 //! client API as Element drives it: phone validation delegated to Verity, registration with an
-//! OpenID token, homeserver-mediated bind and signed unbind, and a 3PID room invite that ends
-//! with the invitee in the room.
+//! OpenID token, homeserver-mediated bind and signed unbind, a 3PID room invite that ends with
+//! the invitee in the room, registration control and the invite policy.
 //!
 //! Synapse starts once for all of it (a few seconds of a two-core machine), so the scenarios are
 //! steps of one test, each named by what it shows. Every step runs even when an earlier one
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 mod directory;
+mod invite_policy;
 mod invites;
 mod login;
 mod matrix;
@@ -70,6 +71,14 @@ async fn element_flows_through_a_real_synapse_work_with_verity() {
         &mut failed,
         "registration control lets an allowed phone number register through Synapse and refuses another",
         registration::a_number_the_policy_allows_registers_through_synapse_and_another_is_refused(
+            world.clone(),
+        ),
+    )
+    .await;
+    step(
+        &mut failed,
+        "staff invite by email through Verity's invite policy, and a user without the role cannot",
+        invite_policy::staff_invite_by_email_through_verity_and_a_user_without_the_role_cannot(
             world.clone(),
         ),
     )

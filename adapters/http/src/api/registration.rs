@@ -3,18 +3,17 @@
 //! Verity by the reverse proxy, is let through to the homeserver or refused.
 use std::sync::Arc;
 
-use poem::http::StatusCode;
-use poem::http::header::HOST;
 use poem::web::{Data, Path};
 use poem::{Body, IntoResponse, Request, Response, handler};
 use poem_openapi::payload::Json;
-use serde_json::Value;
-use verity_application::ports::driven::{ClientApiVersion, HomeserverRoute, RelayedRequest};
-use verity_application::ports::driving::{RegistrationGate, RegistrationGateError};
-use verity_domain::{EmailAddress, LimitedRequest, Medium, Msisdn, ServerName, ThreePid};
+use serde_json::{Map, Value};
+use verity_application::ports::driven::RelayedRequest;
+use verity_application::ports::driving::RegistrationGate;
+use verity_domain::{EmailAddress, LimitedRequest, Medium, Msisdn, ThreePid};
 
+use super::homeserver_route;
 use super::limits::{Gate, requester};
-use crate::error::{ErrCode, MatrixError, escaped_error_response};
+use crate::error::{ErrCode, MatrixError};
 use crate::errors_api::ApiError;
 
 /// Where the homeserver's registration requestToken is served (`r0` and `v3`, `email` and
@@ -55,30 +54,9 @@ async fn relay(
     route: &RegistrationRoute,
 ) -> Result<Response, Response> {
     let refuse = |error: ApiError| error.into_response();
-    let version = match version {
-        "r0" => ClientApiVersion::R0,
-        "v3" => ClientApiVersion::V3,
-        _ => return Err(refuse(unrecognized())),
-    };
-    // The host the client called selects the operator's entry for its homeserver (as for the
-    // user directory search); anything that is not `host[:port]` selects none.
-    let host = http
-        .headers()
-        .get(HOST)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| ServerName::parse(value).ok());
-    let route_to = HomeserverRoute { host, version };
-    let bytes = body
-        .into_vec()
-        .await
-        .map_err(|error| escaped_error_response(poem::Error::from(error)))?;
-    let Ok(json) = serde_json::from_slice::<Value>(&bytes) else {
-        return Err(refuse(ApiError::BadRequest(Json(MatrixError::new(
-            ErrCode::NotJson,
-            "The request body is not JSON",
-        )))));
-    };
-    let threepid = threepid(medium, &json).map_err(refuse)?;
+    let route_to = homeserver_route::route(http, version).map_err(refuse)?;
+    let (bytes, fields) = homeserver_route::json_object(body).await?;
+    let threepid = threepid(medium, &fields).map_err(refuse)?;
     route
         .limits
         .client(http, LimitedRequest::RequestToken(threepid.clone()))
@@ -91,30 +69,12 @@ async fn relay(
         .gate
         .request_token(&route_to, &threepid, &request)
         .await
-        .map_err(|error| refuse(gate_error(error)))?;
-    let status =
-        StatusCode::from_u16(answer.status).map_err(|error| refuse(ApiError::internal(&error)))?;
-    Ok(Response::builder()
-        .status(status)
-        .content_type("application/json")
-        .body(answer.body))
-}
-
-fn unrecognized() -> ApiError {
-    ApiError::NotFound(Json(MatrixError::new(
-        ErrCode::Unrecognized,
-        "Unrecognized request",
-    )))
+        .map_err(|error| refuse(error.into()))?;
+    homeserver_route::relayed(answer).map_err(refuse)
 }
 
 /// The 3PID of the body, as the homeserver will read it.
-fn threepid(medium: &str, body: &Value) -> Result<ThreePid, ApiError> {
-    let Value::Object(fields) = body else {
-        return Err(ApiError::BadRequest(Json(MatrixError::new(
-            ErrCode::BadJson,
-            "The request body must be a JSON object",
-        ))));
-    };
+fn threepid(medium: &str, fields: &Map<String, Value>) -> Result<ThreePid, ApiError> {
     let text = |name: &str| -> Result<&str, ApiError> {
         match fields.get(name) {
             Some(Value::String(value)) => Ok(value),
@@ -134,21 +94,6 @@ fn threepid(medium: &str, body: &Value) -> Result<ThreePid, ApiError> {
             text("phone_number")?,
             text("country")?,
         )?)),
-        _ => Err(unrecognized()),
-    }
-}
-
-/// The one mapping of the gate's errors.
-fn gate_error(error: RegistrationGateError) -> ApiError {
-    match error {
-        RegistrationGateError::Refused(_) => ApiError::forbidden_with(error.to_string()),
-        RegistrationGateError::Store(ref cause) => ApiError::internal(cause),
-        RegistrationGateError::Homeserver(cause) => {
-            tracing::warn!(error = %cause, "the homeserver could not be asked for a registration token");
-            ApiError::BadGateway(Json(MatrixError::new(
-                ErrCode::Unknown,
-                "The homeserver could not be reached",
-            )))
-        }
+        _ => Err(homeserver_route::unrecognized()),
     }
 }

@@ -312,4 +312,78 @@ mod relay {
             "{error:?}"
         );
     }
+
+    #[tokio::test]
+    async fn a_room_invite_goes_to_the_homeserver_with_the_users_token_and_the_room_as_one_segment()
+    {
+        use verity_application::ports::driven::RoomInviteRelay as _;
+
+        let fake = FakeClientApi::start().await;
+        fake.user("syt_alice", "@alice:example.org");
+        let body = r#"{"medium":"email","address":"bob@example.org","id_server":"id.example.org"}"#;
+        let client = client_of(&fake);
+        let answer = client
+            .invite(
+                &called(),
+                &token("syt_alice"),
+                "!room:example.org",
+                &request(body),
+            )
+            .await
+            .unwrap();
+        assert_eq!((answer.status, answer.body), (200, b"{}".to_vec()));
+        // A room ID with path characters stays one segment of the path.
+        let answer = client
+            .invite(
+                &called(),
+                &token("syt_alice"),
+                "!a/../../account/whoami?x#y",
+                &request(body),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 200);
+        let asked = fake.requests();
+        assert_eq!(asked.len(), 2);
+        assert_eq!(
+            asked[0].path,
+            "/_matrix/client/v3/rooms/!room:example.org/invite"
+        );
+        assert_eq!(
+            asked[1].path,
+            "/_matrix/client/v3/rooms/!a%2F..%2F..%2Faccount%2Fwhoami%3Fx%23y/invite"
+        );
+        assert_eq!(asked[0].bearer.as_deref(), Some("syt_alice"));
+        assert!(!asked[0].token_in_query);
+        assert_eq!(
+            asked[0].body,
+            serde_json::from_str::<serde_json::Value>(body).unwrap()
+        );
+        assert_eq!(
+            asked[0].forwarded_for.as_deref(),
+            Some("203.0.113.5, 10.0.0.9")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_room_invite_the_homeserver_refuses_comes_back_as_an_answer() {
+        use verity_application::ports::driven::RoomInviteRelay as _;
+
+        let fake = FakeClientApi::start().await;
+        let answer = client_of(&fake)
+            .invite(
+                &called(),
+                &token("syt_nobody"),
+                "!room:example.org",
+                &request("{}"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 401);
+        assert!(
+            String::from_utf8(answer.body)
+                .unwrap()
+                .contains("M_UNKNOWN_TOKEN")
+        );
+    }
 }
