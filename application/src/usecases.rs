@@ -15,6 +15,7 @@ mod notifier;
 mod registration_gate;
 mod remote_sessions;
 mod room_invite_gate;
+mod sender_roles;
 mod status;
 mod timed_cache;
 mod user_directory;
@@ -46,6 +47,7 @@ pub use notifier::{MediumHandler, Notifier};
 pub use registration_gate::RegistrationGateService;
 pub use remote_sessions::RemoteSessionService;
 pub use room_invite_gate::RoomInviteGateService;
+pub use sender_roles::SenderRoleCheck;
 pub use status::StatusService;
 pub use user_directory::{
     DEFAULT_WHOAMI_CACHE_CAPACITY, DEFAULT_WHOAMI_CACHE_LIFETIME, UserDirectoryService,

@@ -13,6 +13,7 @@ use verity_domain::{
 };
 
 use super::backends::OnFailure;
+use super::sender_roles::SenderRoleCheck;
 use crate::ports::driven::{
     HomeserverError, InviteNotice, NotifyError, PendingInvites, StoreError,
 };
@@ -36,6 +37,8 @@ pub struct InviteService {
     deps: InviteDeps,
     settings: InviteSettings,
     wake: Option<DeliveryWake>,
+    /// `invite.policy.ifSender.hasRole`, when roles are required.
+    sender_roles: Option<SenderRoleCheck>,
 }
 
 impl InviteService {
@@ -45,7 +48,17 @@ impl InviteService {
             deps,
             settings,
             wake: None,
+            sender_roles: None,
         }
+    }
+
+    /// Refuses `store-invite` for a sender holding none of the roles `check` requires (nothing
+    /// when it requires none): the invite policy applied however the homeserver came to ask
+    /// (`rooms/{roomId}/invite` on any path, `createRoom`'s `invite_3pid`).
+    #[must_use]
+    pub fn with_sender_roles(mut self, check: SenderRoleCheck) -> Self {
+        self.sender_roles = check.is_required().then_some(check);
+        self
     }
 
     /// Calls `wake` whenever a bind queued deliveries, so they go out at once instead of at the
@@ -267,6 +280,12 @@ impl Invites for InviteService {
         if let Some(refusal) = policy::refusal(&self.settings.blocklist, &request) {
             // What matched, not the text: it may be an address or a spammer's payload.
             tracing::info!(?refusal, room_id = %request.room_id, sender = %request.sender, "invite refused by invite.blocklist");
+            return Err(InviteError::NotAllowed);
+        }
+        if let Some(roles) = &self.sender_roles
+            && !roles.permits(&request.sender).await?
+        {
+            tracing::info!(room_id = %request.room_id, sender = %request.sender, "invite refused by invite.policy.ifSender.hasRole");
             return Err(InviteError::NotAllowed);
         }
         let medium = request.threepid.medium();

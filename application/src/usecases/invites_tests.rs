@@ -349,3 +349,6 @@ mod recover;
 /// The operator's blocklists (`invite.blocklist.*`).
 #[path = "invites_blocklist_tests.rs"]
 mod blocklist;
+
+#[path = "invites_sender_roles_tests.rs"]
+mod sender_roles;

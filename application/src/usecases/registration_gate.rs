@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use verity_domain::{RegistrationDecision, RegistrationPolicy, ThreePid};
+use verity_domain::{MatrixDomain, RegistrationDecision, RegistrationPolicy, ThreePid};
 
 use crate::ports::driven::{
     Clock, HomeserverRoute, InviteStore, RegistrationRelay, RelayedAnswer, RelayedRequest,
@@ -14,6 +14,8 @@ use crate::ports::driving::{RegistrationGate, RegistrationGateError};
 /// [`RegistrationGate`] over the pending invites and the homeserver.
 pub struct RegistrationGateService {
     policy: RegistrationPolicy,
+    /// `matrix.domain`: only its users' invites let an address register.
+    domain: MatrixDomain,
     invites: Arc<dyn InviteStore>,
     relay: Arc<dyn RegistrationRelay>,
     clock: Arc<dyn Clock>,
@@ -23,12 +25,14 @@ impl RegistrationGateService {
     /// The gate of `policy`.
     pub fn new(
         policy: RegistrationPolicy,
+        domain: MatrixDomain,
         invites: Arc<dyn InviteStore>,
         relay: Arc<dyn RegistrationRelay>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             policy,
+            domain,
             invites,
             relay,
             clock,
@@ -39,13 +43,21 @@ impl RegistrationGateService {
         &self,
         threepid: &ThreePid,
     ) -> Result<RegistrationDecision, RegistrationGateError> {
-        // The store is asked only when an invite can change the answer.
+        // The store is asked only when an invite can change the answer. Only an invite from a
+        // user of this homeserver counts: anyone can have an invite stored for any address
+        // (through v1 `store-invite`, or a v2 account on any homeserver), and an invite from
+        // elsewhere must not open the homeserver's registration.
         let invited = if self.policy.asks_for_invites() {
-            !self
-                .invites
+            self.invites
                 .unbound(threepid, self.clock.now())
                 .await?
-                .is_empty()
+                .iter()
+                .any(|invite| {
+                    invite
+                        .sender
+                        .server_name()
+                        .eq_ignore_ascii_case(self.domain.as_str())
+                })
         } else {
             false
         };

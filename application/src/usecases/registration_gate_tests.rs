@@ -87,7 +87,33 @@ fn gate(
     store: MockInviteStore,
     relay: MockRegistrationRelay,
 ) -> RegistrationGateService {
-    RegistrationGateService::new(policy, Arc::new(store), Arc::new(relay), clock())
+    RegistrationGateService::new(
+        policy,
+        verity_domain::MatrixDomain::parse("example.org").unwrap(),
+        Arc::new(store),
+        Arc::new(relay),
+        clock(),
+    )
+}
+
+#[tokio::test]
+async fn an_invite_from_another_homeservers_user_does_not_open_registration() {
+    let alice = email("alice@example.org");
+    let mut from_elsewhere = invite_for(&alice);
+    from_elsewhere.sender = user("@anyone:elsewhere.example");
+    let gate = gate(
+        RegistrationPolicy::default(),
+        invites(vec![from_elsewhere]),
+        never_relayed(),
+    );
+    let error = gate
+        .request_token(&route(), &alice, &request())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, RegistrationGateError::Refused(Medium::Email)),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]

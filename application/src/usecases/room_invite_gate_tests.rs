@@ -6,11 +6,13 @@ use pretty_assertions::assert_eq;
 use verity_domain::{Profile, Requester};
 
 use super::*;
+use crate::ports::driven::{BackendError, ProfileSource};
 use crate::ports::driven::{
     ClientApiVersion, HomeserverAsUserError, HomeserverUser, MockHomeserverAsUser,
     MockProfileSource, MockRoomInviteRelay, RelayedRequest,
 };
 use crate::usecases::test_support::user;
+use verity_domain::SenderRoles;
 
 const ROOM: &str = "!room:example.org";
 
@@ -116,9 +118,11 @@ fn never_relayed() -> Arc<dyn RoomInviteRelay> {
 #[tokio::test]
 async fn a_sender_holding_a_required_role_in_any_store_invites_by_3pid() {
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(
+            staff(),
+            vec![roles("ldap", &["guests"]), roles("memory", &["staff"])],
+        ),
         whoami("@alice:example.org"),
-        vec![roles("ldap", &["guests"]), roles("memory", &["staff"])],
         relayed_once(),
     );
     let answered = gate
@@ -131,9 +135,8 @@ async fn a_sender_holding_a_required_role_in_any_store_invites_by_3pid() {
 #[tokio::test]
 async fn a_sender_without_a_required_role_is_refused_and_the_homeserver_never_sees_the_invite() {
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![roles("memory", &["guests", "Staff"])]),
         whoami("@mallory:example.org"),
-        vec![roles("memory", &["guests", "Staff"])],
         never_relayed(),
     );
     let refused = gate
@@ -156,9 +159,8 @@ async fn a_sender_no_store_knows_is_refused() {
     unknown.expect_name().return_const("rest");
     unknown.expect_profile().returning(|_| Ok(None));
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![Arc::new(unknown)]),
         whoami("@stranger:example.org"),
-        vec![Arc::new(unknown)],
         never_relayed(),
     );
     let refused = gate
@@ -174,9 +176,8 @@ async fn a_sender_no_store_knows_is_refused() {
 #[tokio::test]
 async fn a_store_that_cannot_be_asked_fails_the_invite_unless_another_grants_the_role() {
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![failing("ldap"), roles("memory", &["guests"])]),
         whoami("@alice:example.org"),
-        vec![failing("ldap"), roles("memory", &["guests"])],
         never_relayed(),
     );
     let failed = gate
@@ -189,9 +190,8 @@ async fn a_store_that_cannot_be_asked_fails_the_invite_unless_another_grants_the
     );
 
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![failing("ldap"), roles("memory", &["staff"])]),
         whoami("@alice:example.org"),
-        vec![failing("ldap"), roles("memory", &["staff"])],
         relayed_once(),
     );
     gate.invite(&route(), &token(), &request(InviteTarget::ThreePid))
@@ -206,9 +206,8 @@ async fn a_token_the_homeserver_rejects_is_not_relayed() {
         .expect_whoami()
         .returning(|_, _| Err(HomeserverAsUserError::TokenRejected));
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![roles("memory", &["staff"])]),
         Arc::new(homeserver),
-        vec![roles("memory", &["staff"])],
         never_relayed(),
     );
     let failed = gate
@@ -232,16 +231,18 @@ async fn a_user_invite_or_an_invite_without_a_policy_goes_straight_to_the_homese
         .times(2)
         .returning(|_, _, _, _| Ok(answer()));
     let relay: Arc<dyn RoomInviteRelay> = Arc::new(relay);
-    let by_user =
-        RoomInviteGateService::new(staff(), never_asked(), vec![failing("ldap")], relay.clone());
+    let by_user = RoomInviteGateService::new(
+        SenderRoleCheck::new(staff(), vec![failing("ldap")]),
+        never_asked(),
+        relay.clone(),
+    );
     by_user
         .invite(&route(), &token(), &request(InviteTarget::User))
         .await
         .unwrap();
     let no_policy = RoomInviteGateService::new(
-        SenderRoles::default(),
+        SenderRoleCheck::new(SenderRoles::default(), vec![failing("ldap")]),
         never_asked(),
-        vec![failing("ldap")],
         relay,
     );
     no_policy
@@ -260,9 +261,8 @@ async fn a_refused_homeserver_answer_comes_back_as_it_was() {
         })
     });
     let gate = RoomInviteGateService::new(
-        staff(),
+        SenderRoleCheck::new(staff(), vec![roles("memory", &["staff"])]),
         whoami("@alice:example.org"),
-        vec![roles("memory", &["staff"])],
         Arc::new(relay),
     );
     let answered = gate

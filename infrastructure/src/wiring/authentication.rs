@@ -13,7 +13,7 @@ use verity_adapter_ldap::LdapBackend;
 use verity_adapter_memory::MemoryBackend;
 use verity_adapter_rest::RestBackend;
 use verity_application::ports::driven::{PasswordVerifier, ProfileSource, RateLimiter};
-use verity_application::usecases::AuthenticationService;
+use verity_application::usecases::{AuthenticationService, SenderRoleCheck};
 
 use crate::settings::Settings;
 
@@ -64,6 +64,11 @@ pub(super) fn account_stores(settings: &Settings) -> anyhow::Result<AccountStore
         verifiers,
         profiles,
     })
+}
+
+/// `invite.policy.ifSender.hasRole` over the stores that know profiles.
+pub(super) fn sender_roles(settings: &Settings, stores: &AccountStores) -> SenderRoleCheck {
+    SenderRoleCheck::new(settings.invite_sender.clone(), stores.profiles.clone())
 }
 
 /// The authentication use case over `stores`, or `None` when no store checks passwords nor

@@ -5,7 +5,9 @@ use anyhow::Context as _;
 use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::HomeserverClient;
 use verity_application::ports::driving::Keys as _;
-use verity_application::usecases::{Backends, InviteDeps, InviteService, KeyService, Notifier};
+use verity_application::usecases::{
+    Backends, InviteDeps, InviteService, KeyService, Notifier, SenderRoleCheck,
+};
 
 use crate::settings::Settings;
 use crate::system::{OsSecretGenerator, SystemClock};
@@ -18,6 +20,7 @@ pub(super) fn invite_service(
     notifier: &Notifier,
     keys: &Arc<KeyService>,
     homeserver: &Arc<dyn HomeserverClient>,
+    sender_roles: SenderRoleCheck,
 ) -> anyhow::Result<(Arc<InviteService>, Arc<tokio::sync::Notify>)> {
     let wake = Arc::new(tokio::sync::Notify::new());
     let waker = wake.clone();
@@ -34,6 +37,7 @@ pub(super) fn invite_service(
             .context("the signing key has no public key")?,
     };
     let service = InviteService::new(deps, settings.invites.clone())
-        .with_wake(Arc::new(move || waker.notify_one()));
+        .with_wake(Arc::new(move || waker.notify_one()))
+        .with_sender_roles(sender_roles);
     Ok((Arc::new(service), wake))
 }

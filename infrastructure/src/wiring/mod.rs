@@ -13,7 +13,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::{
-    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IndexRefresh, SecretGenerator,
+    BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IndexRefresh,
+    RemoteIdentityServers, SecretGenerator,
 };
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
@@ -75,6 +76,28 @@ pub struct UseCases {
 /// A connector, generator or client that cannot be built from its settings, naming its keys; a
 /// key store that cannot be opened or read (`key.path`); an identity backend that cannot be
 /// opened, or a first hash table that cannot be built.
+/// The remote step of validation sessions, which also binds locally when the binding store is on.
+fn remote_sessions(
+    settings: &Settings,
+    store: &SqlStore,
+    servers: Arc<dyn RemoteIdentityServers>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretGenerator>,
+) -> RemoteSessionService {
+    let service = RemoteSessionService::new(
+        Arc::new(store.session_store()),
+        servers,
+        clock,
+        secrets,
+        settings.session.validation.rules,
+    );
+    if settings.lookups.bindings {
+        service.with_bindings(Arc::new(store.binding_store()))
+    } else {
+        service
+    }
+}
+
 /// Where following the other instances' binding changes starts (`None` without the binding
 /// store): read before the first build of the table starts, which reads every binding made
 /// until then.
@@ -128,8 +151,17 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         ))
     });
     let notifier = notify::notifier(settings)?;
-    let (invites, invite_wake) =
-        invites::invite_service(settings, store, &backends, &notifier, &keys, &homeserver)?;
+    let account_stores = authentication::account_stores(settings)?;
+    let sender_roles = authentication::sender_roles(settings, &account_stores);
+    let (invites, invite_wake) = invites::invite_service(
+        settings,
+        store,
+        &backends,
+        &notifier,
+        &keys,
+        &homeserver,
+        sender_roles.clone(),
+    )?;
     let mut association = association(settings, store, index.clone(), &keys, &clock)
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
@@ -140,16 +172,13 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             .with_unbind_notifications(notifier.clone())
             .with_notification_limits(limiter.clone());
     }
-    let mut remote_sessions = RemoteSessionService::new(
-        Arc::new(store.session_store()),
+    let remote_sessions = remote_sessions(
+        settings,
+        store,
         remote_identity_servers.clone(),
         clock.clone(),
         secrets.clone(),
-        settings.session.validation.rules,
     );
-    if settings.lookups.bindings {
-        remote_sessions = remote_sessions.with_bindings(Arc::new(store.binding_store()));
-    }
     let lookup = lookups::lookup_service(
         settings,
         index.clone(),
@@ -158,14 +187,13 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         clock.clone(),
         &remote_identity_servers,
     );
-    let account_stores = authentication::account_stores(settings)?;
     let authentication = authentication::authentication(settings, &account_stores, limiter.clone());
     let client_api = user_directory::homeserver_client_api(settings)?;
     let user_directory =
         user_directory::user_directory(settings, client_api.clone(), clock.clone()).await?;
     let registration =
         user_directory::registration(settings, store, client_api.clone(), clock.clone());
-    let room_invites = user_directory::room_invites(settings, client_api, account_stores.profiles);
+    let room_invites = user_directory::room_invites(settings, client_api, sender_roles);
     let validation = validation(settings, store, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {

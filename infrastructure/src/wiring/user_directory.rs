@@ -13,9 +13,9 @@ use verity_adapter_memory::MemoryDirectory;
 use verity_adapter_rest::RestDirectory;
 use verity_adapter_sql::SqlStore;
 use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
-use verity_application::ports::driven::{Clock, DirectorySearch, ProfileSource};
+use verity_application::ports::driven::{Clock, DirectorySearch};
 use verity_application::usecases::{
-    RegistrationGateService, RoomInviteGateService, UserDirectoryService,
+    RegistrationGateService, RoomInviteGateService, SenderRoleCheck, UserDirectoryService,
 };
 
 use crate::settings::Settings;
@@ -56,6 +56,7 @@ pub(super) fn homeserver_client_api(
         verify_tls: federation.verify_tls,
         timeout: federation.timeout,
         max_response_bytes: federation.max_response_bytes,
+        trusted_proxies: settings.ratelimit.trusted_proxies.clone(),
     })
     .context("cannot set up the homeserver's client API (dns.overwrite.homeserver.client)")?;
     Ok(Arc::new(homeserver))
@@ -65,19 +66,14 @@ pub(super) fn homeserver_client_api(
 pub(super) fn room_invites(
     settings: &Settings,
     client_api: Arc<ReqwestHomeserverAsUser>,
-    profiles: Vec<Arc<dyn ProfileSource>>,
+    roles: SenderRoleCheck,
 ) -> RoomInviteGateService {
-    if settings.invite_sender.is_required() && profiles.is_empty() {
+    if settings.invite_sender.is_required() && !roles.has_stores() {
         tracing::warn!(
-            "invite.policy.ifSender.hasRole is set but no store knows roles (memory, rest): every 3PID invite routed to Verity will be refused"
+            "invite.policy.ifSender.hasRole is set but no store knows roles (memory, rest): every 3PID invite will be refused"
         );
     }
-    RoomInviteGateService::new(
-        settings.invite_sender.clone(),
-        client_api.clone(),
-        profiles,
-        client_api,
-    )
+    RoomInviteGateService::new(roles, client_api.clone(), client_api)
 }
 
 /// Registration control: always there, with ma1sd's defaults when `register` is not set; it
@@ -90,6 +86,7 @@ pub(super) fn registration(
 ) -> RegistrationGateService {
     RegistrationGateService::new(
         settings.register.clone(),
+        settings.matrix.domain.clone(),
         Arc::new(store.invite_store()),
         client_api,
         clock,

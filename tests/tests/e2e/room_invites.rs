@@ -10,7 +10,7 @@ const INVITE: &str = "/_matrix/client/v3/rooms/!room:example.org/invite";
 
 struct World {
     homeserver: FakeClientApi,
-    _peers: Peers,
+    peers: Peers,
     app: TestApp,
 }
 
@@ -44,7 +44,7 @@ memory:
         let app = spawn_app_with(Backend::Sqlite, &format!("{yaml}{policy}")).await;
         Self {
             homeserver,
-            _peers: peers,
+            peers,
             app,
         }
     }
@@ -112,4 +112,49 @@ async fn a_token_the_homeserver_rejects_is_refused_and_nothing_is_relayed() {
     );
     assert_eq!(world.homeserver.requests_to("/invite").len(), 0);
     assert_eq!(world.homeserver.requests_to("/account/whoami").len(), 1);
+}
+
+/// A v1 `store-invite` (what a homeserver sends once it accepted a 3PID invite, whichever path
+/// it came by: another invite path, `createRoom`'s `invite_3pid`) from `sender`.
+async fn store_invite(world: &World, sender: &str, address: &str) -> (u16, Value) {
+    let body = json!({
+        "medium": "email",
+        "address": address,
+        "room_id": "!room:example.org",
+        "sender": sender,
+    });
+    let response = world
+        .app
+        .http
+        .post(world.app.url("/_matrix/identity/api/v1/store-invite"))
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn store_invite_applies_the_same_roles_whatever_path_the_homeserver_took() {
+    let world = World::start().await;
+    let (status, answer) = store_invite(&world, "@alice:example.org", "bob@example.org").await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        world
+            .peers
+            .smtp
+            .wait_for_mail(std::time::Duration::from_secs(10))
+            .await
+            .is_some(),
+        "staff's invite is mailed"
+    );
+    let (status, answer) = store_invite(&world, "@mallory:example.org", "victim@example.org").await;
+    assert_eq!(
+        (status, answer["errcode"].as_str()),
+        (403, Some("M_UNAUTHORIZED")),
+        "{answer}"
+    );
+    let (status, _) = store_invite(&world, "@stranger:elsewhere.example", "x@example.org").await;
+    assert_eq!(status, 403, "a sender no store knows holds no role");
 }

@@ -19,13 +19,18 @@ pub(crate) fn unrecognized() -> ApiError {
     )))
 }
 
-/// The homeserver for a request to `/_matrix/client/<version>/...`: `r0` and `v3` only (others
-/// are 404 `M_UNRECOGNIZED`), and the host the client called, which selects the operator's entry
-/// for its homeserver (anything that is not `host[:port]` selects none).
+/// The homeserver for a request to `/_matrix/client/<version>/...`, and the host the client
+/// called, which selects the operator's entry for its homeserver (anything that is not
+/// `host[:port]` selects none).
+///
+/// `r0` and `v3` are asked as they came; `unstable` (Synapse serves these endpoints there too)
+/// is asked on `v3`, whose requests and answers are the same. Others are 404 `M_UNRECOGNIZED`.
+/// Each path a homeserver serves an endpoint on must reach Verity, or a client could take the
+/// one the proxy does not send here and go round the policy.
 pub(crate) fn route(http: &Request, version: &str) -> Result<HomeserverRoute, ApiError> {
     let version = match version {
         "r0" => ClientApiVersion::R0,
-        "v3" => ClientApiVersion::V3,
+        "v3" | "unstable" => ClientApiVersion::V3,
         _ => return Err(unrecognized()),
     };
     let host = http

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use url::Url;
-use verity_domain::{Host, ServerName};
+use verity_domain::{Host, IpNetwork, ServerName};
 
 /// Settings of [`ReqwestHomeserverAsUser`](super::ReqwestHomeserverAsUser).
 #[derive(Debug, Clone)]
@@ -22,6 +22,9 @@ pub struct ClientApiConfig {
     pub timeout: Duration,
     /// `federation.maxResponseBytes`: the largest answer read.
     pub max_response_bytes: usize,
+    /// `server.trustedProxies`: which `X-Forwarded-For` hops to believe when telling the
+    /// homeserver who the client is.
+    pub trusted_proxies: Vec<IpNetwork>,
 }
 
 /// Why a [`ClientApiConfig`] cannot be used.

@@ -46,6 +46,7 @@ pub struct ReqwestHomeserverAsUser {
     origin: Url,
     client: reqwest::Client,
     max_response_bytes: usize,
+    trusted_proxies: Vec<verity_domain::IpNetwork>,
     /// The base URL the `.well-known` named, and when it was read.
     discovered: Mutex<Option<(Url, Instant)>>,
 }
@@ -88,6 +89,7 @@ impl ReqwestHomeserverAsUser {
             origin,
             client,
             max_response_bytes: config.max_response_bytes,
+            trusted_proxies: config.trusted_proxies,
             discovered: Mutex::new(None),
         })
     }

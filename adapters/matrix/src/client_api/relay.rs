@@ -68,16 +68,11 @@ impl ReqwestHomeserverAsUser {
         let mut builder = builder
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(request.body.clone());
-        // As a reverse proxy does: the addresses received, then the client's own, so that the
-        // homeserver's per-address limits count clients rather than Verity.
-        let chain = request.requester.forwarded_chain();
-        if !chain.is_empty() {
-            let value = chain
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            builder = builder.header("x-forwarded-for", value);
+        // The client's address as the trusted proxies vouch for it, and nothing else: the
+        // homeserver believes the left-most entry (Synapse does), so passing on what the client
+        // wrote would let it choose the address the homeserver's per-address limits count.
+        if let Some(client) = request.requester.client_ip(&self.trusted_proxies) {
+            builder = builder.header("x-forwarded-for", client.to_string());
         }
         let (status, body) = self.exchange(builder).await?;
         // Whatever the status, the client gets JSON: a homeserver that answers something else

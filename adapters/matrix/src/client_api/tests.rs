@@ -16,6 +16,7 @@ fn config(overrides: Vec<(String, String)>) -> ClientApiConfig {
         verify_tls: true,
         timeout: Duration::from_secs(5),
         max_response_bytes: 64 * 1024,
+        trusted_proxies: vec![verity_domain::IpNetwork::parse("10.0.0.0/8").unwrap()],
     }
 }
 
@@ -265,11 +266,25 @@ mod relay {
             asked[0].body,
             serde_json::from_str::<serde_json::Value>(body).unwrap()
         );
-        assert_eq!(
-            asked[0].forwarded_for.as_deref(),
-            Some("203.0.113.5, 10.0.0.9")
-        );
+        assert_eq!(asked[0].forwarded_for.as_deref(), Some("203.0.113.5"));
         assert_eq!(asked[0].bearer, None);
+    }
+
+    #[tokio::test]
+    async fn what_an_untrusted_client_writes_in_x_forwarded_for_never_reaches_the_homeserver() {
+        let fake = FakeClientApi::start().await;
+        let request = RelayedRequest {
+            body: b"{}".to_vec(),
+            requester: Requester::new(Some("198.51.100.7".parse().unwrap()), ["1.2.3.4, 10.0.0.1"]),
+        };
+        client_of(&fake)
+            .request_token(&called(), &Medium::Email, &request)
+            .await
+            .unwrap();
+        assert_eq!(
+            fake.requests()[0].forwarded_for.as_deref(),
+            Some("198.51.100.7")
+        );
     }
 
     #[tokio::test]
@@ -359,10 +374,7 @@ mod relay {
             asked[0].body,
             serde_json::from_str::<serde_json::Value>(body).unwrap()
         );
-        assert_eq!(
-            asked[0].forwarded_for.as_deref(),
-            Some("203.0.113.5, 10.0.0.9")
-        );
+        assert_eq!(asked[0].forwarded_for.as_deref(), Some("203.0.113.5"));
     }
 
     #[tokio::test]
