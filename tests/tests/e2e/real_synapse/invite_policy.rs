@@ -85,6 +85,24 @@ pub async fn staff_invite_by_email_through_verity_and_a_user_without_the_role_ca
         "nothing is mailed for a refused invite"
     );
 
+    // Straight to Synapse (not through Verity's route), the same invite is refused by Verity's
+    // store-invite: Synapse answers with an error and nothing is mailed.
+    let (status, answer) = mallory
+        .post(
+            &format!("/_matrix/client/v3/rooms/{}/invite", encode(&own_room)),
+            &by_email(REFUSED_ADDRESS, &mallory_token),
+        )
+        .await;
+    assert_ne!(status, 200, "Synapse could not store the invite: {answer}");
+    assert!(
+        world
+            .smtp
+            .wait_for_mail(Duration::from_secs(2))
+            .await
+            .is_none_or(|mail| !mail.to.iter().any(|to| to == REFUSED_ADDRESS)),
+        "nothing is mailed for an invite store-invite refused"
+    );
+
     // A Matrix user invite needs no role: Synapse gets it and ivan is invited.
     let (status, answer) = invite_through_verity(
         &world,
