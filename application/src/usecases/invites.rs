@@ -21,6 +21,10 @@ use crate::ports::driving::{InviteError, InviteStored, Invites, SignEd25519, Sto
 /// Invites delivered per pass of [`InviteService::deliver_due`].
 const DELIVERY_BATCH: u32 = 100;
 
+/// How long a claim on an invite's delivery lasts unless the wiring says otherwise
+/// ([`InviteService::with_delivery_lease`]): four times the default homeserver timeout.
+pub const DEFAULT_DELIVERY_LEASE: std::time::Duration = std::time::Duration::from_secs(40);
+
 #[path = "invites_settings.rs"]
 mod settings;
 
@@ -36,6 +40,7 @@ pub struct InviteService {
     deps: InviteDeps,
     settings: InviteSettings,
     wake: Option<DeliveryWake>,
+    lease: std::time::Duration,
 }
 
 impl InviteService {
@@ -45,7 +50,20 @@ impl InviteService {
             deps,
             settings,
             wake: None,
+            lease: DEFAULT_DELIVERY_LEASE,
         }
+    }
+
+    /// How long an instance's claim on a delivery lasts ([`InviteStore::claim`]): longer than
+    /// one onbind call can take (discovery and the call itself, each bounded by the homeserver
+    /// timeout), since another instance may deliver the invite again once it has passed; and
+    /// the longest a crashed instance's claim delays the delivery.
+    ///
+    /// [`InviteStore::claim`]: crate::ports::driven::InviteStore::claim
+    #[must_use]
+    pub fn with_delivery_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = lease;
+        self
     }
 
     /// Calls `wake` whenever a bind queued deliveries, so they go out at once instead of at the
@@ -105,7 +123,9 @@ impl InviteService {
 
     /// Delivers the invites that are due, one onbind call per (address, user) with all their
     /// invites, as sydent; failures are retried later with exponential backoff until the invite
-    /// expires.
+    /// expires. Each invite is claimed in the store just before its call, so of several
+    /// instances on one database only one delivers it; an invite another instance claimed is
+    /// left to it (`claimed_elsewhere`).
     ///
     /// # Errors
     /// A store failure (the pass stops; what was recorded stays recorded).
@@ -121,6 +141,10 @@ impl InviteService {
         }
         let mut report = DeliveryReport::default();
         for ((threepid, mxid), invites) in groups {
+            let invites = self.claim(invites, &mut report).await?;
+            if invites.is_empty() {
+                continue;
+            }
             let Ok(server) = ServerName::parse(mxid.server_name()) else {
                 // sydent: an unusable destination is given up at once.
                 tracing::warn!(%mxid, "the bound user's server name is invalid; invites dropped");
@@ -134,7 +158,10 @@ impl InviteService {
             let entries: Vec<BoundInvite> =
                 invites.iter().filter_map(Invite::bound_entry).collect();
             let body = onbind_body(&threepid, &mxid, &entries);
-            match self.deps.homeserver.onbind(&server, &body).await {
+            tracing::debug!(%server, count = invites.len(), "invites claimed for delivery");
+            let answer = self.deps.homeserver.onbind(&server, &body).await;
+            let now = self.deps.clock.now();
+            match answer {
                 Ok(()) => {
                     tracing::info!(%server, count = invites.len(), "invites delivered");
                     for invite in &invites {
@@ -150,6 +177,27 @@ impl InviteService {
             }
         }
         Ok(report)
+    }
+
+    /// The invites of `group` this instance claimed, each until the lease runs out.
+    async fn claim(
+        &self,
+        group: Vec<Invite>,
+        report: &mut DeliveryReport,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let until = self.deps.clock.now().saturating_add(self.lease);
+        let mut claimed = Vec::with_capacity(group.len());
+        for invite in group {
+            let Some(seen) = invite.delivery.as_ref().map(|d| d.next_attempt) else {
+                continue;
+            };
+            if self.deps.store.claim(&invite.token, seen, until).await? {
+                claimed.push(invite);
+            } else {
+                report.claimed_elsewhere += 1;
+            }
+        }
+        Ok(claimed)
     }
 
     /// Records a failed attempt for each invite, with its next attempt after the backoff.
