@@ -158,7 +158,7 @@ impl InviteService {
             let entries: Vec<BoundInvite> =
                 invites.iter().filter_map(Invite::bound_entry).collect();
             let body = onbind_body(&threepid, &mxid, &entries);
-            tracing::debug!(%server, count = invites.len(), "invites claimed for delivery");
+            tracing::info!(%server, count = invites.len(), "invites claimed for delivery");
             let answer = self.deps.homeserver.onbind(&server, &body).await;
             let now = self.deps.clock.now();
             match answer {
