@@ -143,6 +143,7 @@ contract_suite! {
         publishing_records_the_table_and_sweeps_older_generations_of_its_pepper,
         a_lookup_beyond_one_statement_finds_every_hash,
         a_generation_past_the_storable_range_is_refused,
+        concurrent_first_publications_all_get_the_one_that_landed,
         concurrent_readers_see_each_publication_whole,
         concurrent_puts_of_the_same_hashes_all_succeed,
     ],
