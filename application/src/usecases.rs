@@ -39,7 +39,9 @@ pub use import::{
     DEFAULT_PAGE_SIZE, ImportError, ImportOptions, ImportReport, ImportService, ImportTable,
     KeyOutcome, Progress, ProgressFn, RowIssue, TableReport,
 };
-pub use invites::{DeliveryReport, DeliveryWake, InviteDeps, InviteService, InviteSettings};
+pub use invites::{
+    DEFAULT_DELIVERY_LEASE, DeliveryReport, DeliveryWake, InviteDeps, InviteService, InviteSettings,
+};
 pub use keys::{KeyService, KeyStartError};
 pub use limits::LimitService;
 pub use lookup::{DEFAULT_MAX_ADDRESSES, LookupService, LookupSettings, RecursionSettings};

@@ -7,6 +7,7 @@
 
 mod binary;
 pub mod client;
+mod cluster;
 mod path_proxy;
 mod peers;
 mod postgres;
@@ -14,6 +15,7 @@ mod process;
 mod spawn;
 
 pub use binary::{stdout_of_success, verity_binary};
+pub use cluster::Cluster;
 pub use path_proxy::PathProxy;
 pub use peers::{HOMESERVER, Peers, TWILIO_SID, TWILIO_TOKEN};
 pub use postgres::{TestDatabase, postgres_url};

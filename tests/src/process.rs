@@ -166,6 +166,15 @@ impl Verity {
         }
     }
 
+    /// How many JSON log lines so far have `message` as their `message`.
+    pub fn count_logs(&self, message: &str) -> usize {
+        let lines = self.lines.lock().expect("log lines");
+        lines
+            .iter()
+            .filter(|line| line["message"].as_str() == Some(message))
+            .count()
+    }
+
     fn find_log(&self, message: &str) -> Option<Value> {
         let lines = self.lines.lock().expect("log lines");
         lines

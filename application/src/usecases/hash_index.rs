@@ -142,11 +142,19 @@ impl HashIndex {
                 (table, loaded)
             }
             None => {
-                let table = self.next_table(None, Rebuild::NewPepper);
-                self.hashes.publish(&table).await?;
-                tracing::info!(
-                    "first lookup pepper made; its hash table is built in the background"
-                );
+                let made = self.next_table(None, Rebuild::NewPepper);
+                // Instances starting together on an empty database all get here: the first
+                // stored pepper is everyone's.
+                let table = self.hashes.publish_first(&made).await?;
+                if table == made {
+                    tracing::info!(
+                        "first lookup pepper made; its hash table is built in the background"
+                    );
+                } else {
+                    tracing::info!(
+                        "lookup pepper loaded, made by an instance that started at the same time; its hash table is built in the background"
+                    );
+                }
                 (table, None)
             }
         };

@@ -2,25 +2,24 @@
 //! with the invite's ephemeral key for clients without cryptography, and, once the address is
 //! bound, signing the invites for the bound user and delivering them to that user's homeserver
 //! (`3pid/onbind`) with retries until they are accepted or expire.
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use verity_domain::{
     BoundInvite, Delivery, DeliveryState, Invite, KeyId, MAX_ROOM_NAME_CHARS,
-    MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, ServerName, SignedInvite, SigningKey,
-    ThreePid, Timestamp, UserId, invite_display_name, invite_expiry, onbind_body, retry_delay,
-    truncate_display,
+    MAX_SENDER_DISPLAY_NAME_CHARS, Medium, PublicKey, SignedInvite, SigningKey, ThreePid, UserId,
+    invite_display_name, invite_expiry, truncate_display,
 };
 
 use super::backends::OnFailure;
 use super::sender_roles::SenderRoleCheck;
-use crate::ports::driven::{
-    HomeserverError, InviteNotice, NotifyError, PendingInvites, StoreError,
-};
+use crate::ports::driven::{InviteNotice, NotifyError, PendingInvites, StoreError};
 use crate::ports::driving::{InviteError, InviteStored, Invites, SignEd25519, StoreInvite};
 
 /// Invites delivered per pass of [`InviteService::deliver_due`].
 const DELIVERY_BATCH: u32 = 100;
+
+/// How long a claim on an invite's delivery lasts unless the wiring says otherwise
+/// ([`InviteService::with_delivery_lease`]): four times the default homeserver timeout.
+pub const DEFAULT_DELIVERY_LEASE: std::time::Duration = std::time::Duration::from_secs(40);
 
 #[path = "invites_settings.rs"]
 mod settings;
@@ -30,6 +29,9 @@ mod policy;
 
 #[path = "invites_recover.rs"]
 mod recover;
+
+#[path = "invites_delivery.rs"]
+mod delivery;
 pub use settings::{DeliveryReport, DeliveryWake, InviteDeps, InviteSettings};
 
 /// The invite use case.
@@ -39,6 +41,7 @@ pub struct InviteService {
     wake: Option<DeliveryWake>,
     /// `invite.policy.ifSender.hasRole`, when roles are required.
     sender_roles: Option<SenderRoleCheck>,
+    lease: std::time::Duration,
 }
 
 impl InviteService {
@@ -49,6 +52,7 @@ impl InviteService {
             settings,
             wake: None,
             sender_roles: None,
+            lease: DEFAULT_DELIVERY_LEASE,
         }
     }
 
@@ -58,6 +62,18 @@ impl InviteService {
     #[must_use]
     pub fn with_sender_roles(mut self, check: SenderRoleCheck) -> Self {
         self.sender_roles = check.is_required().then_some(check);
+        self
+    }
+
+    /// How long an instance's claim on a delivery lasts ([`InviteStore::claim`]): longer than
+    /// one onbind call can take (discovery and the call itself, each bounded by the homeserver
+    /// timeout), since another instance may deliver the invite again once it has passed; and
+    /// the longest a crashed instance's claim delays the delivery.
+    ///
+    /// [`InviteStore::claim`]: crate::ports::driven::InviteStore::claim
+    #[must_use]
+    pub fn with_delivery_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = lease;
         self
     }
 
@@ -114,100 +130,6 @@ impl InviteService {
             }
         }
         Ok(entries)
-    }
-
-    /// Delivers the invites that are due, one onbind call per (address, user) with all their
-    /// invites, as sydent; failures are retried later with exponential backoff until the invite
-    /// expires.
-    ///
-    /// # Errors
-    /// A store failure (the pass stops; what was recorded stays recorded).
-    pub async fn deliver_due(&self) -> Result<DeliveryReport, StoreError> {
-        let now = self.deps.clock.now();
-        let due = self.deps.store.due(now, DELIVERY_BATCH).await?;
-        let mut groups: BTreeMap<(ThreePid, UserId), Vec<Invite>> = BTreeMap::new();
-        for invite in due {
-            if let Some(delivery) = &invite.delivery {
-                let key = (invite.threepid.clone(), delivery.mxid.clone());
-                groups.entry(key).or_default().push(invite);
-            }
-        }
-        let mut report = DeliveryReport::default();
-        for ((threepid, mxid), invites) in groups {
-            let Ok(server) = ServerName::parse(mxid.server_name()) else {
-                // sydent: an unusable destination is given up at once.
-                tracing::warn!(%mxid, "the bound user's server name is invalid; invites dropped");
-                for invite in &invites {
-                    self.set_state(invite, DeliveryState::Abandoned, now)
-                        .await?;
-                }
-                report.abandoned += invites.len();
-                continue;
-            };
-            let entries: Vec<BoundInvite> =
-                invites.iter().filter_map(Invite::bound_entry).collect();
-            let body = onbind_body(&threepid, &mxid, &entries);
-            match self.deps.homeserver.onbind(&server, &body).await {
-                Ok(()) => {
-                    tracing::info!(%server, count = invites.len(), "invites delivered");
-                    for invite in &invites {
-                        self.set_state(invite, DeliveryState::Delivered, now)
-                            .await?;
-                    }
-                    report.delivered += invites.len();
-                }
-                Err(error) => {
-                    self.failed(&invites, &server, &error, now).await?;
-                    report.failed += invites.len();
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    /// Records a failed attempt for each invite, with its next attempt after the backoff.
-    async fn failed(
-        &self,
-        invites: &[Invite],
-        server: &ServerName,
-        error: &HomeserverError,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        for invite in invites {
-            let attempts = invite
-                .delivery
-                .as_ref()
-                .map_or(0, |d| d.attempts)
-                .saturating_add(1);
-            let delay = retry_delay(attempts);
-            tracing::warn!(
-                %server, error = %error, attempts, retry_in_secs = delay.as_secs(),
-                "invite delivery failed; will retry"
-            );
-            self.deps
-                .store
-                .update_delivery(
-                    &invite.token,
-                    DeliveryState::Due,
-                    attempts,
-                    now.saturating_add(delay),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn set_state(
-        &self,
-        invite: &Invite,
-        state: DeliveryState,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let attempts = invite.delivery.as_ref().map_or(0, |d| d.attempts);
-        self.deps
-            .store
-            .update_delivery(&invite.token, state, attempts, now)
-            .await
     }
 
     /// Deletes expired invites; returns how many.

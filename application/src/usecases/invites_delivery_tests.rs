@@ -124,7 +124,8 @@ async fn due_invites_go_to_the_bound_users_homeserver_in_one_onbind_call_and_are
         DeliveryReport {
             delivered: 1,
             failed: 0,
-            abandoned: 0
+            abandoned: 0,
+            claimed_elsewhere: 0,
         }
     );
     let calls = calls.lock().unwrap().clone();
@@ -198,4 +199,65 @@ async fn an_expired_invite_is_no_longer_delivered_and_is_purged() {
     assert_eq!(calls.lock().unwrap().len(), 1);
     assert_eq!(service.purge_expired().await.unwrap(), 1);
     assert!(store.all().is_empty());
+}
+
+#[tokio::test]
+async fn each_invite_is_claimed_for_the_lease_before_its_onbind_call() {
+    let mut world = World::new().sending();
+    let store = world.store.clone();
+    let during_call = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = during_call.clone();
+    world.homeserver.expect_onbind().returning(move |_, _| {
+        let delivery = store.get(&token()).unwrap().delivery.unwrap();
+        seen.lock()
+            .unwrap()
+            .push((delivery.state, delivery.next_attempt));
+        Ok(())
+    });
+    let (service, store, _, _) = world.service();
+    let service = service.with_delivery_lease(std::time::Duration::from_secs(25));
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    assert_eq!(service.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(
+        *during_call.lock().unwrap(),
+        [(DeliveryState::Due, Timestamp::from_millis(NOW + 25_000))]
+    );
+    let delivery = store.get(&token()).unwrap().delivery.unwrap();
+    assert_eq!(delivery.state, DeliveryState::Delivered);
+}
+
+#[tokio::test]
+async fn an_invite_another_instance_claimed_after_it_was_read_is_left_to_it_until_its_claim_runs_out()
+ {
+    let (world, calls) = delivering(vec![Ok(())]);
+    let (service, store, clock, _) = world.service();
+    stored_invite(&service).await;
+    service
+        .on_bind(&email("ginger@example.com"), &user("@ginger:example.com"))
+        .await
+        .unwrap();
+    let rival_until = NOW + 40_000;
+    *store.rival_claims_until.lock().unwrap() = Some(Timestamp::from_millis(rival_until));
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport {
+            claimed_elsewhere: 1,
+            ..DeliveryReport::default()
+        }
+    );
+    assert!(calls.lock().unwrap().is_empty());
+    // The rival stopped without recording anything: once its claim ran out, this one delivers.
+    *store.rival_claims_until.lock().unwrap() = None;
+    clock.advance(39_999);
+    assert_eq!(
+        service.deliver_due().await.unwrap(),
+        DeliveryReport::default()
+    );
+    clock.advance(1);
+    assert_eq!(service.deliver_due().await.unwrap().delivered, 1);
+    assert_eq!(calls.lock().unwrap().len(), 1);
 }

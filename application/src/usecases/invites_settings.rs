@@ -67,4 +67,7 @@ pub struct DeliveryReport {
     pub failed: usize,
     /// Invites given up for good (the bound user's server name is invalid).
     pub abandoned: usize,
+    /// Due invites left alone because another delivery (another instance on the database)
+    /// claimed them first.
+    pub claimed_elsewhere: usize,
 }

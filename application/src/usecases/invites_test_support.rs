@@ -14,6 +14,9 @@ pub(crate) struct FakeInviteStore {
     pub(crate) invites: Mutex<BTreeMap<InviteToken, Invite>>,
     /// Ephemeral keys imported apart from their invites.
     pub(crate) imported_keys: Mutex<HashSet<PublicKey>>,
+    /// When set, another instance claims every invite `due` returns until this time, right
+    /// after it was read (the race a claim exists for).
+    pub(crate) rival_claims_until: Mutex<Option<Timestamp>>,
 }
 
 impl FakeInviteStore {
@@ -119,7 +122,34 @@ impl InviteStore for FakeInviteStore {
             .collect();
         due.sort_by_key(|i| i.delivery.as_ref().map(|d| d.next_attempt));
         due.truncate(limit as usize);
+        if let Some(until) = *self.rival_claims_until.lock().unwrap() {
+            let mut invites = self.invites.lock().unwrap();
+            for invite in &due {
+                if let Some(d) = invites
+                    .get_mut(&invite.token)
+                    .and_then(|i| i.delivery.as_mut())
+                {
+                    d.next_attempt = until;
+                }
+            }
+        }
         Ok(due)
+    }
+
+    async fn claim(
+        &self,
+        token: &InviteToken,
+        seen: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut invites = self.invites.lock().unwrap();
+        match invites.get_mut(token).and_then(|i| i.delivery.as_mut()) {
+            Some(d) if d.state == DeliveryState::Due && d.next_attempt == seen => {
+                d.next_attempt = until;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     async fn update_delivery(

@@ -11,8 +11,8 @@ use verity_domain::{
 use super::*;
 use crate::ports::driven::MockSigner;
 use crate::ports::driven::{
-    EmailMessage, IdentityBackend, MockHomeserverClient, MockNotificationConnector,
-    MockNotificationGenerator, MockSecretGenerator, Notification,
+    EmailMessage, HomeserverError, IdentityBackend, MockHomeserverClient,
+    MockNotificationConnector, MockNotificationGenerator, MockSecretGenerator, Notification,
 };
 use crate::ports::driving::InviteDetails;
 use crate::usecases::invites_test_support::FakeInviteStore;

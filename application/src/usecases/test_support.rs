@@ -96,6 +96,11 @@ impl HashStore for FakeHashStore {
         Ok(())
     }
 
+    async fn publish_first(&self, table: &HashTable) -> Result<HashTable, StoreError> {
+        let mut published = self.published.lock().unwrap();
+        Ok(published.get_or_insert_with(|| table.clone()).clone())
+    }
+
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError> {
         let mut rows = self.rows.lock().unwrap();
         let before = rows.len();

@@ -36,8 +36,13 @@ pub(super) fn invite_service(
             .public_key(keys.signing_key_id())
             .context("the signing key has no public key")?,
     };
+    // A delivery is at most a `.well-known` fetch, two SRV lookups and the onbind call, each
+    // bounded by `federation.timeout`: four times that outlasts any call, so a claim does not
+    // run out while its call is in flight (docs/instances.md, "Invites").
+    let lease = settings.federation.timeout.saturating_mul(4);
     let service = InviteService::new(deps, settings.invites.clone())
         .with_wake(Arc::new(move || waker.notify_one()))
-        .with_sender_roles(sender_roles);
+        .with_sender_roles(sender_roles)
+        .with_delivery_lease(lease);
     Ok((Arc::new(service), wake))
 }

@@ -24,14 +24,17 @@ pub(super) struct OnbindState {
     status: u16,
     /// Holds answers while closed (see [`FakeHomeserver::hold_onbind`]).
     gate: Arc<Gate>,
+    /// How long each answer takes (see [`FakeHomeserver::slow_onbind`]).
+    delay: Duration,
 }
 
 /// Records the call and answers it, once the gate lets it.
 pub(super) async fn handle(state: &Mutex<State>, mut req: Request) -> Response {
     let method = req.method().to_string();
     let body = req.take_body().into_vec().await.unwrap_or_default();
-    let (answer, gate) = record(state, &req, &method, &body);
+    let (answer, gate, delay) = record(state, &req, &method, &body);
     if let Some(gate) = gate {
+        tokio::time::sleep(delay).await;
         gate.pass().await;
     }
     answer
@@ -43,7 +46,7 @@ fn record(
     req: &Request,
     method: &str,
     body: &[u8],
-) -> (Response, Option<Arc<Gate>>) {
+) -> (Response, Option<Arc<Gate>>, Duration) {
     let mut state = serve::lock(state);
     state.requests.push(received(req, ONBIND_PATH));
     if method != "POST" {
@@ -51,7 +54,7 @@ fn record(
             405,
             r#"{"errcode":"M_UNRECOGNIZED","error":"POST only"}"#.to_owned(),
         );
-        return (refused, None);
+        return (refused, None, Duration::ZERO);
     }
     let value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
     let onbind = &mut state.onbind;
@@ -65,7 +68,7 @@ fn record(
     } else {
         json(200, "{}".to_owned())
     };
-    (answer, Some(Arc::clone(&onbind.gate)))
+    (answer, Some(Arc::clone(&onbind.gate)), onbind.delay)
 }
 
 impl FakeHomeserver {
@@ -74,6 +77,12 @@ impl FakeHomeserver {
         let mut state = self.lock();
         state.onbind.failing = calls;
         state.onbind.status = status;
+    }
+
+    /// From now on, each onbind call is recorded at once and answered after `delay`: a delivery
+    /// stays in flight that long, long enough for other instances to try the same invite.
+    pub fn slow_onbind(&self, delay: Duration) {
+        self.lock().onbind.delay = delay;
     }
 
     /// From now on, an onbind call is recorded but its answer waits until

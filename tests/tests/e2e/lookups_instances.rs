@@ -38,11 +38,11 @@ impl Shared {
     }
 }
 
-fn hash(address: &str, medium: &str, pepper: &str) -> String {
+pub(crate) fn hash(address: &str, medium: &str, pepper: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(format!("{address} {medium} {pepper}")))
 }
 
-async fn sha256_lookup(client: &Client, pepper: &str, hashes: &[String]) -> Value {
+pub(crate) async fn sha256_lookup(client: &Client, pepper: &str, hashes: &[String]) -> Value {
     let answer = client
         .lookup_users(&types::LookupBody {
             algorithm: "sha256".into(),
@@ -57,7 +57,7 @@ async fn sha256_lookup(client: &Client, pepper: &str, hashes: &[String]) -> Valu
 
 /// Asks `client`'s instance until it answers `expected`, for up to [`DEADLINE`]; returns how
 /// long that took.
-async fn until_answered(
+pub(crate) async fn until_answered(
     client: &Client,
     pepper: &str,
     hashes: &[String],

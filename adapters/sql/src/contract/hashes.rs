@@ -166,6 +166,35 @@ pub(crate) async fn a_generation_past_the_storable_range_is_refused(store: &dyn 
 
 /// Readers asking which table is published while tables are published one after the other only
 /// ever see whole publications, in order; and the entries of the published generation are there.
+pub(crate) async fn concurrent_first_publications_all_get_the_one_that_landed<S>(store: &S)
+where
+    S: HashStore + Clone + 'static,
+{
+    let start = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let mut starts = tokio::task::JoinSet::new();
+    for n in 0..8 {
+        let (store, start) = (store.clone(), start.clone());
+        starts.spawn(async move {
+            start.wait().await;
+            store
+                .publish_first(&table(&format!("p{n}"), 1))
+                .await
+                .unwrap()
+        });
+    }
+    let got = starts.join_all().await;
+    let published = store.published().await.unwrap().unwrap();
+    assert!(
+        got.iter().all(|t| t == &published),
+        "{got:?} vs {published:?}"
+    );
+    // Later: the published table stays, whatever is offered.
+    assert_eq!(
+        store.publish_first(&table("late", 1)).await.unwrap(),
+        published
+    );
+}
+
 pub(crate) async fn concurrent_readers_see_each_publication_whole<S>(store: &S)
 where
     S: HashStore + Clone + 'static,

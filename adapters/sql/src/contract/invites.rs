@@ -32,7 +32,7 @@ pub(crate) fn invite(raw_token: &str, address: &str, created: u64, expires: Opti
     }
 }
 
-fn delivery(mxid: &str, next: u64) -> Delivery {
+pub(crate) fn delivery(mxid: &str, next: u64) -> Delivery {
     Delivery {
         mxid: user(mxid),
         // Members out of order: the store keeps the exact text.

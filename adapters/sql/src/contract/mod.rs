@@ -22,6 +22,7 @@ mod hashes;
 mod identity;
 mod import;
 mod import_invites;
+mod invite_claims;
 mod invites;
 mod saved_tables;
 mod session_changes;
@@ -142,6 +143,7 @@ contract_suite! {
         publishing_records_the_table_and_sweeps_older_generations_of_its_pepper,
         a_lookup_beyond_one_statement_finds_every_hash,
         a_generation_past_the_storable_range_is_refused,
+        concurrent_first_publications_all_get_the_one_that_landed,
         concurrent_readers_see_each_publication_whole,
         concurrent_puts_of_the_same_hashes_all_succeed,
     ],
@@ -156,6 +158,11 @@ contract_suite! {
         purge_deletes_exactly_the_expired_invites_and_delete_removes_one,
         concurrent_binds_of_one_invite_record_exactly_one,
         unbound_pages_walk_every_live_unbound_invite_of_every_address_once,
+    ],
+    invite_claims(db => &db.invites()): [
+        a_claim_holds_the_invite_until_it_runs_out_and_then_another_may_take_it,
+        concurrent_claims_of_one_invite_let_exactly_one_through,
+        concurrent_delivery_passes_deliver_each_due_invite_exactly_once,
     ],
     import(db => &db): [
         imported_bindings_are_served_with_their_times_and_signed_association,

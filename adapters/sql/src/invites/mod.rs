@@ -255,6 +255,28 @@ impl InviteStore for SeaOrmInviteStore {
         rows.into_iter().map(from_row).collect()
     }
 
+    async fn claim(
+        &self,
+        token: &InviteToken,
+        seen: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        // A compare-and-set on the next attempt, in one statement: SQLite runs one writer at a
+        // time, and PostgreSQL makes a second concurrent UPDATE of the row wait for the first
+        // and check its WHERE again against the row the first one left (READ COMMITTED), so
+        // of any number of claimers exactly one changes the row. No row lock is held across
+        // the onbind call, and a claim ends by itself: the invite is due again at `until`.
+        let result = Entity::update_many()
+            .col_expr(Column::NextAttempt, Expr::value(millis(until, "until")?))
+            .filter(Column::Token.eq(token.as_str()))
+            .filter(Column::DeliveryState.eq(DeliveryState::Due.as_str()))
+            .filter(Column::NextAttempt.eq(millis(seen, "seen")?))
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(result.rows_affected > 0)
+    }
+
     async fn update_delivery(
         &self,
         token: &InviteToken,

@@ -150,6 +150,29 @@ impl HashStore for SeaOrmHashStore {
         Ok(())
     }
 
+    async fn publish_first(&self, table: &HashTable) -> Result<HashTable, StoreError> {
+        let row = pepper::ActiveModel {
+            id: Set(PUBLISHED),
+            pepper: Set(table.pepper.as_str().to_owned()),
+            generation: Set(generation(table)?),
+        };
+        // One row per database: of concurrent first starts one insert lands, the others change
+        // nothing and read the winner back.
+        pepper::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(pepper::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .try_insert()
+            .exec_without_returning(&self.db)
+            .await
+            .map_err(from_db)?;
+        self.published().await?.ok_or_else(|| {
+            StoreError::Corrupt("the published lookup pepper vanished after its insert".into())
+        })
+    }
+
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError> {
         self.delete_in_batches("pepper <> ?", vec![keep.as_str().into()])
             .await

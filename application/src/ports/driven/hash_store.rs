@@ -84,6 +84,12 @@ pub trait HashStore: Send + Sync {
     /// an older generation (possibly in several statements: no lookup reads the entries).
     async fn publish(&self, table: &HashTable) -> Result<(), StoreError>;
 
+    /// Records `table` as the published table only if none is published yet, in one
+    /// conditional statement, and returns the published table: `table`, or the one published
+    /// first by someone else. Of instances starting together on an empty database, each gets
+    /// the same one, so they hand out one pepper.
+    async fn publish_first(&self, table: &HashTable) -> Result<HashTable, StoreError>;
+
     /// Deletes every entry of any pepper but `keep`, and returns how many were deleted.
     async fn prune_other_peppers(&self, keep: &Pepper) -> Result<u64, StoreError>;
 

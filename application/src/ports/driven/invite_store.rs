@@ -60,8 +60,24 @@ pub trait InviteStore: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// At most `limit` invites in [`DeliveryState::Due`] whose next attempt is at or before
-    /// `now` and that are not expired, the most overdue first.
+    /// `now` and that are not expired, the most overdue first. Only a read: several instances
+    /// on one database may all see an invite here; [`claim`](Self::claim) picks the one that
+    /// delivers it.
     async fn due(&self, now: Timestamp, limit: u32) -> Result<Vec<Invite>, StoreError>;
+
+    /// Claims a due invite for one delivery attempt: moves its next attempt from `seen` (the
+    /// value [`due`](Self::due) read) to `until`, the end of the claim, in one conditional
+    /// statement, only if the invite is still in [`DeliveryState::Due`] with its next attempt at
+    /// `seen`. Of any number of concurrent claims of one invite (other connections, other
+    /// processes), exactly one returns `true`; the others, and any claim after it, return `false`
+    /// until `until` has passed and `due` lists the invite again (a claimer that stopped before
+    /// recording the attempt leaves nothing else behind). An invite that is gone is `false`.
+    async fn claim(
+        &self,
+        token: &InviteToken,
+        seen: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool, StoreError>;
 
     /// Sets the delivery state, failed attempts and next attempt of a bound invite; an invite
     /// that is gone (purged meanwhile) is not an error.

@@ -16,20 +16,25 @@ mod bind;
 mod delivery;
 mod request_token;
 
-const WAIT: Duration = Duration::from_secs(10);
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// Limits off: these tests send bursts from one address, which is not what they are about.
 const NO_LIMITS: &str = "ratelimit:\n  enabled: false\n";
 
 /// The peers, and a deployment of the binary pointing at them.
 async fn deployment(backend: Backend) -> (Deployment, Peers) {
+    deployment_with(backend, "").await
+}
+
+/// [`deployment`] with `extra_yaml` merged in.
+async fn deployment_with(backend: Backend, extra_yaml: &str) -> (Deployment, Peers) {
     let peers = Peers::start().await;
-    let yaml = format!("{}{NO_LIMITS}", peers.yaml());
+    let yaml = format!("{}{NO_LIMITS}{extra_yaml}", peers.yaml());
     (Deployment::new(backend, &yaml).await, peers)
 }
 
 /// `requestToken` over v1 (no account needed); the sid, or the error as text.
-async fn request_token(
+pub(crate) async fn request_token(
     client: &Client,
     email: &str,
     secret: &str,
@@ -48,13 +53,13 @@ async fn request_token(
 }
 
 /// The validation link of the next email, and its query parameters `sid` and `token`.
-struct MailedLink {
-    link: String,
-    sid: String,
-    token: String,
+pub(crate) struct MailedLink {
+    pub(crate) link: String,
+    pub(crate) sid: String,
+    pub(crate) token: String,
 }
 
-async fn next_mailed_link(peers: &Peers) -> MailedLink {
+pub(crate) async fn next_mailed_link(peers: &Peers) -> MailedLink {
     let mail = peers.smtp.wait_for_mail(WAIT).await.expect("an email");
     let text = mail.parse().text.expect("a text part");
     let link = first_link(&text).expect("a link in the email");
@@ -71,7 +76,7 @@ async fn next_mailed_link(peers: &Peers) -> MailedLink {
 }
 
 /// Opens the link as the user's browser does; the page's status.
-async fn open(verity: &Verity, link: &str) -> u16 {
+pub(crate) async fn open(verity: &Verity, link: &str) -> u16 {
     verity
         .http()
         .get(verity.url(link))
@@ -83,7 +88,7 @@ async fn open(verity: &Verity, link: &str) -> u16 {
 }
 
 /// Requests a token for `email` and opens the emailed link: a validated session's sid.
-async fn validate(verity: &Verity, peers: &Peers, email: &str, secret: &str) -> String {
+pub(crate) async fn validate(verity: &Verity, peers: &Peers, email: &str, secret: &str) -> String {
     let sid = request_token(verity.client(), email, secret, 1)
         .await
         .expect("requestToken");
@@ -95,7 +100,7 @@ async fn validate(verity: &Verity, peers: &Peers, email: &str, secret: &str) -> 
 
 /// Registers `@<localpart>:example.org` through the fake homeserver's OpenID token; a client
 /// sending the access token Verity issued.
-async fn register(verity: &Verity, peers: &Peers, localpart: &str) -> Client {
+pub(crate) async fn register(verity: &Verity, peers: &Peers, localpart: &str) -> Client {
     let openid = format!("openid-{localpart}");
     peers
         .homeserver
@@ -116,12 +121,12 @@ async fn register(verity: &Verity, peers: &Peers, localpart: &str) -> Client {
 }
 
 /// Verity's store, read with plain SQL.
-struct Store {
+pub(crate) struct Store {
     db: DatabaseConnection,
 }
 
 impl Store {
-    async fn open(deployment: &Deployment) -> Self {
+    pub(crate) async fn open(deployment: &Deployment) -> Self {
         let db = Database::connect(deployment.database_url())
             .await
             .expect("the store opens");
@@ -129,7 +134,7 @@ impl Store {
     }
 
     /// The rows of `sql`, each column read as text (NULL as `None`).
-    async fn rows(&self, sql: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
+    pub(crate) async fn rows(&self, sql: &str, columns: &[&str]) -> Vec<Vec<Option<String>>> {
         let backend = self.db.get_database_backend();
         let rows = self
             .db
@@ -159,7 +164,12 @@ impl Store {
 
     /// Waits until `sql` selects `expected` (polling: the server writes in the background);
     /// fails with what it last selected after [`WAIT`].
-    async fn wait_for_rows(&self, sql: &str, columns: &[&str], expected: &[Vec<Option<String>>]) {
+    pub(crate) async fn wait_for_rows(
+        &self,
+        sql: &str,
+        columns: &[&str],
+        expected: &[Vec<Option<String>>],
+    ) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let rows = self.rows(sql, columns).await;
@@ -174,7 +184,7 @@ impl Store {
     }
 
     /// A number `sql` selects as `n`.
-    async fn count(&self, sql: &str) -> i64 {
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
         let rows = self.rows(sql, &["n"]).await;
         rows[0][0]
             .as_deref()
