@@ -36,6 +36,7 @@ mod public_url_path;
 mod real_synapse;
 mod recursive;
 mod registration;
+mod reload;
 mod remote_offer;
 mod remote_sessions;
 mod rest_store;
