@@ -8,6 +8,9 @@
 mod accounts;
 mod browser;
 mod crash_safety;
+mod deployment;
+mod deployment_proxy;
+mod deployment_tools;
 mod discovery;
 mod errors;
 mod exec_store;
