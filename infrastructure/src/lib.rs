@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod import;
+pub mod reload;
 pub mod settings;
 pub mod sqlite_file;
 pub mod startup;

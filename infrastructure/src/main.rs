@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use verity::reload::Reloader;
 use verity::{Application, config, telemetry};
 
 /// mimalloc instead of the system's malloc: a hashed lookup of 100 addresses allocates a few
@@ -100,10 +101,13 @@ fn main() -> ExitCode {
     if cli.dump && print_dump(&loaded.settings) != ExitCode::SUCCESS {
         return ExitCode::FAILURE;
     }
-    if let Err(error) = telemetry::init(&loaded.settings.logging) {
-        eprintln!("verity: {error:#}");
-        return ExitCode::from(CONFIG_ERROR);
-    }
+    let log_filter = match telemetry::init(&loaded.settings.logging) {
+        Ok(filter) => filter,
+        Err(error) => {
+            eprintln!("verity: {error:#}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
     if let Some(level) = &level {
         tracing::info!(level = %level.level, "Verity's log level set by {}", level.source);
     }
@@ -113,7 +117,12 @@ fn main() -> ExitCode {
     for notice in &loaded.notices {
         tracing::warn!(config = %path.display(), key = notice.key(), "{notice}");
     }
-    match run(loaded.settings) {
+    let reload = Reload {
+        path,
+        level: level.map(|level| level.level),
+        log: log_filter,
+    };
+    match run(loaded.settings, reload) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("verity failed: {error:#}");
@@ -136,10 +145,30 @@ fn print_dump(settings: &verity::settings::Settings) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(settings: verity::settings::Settings) -> anyhow::Result<()> {
+/// What a configuration reload (SIGHUP) needs besides the server: the file, the level the
+/// command line or the environment set, and the installed log filter.
+struct Reload {
+    path: PathBuf,
+    level: Option<String>,
+    log: telemetry::LogFilter,
+}
+
+fn run(settings: verity::settings::Settings, reload: Reload) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let app = Application::build(&settings).await?;
+        let reloader = Reloader::new(
+            reload.path,
+            reload.level,
+            Some(reload.log),
+            app.reload_points(),
+            settings,
+        );
+        // Ends with the process: a reload in progress when the server stops is simply dropped.
+        #[cfg(unix)]
+        tokio::spawn(reloader.run_on_sighup());
+        #[cfg(not(unix))]
+        drop(reloader);
         app.run_until_stopped(shutdown_signal()).await
     })
 }

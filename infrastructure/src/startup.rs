@@ -54,7 +54,7 @@ impl Application {
             registration: Some(use_cases.registration.clone()),
             room_invites: Some(use_cases.room_invites.clone()),
             next_link_allowed: settings.session.next_link_allowed.clone().into(),
-            views: Arc::new(settings.views.clone()),
+            views: use_cases.reload.views.clone(),
             public_url: Arc::from(settings.server.public_url.as_str()),
         };
         let app = verity_adapter_http::app(&deps, settings.http);
@@ -66,6 +66,11 @@ impl Application {
             store,
             use_cases,
         })
+    }
+
+    /// What a configuration reload replaces in this server.
+    pub fn reload_points(&self) -> crate::reload::ReloadPoints {
+        self.use_cases.reload.clone()
     }
 
     /// The address the server listens on.

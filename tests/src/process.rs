@@ -11,7 +11,7 @@ use tempfile::TempDir;
 
 use crate::client::Client;
 use crate::postgres::TestDatabase;
-use crate::spawn::{Backend, browser, install_crypto_provider, test_config};
+use crate::spawn::{Backend, browser, install_crypto_provider, merge, test_config};
 
 /// A configuration file and the data it points at (keys, SQLite file or PostgreSQL database),
 /// which every [`Verity`] started from it shares.
@@ -56,6 +56,22 @@ impl Deployment {
     /// The data directory (configuration, keys, SQLite file).
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The configuration file every start reads.
+    pub fn config(&self) -> &Path {
+        &self.config
+    }
+
+    /// Rewrites the configuration file with `extra_yaml` merged into it (mappings key by key,
+    /// anything else replaced), as an operator edits it before a reload or a restart.
+    pub fn amend_config(&self, extra_yaml: &str) {
+        let text = std::fs::read_to_string(&self.config).expect("read the configuration");
+        let mut config: Value = serde_norway::from_str(&text).expect("the configuration is YAML");
+        let extra: Value = serde_norway::from_str(extra_yaml).expect("extra_yaml is YAML");
+        merge(&mut config, extra);
+        let yaml = serde_norway::to_string(&config).expect("config to YAML");
+        std::fs::write(&self.config, yaml).expect("write the configuration");
     }
 
     /// The store's URL, for a test that reads it directly (a SQLite file or a PostgreSQL
@@ -149,12 +165,43 @@ impl Verity {
         self.child.wait().expect("the process is reaped");
     }
 
+    /// Sends SIGHUP (what `systemctl reload` sends): the process reloads its configuration.
+    pub fn hang_up(&self) {
+        let pid = i32::try_from(self.child.id()).expect("a process id");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGHUP,
+        )
+        .expect("SIGHUP sent");
+    }
+
+    /// How many lines were logged so far: a position for [`Self::wait_for_log_after`].
+    pub fn log_count(&self) -> usize {
+        self.lines.lock().expect("log lines").len()
+    }
+
+    /// The log lines from position `from` on (see [`Self::log_count`]).
+    pub fn logs_after(&self, from: usize) -> Vec<Value> {
+        let lines = self.lines.lock().expect("log lines");
+        lines.iter().skip(from).cloned().collect()
+    }
+
     /// The first JSON log line, from the start, whose `message` is `message`; panics after
     /// `timeout`.
     pub async fn wait_for_log(&self, message: &str, timeout: Duration) -> Value {
+        self.wait_for_log_after(0, message, timeout).await
+    }
+
+    /// The first JSON log line from position `from` on whose `message` is `message`; panics
+    /// after `timeout`.
+    pub async fn wait_for_log_after(&self, from: usize, message: &str, timeout: Duration) -> Value {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            if let Some(line) = self.find_log(message) {
+            if let Some(line) = self
+                .logs_after(from)
+                .into_iter()
+                .find(|line| line["message"].as_str() == Some(message))
+            {
                 return line;
             }
             assert!(
@@ -173,14 +220,6 @@ impl Verity {
             .iter()
             .filter(|line| line["message"].as_str() == Some(message))
             .count()
-    }
-
-    fn find_log(&self, message: &str) -> Option<Value> {
-        let lines = self.lines.lock().expect("log lines");
-        lines
-            .iter()
-            .find(|line| line["message"].as_str() == Some(message))
-            .cloned()
     }
 
     /// Everything logged so far, one line per entry.

@@ -198,7 +198,7 @@ fn init_test_logging() {
 }
 
 /// Deep-merges `extra` into `base`: objects key by key, anything else replaced.
-fn merge(base: &mut Value, extra: Value) {
+pub(crate) fn merge(base: &mut Value, extra: Value) {
     match (base, extra) {
         (Value::Object(base), Value::Object(extra)) => {
             for (key, value) in extra {

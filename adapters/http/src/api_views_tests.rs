@@ -11,7 +11,7 @@ use verity_application::ports::driving::{
 use verity_domain::{EmailAddress, ServerLabel, SessionMode, ThreePid};
 
 use crate::test_support::{client, mocked_deps};
-use crate::{AppEndpoint, CustomPage, HttpDeps, PageSyntax, Views};
+use crate::{AppEndpoint, CustomPage, HttpDeps, PageSyntax, SharedViews, Views};
 
 const LINK: &str =
     "/_matrix/identity/v2/validate/email/submitToken?sid=s1&client_secret=c1&token=t";
@@ -51,15 +51,24 @@ fn app(
     validation: MockValidation,
     remote: Option<MockRemoteSessions>,
 ) -> TestClient<AppEndpoint> {
+    app_over(Arc::new(SharedViews::new(views)), validation, remote)
+}
+
+fn app_over(
+    views: Arc<SharedViews>,
+    validation: MockValidation,
+    remote: Option<MockRemoteSessions>,
+) -> TestClient<AppEndpoint> {
+    views.replace(Views {
+        domain: "example.org".into(),
+        ..Views::clone(&views.current())
+    });
     let deps = HttpDeps {
         validation: Arc::new(validation),
         remote_sessions: remote.map(|r| Arc::new(r) as _),
         registration: None,
         room_invites: None,
-        views: Arc::new(Views {
-            domain: "example.org".into(),
-            ..views
-        }),
+        views,
         ..mocked_deps()
     };
     client(&deps, true)
@@ -122,6 +131,36 @@ async fn the_operators_failure_page_is_served_with_the_status_of_the_failure() {
             .await
             .starts_with("<p>Sorry: This link is incomplete")
     );
+}
+
+#[tokio::test]
+async fn pages_replaced_after_the_app_was_built_are_served_from_the_next_request_with_their_policy()
+{
+    let views = Arc::new(SharedViews::default());
+    let mut validation = MockValidation::new();
+    validation
+        .expect_submit_token()
+        .returning(|_| Err(ValidationError::SessionExpired));
+    let app = app_over(views.clone(), validation, None);
+    let resp = app.get(LINK).send().await;
+    let policy = resp.0.headers()["content-security-policy"].clone();
+    assert!(html(resp).await.contains("This link has expired"));
+
+    views.replace(Views {
+        domain: "example.org".into(),
+        token_failure: page("<p>Reloaded: %MESSAGE%</p>"),
+        ..Views::default()
+    });
+    let resp = app.get(LINK).send().await;
+    let reloaded = resp.0.headers()["content-security-policy"].clone();
+    assert!(
+        html(resp)
+            .await
+            .starts_with("<p>Reloaded: This link has expired")
+    );
+    // The operator's page may load its styles and images; the built-in one could not.
+    assert_ne!(policy, reloaded);
+    assert!(reloaded.to_str().unwrap().contains("'unsafe-inline'"));
 }
 
 #[tokio::test]

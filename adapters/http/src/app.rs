@@ -1,4 +1,6 @@
 //! The complete HTTP application: routes plus the middleware every request goes through.
+use std::sync::Arc;
+
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
@@ -11,6 +13,7 @@ use crate::api::room_invite::{ROOM_INVITE_PATH, RoomInviteRoute, invite};
 use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, SecurityHeaders};
+use crate::pages::SharedViews;
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
 pub const OPENAPI_YAML_PATH: &str = "/_verity/openapi.yaml";
@@ -53,15 +56,16 @@ pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response
         routes = routes.at(ROOM_INVITE_PATH, post(invite).data(route));
     }
     let routes = routes.nest("/", service).with(allow);
-    with_middleware(routes, config, deps.views.has_operator_pages())
+    with_middleware(routes, config, Some(deps.views.clone()))
 }
 
-/// Wraps `routes` in the server-wide middleware (see [`app`] for the order). `operator_pages`:
-/// some `view.*` page is set, so pages get the policy that lets its styles and images load.
+/// Wraps `routes` in the server-wide middleware (see [`app`] for the order). `pages`: the pages
+/// served, whose `view.*` pages, while any is set, get the policy that lets their styles and
+/// images load.
 pub(crate) fn with_middleware(
     routes: impl Endpoint + 'static,
     config: HttpConfig,
-    operator_pages: bool,
+    pages: Option<Arc<SharedViews>>,
 ) -> BoxEndpoint<'static, Response> {
     routes
         .with(BodyGuard {
@@ -77,7 +81,7 @@ pub(crate) fn with_middleware(
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
         }))
         .with(Cors)
-        .with(SecurityHeaders { operator_pages })
+        .with(SecurityHeaders { pages })
         .with(AccessLog)
         .map_to_response()
         .boxed()

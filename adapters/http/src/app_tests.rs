@@ -80,7 +80,7 @@ fn echo_client() -> TestClient<BoxEndpoint<'static, Response>> {
     TestClient::new(with_middleware(
         Route::new().nest("/", service),
         CONFIG,
-        false,
+        None,
     ))
 }
 

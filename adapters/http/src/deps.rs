@@ -9,7 +9,7 @@ use verity_application::ports::driving::{
     RoomInviteGate, Status, UserDirectory, Validation,
 };
 
-use crate::pages::Views;
+use crate::pages::SharedViews;
 
 /// The use cases the HTTP API drives, and what the routes need to know.
 #[derive(Clone)]
@@ -44,8 +44,9 @@ pub struct HttpDeps {
     /// URL prefixes `next_link` may redirect to after a validation by link
     /// (`session.nextLink.allowed`); empty: never redirect.
     pub next_link_allowed: Arc<[String]>,
-    /// The operator's own pages (`view.*`); [`Views::default`] serves the built-in ones.
-    pub views: Arc<Views>,
+    /// The operator's own pages (`view.*`), replaced when the configuration is reloaded;
+    /// [`SharedViews::default`] serves the built-in ones.
+    pub views: Arc<SharedViews>,
     /// `server.publicUrl` without a trailing slash (it may have a path, behind a reverse proxy):
     /// every link, form action and redirect the pages make starts with it. Empty: they start at
     /// the root of the host the request came to (tests).

@@ -93,9 +93,7 @@ pub fn internal_app(deps: &InternalDeps) -> BoxEndpoint<'static, Response> {
             MatrixError::new(ErrCode::Unknown, "Internal server error")
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
         }))
-        .with(SecurityHeaders {
-            operator_pages: false,
-        })
+        .with(SecurityHeaders { pages: None })
         .with(AccessLog)
         .map_to_response()
         .boxed()

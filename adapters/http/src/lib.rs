@@ -25,7 +25,7 @@ pub use deps::HttpDeps;
 pub use internal::{
     CHECK_CREDENTIALS_PATH, InternalDeps, PROFILE_PATH, SharedSecret, internal_app,
 };
-pub use pages::{CustomPage, PageSyntax, Views};
+pub use pages::{CustomPage, PageSyntax, SharedViews, Views};
 pub use server::BoundServer;
 
 /// The complete application, as [`app`] builds it.

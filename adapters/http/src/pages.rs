@@ -6,6 +6,7 @@ mod layout;
 mod outcomes;
 mod redirect;
 mod remote;
+mod shared;
 mod validation;
 mod views;
 mod wording;
@@ -14,6 +15,7 @@ pub(crate) use layout::BUILT_IN_PAGE_CSP;
 #[cfg(test)]
 pub(crate) use layout::STYLE;
 pub use outcomes::Views;
+pub use shared::SharedViews;
 pub use views::{CustomPage, PageSyntax};
 
 pub(crate) use redirect::redirect_allowed;

@@ -8,6 +8,7 @@ use verity_application::ports::driven::RateLimiter;
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::LimitService;
 
+use crate::reload::swap::SwapLimiter;
 use crate::settings::RateLimitSettings;
 
 /// How often entries that are as good as fresh are dropped: often enough that the key cap is
@@ -29,6 +30,15 @@ pub fn rate_limiter(settings: &RateLimitSettings) -> Arc<dyn RateLimiter> {
     let limiter = Arc::new(GovernorLimiter::new(&settings.limits));
     tokio::spawn(housekeeping(Arc::downgrade(&limiter)));
     limiter
+}
+
+/// [`rate_limiter`] behind the swap point a configuration reload replaces it through: the
+/// limiter every use case gets, and the swap point itself.
+pub fn swappable_rate_limiter(
+    settings: &RateLimitSettings,
+) -> (Arc<dyn RateLimiter>, Arc<SwapLimiter>) {
+    let swap = Arc::new(SwapLimiter::new(rate_limiter(settings)));
+    (swap.clone(), swap)
 }
 
 /// The limits use case: requests counted in `limiter`, client addresses resolved through the

@@ -24,6 +24,7 @@ use verity_application::usecases::{
     RoomInviteGateService, StatusService, UserDirectoryService, ValidationService,
 };
 
+use crate::reload::ReloadPoints;
 use crate::settings::Settings;
 use crate::system::{OsSecretGenerator, SystemClock};
 
@@ -68,6 +69,8 @@ pub struct UseCases {
     /// Whether the lookup hash table was still being built (or its first build had failed) when
     /// the use cases were made; it is completed in the background.
     pub rebuild_due: bool,
+    /// What a configuration reload replaces (limits, templates, pages).
+    pub reload: ReloadPoints,
 }
 
 /// Builds the use cases over `store` from `settings`.
@@ -150,7 +153,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             floor,
         ))
     });
-    let notifier = notify::notifier(settings)?;
+    let (notifier, templates) = notify::notifier(settings)?;
     let account_stores = authentication::account_stores(settings)?;
     let sender_roles = authentication::sender_roles(settings, &account_stores);
     let (invites, invite_wake) = invites::invite_service(
@@ -166,7 +169,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         .with_homeserver_signatures(homeserver, remote::own_names(settings))
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
-    let limiter = limits::rate_limiter(&settings.ratelimit);
+    let (limiter, swap_limiter) = limits::swappable_rate_limiter(&settings.ratelimit);
     if settings.lookups.unbind_notifications {
         association = association
             .with_unbind_notifications(notifier.clone())
@@ -216,6 +219,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         index,
         follower,
         rebuild_due,
+        reload: ReloadPoints::new(swap_limiter, templates, &settings.views),
     })
 }
 

@@ -9,11 +9,17 @@ use verity_application::ports::driven::NotificationConnector;
 use verity_application::usecases::{MediumHandler, Notifier};
 use verity_domain::Medium;
 
+use crate::reload::swap::SwapGenerator;
 use crate::settings::{ConnectorSettings, MediumSettings, Settings};
 
-/// A handler per medium; an unconfigured medium that cannot be set up is left out with a warning.
-pub(super) fn notifier(settings: &Settings) -> anyhow::Result<Notifier> {
+/// The templates of each medium set up, which a configuration reload replaces.
+pub(super) type Templates = Vec<(Medium, Arc<SwapGenerator>)>;
+
+/// A handler per medium, and its templates; an unconfigured medium that cannot be set up is
+/// left out with a warning.
+pub(super) fn notifier(settings: &Settings) -> anyhow::Result<(Notifier, Templates)> {
     let mut notifier = Notifier::new();
+    let mut templates = Vec::new();
     for (medium, key, medium_settings) in [
         (
             Medium::Email,
@@ -27,7 +33,10 @@ pub(super) fn notifier(settings: &Settings) -> anyhow::Result<Notifier> {
         ),
     ] {
         match handler(&medium, settings, medium_settings) {
-            Ok(handler) => notifier = notifier.with(medium, handler),
+            Ok((handler, generator)) => {
+                templates.push((medium.clone(), generator));
+                notifier = notifier.with(medium, handler);
+            }
             Err(error) if !medium_settings.configured => {
                 // mxisd's behaviour: an unconfigured medium is simply not available.
                 tracing::warn!(
@@ -37,17 +46,18 @@ pub(super) fn notifier(settings: &Settings) -> anyhow::Result<Notifier> {
             Err(error) => return Err(error.context(format!("cannot set up {key}"))),
         }
     }
-    Ok(notifier)
+    Ok((notifier, templates))
 }
 
 fn handler(
     medium: &Medium,
     settings: &Settings,
     m: &MediumSettings,
-) -> anyhow::Result<MediumHandler> {
+) -> anyhow::Result<(MediumHandler, Arc<SwapGenerator>)> {
     let generator =
         TemplateGenerator::new(medium, &settings.matrix.domain, &m.identity, &m.generator)
             .context("generators.template")?;
+    let generator = Arc::new(SwapGenerator::new(generator));
     let connector: Arc<dyn NotificationConnector> = match &m.connector {
         ConnectorSettings::Smtp(config) => {
             Arc::new(SmtpConnector::new(config, &m.identity).context("connectors.smtp")?)
@@ -60,8 +70,9 @@ fn handler(
         }
         ConnectorSettings::None => Arc::new(NoneConnector::new()),
     };
-    Ok(MediumHandler {
-        generator: Arc::new(generator),
+    let handler = MediumHandler {
+        generator: generator.clone(),
         connector,
-    })
+    };
+    Ok((handler, generator))
 }

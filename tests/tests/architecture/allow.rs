@@ -67,7 +67,7 @@ const ADAPTERS: &[(&str, Allowed)] = &[
     (
         "http",
         Allowed {
-            runtime: &["bytes", "maud", "poem", "poem-openapi"],
+            runtime: &["arc-swap", "bytes", "maud", "poem", "poem-openapi"],
             dev: &[],
         },
     ),
@@ -142,6 +142,7 @@ const ADAPTERS: &[(&str, Allowed)] = &[
 const INFRASTRUCTURE: Allowed = Allowed {
     runtime: &[
         "anyhow",
+        "arc-swap",
         "async-trait",
         "clap",
         "ipnet",

@@ -8,6 +8,9 @@
 mod accounts;
 mod browser;
 mod crash_safety;
+mod deployment;
+mod deployment_proxy;
+mod deployment_tools;
 mod discovery;
 mod errors;
 mod exec_store;
@@ -37,6 +40,7 @@ mod public_url_path;
 mod real_synapse;
 mod recursive;
 mod registration;
+mod reload;
 mod remote_offer;
 mod remote_sessions;
 mod rest_store;

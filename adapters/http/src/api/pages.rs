@@ -10,7 +10,7 @@ use verity_domain::{ClientSecret, LimitedRequest, SessionId, SessionMode, Valida
 use super::limits::Gate;
 
 use crate::errors_api::ApiError;
-use crate::pages::{RemoteLinks, Views, redirect_allowed};
+use crate::pages::{RemoteLinks, SharedViews, Views, redirect_allowed};
 
 /// A page, or the redirect to an allowed `next_link`.
 #[derive(ApiResponse)]
@@ -47,7 +47,7 @@ pub(crate) struct LinkPages {
     /// Whether the remote step's pages are served (a remote identity server client is wired).
     remote_step: bool,
     /// The operator's pages (`view.*`), where configured.
-    views: Arc<Views>,
+    views: Arc<SharedViews>,
     /// `server.publicUrl`: the remote step's links and redirects start with it.
     public_url: Arc<str>,
     gate: Gate,
@@ -58,7 +58,7 @@ impl LinkPages {
         validation: Arc<dyn Validation>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
-        views: Arc<Views>,
+        views: Arc<SharedViews>,
         public_url: Arc<str>,
         gate: Gate,
     ) -> Self {
@@ -86,15 +86,17 @@ impl LinkPages {
                 token: ValidationToken::parse(token.as_deref().unwrap_or_default())?,
             })
         })();
+        // The pages in place when the request came in, whatever a reload does meanwhile.
+        let views = self.views.current();
         let Ok(submission) = parsed else {
-            return PageResponse::Invalid(Html(self.views.link_failure(
+            return PageResponse::Invalid(Html(views.link_failure(
                 "This link is incomplete or damaged.",
                 "Open the link from the message again, exactly as it was sent.",
             )));
         };
         if let Err(exceeded) = self.gate.admit(&caller, &LimitedRequest::SubmitToken) {
             return PageResponse::TooMany(
-                Html(self.views.link_failure(
+                Html(views.link_failure(
                     "Too many attempts from your network.",
                     "Wait a few minutes, then open the link from the message again.",
                 )),
@@ -115,14 +117,14 @@ impl LinkPages {
                     Some(link) if redirect_allowed(&link, &self.next_link_allowed) => {
                         PageResponse::Redirect(link)
                     }
-                    _ => PageResponse::Validated(Html(self.views.link_success(
+                    _ => PageResponse::Validated(Html(views.link_success(
                         &accepted.threepid,
                         &accepted.mode,
                         links.as_ref(),
                     ))),
                 }
             }
-            Err(error) => failure(error, &self.views),
+            Err(error) => failure(error, &views),
         }
     }
 }

@@ -14,7 +14,7 @@ use verity_domain::{ClientSecret, LimitedRequest, SessionId};
 use super::ApiTags;
 use super::documented::{ClientSecretText, LinkParam, SidText};
 use super::limits::{Gate, requester};
-use crate::pages::{RemoteLinks, Views, explain_page};
+use crate::pages::{RemoteLinks, SharedViews, explain_page};
 
 /// Renders a failure page from its reason and advice: the operator's page for that step
 /// (`view.session.remote.*.failure`), or the built-in one.
@@ -56,7 +56,7 @@ pub struct RemoteSessionsApi {
     /// `server.publicUrl`: the pages' links and forms start with it.
     public_url: Arc<str>,
     /// The operator's pages (`view.session.remote.*`), where configured.
-    views: Arc<Views>,
+    views: Arc<SharedViews>,
     gate: Gate,
 }
 
@@ -64,7 +64,7 @@ impl RemoteSessionsApi {
     pub(crate) fn new(
         remote: Option<Arc<dyn RemoteSessions>>,
         public_url: Arc<str>,
-        views: Arc<Views>,
+        views: Arc<SharedViews>,
         gate: Gate,
     ) -> Self {
         Self {
@@ -218,7 +218,8 @@ impl RemoteSessionsApi {
         client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
         // mxisd had no such page: its failures are always the built-in ones.
-        let fail = |reason: &str, advice: &str| self.views.failure(None, reason, advice);
+        let views = self.views.current();
+        let fail = |reason: &str, advice: &str| views.failure(None, reason, advice);
         let (remote, (sid, secret, links)) = match self.step(sid, client_secret, &fail) {
             Ok(step) => step,
             Err(page) => return page,
@@ -246,7 +247,7 @@ impl RemoteSessionsApi {
         sid: Query<LinkParam<SidText>>,
         client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
-        let views = &self.views;
+        let views = &self.views.current();
         let fail = |reason: &str, advice: &str| {
             views.failure(views.request_failure.as_ref(), reason, advice)
         };
@@ -281,7 +282,7 @@ impl RemoteSessionsApi {
         sid: Query<LinkParam<SidText>>,
         client_secret: Query<LinkParam<ClientSecretText>>,
     ) -> RemotePage {
-        let views = &self.views;
+        let views = &self.views.current();
         let fail = |reason: &str, advice: &str| {
             views.failure(views.check_failure.as_ref(), reason, advice)
         };

@@ -19,7 +19,7 @@ use super::validation_types::{
     TokenSubmission, ValidatedThreePidBody,
 };
 use crate::errors_api::ApiError;
-use crate::pages::Views;
+use crate::pages::SharedViews;
 
 /// The shared behaviour of both API versions.
 pub(crate) struct Sessions {
@@ -150,7 +150,7 @@ impl ValidationApi {
         accounts: Arc<dyn Accounts>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
-        views: Arc<Views>,
+        views: Arc<SharedViews>,
         public_url: Arc<str>,
         gate: Gate,
     ) -> Self {

@@ -18,7 +18,7 @@ use super::validation_types::{
     TokenSubmission, ValidatedThreePidBody,
 };
 use crate::errors_api::ApiError;
-use crate::pages::Views;
+use crate::pages::SharedViews;
 
 /// The deprecated v1 validation endpoints (no authentication, as v1 had none).
 pub struct ValidationV1Api {
@@ -31,7 +31,7 @@ impl ValidationV1Api {
         validation: Arc<dyn Validation>,
         next_link_allowed: Arc<[String]>,
         remote_step: bool,
-        views: Arc<Views>,
+        views: Arc<SharedViews>,
         public_url: Arc<str>,
         gate: Gate,
     ) -> Self {

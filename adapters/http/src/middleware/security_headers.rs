@@ -2,9 +2,11 @@
 //! answers carry sids, access tokens and signatures, so nothing may be framed, sniffed, cached or
 //! leak through a `Referer`.
 use poem::http::{HeaderName, HeaderValue, header};
+use std::sync::Arc;
+
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
-use crate::pages::BUILT_IN_PAGE_CSP;
+use crate::pages::{BUILT_IN_PAGE_CSP, SharedViews};
 
 /// The policy of an operator's own pages (`view.*`): their inline `<style>` and their images,
 /// style sheets and fonts from the reverse proxy (`'self'`) or from absolute `https:` URLs keep
@@ -19,10 +21,11 @@ pub(crate) const OPERATOR_PAGE_CSP: &str = "default-src 'none'; script-src 'none
 pub(crate) const API_CSP: &str =
     "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
-/// Adds the headers; `operator_pages` selects [`OPERATOR_PAGE_CSP`] for HTML answers (a
-/// deployment with any `view.*` page set), otherwise the built-in pages' strict policy.
+/// Adds the headers; HTML answers get [`OPERATOR_PAGE_CSP`] while any `view.*` page of `pages`
+/// is set (looked at per answer: a reload may set the first or clear the last), otherwise the
+/// built-in pages' strict policy. `None`: no page is served (the internal listener).
 pub(crate) struct SecurityHeaders {
-    pub(crate) operator_pages: bool,
+    pub(crate) pages: Option<Arc<SharedViews>>,
 }
 
 impl<E: Endpoint> Middleware<E> for SecurityHeaders {
@@ -31,18 +34,14 @@ impl<E: Endpoint> Middleware<E> for SecurityHeaders {
     fn transform(&self, inner: E) -> Self::Output {
         SecurityHeadersEndpoint {
             inner,
-            page_csp: if self.operator_pages {
-                OPERATOR_PAGE_CSP
-            } else {
-                BUILT_IN_PAGE_CSP
-            },
+            pages: self.pages.clone(),
         }
     }
 }
 
 pub(crate) struct SecurityHeadersEndpoint<E> {
     inner: E,
-    page_csp: &'static str,
+    pages: Option<Arc<SharedViews>>,
 }
 
 const X_FRAME_OPTIONS: HeaderName = HeaderName::from_static("x-frame-options");
@@ -60,7 +59,16 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             .get(header::CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("text/html"));
-        let csp = if is_page { self.page_csp } else { API_CSP };
+        let operator_pages = || {
+            self.pages
+                .as_ref()
+                .is_some_and(|pages| pages.current().has_operator_pages())
+        };
+        let csp = match is_page {
+            false => API_CSP,
+            true if operator_pages() => OPERATOR_PAGE_CSP,
+            true => BUILT_IN_PAGE_CSP,
+        };
         let headers = response.headers_mut();
         for (name, value) in [
             (header::CONTENT_SECURITY_POLICY, csp),

@@ -61,14 +61,17 @@ async fn a_built_in_page_forbids_scripts_framing_sniffing_caching_and_referrers(
 async fn an_operator_page_gets_the_policy_that_lets_its_styles_load_but_no_script() {
     let deps = HttpDeps {
         validation: Arc::new(accepting()),
-        views: Arc::new(Views {
-            token_success: Some(CustomPage::new(
-                "/etc/verity/ok.html",
-                "<style>p{}</style><p>ok</p>",
-                PageSyntax::Mxisd,
-            )),
-            ..Views::default()
-        }),
+        views: Arc::new(
+            Views {
+                token_success: Some(CustomPage::new(
+                    "/etc/verity/ok.html",
+                    "<style>p{}</style><p>ok</p>",
+                    PageSyntax::Mxisd,
+                )),
+                ..Views::default()
+            }
+            .into(),
+        ),
         ..mocked_deps()
     };
     let resp = client(&deps, true).get(LINK).send().await;

@@ -81,7 +81,7 @@ enum TemplateKind {
     MatrixIdInvite,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Template {
     Email(EmailTemplate),
     Sms(String),
@@ -92,7 +92,7 @@ enum Template {
 /// Templates are read and checked when the generator is built, so a missing file or a broken
 /// template stops start-up with its path instead of failing the first user. Placeholders are
 /// substituted in a single pass, each value escaped for where it lands (see `docs/templates.md`).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TemplateGenerator {
     medium: Medium,
     domain: String,
