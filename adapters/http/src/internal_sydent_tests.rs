@@ -127,16 +127,22 @@ async fn values_that_are_no_medium_address_or_user_id_are_refused_before_anythin
     ] {
         let response = cli.post(INTERNAL_BIND_PATH).body_json(&bad).send().await;
         response.assert_status(StatusCode::BAD_REQUEST);
-        assert_eq!(json_of(response).await["errcode"], "M_INVALID_PARAM", "{bad}");
+        assert_eq!(
+            json_of(response).await["errcode"],
+            "M_INVALID_PARAM",
+            "{bad}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_store_failure_is_a_500_that_says_nothing_of_it() {
     let mut association = MockAssociation::new();
-    association
-        .expect_bind_vouched()
-        .returning(|_, _| Err(AssociationError::Internal(StoreError::Unavailable("db down".into()))));
+    association.expect_bind_vouched().returning(|_, _| {
+        Err(AssociationError::Internal(StoreError::Unavailable(
+            "db down".into(),
+        )))
+    });
 
     let response = client(Some(association))
         .post(INTERNAL_BIND_PATH)

@@ -333,7 +333,10 @@ async fn the_keys_are_listed_with_their_validity_and_the_one_that_signs() {
             ("ed25519:b".to_owned(), true, true)
         ]
     );
-    assert_eq!(keys[1].public_key, stored_key("b", 2, true).key.public_key());
+    assert_eq!(
+        keys[1].public_key,
+        stored_key("b", 2, true).key.public_key()
+    );
 }
 
 #[tokio::test]

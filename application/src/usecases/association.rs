@@ -322,7 +322,11 @@ impl driving::Association for AssociationService {
 impl AssociationService {
     /// Stores `binding` at `now` (when Verity's binding store is on) and brings the lookup table
     /// in step; the store records the change for the other instances in the same transaction.
-    async fn store_binding(&self, binding: &Binding, now: Timestamp) -> Result<(), AssociationError> {
+    async fn store_binding(
+        &self,
+        binding: &Binding,
+        now: Timestamp,
+    ) -> Result<(), AssociationError> {
         if let Some(bindings) = &self.bindings {
             bindings.bind(binding, now).await?;
             self.index.refresh(&binding.threepid).await?;

@@ -34,7 +34,10 @@ fn operator() -> Actor {
 fn signer() -> Arc<MockSigner> {
     let mut signer = MockSigner::new();
     signer.expect_sign().returning(|object| {
-        let signed = object.with_member("signatures", json!({"id.example.org": {"ed25519:0": "sig"}}));
+        let signed = object.with_member(
+            "signatures",
+            json!({"id.example.org": {"ed25519:0": "sig"}}),
+        );
         Ok(SignedJson::parse(signed.as_str()).unwrap())
     });
     Arc::new(signer)
@@ -194,7 +197,10 @@ async fn a_vouched_unbind_removes_the_binding_refreshes_the_table_and_tells_the_
 #[tokio::test]
 async fn a_vouched_unbind_of_what_is_not_bound_says_so_and_neither_refreshes_nor_notifies() {
     let mut bindings = MockBindingStore::new();
-    bindings.expect_unbind().times(1).returning(|_, _| Ok(false));
+    bindings
+        .expect_unbind()
+        .times(1)
+        .returning(|_, _| Ok(false));
 
     let removed = service(bindings, index(0), true)
         .with_unbind_notifications(notifier(0))

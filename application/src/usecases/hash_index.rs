@@ -33,12 +33,12 @@ use crate::ports::driven::{
 
 pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unanswered};
 
+#[path = "hash_index_follow.rs"]
+mod follow;
 #[path = "hash_fill.rs"]
 mod hash_fill;
 #[path = "hash_table.rs"]
 mod hash_table;
-#[path = "hash_index_follow.rs"]
-mod follow;
 #[path = "hash_index_ports.rs"]
 mod ports;
 #[path = "hash_index_saved.rs"]

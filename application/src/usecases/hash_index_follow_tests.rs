@@ -34,7 +34,10 @@ fn index(store: Arc<FakeHashStore>) -> HashIndex {
 fn answer(index: &HashIndex, table: &HashTable) -> Option<String> {
     let hash = LookupHash::of(&email("a@example.org"), &table.pepper);
     index
-        .find(table.pepper.as_str(), &Addresses::from_iter([hash.as_str()]))
+        .find(
+            table.pepper.as_str(),
+            &Addresses::from_iter([hash.as_str()]),
+        )
         .unwrap()
         .first()
         .map(|(_, user)| user.as_str().to_owned())
@@ -58,7 +61,10 @@ async fn a_pepper_rotated_in_the_store_is_followed_with_its_complete_table() {
     assert!(index.follow_stored_pepper().await.unwrap());
 
     assert_eq!(index.published(), Some(rotated_elsewhere()));
-    assert_eq!(answer(&index, &rotated_elsewhere()).as_deref(), Some("@a:example.org"));
+    assert_eq!(
+        answer(&index, &rotated_elsewhere()).as_deref(),
+        Some("@a:example.org")
+    );
     assert_eq!(*store.published.lock().unwrap(), Some(rotated_elsewhere()));
 }
 

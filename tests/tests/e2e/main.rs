@@ -14,6 +14,7 @@ mod exec_store;
 mod import_ma1sd;
 mod import_sydent;
 mod import_sydent_invites;
+mod internal_bind;
 mod invite_blocklist;
 mod invites;
 mod keys;

@@ -49,9 +49,12 @@ fn binding(body: &[u8]) -> Result<Binding, Response> {
         .into_response_with(poem::http::StatusCode::BAD_REQUEST));
     }
     let text = |name: &str, args: &Map<String, Value>| {
-        args.get(name).and_then(Value::as_str).map(str::to_owned).ok_or_else(|| {
-            ApiError::invalid_param(format!("`{name}` must be a string")).into_response()
-        })
+        args.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                ApiError::invalid_param(format!("`{name}` must be a string")).into_response()
+            })
     };
     let medium = Medium::parse(&text("medium", &args)?)
         .map_err(|_| ApiError::invalid_param("`medium` is not a valid medium").into_response())?;

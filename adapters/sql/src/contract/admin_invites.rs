@@ -24,12 +24,15 @@ pub(crate) async fn every_invite_is_paged_in_token_order_expired_and_bound_ones_
         page.iter().map(|i| i.token.as_str().to_owned()).collect()
     };
     assert_eq!(tokens(&first), ["a-live", "b-expired"]);
-    let rest = store
-        .page(Some(first[1].token.clone()), 2)
-        .await
-        .unwrap();
+    let rest = store.page(Some(first[1].token.clone()), 2).await.unwrap();
     assert_eq!(tokens(&rest), ["c-bound"]);
-    assert!(store.page(Some(rest[0].token.clone()), 2).await.unwrap().is_empty());
+    assert!(
+        store
+            .page(Some(rest[0].token.clone()), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub(crate) async fn an_expired_invite_is_gone_from_every_query_and_an_earlier_expiry_is_kept(

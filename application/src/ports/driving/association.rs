@@ -154,6 +154,9 @@ pub trait Association: Send + Sync {
     /// `session.policy.unbind.enabled` says: the lookup table in step, the change recorded for
     /// the other instances, the owner notified when notifications are on. Says whether a binding
     /// was removed (a binding of the 3PID to another user is left alone). Logged with `actor`.
-    async fn unbind_vouched(&self, binding: Binding, actor: &Actor)
-    -> Result<bool, AssociationError>;
+    async fn unbind_vouched(
+        &self,
+        binding: Binding,
+        actor: &Actor,
+    ) -> Result<bool, AssociationError>;
 }
