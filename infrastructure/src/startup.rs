@@ -269,7 +269,8 @@ const BUILD_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 /// Keeps the lookup hash table in the background. Its first build starts with the use cases
 /// (`wiring::lookups`); while no table is complete and none is being built (that build failed),
 /// a build is tried again, waiting twice as long each time up to a minute (hashed lookups answer
-/// 503 meanwhile). Then a new pepper is made whenever `hashing.rotationPolicy` asks; the
+/// 503 meanwhile). Then the pepper the store publishes is followed when another process
+/// published it, and a new pepper is made whenever `hashing.rotationPolicy` asks; the
 /// published pepper and its table answer throughout a rotation.
 async fn lookup_maintenance(index: Arc<HashIndex>) {
     let mut retry = ROTATION_CHECK_PERIOD;
@@ -289,6 +290,16 @@ async fn lookup_maintenance(index: Arc<HashIndex>) {
             continue;
         }
         retry = ROTATION_CHECK_PERIOD;
+        // A pepper published by `verity admin pepper rotate` or another instance: followed
+        // within this period plus the time to build its table (docs/admin.md).
+        match index.follow_stored_pepper().await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "following the stored lookup pepper failed; the current pepper keeps answering, retried in a second");
+                continue;
+            }
+        }
         if index.rotation_due()
             && let Err(error) = index.rebuild(Rebuild::NewPepper).await
         {
