@@ -1,6 +1,7 @@
 //! The services implementing the driving ports on top of the driven ones.
 
 mod accounts;
+mod admin;
 mod association;
 mod authentication;
 mod backends;
@@ -30,6 +31,7 @@ mod test_support;
 pub use accounts::{
     AccountService, AccountSettings, DEFAULT_ACCOUNT_CACHE_CAPACITY, DEFAULT_ACCOUNT_CACHE_LIFETIME,
 };
+pub use admin::{AdminDeps, AdminService, AdminSettings};
 pub use association::{AssociationService, AssociationSettings};
 pub use authentication::AuthenticationService;
 pub use backends::Backends;

@@ -101,7 +101,7 @@ pub use signed_invite::SignedInvite;
 pub use signed_json::{InvalidSignedJson, JsonObject, NotAJsonObject, SignatureRef, SignedJson};
 pub use signing::{SigningError, VerificationError, sign_json, verify_json};
 pub use threepid::{InvalidThreePid, ThreePid};
-pub use time::Timestamp;
+pub use time::{Timestamp, UtcTime};
 pub use user_directory::{
     DEFAULT_SEARCH_LIMIT, DirectoryEntry, DirectoryResults, HomeserverAccessToken,
     InvalidSearchTerm, MAX_HOMESERVER_TOKEN_CHARS, MAX_SEARCH_LIMIT, MAX_SEARCH_TERM_CHARS,

@@ -2,6 +2,7 @@
 //!
 //! This is the only crate that knows every concrete adapter.
 
+pub mod admin;
 pub mod config;
 pub mod import;
 pub mod reload;

@@ -51,6 +51,9 @@ enum Command {
     /// Import another identity server's deployment into Verity's store and key store.
     #[command(subcommand)]
     Import(verity::import::cli::ImportCommand),
+    /// Operator's commands on the store and key directory: bindings, invites, the lookup
+    /// pepper, signing keys (docs/admin.md).
+    Admin(verity::admin::AdminArgs),
 }
 
 /// Exit code for configuration errors, as mxisd/ma1sd use.
@@ -58,8 +61,10 @@ const CONFIG_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Import(command)) = cli.command {
-        return verity::import::cli::run(command, cli.config);
+    match cli.command {
+        Some(Command::Import(command)) => return verity::import::cli::run(command, cli.config),
+        Some(Command::Admin(args)) => return verity::admin::run(args, cli.config),
+        None => {}
     }
     let path = config::locate(cli.config);
     let mut loaded = match config::load(&path) {

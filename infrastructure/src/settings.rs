@@ -319,6 +319,9 @@ pub struct InternalSettings {
     /// `server.internal.secret`: when set, every request must carry it as `Authorization:
     /// Bearer <secret>` (the stock kamax module sends none).
     pub secret: Option<Secret>,
+    /// `server.internal.bindApi` (default false): serve Sydent's internal bind API, which binds
+    /// and unbinds any 3PID without proof, on this listener.
+    pub bind_api: bool,
 }
 
 /// `key.*`

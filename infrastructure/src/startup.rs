@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use verity_adapter_http::{AppEndpoint, BoundServer, HttpDeps, InternalDeps, SharedSecret};
 use verity_adapter_sql::SqlStore;
-use verity_application::ports::driving::Authentication;
+use verity_application::ports::driving::{Association, Authentication};
 use verity_application::usecases::{BindingFollower, HashIndex, Rebuild};
 
 use crate::settings::{Settings, StorageSettings};
@@ -166,6 +166,11 @@ async fn internal_listener(
             .authentication
             .clone()
             .map(|authentication| authentication as Arc<dyn Authentication>),
+        // Sydent's internal bind API: only when the operator asked for it (it binds any 3PID
+        // without proof), through the same use case as every bind.
+        association: internal
+            .bind_api
+            .then(|| use_cases.association.clone() as Arc<dyn Association>),
         secret: internal
             .secret
             .as_ref()
@@ -174,9 +179,14 @@ async fn internal_listener(
     };
     match internal.enabled {
         Some(false) => {
-            if deps.serves_anything() {
+            if deps.authentication.is_some() {
                 tracing::info!(
                     "server.internal.enabled is false: check_credentials is not served, so the homeserver's password provider cannot log users in through Verity"
+                );
+            }
+            if internal.bind_api {
+                tracing::warn!(
+                    "server.internal.bindApi is true but server.internal.enabled is false: Sydent's internal bind API is not served"
                 );
             }
             return Ok(None);
@@ -187,7 +197,9 @@ async fn internal_listener(
     let (host, port) = (&internal.hostname, internal.port);
     let server = match BoundServer::bind(host, port).await {
         Ok(server) => server,
-        Err(error) if internal.enabled.is_none() => {
+        // Asked for explicitly (the listener, or the bind API a script relies on): a taken port
+        // stops the start.
+        Err(error) if internal.enabled.is_none() && !internal.bind_api => {
             tracing::warn!(%error, "cannot listen on {host}:{port} (server.internal.hostname, server.internal.port): check_credentials is not served; set another port, or server.internal.enabled: false");
             return Ok(None);
         }
@@ -197,6 +209,14 @@ async fn internal_listener(
             });
         }
     };
+    if internal.bind_api {
+        let address = server.local_addr();
+        if deps.secret.is_none() && !address.ip().is_loopback() {
+            tracing::warn!(%address, "Sydent's internal bind API is served beyond this host without server.internal.secret: whoever reaches the internal listener can bind any 3PID to any Matrix ID");
+        } else {
+            tracing::info!(%address, "Sydent's internal bind API is served on the internal listener (server.internal.bindApi)");
+        }
+    }
     if deps.secret.is_none() && !private(server.local_addr().ip()) {
         tracing::warn!(address = %server.local_addr(), "the internal listener is reachable beyond this host and private networks without server.internal.secret: whoever reaches it can check passwords (within ratelimit.login)");
     }
@@ -254,7 +274,8 @@ const BUILD_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 /// Keeps the lookup hash table in the background. Its first build starts with the use cases
 /// (`wiring::lookups`); while no table is complete and none is being built (that build failed),
 /// a build is tried again, waiting twice as long each time up to a minute (hashed lookups answer
-/// 503 meanwhile). Then a new pepper is made whenever `hashing.rotationPolicy` asks; the
+/// 503 meanwhile). Then the pepper the store publishes is followed when another process
+/// published it, and a new pepper is made whenever `hashing.rotationPolicy` asks; the
 /// published pepper and its table answer throughout a rotation.
 async fn lookup_maintenance(index: Arc<HashIndex>) {
     let mut retry = ROTATION_CHECK_PERIOD;
@@ -274,6 +295,16 @@ async fn lookup_maintenance(index: Arc<HashIndex>) {
             continue;
         }
         retry = ROTATION_CHECK_PERIOD;
+        // A pepper published by `verity admin pepper rotate` or another instance: followed
+        // within this period plus the time to build its table (docs/admin.md).
+        match index.follow_stored_pepper().await {
+            Ok(true) => continue,
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(error = %error, source = ?std::error::Error::source(&error), "following the stored lookup pepper failed; the current pepper keeps answering, retried in a second");
+                continue;
+            }
+        }
         if index.rotation_due()
             && let Err(error) = index.rebuild(Rebuild::NewPepper).await
         {

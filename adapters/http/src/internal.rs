@@ -3,8 +3,9 @@
 //!
 //! Today: the homeserver's password provider (`POST
 //! /_matrix-internal/identity/v1/check_credentials`, the protocol of mxisd/ma1sd's REST auth
-//! module for Synapse) and the profile roles (`GET /_matrix-internal/profile/v1/{userId}`). The
-//! listener is generic: other internal services (Sydent's internal bind API) join it here.
+//! module for Synapse), the profile roles (`GET /_matrix-internal/profile/v1/{userId}`), and,
+//! when the operator turns it on, Sydent's internal bind API (`POST
+//! /_matrix/identity/internal/{bind,unbind}`, `sydent.rs`).
 //!
 //! No CORS (a web page must not reach it through a user's browser); an optional shared secret
 //! (`Authorization: Bearer <secret>`, compared in constant time) for operators whose module can
@@ -12,6 +13,7 @@
 //! logs paths only (the password is in the body).
 mod credentials;
 mod secret;
+mod sydent;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,12 +22,13 @@ use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
 use poem::{EndpointExt, Response, Route, get, post};
-use verity_application::ports::driving::Authentication;
+use verity_application::ports::driving::{Association, Authentication};
 
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
 use crate::middleware::{AccessLog, BodyGuard, SecurityHeaders};
 
 pub use credentials::{CHECK_CREDENTIALS_PATH, PROFILE_PATH};
+pub use sydent::{INTERNAL_BIND_PATH, INTERNAL_UNBIND_PATH};
 
 /// `server.internal.secret`: `Debug` never prints it.
 #[derive(Clone, PartialEq, Eq)]
@@ -56,6 +59,9 @@ impl fmt::Debug for SharedSecret {
 pub struct InternalDeps {
     /// Logins and profiles; `None`: `check_credentials` and the profiles are not served.
     pub authentication: Option<Arc<dyn Authentication>>,
+    /// Sydent's internal bind API, which binds and unbinds without any proof; `None` (the
+    /// default, `server.internal.bindApi: false`): not served.
+    pub association: Option<Arc<dyn Association>>,
     /// `server.internal.secret`: when set, every request must carry it.
     pub secret: Option<SharedSecret>,
     /// `server.maxBodySize`.
@@ -65,7 +71,7 @@ pub struct InternalDeps {
 impl InternalDeps {
     /// Whether anything is served (otherwise the listener need not start).
     pub fn serves_anything(&self) -> bool {
-        self.authentication.is_some()
+        self.authentication.is_some() || self.association.is_some()
     }
 }
 
@@ -81,6 +87,17 @@ pub fn internal_app(deps: &InternalDeps) -> BoxEndpoint<'static, Response> {
             .at(
                 PROFILE_PATH,
                 get(credentials::roles).data(authentication.clone()),
+            );
+    }
+    if let Some(association) = &deps.association {
+        routes = routes
+            .at(
+                INTERNAL_BIND_PATH,
+                post(sydent::bind).data(association.clone()),
+            )
+            .at(
+                INTERNAL_UNBIND_PATH,
+                post(sydent::unbind).data(association.clone()),
             );
     }
     routes
@@ -102,3 +119,7 @@ pub fn internal_app(deps: &InternalDeps) -> BoxEndpoint<'static, Response> {
 #[cfg(test)]
 #[path = "internal_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "internal_sydent_tests.rs"]
+mod sydent_tests;

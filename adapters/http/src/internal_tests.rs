@@ -19,6 +19,7 @@ use crate::AppEndpoint;
 fn client(authentication: MockAuthentication, secret: Option<&str>) -> TestClient<AppEndpoint> {
     let deps = InternalDeps {
         authentication: Some(Arc::new(authentication) as Arc<dyn Authentication>),
+        association: None,
         secret: secret.and_then(SharedSecret::new),
         max_body_bytes: 4096,
     };

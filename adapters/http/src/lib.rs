@@ -23,7 +23,8 @@ pub use api::{Api, openapi_service};
 pub use app::{HttpConfig, OPENAPI_JSON_PATH, OPENAPI_YAML_PATH, app};
 pub use deps::HttpDeps;
 pub use internal::{
-    CHECK_CREDENTIALS_PATH, InternalDeps, PROFILE_PATH, SharedSecret, internal_app,
+    CHECK_CREDENTIALS_PATH, INTERNAL_BIND_PATH, INTERNAL_UNBIND_PATH, InternalDeps, PROFILE_PATH,
+    SharedSecret, internal_app,
 };
 pub use pages::{CustomPage, PageSyntax, SharedViews, Views};
 pub use server::BoundServer;

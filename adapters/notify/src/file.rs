@@ -182,41 +182,20 @@ async fn write_new(path: &Path, content: &[u8]) -> std::io::Result<()> {
     file.sync_all().await
 }
 
-/// A UTC date and time, enough for file names and `Date:` lines without a date crate.
-struct Utc {
-    year: i64,
-    month: u32,
-    day: u32,
-    weekday: usize,
-    hour: u64,
-    minute: u64,
-    second: u64,
+/// A UTC date and time (the domain's calendar), as file names and `Date:` lines write it.
+struct Utc(verity_domain::UtcTime);
+
+impl std::ops::Deref for Utc {
+    type Target = verity_domain::UtcTime;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl Utc {
     fn from_unix(seconds: u64) -> Self {
-        let days = i64::try_from(seconds / 86_400).unwrap_or_default();
-        let rest = seconds % 86_400;
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
-        let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        Self {
-            year,
-            month,
-            day,
-            // 1970-01-01 was a Thursday.
-            weekday: usize::try_from((days + 4).rem_euclid(7)).unwrap_or_default(),
-            hour: rest / 3600,
-            minute: rest % 3600 / 60,
-            second: rest % 60,
-        }
+        Self(verity_domain::UtcTime::from_unix(seconds))
     }
 
     /// `20261128T101502`

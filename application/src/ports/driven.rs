@@ -27,7 +27,7 @@ mod session_store;
 mod signer;
 
 pub use account_store::{AccountStore, TermsStore};
-pub use binding_store::{BindingChange, BindingStore};
+pub use binding_store::{BindingChange, BindingStore, StoredBinding};
 pub use clock::Clock;
 pub use credentials::{AccountName, PasswordVerdict, PasswordVerifier, ProfileSource};
 pub use directory_search::DirectorySearch;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use verity_domain::{
     Association, ClientSecret, JsonObject, ServerName, SessionError, SessionId, SessionRules,
-    SignedAssociation, UserId, ValidatedThreePid, ValidationSession, bind_object,
+    SignedAssociation, Timestamp, UserId, ValidatedThreePid, ValidationSession, bind_object,
 };
 
 use self::remote::Forwarded;
@@ -14,7 +14,9 @@ use crate::ports::driven::{
     Binding, BindingStore, Clock, HomeserverClient, HomeserverError, IndexError, IndexRefresh,
     PendingInvites, RateLimiter, RemoteIdentityServers, SessionStore, Signer,
 };
-use crate::ports::driving::{self, AssociationError, Bind, SignedRequest, Unbind, UnbindProof};
+use crate::ports::driving::{
+    self, Actor, AssociationError, Bind, SignedRequest, Unbind, UnbindProof,
+};
 
 /// What the association use case needs from configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,19 +232,11 @@ impl driving::Association for AssociationService {
             user_id: request.user_id,
         };
         let now = self.clock.now();
-        if let Some(bindings) = &self.bindings {
-            bindings.bind(&binding, now).await?;
-            self.index.refresh(&binding.threepid).await?;
-        }
+        self.store_binding(&binding, now).await?;
         self.record_local_bind(&mut session, &binding.user_id)
             .await?;
         tracing::info!(sid = %request.sid, medium = %binding.threepid.medium(), "3PID bound");
-        let association = Association::vouched_at(binding.threepid, binding.user_id, now);
-        let object = self.with_pending_invites(&association).await;
-        Ok(SignedAssociation::signed_by(
-            &association,
-            self.signer.sign(&object)?,
-        )?)
+        self.sign_bound(binding, now).await
     }
 
     async fn unbind(&self, request: Unbind) -> Result<(), AssociationError> {
@@ -279,16 +273,93 @@ impl driving::Association for AssociationService {
             threepid: request.threepid,
             user_id: request.user_id,
         };
+        let removed = self.remove_binding(&binding).await?;
+        tracing::info!(proof, medium = %binding.threepid.medium(), removed, "3PID unbound");
+        self.notify_unbound(&binding.threepid).await;
+        Ok(())
+    }
+
+    async fn bind_vouched(
+        &self,
+        binding: Binding,
+        actor: &Actor,
+    ) -> Result<SignedAssociation, AssociationError> {
+        let now = self.clock.now();
+        self.store_binding(&binding, now).await?;
+        // The operator's audit trail: who bound what (the address is the operator's own data).
+        tracing::info!(
+            %actor,
+            medium = %binding.threepid.medium(),
+            address = binding.threepid.address(),
+            mxid = %binding.user_id,
+            "3PID bound by the operator"
+        );
+        self.sign_bound(binding, now).await
+    }
+
+    async fn unbind_vouched(
+        &self,
+        binding: Binding,
+        actor: &Actor,
+    ) -> Result<bool, AssociationError> {
+        let removed = self.remove_binding(&binding).await?;
+        tracing::info!(
+            %actor,
+            medium = %binding.threepid.medium(),
+            address = binding.threepid.address(),
+            mxid = %binding.user_id,
+            removed,
+            "3PID unbound by the operator"
+        );
+        // Only a removal is told: nothing changed for the owner otherwise.
+        if removed {
+            self.notify_unbound(&binding.threepid).await;
+        }
+        Ok(removed)
+    }
+}
+
+impl AssociationService {
+    /// Stores `binding` at `now` (when Verity's binding store is on) and brings the lookup table
+    /// in step; the store records the change for the other instances in the same transaction.
+    async fn store_binding(
+        &self,
+        binding: &Binding,
+        now: Timestamp,
+    ) -> Result<(), AssociationError> {
+        if let Some(bindings) = &self.bindings {
+            bindings.bind(binding, now).await?;
+            self.index.refresh(&binding.threepid).await?;
+        }
+        Ok(())
+    }
+
+    /// The association of a stored `binding`, vouched for at `now`, with the pending invites of
+    /// its 3PID signed and queued, signed with the server's key.
+    async fn sign_bound(
+        &self,
+        binding: Binding,
+        now: Timestamp,
+    ) -> Result<SignedAssociation, AssociationError> {
+        let association = Association::vouched_at(binding.threepid, binding.user_id, now);
+        let object = self.with_pending_invites(&association).await;
+        Ok(SignedAssociation::signed_by(
+            &association,
+            self.signer.sign(&object)?,
+        )?)
+    }
+
+    /// Removes `binding` from Verity's binding store (nothing when it is off) and, when one was
+    /// removed, brings the lookup table in step. Says whether one was removed.
+    async fn remove_binding(&self, binding: &Binding) -> Result<bool, AssociationError> {
         let removed = match &self.bindings {
-            Some(bindings) => bindings.unbind(&binding, self.clock.now()).await?,
+            Some(bindings) => bindings.unbind(binding, self.clock.now()).await?,
             None => false,
         };
         if removed {
             self.index.refresh(&binding.threepid).await?;
         }
-        tracing::info!(proof, medium = %binding.threepid.medium(), removed, "3PID unbound");
-        self.notify_unbound(&binding.threepid).await;
-        Ok(())
+        Ok(removed)
     }
 }
 
@@ -309,3 +380,7 @@ mod invites_tests;
 #[cfg(test)]
 #[path = "association_notify_tests.rs"]
 mod notify_tests;
+
+#[cfg(test)]
+#[path = "association_vouched_tests.rs"]
+mod vouched_tests;

@@ -33,6 +33,8 @@ use crate::ports::driven::{
 
 pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unanswered};
 
+#[path = "hash_index_follow.rs"]
+mod follow;
 #[path = "hash_fill.rs"]
 mod hash_fill;
 #[path = "hash_table.rs"]
@@ -73,6 +75,14 @@ pub struct HashIndex {
     /// Where the binding changes are recorded, when complete tables are saved for the next
     /// start ([`with_saved_tables`](Self::with_saved_tables)).
     saving: Option<Arc<dyn BindingStore>>,
+}
+
+/// The table a rebuild makes.
+enum Target {
+    /// The next table of this kind.
+    Kind(Rebuild),
+    /// The table the store publishes (`hash_index_follow.rs`).
+    Stored(HashTable),
 }
 
 /// Clears the rebuilding flag however the rebuild ends.
@@ -248,12 +258,22 @@ impl HashIndex {
     /// # Errors
     /// [`IndexError`] when the store or a backend fails.
     pub async fn rebuild(&self, kind: Rebuild) -> Result<bool, IndexError> {
+        self.rebuild_to(Target::Kind(kind)).await
+    }
+
+    /// [`rebuild`](Self::rebuild) into the table `target` names: the next one of its kind, or a
+    /// table already published in the store by someone else (`hash_index_follow.rs`), which is
+    /// then not published again (a later publication may have replaced it meanwhile).
+    async fn rebuild_to(&self, target: Target) -> Result<bool, IndexError> {
         if !self.settings.enabled || self.rebuilding.swap(true, Ordering::AcqRel) {
             return Ok(false);
         }
         let _guard = RebuildGuard(&self.rebuilding);
         let published = self.published();
-        let table = self.next_table(published.as_ref(), kind);
+        let (table, stored) = match target {
+            Target::Kind(kind) => (self.next_table(published.as_ref(), kind), false),
+            Target::Stored(table) => (table, true),
+        };
         {
             let _writes = self.writes.lock().await;
             self.write_state().building = Some(Building {
@@ -282,7 +302,7 @@ impl HashIndex {
             write(&mut entries, &table.pepper, &threepid, user.as_ref())?;
         }
         let new_pepper = published.as_ref().is_none_or(|p| p.pepper != table.pepper);
-        if new_pepper {
+        if new_pepper && !stored {
             // Stored before clients are given it: a restart then finds it.
             self.hashes.publish(&table).await?;
         }
@@ -328,7 +348,15 @@ impl HashIndex {
         let swept = if published {
             Ok(())
         } else {
-            self.hashes.publish(table).await
+            // Only while the store still publishes this pepper: a rotation made meanwhile
+            // elsewhere (`verity admin pepper rotate`) must not be undone; it is followed next.
+            match self.hashes.published().await {
+                Ok(Some(stored)) if stored.pepper == table.pepper => {
+                    self.hashes.publish(table).await
+                }
+                Ok(_) => Ok(()),
+                Err(error) => Err(error),
+            }
         };
         let pruned = self.hashes.prune_other_peppers(&table.pepper).await;
         match (swept, pruned) {
@@ -465,3 +493,7 @@ fn failed(error: FillError) -> IndexError {
 #[cfg(test)]
 #[path = "hash_index_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "hash_index_follow_tests.rs"]
+mod follow_tests;

@@ -79,6 +79,30 @@ impl InviteStore for FakeInviteStore {
             .collect())
     }
 
+    async fn page(
+        &self,
+        after: Option<InviteToken>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError> {
+        Ok(self
+            .all()
+            .into_iter()
+            .filter(|i| after.as_ref().is_none_or(|after| &i.token > after))
+            .take(limit as usize)
+            .collect())
+    }
+
+    async fn expire(&self, token: &InviteToken, at: Timestamp) -> Result<bool, StoreError> {
+        let mut invites = self.invites.lock().unwrap();
+        let Some(invite) = invites.get_mut(token) else {
+            return Ok(false);
+        };
+        if !invite.is_expired(at) {
+            invite.expires_at = Some(at);
+        }
+        Ok(true)
+    }
+
     async fn ephemeral_key_in_use(
         &self,
         key: &PublicKey,

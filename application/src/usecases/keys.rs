@@ -125,7 +125,7 @@ impl KeyService {
 }
 
 /// Makes, stores and logs a new valid regular key.
-async fn generate(
+pub(super) async fn generate(
     store: &dyn KeyStore,
     secrets: &dyn SecretGenerator,
     clock: &dyn Clock,

@@ -1,6 +1,7 @@
 //! `server.internal.*` (Verity only): the internal listener, where the homeserver's password
 //! provider calls `check_credentials` (and, later, what else only the operator's own servers
-//! may call). Loopback by default, never the public listener. See docs/authentication.md.
+//! may call: Sydent's internal bind API, when `bindApi` turns it on). Loopback by default, never
+//! the public listener. See docs/authentication.md and docs/admin.md.
 use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,8 @@ pub struct RawInternal {
     pub hostname: Option<Text>,
     pub port: Option<Int<u16>>,
     pub secret: Option<Text>,
+    /// Sydent's internal bind API (`internalapi.http.port` in sydent.conf turned it on there).
+    pub bind_api: Option<Flag>,
 }
 
 /// Resolves the section.
@@ -47,6 +50,7 @@ pub fn resolve(raw: Option<RawInternal>) -> Result<InternalSettings, ConfigError
         hostname,
         port: raw.port.map_or(DEFAULT_INTERNAL_PORT, |Int(port)| port),
         secret,
+        bind_api: raw.bind_api.is_some_and(|Flag(on)| on),
     })
 }
 
@@ -59,6 +63,8 @@ pub struct InternalDump {
     port: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<&'static str>,
+    #[serde(rename = "bindApi")]
+    bind_api: bool,
 }
 
 pub fn dump(settings: &InternalSettings) -> InternalDump {
@@ -67,5 +73,6 @@ pub fn dump(settings: &InternalSettings) -> InternalDump {
         hostname: settings.hostname.clone(),
         port: settings.port,
         secret: settings.secret.as_ref().map(|_| REDACTED),
+        bind_api: settings.bind_api,
     }
 }

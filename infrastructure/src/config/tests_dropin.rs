@@ -300,3 +300,16 @@ fn an_override_changes_verity_s_level_and_keeps_logging_root() {
     );
     assert_eq!(without.with_app_level("info").filter, "info");
 }
+
+#[test]
+fn sydents_internal_bind_api_is_off_unless_turned_on_and_is_dumped() {
+    let off = super::tests::parsed("matrix: {domain: example.org}\n");
+    assert!(!off.settings.server.internal.bind_api);
+    let on = super::tests::parsed(
+        "matrix: {domain: example.org}\nserver: {internal: {bindApi: true}}\n",
+    );
+    assert!(on.settings.server.internal.bind_api);
+    assert!(on.warnings.is_empty(), "{:?}", on.warnings);
+    let dumped = crate::config::effective_yaml(&on.settings);
+    assert!(dumped.contains("bindApi: true"), "{dumped}");
+}

@@ -145,8 +145,10 @@ pub struct SydentHttp {
     pub verify_federation_certs: bool,
     /// `obey_x_forwarded_for`.
     pub obey_x_forwarded_for: bool,
-    /// `internalapi.http.port`, when set.
+    /// `internalapi.http.port`, when set (Sydent's internal bind API is then served).
     pub internal_port: Option<u16>,
+    /// `internalapi.http.bind_address` (default `::1`).
+    pub internal_bind_address: String,
     /// `replication.https.certfile` is set (Sydent then serves replication).
     pub replication_enabled: bool,
     /// `[peer.<name>]` sections: replication peers.

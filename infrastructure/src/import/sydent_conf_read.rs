@@ -285,6 +285,7 @@ pub(super) fn http(conf: &Resolved) -> Result<SydentHttp, SydentConfError> {
         verify_federation_certs: boolean(conf, "http", "federation.verifycerts")?,
         obey_x_forwarded_for: boolean(conf, "http", "obey_x_forwarded_for")?,
         internal_port,
+        internal_bind_address: conf.get("http", "internalapi.http.bind_address")?,
         replication_enabled: !conf.get("http", "replication.https.certfile")?.is_empty(),
         peers: conf
             .ini

@@ -400,3 +400,25 @@ mod yaml_round_trip;
 
 #[path = "sydent_conf_tests_sydent.rs"]
 mod real_sydent;
+
+#[test]
+fn sydents_internal_api_becomes_verity_s_bind_api_on_the_same_address_and_port() {
+    let text = OPERATOR.replace(
+        "[http]\n",
+        "[http]\ninternalapi.http.port = 8099\ninternalapi.http.bind_address = 127.0.0.2\n",
+    );
+    let conf = SydentConf::parse(&text).unwrap();
+    let yaml = verity_yaml(&conf);
+    let settings = crate::config::parse(&yaml).unwrap().settings;
+    let internal = &settings.server.internal;
+    assert!(internal.bind_api);
+    assert_eq!(
+        (internal.hostname.as_str(), internal.port),
+        ("127.0.0.2", 8099)
+    );
+    // Without the port, Sydent did not serve it, and neither does Verity.
+    let plain = crate::config::parse(&verity_yaml(&SydentConf::parse(OPERATOR).unwrap()))
+        .unwrap()
+        .settings;
+    assert!(!plain.server.internal.bind_api);
+}

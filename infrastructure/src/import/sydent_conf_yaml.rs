@@ -126,6 +126,16 @@ pub fn verity_yaml_with(conf: &SydentConf, extras: &YamlExtras) -> String {
             );
         }
     }
+    if let Some(port) = conf.http.internal_port {
+        let _ = writeln!(
+            y,
+            "  internal:    # Sydent's internal bind API (docs/admin.md): no authentication, keep it private
+    bindApi: true
+    hostname: {}    # [http] internalapi.http.bind_address
+    port: {port}    # [http] internalapi.http.port",
+            q(&conf.http.internal_bind_address)
+        );
+    }
     let key_path = extras
         .key_path
         .as_deref()
@@ -360,9 +370,6 @@ fn write_not_taken(y: &mut String, conf: &SydentConf) {
         lines.push(format!(
             "[email] email.hostname ({host}): Verity's SMTP client names itself"
         ));
-    }
-    if conf.http.internal_port.is_some() {
-        lines.push("[http] internalapi.http.*: Verity has no internal bind API".to_owned());
     }
     if conf.http.replication_enabled || !conf.http.peers.is_empty() {
         lines.push(format!(

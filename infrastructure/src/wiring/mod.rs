@@ -1,5 +1,6 @@
 //! Turning settings into adapters and use cases: the only place that knows every concrete type.
 //! One file per area; `use_cases` tells which use case gets which adapter, in order.
+pub(crate) mod admin;
 mod authentication;
 mod invites;
 pub(crate) mod limits;
@@ -282,7 +283,7 @@ fn validation(
 
 /// Opens the key store at `key.path` (created when missing, `:memory:` in memory) and settles the
 /// signing key, making one on first start.
-async fn keys(
+pub(super) async fn keys(
     settings: &Settings,
     secrets: &dyn SecretGenerator,
     clock: &dyn Clock,

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod admin_cli;
 mod browser;
 mod crash_safety;
 mod deployment;
@@ -18,6 +19,7 @@ mod import_ma1sd;
 mod import_sydent;
 mod import_sydent_invites;
 mod instances;
+mod internal_bind;
 mod invite_blocklist;
 mod invites;
 mod keys;

@@ -11,12 +11,13 @@ use sea_orm::{
 };
 use verity_application::ports::driven::{
     BackendError, Binding, BindingChange, BindingStore, FeedCursor, FeedRows, IdentityBackend,
-    Published, StoreError,
+    Published, StoreError, StoredBinding,
 };
 use verity_domain::{Medium, SignedAssociation, ThreePid, Timestamp, UserId};
 
 use crate::errors::{from_column, from_db, to_column};
 
+mod admin;
 mod copy;
 pub(crate) mod entity;
 mod feed;
@@ -169,6 +170,14 @@ impl BindingStore for SeaOrmBindingStore {
         .map_err(from_db)?
         .map(|row| from_row(&row).map(|binding| binding.user_id))
         .transpose()
+    }
+
+    async fn stored(&self, threepid: &ThreePid) -> Result<Option<StoredBinding>, StoreError> {
+        self.stored_row(threepid).await
+    }
+
+    async fn of_user(&self, user_id: &UserId) -> Result<Vec<StoredBinding>, StoreError> {
+        self.rows_of_user(user_id).await
     }
 
     async fn feed(&self, after: Option<ThreePid>, limit: u32) -> Result<Vec<Binding>, StoreError> {

@@ -14,6 +14,8 @@
 //! contract suite of `verity-application` on it, on every database.
 
 mod accounts;
+mod admin_bindings;
+mod admin_invites;
 mod binding_changes;
 mod bindings;
 mod database;
@@ -124,6 +126,9 @@ contract_suite! {
         concurrent_binds_of_one_3pid_leave_exactly_one,
         concurrent_binds_and_unbinds_end_as_each_3pid_last_left_it,
     ],
+    admin_bindings(db => &db.bindings()): [
+        a_binding_is_read_with_when_it_was_made_and_the_bindings_of_a_user_in_order,
+    ],
     binding_changes(db => &db.bindings()): [
         an_empty_store_has_no_changes,
         binds_and_unbinds_that_removed_a_binding_are_recorded_in_order,
@@ -163,6 +168,10 @@ contract_suite! {
         a_claim_holds_the_invite_until_it_runs_out_and_then_another_may_take_it,
         concurrent_claims_of_one_invite_let_exactly_one_through,
         concurrent_delivery_passes_deliver_each_due_invite_exactly_once,
+    ],
+    admin_invites(db => &db.invites()): [
+        every_invite_is_paged_in_token_order_expired_and_bound_ones_included,
+        an_expired_invite_is_gone_from_every_query_and_an_earlier_expiry_is_kept,
     ],
     import(db => &db): [
         imported_bindings_are_served_with_their_times_and_signed_association,

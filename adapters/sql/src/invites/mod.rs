@@ -180,6 +180,41 @@ impl InviteStore for SeaOrmInviteStore {
         rows.into_iter().map(from_row).collect()
     }
 
+    async fn page(
+        &self,
+        after: Option<InviteToken>,
+        limit: u32,
+    ) -> Result<Vec<Invite>, StoreError> {
+        let mut query = Entity::find()
+            .order_by_asc(Column::Token)
+            .limit(u64::from(limit));
+        if let Some(after) = after {
+            query = query.filter(Column::Token.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(from_db)?;
+        rows.into_iter().map(from_row).collect()
+    }
+
+    async fn expire(&self, token: &InviteToken, at: Timestamp) -> Result<bool, StoreError> {
+        let at = millis(at, "expires_at")?;
+        // One conditional statement: an invite that expires earlier keeps its expiry.
+        Entity::update_many()
+            .col_expr(Column::ExpiresAt, Expr::value(at))
+            .filter(Column::Token.eq(token.as_str()))
+            .filter(live(at))
+            .exec(&self.db)
+            .await
+            .map_err(from_db)?;
+        let exists = Entity::find_by_id(token.as_str().to_owned())
+            .select_only()
+            .column(Column::Token)
+            .into_tuple::<String>()
+            .one(&self.db)
+            .await
+            .map_err(from_db)?;
+        Ok(exists.is_some())
+    }
+
     async fn ephemeral_key_in_use(
         &self,
         key: &PublicKey,

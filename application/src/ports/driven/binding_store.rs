@@ -16,6 +16,18 @@ pub struct BindingChange {
     pub at: Timestamp,
 }
 
+/// A binding as the store holds it, for the operator (`verity admin bindings`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBinding {
+    /// The binding.
+    pub binding: Binding,
+    /// When it was last bound (an imported binding: when the other server bound it).
+    pub bound_at: Timestamp,
+    /// Whether it was imported from another server with the signed association it handed out
+    /// (`verity import sydent`); a bind made here since replaced it.
+    pub imported: bool,
+}
+
 /// Verity's own record of the 3PIDs users bound through `/3pid/bind` (mxisd stored none, so its
 /// lookups only knew what a backend such as Synapse's database knew).
 ///
@@ -39,6 +51,18 @@ pub trait BindingStore: Send + Sync {
     /// # Errors
     /// [`StoreError::Corrupt`] when the stored row is not a valid binding.
     async fn find(&self, threepid: &ThreePid) -> Result<Option<UserId>, StoreError>;
+
+    /// The binding of `threepid` as stored, if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the stored row is not a valid binding.
+    async fn stored(&self, threepid: &ThreePid) -> Result<Option<StoredBinding>, StoreError>;
+
+    /// Every binding to `user_id`, by (medium, address).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when a stored row is not a valid binding.
+    async fn of_user(&self, user_id: &UserId) -> Result<Vec<StoredBinding>, StoreError>;
 
     /// One page of every binding, ordered by (medium, address), strictly after `after` (from the
     /// beginning when `None`), at most `limit` long; an empty page means the end.

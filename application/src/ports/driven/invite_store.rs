@@ -39,6 +39,16 @@ pub trait InviteStore: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Invite>, StoreError>;
 
+    /// At most `limit` invites in token order after `after` (from the first when `None`), in any
+    /// state, expired or not: every invite the store holds (`verity admin invites list`).
+    async fn page(&self, after: Option<InviteToken>, limit: u32)
+    -> Result<Vec<Invite>, StoreError>;
+
+    /// Makes the invite expire at `at`, unless it expires earlier; says whether it exists.
+    /// An expired invite is gone for every query that takes a time at or after `at`: it is
+    /// neither signed on bind nor delivered, and purged with the others.
+    async fn expire(&self, token: &InviteToken, at: Timestamp) -> Result<bool, StoreError>;
+
     /// Whether an invite not expired at `now` has `key` as its ephemeral public key.
     async fn ephemeral_key_in_use(
         &self,

@@ -4,8 +4,8 @@ use verity_domain::{
     XMatrixAuth,
 };
 
-use crate::ports::driven::{BackendError, StoreError};
-use crate::ports::driving::RemoteFailure;
+use crate::ports::driven::{BackendError, Binding, StoreError};
+use crate::ports::driving::{Actor, RemoteFailure};
 
 /// `POST /3pid/bind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,4 +138,25 @@ pub trait Association: Send + Sync {
 
     /// Removes the binding of the 3PID to the user. Unbinding what is not bound succeeds.
     async fn unbind(&self, request: Unbind) -> Result<(), AssociationError>;
+
+    /// Binds `binding` without a validation session: the operator vouches for the 3PID (Sydent's
+    /// internal API). Otherwise as [`bind`](Self::bind) does: stored, the lookup table brought
+    /// in step, the pending invites signed, returned and queued for delivery, the association
+    /// signed. Logged with `actor`.
+    async fn bind_vouched(
+        &self,
+        binding: Binding,
+        actor: &Actor,
+    ) -> Result<SignedAssociation, AssociationError>;
+
+    /// Removes `binding` without any proof: the operator decides (Sydent's internal API,
+    /// `verity admin bindings remove`). Otherwise as [`unbind`](Self::unbind) does, whatever
+    /// `session.policy.unbind.enabled` says: the lookup table in step, the change recorded for
+    /// the other instances, the owner notified when notifications are on. Says whether a binding
+    /// was removed (a binding of the 3PID to another user is left alone). Logged with `actor`.
+    async fn unbind_vouched(
+        &self,
+        binding: Binding,
+        actor: &Actor,
+    ) -> Result<bool, AssociationError>;
 }
