@@ -72,6 +72,18 @@ dns:
 }
 
 impl Peers {
+    /// [`Peers::yaml`] with the homeserver's client API at `client_api` for the host the tests
+    /// call (`127.0.0.1`, `dns.overwrite.homeserver.client`): the routes Verity serves in front
+    /// of the homeserver (directory search, registration, room invites) pass requests on there.
+    pub fn yaml_with_client_api(&self, client_api: &str) -> String {
+        self.yaml().replace(
+            "    homeserver:\n      federation:",
+            &format!(
+                "    homeserver:\n      client:\n        - name: 127.0.0.1\n          value: '{client_api}'\n      federation:"
+            ),
+        )
+    }
+
     /// Waits (up to 10 s) for the next email and opens its first link on `app`, as the user's
     /// browser does; returns the page's status.
     pub async fn open_emailed_link(&self, app: &crate::TestApp) -> u16 {

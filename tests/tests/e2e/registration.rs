@@ -24,13 +24,7 @@ impl World {
     async fn start() -> Self {
         let homeserver = FakeClientApi::start().await;
         let peers = Peers::start().await;
-        let yaml = peers.yaml().replace(
-            "    homeserver:\n      federation:",
-            &format!(
-                "    homeserver:\n      client:\n        - name: 127.0.0.1\n          value: '{}'\n      federation:",
-                homeserver.url()
-            ),
-        );
+        let yaml = peers.yaml_with_client_api(&homeserver.url());
         let policy = "
 server:
   trustedProxies: ['127.0.0.1']

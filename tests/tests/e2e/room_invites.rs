@@ -21,13 +21,7 @@ impl World {
         homeserver.user("syt_alice", "@alice:example.org");
         homeserver.user("syt_mallory", "@mallory:example.org");
         let peers = Peers::start().await;
-        let yaml = peers.yaml().replace(
-            "    homeserver:\n      federation:",
-            &format!(
-                "    homeserver:\n      client:\n        - name: 127.0.0.1\n          value: '{}'\n      federation:",
-                homeserver.url()
-            ),
-        );
+        let yaml = peers.yaml_with_client_api(&homeserver.url());
         let policy = "
 invite:
   policy:

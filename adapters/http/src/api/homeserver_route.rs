@@ -33,12 +33,19 @@ pub(crate) fn route(http: &Request, version: &str) -> Result<HomeserverRoute, Ap
         "v3" | "unstable" => ClientApiVersion::V3,
         _ => return Err(unrecognized()),
     };
-    let host = http
-        .headers()
+    Ok(HomeserverRoute {
+        host: called_host(http),
+        version,
+    })
+}
+
+/// The host the client called (the `Host` the reverse proxy passed on), which selects the
+/// operator's entry for its homeserver; anything that is not `host[:port]` selects none.
+pub(crate) fn called_host(http: &Request) -> Option<ServerName> {
+    http.headers()
         .get(HOST)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| ServerName::parse(value).ok());
-    Ok(HomeserverRoute { host, version })
+        .and_then(|value| ServerName::parse(value).ok())
 }
 
 /// The body's bytes (as they will be passed on) and its fields: 400 `M_NOT_JSON` for anything

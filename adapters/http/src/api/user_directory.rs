@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use poem::Request;
-use poem::http::header::HOST;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 use verity_application::ports::driven::{ClientApiVersion, HomeserverRoute};
 use verity_application::ports::driving::{DirectoryError, UserDirectory};
-use verity_domain::{DirectoryResults, HomeserverAccessToken, SearchLimit, SearchTerm, ServerName};
+use verity_domain::{DirectoryResults, HomeserverAccessToken, SearchLimit, SearchTerm};
 
 use super::ApiTags;
 use super::auth::IdentityAuth;
@@ -92,13 +91,7 @@ impl UserDirectoryApi {
             HomeserverAccessToken::parse(&token).map_err(|_| DirectoryError::UnknownToken)?;
         let term = SearchTerm::parse(&body.search_term)?;
         let limit = SearchLimit::from_request(body.limit);
-        // The host the client called selects the operator's entry for its homeserver; anything
-        // that is not `host[:port]` selects none.
-        let host = request
-            .headers()
-            .get(HOST)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| ServerName::parse(value).ok());
+        let host = super::homeserver_route::called_host(request);
         let caller = self
             .directory
             .authenticate(token, HomeserverRoute { host, version })
