@@ -101,11 +101,18 @@ pub(crate) async fn validate(verity: &Verity, peers: &Peers, email: &str, secret
 /// Registers `@<localpart>:example.org` through the fake homeserver's OpenID token; a client
 /// sending the access token Verity issued.
 pub(crate) async fn register(verity: &Verity, peers: &Peers, localpart: &str) -> Client {
+    let token = registered_token(verity, peers, localpart).await;
+    verity.client_as(&token)
+}
+
+/// Registers `@<localpart>:<HOMESERVER>` with `verity` through an OpenID token the fake
+/// homeserver vouches for; the access token Verity issued.
+pub(crate) async fn registered_token(verity: &Verity, peers: &Peers, localpart: &str) -> String {
     let openid = format!("openid-{localpart}");
     peers
         .homeserver
         .add_user(&openid, &format!("@{localpart}:{HOMESERVER}"));
-    let token = verity
+    verity
         .client()
         .register_account(&types::OpenIdCredentials {
             access_token: openid,
@@ -116,8 +123,7 @@ pub(crate) async fn register(verity: &Verity, peers: &Peers, localpart: &str) ->
         .await
         .expect("register")
         .into_inner()
-        .token;
-    verity.client_as(&token)
+        .token
 }
 
 /// Verity's store, read with plain SQL.

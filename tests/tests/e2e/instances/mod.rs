@@ -10,9 +10,9 @@
 use std::time::{Duration, Instant};
 
 use verity_tests::client::types;
-use verity_tests::{Backend, Cluster, Deployment, HOMESERVER, Peers, Verity};
+use verity_tests::{Backend, Cluster, Deployment, Peers, Verity};
 
-use crate::crash_safety::{WAIT, next_mailed_link, open};
+use crate::crash_safety::{WAIT, next_mailed_link, open, registered_token as register};
 
 mod accounts;
 mod invites;
@@ -124,27 +124,6 @@ where
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Registers `@<localpart>:example.org` through `verity` with the fake homeserver's OpenID
-/// token; the access token Verity issued.
-async fn register(verity: &Verity, peers: &Peers, localpart: &str) -> String {
-    let openid = format!("openid-{localpart}");
-    peers
-        .homeserver
-        .add_user(&openid, &format!("@{localpart}:{HOMESERVER}"));
-    verity
-        .client()
-        .register_account(&types::OpenIdCredentials {
-            access_token: openid,
-            token_type: Some("Bearer".into()),
-            matrix_server_name: HOMESERVER.into(),
-            expires_in: Some(3600),
-        })
-        .await
-        .expect("register")
-        .into_inner()
-        .token
 }
 
 /// The `mxid` of `verity`'s v1 lookup of the email address (`null` when unbound).
