@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Serialize;
-use verity_adapter_exec::{ExecAuthConfig, ExecDirectoryConfig, ExecIdentityConfig};
+use verity_adapter_exec::{
+    ExecAuthConfig, ExecDirectoryConfig, ExecIdentityConfig, ExecProfileConfig,
+};
 use verity_adapter_http::{HttpConfig, Views};
 use verity_adapter_ldap::LdapConfig;
 use verity_adapter_limits::LimitSettings;
@@ -65,6 +67,9 @@ pub struct Settings {
     /// `exec.auth.*`: the operator's program checking passwords for the homeserver's logins;
     /// `None` unless `exec.auth.enabled` (or `exec.enabled`) and its `command` is set.
     pub exec_auth: Option<ExecAuthConfig>,
+    /// `exec.profile.*`: the operator's programs answering profiles (display name, 3PIDs,
+    /// roles); `None` unless `exec.profile.enabled` (or `exec.enabled`) and a program is set.
+    pub exec_profile: Option<ExecProfileConfig>,
     /// `rest.*`: the operator's HTTP service as an identity backend (ma1sd's REST store); `None`
     /// unless enabled.
     pub rest: Option<RestSettings>,

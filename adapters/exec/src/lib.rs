@@ -10,6 +10,7 @@
 //!   ([`auth`](crate::auth)).
 //! - [`ExecDirectory`]: the user directory search (`exec.directory.search.byName` and
 //!   `.byThreepid`).
+//! - [`ExecProfile`]: profiles (`exec.profile.displayName`, `.threePid`, `.role`).
 //! - Running: the command is executed directly, never through a shell (unless the operator's
 //!   command is one); tokens are replaced in each argument, in `env` values and in the stdin
 //!   template, and an argument stays one argument whatever a 3PID holds. Stdin is written then
@@ -32,6 +33,7 @@ pub mod config;
 mod directory;
 mod formats;
 mod health;
+mod profile;
 pub mod run;
 mod template;
 
@@ -39,6 +41,7 @@ pub use auth::ExecAuth;
 pub use backend::ExecBackend;
 pub use config::{ExecAuthConfig, ExecIdentityConfig, Exit, Format, Io, Process, Tokens};
 pub use directory::{ExecDirectory, ExecDirectoryConfig};
+pub use profile::{ExecProfile, ExecProfileConfig};
 pub use run::ExecError;
 
 #[cfg(test)]
@@ -50,6 +53,9 @@ mod tests_auth;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_directory;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests_profile;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests_run;

@@ -42,8 +42,9 @@ pub use store::{SqlError, SqlStore, connect};
 pub use sydent::SydentSource;
 pub use synapse::{
     DirectoryIdType, DirectoryQueries, DirectoryQuery, FeedQuery, GENERIC_SQL, IdentityQueries,
-    IdentityQuery, IdentityType, QueryBackend, QueryBackendConfig, QueryBackendError, QueryError,
-    SYNAPSE_SQL, SqlDatabase, SynapseDatabase, SynapseSqlBackend, SynapseSqlConfig,
+    IdentityQuery, IdentityType, ProfileQueries, ProfileQuery, ProfileUser, QueryBackend,
+    QueryBackendConfig, QueryBackendError, QueryError, SYNAPSE_DISPLAY_NAME, SYNAPSE_SQL,
+    SYNAPSE_THREEPIDS, SqlDatabase, SynapseDatabase, SynapseSqlBackend, SynapseSqlConfig,
     SynapseSqlError, TermBinding, synapse_default_sql,
 };
 pub use terms::SeaOrmTermsStore;

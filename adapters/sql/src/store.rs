@@ -4,7 +4,10 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait as _, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait as _,
+};
 use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
@@ -77,11 +80,35 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<SqlStore, SqlErr
     let db = Database::connect(options)
         .await
         .map_err(|err| SqlError::Connect(Box::new(err)))?;
-    Migrator::up(&db, None)
+    migrate(&db)
         .await
         .map_err(|err| SqlError::Migrate(Box::new(err)))?;
     tracing::debug!(backend = ?db.get_database_backend(), "store connected and migrated");
     Ok(SqlStore { db })
+}
+
+/// The advisory lock that serialises Verity's migrations on one PostgreSQL database (the key is
+/// arbitrary but fixed: every version of Verity must use this one).
+const MIGRATION_LOCK_KEY: i64 = 0x7665_7269_7479_6d69; // "veritymi"
+
+/// Applies the pending migrations. On PostgreSQL several instances may start at once (after an
+/// upgrade, or a deployment that starts them together): each would compute the same pending list
+/// and create the same tables, and all but one would fail. So they take turns: one transaction
+/// holds an advisory lock (released at commit, or when a crashed instance's connection ends), and
+/// the migrations run inside it as savepoints; the next instance then finds nothing pending.
+/// SQLite's processes share one file on one machine and are started one after the other
+/// (docs/instances.md).
+async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+    ))
+    .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
 
 /// sqlx treats `:memory:` and `mode=memory` as an in-memory database.
@@ -169,6 +196,10 @@ impl SqlStore {
         &self.db
     }
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod postgres_tests;
 
 #[cfg(test)]
 mod tests {

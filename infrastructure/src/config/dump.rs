@@ -282,6 +282,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
                 s.exec.as_ref(),
                 s.exec_auth.as_ref(),
                 s.user_directory.exec.as_ref(),
+                s.exec_profile.as_ref(),
             ),
             rest: super::rest::dump(s.rest.as_ref()),
             sql: super::sql::dump(s.sql.as_ref()),

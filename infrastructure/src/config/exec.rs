@@ -34,6 +34,8 @@ pub struct RawExec {
     pub auth: Option<RawExecAuth>,
     /// Resolved by `exec_directory`.
     pub directory: Option<super::exec_directory::RawExecDirectory>,
+    /// Resolved by `exec_profile`.
+    pub profile: Option<super::exec_profile::RawExecProfile>,
     /// Verity only.
     pub concurrency: Option<Int<usize>>,
 }

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use verity_adapter_exec::{ExecAuthConfig, ExecDirectoryConfig, Process, Tokens};
+use verity_adapter_exec::{
+    ExecAuthConfig, ExecDirectoryConfig, ExecProfileConfig, Process, Tokens,
+};
 
 use crate::config::lenient::format_duration;
 use crate::settings::ExecSettings;
@@ -19,6 +21,7 @@ pub struct ExecDump {
     identity: Option<Identity>,
     auth: Auth,
     directory: super::super::exec_directory::ExecDirectoryDump,
+    profile: super::super::exec_profile::ExecProfileDump,
 }
 
 /// `exec.auth`: `enabled: false` alone when off.
@@ -140,27 +143,32 @@ pub fn dump(
     settings: Option<&ExecSettings>,
     auth: Option<&ExecAuthConfig>,
     directory: Option<&ExecDirectoryConfig>,
+    profile: Option<&ExecProfileConfig>,
 ) -> ExecDump {
     let auth_dump = Auth {
         enabled: auth.is_some(),
         process: auth.map(|auth| (&auth.process).into()),
     };
     let directory_dump = super::super::exec_directory::dump(directory);
+    let profile_dump = super::super::exec_profile::dump(profile);
     let Some(settings) = settings else {
         return ExecDump {
             enabled: false,
             concurrency: auth
                 .map(|auth| auth.concurrency)
-                .or(directory.map(|d| d.concurrency)),
+                .or(directory.map(|d| d.concurrency))
+                .or(profile.map(|p| p.concurrency)),
             identity: None,
             auth: auth_dump,
             directory: directory_dump,
+            profile: profile_dump,
         };
     };
     let config = &settings.config;
     ExecDump {
         enabled: true,
         directory: directory_dump,
+        profile: profile_dump,
         concurrency: Some(config.concurrency),
         auth: auth_dump,
         identity: Some(Identity {

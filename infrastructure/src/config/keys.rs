@@ -21,15 +21,10 @@ pub const LATER_KEYS: &[&str] = &[
     "session.policy.unbind.fraudulent",
     // mxisd: the SendGrid handler's settings.
     "notification.handlers",
-    // mxisd/ma1sd's Synapse store beyond lookups and the user directory: profiles, room names.
-    "synapseSql.profile",
+    // mxisd/ma1sd's Synapse store: room names for invites by Matrix ID.
     "synapseSql.legacyRoomNames",
-    // mxisd/ma1sd's generic SQL store beyond lookups and the user directory: profiles.
-    "sql.profile",
     // mxisd/ma1sd: the last-resort bridge of recursive lookups.
     "lookup.recursive.bridge",
-    // ma1sd's exec store beyond lookups, logins and the user directory: profiles.
-    "exec.profile",
 ];
 
 /// mxisd/ma1sd keys Verity recognises but deliberately does not follow, with the reason the

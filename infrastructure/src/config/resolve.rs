@@ -92,6 +92,14 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         },
         &matrix.domain,
     )?;
+    let exec_profile = super::exec_profile::resolve(
+        raw.exec.profile.take(),
+        &super::exec_directory::ExecGlobals {
+            enabled: raw.exec.enabled,
+            token: raw.exec.token.as_ref(),
+            concurrency: raw.exec.concurrency,
+        },
+    )?;
     let (exec, exec_auth) = super::exec::resolve(raw.exec, &matrix.domain)?;
     let rest = super::rest::resolve(raw.rest, &matrix.domain)?;
     let sql = super::sql::resolve(raw.sql, &matrix.domain)?;
@@ -116,6 +124,7 @@ pub fn resolve(mut raw: RawConfig) -> Result<Settings, ConfigError> {
         netiq,
         exec,
         exec_auth,
+        exec_profile,
         rest,
         sql,
         lookups,

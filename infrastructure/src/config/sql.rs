@@ -38,6 +38,7 @@ pub struct RawSql {
     pub identity: Option<RawSynapseIdentity>,
     pub lookup: Option<RawSqlLookup>,
     pub directory: Option<super::sql_directory::RawSqlDirectory>,
+    pub profile: Option<super::sql_profile::RawSqlProfile>,
 }
 
 /// `sql.lookup`
@@ -116,6 +117,7 @@ pub fn resolve(
         })
         .transpose()?;
     let directory = super::sql_directory::resolve(raw.directory, SECTION, &database, domain)?;
+    let profile = super::sql_profile::resolve(raw.profile, SECTION, domain)?;
     Ok(Some(SqlStoreSettings {
         config: QueryBackendConfig {
             max_connections,
@@ -123,6 +125,7 @@ pub fn resolve(
             feed_query,
             feed,
             directory,
+            profile,
             ..QueryBackendConfig::generic(database)
         },
         priority,
@@ -352,7 +355,7 @@ mod tests {
                 other => format!("{other:?}"),
             })
             .collect();
-        assert_eq!(paths, ["sql.profile", "sql.auth", "sql.lookup.qurey"]);
+        assert_eq!(paths, ["sql.auth", "sql.lookup.qurey"], "profiles are read");
     }
 
     #[test]

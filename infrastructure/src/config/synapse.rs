@@ -53,6 +53,7 @@ pub struct RawSynapseSql {
     pub identity: Option<RawSynapseIdentity>,
     pub lookup: Option<RawSynapseLookup>,
     pub directory: Option<super::sql_directory::RawSqlDirectory>,
+    pub profile: Option<super::sql_profile::RawSqlProfile>,
 }
 
 /// `synapseSql.identity`
@@ -138,11 +139,13 @@ pub fn resolve(
         })
         .transpose()?;
     let directory = super::sql_directory::resolve(raw.directory, SECTION, &database, domain)?;
+    let profile = super::sql_profile::resolve(raw.profile, SECTION, domain)?;
     Ok(Some(SynapseSqlConfig {
         max_connections,
         identity: identity_queries(identity, domain, SECTION)?,
         feed_query,
         directory,
+        profile,
         ..SynapseSqlConfig::new(database)
     }))
 }
@@ -304,6 +307,8 @@ pub struct SynapseSqlDump {
     lookup: Option<LookupDump>,
     #[serde(skip_serializing_if = "Option::is_none")]
     directory: Option<super::sql_directory::SqlDirectoryDump>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    profile: Option<super::sql_profile::SqlProfileDump>,
 }
 
 #[derive(Serialize)]
@@ -342,6 +347,7 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
             }),
             lookup: None,
             directory: None,
+            profile: None,
         };
     };
     let (kind, connection) = match &config.database {
@@ -383,6 +389,7 @@ pub fn dump(config: Option<&SynapseSqlConfig>, priority: u32) -> SynapseSqlDump 
             query: query.as_str().to_owned(),
         }),
         directory: Some(super::sql_directory::dump(config.directory.as_ref())),
+        profile: Some(super::sql_profile::dump(config.profile.as_ref())),
     }
 }
 
@@ -617,7 +624,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_warn_and_mxisd_features_not_there_yet_say_so() {
+    fn unknown_keys_warn_and_mxisd_features_not_there_yet_say_so_but_profiles_are_read() {
         let loaded = parse(
             "matrix: {domain: example.org}\nsynapseSql:\n  enabled: false\n  conection: x\n  \
              legacyRoomNames: true\n  profile: {enabled: true}\n  \
@@ -633,9 +640,6 @@ mod tests {
                 },
                 ConfigWarning::NotUsedYet {
                     path: "synapseSql.legacyRoomNames".into()
-                },
-                ConfigWarning::NotUsedYet {
-                    path: "synapseSql.profile".into()
                 },
                 ConfigWarning::Ignored {
                     path: "synapseSql.auth".into(),

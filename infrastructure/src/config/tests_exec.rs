@@ -147,15 +147,16 @@ fn errors_name_the_key_to_fix() {
 }
 
 #[test]
-fn the_features_verity_does_not_have_are_warned_about_and_output_templates_ignored() {
+fn output_templates_are_ignored_with_a_warning_and_profiles_are_read() {
     let yaml = format!(
-        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  profile: {{enabled: true}}\n\
+        "matrix: {{domain: example.org}}\nexec:\n  enabled: true\n  profile: {{role: {{command: r}}}}\n\
          {SINGLE}        output: {{type: json, template: x}}\n"
     );
     let loaded = parse(&yaml).unwrap();
     assert!(loaded.settings.exec.is_some());
+    assert!(loaded.settings.exec_profile.is_some());
     assert!(
-        loaded
+        !loaded
             .warnings
             .iter()
             .any(|w| matches!(w, ConfigWarning::NotUsedYet { path } if path == "exec.profile")),

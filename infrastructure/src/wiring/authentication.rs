@@ -1,6 +1,7 @@
 //! Logins for the homeserver and the stores' profiles: which stores check passwords and which
 //! know profiles, in ma1sd's order (its `ServiceLoader` registration: exec, ldap, netiq,
-//! memory, rest), over the server's one rate limiter.
+//! memory, rest; then the SQL stores' profiles, synapseSql and sql), over the server's one rate
+//! limiter.
 //!
 //! Each store is its own instance here (its own LDAP connection, REST client, programs), apart
 //! from the lookups': a login never waits behind a hash table's feed, and a lookup never runs
@@ -8,10 +9,11 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use verity_adapter_exec::ExecAuth;
+use verity_adapter_exec::{ExecAuth, ExecProfile};
 use verity_adapter_ldap::LdapBackend;
 use verity_adapter_memory::MemoryBackend;
 use verity_adapter_rest::RestBackend;
+use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
 use verity_application::ports::driven::{PasswordVerifier, ProfileSource, RateLimiter};
 use verity_application::usecases::{AuthenticationService, SenderRoleCheck};
 
@@ -26,12 +28,16 @@ pub(super) struct AccountStores {
 /// The stores `settings` switch on that check passwords or know profiles.
 ///
 /// # Errors
-/// A REST client that cannot be built (`rest.*`).
-pub(super) fn account_stores(settings: &Settings) -> anyhow::Result<AccountStores> {
+/// A REST client that cannot be built (`rest.*`), a SQL store's connection settings that cannot
+/// be used.
+pub(super) async fn account_stores(settings: &Settings) -> anyhow::Result<AccountStores> {
     let mut verifiers: Vec<Arc<dyn PasswordVerifier>> = Vec::new();
     let mut profiles: Vec<Arc<dyn ProfileSource>> = Vec::new();
     if let Some(exec) = &settings.exec_auth {
         verifiers.push(Arc::new(ExecAuth::new(exec.clone())));
+    }
+    if let Some(exec) = &settings.exec_profile {
+        profiles.push(Arc::new(ExecProfile::new(exec.clone())));
     }
     for (section, directory) in [("ldap", &settings.ldap), ("netiq", &settings.netiq)] {
         if let Some(directory) = directory {
@@ -60,10 +66,43 @@ pub(super) fn account_stores(settings: &Settings) -> anyhow::Result<AccountStore
             profiles.push(backend);
         }
     }
+    let sql_stores = [
+        ("synapseSql", settings.synapse_sql.as_ref()),
+        ("sql", settings.sql.as_ref().map(|sql| &sql.config)),
+    ];
+    for (section, config) in sql_stores {
+        if let Some(config) = config
+            && let Some(store) = sql_profiles(config, section).await?
+        {
+            profiles.push(store);
+        }
+    }
     Ok(AccountStores {
         verifiers,
         profiles,
     })
+}
+
+/// The SQL store of `config` for its profile queries, when it has any: its own small pool,
+/// connected on the first profile asked (a database that is down does not stop start-up).
+async fn sql_profiles(
+    config: &QueryBackendConfig,
+    section: &str,
+) -> anyhow::Result<Option<Arc<dyn ProfileSource>>> {
+    if config.profile.is_none() {
+        return Ok(None);
+    }
+    let profiles = QueryBackendConfig {
+        identity: None,
+        feed: false,
+        feed_query: None,
+        directory: None,
+        ..config.clone()
+    };
+    let store = QueryBackend::open(&profiles)
+        .await
+        .with_context(|| format!("cannot use the database of {section} for its profiles"))?;
+    Ok(Some(Arc::new(store)))
 }
 
 /// `invite.policy.ifSender.hasRole` over the stores that know profiles.

@@ -155,7 +155,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         ))
     });
     let (notifier, templates) = notify::notifier(settings)?;
-    let account_stores = authentication::account_stores(settings)?;
+    let account_stores = authentication::account_stores(settings).await?;
     let sender_roles = authentication::sender_roles(settings, &account_stores);
     let (invites, invite_wake) = invites::invite_service(
         settings,

@@ -157,6 +157,7 @@ async fn sql_store(
         identity: None,
         feed: false,
         feed_query: None,
+        profile: None,
         ..config.clone()
     };
     let store = QueryBackend::open(&searched)

@@ -28,7 +28,7 @@ async fn post(app: &TestApp, url: String, body: &Value) -> (u16, Value) {
 }
 
 /// What a v2 hashed lookup of `address` answers, once the table is built (a 503 before).
-async fn hashed_lookup(client: &Client, address: &str) -> Value {
+pub(crate) async fn hashed_lookup(client: &Client, address: &str) -> Value {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let pepper = client

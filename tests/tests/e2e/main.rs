@@ -7,6 +7,7 @@
 
 mod accounts;
 mod admin_cli;
+mod backup_restore;
 mod browser;
 mod crash_safety;
 mod deployment;
@@ -38,6 +39,7 @@ mod outbound;
 mod oversized_bodies;
 mod pages_in_browser;
 mod policies;
+mod profile_stores;
 mod public_url_path;
 mod real_synapse;
 mod recursive;

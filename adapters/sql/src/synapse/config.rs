@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use verity_domain::{MatrixDomain, Medium};
 
 use super::directory::DirectoryQueries;
+use super::profile::ProfileQueries;
 use super::query::{FeedQuery, IdentityQuery};
 
 /// The section of mxisd's `synapseSql` store: a Synapse database.
@@ -102,6 +103,9 @@ pub struct QueryBackendConfig {
     /// `directory.query.*`: the user directory searches; `None` when the store has no directory
     /// (`directory.enabled: false`, or no query for the generic store).
     pub directory: Option<DirectoryQueries>,
+    /// `profile.*`: the profile queries; `None` when the store answers no profile
+    /// (`profile.enabled: false`, or no query for the generic store).
+    pub profile: Option<ProfileQueries>,
 }
 
 /// The name the Synapse backend's code and tests know its configuration by.
@@ -131,6 +135,7 @@ impl QueryBackendConfig {
             feed_query: None,
             feed: true,
             directory: None,
+            profile: None,
         }
     }
 }

@@ -82,6 +82,7 @@ impl QueryBackend {
             feed_query: config.feed_query.clone(),
             feed: config.feed,
             directory: config.directory.clone(),
+            profile: config.profile.clone(),
             breaker: std::sync::Arc::default(),
         }
     }

@@ -30,6 +30,7 @@ mod breaker;
 mod config;
 mod connect;
 mod directory;
+mod profile;
 mod query;
 mod rows;
 
@@ -42,6 +43,9 @@ pub use config::{
 };
 pub use directory::{
     DirectoryIdType, DirectoryQueries, DirectoryQuery, TermBinding, synapse_default_sql,
+};
+pub use profile::{
+    ProfileQueries, ProfileQuery, ProfileUser, SYNAPSE_DISPLAY_NAME, SYNAPSE_THREEPIDS,
 };
 pub use query::{FeedQuery, IdentityQuery, QueryError};
 
@@ -87,6 +91,7 @@ pub struct QueryBackend {
     feed_query: Option<FeedQuery>,
     feed: bool,
     directory: Option<DirectoryQueries>,
+    profile: Option<ProfileQueries>,
     breaker: Arc<Breaker>,
 }
 
@@ -102,6 +107,7 @@ impl std::fmt::Debug for QueryBackend {
             .field("feed_query", &self.feed_query)
             .field("feed", &self.feed)
             .field("directory", &self.directory)
+            .field("profile", &self.profile)
             .finish_non_exhaustive()
     }
 }

@@ -29,6 +29,8 @@ pub(crate) enum Param {
     Address,
     /// A directory search's term (`directory.query.*`).
     Term,
+    /// The user whose profile is read (`profile.*.query`).
+    User,
 }
 
 /// Which placeholders a query may have.
@@ -38,6 +40,8 @@ pub(crate) enum Grammar {
     Identity,
     /// Directory searches: every `?` (or `:term`) is the search term, as ma1sd bound it.
     Directory,
+    /// Profiles: every `?` (or `:user`) is the user, as a Matrix ID or a localpart.
+    Profile,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,7 +140,7 @@ impl IdentityQuery {
         // An identity query has no `Term` (its grammar has none).
         self.0.render_with(&mut sql, |param| match param {
             Param::Medium => Value::from(medium),
-            Param::Address | Param::Term => Value::from(address),
+            Param::Address | Param::Term | Param::User => Value::from(address),
         });
         sql
     }
@@ -220,6 +224,7 @@ fn split(sql: &str, grammar: Grammar) -> Result<Vec<Part>, QueryError> {
                 positional += 1;
                 let param = match (grammar, positional) {
                     (Grammar::Directory, _) => Param::Term,
+                    (Grammar::Profile, _) => Param::User,
                     (Grammar::Identity, 1) => Param::Medium,
                     (Grammar::Identity, 2) => Param::Address,
                     (Grammar::Identity, _) => {
@@ -248,6 +253,7 @@ fn split(sql: &str, grammar: Grammar) -> Result<Vec<Part>, QueryError> {
                     (Grammar::Identity, "medium") => Param::Medium,
                     (Grammar::Identity, "address") => Param::Address,
                     (Grammar::Directory, "term") => Param::Term,
+                    (Grammar::Profile, "user") => Param::User,
                     (Grammar::Identity, _) => {
                         return Err(QueryError(format!(
                             "unknown placeholder :{name}; the placeholders are :medium and \
@@ -258,6 +264,11 @@ fn split(sql: &str, grammar: Grammar) -> Result<Vec<Part>, QueryError> {
                         return Err(QueryError(format!(
                             "unknown placeholder :{name}; the search term is `?` (each one) or \
                              :term"
+                        )));
+                    }
+                    (Grammar::Profile, _) => {
+                        return Err(QueryError(format!(
+                            "unknown placeholder :{name}; the user is `?` (each one) or :user"
                         )));
                     }
                 };

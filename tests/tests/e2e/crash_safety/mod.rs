@@ -27,7 +27,7 @@ async fn deployment(backend: Backend) -> (Deployment, Peers) {
 }
 
 /// [`deployment`] with `extra_yaml` merged in.
-async fn deployment_with(backend: Backend, extra_yaml: &str) -> (Deployment, Peers) {
+pub(crate) async fn deployment_with(backend: Backend, extra_yaml: &str) -> (Deployment, Peers) {
     let peers = Peers::start().await;
     let yaml = format!("{}{NO_LIMITS}{extra_yaml}", peers.yaml());
     (Deployment::new(backend, &yaml).await, peers)

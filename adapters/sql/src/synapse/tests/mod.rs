@@ -5,6 +5,7 @@ mod directory;
 mod generic;
 mod generic_directory;
 mod harness;
+mod profile;
 mod queries;
 
 /// For each backend, a `#[tokio::test]` per case; a case is `async fn(&SynapseDb)` of the module
@@ -52,6 +53,12 @@ synapse_suite! {
         on_postgres_guests_and_bridged_users_are_not_listed,
         an_operator_query_of_localparts_is_completed_with_the_domain,
         a_broken_directory_query_stops_start_up,
+    ],
+    profile: [
+        the_default_queries_read_the_display_name_by_localpart_and_every_3pid_on_the_account,
+        a_user_synapse_does_not_hold_has_no_profile,
+        an_operators_role_query_answers_each_role_once_by_localpart_or_matrix_id,
+        a_profile_query_the_database_refuses_is_a_store_error_not_an_unknown_user,
     ],
     queries: [
         a_custom_identity_query_replaces_the_default,
