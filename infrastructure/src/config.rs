@@ -32,6 +32,7 @@ mod ldap;
 mod lenient;
 mod logging;
 mod lookup;
+mod metrics;
 mod notice;
 pub(crate) mod ratelimit;
 mod raw;
