@@ -323,4 +323,6 @@ fn method_label(method: &str) -> &'static str {
 }
 
 #[cfg(test)]
+mod dashboard_tests;
+#[cfg(test)]
 mod tests;

@@ -23,9 +23,8 @@ fn sample(text: &str, name_and_labels: &str) -> Option<f64> {
         .and_then(|value| value.parse().ok())
 }
 
-#[test]
-fn the_scrape_describes_every_metric_the_exporter_lists_and_no_other() {
-    // A family is written once it has a child: give each one.
+/// Metrics whose every family has a child (a family is written once it has one).
+pub(crate) fn every_family() -> Metrics {
     let m = Metrics::new();
     m.observe_request("GET", "/", 200, Duration::ZERO);
     let connector = ConnectorLabels {
@@ -54,7 +53,12 @@ fn the_scrape_describes_every_metric_the_exporter_lists_and_no_other() {
     };
     m.backend_seconds.get_or_create(&operation).observe(0.1);
     m.backend_errors.get_or_create(&operation).inc();
-    let text = scrape(&m);
+    m
+}
+
+#[test]
+fn the_scrape_describes_every_metric_the_exporter_lists_and_no_other() {
+    let text = scrape(&every_family());
     let described: Vec<&str> = text
         .lines()
         .filter_map(|line| line.strip_prefix("# TYPE "))
@@ -196,7 +200,10 @@ async fn only_a_submission_that_validates_counts_a_validated_session() {
         sample(&scrape(&metrics), "verity_sessions_validated_total"),
         Some(0.0)
     );
-    store.count_and_validate(&sid, &token, 5, at).await.unwrap();
+    assert_eq!(
+        store.count_and_validate(&sid, &token, 5, at).await.unwrap(),
+        Counted::Validated { attempt: 2 }
+    );
     assert_eq!(
         sample(&scrape(&metrics), "verity_sessions_validated_total"),
         Some(1.0)
