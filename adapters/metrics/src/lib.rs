@@ -172,8 +172,16 @@ impl Metrics {
             backend_errors: Family::default(),
             registry: Registry::default(),
         };
-        let m = &metrics;
-        let r = &mut registry;
+        metrics.register(&mut registry);
+        Self {
+            registry,
+            ..metrics
+        }
+    }
+
+    /// Registers every metric in `r` under its name and help text.
+    fn register(&self, r: &mut Registry) {
+        let m = self;
         r.register(
             "http_requests",
             "HTTP requests answered, by method, route template and status",
@@ -259,10 +267,6 @@ impl Metrics {
             "Identity backend calls that failed, by backend and operation",
             m.backend_errors.clone(),
         );
-        Self {
-            registry,
-            ..metrics
-        }
     }
 
     /// The registry in the OpenMetrics text format (what Prometheus scrapes).
