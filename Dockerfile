@@ -40,9 +40,10 @@ USER verity:verity
 WORKDIR /var/lib/verity
 ENV VERITY_CONFIG=/etc/verity/verity.yaml
 EXPOSE 8090
-# The v2 ping answers 200 once the listener, the store and the keys are up.
+# The liveness probe answers 200 while the process serves (a failing store does not get the
+# container restarted); /_verity/health/ready also asks the store and the key (docs/operations.md).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD curl -fsS -o /dev/null http://127.0.0.1:8090/_matrix/identity/v2 || exit 1
+    CMD curl -fsS -o /dev/null http://127.0.0.1:8090/_verity/health/live || exit 1
 # `docker stop` sends SIGTERM: in-flight requests finish, then the store closes. SIGHUP
 # (`docker kill -s HUP`) reloads the configuration.
 STOPSIGNAL SIGTERM

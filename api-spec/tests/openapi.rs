@@ -78,10 +78,16 @@ fn every_operation_has_an_id_a_summary_and_a_tag() {
 
 #[test]
 fn every_matrix_operation_links_the_spec_and_lives_under_the_identity_prefix() {
-    // /status and /version are mxisd/ma1sd extras that monitoring relies on; the homeserver's
-    // user directory search is a client-server endpoint the reverse proxy routes to Verity;
-    // nothing else may live outside /_matrix/identity/.
-    const EXTRAS: [&str; 2] = ["/status", "/version"];
+    // /status and /version are mxisd/ma1sd extras that monitoring relies on, the health probes
+    // Verity's own for orchestrators (no spec describes them); the homeserver's user directory
+    // search is a client-server endpoint the reverse proxy routes to Verity; nothing else may
+    // live outside /_matrix/identity/.
+    const EXTRAS: [&str; 4] = [
+        "/status",
+        "/version",
+        "/_verity/health/live",
+        "/_verity/health/ready",
+    ];
     const CLIENT_SERVER: [&str; 2] = [
         "/_matrix/client/v3/user_directory/search",
         "/_matrix/client/r0/user_directory/search",

@@ -36,7 +36,7 @@ pub use association::{AssociationService, AssociationSettings};
 pub use authentication::AuthenticationService;
 pub use backends::Backends;
 pub use binding_changes::{BindingFollower, CHANGES_KEPT, GAP_WAIT};
-pub use hash_index::{HashIndex, HashingSettings, IndexError, Rebuild, RotationPolicy};
+pub use hash_index::{HashIndex, HashingSettings, IndexError, IndexStats, Rebuild, RotationPolicy};
 pub use import::{
     DEFAULT_PAGE_SIZE, ImportError, ImportOptions, ImportReport, ImportService, ImportTable,
     KeyOutcome, Progress, ProgressFn, RowIssue, TableReport,

@@ -33,6 +33,7 @@ mod ldap;
 mod lenient;
 mod logging;
 mod lookup;
+mod metrics;
 mod notice;
 pub(crate) mod ratelimit;
 mod raw;

@@ -307,6 +307,20 @@ pub struct ServerSettings {
     pub public_url: String,
     /// `server.internal.*` (Verity only): the internal listener.
     pub internal: InternalSettings,
+    /// `server.metrics.*` (Verity only): the metrics listener.
+    pub metrics: MetricsSettings,
+}
+
+/// `server.metrics.*` (Verity only): where Prometheus scrapes `/metrics`, apart from the public
+/// listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsSettings {
+    /// `server.metrics.enabled` (default true): collect metrics and serve them.
+    pub enabled: bool,
+    /// `server.metrics.address` (default `127.0.0.1`).
+    pub address: String,
+    /// `server.metrics.port` (default 8099).
+    pub port: u16,
 }
 
 /// `server.internal.*` (Verity only): the listener of what only the operator's own servers may

@@ -18,6 +18,8 @@ pub struct Application {
     app: AppEndpoint,
     /// The internal listener (`server.internal.*`) and its application, when started.
     internal: Option<(BoundServer, AppEndpoint)>,
+    /// The metrics listener (`server.metrics.*`) and its application, when started.
+    metrics: Option<(BoundServer, AppEndpoint)>,
     store: SqlStore,
     use_cases: wiring::UseCases,
 }
@@ -39,7 +41,8 @@ impl Application {
                 )
             })?;
         let store = open_store(&settings.storage).await?;
-        let use_cases = wiring::use_cases(settings, &store).await?;
+        let metered = wiring::metrics::Metered::new(&settings.server.metrics);
+        let use_cases = wiring::use_cases(settings, &store, &metered).await?;
         let deps = HttpDeps {
             status: use_cases.status.clone(),
             accounts: use_cases.accounts.clone(),
@@ -57,12 +60,22 @@ impl Application {
             views: use_cases.reload.views.clone(),
             public_url: Arc::from(settings.server.public_url.as_str()),
         };
-        let app = verity_adapter_http::app(&deps, settings.http);
-        let internal = internal_listener(settings, &use_cases).await?;
+        let app = metered.app(verity_adapter_http::app(&deps, settings.http));
+        let internal = internal_listener(settings, &use_cases)
+            .await?
+            .map(|(server, app)| (server, metered.app(app)));
+        let metrics = wiring::metrics::listener(
+            &settings.server.metrics,
+            &metered,
+            use_cases.status.clone(),
+            use_cases.index.clone(),
+        )
+        .await;
         Ok(Self {
             server,
             app,
             internal,
+            metrics,
             store,
             use_cases,
         })
@@ -83,6 +96,11 @@ impl Application {
         self.internal
             .as_ref()
             .map(|(server, _)| server.local_addr())
+    }
+
+    /// The address the metrics listener listens on, when it was started.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(server, _)| server.local_addr())
     }
 
     /// Serves until `shutdown` completes, lets in-flight requests finish, then closes the store.
@@ -110,6 +128,10 @@ impl Application {
             tracing::info!(address = %server.local_addr(), "the internal listener (check_credentials) is listening");
             tokio::spawn(server.serve(app, until_stopped()))
         });
+        let metrics = self.metrics.map(|(server, app)| {
+            tracing::info!(address = %server.local_addr(), "the metrics listener is listening");
+            tokio::spawn(server.serve(app, until_stopped()))
+        });
         let maintenance = tokio::spawn(lookup_maintenance(self.use_cases.index.clone()));
         let following = self
             .use_cases
@@ -132,6 +154,10 @@ impl Application {
                 Ok(Err(error)) => tracing::warn!(%error, "the internal listener failed"),
                 Err(error) => tracing::warn!(%error, "the internal listener's task failed"),
             }
+        }
+        if let Some(metrics) = metrics {
+            // Nothing to finish there: a scrape in flight is simply dropped.
+            metrics.abort();
         }
         housekeeping.abort();
         // Stopped before the store closes; what it had not delivered is still due in the store.

@@ -113,8 +113,9 @@ pub(crate) async fn test_config(
             "hostname": "127.0.0.1",
             "port": 0,
             "publicUrl": PUBLIC_URL,
-            // Tests run side by side: each internal listener on a port of its own.
+            // Tests run side by side: each internal and metrics listener on a port of its own.
             "internal": {"port": 0},
+            "metrics": {"port": 0},
         },
         "key": {"path": dir.join("keys")},
         "storage": storage,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use poem::endpoint::BoxEndpoint;
 use poem::http::StatusCode;
 use poem::middleware::CatchPanic;
-use poem::{Endpoint, EndpointExt, Response, Route, post};
+use poem::{Endpoint, EndpointExt, PathPattern, Response, Route, post};
 
 use crate::api::limits::Gate;
 use crate::api::openapi_service;
@@ -12,7 +12,10 @@ use crate::api::registration::{REGISTER_PATH, RegistrationRoute, request_token};
 use crate::api::room_invite::{ROOM_INVITE_PATH, RoomInviteRoute, invite};
 use crate::deps::HttpDeps;
 use crate::error::{ErrCode, MatrixError, escaped_error_response};
-use crate::middleware::{AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, SecurityHeaders};
+use crate::middleware::{
+    AccessLog, AllowHeader, ApiVersions, BodyGuard, Cors, RequestId, RouteTemplates,
+    SecurityHeaders,
+};
 use crate::pages::SharedViews;
 
 /// Path of the OpenAPI document as YAML (the same text as `api-spec/openapi.yaml`).
@@ -31,16 +34,31 @@ pub struct HttpConfig {
     pub v2: bool,
 }
 
+/// An error's Matrix answer, keeping the template of the route that failed (poem puts it on the
+/// error), which the request metrics label the answer with.
+pub(crate) fn error_keeping_route(err: poem::Error) -> Response {
+    let route = err.data::<PathPattern>().cloned();
+    let mut response = escaped_error_response(err);
+    if let Some(route) = route {
+        response.set_data(route);
+    }
+    response
+}
+
 /// Builds the whole application.
 ///
-/// Middleware order matters, outermost first: the access log sees the final status; CORS headers go on
+/// Middleware order matters, outermost first: the request id's span holds every log line of the
+/// request; the access log sees the final status; CORS headers go on
 /// every answer, errors included; every error that escaped a handler becomes a Matrix error;
 /// disabled API families are cut off before the body is read; the body guard runs last, just
 /// before routing.
 pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response> {
     let service = openapi_service(deps);
     // A 405 names the methods the document gives its path (RFC 9110 requires `Allow`).
-    let allow = AllowHeader::from_spec(&service.spec());
+    let spec = service.spec();
+    let allow = AllowHeader::from_spec(&spec);
+    // The request metrics name routes as the document does.
+    let templates = RouteTemplates::from_spec(&spec);
     let mut routes = Route::new()
         .at(OPENAPI_YAML_PATH, service.spec_endpoint_yaml())
         .at(OPENAPI_JSON_PATH, service.spec_endpoint());
@@ -55,7 +73,7 @@ pub fn app(deps: &HttpDeps, config: HttpConfig) -> BoxEndpoint<'static, Response
         let route = RoomInviteRoute { gate: gate.clone() };
         routes = routes.at(ROOM_INVITE_PATH, post(invite).data(route));
     }
-    let routes = routes.nest("/", service).with(allow);
+    let routes = routes.nest("/", service).with(allow).with(templates);
     with_middleware(routes, config, Some(deps.views.clone()))
 }
 
@@ -75,7 +93,7 @@ pub(crate) fn with_middleware(
             v1: config.v1,
             v2: config.v2,
         })
-        .catch_all_error(|err| async move { escaped_error_response(err) })
+        .catch_all_error(|err| async move { error_keeping_route(err) })
         .with(CatchPanic::new().with_handler(|_| {
             MatrixError::new(ErrCode::Unknown, "Internal server error")
                 .into_response_with(StatusCode::INTERNAL_SERVER_ERROR)
@@ -83,6 +101,7 @@ pub(crate) fn with_middleware(
         .with(Cors)
         .with(SecurityHeaders { pages })
         .with(AccessLog)
+        .with(RequestId)
         .map_to_response()
         .boxed()
 }

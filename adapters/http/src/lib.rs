@@ -15,6 +15,7 @@ mod deps;
 mod error;
 mod errors_api;
 mod internal;
+mod metrics;
 mod middleware;
 mod pages;
 mod server;
@@ -26,6 +27,8 @@ pub use internal::{
     CHECK_CREDENTIALS_PATH, INTERNAL_BIND_PATH, INTERNAL_UNBIND_PATH, InternalDeps, PROFILE_PATH,
     SharedSecret, internal_app,
 };
+pub use metrics::{METRICS_PATH, MetricsSource, metrics_app};
+pub use middleware::{RequestObserver, UNMATCHED_ROUTE, observed};
 pub use pages::{CustomPage, PageSyntax, SharedViews, Views};
 pub use server::BoundServer;
 
@@ -55,6 +58,8 @@ mod api_tests;
 mod api_user_directory_tests;
 #[cfg(test)]
 mod api_views_tests;
+#[cfg(test)]
+mod health_tests;
 #[cfg(test)]
 mod test_support;
 

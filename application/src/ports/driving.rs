@@ -28,7 +28,7 @@ pub use operator::Actor;
 pub use registration_gate::{RegistrationGate, RegistrationGateError};
 pub use remote_sessions::{RemoteFailure, RemoteOverview, RemoteSessionError, RemoteSessions};
 pub use room_invite_gate::{InviteTarget, RoomInviteGate, RoomInviteGateError, RoomInviteRequest};
-pub use status::{CheckReport, ServerStatus, Status, VersionInfo};
+pub use status::{CheckReport, Readiness, ServerStatus, Status, VersionInfo};
 pub use user_directory::{DirectoryCaller, DirectoryError, UserDirectory};
 pub use validation::{
     RequestToken, SubmitToken, TokenAccepted, TokenRequested, Validation, ValidationError,

@@ -31,7 +31,9 @@ use crate::ports::driven::{
     StoreError,
 };
 
-pub use self::types::{HashingSettings, IndexError, Rebuild, RotationPolicy, Unanswered};
+pub use self::types::{
+    HashingSettings, IndexError, IndexStats, Rebuild, RotationPolicy, Unanswered,
+};
 
 #[path = "hash_index_follow.rs"]
 mod follow;
@@ -59,6 +61,9 @@ struct State {
     entries: Option<Table>,
     published_at: Option<Timestamp>,
     building: Option<Building>,
+    /// Complete builds, and how long the last one took (`stats`).
+    builds: u64,
+    last_build_ms: Option<u64>,
 }
 
 /// The lookup hash table and its maintenance. One per process.
@@ -269,6 +274,7 @@ impl HashIndex {
             return Ok(false);
         }
         let _guard = RebuildGuard(&self.rebuilding);
+        let started = self.clock.now();
         let published = self.published();
         let (table, stored) = match target {
             Target::Kind(kind) => (self.next_table(published.as_ref(), kind), false),
@@ -312,6 +318,13 @@ impl HashIndex {
             let mut state = self.write_state();
             state.entries = Some(entries);
             state.published = Some(table.clone());
+            state.builds += 1;
+            state.last_build_ms = Some(
+                self.clock
+                    .now()
+                    .as_millis()
+                    .saturating_sub(started.as_millis()),
+            );
             if new_pepper {
                 state.published_at = Some(self.clock.now());
             }

@@ -37,3 +37,29 @@ pub enum Rebuild {
     /// A new pepper (rotation).
     NewPepper,
 }
+
+/// The table's size and builds, for the operator's metrics ([`HashIndex::stats`](super::HashIndex::stats)).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IndexStats {
+    /// Entries of the complete table answering lookups; `None` while none is complete.
+    pub entries: Option<u64>,
+    /// Complete builds since the start (start-up, retries, rotations, a followed pepper).
+    pub builds: u64,
+    /// How long the last complete build took, by the use case's clock.
+    pub last_build: Option<Duration>,
+}
+
+impl super::HashIndex {
+    /// The table's size and builds (the metrics listener reads it at each scrape).
+    pub fn stats(&self) -> IndexStats {
+        let state = self.read_state();
+        IndexStats {
+            entries: state
+                .entries
+                .as_ref()
+                .map(|table| u64::try_from(table.len()).unwrap_or(u64::MAX)),
+            builds: state.builds,
+            last_build: state.last_build_ms.map(Duration::from_millis),
+        }
+    }
+}

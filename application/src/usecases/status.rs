@@ -2,18 +2,32 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::ports::driven::HealthCheck;
-use crate::ports::driving::{CheckReport, ServerStatus, Status, VersionInfo};
+use verity_domain::JsonObject;
 
-/// Reports health by running every registered [`HealthCheck`].
+use crate::ports::driven::{HealthCheck, Signer};
+use crate::ports::driving::{CheckReport, Readiness, ServerStatus, Status, VersionInfo};
+
+/// Reports health by running every registered [`HealthCheck`]; readiness also signs with the
+/// current key.
 pub struct StatusService {
     checks: Vec<Arc<dyn HealthCheck>>,
+    signer: Option<Arc<dyn Signer>>,
 }
 
 impl StatusService {
     /// A status service over these checks.
     pub fn new(checks: Vec<Arc<dyn HealthCheck>>) -> Self {
-        Self { checks }
+        Self {
+            checks,
+            signer: None,
+        }
+    }
+
+    /// Readiness also asks `signer` to sign a probe: the signing key is loaded and signs.
+    #[must_use]
+    pub fn with_signer(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 }
 
@@ -44,6 +58,26 @@ impl Status for StatusService {
         }
     }
 
+    async fn ready(&self) -> Readiness {
+        let mut failing = Vec::new();
+        for check in self.checks.iter().filter(|check| check.required()) {
+            if let Err(error) = check.check().await {
+                tracing::warn!(check = check.name(), error = %error, "not ready: a required health check failed");
+                failing.push(check.name());
+            }
+        }
+        if let Some(signer) = &self.signer
+            && let Err(error) = signer.sign(&JsonObject::from_map(serde_json::Map::new()))
+        {
+            tracing::warn!(error = %error, "not ready: the signing key does not sign");
+            failing.push("signing key");
+        }
+        Readiness {
+            ready: failing.is_empty(),
+            failing,
+        }
+    }
+
     fn version(&self) -> VersionInfo {
         VersionInfo {
             name: "verity",
@@ -55,7 +89,9 @@ impl Status for StatusService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::driven::{MockHealthCheck, StoreError};
+    use verity_domain::{SignedJson, SigningError, SigningKey, Timestamp};
+
+    use crate::ports::driven::{MockHealthCheck, MockSigner, StoreError};
 
     fn check(name: &'static str, healthy: bool) -> Arc<dyn HealthCheck> {
         optional_or_not(name, healthy, true)
@@ -73,6 +109,53 @@ mod tests {
             }
         });
         Arc::new(mock)
+    }
+
+    #[tokio::test]
+    async fn ready_runs_only_the_required_checks_and_names_the_failing_one() {
+        let mut optional = MockHealthCheck::new();
+        optional.expect_required().return_const(false);
+        optional.expect_check().never();
+        let readiness = StatusService::new(vec![check("store", false), Arc::new(optional)])
+            .ready()
+            .await;
+        assert_eq!(
+            readiness,
+            Readiness {
+                ready: false,
+                failing: vec!["store"]
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn ready_needs_a_signing_key_that_signs() {
+        let mut signer = MockSigner::new();
+        signer
+            .expect_sign()
+            .times(1)
+            .returning(|_| Err(SigningError::NotAnObject));
+        let readiness = StatusService::new(vec![check("store", true)])
+            .with_signer(Arc::new(signer))
+            .ready()
+            .await;
+        assert_eq!(readiness.failing, vec!["signing key"]);
+        assert!(!readiness.ready);
+    }
+
+    #[tokio::test]
+    async fn the_server_is_ready_when_the_store_answers_and_the_key_signs() {
+        let mut signer = MockSigner::new();
+        let key = SigningKey::generate(&[7; 32], Timestamp::from_millis(0));
+        signer
+            .expect_sign()
+            .times(1)
+            .returning(move |object| SignedJson::sign(object, "example.org", &key));
+        let readiness = StatusService::new(vec![check("store", true)])
+            .with_signer(Arc::new(signer))
+            .ready()
+            .await;
+        assert!(readiness.ready, "{readiness:?}");
     }
 
     #[tokio::test]

@@ -88,6 +88,7 @@ struct Server<'a> {
     max_body_size: usize,
     trusted_proxies: Vec<String>,
     internal: super::internal::InternalDump,
+    metrics: super::metrics::MetricsDump,
 }
 
 #[derive(Serialize)]
@@ -239,6 +240,7 @@ impl<'a> From<&'a Settings> for Document<'a> {
                     .map(ToString::to_string)
                     .collect(),
                 internal: super::internal::dump(&s.server.internal),
+                metrics: super::metrics::dump(&s.server.metrics),
             },
             key: Key {
                 path: s.key.path.to_string_lossy().into_owned(),

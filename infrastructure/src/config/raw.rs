@@ -130,6 +130,8 @@ pub struct RawServer {
     pub trusted_proxies: Option<Vec<Text>>,
     /// Verity only: the internal listener.
     pub internal: Option<super::internal::RawInternal>,
+    /// Verity only: the metrics listener.
+    pub metrics: Option<super::metrics::RawMetrics>,
 }
 
 /// `key`

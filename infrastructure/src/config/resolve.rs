@@ -270,6 +270,7 @@ fn server(raw: RawServer, domain: &MatrixDomain) -> Result<ServerSettings, Confi
         port: int(raw.port, DEFAULT_PORT),
         public_url,
         internal: super::internal::resolve(raw.internal)?,
+        metrics: super::metrics::resolve(raw.metrics)?,
     })
 }
 

@@ -73,7 +73,9 @@ pub async fn association_service(
         settings.session.association,
     );
     if settings.lookups.unbind_notifications {
-        association = association.with_unbind_notifications(super::notify::notifier(settings)?.0);
+        association = association.with_unbind_notifications(
+            super::notify::notifier(settings, &super::metrics::Metered::default())?.0,
+        );
     }
     Ok(association)
 }

@@ -1,9 +1,8 @@
-//! The invite use case, over the SQL invite store and the server's signing key.
+//! The invite use case, over the invite store and the server's signing key.
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use verity_adapter_sql::SqlStore;
-use verity_application::ports::driven::HomeserverClient;
+use verity_application::ports::driven::{HomeserverClient, InviteStore};
 use verity_application::ports::driving::Keys as _;
 use verity_application::usecases::{
     Backends, InviteDeps, InviteService, KeyService, Notifier, SenderRoleCheck,
@@ -15,7 +14,7 @@ use crate::system::{OsSecretGenerator, SystemClock};
 /// The invite use case, and what wakes its delivery worker.
 pub(super) fn invite_service(
     settings: &Settings,
-    store: &SqlStore,
+    store: Arc<dyn InviteStore>,
     backends: &Backends,
     notifier: &Notifier,
     keys: &Arc<KeyService>,
@@ -25,7 +24,7 @@ pub(super) fn invite_service(
     let wake = Arc::new(tokio::sync::Notify::new());
     let waker = wake.clone();
     let deps = InviteDeps {
-        store: Arc::new(store.invite_store()),
+        store,
         backends: backends.clone(),
         notifier: notifier.clone(),
         signer: keys.clone(),

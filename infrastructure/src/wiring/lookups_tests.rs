@@ -140,7 +140,13 @@ async fn who_has_the_shared_address(memory_priority: &str) -> (Vec<String>, Vec<
         .bind(&alice, Timestamp::from_millis(1_000))
         .await
         .unwrap();
-    let use_cases = super::super::use_cases(&settings, &store).await.unwrap();
+    let use_cases = super::super::use_cases(
+        &settings,
+        &store,
+        &super::super::metrics::Metered::default(),
+    )
+    .await
+    .unwrap();
     let requester = Requester::new(None, []);
     let bulk = use_cases
         .lookup

@@ -5,6 +5,7 @@ mod authentication;
 mod invites;
 pub(crate) mod limits;
 mod lookups;
+pub(crate) mod metrics;
 mod notify;
 mod remote;
 mod user_directory;
@@ -15,7 +16,7 @@ use anyhow::Context as _;
 use verity_adapter_sql::SqlStore;
 use verity_application::ports::driven::{
     BindingStore, Clock, HashStore, HealthCheck, HomeserverClient, IndexRefresh,
-    RemoteIdentityServers, SecretGenerator,
+    RemoteIdentityServers, SecretGenerator, SessionStore,
 };
 use verity_application::ports::driving::Limits;
 use verity_application::usecases::InviteService;
@@ -25,6 +26,7 @@ use verity_application::usecases::{
     RoomInviteGateService, StatusService, UserDirectoryService, ValidationService,
 };
 
+use self::metrics::Metered;
 use crate::reload::ReloadPoints;
 use crate::settings::Settings;
 use crate::system::{OsSecretGenerator, SystemClock};
@@ -117,13 +119,16 @@ async fn follow_from(settings: &Settings, store: &SqlStore) -> anyhow::Result<Op
     Ok(Some(last))
 }
 
-pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<UseCases> {
+pub async fn use_cases(
+    settings: &Settings,
+    store: &SqlStore,
+    metered: &Metered,
+) -> anyhow::Result<UseCases> {
     // reqwest (Twilio, homeservers) is built without a default TLS provider, so that ring is the
     // only crypto backend in the process; it must be installed before any client is built.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let secrets: Arc<dyn SecretGenerator> = Arc::new(OsSecretGenerator);
-    let health: Arc<dyn HealthCheck> = Arc::new(store.health_check());
     let keys = keys(settings, secrets.as_ref(), clock.as_ref()).await?;
 
     let homeserver = remote::homeserver_client(settings)?;
@@ -131,7 +136,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let accounts = accounts(settings, store, &homeserver, &clock, &secrets);
     let keys = Arc::new(keys);
     let (backends, backend_checks) = lookups::identity_backends(settings, store).await?;
-    let backends = Backends::new(backends);
+    let backends = Backends::new(backends.into_iter().map(|b| metered.backend(b)).collect());
     let hashes: Arc<dyn HashStore> = Arc::new(store.hash_store());
     let follow_from = follow_from(settings, store).await?;
     // Only the start-up tasks hold the index and the invites whole: the other use cases get them
@@ -154,12 +159,12 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
             floor,
         ))
     });
-    let (notifier, templates) = notify::notifier(settings)?;
+    let (notifier, templates) = notify::notifier(settings, metered)?;
     let account_stores = authentication::account_stores(settings).await?;
     let sender_roles = authentication::sender_roles(settings, &account_stores);
     let (invites, invite_wake) = invites::invite_service(
         settings,
-        store,
+        metered.invites(Arc::new(store.invite_store())),
         &backends,
         &notifier,
         &keys,
@@ -171,6 +176,7 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
         .with_invites(invites.clone())
         .with_remote_servers(remote_identity_servers.clone());
     let (limiter, swap_limiter) = limits::swappable_rate_limiter(&settings.ratelimit);
+    let limiter = metered.limiter(limiter);
     if settings.lookups.unbind_notifications {
         association = association
             .with_unbind_notifications(notifier.clone())
@@ -198,12 +204,11 @@ pub async fn use_cases(settings: &Settings, store: &SqlStore) -> anyhow::Result<
     let registration =
         user_directory::registration(settings, store, client_api.clone(), clock.clone());
     let room_invites = user_directory::room_invites(settings, client_api, sender_roles);
-    let validation = validation(settings, store, notifier, clock, secrets)
+    let sessions = metered.sessions(Arc::new(store.session_store()));
+    let validation = validation(settings, sessions, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);
     Ok(UseCases {
-        status: Arc::new(StatusService::new(
-            std::iter::once(health).chain(backend_checks).collect(),
-        )),
+        status: Arc::new(status(store, backend_checks, &keys, metered)),
         accounts: Arc::new(accounts),
         validation: Arc::new(validation),
         keys,
@@ -264,16 +269,32 @@ fn association(
     )
 }
 
-/// Validation sessions (`session.*`), sending tokens through `notifier`.
+/// Health (`/status`) over the store and the backends that may be down, and readiness, which
+/// also signs with the current key; every check measured when metrics are on.
+fn status(
+    store: &SqlStore,
+    backend_checks: Vec<Arc<dyn HealthCheck>>,
+    keys: &Arc<KeyService>,
+    metered: &Metered,
+) -> StatusService {
+    let store: Arc<dyn HealthCheck> = Arc::new(store.health_check());
+    let checks = std::iter::once(store)
+        .chain(backend_checks)
+        .map(|check| metered.health(check))
+        .collect();
+    StatusService::new(checks).with_signer(keys.clone())
+}
+
+/// Validation sessions (`session.*`) kept in `sessions`, sending tokens through `notifier`.
 fn validation(
     settings: &Settings,
-    store: &SqlStore,
+    sessions: Arc<dyn SessionStore>,
     notifier: Notifier,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretGenerator>,
 ) -> ValidationService {
     ValidationService::new(
-        Arc::new(store.session_store()),
+        sessions,
         notifier,
         clock,
         secrets,

@@ -51,7 +51,8 @@ pub async fn cold_starts(store: Store, runs: usize) -> Vec<Start> {
 fn settings(storage: serde_json::Value, dir: &Path) -> Settings {
     let config = json!({
         "matrix": {"domain": "example.org"},
-        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost"},
+        "server": {"hostname": "127.0.0.1", "port": 0, "publicUrl": "http://localhost",
+                   "metrics": {"port": 0}},
         "key": {"path": dir.join("keys")},
         "storage": storage,
         "ratelimit": crate::limits::unrefused(),

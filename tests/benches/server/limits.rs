@@ -58,20 +58,30 @@ struct Rounds {
 
 /// The section: alternating rounds on SQLite, then the medians as a table.
 pub async fn run(plan: &Plan) {
+    let modes = [
+        ("on", yaml(&unrefused())),
+        ("off", yaml(&json!({"enabled": false}))),
+    ];
+    compare(plan, "limits", "The limits' cost", modes).await;
+}
+
+/// The same requests against servers in two modes (`on` and `off`, each with its extra YAML),
+/// in alternating rounds on fresh SQLite servers; the medians as a table titled `title`.
+pub async fn compare(plan: &Plan, section: &str, title: &str, modes: [(&'static str, String); 2]) {
     let mut rounds = Rounds::default();
     for round in 0..plan.rounds {
-        for (mode, section) in [("on", unrefused()), ("off", json!({"enabled": false}))] {
+        for (mode, extra) in &modes {
             eprintln!(
-                "limits: round {} of {}, limits {mode}",
+                "{section}: round {} of {}, {section} {mode}",
                 round + 1,
                 plan.rounds
             );
-            let (app, peers) = sessions::app_with(Store::Sqlite, &yaml(&section)).await;
+            let (app, peers) = sessions::app_with(Store::Sqlite, extra).await;
             measure(&mut rounds, mode, &app, &peers, plan).await;
             app.stop().await.expect("the server stops cleanly");
         }
     }
-    rounds.print();
+    rounds.print(title);
 }
 
 /// One round on one server: the control (`GET /v2`, which no limit counts), v2 lookups of
@@ -152,8 +162,8 @@ impl Rounds {
     }
 
     /// The median of the rounds' throughput and p50 per scenario and mode, and the difference.
-    fn print(&self) {
-        println!("\n## The limits' cost (SQLite; median of the rounds)\n");
+    fn print(&self, title: &str) {
+        println!("\n## {title} (SQLite; median of the rounds)\n");
         println!(
             "| scenario | conc. | on: req/s | off: req/s | on vs off | on: p50 ms | off: p50 ms |"
         );

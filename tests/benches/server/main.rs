@@ -19,6 +19,8 @@
 //!   at 1 and 8 connections, and the time from a bind of an invited address to `3pid/onbind`
 //!   arriving at the fake homeserver.
 //!
+//! - the metrics' cost (`metrics`): the same requests with `server.metrics.enabled` true and
+//!   false, in alternating rounds.
 //! - the limits' cost (`limits`): GET /v2, v2 lookups and new email sessions with every limit
 //!   on and with `ratelimit.enabled: false`, in alternating rounds. Every other section runs with
 //!   the limits on, with allowances no run reaches.
@@ -54,6 +56,7 @@ mod invites;
 mod limits;
 mod load;
 mod lookups;
+mod metrics;
 mod recursive;
 mod remote;
 mod report;
@@ -158,12 +161,13 @@ fn main() {
                 "recursive",
                 "remote",
                 "limits",
+                "metrics",
                 "targets",
                 "directory"
             ]
             .contains(&section.as_str()),
             "unknown section {section:?}: expected core, lookups, invites, recursive, remote, limits, \
-             targets or directory"
+             metrics, targets or directory"
         );
     }
     let wants = |name: &str| sections.is_empty() || sections.iter().any(|s| s == name);
@@ -188,6 +192,15 @@ fn main() {
     if wants("limits") {
         let count = |full: f64, least: usize| ((full * scale).round() as usize).max(least);
         runtime.block_on(limits::run(&limits::Plan {
+            rounds: if benching { 3 } else { 1 },
+            sessions: count(200.0, 8),
+            requests: count(5_000.0, 8),
+            concurrencies: [1, 8],
+        }));
+    }
+    if wants("metrics") {
+        let count = |full: f64, least: usize| ((full * scale).round() as usize).max(least);
+        runtime.block_on(metrics::run(&limits::Plan {
             rounds: if benching { 3 } else { 1 },
             sessions: count(200.0, 8),
             requests: count(5_000.0, 8),

@@ -107,6 +107,13 @@ const ADAPTERS: &[(&str, Allowed)] = &[
         },
     ),
     (
+        "metrics",
+        Allowed {
+            runtime: &["prometheus-client"],
+            dev: &[],
+        },
+    ),
+    (
         "memory",
         Allowed {
             runtime: &[],
@@ -178,6 +185,7 @@ const OWNED: &[(&str, &[&str])] = &[
     ("hickory", &["adapters/matrix"]),
     ("ldap3", &["adapters/ldap"]),
     ("governor", &["adapters/limits"]),
+    ("prometheus-client", &["adapters/metrics"]),
     (
         "rustls",
         &[
@@ -216,5 +224,6 @@ pub const VERITY: Policy = Policy {
         "rustls",
         "ldap3",
         "governor",
+        "prometheus-client",
     ],
 };

@@ -35,6 +35,7 @@ mod lookups;
 mod lookups_first_start;
 mod lookups_instances;
 mod lookups_restart;
+mod observability;
 mod outbound;
 mod oversized_bodies;
 mod pages_in_browser;

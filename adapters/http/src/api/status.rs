@@ -6,6 +6,26 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use verity_application::ports::driving::Status;
 
 use super::ApiTags;
+use crate::error::{ErrCode, MatrixError};
+
+/// `{"status": "live"}` or `{"status": "ready"}`.
+#[derive(Debug, Object)]
+pub struct ProbeBody {
+    /// `live` or `ready`.
+    pub status: String,
+}
+
+/// Readiness: 200 when the server can take requests, 503 with a Matrix error otherwise.
+#[derive(ApiResponse)]
+pub enum ReadyResponse {
+    /// The store answered and the signing key signs.
+    #[oai(status = 200)]
+    Ready(Json<ProbeBody>),
+    /// The store does not answer, or the signing key does not sign (`M_UNKNOWN`, the error
+    /// names what failed).
+    #[oai(status = 503)]
+    NotReady(Json<MatrixError>),
+}
 
 /// `{"status": {...}}`
 #[derive(Debug, Object)]
@@ -91,6 +111,44 @@ impl StatusApi {
         } else {
             StatusResponse::Unhealthy(Json(body))
         }
+    }
+
+    /// Liveness probe: 200 while the process serves requests.
+    ///
+    /// Verity only, for orchestrators (a container's health check, Kubernetes' `livenessProbe`);
+    /// it checks nothing beyond this answer, so a failing store never gets the process killed.
+    #[oai(
+        path = "/_verity/health/live",
+        method = "get",
+        operation_id = "getLiveness"
+    )]
+    async fn get_liveness(&self) -> Json<ProbeBody> {
+        Json(ProbeBody {
+            status: "live".to_owned(),
+        })
+    }
+
+    /// Readiness probe: 200 when the store answers and the signing key signs, 503 otherwise.
+    ///
+    /// Verity only, for load balancers and Kubernetes' `readinessProbe`: an instance that
+    /// answers 503 is taken out of rotation until it is ready again. Identity backends that the
+    /// others stand in for (a directory) are not asked; `/status` reports them.
+    #[oai(
+        path = "/_verity/health/ready",
+        method = "get",
+        operation_id = "getReadiness"
+    )]
+    async fn get_readiness(&self) -> ReadyResponse {
+        let readiness = self.status.ready().await;
+        if readiness.ready {
+            return ReadyResponse::Ready(Json(ProbeBody {
+                status: "ready".to_owned(),
+            }));
+        }
+        ReadyResponse::NotReady(Json(MatrixError::new(
+            ErrCode::Unknown,
+            format!("Not ready: {} failed", readiness.failing.join(", ")),
+        )))
     }
 
     /// Report the server software's name and version.

@@ -4,8 +4,6 @@
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response, Result};
 
-use crate::error::escaped_error_response;
-
 /// The documented methods of each path of the document (`{name}` segments match any segment).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct AllowHeader {
@@ -90,7 +88,7 @@ impl<E: Endpoint> Endpoint for AllowHeaderEndpoint<E> {
         let mut response = match self.inner.call(req).await {
             Ok(response) => response.into_response(),
             Err(err) if err.status() == StatusCode::METHOD_NOT_ALLOWED => {
-                escaped_error_response(err)
+                crate::app::error_keeping_route(err)
             }
             Err(err) => return Err(err),
         };
