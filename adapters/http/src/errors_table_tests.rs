@@ -471,6 +471,7 @@ fn every_code() -> Vec<ErrCode> {
         C::RemoteIsError,
         C::MessageForClient,
         C::ThreepidInUse,
+        C::ThreepidDenied,
         C::LimitExceeded,
         C::Unknown,
     ];
@@ -501,6 +502,7 @@ fn every_code() -> Vec<ErrCode> {
             | C::RemoteIsError
             | C::MessageForClient
             | C::ThreepidInUse
+            | C::ThreepidDenied
             | C::LimitExceeded
             | C::Unknown => {}
         }
