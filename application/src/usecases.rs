@@ -57,4 +57,5 @@ pub use user_directory::{
     DEFAULT_WHOAMI_CACHE_CAPACITY, DEFAULT_WHOAMI_CACHE_LIFETIME, UserDirectoryService,
     UserDirectorySettings,
 };
+pub use user_directory_cache::CachedWhoami;
 pub use validation::{ValidationService, ValidationSettings};

@@ -65,9 +65,14 @@ pub enum LimitClass {
     /// The lookups; each looked-up address costs one.
     Lookup,
     /// Failed password checks (`check_credentials`) from one source. The source is whoever
-    /// calls Verity's internal listener: the homeserver, for the logins of all its users, so
-    /// this bounds a guessing campaign spread over many accounts.
+    /// calls Verity's internal listener: the homeserver, for the logins of all its users (the
+    /// password providers do not tell who the client is), so this is a ceiling over every
+    /// account, high enough that it bounds a guessing campaign spread over many accounts
+    /// without one client's failures locking everybody out.
     FailedLogin,
+    /// User-directory searches (`user_directory/search`), per user: each may search the
+    /// homeserver and every directory store.
+    DirectorySearch,
 }
 
 /// One count a request is checked against.
@@ -83,7 +88,8 @@ pub enum LimitKey {
     /// Every SMS this server sends: the operator's budget.
     SmsBudget,
     /// Failed password checks of one user, whoever asks: what bounds the guessing of one
-    /// account's password.
+    /// account's password. The user ID is case-folded ([`UserId::case_folded`]): the
+    /// homeserver asks with the case the user typed, and the stores match it in any case.
     FailedLoginOf(UserId),
 }
 
@@ -111,10 +117,14 @@ pub enum LimitedRequest {
     /// the request that caused it, the destination (and an SMS's country and the SMS budget)
     /// pay for it, so that a stream of accepted unbinds naming a victim cannot mail-bomb them.
     Notification(ThreePid),
-    /// A password check of this user that failed. Counted once it failed (a login that
-    /// succeeds costs nothing); before the stores are asked, the same counts are only looked
-    /// at, so a spent allowance refuses the attempt without asking any store.
+    /// A password check of this user. Counted before the stores are asked, in one step with
+    /// the decision (so concurrent attempts cannot all pass a nearly spent allowance, and a
+    /// spent one refuses the attempt without asking any store); given back once a store
+    /// accepted the password, so only failures (refusals, and attempts no store could decide)
+    /// stay counted.
     FailedLogin(UserId),
+    /// A user-directory search (by the requester, the searching user).
+    DirectorySearch,
 }
 
 /// One check: a key and what the request costs against it.
@@ -130,7 +140,8 @@ impl LimitedRequest {
     /// The counts `requester`'s request is checked against, in order: the requester first (the
     /// cheapest refusal, and the one that stops a single source), then the destination, then
     /// the country and the SMS budget last, so a request refused for another reason does not
-    /// spend the shared budget.
+    /// spend the shared budget. A failed login is the exception: its user comes first, as the
+    /// requester (the homeserver) is shared by every user.
     pub fn checks(&self, requester: &RequesterKey) -> Vec<LimitCheck> {
         let one = |key| LimitCheck { key, cost: 1 };
         let by = |class| one(LimitKey::Requester(class, requester.clone()));
@@ -166,6 +177,7 @@ impl LimitedRequest {
             Self::Register => vec![by(LimitClass::Register)],
             Self::SubmitToken => vec![by(LimitClass::SubmitToken)],
             Self::Bind => vec![by(LimitClass::Bind)],
+            Self::DirectorySearch => vec![by(LimitClass::DirectorySearch)],
             Self::Notification(threepid) => {
                 let mut checks = vec![one(LimitKey::Destination(threepid.clone()))];
                 if let ThreePid::Msisdn(number) = threepid {
@@ -174,9 +186,11 @@ impl LimitedRequest {
                 }
                 checks
             }
+            // The user first: an attempt at an account whose allowance is spent is refused
+            // without touching the caller's ceiling, which all users share.
             Self::FailedLogin(user) => vec![
+                one(LimitKey::FailedLoginOf(user.case_folded())),
                 by(LimitClass::FailedLogin),
-                one(LimitKey::FailedLoginOf(user.clone())),
             ],
             Self::Lookup(addresses) => vec![LimitCheck {
                 key: LimitKey::Requester(LimitClass::Lookup, requester.clone()),

@@ -144,20 +144,28 @@ fn a_notification_is_paid_by_its_destination_whoever_caused_it() {
 }
 
 #[test]
-fn a_failed_login_counts_against_its_source_and_its_user() {
+fn a_failed_login_counts_against_its_user_first_then_its_source() {
     let source = RequesterKey::address(ip("127.0.0.1"));
     let checks = LimitedRequest::FailedLogin(user("@alice:example.org")).checks(&source);
     assert_eq!(
         checks,
         vec![
             LimitCheck {
-                key: LimitKey::Requester(LimitClass::FailedLogin, source.clone()),
+                key: LimitKey::FailedLoginOf(user("@alice:example.org")),
                 cost: 1,
             },
             LimitCheck {
-                key: LimitKey::FailedLoginOf(user("@alice:example.org")),
+                key: LimitKey::Requester(LimitClass::FailedLogin, source.clone()),
                 cost: 1,
             },
         ]
     );
+}
+
+#[test]
+fn the_failed_logins_of_one_user_are_counted_together_whatever_the_case_it_was_typed_in() {
+    let source = RequesterKey::address(ip("127.0.0.1"));
+    let typed = |id| LimitedRequest::FailedLogin(user(id)).checks(&source);
+    assert_eq!(typed("@Alice:Example.ORG"), typed("@alice:example.org"));
+    assert_eq!(typed("@ALICE:example.org"), typed("@alice:example.org"));
 }

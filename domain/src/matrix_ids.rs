@@ -209,6 +209,13 @@ impl UserId {
         &self.0
     }
 
+    /// The ID in ASCII lower case (a user ID is ASCII): one user however it was typed, where
+    /// case does not tell users apart (logins, which the homeserver and the stores match in any
+    /// case).
+    pub fn case_folded(&self) -> Self {
+        Self(self.0.to_ascii_lowercase())
+    }
+
     /// The localpart (between the `@` and the first `:`).
     pub fn localpart(&self) -> &str {
         self.0

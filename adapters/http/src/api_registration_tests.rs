@@ -1,6 +1,6 @@
 //! The homeserver's registration requestToken behind `register.policy`: the 3PID is read from the
 //! body the homeserver will read, the homeserver's answer comes back as it was, and a refusal is
-//! ma1sd's 403.
+//! the client-server API's 403 `M_THREEPID_DENIED`.
 use std::sync::{Arc, Mutex};
 
 use poem::http::StatusCode;
@@ -131,7 +131,7 @@ async fn the_homeservers_error_comes_back_with_its_own_status_and_body() {
 }
 
 #[tokio::test]
-async fn a_refused_address_gets_ma1sds_forbidden_answer() {
+async fn a_refused_address_gets_the_client_server_apis_threepid_denied() {
     let (gate, _) = gate(|| Err(RegistrationGateError::Refused(Medium::Email)));
     let (status, body) = post(
         &deps(Some(gate)),
@@ -142,7 +142,7 @@ async fn a_refused_address_gets_ma1sds_forbidden_answer() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         body,
-        json!({"errcode": "M_FORBIDDEN", "error": "Your email address cannot be used for registration"})
+        json!({"errcode": "M_THREEPID_DENIED", "error": "Your email address cannot be used for registration"})
     );
 }
 

@@ -60,6 +60,9 @@ pub enum ErrCode {
     MessageForClient,
     /// store-invite: the 3PID is already bound (the body names the `mxid`).
     ThreepidInUse,
+    /// The homeserver's `register/{medium}/requestToken`: the registration policy does not
+    /// permit this 3PID (the client-server API's code, as Synapse answers it).
+    ThreepidDenied,
     /// An abuse limit refused the request (the body has `retry_after_ms`).
     LimitExceeded,
     /// Anything unexpected; details are in the server log only.
@@ -95,6 +98,7 @@ impl ErrCode {
             Self::RemoteIsError => "M_REMOTE_IS_ERROR",
             Self::MessageForClient => "M_MESSAGE_FOR_CLIENT",
             Self::ThreepidInUse => "M_THREEPID_IN_USE",
+            Self::ThreepidDenied => "M_THREEPID_DENIED",
             Self::LimitExceeded => "M_LIMIT_EXCEEDED",
             Self::Unknown => "M_UNKNOWN",
         }

@@ -183,6 +183,7 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::HomeserverUnavailable => Self::BadGateway(body(ErrCode::Unknown)),
             DirectoryError::Unavailable => Self::ServiceUnavailable(body(ErrCode::Unknown)),
+            DirectoryError::Limited(limited) => limited.into(),
         }
     }
 }

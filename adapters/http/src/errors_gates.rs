@@ -20,7 +20,13 @@ fn homeserver_unreachable(cause: &HomeserverAsUserError, endpoint: &str) -> ApiE
 impl From<RegistrationGateError> for ApiError {
     fn from(error: RegistrationGateError) -> Self {
         match error {
-            RegistrationGateError::Refused(_) => Self::forbidden_with(error.to_string()),
+            // The client-server API's code for "the server does not permit this 3PID"
+            // (register/{medium}/requestToken), as Synapse answers its own
+            // allowed_local_3pids; ma1sd answered M_FORBIDDEN.
+            RegistrationGateError::Refused(_) => Self::Forbidden(Json(MatrixError::new(
+                ErrCode::ThreepidDenied,
+                error.to_string(),
+            ))),
             RegistrationGateError::Store(ref cause) => Self::internal(cause),
             RegistrationGateError::Homeserver(cause) => {
                 homeserver_unreachable(&cause, "register/requestToken")

@@ -260,6 +260,9 @@ fn directory_errors() -> Vec<DirectoryError> {
         DirectoryError::GuestAccessForbidden,
         DirectoryError::HomeserverUnavailable,
         DirectoryError::Unavailable,
+        DirectoryError::Limited(verity_application::ports::driving::LimitExceeded(
+            verity_domain::RetryAfter::new(std::time::Duration::from_secs(1)),
+        )),
     ];
     for error in &all {
         match error {
@@ -267,7 +270,8 @@ fn directory_errors() -> Vec<DirectoryError> {
             | DirectoryError::UnknownToken
             | DirectoryError::GuestAccessForbidden
             | DirectoryError::HomeserverUnavailable
-            | DirectoryError::Unavailable => {}
+            | DirectoryError::Unavailable
+            | DirectoryError::Limited(_) => {}
         }
     }
     all
@@ -467,6 +471,7 @@ fn every_code() -> Vec<ErrCode> {
         C::RemoteIsError,
         C::MessageForClient,
         C::ThreepidInUse,
+        C::ThreepidDenied,
         C::LimitExceeded,
         C::Unknown,
     ];
@@ -497,6 +502,7 @@ fn every_code() -> Vec<ErrCode> {
             | C::RemoteIsError
             | C::MessageForClient
             | C::ThreepidInUse
+            | C::ThreepidDenied
             | C::LimitExceeded
             | C::Unknown => {}
         }

@@ -32,7 +32,8 @@ fn settings(max_keys: usize) -> LimitSettings {
         submit_token: limit(30, 2.0),
         bind: limit(20, 10.0),
         lookup: limit(1_000_000_000, 0.000_001),
-        login_source: limit(100, 1.0),
+        login_source: limit(1000, 0.1),
+        directory: limit(60, 0.25),
         login_user: limit(5, 60.0),
         max_keys,
     }

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
 use verity_application::ports::driven::RateLimiter;
 use verity_domain::{LimitClass, LimitKey, Medium, RetryAfter};
 
@@ -44,9 +45,10 @@ enum Kind {
     Lookup,
     LoginSource,
     LoginUser,
+    Directory,
 }
 
-const KINDS: usize = 13;
+const KINDS: usize = 14;
 
 impl Kind {
     fn of(key: &LimitKey) -> Self {
@@ -60,6 +62,7 @@ impl Kind {
                 LimitClass::Bind => Self::Bind,
                 LimitClass::Lookup => Self::Lookup,
                 LimitClass::FailedLogin => Self::LoginSource,
+                LimitClass::DirectorySearch => Self::Directory,
             },
             LimitKey::FailedLoginOf(_) => Self::LoginUser,
             LimitKey::Destination(threepid) if threepid.medium() == Medium::Msisdn => {
@@ -86,6 +89,7 @@ impl Kind {
             Self::Lookup => settings.lookup,
             Self::LoginSource => settings.login_source,
             Self::LoginUser => settings.login_user,
+            Self::Directory => settings.directory,
         }
     }
 }
@@ -94,7 +98,10 @@ type Keyed<C> = governor::RateLimiter<u64, CappedStore, C, NoOpMiddleware<<C as 
 
 struct Bucket<C: Clock> {
     limiter: Keyed<C>,
+    /// The limiter's entries, for refunds.
+    store: CappedStore,
     burst: NonZeroU32,
+    period: Duration,
 }
 
 /// The in-memory limits of one Verity instance.
@@ -129,18 +136,22 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
             Kind::Lookup,
             Kind::LoginSource,
             Kind::LoginUser,
+            Kind::Directory,
         ];
         let buckets = kinds
             .iter()
             .map(|kind| {
                 let limit = kind.limit(settings);
+                let store = CappedStore::new(settings.max_keys);
                 Bucket {
                     limiter: governor::RateLimiter::new(
                         limit.quota(),
-                        CappedStore::new(settings.max_keys),
+                        store.clone(),
                         clock.clone(),
                     ),
+                    store,
                     burst: limit.burst,
+                    period: limit.period,
                 }
             })
             .collect();
@@ -191,44 +202,44 @@ impl<C: Clock + Clone> GovernorLimiter<C> {
 }
 
 impl<C: Clock + Clone + Send + Sync> GovernorLimiter<C> {
-    /// Counts `cost` against `key` (`count`), or only looks whether it would pass.
-    fn decide(&self, key: &LimitKey, cost: u32, count: bool) -> Result<(), RetryAfter> {
+    /// The bucket of `key`, its hashed key and `cost` capped at the bucket's burst (a cost
+    /// over the burst could never pass: it empties the allowance instead).
+    fn locate(&self, key: &LimitKey, cost: u32) -> Option<(Kind, &Bucket<C>, u64, NonZeroU32)> {
         let kind = Kind::of(key);
-        let Some(bucket) = self.bucket(kind) else {
-            return Ok(());
-        };
+        let bucket = self.bucket(kind)?;
         let hashed = store::key_hash(self.hasher.hash_one(key));
-        // A cost over the burst could never pass: it empties the allowance instead.
         let cost = NonZeroU32::new(cost)
             .unwrap_or(NonZeroU32::MIN)
             .min(bucket.burst);
-        let check = || bucket.limiter.check_key_n(&hashed, cost);
-        let outcome = if count {
-            check()
-        } else {
-            store::dry_run(check)
-        };
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            // Cannot happen (the cost is capped at the burst); refused, never let through.
-            Err(_) => return Err(RetryAfter::new(Duration::from_secs(1))),
-        };
-        outcome.map_err(|not_until| {
-            if kind == Kind::SmsBudget && count {
-                self.budget_spent();
-            }
-            RetryAfter::new(not_until.wait_time_from(self.clock.now()))
-        })
+        Some((kind, bucket, hashed, cost))
     }
 }
 
 impl<C: Clock + Clone + Send + Sync> RateLimiter for GovernorLimiter<C> {
     fn check(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
-        self.decide(key, cost, true)
+        let Some((kind, bucket, hashed, cost)) = self.locate(key, cost) else {
+            return Ok(());
+        };
+        let outcome = match bucket.limiter.check_key_n(&hashed, cost) {
+            Ok(outcome) => outcome,
+            // Cannot happen (the cost is capped at the burst); refused, never let through.
+            Err(_) => return Err(RetryAfter::new(Duration::from_secs(1))),
+        };
+        outcome.map_err(|not_until| {
+            if kind == Kind::SmsBudget {
+                self.budget_spent();
+            }
+            RetryAfter::new(not_until.wait_time_from(self.clock.now()))
+        })
     }
 
-    fn peek(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
-        self.decide(key, cost, false)
+    fn refund(&self, key: &LimitKey, cost: u32) {
+        let Some((_, bucket, hashed, cost)) = self.locate(key, cost) else {
+            return;
+        };
+        // A check of weight n moved the key's theoretical arrival time by n periods.
+        let weight = bucket.period.saturating_mul(cost.get());
+        bucket.store.refund(&hashed, Nanos::from(weight));
     }
 }
 
@@ -241,9 +252,7 @@ impl RateLimiter for NoLimits {
         Ok(())
     }
 
-    fn peek(&self, _key: &LimitKey, _cost: u32) -> Result<(), RetryAfter> {
-        Ok(())
-    }
+    fn refund(&self, _key: &LimitKey, _cost: u32) {}
 }
 
 #[cfg(test)]

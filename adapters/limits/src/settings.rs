@@ -59,10 +59,13 @@ pub struct LimitSettings {
     pub bind: Limit,
     /// Looked-up addresses per requester.
     pub lookup: Limit,
-    /// Failed password checks per source (the homeserver asking `check_credentials`).
+    /// Failed password checks per source (the homeserver asking `check_credentials`): a
+    /// ceiling over every user.
     pub login_source: Limit,
     /// Failed password checks per user.
     pub login_user: Limit,
+    /// User-directory searches per user.
+    pub directory: Limit,
     /// Keys held per kind of limit.
     pub max_keys: usize,
 }

@@ -1,7 +1,6 @@
-//! A governor state store with a cap on its number of keys, and a dry run for looking at a
-//! key's allowance without counting.
-use std::cell::Cell;
-use std::convert::Infallible;
+//! A governor state store with a cap on its number of keys, and the refund of what a check
+//! counted (which governor does not offer).
+use std::sync::Arc;
 
 use governor::nanos::Nanos;
 use governor::state::StateStore;
@@ -16,41 +15,44 @@ pub(crate) fn key_hash(hash: u64) -> u64 {
     hash.max(1)
 }
 
-thread_local! {
-    /// Set while [`dry_run`] runs: the store answers as it would, and replaces nothing.
-    static DRY_RUN: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `check` (a governor check, which is synchronous and runs on this thread) with the store
-/// answering as usual but keeping its state: what `RateLimiter::peek` needs, which governor
-/// does not offer. A flag of this thread's, so the other threads' checks count as usual.
-pub(crate) fn dry_run<T>(check: impl FnOnce() -> T) -> T {
-    /// Clears the flag even when `check` unwinds.
-    struct Reset;
-    impl Drop for Reset {
-        fn drop(&mut self) {
-            DRY_RUN.with(|flag| flag.set(false));
-        }
-    }
-    DRY_RUN.with(|flag| flag.set(true));
-    let _reset = Reset;
-    check()
-}
-
 /// governor's DashMap store, holding at most `max_keys` keys (approximately: concurrent first
 /// requests may pass the check together). Known keys are always counted on their own entry;
-/// unknown ones, once the store is full, on the shared overflow entry.
+/// unknown ones, once the store is full, on the shared overflow entry. Clones share the
+/// entries: the limiter holds one, the refunds use another.
+#[derive(Clone)]
 pub(crate) struct CappedStore {
-    map: DashMapStateStore<u64>,
+    map: Arc<DashMapStateStore<u64>>,
     max_keys: usize,
 }
 
 impl CappedStore {
     pub(crate) fn new(max_keys: usize) -> Self {
         Self {
-            map: DashMapStateStore::default(),
+            map: Arc::new(DashMapStateStore::default()),
             max_keys: max_keys.max(1),
         }
+    }
+
+    fn slot<'k>(&self, key: &'k u64) -> &'k u64 {
+        if self.map.contains_key(key) || self.map.len() < self.max_keys {
+            key
+        } else {
+            &OVERFLOW
+        }
+    }
+
+    /// Moves `key`'s theoretical arrival time back by `weight` (what a check of that weight
+    /// moved it forward by), in one step with the concurrent checks. A key without an entry
+    /// holds nothing to give back, and gets no entry.
+    pub(crate) fn refund(&self, key: &u64, weight: Nanos) {
+        let slot = self.slot(key);
+        if !self.map.contains_key(slot) {
+            return;
+        }
+        // An entry holding nothing is left as it is (the closure's error replaces nothing).
+        let _unchanged: Result<(), ()> = self.map.measure_and_replace(slot, |tat| {
+            tat.map(|tat| ((), tat.saturating_sub(weight))).ok_or(())
+        });
     }
 }
 
@@ -61,26 +63,7 @@ impl StateStore for CappedStore {
     where
         F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
     {
-        let slot = if self.map.contains_key(key) || self.map.len() < self.max_keys {
-            key
-        } else {
-            &OVERFLOW
-        };
-        if !DRY_RUN.with(Cell::get) {
-            return self.map.measure_and_replace(slot, f);
-        }
-        if !self.map.contains_key(slot) {
-            // A key never counted has its whole allowance; no entry is made for a look.
-            return f(None).map(|(decision, _)| decision);
-        }
-        // The decision travels in the error, so the entry is measured and never replaced.
-        let looked: Result<Infallible, Result<T, E>> = self
-            .map
-            .measure_and_replace(slot, |tat| Err(f(tat).map(|(decision, _)| decision)));
-        match looked {
-            Ok(never) => match never {},
-            Err(decision) => decision,
-        }
+        self.map.measure_and_replace(self.slot(key), f)
     }
 }
 

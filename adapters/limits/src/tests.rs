@@ -29,6 +29,7 @@ fn settings() -> LimitSettings {
         lookup: limit(100, 1),
         login_source: limit(4, 1),
         login_user: limit(2, 60),
+        directory: limit(3, 1),
         max_keys: 1000,
     }
 }
@@ -232,27 +233,27 @@ fn failed_logins_of(name: &str) -> LimitKey {
 }
 
 #[test]
-fn a_peek_answers_as_a_check_would_and_counts_nothing() {
+fn a_refund_gives_back_what_a_check_counted_and_never_more_than_the_whole_allowance() {
     let (limits, _clock) = limiter(&settings());
     let alice = failed_logins_of("alice");
-    // A key never counted, then one with allowance left: looking any number of times spends
-    // nothing.
-    for _ in 0..10 {
-        assert_eq!(limits.peek(&alice, 1), Ok(()));
-    }
     limits.check(&alice, 1).unwrap();
-    for _ in 0..10 {
-        assert_eq!(limits.peek(&alice, 1), Ok(()));
-    }
     limits.check(&alice, 1).unwrap();
-    // Spent: the look says so, with the wait a check would give, and still counts nothing.
     let refused = Err(RetryAfter::new(Duration::from_secs(60)));
-    assert_eq!(limits.peek(&alice, 1), refused);
-    assert_eq!(limits.peek(&alice, 1), refused);
     assert_eq!(limits.check(&alice, 1), refused);
-    // No entry is made by looking at a key.
+    // One given back: one more passes, then the allowance is spent again.
+    limits.refund(&alice, 1);
+    assert_eq!(limits.check(&alice, 1), Ok(()));
+    assert_eq!(limits.check(&alice, 1), refused);
+    // Giving back more than was counted restores the whole allowance, no more.
+    for _ in 0..10 {
+        limits.refund(&alice, 1);
+    }
+    limits.check(&alice, 1).unwrap();
+    limits.check(&alice, 1).unwrap();
+    assert_eq!(limits.check(&alice, 1), refused);
+    // A key never counted holds nothing to give back and gets no entry.
     let before = limits.keys();
-    assert_eq!(limits.peek(&failed_logins_of("bob"), 1), Ok(()));
+    limits.refund(&failed_logins_of("bob"), 1);
     assert_eq!(limits.keys(), before);
 }
 

@@ -19,6 +19,7 @@ pub fn limit_name(key: &LimitKey) -> &'static str {
             LimitClass::Bind => "bind",
             LimitClass::Lookup => "lookup",
             LimitClass::FailedLogin => "login_source",
+            LimitClass::DirectorySearch => "directory",
         },
         LimitKey::Destination(threepid) if threepid.medium() == Medium::Msisdn => {
             "msisdn_destination"
@@ -60,7 +61,7 @@ impl RateLimiter for MeteredLimiter {
         self.counted(key, self.inner.check(key, cost))
     }
 
-    fn peek(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
-        self.counted(key, self.inner.peek(key, cost))
+    fn refund(&self, key: &LimitKey, cost: u32) {
+        self.inner.refund(key, cost);
     }
 }

@@ -155,16 +155,20 @@ fn with_database(url: &str, database: &str) -> String {
 }
 
 /// Synapse's `user_threepids` and `user_threepid_id_server` with their constraints and indexes,
-/// and the `users` and `profiles` the user directory searches read, as Synapse's full schema
-/// (schema version 72) creates them on SQLite.
+/// and the `users` and `profiles` the user directory searches read, as Synapse 1.163.2 creates
+/// them on SQLite (database schema 94: the full schema 72 and its deltas; read from
+/// `sqlite_master` after Synapse's `prepare_database`, with the unique index its background
+/// update `profiles_full_user_id_key_idx` adds).
 pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
     "CREATE TABLE users( name TEXT, password_hash TEXT, creation_ts BIGINT, admin SMALLINT \
      DEFAULT 0 NOT NULL, upgrade_ts BIGINT, is_guest SMALLINT DEFAULT 0 NOT NULL, appservice_id \
      TEXT, consent_version TEXT, consent_server_notice_sent TEXT, user_type TEXT DEFAULT NULL, \
      deactivated SMALLINT DEFAULT 0 NOT NULL, shadow_banned BOOLEAN, consent_ts bigint, \
-     UNIQUE(name) )",
+     approved BOOLEAN, locked BOOLEAN DEFAULT FALSE NOT NULL, suspended BOOLEAN DEFAULT FALSE \
+     NOT NULL, UNIQUE(name) )",
     "CREATE TABLE profiles( user_id TEXT NOT NULL, displayname TEXT, avatar_url TEXT, \
-     UNIQUE(user_id) )",
+     full_user_id TEXT, fields JSONB, UNIQUE(user_id) )",
+    "CREATE UNIQUE INDEX profiles_full_user_id_key ON profiles(full_user_id)",
     "CREATE TABLE IF NOT EXISTS \"user_threepids\" ( user_id TEXT NOT NULL, medium TEXT NOT NULL, \
      address TEXT NOT NULL, validated_at BIGINT NOT NULL, added_at BIGINT NOT NULL, \
      CONSTRAINT medium_address UNIQUE (medium, address) )",
@@ -176,13 +180,20 @@ pub const SYNAPSE_SQLITE_SCHEMA: &[&str] = &[
      medium, address, id_server )",
 ];
 
-/// The same on PostgreSQL, as Synapse's `full.sql.postgres` writes it.
+/// The same on PostgreSQL, as Synapse's `full.sql.postgres` (schema 72) and its deltas up to
+/// 94 write it (`profiles.full_user_id` from deltas 76 to 78, `fields` from 88).
 pub const SYNAPSE_POSTGRES_SCHEMA: &[&str] = &[
     "CREATE TABLE users ( name text, password_hash text, creation_ts bigint, admin smallint \
      DEFAULT 0 NOT NULL, upgrade_ts bigint, is_guest smallint DEFAULT 0 NOT NULL, appservice_id \
      text, consent_version text, consent_server_notice_sent text, user_type text, deactivated \
-     smallint DEFAULT 0 NOT NULL, shadow_banned boolean, consent_ts bigint )",
-    "CREATE TABLE profiles ( user_id text NOT NULL, displayname text, avatar_url text )",
+     smallint DEFAULT 0 NOT NULL, shadow_banned boolean, consent_ts bigint, approved boolean, \
+     locked boolean DEFAULT false NOT NULL, suspended boolean DEFAULT false NOT NULL )",
+    "ALTER TABLE ONLY users ADD CONSTRAINT users_name_key UNIQUE (name)",
+    "CREATE TABLE profiles ( user_id text NOT NULL, displayname text, avatar_url text, \
+     full_user_id text, fields jsonb )",
+    "ALTER TABLE ONLY profiles ADD CONSTRAINT profiles_user_id_key UNIQUE (user_id)",
+    "ALTER TABLE profiles ADD CONSTRAINT full_user_id_not_null CHECK (full_user_id IS NOT NULL)",
+    "CREATE UNIQUE INDEX profiles_full_user_id_key ON profiles USING btree (full_user_id)",
     "CREATE TABLE user_threepid_id_server ( user_id text NOT NULL, medium text NOT NULL, \
      address text NOT NULL, id_server text NOT NULL )",
     "CREATE TABLE user_threepids ( user_id text NOT NULL, medium text NOT NULL, \

@@ -1,13 +1,15 @@
 //! Logins for the homeserver (mxisd/ma1sd's `AuthManager.authenticate`): the stores that can
 //! check passwords are asked in ma1sd's order until one accepts; the account it names is made a
 //! user ID of `matrix.domain`; the answer carries what the stores say of the user. Failed
-//! attempts are limited per user and per source, and the password is never logged.
+//! attempts are limited per user (in any case) and per source (a ceiling over all users, as
+//! the source is the homeserver), counted before the stores are asked and given back on
+//! success; the password is never logged.
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use verity_domain::{
     IpNetwork, LimitCheck, LimitedRequest, MatrixDomain, Password, Profile, Requester,
-    RequesterKey, UserId,
+    RequesterKey, RetryAfter, UserId,
 };
 
 use crate::ports::driven::{
@@ -66,10 +68,29 @@ impl AuthenticationService {
         }
     }
 
-    /// The checks of a failed attempt by `user` from `source`.
+    /// The checks of an attempt by `user` from `source`.
     fn checks(&self, source: &Requester, user: &UserId) -> Vec<LimitCheck> {
         let requester = RequesterKey::of(source.client_ip(&self.trusted_proxies));
         LimitedRequest::FailedLogin(user.clone()).checks(&requester)
+    }
+
+    /// Counts the attempt against every check, each in one step with its decision; when one
+    /// refuses, what the earlier ones counted is given back (a refused attempt costs nothing).
+    fn count(&self, checks: &[LimitCheck]) -> Result<(), RetryAfter> {
+        for (done, check) in checks.iter().enumerate() {
+            if let Err(wait) = self.limiter.check(&check.key, check.cost) {
+                self.refund(checks.get(..done).unwrap_or_default());
+                return Err(wait);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back what [`count`](Self::count) counted for `checks`.
+    fn refund(&self, checks: &[LimitCheck]) {
+        for check in checks {
+            self.limiter.refund(&check.key, check.cost);
+        }
     }
 
     /// What the stores say of `user` beyond what `accepted_by` (which answered `first`) said:
@@ -135,12 +156,13 @@ impl Authentication for AuthenticationService {
         password: &Password,
     ) -> Result<Login, LoginError> {
         let checks = self.checks(source, user);
-        for check in &checks {
-            if let Err(wait) = self.limiter.peek(&check.key, check.cost) {
-                tracing::info!(%user, retry_after_ms = wait.as_millis(), "login refused: too many failed attempts; no store was asked");
-                return Err(LoginError::Limited(LimitExceeded(wait)));
-            }
+        if let Err(wait) = self.count(&checks) {
+            tracing::info!(%user, retry_after_ms = wait.as_millis(), "login refused: too many failed attempts; no store was asked");
+            return Err(LoginError::Limited(LimitExceeded(wait)));
         }
+        // From here the attempt is counted as a failure unless a store accepts the password: a
+        // refusal, an unknown user and an attempt no store could decide (a store down) alike,
+        // so a store's outage opens no unlimited guessing on the others.
         let mut unavailable: Option<BackendError> = None;
         if user
             .server_name()
@@ -151,6 +173,7 @@ impl Authentication for AuthenticationService {
                 match verifier.verify_password(user, password).await {
                     Ok(PasswordVerdict::Accepted { account, profile }) => {
                         if self.same_account(store, user, &account) {
+                            self.refund(&checks);
                             tracing::info!(%user, store, "login accepted");
                             return Ok(Login::Accepted(self.fill(user, store, profile).await));
                         }
@@ -172,10 +195,6 @@ impl Authentication for AuthenticationService {
         }
         if let Some(error) = unavailable {
             return Err(LoginError::Unavailable(error));
-        }
-        for check in &checks {
-            // Spent or not, the failure is counted; a spent allowance refuses the next attempt.
-            let _ = self.limiter.check(&check.key, check.cost);
         }
         tracing::info!(%user, "login refused");
         Ok(Login::Refused)

@@ -1,4 +1,5 @@
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mockall::Sequence;
@@ -11,8 +12,8 @@ use verity_domain::{
 
 use super::AuthenticationService;
 use crate::ports::driven::{
-    AccountName, BackendError, MockPasswordVerifier, MockProfileSource, MockRateLimiter,
-    PasswordVerdict, PasswordVerifier, ProfileSource,
+    AccountName, BackendError, MockPasswordVerifier, MockProfileSource, PasswordVerdict,
+    PasswordVerifier, ProfileSource, RateLimiter,
 };
 use crate::ports::driving::{Authentication, LimitExceeded, Login, LoginError};
 
@@ -64,27 +65,54 @@ fn never_asked(name: &'static str) -> MockPasswordVerifier {
     store
 }
 
-/// A limiter with allowance left that expects `failures` failed attempts to be counted.
-fn limiter(failures: usize) -> MockRateLimiter {
-    let mut limiter = MockRateLimiter::new();
-    limiter.expect_peek().returning(|_, _| Ok(()));
-    limiter
-        .expect_check()
-        .with(eq(source_key()), eq(1))
-        .times(failures)
-        .returning(|_, _| Ok(()));
-    limiter
-        .expect_check()
-        .with(eq(LimitKey::FailedLoginOf(alice())), eq(1))
-        .times(failures)
-        .returning(|_, _| Ok(()));
-    limiter
+fn user_key() -> LimitKey {
+    LimitKey::FailedLoginOf(alice())
+}
+
+/// A limiter allowing `BURST` per key that never refills, and tells what each key holds.
+#[derive(Default)]
+struct Counts(Mutex<HashMap<LimitKey, u32>>);
+
+const BURST: u32 = 3;
+
+impl Counts {
+    fn held(&self, key: &LimitKey) -> u32 {
+        self.0.lock().unwrap().get(key).copied().unwrap_or(0)
+    }
+
+    /// Spends `key`'s whole allowance.
+    fn spend(&self, key: &LimitKey) {
+        self.0.lock().unwrap().insert(key.clone(), BURST);
+    }
+}
+
+impl RateLimiter for Counts {
+    fn check(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
+        let mut counts = self.0.lock().unwrap();
+        let held = counts.entry(key.clone()).or_default();
+        if *held + cost > BURST {
+            return Err(RetryAfter::new(Duration::from_secs(60)));
+        }
+        *held += cost;
+        Ok(())
+    }
+
+    fn refund(&self, key: &LimitKey, cost: u32) {
+        if let Some(held) = self.0.lock().unwrap().get_mut(key) {
+            *held = held.saturating_sub(cost);
+        }
+    }
+}
+
+/// A limiter with every allowance whole.
+fn limiter() -> Arc<Counts> {
+    Arc::new(Counts::default())
 }
 
 fn service(
     verifiers: Vec<MockPasswordVerifier>,
     profiles: Vec<MockProfileSource>,
-    limiter: MockRateLimiter,
+    limiter: Arc<Counts>,
 ) -> AuthenticationService {
     AuthenticationService::new(
         verifiers
@@ -95,7 +123,7 @@ fn service(
             .into_iter()
             .map(|p| Arc::new(p) as Arc<dyn ProfileSource>)
             .collect(),
-        Arc::new(limiter),
+        limiter,
         Arc::from(Vec::<IpNetwork>::new()),
         MatrixDomain::parse("example.org").unwrap(),
     )
@@ -132,10 +160,11 @@ async fn the_stores_are_asked_in_order_until_one_accepts_and_the_rest_are_not_as
                 Profile::named("Alice"),
             ))
         });
+    let limits = limiter();
     let service = service(
         vec![exec, ldap, memory, never_asked("rest")],
         vec![],
-        limiter(0),
+        limits.clone(),
     );
 
     let login = service
@@ -144,6 +173,9 @@ async fn the_stores_are_asked_in_order_until_one_accepts_and_the_rest_are_not_as
         .unwrap();
 
     assert_eq!(login, Login::Accepted(Profile::named("Alice")));
+    // A login that succeeds costs nothing.
+    assert_eq!(limits.held(&user_key()), 0);
+    assert_eq!(limits.held(&source_key()), 0);
 }
 
 #[tokio::test]
@@ -157,9 +189,7 @@ async fn a_localpart_is_a_user_of_matrix_domain_and_the_asked_case_does_not_matt
             Profile::default(),
         ))
     });
-    let mut limits = MockRateLimiter::new();
-    limits.expect_peek().returning(|_, _| Ok(()));
-    let service = service(vec![store], vec![], limits);
+    let service = service(vec![store], vec![], limiter());
 
     let login = service
         .check_credentials(&homeserver(), &asked, &password())
@@ -172,7 +202,8 @@ async fn a_localpart_is_a_user_of_matrix_domain_and_the_asked_case_does_not_matt
 #[tokio::test]
 async fn a_password_accepted_for_another_account_is_refused_and_counted() {
     let bob = accepted(AccountName::Localpart("bob".into()), Profile::named("Bob"));
-    let service = service(vec![verifier("rest", bob)], vec![], limiter(1));
+    let limits = limiter();
+    let service = service(vec![verifier("rest", bob)], vec![], limits.clone());
 
     let login = service
         .check_credentials(&homeserver(), &alice(), &password())
@@ -180,15 +211,14 @@ async fn a_password_accepted_for_another_account_is_refused_and_counted() {
         .unwrap();
 
     assert_eq!(login, Login::Refused);
+    assert_eq!(limits.held(&user_key()), 1);
 }
 
 #[tokio::test]
 async fn a_user_of_another_domain_is_refused_without_asking_any_store() {
     let stranger = user("@alice:elsewhere.example");
-    let mut limits = MockRateLimiter::new();
-    limits.expect_peek().returning(|_, _| Ok(()));
-    limits.expect_check().times(2).returning(|_, _| Ok(()));
-    let service = service(vec![never_asked("ldap")], vec![], limits);
+    let limits = limiter();
+    let service = service(vec![never_asked("ldap")], vec![], limits.clone());
 
     let login = service
         .check_credentials(&homeserver(), &stranger, &password())
@@ -196,17 +226,20 @@ async fn a_user_of_another_domain_is_refused_without_asking_any_store() {
         .unwrap();
 
     assert_eq!(login, Login::Refused);
+    assert_eq!(limits.held(&LimitKey::FailedLoginOf(stranger)), 1);
+    assert_eq!(limits.held(&source_key()), 1);
 }
 
 #[tokio::test]
 async fn every_store_refusing_is_a_refusal_counted_against_the_user_and_the_source() {
+    let limits = limiter();
     let service = service(
         vec![
             verifier("ldap", PasswordVerdict::Refused),
             verifier("memory", PasswordVerdict::UnknownUser),
         ],
         vec![],
-        limiter(1),
+        limits.clone(),
     );
 
     let login = service
@@ -215,30 +248,8 @@ async fn every_store_refusing_is_a_refusal_counted_against_the_user_and_the_sour
         .unwrap();
 
     assert_eq!(login, Login::Refused);
-}
-
-#[tokio::test]
-async fn a_spent_allowance_refuses_the_attempt_before_any_store_is_asked() {
-    let mut limits = MockRateLimiter::new();
-    limits
-        .expect_peek()
-        .with(eq(source_key()), eq(1))
-        .returning(|_, _| Ok(()));
-    limits
-        .expect_peek()
-        .with(eq(LimitKey::FailedLoginOf(alice())), eq(1))
-        .returning(|_, _| Err(RetryAfter::new(Duration::from_secs(60))));
-    limits.expect_check().times(0);
-    let service = service(vec![never_asked("ldap")], vec![], limits);
-
-    let refused = service
-        .check_credentials(&homeserver(), &alice(), &password())
-        .await;
-
-    assert!(
-        matches!(refused, Err(LoginError::Limited(LimitExceeded(wait))) if wait == RetryAfter::new(Duration::from_secs(60))),
-        "{refused:?}"
-    );
+    assert_eq!(limits.held(&user_key()), 1);
+    assert_eq!(limits.held(&source_key()), 1);
 }
 
 #[tokio::test]
@@ -252,7 +263,7 @@ async fn a_store_that_fails_is_passed_over_for_the_next_one() {
         "memory",
         accepted(AccountName::UserId(alice()), Profile::default()),
     );
-    let service = service(vec![ldap, memory], vec![], limiter(0));
+    let service = service(vec![ldap, memory], vec![], limiter());
 
     let login = service
         .check_credentials(&homeserver(), &alice(), &password())
@@ -260,29 +271,6 @@ async fn a_store_that_fails_is_passed_over_for_the_next_one() {
         .unwrap();
 
     assert_eq!(login, Login::Accepted(Profile::default()));
-}
-
-#[tokio::test]
-async fn with_a_store_down_and_no_acceptance_the_answer_is_unavailable_and_nothing_is_counted() {
-    let mut ldap = MockPasswordVerifier::new();
-    ldap.expect_name().return_const("ldap");
-    ldap.expect_verify_password()
-        .times(1)
-        .return_once(|_, _| Err(BackendError::Corrupt("down".into())));
-    let service = service(
-        vec![ldap, verifier("memory", PasswordVerdict::Refused)],
-        vec![],
-        limiter(0),
-    );
-
-    let answer = service
-        .check_credentials(&homeserver(), &alice(), &password())
-        .await;
-
-    assert!(
-        matches!(answer, Err(LoginError::Unavailable(_))),
-        "{answer:?}"
-    );
 }
 
 /// A profile store named `name` answering `profile` for alice.
@@ -325,7 +313,7 @@ async fn the_answer_is_filled_from_the_other_profile_stores_and_the_accepting_st
             failing,
             profile_source("memory", Some(from_memory)),
         ],
-        limiter(0),
+        limiter(),
     );
 
     let Login::Accepted(profile) = service
@@ -358,7 +346,7 @@ async fn a_profile_puts_every_stores_roles_together() {
             profile_source("ldap", None),
             profile_source("rest", Some(rest)),
         ],
-        MockRateLimiter::new(),
+        limiter(),
     );
 
     let profile = service.profile(&alice()).await.unwrap();
@@ -366,3 +354,6 @@ async fn a_profile_puts_every_stores_roles_together() {
     assert_eq!(profile.display_name.as_deref(), Some("Alice"));
     assert_eq!(profile.roles, ["staff", "admins"]);
 }
+
+#[path = "authentication_limits_tests.rs"]
+mod limits;

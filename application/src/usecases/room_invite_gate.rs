@@ -7,26 +7,29 @@ use async_trait::async_trait;
 use verity_domain::HomeserverAccessToken;
 
 use super::sender_roles::SenderRoleCheck;
-use crate::ports::driven::{HomeserverAsUser, HomeserverRoute, RelayedAnswer, RoomInviteRelay};
+use super::user_directory_cache::CachedWhoami;
+use crate::ports::driven::{HomeserverRoute, RelayedAnswer, RoomInviteRelay};
 use crate::ports::driving::{InviteTarget, RoomInviteGate, RoomInviteGateError, RoomInviteRequest};
 
 /// [`RoomInviteGate`] over the homeserver and the stores' profiles.
 pub struct RoomInviteGateService {
     roles: SenderRoleCheck,
-    homeserver: Arc<dyn HomeserverAsUser>,
+    /// Who a token is: the brief cache the directory search shares, so a user inviting many
+    /// addresses costs the homeserver one `whoami`.
+    whoami: Arc<CachedWhoami>,
     relay: Arc<dyn RoomInviteRelay>,
 }
 
 impl RoomInviteGateService {
-    /// The gate of `roles`.
+    /// The gate of `roles`, its senders known through `whoami`, passing invites on to `relay`.
     pub fn new(
         roles: SenderRoleCheck,
-        homeserver: Arc<dyn HomeserverAsUser>,
+        whoami: Arc<CachedWhoami>,
         relay: Arc<dyn RoomInviteRelay>,
     ) -> Self {
         Self {
             roles,
-            homeserver,
+            whoami,
             relay,
         }
     }
@@ -43,7 +46,7 @@ impl RoomInviteGate for RoomInviteGateService {
         if request.target == InviteTarget::ThreePid && self.roles.is_required() {
             // Who sends it is whoever the homeserver says the token is; nothing in the request
             // can claim another sender.
-            let sender = self.homeserver.whoami(route, token).await?.user_id;
+            let sender = self.whoami.whoami(route, token).await?.user_id;
             let permitted = self.roles.permits(&sender).await?;
             tracing::info!(
                 sender = %sender,

@@ -8,11 +8,12 @@ use verity_domain::{Profile, Requester};
 use super::*;
 use crate::ports::driven::{BackendError, ProfileSource};
 use crate::ports::driven::{
-    ClientApiVersion, HomeserverAsUserError, HomeserverUser, MockHomeserverAsUser,
+    ClientApiVersion, HomeserverAsUserError, HomeserverUser, MockClock, MockHomeserverAsUser,
     MockProfileSource, MockRoomInviteRelay, RelayedRequest,
 };
 use crate::usecases::test_support::user;
-use verity_domain::SenderRoles;
+use crate::usecases::{DEFAULT_WHOAMI_CACHE_CAPACITY, DEFAULT_WHOAMI_CACHE_LIFETIME};
+use verity_domain::{SenderRoles, Timestamp};
 
 const ROOM: &str = "!room:example.org";
 
@@ -50,7 +51,22 @@ fn staff() -> SenderRoles {
     SenderRoles::new(["staff".to_owned()])
 }
 
-fn whoami(user_id: &str) -> Arc<dyn HomeserverAsUser> {
+/// `homeserver`'s `whoami` behind the cache, with the clock standing still.
+fn cached(homeserver: MockHomeserverAsUser) -> Arc<CachedWhoami> {
+    let mut clock = MockClock::new();
+    clock
+        .expect_now()
+        .returning(|| Timestamp::from_millis(1_700_000_000_000));
+    Arc::new(CachedWhoami::new(
+        Arc::new(homeserver),
+        Arc::new(clock),
+        DEFAULT_WHOAMI_CACHE_LIFETIME,
+        DEFAULT_WHOAMI_CACHE_CAPACITY,
+    ))
+}
+
+/// A homeserver that names `user_id` once: asked again, the mock fails the test.
+fn whoami(user_id: &str) -> Arc<CachedWhoami> {
     let mut homeserver = MockHomeserverAsUser::new();
     let user_id = user(user_id);
     homeserver
@@ -63,13 +79,13 @@ fn whoami(user_id: &str) -> Arc<dyn HomeserverAsUser> {
                 is_guest: false,
             })
         });
-    Arc::new(homeserver)
+    cached(homeserver)
 }
 
-fn never_asked() -> Arc<dyn HomeserverAsUser> {
+fn never_asked() -> Arc<CachedWhoami> {
     let mut homeserver = MockHomeserverAsUser::new();
     homeserver.expect_whoami().never();
-    Arc::new(homeserver)
+    cached(homeserver)
 }
 
 fn roles(name: &'static str, roles: &'static [&'static str]) -> Arc<dyn ProfileSource> {
@@ -207,7 +223,7 @@ async fn a_token_the_homeserver_rejects_is_not_relayed() {
         .returning(|_, _| Err(HomeserverAsUserError::TokenRejected));
     let gate = RoomInviteGateService::new(
         SenderRoleCheck::new(staff(), vec![roles("memory", &["staff"])]),
-        Arc::new(homeserver),
+        cached(homeserver),
         never_relayed(),
     );
     let failed = gate
@@ -270,4 +286,24 @@ async fn a_refused_homeserver_answer_comes_back_as_it_was() {
         .await
         .unwrap();
     assert_eq!(answered.status, 403);
+}
+
+#[tokio::test]
+async fn a_sender_inviting_several_addresses_costs_the_homeserver_one_whoami() {
+    let mut relay = MockRoomInviteRelay::new();
+    relay
+        .expect_invite()
+        .times(3)
+        .returning(|_, _, _, _| Ok(answer()));
+    // `whoami` answers once; a second question would fail the test.
+    let gate = RoomInviteGateService::new(
+        SenderRoleCheck::new(staff(), vec![roles("memory", &["staff"])]),
+        whoami("@alice:example.org"),
+        Arc::new(relay),
+    );
+    for _ in 0..3 {
+        gate.invite(&route(), &token(), &request(InviteTarget::ThreePid))
+            .await
+            .unwrap();
+    }
 }

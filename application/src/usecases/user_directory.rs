@@ -1,7 +1,8 @@
 //! The user directory search the homeserver's `POST /_matrix/client/{r0,v3}/user_directory/search`
 //! is routed to (mxisd's directory feature): the caller is authenticated by their homeserver
 //! (`whoami`, cached briefly), then the homeserver's own directory and every store's, by name
-//! and by 3PID, are searched at once and merged.
+//! and by 3PID, are searched at once and merged. Searches are limited per user
+//! (`ratelimit.directory`): each one may search the homeserver and every store.
 //!
 //! Failures: a token the homeserver cannot check is never taken as valid (the search is
 //! refused). Once the caller is known, a source that fails is logged and left out: the others
@@ -11,13 +12,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use futures_util::future::join_all;
-use verity_domain::{DirectoryResults, HomeserverAccessToken, SearchLimit, SearchTerm};
-
-use super::user_directory_cache::{Answer, WhoamiCache};
-use crate::ports::driven::{
-    BackendError, Clock, DirectorySearch, HomeserverAsUser, HomeserverAsUserError, HomeserverRoute,
+use verity_domain::{
+    DirectoryResults, HomeserverAccessToken, LimitedRequest, RequesterKey, SearchLimit, SearchTerm,
 };
-use crate::ports::driving::{DirectoryCaller, DirectoryError, UserDirectory};
+
+use super::user_directory_cache::CachedWhoami;
+use crate::ports::driven::{
+    BackendError, DirectorySearch, HomeserverAsUser, HomeserverAsUserError, HomeserverRoute,
+    RateLimiter,
+};
+use crate::ports::driving::{DirectoryCaller, DirectoryError, LimitExceeded, UserDirectory};
 
 /// How long a `whoami` answer is used before the homeserver is asked again.
 pub const DEFAULT_WHOAMI_CACHE_LIFETIME: Duration = Duration::from_secs(60);
@@ -51,10 +55,12 @@ impl Default for UserDirectorySettings {
 /// The directory search, over the homeserver and the stores that have a directory.
 pub struct UserDirectoryService {
     homeserver: Arc<dyn HomeserverAsUser>,
+    /// Who a token is (the cache the invite gate shares).
+    whoami: Arc<CachedWhoami>,
     stores: Vec<Arc<dyn DirectorySearch>>,
-    clock: Arc<dyn Clock>,
+    /// Searches are counted per user here.
+    limiter: Arc<dyn RateLimiter>,
     settings: UserDirectorySettings,
-    cache: WhoamiCache,
 }
 
 /// One source's answer: the source's name for the logs, and what it said.
@@ -62,18 +68,20 @@ type Asked = (String, Result<DirectoryResults, String>);
 
 impl UserDirectoryService {
     /// The search over `homeserver` and `stores` (searched in this order, which is the order of
-    /// their results in a merge).
+    /// their results in a merge), its callers known through `whoami` (whose cache is built from
+    /// `settings`' `whoami_*`), its searches counted in `limiter`.
     pub fn new(
         homeserver: Arc<dyn HomeserverAsUser>,
+        whoami: Arc<CachedWhoami>,
         stores: Vec<Arc<dyn DirectorySearch>>,
-        clock: Arc<dyn Clock>,
+        limiter: Arc<dyn RateLimiter>,
         settings: UserDirectorySettings,
     ) -> Self {
         Self {
-            cache: WhoamiCache::new(settings.whoami_lifetime, settings.whoami_capacity),
             homeserver,
+            whoami,
             stores,
-            clock,
+            limiter,
             settings,
         }
     }
@@ -137,26 +145,14 @@ impl UserDirectory for UserDirectoryService {
         token: HomeserverAccessToken,
         route: HomeserverRoute,
     ) -> Result<DirectoryCaller, DirectoryError> {
-        let key = (route.host.clone(), token.fingerprint());
-        let answer = match self.cache.get(&key, self.clock.now()) {
-            Some(answer) => answer,
-            None => {
-                let answer = match self.homeserver.whoami(&route, &token).await {
-                    Ok(user) => Answer::User(user),
-                    Err(HomeserverAsUserError::TokenRejected) => Answer::Rejected,
-                    Err(error) => {
-                        tracing::warn!(%error, "the homeserver could not check an access token; the directory search is refused");
-                        return Err(DirectoryError::HomeserverUnavailable);
-                    }
-                };
-                self.cache.put(key, answer.clone(), self.clock.now());
-                answer
+        match self.whoami.whoami(&route, &token).await {
+            Err(HomeserverAsUserError::TokenRejected) => Err(DirectoryError::UnknownToken),
+            Err(error) => {
+                tracing::warn!(%error, "the homeserver could not check an access token; the directory search is refused");
+                Err(DirectoryError::HomeserverUnavailable)
             }
-        };
-        match answer {
-            Answer::Rejected => Err(DirectoryError::UnknownToken),
-            Answer::User(user) if user.is_guest => Err(DirectoryError::GuestAccessForbidden),
-            Answer::User(user) => Ok(DirectoryCaller {
+            Ok(user) if user.is_guest => Err(DirectoryError::GuestAccessForbidden),
+            Ok(user) => Ok(DirectoryCaller {
                 user_id: user.user_id,
                 token,
                 route,
@@ -172,6 +168,13 @@ impl UserDirectory for UserDirectoryService {
     ) -> Result<DirectoryResults, DirectoryError> {
         if term.is_empty() {
             return Ok(DirectoryResults::default());
+        }
+        let requester = RequesterKey::Account(caller.user_id.clone());
+        for check in LimitedRequest::DirectorySearch.checks(&requester) {
+            if let Err(wait) = self.limiter.check(&check.key, check.cost) {
+                tracing::info!(user = %caller.user_id, retry_after_ms = wait.as_millis(), "directory search refused: too many searches (ratelimit.directory)");
+                return Err(DirectoryError::Limited(LimitExceeded(wait)));
+            }
         }
         let homeserver = async {
             if self.settings.exclude_homeserver {

@@ -6,8 +6,11 @@ use verity_domain::{DirectoryEntry, ServerName, Timestamp, UserId};
 
 use super::*;
 use crate::ports::driven::{
-    ClientApiVersion, HomeserverUser, MockClock, MockDirectorySearch, MockHomeserverAsUser,
+    ClientApiVersion, Clock, HomeserverUser, MockClock, MockDirectorySearch, MockHomeserverAsUser,
+    MockRateLimiter,
 };
+use crate::ports::driving::LimitExceeded;
+use verity_domain::{LimitClass, LimitKey, RequesterKey, RetryAfter};
 
 const T0: u64 = 1_700_000_000_000;
 
@@ -69,13 +72,33 @@ fn service_at(
     settings: UserDirectorySettings,
     now: &Arc<AtomicU64>,
 ) -> UserDirectoryService {
+    let mut limiter = MockRateLimiter::new();
+    limiter.expect_check().returning(|_, _| Ok(()));
+    with_limiter(homeserver, stores, settings, now, limiter)
+}
+
+fn with_limiter(
+    homeserver: MockHomeserverAsUser,
+    stores: Vec<MockDirectorySearch>,
+    settings: UserDirectorySettings,
+    now: &Arc<AtomicU64>,
+    limiter: MockRateLimiter,
+) -> UserDirectoryService {
+    let homeserver = Arc::new(homeserver);
+    let whoami = CachedWhoami::new(
+        homeserver.clone(),
+        clock(now),
+        settings.whoami_lifetime,
+        settings.whoami_capacity,
+    );
     UserDirectoryService::new(
-        Arc::new(homeserver),
+        homeserver,
+        Arc::new(whoami),
         stores
             .into_iter()
             .map(|s| Arc::new(s) as Arc<dyn DirectorySearch>)
             .collect(),
-        clock(now),
+        Arc::new(limiter),
         settings,
     )
 }
@@ -273,7 +296,7 @@ async fn the_cache_holds_at_most_its_capacity() {
             .await
             .unwrap();
     }
-    assert_eq!(service.cache.len(), 2);
+    assert_eq!(service.whoami.len(), 2);
     // `a`, the oldest, was evicted: asked again (the fourth call).
     service
         .authenticate(token("a"), route("example.org"))
@@ -457,6 +480,43 @@ async fn an_empty_term_finds_nobody_without_asking_anyone() {
         .await
         .unwrap();
     assert_eq!(results, DirectoryResults::default());
+}
+
+#[tokio::test]
+async fn a_user_who_searched_too_often_is_refused_with_the_wait_and_nothing_is_searched() {
+    let mut ldap = MockDirectorySearch::new();
+    ldap.expect_name().return_const("ldap");
+    ldap.expect_search_by_name().never();
+    ldap.expect_search_by_threepid().never();
+    let mut homeserver = MockHomeserverAsUser::new();
+    homeserver.expect_search_user_directory().never();
+    let mut limiter = MockRateLimiter::new();
+    let key = LimitKey::Requester(
+        LimitClass::DirectorySearch,
+        RequesterKey::Account(user("@me:example.org")),
+    );
+    limiter
+        .expect_check()
+        .with(eq(key), eq(1))
+        .times(1)
+        .returning(|_, _| Err(RetryAfter::new(std::time::Duration::from_millis(250))));
+    let now = Arc::new(AtomicU64::new(T0));
+    let service = with_limiter(
+        homeserver,
+        vec![ldap],
+        UserDirectorySettings::default(),
+        &now,
+        limiter,
+    );
+
+    let refused = service
+        .search(&caller(), &term("alice"), SearchLimit::default())
+        .await;
+
+    assert!(
+        matches!(refused, Err(DirectoryError::Limited(LimitExceeded(wait))) if wait.as_millis() == 250),
+        "{refused:?}"
+    );
 }
 
 #[test]

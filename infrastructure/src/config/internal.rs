@@ -39,11 +39,13 @@ pub fn resolve(raw: Option<RawInternal>) -> Result<InternalSettings, ConfigError
             format!("{hostname:?} is neither an IP address nor a host name"),
         ));
     }
-    // Not trimmed: the secret is compared as written (a blank one is no secret).
+    // Trimmed: an HTTP header value cannot carry spaces at its ends (the parser drops them), so
+    // a secret written with them (or with a block scalar's trailing newline) could never be
+    // presented. A blank one is no secret.
     let secret = raw
         .secret
-        .map(|Text(secret)| secret)
-        .filter(|secret| !secret.trim().is_empty())
+        .map(|Text(secret)| secret.trim().to_owned())
+        .filter(|secret| !secret.is_empty())
         .map(Secret::new);
     Ok(InternalSettings {
         enabled: raw.enabled.map(|Flag(on)| on),

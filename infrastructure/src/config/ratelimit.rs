@@ -30,6 +30,7 @@ pub struct RawRatelimit {
     pub bind: Option<RawLimit>,
     pub lookup: Option<RawLimit>,
     pub login: Option<RawLogin>,
+    pub directory: Option<RawLimit>,
 }
 
 /// `ratelimit.login`: failed password checks per user and per source.
@@ -93,10 +94,16 @@ pub fn defaults() -> LimitSettings {
         // 10000 addresses at once (lookup.maxAddresses), then 100 a second.
         lookup: limit(10_000, 0.01),
         // Failed password checks: 5 of one account's at once, then one a minute (a guesser
-        // gets 60 an hour), and 100 from the homeserver at once, then one a second, whatever
-        // the accounts (Synapse's own rc_login limits stand in front of both).
+        // gets 60 an hour). The source is the homeserver, for all its users (the password
+        // providers do not say who the client is), so its count is only a ceiling over every
+        // account: 1000 at once, then 10 a second. Synapse's rc_login stands in front (per
+        // client address 5 at once, then one every 333 s), so reaching it takes thousands of
+        // addresses, where 100 and one a second let one client lock every login out.
         login_user: limit(5, 60.0),
-        login_source: limit(100, 1.0),
+        login_source: limit(1000, 0.1),
+        // Directory searches per user: Element searches as the user types; 60 at once, then
+        // 4 a second.
+        directory: limit(60, 0.25),
         max_keys: DEFAULT_MAX_KEYS,
     }
 }
@@ -160,6 +167,7 @@ pub fn resolve(
         lookup: one("ratelimit.lookup", raw.lookup, d.lookup)?,
         login_user: one("ratelimit.login.user", login.user, d.login_user)?,
         login_source: one("ratelimit.login.source", login.source, d.login_source)?,
+        directory: one("ratelimit.directory", raw.directory, d.directory)?,
         max_keys,
     };
     Ok(RateLimitSettings {
@@ -221,6 +229,7 @@ pub struct RatelimitDump {
     bind: LimitDump,
     lookup: LimitDump,
     login: LoginDump,
+    directory: LimitDump,
 }
 
 #[derive(Serialize)]
@@ -284,5 +293,6 @@ pub fn dump(settings: &RateLimitSettings) -> RatelimitDump {
             user: l.login_user.into(),
             source: l.login_source.into(),
         },
+        directory: l.directory.into(),
     }
 }

@@ -23,8 +23,8 @@ fn synapse_sql_searches_with_ma1sds_queries_for_its_database_type() {
     let name = sqlite.by_name.unwrap();
     assert_eq!(
         name.as_str(),
-        "select '@' || p.user_id || ':example.org', displayname from profiles p where \
-         displayname like ?"
+        "select p.full_user_id, p.displayname from profiles p where p.displayname like ? \
+         escape '!'"
     );
     assert_eq!(name.id_type, DirectoryIdType::Mxid);
     assert_eq!(name.binding, TermBinding::Contains);
@@ -45,7 +45,9 @@ fn synapse_sql_searches_with_ma1sds_queries_for_its_database_type() {
     .unwrap()
     .directory
     .unwrap();
-    assert!(postgres.by_name.unwrap().as_str().contains("ILIKE ?"));
+    let by_name = postgres.by_name.unwrap();
+    assert!(by_name.as_str().contains("ILIKE ? ESCAPE '!'"));
+    assert!(by_name.as_str().contains("p.full_user_id = u.name"));
 }
 
 #[test]

@@ -313,3 +313,16 @@ fn sydents_internal_bind_api_is_off_unless_turned_on_and_is_dumped() {
     let dumped = crate::config::effective_yaml(&on.settings);
     assert!(dumped.contains("bindApi: true"), "{dumped}");
 }
+
+#[test]
+fn a_shared_secret_written_with_surrounding_spaces_is_the_secret_without_them() {
+    let loaded = super::tests::parsed(
+        "matrix: {domain: example.org}\nserver: {internal: {secret: \"  s3cret\\n \"}}\n",
+    );
+    let secret = loaded.settings.server.internal.secret.as_ref();
+    assert_eq!(secret.map(crate::settings::Secret::expose), Some("s3cret"));
+    let blank = super::tests::parsed(
+        "matrix: {domain: example.org}\nserver: {internal: {secret: \"   \"}}\n",
+    );
+    assert!(blank.settings.server.internal.secret.is_none());
+}

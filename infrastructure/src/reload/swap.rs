@@ -30,8 +30,10 @@ impl RateLimiter for SwapLimiter {
         self.0.load().check(key, cost)
     }
 
-    fn peek(&self, key: &LimitKey, cost: u32) -> Result<(), RetryAfter> {
-        self.0.load().peek(key, cost)
+    fn refund(&self, key: &LimitKey, cost: u32) {
+        // After a reload the new limiter may not hold the count: it then holds nothing to give
+        // back, and is left alone.
+        self.0.load().refund(key, cost);
     }
 }
 

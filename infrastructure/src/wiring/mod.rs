@@ -199,11 +199,11 @@ pub async fn use_cases(
     );
     let authentication = authentication::authentication(settings, &account_stores, limiter.clone());
     let client_api = user_directory::homeserver_client_api(settings)?;
-    let user_directory =
-        user_directory::user_directory(settings, client_api.clone(), clock.clone()).await?;
+    let (user_directory, whoami) =
+        user_directory::user_directory(settings, client_api.clone(), &clock, &limiter).await?;
     let registration =
         user_directory::registration(settings, store, client_api.clone(), clock.clone());
-    let room_invites = user_directory::room_invites(settings, client_api, sender_roles);
+    let room_invites = user_directory::room_invites(settings, whoami, client_api, sender_roles);
     let sessions = metered.sessions(Arc::new(store.session_store()));
     let validation = validation(settings, sessions, notifier, clock, secrets)
         .with_remote_servers(remote_identity_servers);

@@ -13,21 +13,23 @@ use verity_adapter_memory::MemoryDirectory;
 use verity_adapter_rest::RestDirectory;
 use verity_adapter_sql::SqlStore;
 use verity_adapter_sql::{QueryBackend, QueryBackendConfig};
-use verity_application::ports::driven::{Clock, DirectorySearch};
+use verity_application::ports::driven::{Clock, DirectorySearch, RateLimiter};
 use verity_application::usecases::{
-    RegistrationGateService, RoomInviteGateService, SenderRoleCheck, UserDirectoryService,
+    CachedWhoami, RegistrationGateService, RoomInviteGateService, SenderRoleCheck,
+    UserDirectoryService,
 };
 
 use crate::settings::Settings;
 
 /// The search over the homeserver and the stores, in this order: memory, synapseSql, ldap,
 /// netiq, sql, rest, exec (the order their people come in a merged answer, after the
-/// homeserver's).
+/// homeserver's); with the brief `whoami` cache it makes, which the invite policy shares.
 pub(super) async fn user_directory(
     settings: &Settings,
     homeserver: Arc<ReqwestHomeserverAsUser>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<UserDirectoryService> {
+    clock: &Arc<dyn Clock>,
+    limiter: &Arc<dyn RateLimiter>,
+) -> anyhow::Result<(UserDirectoryService, Arc<CachedWhoami>)> {
     let config = &settings.user_directory;
     let stores = stores(settings).await?;
     tracing::info!(
@@ -36,11 +38,30 @@ pub(super) async fn user_directory(
         threepids = !config.search.exclude_threepid,
         "user directory search ready"
     );
-    Ok(UserDirectoryService::new(
+    let whoami = whoami(settings, homeserver.clone(), clock.clone());
+    let service = UserDirectoryService::new(
         homeserver,
+        whoami.clone(),
         stores,
-        clock,
+        limiter.clone(),
         config.search,
+    );
+    Ok((service, whoami))
+}
+
+/// The homeserver's `whoami`, cached briefly (`directory.*` cache settings): one cache for the
+/// directory search and the invite policy.
+fn whoami(
+    settings: &Settings,
+    homeserver: Arc<ReqwestHomeserverAsUser>,
+    clock: Arc<dyn Clock>,
+) -> Arc<CachedWhoami> {
+    let search = &settings.user_directory.search;
+    Arc::new(CachedWhoami::new(
+        homeserver,
+        clock,
+        search.whoami_lifetime,
+        search.whoami_capacity,
     ))
 }
 
@@ -65,6 +86,7 @@ pub(super) fn homeserver_client_api(
 /// The invite policy: always there; without roles to require it passes every invite on.
 pub(super) fn room_invites(
     settings: &Settings,
+    whoami: Arc<CachedWhoami>,
     client_api: Arc<ReqwestHomeserverAsUser>,
     roles: SenderRoleCheck,
 ) -> RoomInviteGateService {
@@ -73,7 +95,7 @@ pub(super) fn room_invites(
             "invite.policy.ifSender.hasRole is set but no store knows roles (memory, rest): every 3PID invite will be refused"
         );
     }
-    RoomInviteGateService::new(roles, client_api.clone(), client_api)
+    RoomInviteGateService::new(roles, whoami, client_api)
 }
 
 /// Registration control: always there, with ma1sd's defaults when `register` is not set; it

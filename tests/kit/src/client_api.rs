@@ -69,6 +69,8 @@ struct State {
     directory: Option<Reply>,
     register: Option<Reply>,
     well_known: Option<String>,
+    /// Where `/.well-known/matrix/client` redirects to (302), instead of answering.
+    well_known_redirect: Option<String>,
     requests: Vec<ClientRequest>,
 }
 
@@ -154,6 +156,11 @@ impl FakeClientApi {
     /// Serves `/.well-known/matrix/client` naming `base_url` as the homeserver.
     pub fn well_known(&self, base_url: &str) {
         serve::lock(&self.state).well_known = Some(base_url.to_owned());
+    }
+
+    /// Answers `/.well-known/matrix/client` with a 302 to `location`.
+    pub fn well_known_redirects_to(&self, location: &str) {
+        serve::lock(&self.state).well_known_redirect = Some(location.to_owned());
     }
 
     /// Every request so far.
@@ -324,7 +331,14 @@ fn register(
 #[handler]
 fn well_known(request: &Request, Data(state): Data<&Arc<Mutex<State>>>) -> Response {
     record(state, request, Value::Null);
-    match serve::lock(state).well_known.clone() {
+    let held = serve::lock(state);
+    if let Some(location) = &held.well_known_redirect {
+        return Response::builder()
+            .status(serve::status_code(302))
+            .header("location", location.as_str())
+            .finish();
+    }
+    match held.well_known.clone() {
         Some(base_url) => serve::json(
             200,
             json!({"m.homeserver": {"base_url": base_url}}).to_string(),

@@ -120,7 +120,7 @@ async fn a_refused_address_gets_ma1sds_403_and_the_homeserver_never_hears_of_it(
             (status, answer),
             (
                 403,
-                json!({"errcode": "M_FORBIDDEN", "error": format!("Your {medium} address cannot be used for registration")})
+                json!({"errcode": "M_THREEPID_DENIED", "error": format!("Your {medium} address cannot be used for registration")})
             ),
             "{body}"
         );

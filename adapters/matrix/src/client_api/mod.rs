@@ -7,8 +7,9 @@
 //! `.well-known/matrix/client` (cached for an hour). Both are the operator's own configuration,
 //! so the address is trusted as an override is (no private-address check): the request itself
 //! only chooses among the operator's entries. The token goes in the `Authorization` header,
-//! never in a URL; redirects are not followed (except for the `.well-known`, on the same
-//! scheme), and every answer is bounded in time and size.
+//! never in a URL; redirects are not followed (except for the `.well-known`: on the same scheme,
+//! and with `federation.verifyTls: false` only on the same scheme, host and port, since then
+//! nothing proves who answered the first request), and every answer is bounded in time and size.
 mod answers;
 mod config;
 mod relay;
@@ -47,6 +48,9 @@ pub struct ReqwestHomeserverAsUser {
     client: reqwest::Client,
     max_response_bytes: usize,
     trusted_proxies: Vec<verity_domain::IpNetwork>,
+    /// `federation.verifyTls`: without it, a `.well-known` redirect is followed only on the
+    /// same origin.
+    verify_tls: bool,
     /// The base URL the `.well-known` named, and when it was read.
     discovered: Mutex<Option<(Url, Instant)>>,
 }
@@ -90,6 +94,7 @@ impl ReqwestHomeserverAsUser {
             client,
             max_response_bytes: config.max_response_bytes,
             trusted_proxies: config.trusted_proxies,
+            verify_tls: config.verify_tls,
             discovered: Mutex::new(None),
         })
     }
@@ -144,7 +149,8 @@ impl ReqwestHomeserverAsUser {
         )
     }
 
-    /// `m.homeserver.base_url` of the `.well-known`, following redirects on the same scheme.
+    /// `m.homeserver.base_url` of the `.well-known`, following redirects on the same scheme
+    /// (on the same origin when TLS is not verified).
     async fn discover(&self) -> Result<Url, String> {
         let mut url = Url::parse(&self.well_known_url()).map_err(|e| e.to_string())?;
         for _ in 0..=MAX_WELL_KNOWN_REDIRECTS {
@@ -164,6 +170,16 @@ impl ReqwestHomeserverAsUser {
                 let next = url.join(location).map_err(|e| e.to_string())?;
                 if next.scheme() != url.scheme() {
                     return Err(format!("a redirect to another scheme ({})", next.scheme()));
+                }
+                if !self.verify_tls && next.origin() != url.origin() {
+                    // Without certificate checks anyone on the path may have answered: a
+                    // redirect elsewhere is not followed (the homeserver's address would be
+                    // theirs to choose, and the users' tokens would go there).
+                    return Err(format!(
+                        "a redirect to another host ({}), not followed while \
+                         federation.verifyTls is false",
+                        next.origin().ascii_serialization()
+                    ));
                 }
                 url = next;
                 continue;

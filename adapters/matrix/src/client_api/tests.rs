@@ -227,6 +227,41 @@ async fn a_matrix_domain_without_a_well_known_leaves_the_homeserver_unavailable(
     assert_eq!(fake.requests_to("/account/whoami").len(), 0);
 }
 
+#[tokio::test]
+async fn a_well_known_redirect_to_another_host_is_followed_only_while_tls_is_verified() {
+    let target = FakeClientApi::start().await;
+    target.user("t", "@alice:example.org");
+    target.well_known(&target.url());
+    let redirecting = FakeClientApi::start().await;
+    redirecting.well_known_redirects_to(&format!("{}/.well-known/matrix/client", target.url()));
+    let client = |verify_tls| {
+        ReqwestHomeserverAsUser::new(ClientApiConfig {
+            verify_tls,
+            ..config(vec![])
+        })
+        .unwrap()
+        .with_origin(&redirecting.url())
+    };
+
+    let unverified = client(false)
+        .whoami(&route(None, ClientApiVersion::V3), &token("t"))
+        .await;
+    assert!(
+        matches!(unverified, Err(HomeserverAsUserError::Unavailable(_))),
+        "{unverified:?}"
+    );
+    assert!(
+        target.requests().is_empty(),
+        "the other host was never asked"
+    );
+
+    let verified = client(true)
+        .whoami(&route(None, ClientApiVersion::V3), &token("t"))
+        .await
+        .unwrap();
+    assert_eq!(verified.user_id.as_str(), "@alice:example.org");
+}
+
 mod relay {
     use verity_application::ports::driven::{RegistrationRelay as _, RelayedRequest};
     use verity_domain::{Medium, Requester};

@@ -5,8 +5,11 @@
 //!
 //! The term is always bound, never spliced. As ma1sd bound it: the generic `sql` store gives each
 //! placeholder the term as typed (the operator's query adds the wildcards, `LIKE '%' || ? ||
-//! '%'`); `synapseSql` gives it `%term%`, for the default queries' `LIKE ?`. The backend reads
-//! one row more than the limit, so it can say `limited` without reading everything.
+//! '%'`); `synapseSql` gives it `%term%`, for the default queries' `LIKE ?`. A query that says
+//! `ESCAPE '!'` (the defaults do) gets the term's own LIKE wildcards escaped, so `50%` searches
+//! for "50%" and `a_b` for "a_b" (`!` is the escape character: SQLite, PostgreSQL and MySQL read
+//! it alike, where a backslash is itself an escape in MySQL's string literals). The backend
+//! reads one row more than the limit, so it can say `limited` without reading everything.
 use async_trait::async_trait;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use sea_orm::{DbBackend, QueryResult, StreamTrait as _, Value};
@@ -42,6 +45,8 @@ pub enum TermBinding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryQuery {
     template: Template,
+    /// The query says `ESCAPE '!'`: the term's `%`, `_` and `!` are escaped with `!`.
+    escaped: bool,
     /// `type`.
     pub id_type: DirectoryIdType,
     /// How the term is bound.
@@ -66,6 +71,7 @@ impl DirectoryQuery {
             ));
         }
         Ok(Self {
+            escaped: says_escape(sql),
             template,
             id_type,
             binding,
@@ -82,8 +88,13 @@ impl DirectoryQuery {
     /// one name (`SELECT login, login …`, which ma1sd read by position); the caller stops
     /// reading after the rows it needs instead.
     pub(crate) fn statement(&self, backend: DbBackend, term: &str) -> sea_orm::Statement {
+        let term = if self.escaped {
+            escape_like(term)
+        } else {
+            term.to_owned()
+        };
         let value = match self.binding {
-            TermBinding::AsTyped => term.to_owned(),
+            TermBinding::AsTyped => term,
             TermBinding::Contains => format!("%{term}%"),
         };
         let mut sql = SqlBuilder::new(backend);
@@ -91,6 +102,32 @@ impl DirectoryQuery {
             .render_with(&mut sql, |_: Param| Value::from(value.as_str()));
         sql.statement()
     }
+}
+
+/// The escape character of the LIKE patterns Verity writes.
+pub const LIKE_ESCAPE: char = '!';
+
+/// Whether `sql` has an `ESCAPE '!'` clause (any case, any spaces before the quote).
+fn says_escape(sql: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    lower.match_indices("escape").any(|(at, word)| {
+        lower
+            .get(at + word.len()..)
+            .is_some_and(|rest| rest.trim_start().starts_with("'!'"))
+    })
+}
+
+/// `term` with LIKE's wildcards (`%`, `_`) and the escape character itself preceded by
+/// [`LIKE_ESCAPE`]: matched literally by `LIKE ... ESCAPE '!'`.
+pub fn escape_like(term: &str) -> String {
+    let mut escaped = String::with_capacity(term.len() + 2);
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            escaped.push(LIKE_ESCAPE);
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 /// `directory.query.name` and `.threepid`; `None` is a search the store does not make.
@@ -103,9 +140,12 @@ pub struct DirectoryQueries {
 }
 
 impl DirectoryQueries {
-    /// ma1sd's `SynapseQueries` for `database` (SQLite or PostgreSQL), users of `domain`; with
-    /// one fix: PostgreSQL's name search is `ILIKE` (ma1sd's `LIKE` made it case-sensitive there,
-    /// while SQLite's `LIKE` is not).
+    /// ma1sd's `SynapseQueries` for `database` (SQLite or PostgreSQL), users of `domain`, with
+    /// three fixes: PostgreSQL's name search is `ILIKE` (ma1sd's `LIKE` made it case-sensitive
+    /// there, while SQLite's `LIKE` is not); a profile is joined on its `full_user_id` (ma1sd
+    /// joined `users.name LIKE concat('@', profiles.user_id, ':%')`, where a `_` in a localpart
+    /// is a wildcard: `@a_b` took the profile of `@axb`, and any domain matched); the term's
+    /// wildcards are escaped (`ESCAPE '!'`).
     ///
     /// # Errors
     /// [`QueryError`] for a database Synapse does not run on (MySQL).
@@ -124,37 +164,34 @@ impl DirectoryQueries {
 }
 
 /// The SQL of [`DirectoryQueries::synapse_defaults`]: (by name, by 3PID).
+///
+/// Synapse keeps a user's whole ID in `profiles.full_user_id` (database schema 76, Synapse
+/// 1.84; filled for every row since schema 78) and the localpart in `profiles.user_id`, which
+/// it means to drop; the queries read the whole ID. `user_threepids.user_id` is the whole ID.
+/// The domain is the one of the IDs these queries return (every `full_user_id` is of
+/// Synapse's `server_name`, which is `matrix.domain`).
 pub fn synapse_default_sql(
     database: &SqlDatabase,
-    domain: &MatrixDomain,
+    _domain: &MatrixDomain,
 ) -> Result<(String, String), QueryError> {
-    // A domain is letters, digits, dots and hyphens: nothing to escape, but quotes are doubled
-    // all the same, so the literal can never end early.
-    let domain = domain.as_str().replace('\'', "''");
     match database {
-        SqlDatabase::Sqlite { .. } => {
-            let user_id = format!("'@' || p.user_id || ':{domain}'");
-            Ok((
-                format!("select {user_id}, displayname from profiles p where displayname like ?"),
-                format!(
-                    "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
-                     t.user_id = {user_id} where t.address like ?"
-                ),
-            ))
-        }
-        SqlDatabase::Postgres { .. } => {
-            let user_id = format!("concat('@',p.user_id,':{domain}')");
-            Ok((
-                "SELECT u.name,p.displayname FROM users u JOIN profiles p ON u.name LIKE \
-                 concat('@',p.user_id,':%') WHERE u.is_guest = 0 AND u.appservice_id IS NULL \
-                 AND p.displayname ILIKE ?"
-                    .to_owned(),
-                format!(
-                    "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
-                     t.user_id = {user_id} where t.address ilike ?"
-                ),
-            ))
-        }
+        SqlDatabase::Sqlite { .. } => Ok((
+            "select p.full_user_id, p.displayname from profiles p where p.displayname like ? \
+             escape '!'"
+                .to_owned(),
+            "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
+             t.user_id = p.full_user_id where t.address like ? escape '!'"
+                .to_owned(),
+        )),
+        SqlDatabase::Postgres { .. } => Ok((
+            "SELECT u.name, p.displayname FROM users u JOIN profiles p ON p.full_user_id = \
+             u.name WHERE u.is_guest = 0 AND u.appservice_id IS NULL AND p.displayname ILIKE ? \
+             ESCAPE '!'"
+                .to_owned(),
+            "select t.user_id, p.displayname from user_threepids t JOIN profiles p on \
+             t.user_id = p.full_user_id where t.address ilike ? escape '!'"
+                .to_owned(),
+        )),
         SqlDatabase::MySql { .. } => Err(QueryError::new(
             "Synapse runs on SQLite or PostgreSQL only: write directory.query.*.value",
         )),

@@ -21,7 +21,8 @@ pub enum LoginError {
     #[error(transparent)]
     Limited(#[from] LimitExceeded),
     /// No store accepted the password and at least one could not be asked: the answer would
-    /// not be true either way (and is not counted as a failed attempt).
+    /// not be true either way. Counted as a failed attempt, so that an outage of one store
+    /// does not open unlimited guessing against the others.
     #[error("an identity store could not be asked")]
     Unavailable(#[source] BackendError),
 }
@@ -33,7 +34,9 @@ pub enum LoginError {
 pub trait Authentication: Send + Sync {
     /// Whether `password` is `user`'s, as the stores that can check passwords say (in ma1sd's
     /// order; the first that accepts wins), asked by `source` (the homeserver). Failed attempts
-    /// are limited per user and per source.
+    /// (refused, or undecided as a store was down) are limited per user, whatever its case,
+    /// and per source; the count and the decision are one step, so concurrent attempts
+    /// cannot pass a spent allowance together.
     ///
     /// # Errors
     /// [`LoginError`].

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use verity_domain::{DirectoryResults, HomeserverAccessToken, SearchLimit, SearchTerm, UserId};
 
 use crate::ports::driven::HomeserverRoute;
+use crate::ports::driving::LimitExceeded;
 
 /// A user the homeserver vouched for, with what is needed to ask the homeserver's own directory
 /// on their behalf. Holds their access token: `Debug` shows only the user.
@@ -44,6 +45,9 @@ pub enum DirectoryError {
     /// Every source of the directory (the homeserver's and the stores') failed.
     #[error("The user directory cannot be searched right now; try again later")]
     Unavailable,
+    /// The user searched too often (`ratelimit.directory`): nothing was searched.
+    #[error(transparent)]
+    Limited(#[from] LimitExceeded),
 }
 
 /// The user directory search the homeserver's `POST /_matrix/client/{r0,v3}/user_directory/search`

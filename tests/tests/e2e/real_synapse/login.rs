@@ -112,4 +112,25 @@ async fn an_ldap_user_logs_in_to_a_real_synapse_with_the_directory_password() {
         "{}",
         synapse.logs()
     );
+
+    // Alice's allowance (5 failures) spent: Verity answers 429 before asking the directory, the
+    // module raises on it, and Synapse refuses the login as it refuses a wrong password (403,
+    // not 500), even with the right one; it logs the module's failure.
+    for _ in 0..4 {
+        let (status, _) = login(&http, &synapse, "alice", "wrong").await;
+        assert_eq!(status, 403);
+    }
+    let (status, limited) = login(&http, &synapse, "alice", "alice's pw").await;
+    assert_eq!(
+        (status, limited["errcode"].clone()),
+        (403, json!("M_FORBIDDEN")),
+        "{limited}"
+    );
+    assert!(
+        !synapse
+            .log_lines("Failed to run module API callback")
+            .is_empty(),
+        "{}",
+        synapse.logs()
+    );
 }

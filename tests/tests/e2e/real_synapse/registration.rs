@@ -53,7 +53,7 @@ pub async fn a_number_the_policy_allows_registers_through_synapse_and_another_is
         (status, answer),
         (
             403,
-            json!({"errcode": "M_FORBIDDEN", "error": "Your msisdn address cannot be used for registration"})
+            json!({"errcode": "M_THREEPID_DENIED", "error": "Your msisdn address cannot be used for registration"})
         )
     );
     assert_eq!(

@@ -25,9 +25,11 @@ async fn register(db: &SynapseDb, localpart: &str, display_name: Option<&str>, k
         quote(&format!("@{localpart}:example.org"))
     ))
     .await;
+    // Synapse 1.163 writes the localpart and the whole ID (`ProfileWorkerStore`).
     db.execute(&format!(
-        "INSERT INTO profiles (user_id, displayname) VALUES ({}, {})",
+        "INSERT INTO profiles (user_id, full_user_id, displayname) VALUES ({}, {}, {})",
         quote(localpart),
+        quote(&format!("@{localpart}:example.org")),
         display_name.map_or_else(|| "NULL".to_owned(), quote)
     ))
     .await;
@@ -133,6 +135,55 @@ pub(crate) async fn a_term_with_quotes_is_a_value_never_sql(db: &SynapseDb) {
         .await
         .unwrap();
     assert_eq!(ids(&found), ["@bob:example.org"]);
+}
+
+pub(crate) async fn a_localpart_with_an_underscore_has_its_own_profile_and_no_other(
+    db: &SynapseDb,
+) {
+    // ma1sd joined `users.name LIKE concat('@', profiles.user_id, ':%')`: the `_` of `a_b`
+    // matched the `x` of `axb`, which was listed under a_b's display name.
+    register(db, "a_b", Some("Alpha Beta"), "user").await;
+    register(db, "axb", Some("Axe"), "user").await;
+    let found = backend(db)
+        .await
+        .search_by_name(&term("alpha"), SearchLimit::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), ["@a_b:example.org"]);
+    assert_eq!(found.entries[0].display_name.as_deref(), Some("Alpha Beta"));
+}
+
+pub(crate) async fn the_terms_like_wildcards_are_searched_literally(db: &SynapseDb) {
+    seed(db).await;
+    register(db, "pct", Some("100% Real"), "user").await;
+    register(db, "under", Some("snake_case"), "user").await;
+    register(db, "bang", Some("Wow!"), "user").await;
+    db.add("@under:example.org", "email", "first_last@example.org")
+        .await;
+    let backend = backend(db).await;
+    for (raw, expected) in [
+        ("%", "@pct:example.org"),
+        ("0% r", "@pct:example.org"),
+        ("_", "@under:example.org"),
+        ("e_c", "@under:example.org"),
+        ("!", "@bang:example.org"),
+    ] {
+        let found = backend
+            .search_by_name(&term(raw), SearchLimit::default())
+            .await
+            .unwrap();
+        assert_eq!(ids(&found), [expected], "{raw}");
+    }
+    let found = backend
+        .search_by_threepid(&term("t_l"), SearchLimit::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&found), ["@under:example.org"]);
+    let nobody = backend
+        .search_by_threepid(&term("%"), SearchLimit::default())
+        .await
+        .unwrap();
+    assert_eq!(nobody, DirectoryResults::default());
 }
 
 pub(crate) async fn on_postgres_guests_and_bridged_users_are_not_listed(db: &SynapseDb) {

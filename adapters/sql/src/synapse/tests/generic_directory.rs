@@ -138,3 +138,45 @@ async fn a_store_without_directory_queries_finds_nobody() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_escape_bang_in_the_query_the_terms_wildcards_are_searched_literally() {
+    on_every_database(async |db, kind| {
+        let like = contains(kind);
+        let by_mail = |escape: &str| DirectoryQueries {
+            by_name: None,
+            by_threepid: Some(
+                DirectoryQuery::parse(
+                    &format!(
+                        "SELECT mxid, login FROM people WHERE lower(mail) LIKE lower({like}){escape}"
+                    ),
+                    DirectoryIdType::Mxid,
+                    TermBinding::AsTyped,
+                )
+                .unwrap(),
+            ),
+        };
+        // As ma1sd bound it, `%` is a wildcard in the operator's query: it finds everyone.
+        let unescaped = backend(db, kind, Some(by_mail(""))).await;
+        let everyone = unescaped
+            .search_by_threepid(&term("%"), SearchLimit::default())
+            .await
+            .unwrap();
+        assert_eq!(everyone.entries.len(), 2, "{kind:?}");
+        // With ESCAPE '!' (the same on SQLite, PostgreSQL and MySQL), it is a percent sign.
+        let escaped = backend(db, kind, Some(by_mail(" ESCAPE '!'"))).await;
+        for raw in ["%", "_", "!", "a_ice", "!%"] {
+            let found = escaped
+                .search_by_threepid(&term(raw), SearchLimit::default())
+                .await
+                .unwrap();
+            assert_eq!(found, DirectoryResults::default(), "{kind:?} {raw}");
+        }
+        let found = escaped
+            .search_by_threepid(&term("alice@"), SearchLimit::default())
+            .await
+            .unwrap();
+        assert_eq!(ids(&found), ["@alice:example.org"], "{kind:?}");
+    })
+    .await;
+}

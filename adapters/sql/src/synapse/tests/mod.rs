@@ -50,6 +50,8 @@ synapse_suite! {
         the_default_queries_find_people_by_any_3pid_on_their_account,
         the_limit_is_kept_and_limited_said_when_more_matched,
         a_term_with_quotes_is_a_value_never_sql,
+        a_localpart_with_an_underscore_has_its_own_profile_and_no_other,
+        the_terms_like_wildcards_are_searched_literally,
         on_postgres_guests_and_bridged_users_are_not_listed,
         an_operator_query_of_localparts_is_completed_with_the_domain,
         a_broken_directory_query_stops_start_up,
