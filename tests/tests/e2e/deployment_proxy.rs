@@ -11,8 +11,10 @@ use crate::deployment::{read, root};
 use crate::deployment_tools::tool;
 
 /// Paths the server serves that the proxies keep to the host on purpose: mxisd's monitoring
-/// endpoints, the orchestrators' health endpoints, and the internal listener's.
-const NOT_PUBLIC: [&str; 4] = [
+/// endpoints, the orchestrators' health endpoints, the internal listener's and the metrics
+/// listener's.
+const NOT_PUBLIC: [&str; 5] = [
+    "/metrics",
     "/status",
     "/version",
     "/_verity/health/",

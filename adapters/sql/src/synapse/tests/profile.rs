@@ -24,8 +24,9 @@ async fn backend_with(db: &SynapseDb, profile: ProfileQueries) -> SynapseSqlBack
 
 async fn named(db: &SynapseDb, localpart: &str, display_name: &str) {
     db.execute(&format!(
-        "INSERT INTO profiles (user_id, displayname) VALUES ({}, {})",
+        "INSERT INTO profiles (user_id, full_user_id, displayname) VALUES ({}, {}, {})",
         quote(localpart),
+        quote(&format!("@{localpart}:example.org")),
         quote(display_name)
     ))
     .await;
