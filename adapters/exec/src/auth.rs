@@ -164,23 +164,22 @@ fn profile_of(given: &Map<String, Value>) -> Profile {
         .unwrap_or_default();
     let mut profile = Profile::named(name);
     let threepids = given.get("three_pids").and_then(Value::as_array);
-    for entry in threepids.into_iter().flatten() {
-        let medium = entry.get("medium").and_then(Value::as_str);
-        let address = entry.get("address").and_then(Value::as_str);
-        if let (Some(medium), Some(address)) = (medium, address)
-            && let Ok(medium) = Medium::parse(medium.trim())
-        {
-            let address = address.trim();
-            let address = match medium {
-                Medium::Msisdn => address.strip_prefix('+').unwrap_or(address),
-                _ => address,
-            };
-            if let Ok(threepid) = ThreePid::parse(medium, address) {
-                profile.add_threepid(threepid);
-            }
-        }
+    for threepid in threepids.into_iter().flatten().filter_map(threepid_of) {
+        profile.add_threepid(threepid);
     }
     profile
+}
+
+/// A `{"medium", "address"}` entry of a program's answer as a 3PID (a phone number with or
+/// without its `+`); `None` when it is not a valid one.
+pub(crate) fn threepid_of(entry: &Value) -> Option<ThreePid> {
+    let medium = Medium::parse(entry.get("medium")?.as_str()?.trim()).ok()?;
+    let address = entry.get("address")?.as_str()?.trim();
+    let address = match medium {
+        Medium::Msisdn => address.strip_prefix('+').unwrap_or(address),
+        _ => address,
+    };
+    ThreePid::parse(medium, address).ok()
 }
 
 #[async_trait]

@@ -12,8 +12,9 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 use verity_application::ports::driven::{BackendError, ProfileSource};
-use verity_domain::{Medium, Profile, ThreePid, UserId};
+use verity_domain::{Profile, UserId};
 
+use crate::auth::threepid_of;
 use crate::config::{Format, Process};
 use crate::run::{Call, ExecError, Outcome, Runner};
 use crate::template::{json_string, raw, substitute};
@@ -154,21 +155,8 @@ fn add(profile: &mut Profile, part: Part, given: &Value) {
         }
         Part::Threepids => {
             let entries = given.get("threepids").and_then(Value::as_array);
-            for entry in entries.into_iter().flatten() {
-                let medium = entry.get("medium").and_then(Value::as_str);
-                let address = entry.get("address").and_then(Value::as_str);
-                if let (Some(medium), Some(address)) = (medium, address)
-                    && let Ok(medium) = Medium::parse(medium.trim())
-                {
-                    let address = address.trim();
-                    let address = match medium {
-                        Medium::Msisdn => address.strip_prefix('+').unwrap_or(address),
-                        _ => address,
-                    };
-                    if let Ok(threepid) = ThreePid::parse(medium, address) {
-                        profile.add_threepid(threepid);
-                    }
-                }
+            for threepid in entries.into_iter().flatten().filter_map(threepid_of) {
+                profile.add_threepid(threepid);
             }
         }
         Part::Roles => {

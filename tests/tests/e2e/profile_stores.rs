@@ -12,6 +12,8 @@ use sea_orm::{ConnectionTrait as _, Database};
 use serde_json::{Value, json};
 use verity_tests::{Backend, Peers, TestApp, spawn_app_with};
 
+use crate::room_invites::store_invite;
+
 /// alice is staff in the table; mallory is sales there; carol is staff by the program only; dave
 /// is in both (staff in the table, ops by the program).
 async fn staff_table(dir: &Path) -> String {
@@ -81,25 +83,6 @@ exec:
     }
 }
 
-async fn store_invite(world: &World, sender: &str, address: &str) -> (u16, Value) {
-    let body = json!({
-        "medium": "email",
-        "address": address,
-        "room_id": "!room:example.org",
-        "sender": sender,
-    });
-    let response = world
-        .app
-        .http
-        .post(world.app.url("/_matrix/identity/api/v1/store-invite"))
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn roles_from_a_table_and_from_a_program_decide_who_may_invite_by_3pid() {
     let world = world().await;
@@ -107,7 +90,7 @@ async fn roles_from_a_table_and_from_a_program_decide_who_may_invite_by_3pid() {
         ("@alice:example.org", "bob@example.org"),
         ("@carol:example.org", "erin@example.org"),
     ] {
-        let (status, answer) = store_invite(&world, sender, address).await;
+        let (status, answer) = store_invite(&world.app, sender, address).await;
         assert_eq!(status, 200, "{sender}: {answer}");
         let mail = world
             .peers
@@ -116,7 +99,8 @@ async fn roles_from_a_table_and_from_a_program_decide_who_may_invite_by_3pid() {
             .await;
         assert!(mail.is_some(), "{sender}'s invite is mailed");
     }
-    let (status, answer) = store_invite(&world, "@mallory:example.org", "victim@example.org").await;
+    let (status, answer) =
+        store_invite(&world.app, "@mallory:example.org", "victim@example.org").await;
     assert_eq!(
         (status, answer["errcode"].as_str()),
         (403, Some("M_UNAUTHORIZED")),

@@ -110,17 +110,16 @@ async fn a_token_the_homeserver_rejects_is_refused_and_nothing_is_relayed() {
 
 /// A v1 `store-invite` (what a homeserver sends once it accepted a 3PID invite, whichever path
 /// it came by: another invite path, `createRoom`'s `invite_3pid`) from `sender`.
-async fn store_invite(world: &World, sender: &str, address: &str) -> (u16, Value) {
+pub(crate) async fn store_invite(app: &TestApp, sender: &str, address: &str) -> (u16, Value) {
     let body = json!({
         "medium": "email",
         "address": address,
         "room_id": "!room:example.org",
         "sender": sender,
     });
-    let response = world
-        .app
+    let response = app
         .http
-        .post(world.app.url("/_matrix/identity/api/v1/store-invite"))
+        .post(app.url("/_matrix/identity/api/v1/store-invite"))
         .json(&body)
         .send()
         .await
@@ -132,7 +131,7 @@ async fn store_invite(world: &World, sender: &str, address: &str) -> (u16, Value
 #[tokio::test]
 async fn store_invite_applies_the_same_roles_whatever_path_the_homeserver_took() {
     let world = World::start().await;
-    let (status, answer) = store_invite(&world, "@alice:example.org", "bob@example.org").await;
+    let (status, answer) = store_invite(&world.app, "@alice:example.org", "bob@example.org").await;
     assert_eq!(status, 200, "{answer}");
     assert!(
         world
@@ -143,12 +142,14 @@ async fn store_invite_applies_the_same_roles_whatever_path_the_homeserver_took()
             .is_some(),
         "staff's invite is mailed"
     );
-    let (status, answer) = store_invite(&world, "@mallory:example.org", "victim@example.org").await;
+    let (status, answer) =
+        store_invite(&world.app, "@mallory:example.org", "victim@example.org").await;
     assert_eq!(
         (status, answer["errcode"].as_str()),
         (403, Some("M_UNAUTHORIZED")),
         "{answer}"
     );
-    let (status, _) = store_invite(&world, "@stranger:elsewhere.example", "x@example.org").await;
+    let (status, _) =
+        store_invite(&world.app, "@stranger:elsewhere.example", "x@example.org").await;
     assert_eq!(status, 403, "a sender no store knows holds no role");
 }
