@@ -36,6 +36,35 @@ pub struct ExecGlobals<'a> {
     pub concurrency: Option<Int<usize>>,
 }
 
+impl ExecGlobals<'_> {
+    /// `exec.concurrency` for a feature of its own (`exec` refuses 0 with its message; a
+    /// feature never runs on a zero).
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.map_or(
+            verity_adapter_exec::config::DEFAULT_CONCURRENCY,
+            |Int(n)| n.max(1),
+        )
+    }
+}
+
+/// The process at `key`, its tokens over `global`, whose answer is JSON only (as in ma1sd):
+/// `output.type: plain` is refused, saying that `what` is answered in JSON.
+pub fn json_process(
+    raw: Option<RawProcess>,
+    key: &str,
+    global: &Tokens,
+    what: &str,
+) -> Result<Process, ConfigError> {
+    let read = process(raw, key, global, Process::default())?;
+    if read.output.format == Some(Format::Plain) {
+        return Err(ConfigError::invalid(
+            format!("{key}.output.type"),
+            format!("{what} is answered in JSON only (as in ma1sd): set `json` or remove it"),
+        ));
+    }
+    Ok(read)
+}
+
 /// `None` unless `exec.directory.enabled` (or, unset, `exec.enabled`) is on.
 pub fn resolve(
     raw: Option<RawExecDirectory>,
@@ -48,33 +77,12 @@ pub fn resolve(
     }
     let global = tokens(Tokens::default(), globals.token.cloned());
     let search = raw.search.unwrap_or_default();
-    let mut processes = Vec::with_capacity(2);
-    for (key, raw) in [
-        ("exec.directory.search.byName", search.by_name),
-        ("exec.directory.search.byThreepid", search.by_threepid),
-    ] {
-        let read = process(raw, key, &global, Process::default())?;
-        if read.output.format == Some(Format::Plain) {
-            return Err(ConfigError::invalid(
-                format!("{key}.output.type"),
-                "a directory search is answered in JSON only (as in ma1sd): set `json` or \
-                 remove it",
-            ));
-        }
-        processes.push(read);
-    }
-    let by_threepid = processes.pop().unwrap_or_default();
-    let by_name = processes.pop().unwrap_or_default();
-    let concurrency = match globals.concurrency {
-        // `exec` refuses 0 with its message; the directory never runs on a zero.
-        Some(Int(n)) => n.max(1),
-        None => verity_adapter_exec::config::DEFAULT_CONCURRENCY,
-    };
+    let search_process = |raw, key| json_process(raw, key, &global, "a directory search");
     Ok(Some(ExecDirectoryConfig {
         matrix_domain: domain.as_str().to_owned(),
-        by_name,
-        by_threepid,
-        concurrency,
+        by_name: search_process(search.by_name, "exec.directory.search.byName")?,
+        by_threepid: search_process(search.by_threepid, "exec.directory.search.byThreepid")?,
+        concurrency: globals.concurrency(),
     }))
 }
 

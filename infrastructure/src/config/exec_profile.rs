@@ -3,11 +3,11 @@
 //! and `role`, read as every exec process is (`exec.token` folded into each,
 //! `exec.concurrency`). The answer is JSON only, as in ma1sd.
 use serde::{Deserialize, Serialize};
-use verity_adapter_exec::{ExecProfileConfig, Format, Process, Tokens};
+use verity_adapter_exec::{ExecProfileConfig, Tokens};
 
 use super::error::ConfigError;
-use super::exec::{ProcessDump, RawProcess, process, tokens};
-use super::exec_directory::ExecGlobals;
+use super::exec::{ProcessDump, RawProcess, tokens};
+use super::exec_directory::{ExecGlobals, json_process};
 use super::lenient::Flag;
 
 /// `exec.profile`
@@ -30,26 +30,13 @@ pub fn resolve(
         return Ok(None);
     }
     let global = tokens(Tokens::default(), globals.token.cloned());
-    let read = |raw: Option<RawProcess>, name: &str| {
-        let key = format!("exec.profile.{name}");
-        let read = process(raw, &key, &global, Process::default())?;
-        if read.output.format == Some(Format::Plain) {
-            return Err(ConfigError::invalid(
-                format!("{key}.output.type"),
-                "a profile is answered in JSON only (as in ma1sd): set `json` or remove it",
-            ));
-        }
-        Ok(read)
-    };
+    let read =
+        |raw, name: &str| json_process(raw, &format!("exec.profile.{name}"), &global, "a profile");
     let config = ExecProfileConfig {
         display_name: read(raw.display_name, "displayName")?,
         threepids: read(raw.three_pid, "threePid")?,
         roles: read(raw.role, "role")?,
-        // `exec` refuses 0 with its message; profiles never run on a zero.
-        concurrency: globals.concurrency.map_or(
-            verity_adapter_exec::config::DEFAULT_CONCURRENCY,
-            |super::lenient::Int(n)| n.max(1),
-        ),
+        concurrency: globals.concurrency(),
     };
     let programs = [&config.display_name, &config.threepids, &config.roles];
     Ok(programs
